@@ -1,0 +1,58 @@
+import { CODES, type Code, type Severity } from './codes.js';
+import type { Span } from './span.js';
+
+export { CODES, type Code, type Severity } from './codes.js';
+export { type Span, LineIndex } from './span.js';
+
+export interface TextEdit {
+  span: Span;
+  newText: string;
+}
+
+/** A fix an editor can apply (code action) and the CLI can mention. */
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Note {
+  message: string;
+  span?: Span;
+}
+
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  message: string;
+  span: Span;
+  notes: Note[];
+  fixes: Fix[];
+}
+
+/** Collects diagnostics; checks report through it and never throw. */
+export class DiagnosticSink {
+  readonly items: Diagnostic[] = [];
+  report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Fix[] } = {}): Diagnostic {
+    const d: Diagnostic = {
+      code,
+      severity: CODES[code].severity,
+      message,
+      span,
+      notes: extra.notes ?? [],
+      fixes: extra.fixes ?? [],
+    };
+    this.items.push(d);
+    return d;
+  }
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === 'error');
+  }
+}
+
+export function hasErrors(ds: readonly Diagnostic[]): boolean {
+  return ds.some((d) => d.severity === 'error');
+}
+
+export function formatShape(s: readonly number[]): string {
+  return `[${s.join(', ')}]`;
+}

@@ -1,0 +1,35 @@
+import { defineLayer } from './types.js';
+
+export interface BatchNormArgs {
+  eps: number;
+  momentum: number;
+  channels: number;
+}
+
+export const batchnorm = defineLayer<BatchNormArgs>({
+  name: 'batchnorm',
+  summary: 'Batch normalisation over the channel axis.',
+  doc:
+    'out = weight · (x − mean) / √(var + eps) + bias, per channel. `momentum` follows PyTorch: ' +
+    'running = (1 − momentum) · running + momentum · batch (ONNX stores 1 − momentum; Keras calls it 0.9 → 0.1 here).',
+  args: [
+    { name: 'eps', type: 'number', default: 1e-5, above: 0, doc: 'added to the variance' },
+    { name: 'momentum', type: 'number', default: 0.1, min: 0, max: 1, doc: 'running-statistics update rate (PyTorch convention)' },
+  ],
+  infer(raw, input) {
+    return { args: { eps: raw.eps as number, momentum: raw.momentum as number, channels: input[0]! }, shape: [...input] };
+  },
+  weights: (a) => [
+    { name: 'weight', shape: [a.channels], init: { kind: 'ones' }, trainable: true },
+    { name: 'bias', shape: [a.channels], init: { kind: 'zeros' }, trainable: true },
+    { name: 'running_mean', shape: [a.channels], init: { kind: 'zeros' }, trainable: false },
+    { name: 'running_var', shape: [a.channels], init: { kind: 'ones' }, trainable: false },
+  ],
+  macs: () => 0,
+  onnx: (a, g) =>
+    g.node(
+      'BatchNormalization',
+      [g.input, g.weight('weight'), g.weight('bias'), g.weight('running_mean'), g.weight('running_var')],
+      { epsilon: { f: a.eps }, momentum: { f: 1 - a.momentum } },
+    ),
+});

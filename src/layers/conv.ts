@@ -1,0 +1,84 @@
+import { formatShape } from '../diagnostics/index.js';
+import { defineLayer, type WeightSpec } from './types.js';
+import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
+
+export interface ConvArgs {
+  filters: number;
+  k: Pair;
+  stride: Pair;
+  pads: Pads;
+  dilation: Pair;
+  groups: number;
+  bias: boolean;
+  inChannels: number;
+}
+
+export const conv = defineLayer<ConvArgs>({
+  name: 'conv',
+  summary: '2-D convolution over an image [C, H, W].',
+  doc:
+    'out[f] = bias[f] + Σ_c Σ_ij w[f, c, i, j] · x[c, s·y + d·i − pt, s·x + d·j − pl]\n' +
+    'Output [filters, ⌊(H + pt + pb − d(k−1) − 1)/s⌋ + 1, …]. `groups g` splits input and output channels ' +
+    'into g independent groups (AlexNet\'s two towers); both must be divisible by g. `pad same` pads as ' +
+    'TensorFlow does so that the output is ⌈H/s⌉.',
+  args: [
+    { name: 'filters', type: 'int', min: 1, doc: 'number of output channels' },
+    { name: 'k', type: 'int2', min: 1, doc: 'kernel size: k or [kh, kw]' },
+    { name: 'stride', type: 'int2', default: 1, min: 1, doc: 'step between windows' },
+    { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'zero padding: p, [ph, pw], [top, left, bottom, right] or same' },
+    { name: 'dilation', type: 'int2', default: 1, min: 1, doc: 'spacing between kernel taps' },
+    { name: 'groups', type: 'int', default: 1, min: 1, doc: 'channel groups' },
+    { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per filter' },
+  ],
+  infer(raw, input, ctx) {
+    if (!needImage(input, ctx, 'conv')) return undefined;
+    const k = pair(raw.k!);
+    const stride = pair(raw.stride!);
+    const dilation = pair(raw.dilation!);
+    const p = pads(raw.pad!, [input[1]!, input[2]!], k, stride, dilation);
+    const filters = raw.filters as number;
+    const groups = raw.groups as number;
+    const c = input[0]!;
+    let ok = true;
+    if (c % groups !== 0) {
+      ctx.error('E304', `conv input channels ${c} (input ${formatShape(input)}) are not divisible by groups ${groups}`, 'groups');
+      ok = false;
+    } else if (filters % groups !== 0) {
+      ctx.error('E304', `conv filters ${filters} are not divisible by groups ${groups}`, 'groups');
+      ok = false;
+    }
+    const hw = windowOutput({ k, stride, pads: p, dilation, ceil: false }, input, ctx, 'conv');
+    if (!hw || !ok) return undefined;
+    return {
+      args: { filters, k, stride, pads: p, dilation, groups, bias: raw.bias as boolean, inChannels: c },
+      shape: [filters, hw[0], hw[1]],
+    };
+  },
+  weights(a) {
+    const fanIn = (a.inChannels / a.groups) * a.k[0] * a.k[1];
+    const w: WeightSpec[] = [
+      {
+        name: 'weight',
+        shape: [a.filters, a.inChannels / a.groups, a.k[0], a.k[1]],
+        init: { kind: 'he_uniform', fanIn },
+        trainable: true,
+      },
+    ];
+    if (a.bias) w.push({ name: 'bias', shape: [a.filters], init: { kind: 'zeros' }, trainable: true });
+    return w;
+  },
+  macs(a, _input, out) {
+    return out[0]! * out[1]! * out[2]! * (a.inChannels / a.groups) * a.k[0] * a.k[1];
+  },
+  onnx(a, g) {
+    const inputs = [g.input, g.weight('weight')];
+    if (a.bias) inputs.push(g.weight('bias'));
+    return g.node('Conv', inputs, {
+      kernel_shape: { ints: a.k },
+      strides: { ints: a.stride },
+      pads: { ints: a.pads },
+      dilations: { ints: a.dilation },
+      group: { i: a.groups },
+    });
+  },
+});

@@ -1,0 +1,35 @@
+import { defineLayer } from './types.js';
+import { needImage } from './window.js';
+
+export interface LrnArgs {
+  size: number;
+  alpha: number;
+  beta: number;
+  bias: number;
+}
+
+export const lrn = defineLayer<LrnArgs>({
+  name: 'lrn',
+  summary: 'Local response normalisation across channels (AlexNet).',
+  doc:
+    'b[c] = a[c] / (bias + alpha/size · Σ a[c′]²)^beta, the sum over the `size` channels centred on c ' +
+    '(ONNX, Caffe and PyTorch convention: alpha is divided by size). The AlexNet paper\'s k = 2, α = 1e-4 ' +
+    'undivided is lrn(alpha 5e-4, bias 2).',
+  args: [
+    { name: 'size', type: 'int', default: 5, min: 1, doc: 'channels in the window' },
+    { name: 'alpha', type: 'number', default: 1e-4, min: 0, doc: 'scale (divided by size)' },
+    { name: 'beta', type: 'number', default: 0.75, min: 0, doc: 'exponent' },
+    { name: 'bias', type: 'number', default: 1, above: 0, doc: 'additive constant (k)' },
+  ],
+  infer(raw, input, ctx) {
+    if (!needImage(input, ctx, 'lrn')) return undefined;
+    return {
+      args: { size: raw.size as number, alpha: raw.alpha as number, beta: raw.beta as number, bias: raw.bias as number },
+      shape: [...input],
+    };
+  },
+  weights: () => [],
+  macs: () => 0,
+  onnx: (a, g) =>
+    g.node('LRN', [g.input], { size: { i: a.size }, alpha: { f: a.alpha }, beta: { f: a.beta }, bias: { f: a.bias } }),
+});

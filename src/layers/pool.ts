@@ -1,0 +1,73 @@
+import { defineLayer, type LayerDef } from './types.js';
+import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
+
+export interface PoolArgs {
+  k: Pair;
+  stride: Pair;
+  pads: Pads;
+  ceil: boolean;
+}
+
+function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summary: string, doc: string): LayerDef<PoolArgs> {
+  return defineLayer<PoolArgs>({
+    name,
+    summary,
+    doc,
+    args: [
+      { name: 'k', type: 'int2', min: 1, doc: 'window size: k or [kh, kw]' },
+      // default stride is the window size (PyTorch, Keras); `undefined` default is filled in by infer
+      { name: 'stride', type: 'int2', default: 0, min: 0, doc: 'step between windows (default: k)' },
+      { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'implicit padding: p, [ph, pw], [top, left, bottom, right] or same' },
+      { name: 'ceil', type: 'bool', default: false, doc: 'round the output size up (Caffe, PyTorch ceil_mode)' },
+    ],
+    infer(raw, input, ctx) {
+      if (!needImage(input, ctx, name)) return undefined;
+      const k = pair(raw.k!);
+      const s0 = pair(raw.stride!);
+      if ((s0[0] === 0) !== (s0[1] === 0)) {
+        ctx.error('E202', `${name} stride must be at least 1, got [${s0.join(', ')}]`, 'stride');
+        return undefined;
+      }
+      const stride: Pair = s0[0] === 0 ? k : s0;
+      const p = pads(raw.pad!, [input[1]!, input[2]!], k, stride, [1, 1]);
+      for (let i = 0; i < 2; i++) {
+        // ONNX and PyTorch both require pad ≤ half the window: a window entirely in padding has no value.
+        const half = Math.floor(k[i]! / 2);
+        if (raw.pad !== 'same' && (p[i]! > half || p[i + 2]! > half)) {
+          ctx.error('E202', `${name} padding ${Math.max(p[i]!, p[i + 2]!)} exceeds half the window (${k[i]}/2 = ${half})`, 'pad');
+          return undefined;
+        }
+      }
+      const ceil = raw.ceil as boolean;
+      const hw = windowOutput({ k, stride, pads: p, dilation: [1, 1], ceil }, input, ctx, name);
+      if (!hw) return undefined;
+      return { args: { k, stride, pads: p, ceil }, shape: [input[0]!, hw[0], hw[1]] };
+    },
+    weights: () => [],
+    macs: () => 0,
+    onnx(a, g) {
+      const attrs = {
+        kernel_shape: { ints: a.k },
+        strides: { ints: a.stride },
+        pads: { ints: a.pads },
+        ceil_mode: { i: a.ceil ? 1 : 0 },
+      };
+      // count_include_pad defaults to 0: padding is not counted in averages
+      return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);
+    },
+  });
+}
+
+export const maxpool = pool(
+  'maxpool',
+  'MaxPool',
+  'Max pooling over k×k windows of an image.',
+  'out = max over each window. Stride defaults to k. Output size as conv; with `ceil true` it rounds up, but a window starting inside the right/bottom padding is dropped (PyTorch/ONNX rule).',
+);
+
+export const avgpool = pool(
+  'avgpool',
+  'AveragePool',
+  'Average pooling over k×k windows; padded positions are not counted.',
+  'out = mean of the non-padding values in each window (PyTorch count_include_pad=False, ONNX count_include_pad=0). Stride defaults to k.',
+);

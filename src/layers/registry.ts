@@ -1,0 +1,32 @@
+// The layer catalogue. Adding a layer: one file plus one line here (and its tests).
+import { batchnorm } from './batchnorm.js';
+import { conv } from './conv.js';
+import { dense } from './dense.js';
+import { lrn } from './lrn.js';
+import { avgpool, maxpool } from './pool.js';
+import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
+import type { AnyLayer } from './types.js';
+
+export const LAYERS: readonly AnyLayer[] = [
+  conv,
+  maxpool,
+  avgpool,
+  globalavgpool,
+  lrn,
+  batchnorm,
+  dropout,
+  flatten,
+  dense,
+  relu,
+  tanh,
+  sigmoid,
+  softmax,
+  identity,
+  leakyrelu,
+];
+
+const byName = new Map(LAYERS.map((l) => [l.name, l]));
+
+export function findLayer(name: string): AnyLayer | undefined {
+  return byName.get(name);
+}

@@ -1,0 +1,109 @@
+// The contract every layer in the catalogue fulfils. A layer file declares its
+// arguments, its shape rule, its parameter and MAC counts, the weights it owns
+// (in the canonical ONNX/PyTorch layout) and its lowerings. It never imports
+// tfjs or protobuf: the emitters pass in what a lowering needs.
+import type { Code } from '../diagnostics/codes.js';
+
+export type Shape = number[];
+
+/** A value an argument can take after evaluation. */
+export type ArgValue = number | boolean | string | ArgValue[];
+
+export type ArgType =
+  | 'int' //      whole number
+  | 'number' //   any number
+  | 'bool' //     true / false
+  | 'int2' //     int or [h, w]
+  | 'pad'; //     int, [h, w], [top, left, bottom, right] or `same`
+
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  /** absent: the argument is required */
+  default?: ArgValue;
+  /** inclusive bounds for numbers / every element of a list */
+  min?: number;
+  max?: number;
+  /** exclusive bounds */
+  above?: number;
+  below?: number;
+  doc: string;
+}
+
+/** Initialisation of a weight tensor when no trained weights are given. */
+export type WeightInit =
+  | { kind: 'he_uniform'; fanIn: number } // U(-sqrt(6/fanIn), sqrt(6/fanIn))
+  | { kind: 'zeros' }
+  | { kind: 'ones' };
+
+/** One weight tensor, in the canonical (ONNX / PyTorch) layout. */
+export interface WeightSpec {
+  /** local name, PyTorch-style: weight, bias, running_mean, running_var */
+  name: string;
+  shape: Shape;
+  init: WeightInit;
+  /** trainable parameters count towards the parameter total; running stats do not */
+  trainable: boolean;
+}
+
+/** How a layer reports problems with its arguments or its input. */
+export interface LayerContext {
+  /**
+   * Report an error. `arg` names the argument at fault (the caret goes under
+   * it); without it, the whole call is marked.
+   */
+  error(code: Code, message: string, arg?: string): void;
+  warn(code: Code, message: string, arg?: string): void;
+}
+
+/** ONNX attribute values, tagged so ints and floats are never confused. */
+export type OnnxAttr =
+  | { i: number }
+  | { f: number }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { s: string };
+
+/** What the ONNX emitter hands to a layer's lowering. */
+export interface OnnxLowering {
+  /** the name of the layer's input value */
+  readonly input: string;
+  /** emit one node; returns the name of its (first) output */
+  node(op: string, inputs: string[], attrs?: Record<string, OnnxAttr>): string;
+  /** the initializer name of one of this layer's weights (by WeightSpec.name) */
+  weight(name: string): string;
+  /** an int64 constant initializer, e.g. a Reshape target */
+  int64s(values: number[]): string;
+}
+
+export interface Inference {
+  shape: Shape;
+}
+
+export interface LayerDef<A = unknown> {
+  name: string;
+  /** one-line description for hovers and the reference */
+  summary: string;
+  /** the formula / semantics, for hovers */
+  doc: string;
+  args: ArgSpec[];
+  /**
+   * Normalise evaluated arguments (defaults already filled in) into the
+   * layer's own form and check them against the input shape; returns the
+   * output shape, or undefined after reporting an error.
+   */
+  infer(raw: Record<string, ArgValue>, input: Shape, ctx: LayerContext): { args: A; shape: Shape } | undefined;
+  /** parameters this layer owns, in canonical layout (empty for most layers) */
+  weights(args: A, input: Shape): WeightSpec[];
+  /** multiply-accumulates for one example */
+  macs(args: A, input: Shape, output: Shape): number;
+  /** lower to ONNX nodes; returns the output value name */
+  onnx(args: A, g: OnnxLowering, input: Shape, output: Shape): string;
+}
+
+/** Erase the argument type so heterogeneous layers fit one registry list. */
+export type AnyLayer = LayerDef<any>;
+
+export function defineLayer<A>(def: LayerDef<A>): LayerDef<A> {
+  return def;
+}

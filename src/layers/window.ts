@@ -1,0 +1,93 @@
+// Sliding-window arithmetic shared by conv and the pools (as ONNX's defs.cc
+// shares one output-size helper between Conv and the pooling ops).
+import type { ArgValue, LayerContext, Shape } from './types.js';
+import { formatShape } from '../diagnostics/index.js';
+
+export type Pair = [number, number];
+/** top, left, bottom, right */
+export type Pads = [number, number, number, number];
+
+export function pair(v: ArgValue): Pair {
+  if (Array.isArray(v)) return [v[0] as number, v[1] as number];
+  return [v as number, v as number];
+}
+
+/** Explicit pads as [top, left, bottom, right]; `same` is resolved against the input. */
+export function pads(v: ArgValue, input: Pair, k: Pair, stride: Pair, dilation: Pair): Pads {
+  if (v === 'same') {
+    // TensorFlow/Keras SAME: out = ceil(in / stride); the extra pixel goes bottom/right.
+    const p = [0, 1].map((i) => {
+      const out = Math.ceil(input[i]! / stride[i]!);
+      const total = Math.max((out - 1) * stride[i]! + dilation[i]! * (k[i]! - 1) + 1 - input[i]!, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)] as const;
+    });
+    return [p[0]![0], p[1]![0], p[0]![1], p[1]![1]];
+  }
+  if (Array.isArray(v)) {
+    const n = v as number[];
+    if (n.length === 2) return [n[0]!, n[1]!, n[0]!, n[1]!];
+    return [n[0]!, n[1]!, n[2]!, n[3]!];
+  }
+  const p = v as number;
+  return [p, p, p, p];
+}
+
+export interface WindowArgs {
+  k: Pair;
+  stride: Pair;
+  pads: Pads;
+  dilation: Pair;
+  ceil: boolean;
+}
+
+/**
+ * Output spatial size of a sliding window, or undefined after reporting.
+ * floor((H + pt + pb - d(k-1) - 1) / s) + 1, or ceil(...) in ceil mode where,
+ * as in PyTorch and ONNX, a last window that would start inside the right
+ * padding is dropped.
+ */
+export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, what: string): Pair | undefined {
+  const hw: Pair = [input[1]!, input[2]!];
+  const out: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const size = hw[i]!;
+    const padded = size + w.pads[i]! + w.pads[i + 2]!;
+    const span = w.dilation[i]! * (w.k[i]! - 1) + 1;
+    if (span > padded) {
+      const dim = i === 0 ? 'height' : 'width';
+      ctx.error(
+        'E301',
+        `${what} kernel ${w.k[0]}×${w.k[1]}${w.dilation[i]! > 1 ? ` (dilated to ${span})` : ''} is larger than the padded input ${dim} ${padded} (input ${formatShape(input)}, pad ${w.pads[i]}+${w.pads[i + 2]})`,
+        'k',
+      );
+      return undefined;
+    }
+    const q = (padded - span) / w.stride[i]!;
+    let o = (w.ceil ? Math.ceil(q) : Math.floor(q)) + 1;
+    if (w.ceil && (o - 1) * w.stride[i]! >= size + w.pads[i]!) o -= 1;
+    if (o <= 0) {
+      ctx.error('E302', `${what} output ${i === 0 ? 'height' : 'width'} would be ${o} for input ${formatShape(input)}`, 'k');
+      return undefined;
+    }
+    out.push(o);
+  }
+  return [out[0]!, out[1]!];
+}
+
+export function needImage(input: Shape, ctx: LayerContext, layer: string): boolean {
+  if (input.length !== 3) {
+    ctx.error('E307', `${layer} needs an image input [C, H, W], but its input has shape ${formatShape(input)}`);
+    return false;
+  }
+  return true;
+}
+
+export function product(s: readonly number[]): number {
+  let p = 1;
+  for (const d of s) p *= d;
+  return p;
+}
+
+export function padAttrs(p: Pads): number[] {
+  return [p[0], p[1], p[2], p[3]];
+}
