@@ -1,0 +1,48 @@
+// AvgPoolGrad as a scatter: each dy cell spreads dy/count over its window.
+// The divisor counts only in-image cells, matching the cpu AvgPool forward
+// (and ONNX count_include_pad=0); the stock grad divides by the full window
+// size, which is wrong under padding and equal to this without it.
+import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
+import { valuesOf } from './backend.js';
+
+export function makeAvgPoolGrad(tf: Tf): FastKernel {
+  return (args, fallback) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const a = args.attrs;
+    if (input.shape.length !== 4) return fallback(args as never) as TensorInfo;
+    const pi = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize as [number, number] | number,
+      a.strides as [number, number] | number,
+      1,
+      a.pad as 'valid' | 'same' | number,
+      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    );
+    const b: CpuBackend = args.backend;
+    const dyv = valuesOf(b, dy);
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = pi;
+    const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = pi;
+    const top = pi.padInfo.top, left = pi.padInfo.left;
+    const dx = new Float32Array(N * H * W * C);
+    let o = 0;
+    for (let n = 0; n < N; n++) {
+      const xn = n * H * W * C;
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = Math.max(0, oh * SH - top), h1 = Math.min(H, oh * SH - top + FH);
+        for (let ow = 0; ow < OW; ow++, o += C) {
+          const w0 = Math.max(0, ow * SW - left), w1 = Math.min(W, ow * SW - left + FW);
+          const count = (h1 - h0) * (w1 - w0);
+          if (count <= 0) continue;
+          const inv = 1 / count;
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const xs = xn + (h * W + w) * C;
+              for (let c = 0; c < C; c++) dx[xs + c] += dyv[o + c]! * inv;
+            }
+          }
+        }
+      }
+    }
+    return b.makeTensorInfo(input.shape, 'float32', dx);
+  };
+}

@@ -1,0 +1,2 @@
+export { installFastKernels, uninstallFastKernels, stockKernel } from './install.js';
+export { gemmNT } from './gemm.js';

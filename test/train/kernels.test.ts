@@ -1,0 +1,142 @@
+// Conformance of the fast cpu kernels against the stock tfjs ones, called
+// directly on the same inputs: outputs and gradients within 1e-4 relative.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installFastKernels, stockKernel } from '../../src/train/kernels/index.js';
+
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+let seed = 12345;
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = seed / 2 ** 31 - 1;
+  }
+  return a;
+}
+function randT(shape: number[]): tf.Tensor {
+  return tf.tensor(rand(shape.reduce((p, d) => p * d, 1)), shape);
+}
+
+function runStock(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array {
+  const k = stockKernel(tf, name)!;
+  const info = k({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo;
+  return tf.backend().readSync(info.dataId) as Float32Array;
+}
+function runFast(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array {
+  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap)
+    .dataSync() as Float32Array;
+}
+
+function expectClose(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  let maxAbs = 0, maxErr = 0;
+  for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+  for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
+  // Relative to the largest magnitude: near-zero entries are sums that cancel.
+  expect(maxErr / Math.max(maxAbs, 1e-12)).toBeLessThanOrEqual(1e-4);
+}
+
+interface Case { x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pad: Pad; d?: [number, number] }
+const cases: Case[] = [
+  { x: [2, 9, 7, 3], f: [3, 3, 3, 5], s: [1, 1], pad: 'valid' },
+  { x: [3, 11, 10, 2], f: [5, 4, 2, 7], s: [2, 3], pad: 'valid' },
+  { x: [2, 13, 9, 4], f: [3, 5, 4, 6], s: [3, 2], pad: 'same' },
+  { x: [1, 8, 8, 1], f: [5, 5, 1, 6], s: [1, 1], pad: 2 },
+  { x: [2, 10, 11, 3], f: [3, 3, 3, 4], s: [2, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  { x: [4, 7, 7, 5], f: [1, 1, 5, 9], s: [1, 1], pad: 'valid' },
+  { x: [2, 6, 5, 16], f: [6, 5, 16, 17], s: [1, 1], pad: 'valid' },
+  { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: [1, 1], pad: 'valid' },
+];
+const dilated: Case[] = [
+  { x: [2, 12, 11, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'valid', d: [2, 2] },
+  { x: [2, 12, 13, 2], f: [3, 2, 2, 5], s: [1, 1], pad: 'same', d: [2, 3] },
+  { x: [1, 15, 14, 2], f: [3, 3, 2, 3], s: [2, 1], pad: [[0, 0], [2, 0], [1, 1], [0, 0]], d: [2, 1] },
+];
+
+function outShape(c: Case): number[] {
+  const ci = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, c.d ?? 1, c.pad as 'valid', undefined, false, 'channelsLast');
+  return ci.outShape;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  installFastKernels(tf);
+});
+
+describe('installFastKernels', () => {
+  it('is idempotent and keeps the stock kernels reachable', () => {
+    const again = installFastKernels(tf);
+    expect(again).toContain('Conv2DBackpropFilter');
+    const stock = stockKernel(tf, 'Conv2D')!;
+    expect(stock).not.toBe(tf.getKernel('Conv2D', 'cpu')!.kernelFunc);
+    // A second install must not wrap the wrapper: the stock func is unchanged.
+    expect(stockKernel(tf, 'Conv2D')).toBe(stock);
+  });
+});
+
+describe.each([...cases, ...dilated])('conv x=$x f=$f s=$s pad=$pad d=$d', (c) => {
+  it('Conv2D matches stock', () => {
+    const x = randT(c.x), filter = randT(c.f);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d ?? [1, 1] };
+    expectClose(runFast('Conv2D', { x, filter }, attrs), runStock('Conv2D', { x, filter }, attrs));
+  });
+  it('FusedConv2D with bias and relu matches stock', () => {
+    const x = randT(c.x), filter = randT(c.f), bias = randT([c.f[3]]);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d ?? [1, 1], activation: 'relu' };
+    expectClose(runFast('FusedConv2D', { x, filter, bias }, attrs), runStock('FusedConv2D', { x, filter, bias }, attrs));
+  });
+  if (c.d !== undefined) return; // tfjs has no conv gradients for dilation > 1
+  it('Conv2DBackpropFilter matches stock', () => {
+    const x = randT(c.x), dy = randT(outShape(c));
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
+    expectClose(runFast('Conv2DBackpropFilter', { x, dy }, attrs), runStock('Conv2DBackpropFilter', { x, dy }, attrs));
+  });
+  it('Conv2DBackpropInput matches stock', () => {
+    const filter = randT(c.f), dy = randT(outShape(c));
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+    expectClose(runFast('Conv2DBackpropInput', { dy, filter }, attrs), runStock('Conv2DBackpropInput', { dy, filter }, attrs));
+  });
+});
+
+describe('AvgPoolGrad', () => {
+  it.each([
+    { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2] },
+    { x: [3, 9, 7, 2], k: [3, 2], s: [2, 1] },
+    { x: [1, 10, 10, 4], k: [3, 3], s: [3, 3] },
+  ])('matches stock without padding: x=$x k=$k s=$s', ({ x: xs, k, s }) => {
+    const input = randT(xs);
+    const attrs = { filterSize: k, strides: s, pad: 'valid' };
+    const y = tf.avgPool(input as tf.Tensor4D, k as [number, number], s as [number, number], 'valid');
+    const dy = randT(y.shape);
+    expectClose(runFast('AvgPoolGrad', { dy, input }, attrs), runStock('AvgPoolGrad', { dy, input }, attrs));
+  });
+  it('is the true gradient of the forward under same padding (pads not counted)', () => {
+    // Finite-difference-free check: avgPool is linear, so <dy, pool(x)> = <grad, x>.
+    const x = randT([2, 7, 6, 3]);
+    const y = tf.avgPool(x as tf.Tensor4D, 3, 2, 'same');
+    const dy = randT(y.shape);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(t as tf.Tensor4D, 3, 2, 'same'), dy)))(x);
+    const lhs = tf.sum(tf.mul(dy, y)).dataSync()[0]!;
+    const rhs = tf.sum(tf.mul(g, x)).dataSync()[0]!;
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, Math.abs(lhs)));
+  });
+});
+
+describe('Sum', () => {
+  it.each([
+    { shape: [5, 4, 3, 7], axis: [0, 1, 2], keepDims: false },
+    { shape: [5, 4, 3, 7], axis: [0], keepDims: true },
+    { shape: [6, 9], axis: 0, keepDims: false },
+    { shape: [5, 4, 3], axis: [1, 2], keepDims: false },
+    { shape: [5, 4, 3], axis: [0, 2], keepDims: true },
+  ])('matches stock: $shape over $axis', ({ shape, axis, keepDims }) => {
+    const x = randT(shape);
+    const attrs = { axis, keepDims };
+    const fast = tf.engine().runKernel('Sum', { x }, attrs) as tf.Tensor;
+    const stockInfo = stockKernel(tf, 'Sum')!({ inputs: { x }, attrs, backend: tf.backend() }) as tf.TensorInfo;
+    expect(fast.shape).toEqual(stockInfo.shape);
+    expectClose(fast.dataSync() as Float32Array, tf.backend().readSync(stockInfo.dataId) as Float32Array);
+  });
+});
