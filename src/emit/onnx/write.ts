@@ -1,0 +1,75 @@
+// Serialise a network to an ONNX file. Sizes are computed before any weight
+// is generated; weights are then produced and written one tensor at a time,
+// so memory stays at roughly the largest single tensor (VGG's first dense
+// layer, ~400 MB) however large the model.
+import type { Network } from '../../check/ir.js';
+import { withAtomicFile, type AtomicSink } from '../../util/atomic.js';
+import { lowerNetwork, seededWeights, type WeightSource } from './lower.js';
+import { produceChecked, toBytes, type Encoded } from './protobuf.js';
+import { model } from './schema.js';
+
+export interface OnnxOptions {
+  /** seed for the default initialisation (default 0); ignored when `weights` is given */
+  seed?: number;
+  /** trained weights; default: seeded He-uniform initialisation */
+  weights?: WeightSource;
+  /** graph/model doc string, e.g. the source file name */
+  docString?: string;
+}
+
+/** protobuf refuses messages of 2 GiB or more (its sizes are signed 32-bit) */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/** Encode the model with its weights still lazy; throws if it would exceed protobuf's limit. */
+export function encodeModel(network: Network, opts: OnnxOptions = {}): Encoded {
+  const weights = opts.weights ?? seededWeights(opts.seed ?? 0);
+  const graph = lowerNetwork(network, weights);
+  if (opts.docString) graph.docString = opts.docString;
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(network.params)) metadata[`param.${k}`] = JSON.stringify(v);
+  const encoded = model({ producerName: 'alexnetc', docString: opts.docString, metadata, graph });
+  if (encoded.size > PROTOBUF_LIMIT) {
+    const gib = (encoded.size / 2 ** 30).toFixed(2);
+    throw new RangeError(`${network.name}: the ONNX model would be ${gib} GiB, over protobuf's 2 GiB limit for one file`);
+  }
+  return encoded;
+}
+
+/** The whole ONNX file in memory: for small models and tests. */
+export function toOnnxBytes(network: Network, opts: OnnxOptions = {}): Uint8Array {
+  return toBytes(encodeModel(network, opts));
+}
+
+/** Small encoded parts are gathered into one buffer so the header is not thousands of tiny writes. */
+const COALESCE = 1 << 20;
+
+function streamParts(e: Encoded, sink: AtomicSink): void {
+  const pending = new Uint8Array(COALESCE);
+  let used = 0;
+  const flush = (): void => {
+    if (used > 0) sink.write(pending.subarray(0, used));
+    used = 0;
+  };
+  for (const p of e.parts) {
+    if (p instanceof Uint8Array && p.length <= COALESCE) {
+      if (used + p.length > COALESCE) flush();
+      pending.set(p, used);
+      used += p.length;
+    } else {
+      flush();
+      // a lazy part is produced here, written, and dropped before the next is made
+      sink.write(p instanceof Uint8Array ? p : produceChecked(p));
+    }
+  }
+  flush();
+}
+
+/**
+ * Write the network as an ONNX file, atomically: on any error (a bad weight
+ * source, a full disk) no file is left behind. Returns the file's size in bytes.
+ */
+export function writeOnnx(network: Network, file: string, opts: OnnxOptions = {}): number {
+  const encoded = encodeModel(network, opts);
+  withAtomicFile(file, (sink) => streamParts(encoded, sink));
+  return encoded.size;
+}
