@@ -15,20 +15,15 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
     doc,
     args: [
       { name: 'k', type: 'int2', min: 1, doc: 'window size: k or [kh, kw]' },
-      // default stride is the window size (PyTorch, Keras); `undefined` default is filled in by infer
-      { name: 'stride', type: 'int2', default: 0, min: 0, doc: 'step between windows (default: k)' },
+      // the default stride is the window size (PyTorch, Keras)
+      { name: 'stride', type: 'int2', default: null, min: 1, doc: 'step between windows (default: k)' },
       { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'implicit padding: p, [ph, pw], [top, left, bottom, right] or same' },
       { name: 'ceil', type: 'bool', default: false, doc: 'round the output size up (Caffe, PyTorch ceil_mode)' },
     ],
     infer(raw, input, ctx) {
       if (!needImage(input, ctx, name)) return undefined;
       const k = pair(raw.k!);
-      const s0 = pair(raw.stride!);
-      if ((s0[0] === 0) !== (s0[1] === 0)) {
-        ctx.error('E202', `${name} stride must be at least 1, got [${s0.join(', ')}]`, 'stride');
-        return undefined;
-      }
-      const stride: Pair = s0[0] === 0 ? k : s0;
+      const stride: Pair = raw.stride === undefined ? k : pair(raw.stride);
       const p = pads(raw.pad!, [input[1]!, input[2]!], k, stride, [1, 1]);
       for (let i = 0; i < 2; i++) {
         // ONNX and PyTorch both require pad ≤ half the window: a window entirely in padding has no value.

@@ -19,8 +19,11 @@ export type ArgType =
 export interface ArgSpec {
   name: string;
   type: ArgType;
-  /** absent: the argument is required */
-  default?: ArgValue;
+  /**
+   * absent: the argument is required; null: optional, and the layer computes
+   * its default itself (a pool's stride defaults to its window)
+   */
+  default?: ArgValue | null;
   /** inclusive bounds for numbers / every element of a list */
   min?: number;
   max?: number;
@@ -88,7 +91,7 @@ export interface LayerDef<A = unknown> {
   doc: string;
   args: ArgSpec[];
   /**
-   * Normalise evaluated arguments (defaults already filled in) into the
+   * Normalise evaluated arguments (defaults already filled in, `null` defaults left out) into the
    * layer's own form and check them against the input shape; returns the
    * output shape, or undefined after reporting an error.
    */

@@ -71,9 +71,11 @@ export interface BlockDecl {
   span: Span;
 }
 
+/** `key value`, or `key name(args)` where value is the ref `name` */
 export interface TrainSetting {
   key: Ident;
-  args: Arg[];
+  value: Expr;
+  args?: Arg[];
   span: Span;
 }
 

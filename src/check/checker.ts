@@ -1,0 +1,619 @@
+// Walks each network with concrete shapes: resolves names, binds and checks
+// arguments, expands blocks and repeats, infers shapes, and builds the IR.
+// Problems are reported, never thrown. A failed stage poisons the shape that
+// follows (undefined) so one root cause gives one diagnostic.
+import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diagnostics/index.js';
+import type { Code } from '../diagnostics/codes.js';
+import type { Span } from '../diagnostics/span.js';
+import { findLayer, LAYERS } from '../layers/registry.js';
+import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
+import type { Arg, BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import { bindArgs } from './bind.js';
+import type { LayerNode, Network, Node, TrainConfig } from './ir.js';
+import { suggest } from './suggest.js';
+import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
+import { TRAIN_KEYS } from './train-keys.js';
+
+/** per-example elements of one tensor, and parameters of one network, beyond which nothing is allocated */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+/** expanded stages per network (a `repeat 1e9` must not hang the checker) */
+export const MAX_STAGES = 1_000_000;
+
+export interface CheckOptions {
+  /** `--set name=value` overrides, applied to the network named `target` (or the only one) */
+  overrides?: Record<string, string>;
+  target?: string;
+}
+
+/** What the checker learnt about one stage of source, for hovers and inlay hints. */
+export interface StageInfo {
+  stage: Stage;
+  network: string;
+  path: string;
+  inShape: Shape;
+  outShape: Shape;
+  params: number;
+  macs: number;
+  layer?: AnyLayer;
+  rawArgs?: Record<string, ArgValue>;
+}
+
+export interface CheckResult {
+  networks: Network[];
+  stageInfo: StageInfo[];
+  diagnostics: Diagnostic[];
+}
+
+/** A sink that drops exact repeats (a block called twice reports its own mistakes once) and adds call-site notes. */
+class CheckSink extends DiagnosticSink {
+  readonly frames: { name: string; span: Span }[] = [];
+  private readonly seen = new Set<string>();
+  override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
+    const key = `${code}:${span.start}:${span.end}:${message}`;
+    const notes = [...(extra.notes ?? [])];
+    if (this.frames.length) {
+      const f = this.frames[this.frames.length - 1]!;
+      notes.push({ message: `in block \`${f.name}\`, called here`, span: f.span });
+    }
+    if (this.seen.has(key)) return this.items.find((d) => `${d.code}:${d.span.start}:${d.span.end}:${d.message}` === key)!;
+    this.seen.add(key);
+    return super.report(code, span, message, { ...extra, notes });
+  }
+}
+
+class PathScope {
+  private readonly counts = new Map<string, number>();
+  constructor(readonly prefix: string) {}
+  next(name: string): string {
+    const n = (this.counts.get(name) ?? 0) + 1;
+    this.counts.set(name, n);
+    return `${this.prefix}${name}${n}`;
+  }
+  child(segment: string): PathScope {
+    return new PathScope(`${segment}/`);
+  }
+}
+
+type Call = Extract<Stage, { kind: 'call' }>;
+
+interface Flow {
+  nodes: Node[];
+  /** undefined: poisoned by an earlier error */
+  shape: Shape | undefined;
+}
+
+export class Checker {
+  readonly sink = new CheckSink();
+  private readonly ev = new Evaluator(this.sink);
+  private readonly blocks = new Map<string, BlockDecl>();
+  private readonly stack: string[] = [];
+  private stageCount = 0;
+  private network = '';
+  readonly stageInfo: StageInfo[] = [];
+
+  check(program: Program, opts: CheckOptions = {}): CheckResult {
+    this.declarations(program);
+    const networks: Network[] = [];
+    const nets = program.decls.filter((d): d is NetworkDecl => d.kind === 'network');
+    const single = nets.length === 1 ? nets[0]!.name.name : undefined;
+    const seen = new Set<string>();
+    for (const d of nets) {
+      if (seen.has(d.name.name)) continue;
+      seen.add(d.name.name);
+      const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
+      const n = this.checkNetwork(d, overrides);
+      if (n) networks.push(n);
+    }
+    return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
+  }
+
+  /** duplicate names, blocks shadowing layers, unused parameters and blocks, misplaced constructs */
+  private declarations(program: Program): void {
+    const names = new Map<string, Span>();
+    for (const d of program.decls) {
+      const prev = names.get(d.name.name);
+      if (prev) {
+        this.sink.report('E106', d.name.span, `\`${d.name.name}\` is already declared`, { notes: [{ message: 'first declared here', span: prev }] });
+        continue;
+      }
+      names.set(d.name.name, d.name.span);
+      if (d.kind === 'block') {
+        if (findLayer(d.name.name)) {
+          this.sink.report('E106', d.name.span, `block \`${d.name.name}\` has the name of a built-in layer; choose another name`);
+          continue;
+        }
+        this.blocks.set(d.name.name, d);
+      }
+      const params = new Map<string, Span>();
+      for (const p of d.params) {
+        if (params.has(p.name.name)) {
+          this.sink.report('E112', p.name.span, `parameter \`${p.name.name}\` is declared twice`, { notes: [{ message: 'first declared here', span: params.get(p.name.name)! }] });
+        }
+        params.set(p.name.name, p.name.span);
+      }
+      const used = new Set<string>();
+      collectRefs(d, used);
+      for (const p of d.params) {
+        if (!used.has(p.name.name)) this.sink.report('W501', p.name.span, `parameter \`${p.name.name}\` of \`${d.name.name}\` is never used`);
+      }
+    }
+    const called = new Set<string>();
+    for (const d of program.decls) collectCallees(d.body, called);
+    for (const b of this.blocks.values()) {
+      if (!called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
+    }
+  }
+
+  private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
+    this.network = d.name.name;
+    this.stageCount = 0;
+    const before = this.sink.items.filter((x) => x.severity === 'error').length;
+    const scope: Scope = { values: new Map() };
+    for (const [k, v] of Object.entries(overrides)) {
+      if (!d.params.some((p) => p.name.name === k)) {
+        const s = suggest(k, d.params.map((p) => p.name.name));
+        const list = d.params.map((p) => p.name.name).join(', ');
+        this.sink.report('E111', d.name.span, `--set ${k}=${v}: network \`${d.name.name}\` has no parameter \`${k}\`${s ? `; did you mean \`${s}\`?` : list ? ` (its parameters: ${list})` : ' (it has no parameters)'}`);
+      }
+    }
+    for (const p of d.params) {
+      const o = overrides[p.name.name];
+      if (o !== undefined) scope.values.set(p.name.name, parseOverride(o));
+      else if (p.default) {
+        const v = this.ev.eval(p.default, scope);
+        if (v instanceof Word) this.ev.unknownName(v, scope);
+        else if (v !== undefined) scope.values.set(p.name.name, v);
+      } else {
+        this.sink.report('E109', p.span, `network \`${d.name.name}\` needs a value for parameter \`${p.name.name}\`: give it a default (\`${p.name.name} = …\`) or pass --set ${p.name.name}=…`);
+      }
+    }
+    let input: Shape | undefined;
+    if (!d.input) {
+      this.sink.report('E113', d.name.span, `network \`${d.name.name}\` has no input; its body must start with \`input [C, H, W]\` or \`input [F]\``);
+    } else {
+      const dims = d.input.dims.map((e) => this.ev.int(e, scope, 'input dimension'));
+      if (dims.every((x): x is number => x !== undefined)) {
+        if (dims.length !== 1 && dims.length !== 3) {
+          this.sink.report('E307', d.input.span, `input must be an image [C, H, W] or a vector [F], got ${dims.length} dimension${dims.length === 1 ? '' : 's'} ${formatShape(dims)}`);
+        } else input = this.sized(dims, d.input.span, 'the input');
+      }
+    }
+    const flow = this.stages(d.body, input, scope, new PathScope(''));
+    const train = this.trainConfig(d, scope);
+    const errors = this.sink.items.filter((x) => x.severity === 'error').length;
+    if (errors > before || !input || !flow.shape) return undefined;
+    let totalParams = 0;
+    let totalMacs = 0;
+    for (const l of allLayers(flow.nodes)) {
+      totalParams += l.params;
+      totalMacs += l.macs;
+    }
+    if (totalParams > MAX_ELEMENTS) {
+      this.sink.report('E402', d.name.span, `network \`${d.name.name}\` has ${totalParams.toExponential(3)} parameters, more than can be allocated (${MAX_ELEMENTS})`);
+      return undefined;
+    }
+    const params: Record<string, ArgValue> = {};
+    for (const [k, v] of scope.values) params[k] = v;
+    return { name: d.name.name, params, input, output: flow.shape, body: flow.nodes, totalParams, totalMacs, train, span: d.span };
+  }
+
+  private trainConfig(d: NetworkDecl, scope: Scope): TrainConfig {
+    const cfg: TrainConfig = {};
+    for (const s of d.train?.settings ?? []) {
+      const key = s.key.name;
+      if (!TRAIN_KEYS.includes(key)) {
+        const sug = suggest(key, TRAIN_KEYS);
+        this.sink.report('E115', s.key.span, `unknown training setting \`${key}\`${sug ? `; did you mean \`${sug}\`?` : ` (settings: ${TRAIN_KEYS.join(', ')})`}`, {
+          fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.key.span, newText: sug }] }] : [],
+        });
+        continue;
+      }
+      const head = this.ev.eval(s.value, scope);
+      if (head === undefined) continue;
+      const positional: ArgValue[] = [head instanceof Word ? head.name : head];
+      const named: Record<string, ArgValue> = {};
+      for (const a of s.args ?? []) {
+        const v = this.ev.eval(a.value, scope);
+        if (v === undefined) continue;
+        const val = v instanceof Word ? v.name : v;
+        if (a.name) named[a.name.name] = val;
+        else positional.push(val);
+      }
+      cfg[key] = { positional, named };
+    }
+    return cfg;
+  }
+
+  private stages(stages: readonly Stage[], input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const nodes: Node[] = [];
+    let shape = input;
+    for (const s of stages) {
+      if (++this.stageCount > MAX_STAGES) {
+        if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+        return { nodes, shape: undefined };
+      }
+      const f = this.stage(s, shape, scope, paths);
+      nodes.push(...f.nodes);
+      shape = f.shape;
+      if (s.assert) this.assertion(s, shape, scope);
+    }
+    return { nodes, shape };
+  }
+
+  private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    switch (s.kind) {
+      case 'call':
+        return this.call(s, input, scope, paths);
+      case 'repeat': {
+        const n = this.ev.int(s.count, scope, 'repeat count', 0);
+        if (n === undefined) return { nodes: [], shape: undefined };
+        const nodes: Node[] = [];
+        let shape = input;
+        for (let i = 0; i < n; i++) {
+          const f = this.stages(s.body, shape, scope, paths);
+          nodes.push(...f.nodes);
+          shape = f.shape;
+          if (this.stageCount > MAX_STAGES) return { nodes, shape: undefined };
+        }
+        if (input && shape) this.info(s, paths.prefix.replace(/\/$/, ''), input, shape, nodes);
+        return { nodes, shape };
+      }
+      case 'residual': {
+        const path = paths.next('residual');
+        const inner = paths.child(path);
+        const body = this.stages(s.body, input, scope, inner);
+        const sc = s.shortcut ? this.stages(s.shortcut, input, scope, inner.child(`${path}/shortcut`)) : undefined;
+        if (!input || !body.shape || (sc && !sc.shape)) return { nodes: [], shape: undefined };
+        const other = sc ? sc.shape! : input;
+        if (!sameShape(body.shape, other)) {
+          this.sink.report(
+            'E305',
+            s.keyword,
+            `residual: the body produces ${formatShape(body.shape)} but the ${sc ? 'shortcut produces' : 'identity shortcut passes'} ${formatShape(other)}; they must match to be added${sc ? '' : ' (add a `shortcut { … }` projection)'}`,
+            { notes: sc ? [{ message: `the shortcut produces ${formatShape(other)}`, span: s.shortcutKeyword ?? s.keyword }] : [] },
+          );
+          return { nodes: [], shape: undefined };
+        }
+        const node: Node = { kind: 'residual', path, inShape: input, outShape: body.shape, span: s.span, body: body.nodes, shortcut: sc ? sc.nodes : null };
+        this.info(s, path, input, body.shape, [node]);
+        return { nodes: [node], shape: body.shape };
+      }
+      case 'concat':
+      case 'add': {
+        const path = paths.next(s.kind);
+        const inner = paths.child(path);
+        if (s.branches.length === 0) {
+          this.sink.report('E308', s.keyword, `\`${s.kind}\` needs at least one \`branch { … }\``);
+          return { nodes: [], shape: undefined };
+        }
+        const flows = s.branches.map((b, i) => this.stages(b.body, input, scope, inner.child(`${path}/branch${i + 1}`)));
+        if (!input || flows.some((f) => !f.shape)) return { nodes: [], shape: undefined };
+        const first = flows[0]!.shape!;
+        for (let i = 1; i < flows.length; i++) {
+          const sh = flows[i]!.shape!;
+          const ok = s.kind === 'add' ? sameShape(first, sh) : sh.length === first.length && sameShape(sh.slice(1), first.slice(1));
+          if (!ok) {
+            const need = s.kind === 'add' ? 'the same shape to be added' : 'the same size in every dimension but channels to be concatenated';
+            this.sink.report('E305', s.branches[i]!.span, `${s.kind}: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need ${need}`, {
+              notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
+            });
+            return { nodes: [], shape: undefined };
+          }
+        }
+        const out = s.kind === 'add' ? [...first] : [flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)];
+        const shape = this.sized(out, s.keyword, `the ${s.kind} output`);
+        if (!shape) return { nodes: [], shape: undefined };
+        const node: Node = { kind: s.kind, path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
+        this.info(s, path, input, shape, [node]);
+        return { nodes: [node], shape };
+      }
+    }
+  }
+
+  private call(s: Call, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const name = s.callee.name;
+    if (name === '@input') {
+      this.sink.report('E114', s.span, '`input [..]` must be the first line of a network body, and only there');
+      return { nodes: [], shape: input };
+    }
+    if (name === '@train') {
+      this.sink.report('E114', s.span, 'a `train { … }` section belongs in a network body, not in a block or a nested body');
+      return { nodes: [], shape: input };
+    }
+    const layer = findLayer(name);
+    if (layer) return this.layerCall(s, layer, input, scope, paths);
+    const block = this.blocks.get(name);
+    if (block) return this.blockCall(s, block, input, scope, paths);
+    const candidates = [...LAYERS.map((l) => l.name), ...this.blocks.keys()];
+    const sug = suggest(name, candidates);
+    this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?` : ''}`, {
+      fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
+    });
+    return { nodes: [], shape: undefined };
+  }
+
+  private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next(layer.name);
+    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined })), `\`${layer.name}\``, this.sink);
+    if (!bound) return { nodes: [], shape: undefined };
+    const raw: Record<string, ArgValue> = {};
+    let ok = true;
+    for (const spec of layer.args) {
+      const a = bound.get(spec.name);
+      if (!a) {
+        if (spec.default !== undefined && spec.default !== null) raw[spec.name] = spec.default;
+        continue;
+      }
+      const v = this.ev.eval(a.value, scope);
+      const checked = v === undefined ? undefined : this.argValue(layer.name, spec, v, a.value, scope);
+      if (checked === undefined) ok = false;
+      else raw[spec.name] = checked;
+    }
+    if (!ok || !input) return { nodes: [], shape: undefined };
+    const at = (arg?: string): Span => (arg && bound.get(arg)?.span) || s.span;
+    let failed = false;
+    const ctx: LayerContext = {
+      error: (code, message, arg) => {
+        failed = true;
+        const fixes =
+          code === 'E303'
+            ? [{ title: 'insert `flatten` before it', edits: [{ span: { start: s.span.start, end: s.span.start }, newText: 'flatten | ' }] }]
+            : [];
+        this.sink.report(code, at(arg), message, { fixes });
+      },
+      warn: (code, message, arg) => this.sink.report(code, at(arg), message),
+    };
+    const res = layer.infer(raw, input, ctx);
+    if (!res || failed) return { nodes: [], shape: undefined };
+    const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
+    if (!shape) return { nodes: [], shape: undefined };
+    const weights = layer.weights(res.args, input);
+    let params = 0;
+    for (const w of weights) {
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      if (n > MAX_ELEMENTS) {
+        this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
+        return { nodes: [], shape: undefined };
+      }
+      if (w.trainable) params += n;
+    }
+    const macs = layer.macs(res.args, input, shape);
+    const node: LayerNode = { kind: 'layer', path, layer, args: res.args, rawArgs: raw, inShape: input, outShape: shape, span: s.span, weights, params, macs };
+    this.stageInfo.push({ stage: s, network: this.network, path, inShape: input, outShape: shape, params, macs, layer, rawArgs: raw });
+    return { nodes: [node], shape };
+  }
+
+  private blockCall(s: Call, block: BlockDecl, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const name = block.name.name;
+    if (this.stack.includes(name)) {
+      const cycle = [...this.stack.slice(this.stack.indexOf(name)), name].join(' → ');
+      this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
+      return { nodes: [], shape: undefined };
+    }
+    const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
+    if (!bound) return { nodes: [], shape: undefined };
+    const inner: Scope = { values: new Map() };
+    let ok = true;
+    for (const p of block.params) {
+      const a = bound.get(p.name.name);
+      let v: Evaluated | undefined;
+      if (a) {
+        v = this.ev.eval(a.value, scope);
+        if (v instanceof Word) {
+          // bare words pass into a block only where a layer takes them (`pad same`)
+          if (v.name === 'same') v = 'same';
+          else this.ev.unknownName(v, scope);
+        }
+      } else {
+        this.sink.frames.push({ name, span: s.span });
+        v = this.ev.eval(p.default!, inner);
+        if (v instanceof Word) this.ev.unknownName(v, inner);
+        this.sink.frames.pop();
+      }
+      if (v === undefined || v instanceof Word) ok = false;
+      else inner.values.set(p.name.name, v);
+    }
+    if (!ok) return { nodes: [], shape: undefined };
+    const path = paths.next(name);
+    this.stack.push(name);
+    this.sink.frames.push({ name, span: s.span });
+    const flow = this.stages(block.body, input, inner, paths.child(path));
+    this.sink.frames.pop();
+    this.stack.pop();
+    if (input && flow.shape) this.info(s, path, input, flow.shape, flow.nodes);
+    return flow;
+  }
+
+  private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
+    const what = `\`${layer}\` argument \`${spec.name}\``;
+    if (v instanceof Word) {
+      if (spec.type === 'pad' && v.name === 'same') return 'same';
+      const s = suggest(v.name, [...scope.values.keys(), ...(spec.type === 'pad' ? ['same'] : [])]);
+      this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${what}${s ? `; did you mean \`${s}\`?` : ''}`, {
+        fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: v.span, newText: s }] }] : [],
+      });
+      return undefined;
+    }
+    const expected = {
+      int: 'a whole number',
+      number: 'a number',
+      bool: '`true` or `false`',
+      int2: 'a whole number or [h, w]',
+      pad: 'a whole number, [h, w], [top, left, bottom, right] or `same`',
+    }[spec.type];
+    const wrong = (): undefined => {
+      this.sink.report('E201', e.span, `${what} expects ${expected}, got ${fmtValue(v)}`);
+      return undefined;
+    };
+    const num = (x: ArgValue, isInt: boolean): boolean => {
+      if (typeof x !== 'number') return !wrong();
+      if (isInt && !Number.isInteger(x)) {
+        this.ev.notWhole(e, x, what);
+        return false;
+      }
+      const bad =
+        spec.min !== undefined && x < spec.min
+          ? `at least ${spec.min}`
+          : spec.max !== undefined && x > spec.max
+            ? `at most ${spec.max}`
+            : spec.above !== undefined && x <= spec.above
+              ? `greater than ${spec.above}`
+              : spec.below !== undefined && x >= spec.below
+                ? `less than ${spec.below}`
+                : isInt && x > MAX_INT
+                  ? `at most ${MAX_INT}`
+                  : undefined;
+      if (bad) {
+        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}`);
+        return false;
+      }
+      return true;
+    };
+    switch (spec.type) {
+      case 'bool':
+        return typeof v === 'boolean' ? v : wrong();
+      case 'number':
+        return num(v, false) ? v : undefined;
+      case 'int':
+        return num(v, true) ? v : undefined;
+      case 'int2':
+      case 'pad': {
+        if (!Array.isArray(v)) return num(v, true) ? v : undefined;
+        const lens = spec.type === 'pad' ? [2, 4] : [2];
+        if (!lens.includes(v.length)) return wrong();
+        return v.every((x) => num(x, true)) ? v : undefined;
+      }
+    }
+  }
+
+  private assertion(s: Stage, shape: Shape | undefined, scope: Scope): void {
+    const a = s.assert!;
+    const dims = a.dims.map((e) => this.ev.int(e, scope, 'asserted dimension'));
+    if (!shape || dims.some((x) => x === undefined)) return;
+    if (!sameShape(dims as number[], shape)) {
+      const listSpan = { start: a.span.start, end: a.span.end };
+      this.sink.report('E306', listSpan, `shape assertion failed: expected ${formatShape(dims as number[])}, but this stage produces ${formatShape(shape)}`, {
+        fixes: [{ title: `update the assertion to ${formatShape(shape)}`, edits: [{ span: listSpan, newText: `: ${formatShape(shape)}` }] }],
+      });
+    }
+  }
+
+  /** refuse shapes that could never be allocated, before anything is */
+  private sized(shape: Shape, span: Span, what: string): Shape | undefined {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n > MAX_ELEMENTS || !Number.isSafeInteger(n)) {
+      this.sink.report('E401', span, `${what} ${formatShape(shape)} has ${n.toExponential(3)} elements per example, more than can be allocated (${MAX_ELEMENTS})`);
+      return undefined;
+    }
+    return shape;
+  }
+
+  private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, nodes: Node[]): void {
+    let params = 0;
+    let macs = 0;
+    for (const l of allLayers(nodes)) {
+      params += l.params;
+      macs += l.macs;
+    }
+    this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function* allLayers(nodes: readonly Node[]): Generator<LayerNode> {
+  for (const n of nodes) {
+    if (n.kind === 'layer') yield n;
+    else if (n.kind === 'residual') {
+      yield* allLayers(n.body);
+      if (n.shortcut) yield* allLayers(n.shortcut);
+    } else for (const b of n.branches) yield* allLayers(b);
+  }
+}
+
+function parseOverride(v: string): ArgValue {
+  const t = v.trim();
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  return t;
+}
+
+function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
+  const expr = (e: Expr | undefined): void => {
+    if (!e) return;
+    switch (e.kind) {
+      case 'ref':
+        out.add(e.name);
+        break;
+      case 'list':
+        e.items.forEach(expr);
+        break;
+      case 'unary':
+        expr(e.operand);
+        break;
+      case 'binary':
+        expr(e.left);
+        expr(e.right);
+        break;
+      case 'paren':
+        expr(e.inner);
+        break;
+    }
+  };
+  const args = (as: readonly Arg[]): void => as.forEach((a) => expr(a.value));
+  const stages = (ss: readonly Stage[]): void => {
+    for (const s of ss) {
+      s.assert?.dims.forEach(expr);
+      switch (s.kind) {
+        case 'call':
+          args(s.args);
+          break;
+        case 'repeat':
+          expr(s.count);
+          stages(s.body);
+          break;
+        case 'residual':
+          stages(s.body);
+          if (s.shortcut) stages(s.shortcut);
+          break;
+        case 'concat':
+        case 'add':
+          s.branches.forEach((b) => stages(b.body));
+          break;
+      }
+    }
+  };
+  d.params.forEach((p) => expr(p.default));
+  stages(d.body);
+  if (d.kind === 'network') {
+    d.input?.dims.forEach(expr);
+    d.train?.settings.forEach((s) => {
+      expr(s.value);
+      args(s.args ?? []);
+    });
+  }
+}
+
+function collectCallees(ss: readonly Stage[], out: Set<string>): void {
+  for (const s of ss) {
+    switch (s.kind) {
+      case 'call':
+        out.add(s.callee.name);
+        break;
+      case 'repeat':
+        collectCallees(s.body, out);
+        break;
+      case 'residual':
+        collectCallees(s.body, out);
+        if (s.shortcut) collectCallees(s.shortcut, out);
+        break;
+      case 'concat':
+      case 'add':
+        s.branches.forEach((b) => collectCallees(b.body, out));
+        break;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// Expression evaluation. Values are numbers, booleans, bare words (`same`)
+// and lists. Errors are reported, never thrown; a failed evaluation is undefined.
+import type { Expr } from '../syntax/ast.js';
+import type { ArgValue } from '../layers/types.js';
+import type { Span } from '../diagnostics/span.js';
+import type { DiagnosticSink } from '../diagnostics/index.js';
+import { suggest } from './suggest.js';
+
+export interface Scope {
+  /** parameter name → value */
+  values: Map<string, ArgValue>;
+  /** marks parameters that were read (for the unused-parameter warning) */
+  used?: Set<string>;
+}
+
+/** A bare word that is not a parameter: allowed only where an argument takes words (`pad same`). */
+export class Word {
+  constructor(
+    readonly name: string,
+    readonly span: Span,
+  ) {}
+}
+
+export type Evaluated = ArgValue | Word;
+
+export function fmtValue(v: Evaluated): string {
+  if (v instanceof Word) return v.name;
+  if (Array.isArray(v)) return `[${v.map(fmtValue).join(', ')}]`;
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(+v.toPrecision(6));
+  return String(v);
+}
+
+export class Evaluator {
+  constructor(private readonly sink: DiagnosticSink) {}
+
+  /** evaluate; bare words that are not parameters come back as Word for the caller to judge */
+  eval(e: Expr, scope: Scope): Evaluated | undefined {
+    switch (e.kind) {
+      case 'num':
+        return e.value;
+      case 'bool':
+        return e.value;
+      case 'ref': {
+        if (scope.values.has(e.name)) {
+          scope.used?.add(e.name);
+          return scope.values.get(e.name)!;
+        }
+        return new Word(e.name, e.span);
+      }
+      case 'paren':
+        return this.eval(e.inner, scope);
+      case 'list': {
+        const items: ArgValue[] = [];
+        for (const it of e.items) {
+          const v = this.number(it, scope);
+          if (v === undefined) return undefined;
+          items.push(v);
+        }
+        return items;
+      }
+      case 'unary': {
+        const v = this.number(e.operand, scope);
+        if (v === undefined) return undefined;
+        return e.op === '-' ? -v : v;
+      }
+      case 'binary': {
+        const l = this.number(e.left, scope);
+        const r = this.number(e.right, scope);
+        if (l === undefined || r === undefined) return undefined;
+        switch (e.op) {
+          case '+':
+            return l + r;
+          case '-':
+            return l - r;
+          case '*':
+            return l * r;
+          case '/':
+          case '//':
+          case '%':
+            if (r === 0) {
+              this.sink.report('E204', e.right.span, `division by zero in \`${fmtExpr(e)}\``);
+              return undefined;
+            }
+            return e.op === '/' ? l / r : e.op === '//' ? Math.floor(l / r) : l - r * Math.floor(l / r);
+        }
+      }
+    }
+  }
+
+  /** evaluate where only a number makes sense (arithmetic operands, dims, counts) */
+  number(e: Expr, scope: Scope): number | undefined {
+    const v = this.eval(e, scope);
+    if (v === undefined) return undefined;
+    if (typeof v === 'number') return v;
+    if (v instanceof Word) this.unknownName(v, scope);
+    else this.sink.report('E201', e.span, `expected a number, got ${fmtValue(v)}`);
+    return undefined;
+  }
+
+  /** a whole number where the language needs one: `repeat n`, input dims, assertions */
+  int(e: Expr, scope: Scope, what: string, min = 1): number | undefined {
+    const v = this.number(e, scope);
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v)) {
+      this.notWhole(e, v, what);
+      return undefined;
+    }
+    if (v < min || v > MAX_INT) {
+      this.sink.report('E202', e.span, `${what} must be ${v < min ? `at least ${min}` : `at most ${MAX_INT}`}, got ${fmtValue(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  notWhole(e: Expr, v: number, what: string): void {
+    if (containsDivision(e)) this.sink.report('E203', e.span, `${what}: \`${fmtExpr(e)}\` = ${fmtValue(v)} is not a whole number`);
+    else this.sink.report('E201', e.span, `${what} must be a whole number, got ${fmtValue(v)}`);
+  }
+
+  unknownName(w: Word, scope: Scope): void {
+    const s = suggest(w.name, scope.values.keys());
+    this.sink.report('E102', w.span, `unknown name \`${w.name}\`${s ? `; did you mean \`${s}\`?` : ''}`, {
+      fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: w.span, newText: s }] }] : [],
+    });
+  }
+}
+
+/** the largest whole number an argument or dimension may take (int32, what ONNX and tfjs index with) */
+export const MAX_INT = 2 ** 31 - 1;
+
+export function containsDivision(e: Expr): boolean {
+  switch (e.kind) {
+    case 'binary':
+      return e.op === '/' || containsDivision(e.left) || containsDivision(e.right);
+    case 'unary':
+      return containsDivision(e.operand);
+    case 'paren':
+      return containsDivision(e.inner);
+    default:
+      return false;
+  }
+}
+
+export function fmtExpr(e: Expr): string {
+  switch (e.kind) {
+    case 'num':
+      return e.text;
+    case 'bool':
+      return String(e.value);
+    case 'ref':
+      return e.name;
+    case 'list':
+      return `[${e.items.map(fmtExpr).join(', ')}]`;
+    case 'unary':
+      return `${e.op}${fmtExpr(e.operand)}`;
+    case 'binary':
+      return `${fmtExpr(e.left)} ${e.op} ${fmtExpr(e.right)}`;
+    case 'paren':
+      return `(${fmtExpr(e.inner)})`;
+  }
+}

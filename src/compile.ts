@@ -1,0 +1,87 @@
+// The one pipeline entry the CLI, the language server and the tests call:
+// text → AST → checked networks + diagnostics. It never throws: an internal
+// failure becomes an E900 diagnostic.
+import type { Diagnostic } from './diagnostics/index.js';
+import { Checker, type StageInfo } from './check/checker.js';
+import type { Network } from './check/ir.js';
+import { suggest } from './check/suggest.js';
+import { parse } from './syntax/parse.js';
+import type { Program } from './syntax/ast.js';
+
+export interface CompileOptions {
+  /** which network to return (`--network`); a file with one network needs none */
+  network?: string;
+  /** `--set name=value` overrides for that network */
+  set?: Record<string, string>;
+  /** check every network and do not insist on choosing one (editors, `alexnetc check`) */
+  all?: boolean;
+}
+
+export interface CompileResult {
+  program?: Program;
+  /** every network that checked cleanly */
+  networks: Network[];
+  /** the chosen network, when it checked cleanly */
+  network?: Network;
+  diagnostics: Diagnostic[];
+  stageInfo: StageInfo[];
+}
+
+export function compile(text: string, opts: CompileOptions = {}): CompileResult {
+  try {
+    return run(text, opts);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    return {
+      networks: [],
+      stageInfo: [],
+      diagnostics: [
+        {
+          code: 'E900',
+          severity: 'error',
+          message: `internal error: ${err.message} — this is a bug in alexnetc, please report it with the input file`,
+          span: { start: 0, end: 0 },
+          notes: [],
+          fixes: [],
+        },
+      ],
+    };
+  }
+}
+
+function run(text: string, opts: CompileOptions): CompileResult {
+  const parsed = parse(text);
+  const program = parsed.program;
+  const names = program.decls.filter((d) => d.kind === 'network').map((d) => d.name.name);
+  const diagnostics = [...parsed.diagnostics];
+  let target = opts.network;
+  if (target !== undefined && !names.includes(target)) {
+    const s = suggest(target, names);
+    diagnostics.push({
+      code: 'E104',
+      severity: 'error',
+      message: `no network \`${target}\` in this file${s ? `; did you mean \`${s}\`?` : names.length ? ` (it has ${names.join(', ')})` : ' (it declares no network)'}`,
+      span: { start: 0, end: 0 },
+      notes: [],
+      fixes: [],
+    });
+    target = undefined;
+  } else if (target === undefined && names.length === 1) target = names[0];
+  else if (target === undefined && !opts.all) {
+    diagnostics.push({
+      code: 'E105',
+      severity: 'error',
+      message: names.length
+        ? `this file declares ${names.length} networks (${names.join(', ')}); choose one with --network NAME`
+        : 'this file declares no network',
+      span: { start: 0, end: 0 },
+      notes: [],
+      fixes: [],
+    });
+  }
+  const checked = new Checker().check(program, { overrides: opts.set, target });
+  diagnostics.push(...checked.diagnostics);
+  diagnostics.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+  const network = target !== undefined ? checked.networks.find((n) => n.name === target) : undefined;
+  return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo };
+}

@@ -1,0 +1,322 @@
+// CST → plain AST. With error recovery the CST can miss children or hold
+// tokens Chevrotain inserted (NaN offsets): everything here tolerates both.
+import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { Span } from '../diagnostics/span.js';
+import type * as A from './ast.js';
+
+type Children = Record<string, CstElement[] | undefined>;
+
+function isToken(e: CstElement): e is IToken {
+  return (e as IToken).image !== undefined;
+}
+
+function validOffset(t: IToken): boolean {
+  return Number.isFinite(t.startOffset) && !t.isInsertedInRecovery;
+}
+
+export function tokenSpan(t: IToken): Span {
+  return { start: t.startOffset, end: (t.endOffset ?? t.startOffset) + 1 };
+}
+
+/** the smallest span covering every real token under a node */
+export function cstSpan(n: CstNode, fallback: number): Span {
+  let start = Infinity;
+  let end = -Infinity;
+  const walk = (node: CstNode): void => {
+    for (const list of Object.values(node.children as Children)) {
+      for (const e of list ?? []) {
+        if (isToken(e)) {
+          if (!validOffset(e)) continue;
+          if (e.startOffset < start) start = e.startOffset;
+          if (e.endOffset! + 1 > end) end = e.endOffset! + 1;
+        } else walk(e);
+      }
+    }
+  };
+  walk(n);
+  return Number.isFinite(start) ? { start, end } : { start: fallback, end: fallback };
+}
+
+class Builder {
+  /** offset of the last real token seen, the fallback position for recovered pieces */
+  private last = 0;
+
+  constructor(
+    private readonly text: string,
+    /** reports two stages on one line without `|` between them */
+    private readonly missingSeparator: (at: Span) => void,
+  ) {}
+
+  private tok(n: CstNode, name: string, i = 0): IToken | undefined {
+    const t = (n.children as Children)[name]?.[i];
+    if (!t || !isToken(t) || !validOffset(t)) return undefined;
+    this.last = t.endOffset! + 1;
+    return t;
+  }
+
+  private kids(n: CstNode, name: string): CstNode[] {
+    return ((n.children as Children)[name] ?? []).filter((e): e is CstNode => !isToken(e));
+  }
+
+  private kid(n: CstNode, name: string): CstNode | undefined {
+    return this.kids(n, name)[0];
+  }
+
+  private span(n: CstNode): Span {
+    const s = cstSpan(n, this.last);
+    if (s.end > this.last) this.last = s.end;
+    return s;
+  }
+
+  private ident(t: IToken | undefined): A.Ident | undefined {
+    return t ? { name: t.image, span: tokenSpan(t) } : undefined;
+  }
+
+  file(n: CstNode, text: string): A.Program {
+    const decls: A.Decl[] = [];
+    for (const el of Object.values(n.children as Children).flat()) {
+      if (!el || isToken(el)) continue;
+      const d = el.name === 'network' ? this.network(el) : el.name === 'block' ? this.block(el) : undefined;
+      if (d) decls.push(d);
+    }
+    decls.sort((a, b) => a.span.start - b.span.start);
+    return { decls, comments: [], span: { start: 0, end: text.length } };
+  }
+
+  private network(n: CstNode): A.NetworkDecl | undefined {
+    const name = this.ident(this.tok(n, 'Identifier'));
+    if (!name) return undefined;
+    const params = this.params(this.kid(n, 'params'));
+    const bodyNode = this.kid(n, 'body');
+    const stages = bodyNode ? this.body(bodyNode) : [];
+    const decl: A.NetworkDecl = { kind: 'network', name, params, body: [], span: this.span(n) };
+    for (const s of stages) {
+      if (s.kind === 'input') {
+        if (!decl.input && decl.body.length === 0) decl.input = { dims: s.dims, span: s.span };
+        else decl.body.push(s.misplaced());
+      } else if (s.kind === 'train') {
+        decl.train = s.section;
+      } else decl.body.push(s);
+    }
+    return decl;
+  }
+
+  private block(n: CstNode): A.BlockDecl | undefined {
+    const name = this.ident(this.tok(n, 'Identifier'));
+    if (!name) return undefined;
+    const params = this.params(this.kid(n, 'params'));
+    const bodyNode = this.kid(n, 'body');
+    const body = bodyNode ? this.stagesOnly(this.body(bodyNode)) : [];
+    return { kind: 'block', name, params, body, span: this.span(n) };
+  }
+
+  private params(n: CstNode | undefined): A.Param[] {
+    if (!n) return [];
+    const out: A.Param[] = [];
+    for (const p of this.kids(n, 'param')) {
+      const name = this.ident(this.tok(p, 'Identifier'));
+      if (!name) continue;
+      const e = this.kid(p, 'expr');
+      out.push({ name, default: e ? this.expr(e) : undefined, span: this.span(p) });
+    }
+    return out;
+  }
+
+  /** a body's chains flattened into one stage list; separators were checked by the parser driver */
+  private body(n: CstNode): Staged[] {
+    const out: Staged[] = [];
+    let prevEnd = -1;
+    for (const chain of this.kids(n, 'chain')) {
+      const cs = cstSpan(chain, this.last);
+      if (prevEnd >= 0 && !/[\n\r]/.test(this.text.slice(prevEnd, cs.start))) this.missingSeparator({ start: cs.start, end: cs.start });
+      prevEnd = cs.end;
+      for (const st of this.kids(chain, 'stage')) {
+        const s = this.stage(st);
+        if (s) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** input/train outside a network body are errors; turned into diagnostics by the checker */
+  private stagesOnly(stages: Staged[]): A.Stage[] {
+    return stages.map((s) => (s.kind === 'input' ? s.misplaced() : s.kind === 'train' ? s.misplaced() : s));
+  }
+
+  private stage(n: CstNode): Staged | undefined {
+    const assertNode = this.kid(n, 'assertion');
+    let s: Staged | undefined;
+    const call = this.kid(n, 'call');
+    const rep = this.kid(n, 'repeat');
+    const res = this.kid(n, 'residual');
+    const merge = this.kid(n, 'merge');
+    const inp = this.kid(n, 'inputDecl');
+    const train = this.kid(n, 'train');
+    if (call) s = this.call(call);
+    else if (rep) {
+      const kw = this.tok(rep, 'Repeat');
+      const e = this.kid(rep, 'expr');
+      const b = this.kid(rep, 'body');
+      const keyword = kw ? tokenSpan(kw) : this.span(rep);
+      s = {
+        kind: 'repeat',
+        count: e ? this.expr(e) : { kind: 'num', value: 1, text: '1', span: keyword },
+        body: b ? this.stagesOnly(this.body(b)) : [],
+        span: this.span(rep),
+        keyword,
+      };
+    } else if (res) {
+      const kw = this.tok(res, 'Residual');
+      const b = this.kid(res, 'body');
+      const sc = this.kid(res, 'shortcutBody');
+      const sk = this.tok(res, 'Shortcut');
+      s = {
+        kind: 'residual',
+        body: b ? this.stagesOnly(this.body(b)) : [],
+        shortcut: sc ? this.stagesOnly(this.body(sc)) : undefined,
+        span: this.span(res),
+        keyword: kw ? tokenSpan(kw) : this.span(res),
+        shortcutKeyword: sk ? tokenSpan(sk) : undefined,
+      };
+    } else if (merge) {
+      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
+      const branches = this.kids(merge, 'branch').map((b) => {
+        const body = this.kid(b, 'body');
+        return { body: body ? this.stagesOnly(this.body(body)) : [], span: this.span(b) };
+      });
+      s = {
+        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : 'concat',
+        branches,
+        span: this.span(merge),
+        keyword: kw ? tokenSpan(kw) : this.span(merge),
+      };
+    } else if (inp) {
+      const dimsNode = this.kid(inp, 'dims');
+      const sp = this.span(inp);
+      const dims = dimsNode ? this.exprList(dimsNode) : [];
+      s = { kind: 'input', dims, span: sp, misplaced: () => misplacedStage('input', sp) };
+    } else if (train) {
+      const sp = this.span(train);
+      s = { kind: 'train', section: this.trainSection(train), span: sp, misplaced: () => misplacedStage('train', sp) };
+    }
+    if (!s) return undefined;
+    if (assertNode && s.kind !== 'input' && s.kind !== 'train') {
+      const d = this.kid(assertNode, 'dims');
+      s.assert = { dims: d ? this.exprList(d) : [], span: this.span(assertNode) };
+      s.span = { start: s.span.start, end: Math.max(s.span.end, s.assert.span.end) };
+    }
+    return s;
+  }
+
+  private call(n: CstNode): A.Stage | undefined {
+    const callee = this.ident(this.tok(n, 'Identifier'));
+    if (!callee) return undefined;
+    const argsNode = this.kid(n, 'args');
+    return { kind: 'call', callee, args: argsNode ? this.args(argsNode) : [], hasParens: !!argsNode, span: this.span(n) };
+  }
+
+  private args(n: CstNode): A.Arg[] {
+    const out: A.Arg[] = [];
+    for (const a of this.kids(n, 'arg')) {
+      const name = this.ident(this.tok(a, 'name'));
+      const e = this.kid(a, 'expr');
+      if (!e) continue;
+      out.push({ name, value: this.expr(e), span: this.span(a) });
+    }
+    return out;
+  }
+
+  private trainSection(n: CstNode): A.TrainSection {
+    const settings: A.TrainSetting[] = [];
+    for (const s of this.kids(n, 'setting')) {
+      const key = this.ident(this.tok(s, 'key'));
+      if (!key) continue;
+      const callee = this.ident(this.tok(s, 'callee'));
+      const argsNode = this.kid(s, 'args');
+      const e = this.kid(s, 'expr');
+      const sp = this.span(s);
+      if (callee) settings.push({ key, value: { kind: 'ref', name: callee.name, span: callee.span }, args: argsNode ? this.args(argsNode) : [], span: sp });
+      else if (e) settings.push({ key, value: this.expr(e), span: sp });
+    }
+    return { settings, span: this.span(n) };
+  }
+
+  private exprList(n: CstNode): A.Expr[] {
+    return this.kids(n, 'expr').map((e) => this.expr(e));
+  }
+
+  expr(n: CstNode): A.Expr {
+    const terms = this.kids(n, 'term').map((t) => this.term(t));
+    const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
+    return this.fold(terms, ops, n);
+  }
+
+  private term(n: CstNode): A.Expr {
+    const ch = n.children as Children;
+    const factors = this.kids(n, 'unary').map((u) => this.unary(u));
+    const ops = [...(ch.Star ?? []), ...(ch.SlashSlash ?? []), ...(ch.Slash ?? []), ...(ch.Percent ?? [])] as IToken[];
+    return this.fold(factors, ops, n);
+  }
+
+  /** left-associative fold; operators sorted back into source order */
+  private fold(operands: A.Expr[], ops: IToken[], n: CstNode): A.Expr {
+    if (operands.length === 0) {
+      const sp = this.span(n);
+      return { kind: 'num', value: 0, text: '0', span: sp };
+    }
+    const sorted = ops.filter(validOffset).sort((a, b) => a.startOffset - b.startOffset);
+    let acc = operands[0]!;
+    for (let i = 1; i < operands.length; i++) {
+      const right = operands[i]!;
+      const op = (sorted[i - 1]?.image ?? '+') as '+' | '-' | '*' | '/' | '//' | '%';
+      acc = { kind: 'binary', op, left: acc, right, span: { start: acc.span.start, end: right.span.end } };
+    }
+    return acc;
+  }
+
+  private unary(n: CstNode): A.Expr {
+    const inner = this.kid(n, 'unary');
+    const sign = this.tok(n, 'Minus') ?? this.tok(n, 'Plus');
+    if (inner) {
+      const operand = this.unary(inner);
+      const op = sign?.image === '+' ? '+' : '-';
+      return { kind: 'unary', op, operand, span: { start: sign ? sign.startOffset : operand.span.start, end: operand.span.end } };
+    }
+    const p = this.kid(n, 'primary');
+    return p ? this.primary(p) : { kind: 'num', value: 0, text: '0', span: this.span(n) };
+  }
+
+  private primary(n: CstNode): A.Expr {
+    const num = this.tok(n, 'Number');
+    if (num) return { kind: 'num', value: Number(num.image), text: num.image, span: tokenSpan(num) };
+    const t = this.tok(n, 'True');
+    if (t) return { kind: 'bool', value: true, span: tokenSpan(t) };
+    const f = this.tok(n, 'False');
+    if (f) return { kind: 'bool', value: false, span: tokenSpan(f) };
+    const id = this.tok(n, 'Identifier');
+    if (id) return { kind: 'ref', name: id.image, span: tokenSpan(id) };
+    const e = this.kid(n, 'expr');
+    if (e) return { kind: 'paren', inner: this.expr(e), span: this.span(n) };
+    const l = this.kid(n, 'list');
+    if (l) return { kind: 'list', items: this.exprList(l), span: this.span(l) };
+    return { kind: 'num', value: 0, text: '0', span: this.span(n) };
+  }
+}
+
+/** A stage list entry before input/train are split off the network body. */
+type Staged =
+  | A.Stage
+  | { kind: 'input'; dims: A.Expr[]; span: Span; misplaced: () => A.Stage; assert?: undefined }
+  | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined };
+
+/**
+ * `input` or `train` where a stage is expected: kept in the AST as a call to
+ * a reserved name so the checker reports it at the right place.
+ */
+function misplacedStage(what: 'input' | 'train', sp: Span): A.Stage {
+  return { kind: 'call', callee: { name: `@${what}`, span: sp }, args: [], hasParens: false, span: sp };
+}
+
+export function buildAst(cst: CstNode, text: string, missingSeparator: (at: Span) => void): A.Program {
+  return new Builder(text, missingSeparator).file(cst, text);
+}

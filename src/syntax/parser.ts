@@ -1,0 +1,226 @@
+// The grammar, as a Chevrotain CstParser with error recovery. It stays pure:
+// cst-to-ast.ts turns the CST into the plain AST.
+import { CstParser, type CstNode, type IToken, tokenMatcher } from 'chevrotain';
+import * as T from './tokens.js';
+
+/** tokens that can start an expression (used to tell `stride 4` from a positional `c`) */
+const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket];
+
+export class NetParser extends CstParser {
+  constructor() {
+    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE('file', () => {
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.network) }, { ALT: () => this.SUBRULE(this.block) }]);
+    });
+  });
+
+  network = this.RULE('network', () => {
+    this.CONSUME(T.Network);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.params));
+    this.SUBRULE(this.body);
+  });
+
+  block = this.RULE('block', () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.params));
+    this.SUBRULE(this.body);
+  });
+
+  params = this.RULE('params', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.CONSUME(T.RParen);
+  });
+
+  param = this.RULE('param', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  body = this.RULE('body', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.chain));
+    this.CONSUME(T.RBrace);
+  });
+
+  /** stages joined by `|`; consecutive chains must be on separate lines */
+  chain = this.RULE('chain', () => {
+    this.SUBRULE(this.stage);
+    this.MANY(() => {
+      this.CONSUME(T.Pipe);
+      this.SUBRULE2(this.stage);
+    });
+  });
+
+  stage = this.RULE('stage', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.call) },
+      { ALT: () => this.SUBRULE(this.repeat) },
+      { ALT: () => this.SUBRULE(this.residual) },
+      { ALT: () => this.SUBRULE(this.merge) },
+      { ALT: () => this.SUBRULE(this.inputDecl) },
+      { ALT: () => this.SUBRULE(this.train) },
+    ]);
+    this.OPTION(() => this.SUBRULE(this.assertion));
+  });
+
+  call = this.RULE('call', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.args));
+  });
+
+  args = this.RULE('args', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+    this.CONSUME(T.RParen);
+  });
+
+  arg = this.RULE('arg', () => {
+    this.OR([
+      {
+        // `name value`: an identifier directly followed by the start of an expression
+        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && EXPR_START.some((t) => tokenMatcher(this.LA(2), t)),
+        ALT: () => {
+          this.CONSUME(T.Identifier, { LABEL: 'name' });
+          this.SUBRULE(this.expr);
+        },
+      },
+      { ALT: () => this.SUBRULE2(this.expr) },
+    ]);
+  });
+
+  repeat = this.RULE('repeat', () => {
+    this.CONSUME(T.Repeat);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+  });
+
+  residual = this.RULE('residual', () => {
+    this.CONSUME(T.Residual);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Shortcut);
+      this.SUBRULE2(this.body, { LABEL: 'shortcutBody' });
+    });
+  });
+
+  merge = this.RULE('merge', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }]);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.branch));
+    this.CONSUME(T.RBrace);
+  });
+
+  branch = this.RULE('branch', () => {
+    this.CONSUME(T.Branch);
+    this.SUBRULE(this.body);
+  });
+
+  inputDecl = this.RULE('inputDecl', () => {
+    this.CONSUME(T.Input);
+    this.SUBRULE(this.dims);
+  });
+
+  train = this.RULE('train', () => {
+    this.CONSUME(T.Train);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.CONSUME(T.RBrace);
+  });
+
+  /** `key value` or `key name(args)` inside a train section */
+  setting = this.RULE('setting', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'key' });
+    this.OR([
+      {
+        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && tokenMatcher(this.LA(2), T.LParen),
+        ALT: () => {
+          this.CONSUME2(T.Identifier, { LABEL: 'callee' });
+          this.SUBRULE(this.args);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.expr) },
+    ]);
+  });
+
+  assertion = this.RULE('assertion', () => {
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.dims);
+  });
+
+  dims = this.RULE('dims', () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.CONSUME(T.RBracket);
+  });
+
+  expr = this.RULE('expr', () => {
+    this.SUBRULE(this.term);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.term);
+    });
+  });
+
+  term = this.RULE('term', () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.SlashSlash) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
+      ]);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  unary = this.RULE('unary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.OR2([{ ALT: () => this.CONSUME(T.Minus) }, { ALT: () => this.CONSUME(T.Plus) }]);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.primary) },
+    ]);
+  });
+
+  primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLit) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expr);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.list) },
+    ]);
+  });
+
+  list = this.RULE('list', () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.CONSUME(T.RBracket);
+  });
+}
+
+/** one reused parser instance (Chevrotain's advice: construction is the expensive part) */
+export const parser = new NetParser();
+
+export type { CstNode, IToken };

@@ -1,0 +1,77 @@
+// Tokens in one ordered array (the order is the lexer's priority).
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+
+function keyword(word: string): TokenType {
+  return createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(`${word}\\b`), longer_alt: Identifier, label: `'${word}'` });
+}
+
+export const Network = keyword('network');
+export const Block = keyword('block');
+export const Input = keyword('input');
+export const Repeat = keyword('repeat');
+export const Residual = keyword('residual');
+export const Shortcut = keyword('shortcut');
+export const Concat = keyword('concat');
+export const Add = keyword('add');
+export const Branch = keyword('branch');
+export const Train = keyword('train');
+export const True = keyword('true');
+export const False = keyword('false');
+
+export const KEYWORDS = [Network, Block, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
+
+export const NumberLit = createToken({
+  name: 'Number',
+  pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/,
+  label: 'number',
+});
+
+export const LParen = createToken({ name: 'LParen', pattern: '(', label: "'('" });
+export const RParen = createToken({ name: 'RParen', pattern: ')', label: "')'" });
+export const LBrace = createToken({ name: 'LBrace', pattern: '{', label: "'{'" });
+export const RBrace = createToken({ name: 'RBrace', pattern: '}', label: "'}'" });
+export const LBracket = createToken({ name: 'LBracket', pattern: '[', label: "'['" });
+export const RBracket = createToken({ name: 'RBracket', pattern: ']', label: "']'" });
+export const Comma = createToken({ name: 'Comma', pattern: ',', label: "','" });
+export const Pipe = createToken({ name: 'Pipe', pattern: '|', label: "'|'" });
+export const Colon = createToken({ name: 'Colon', pattern: ':', label: "':'" });
+export const Equals = createToken({ name: 'Equals', pattern: '=', label: "'='" });
+export const Plus = createToken({ name: 'Plus', pattern: '+', label: "'+'" });
+export const Minus = createToken({ name: 'Minus', pattern: '-', label: "'-'" });
+export const Star = createToken({ name: 'Star', pattern: '*', label: "'*'" });
+export const SlashSlash = createToken({ name: 'SlashSlash', pattern: '//', label: "'//'" });
+export const Slash = createToken({ name: 'Slash', pattern: '/', label: "'/'" });
+export const Percent = createToken({ name: 'Percent', pattern: '%', label: "'%'" });
+
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n\r]*/, group: 'comments' });
+export const Newline = createToken({ name: 'Newline', pattern: /\r?\n/, group: Lexer.SKIPPED, line_breaks: true });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+
+export const ALL_TOKENS: TokenType[] = [
+  WhiteSpace,
+  Newline,
+  Comment,
+  ...KEYWORDS,
+  Identifier,
+  NumberLit,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBracket,
+  RBracket,
+  Comma,
+  Pipe,
+  Colon,
+  Equals,
+  Plus,
+  Minus,
+  Star,
+  SlashSlash,
+  Slash,
+  Percent,
+];
+
+export const lexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
