@@ -73,15 +73,20 @@ export function kitchenSink(): Network {
   ]);
 }
 
-/** VGG-11's layout at 64×64 input: ~28M parameters (~113 MB), enough to exercise the streaming path. */
-export function vggSmallInput(): Network {
-  const block = (f: number, n: number): Item[] => [
-    ...Array.from({ length: n }, () => [l('conv', { filters: f, k: 3, pad: 1 }), l('relu')]).flat(),
-    l('maxpool', { k: 2 }),
-  ];
-  return buildNetwork('VGG11At64', [3, 64, 64], [
-    ...block(64, 1), ...block(128, 1), ...block(256, 2), ...block(512, 2), ...block(512, 2),
+/** VGG layouts: numbers are conv widths, 'M' a 2×2 max pool (torchvision's cfgs). */
+export const VGG_CFG = {
+  VGG11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  VGG19: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
+} as const;
+
+export function vgg(name: string, cfg: readonly (number | 'M')[], input: number[]): Network {
+  const features = cfg.flatMap((c): Item[] => (c === 'M' ? [l('maxpool', { k: 2 })] : [l('conv', { filters: c, k: 3, pad: 1 }), l('relu')]));
+  return buildNetwork(name, input, [
+    ...features,
     l('flatten'), l('dense', { units: 4096 }), l('relu'), l('dropout'),
     l('dense', { units: 4096 }), l('relu'), l('dropout'), l('dense', { units: 1000 }),
   ]);
 }
+
+/** VGG-11 at 64×64 input: ~28M parameters (~113 MB), enough to exercise the streaming path in a test. */
+export const vggSmallInput = (): Network => vgg('VGG11At64', VGG_CFG.VGG11, [3, 64, 64]);
