@@ -1,0 +1,14 @@
+export { DataError } from './errors.js';
+export type { Dataset, Shape3, Split } from './dataset.js';
+export { exampleSize, subset } from './dataset.js';
+export { FASHION_MNIST_CLASSES, loadIdxDir, parseIdx, readIdxFile, readIdxPair } from './idx.js';
+export type { IdxArray } from './idx.js';
+export { listImageFolder, loadImageFolder, loadImageFolderSplit } from './image-folder.js';
+export { decodeImage, resizeBilinear, toPlanar } from './image.js';
+export type { Rgba } from './image.js';
+export { channelStats, givenNormalization } from './normalize.js';
+export type { Normalization } from './normalize.js';
+export { deriveSeed, permutation, rng } from './random.js';
+export { validationSplit } from './split.js';
+export { batchCount, batches } from './batches.js';
+export type { Augment, Batch, BatchOptions } from './batches.js';
