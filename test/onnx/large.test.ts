@@ -5,9 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeModel, toOnnxBytes, writeOnnx } from '../../src/emit/onnx/index.js';
-import { buildNetwork, l } from './build.js';
 import { requirePython, randomInput, runOrt, runPython, tempDir } from './helpers.js';
-import { vgg, VGG_CFG, vggSmallInput } from './nets.js';
+import { fixture, vgg11At64, vgg19 } from './specs.js';
 
 const hasOnnx = requirePython('onnx', 'large-model onnx checker test');
 const big = process.env.ALEXNETC_BIG_TESTS === '1';
@@ -17,7 +16,7 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 describe('streaming writer', () => {
   it('writes a ~113 MB model identical to the in-memory encoding; onnx and onnxruntime accept it', async () => {
-    const net = vggSmallInput();
+    const net = vgg11At64();
     const dir = tempDir('large');
     const file = path.join(dir, 'vgg.onnx');
     const size = writeOnnx(net, file, { seed: 11 });
@@ -37,7 +36,7 @@ describe('streaming writer', () => {
 
   it('computes sizes without generating any weight', () => {
     let calls = 0;
-    const net = vgg('VGG19', VGG_CFG.VGG19, [3, 224, 224]);
+    const net = vgg19();
     const e = encodeModel(net, { weights: { get: () => (calls++, new Float32Array(0)) } });
     expect(calls).toBe(0);
     // 143,667,240 float32 parameters plus a few KB of graph
@@ -46,12 +45,12 @@ describe('streaming writer', () => {
   });
 
   it('refuses, before generating anything, a model over protobuf\'s 2 GiB limit', () => {
-    const net = buildNetwork('Huge', [24_000], [l('dense', { units: 24_000 })]);
+    const net = fixture('large.net', 'Huge');
     expect(() => encodeModel(net)).toThrow(/Huge: the ONNX model would be 2\.1\d GiB, over protobuf's 2 GiB limit/);
   });
 
   it.skipIf(!big)('writes full VGG-19 (~575 MB) and it passes the checker', () => {
-    const net = vgg('VGG19', VGG_CFG.VGG19, [3, 224, 224]);
+    const net = vgg19();
     const dir = tempDir('vgg19');
     const file = path.join(dir, 'vgg19.onnx');
     const size = writeOnnx(net, file);

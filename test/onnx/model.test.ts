@@ -8,7 +8,7 @@ import { layers } from '../../src/check/ir.js';
 import { toOnnxBytes, writeOnnx, type WeightSource } from '../../src/emit/onnx/index.js';
 import { initWeight } from '../../src/util/rng.js';
 import { requirePython, randomInput, runOrt, runPython, tempDir } from './helpers.js';
-import { alexnetTorchvision, kitchenSink, lenet5, resnet18 } from './nets.js';
+import { alexnetTorchvision, kitchenSink, lenet5, resnet18 } from './specs.js';
 
 const hasOnnx = requirePython('onnx', 'onnx checker tests');
 
@@ -75,7 +75,7 @@ describe('onnx checker (full_check) accepts our files', () => {
     const ops = Object.fromEntries(s.nodes.map(([name, op, inputs]) => [name, { op, inputs }]));
     expect(ops['residual1']).toEqual({ op: 'Add', inputs: ['residual1/relu1', 'maxpool1'] });
     expect(ops['concat1']!.op).toBe('Concat');
-    expect(ops['concat1']!.inputs).toEqual(['concat1/branch1/conv1', 'concat1/branch2/sigmoid1', 'concat1/branch3/avgpool1', 'residual1']);
+    expect(ops['concat1']!.inputs).toEqual(['concat1/branch1/conv1', 'concat1/branch2/sigmoid1', 'concat1/branch3/avgpool1', 'concat1/branch4/identity1']);
     expect(s.attributes['concat1']).toEqual({ axis: 1 });
     expect(ops['add1']).toEqual({ op: 'Sum', inputs: ['add1/branch1/conv1', 'add1/branch2/identity1', 'add1/branch3/tanh1'] });
     expect(ops['add2']).toEqual({ op: 'Add', inputs: ['add2/branch1/conv1', 'add1'] });
