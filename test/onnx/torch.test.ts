@@ -1,0 +1,78 @@
+// Cross-check against PyTorch/torchvision: our ONNX file's initializers are
+// loaded into the reference module (zipped in order with its state_dict),
+// onnxruntime-node runs the file, and test/python/torch_crosscheck.py runs the
+// reference on the same input and compares (max abs diff ≤ 1e-4).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Network } from '../../src/check/ir.js';
+import { writeOnnx, type WeightSource } from '../../src/emit/onnx/index.js';
+import { createRng, sizeOf } from '../../src/util/rng.js';
+import { randomInput, requirePython, runOrt, runPython, tempDir, writeFloats } from './helpers.js';
+import { alexnetTorchvision, lenet5, resnet18, spec } from './specs.js';
+
+const hasTorch = requirePython('onnx, torch, torchvision, numpy', 'PyTorch cross-checks');
+const big = process.env.ALEXNETC_BIG_TESTS === '1';
+
+/**
+ * Seeded init makes batchnorm the identity (γ=1, β=0, μ=0, σ²=1) and biases
+ * zero, which would hide a mix-up of those tensors. This source gives every
+ * tensor distinct non-trivial values, keeping activations at a sane scale
+ * (outputs of order 1–10, so that 1e-4 measures mistakes, not float32 rounding).
+ */
+function distinctWeights(seed: number): WeightSource {
+  return {
+    get(p, s) {
+      const out = new Float32Array(sizeOf(s.shape));
+      const rng = createRng(seed, `${p}.${s.name}`);
+      const u = (lo: number, hi: number): number => lo + (hi - lo) * rng.next();
+      const isBn = s.name === 'running_mean' || s.name === 'running_var' || s.shape.length === 1 && p.includes('batchnorm');
+      for (let i = 0; i < out.length; i++) {
+        if (s.init.kind === 'he_uniform') {
+          const limit = Math.sqrt(6 / s.init.fanIn);
+          out[i] = u(-limit, limit);
+        } else if (s.name === 'running_var') out[i] = u(0.5, 1.5);
+        // γ < 1 keeps ResNet's residual sums from growing to where float32 rounding alone exceeds 1e-4
+        else if (isBn && s.name === 'weight') out[i] = u(0.25, 0.75);
+        else out[i] = u(-0.1, 0.1);
+      }
+      return out;
+    },
+  };
+}
+
+const cases: [string, string, () => Network, boolean][] = [
+  ['LeNet5 (specs/lenet5.net) vs a reference nn.Module', 'lenet5', lenet5, true],
+  ['AlexNetTorchvision vs torchvision.models.alexnet', 'alexnet', alexnetTorchvision, true],
+  ['ResNet18 vs torchvision.models.resnet18', 'resnet18', resnet18, true],
+  ['GoogLeNet vs torchvision.models.googlenet', 'googlenet', () => spec('googlenet.net'), true],
+  ['VGG11_BN vs torchvision.models.vgg11_bn', 'vgg11_bn', () => spec('vgg.net', 'VGG11_BN'), big],
+];
+
+describe('PyTorch cross-check', () => {
+  for (const [title, ref, make, enabled] of cases) {
+    it.skipIf(!hasTorch || !enabled)(title, async () => {
+      const net = make();
+      const dir = tempDir(`torch-${ref}`);
+      try {
+        const file = path.join(dir, 'model.onnx');
+        writeOnnx(net, file, { weights: distinctWeights(17) });
+        const dims = [2, ...net.input];
+        const input = randomInput(sizeOf(dims), 5);
+        const out = await runOrt(file, input, dims);
+        writeFloats(path.join(dir, 'input.f32'), input);
+        writeFloats(path.join(dir, 'ort.f32'), out.data);
+        const r = JSON.parse(
+          runPython('torch_crosscheck.py', [ref, file, path.join(dir, 'input.f32'), path.join(dir, 'ort.f32'), dims.join(',')]),
+        ) as { max_abs_diff: number; max_abs_output: number; output_shape: number[]; tensors: number };
+        console.log(`${ref}: max |torch − onnxruntime| = ${r.max_abs_diff.toExponential(2)} (outputs up to ${r.max_abs_output.toFixed(3)}, ${r.tensors} tensors mapped)`);
+        expect(r.output_shape).toEqual([2, ...net.output]);
+        expect(r.max_abs_diff).toBeLessThanOrEqual(1e-4);
+        // the outputs are not trivially equal (e.g. all zero)
+        expect(r.max_abs_output).toBeGreaterThan(1e-3);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }, 300_000);
+  }
+});
