@@ -148,7 +148,7 @@ export class Checker {
     this.network = d.name.name;
     this.stageCount = 0;
     const before = this.sink.items.filter((x) => x.severity === 'error').length;
-    const scope: Scope = { values: new Map() };
+    const scope: Scope = { values: new Map(), poisoned: new Set() };
     for (const [k, v] of Object.entries(overrides)) {
       if (!d.params.some((p) => p.name.name === k)) {
         const s = suggest(k, d.params.map((p) => p.name.name));
@@ -162,8 +162,10 @@ export class Checker {
       else if (p.default) {
         const v = this.ev.eval(p.default, scope);
         if (v instanceof Word) this.ev.unknownName(v, scope);
-        else if (v !== undefined) scope.values.set(p.name.name, v);
+        if (v !== undefined && !(v instanceof Word)) scope.values.set(p.name.name, v);
+        else scope.poisoned!.add(p.name.name);
       } else {
+        scope.poisoned!.add(p.name.name);
         this.sink.report('E109', p.span, `network \`${d.name.name}\` needs a value for parameter \`${p.name.name}\`: give it a default (\`${p.name.name} = …\`) or pass --set ${p.name.name}=…`);
       }
     }
@@ -392,7 +394,7 @@ export class Checker {
     }
     const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
     if (!bound) return { nodes: [], shape: undefined };
-    const inner: Scope = { values: new Map() };
+    const inner: Scope = { values: new Map(), poisoned: new Set() };
     let ok = true;
     for (const p of block.params) {
       const a = bound.get(p.name.name);

@@ -1,20 +1,22 @@
-/** Damerau-free Levenshtein distance, small strings only. */
+/** Optimal-string-alignment distance: Levenshtein plus adjacent transpositions (`widht` → `width` is 1). */
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= m; i++) {
-    const cur = [i];
     for (let j = 1; j <= n; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    prev = cur;
   }
-  return prev[n]!;
+  return d[m]![n]!;
 }
 
 /** The closest candidate within a third of the word's length (at least 1, at most 3 edits), case-insensitive. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > 64) return undefined;
   const w = word.toLowerCase();
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   let best: string | undefined;

@@ -11,6 +11,8 @@ export interface Scope {
   values: Map<string, ArgValue>;
   /** marks parameters that were read (for the unused-parameter warning) */
   used?: Set<string>;
+  /** parameters whose value is missing or failed: already reported, so their uses stay quiet */
+  poisoned?: Set<string>;
 }
 
 /** A bare word that is not a parameter: allowed only where an argument takes words (`pad same`). */
@@ -41,6 +43,7 @@ export class Evaluator {
       case 'bool':
         return e.value;
       case 'ref': {
+        if (scope.poisoned?.has(e.name)) return undefined;
         if (scope.values.has(e.name)) {
           scope.used?.add(e.name);
           return scope.values.get(e.name)!;

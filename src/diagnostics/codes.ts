@@ -33,8 +33,9 @@ export const CODES = {
   E203: { severity: 'error', title: 'not a whole number' },
   E204: { severity: 'error', title: 'division by zero' },
   // shapes
+  // E301 also covers a non-positive output size: with whole strides ≥ 1 the output is
+  // positive exactly when the (dilated) kernel fits in the padded input. E302 is retired.
   E301: { severity: 'error', title: 'kernel larger than input' },
-  E302: { severity: 'error', title: 'non-positive output size' },
   E303: { severity: 'error', title: 'dense needs a vector' },
   E304: { severity: 'error', title: 'channels not divisible by groups' },
   E305: { severity: 'error', title: 'branch shapes disagree' },

@@ -1,5 +1,5 @@
 import { formatShape } from '../diagnostics/index.js';
-import { defineLayer, type WeightSpec } from './types.js';
+import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface ConvArgs {
@@ -47,6 +47,9 @@ export const conv = defineLayer<ConvArgs>({
       ctx.error('E304', `conv filters ${filters} are not divisible by groups ${groups}`, 'groups');
       ok = false;
     }
+    if (raw.pad !== 'same' && p.some((x, i) => x >= k[i % 2]!)) {
+      ctx.warn('W503', `conv padding ${JSON.stringify(raw.pad)} is at least the kernel size ${k[0]}×${k[1]}: the outermost outputs see only zeros`, 'pad');
+    }
     const hw = windowOutput({ k, stride, pads: p, dilation, ceil: false }, input, ctx, 'conv');
     if (!hw || !ok) return undefined;
     return {
@@ -80,5 +83,29 @@ export const conv = defineLayer<ConvArgs>({
       dilations: { ints: a.dilation },
       group: { i: a.groups },
     });
+  },
+  tfjs(a, g) {
+    const weights: TfjsWeight[] = [{ tfjs: 'kernel', from: 'weight', layout: 'oihw' }];
+    if (a.bias) weights.push({ tfjs: 'bias', from: 'bias', layout: 'same' });
+    const strided = a.stride[0] > 1 || a.stride[1] > 1;
+    const dilated = a.dilation[0] > 1 || a.dilation[1] > 1;
+    // tfjs has no `groups` and refuses stride and dilation together: alexnetc's own conv layer does both
+    if (a.groups > 1 || (strided && dilated)) {
+      const config = { filters: a.filters, kernelSize: a.k, strides: a.stride, pads: a.pads, dilationRate: a.dilation, groups: a.groups, useBias: a.bias };
+      return g.layer('AlexnetcConv2D', config, { weights });
+    }
+    const mode = g.padding(a.pads, a.k, a.stride, a.dilation);
+    const [t, l, b, r] = a.pads;
+    const x = mode === 'explicit' ? g.layer('ZeroPadding2D', { padding: [[t, b], [l, r]] }, { suffix: 'pad' }) : g.input;
+    const config = {
+      filters: a.filters,
+      kernelSize: a.k,
+      strides: a.stride,
+      padding: mode === 'same' ? 'same' : 'valid',
+      dilationRate: a.dilation,
+      useBias: a.bias,
+      kernelInitializer: 'zeros', // the real values are set right after; zeros are cheap to make
+    };
+    return g.layer('Conv2D', config, { inputs: [x], weights });
   },
 });

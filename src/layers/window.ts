@@ -65,10 +65,6 @@ export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, wha
     const q = (padded - span) / w.stride[i]!;
     let o = (w.ceil ? Math.ceil(q) : Math.floor(q)) + 1;
     if (w.ceil && (o - 1) * w.stride[i]! >= size + w.pads[i]!) o -= 1;
-    if (o <= 0) {
-      ctx.error('E302', `${what} output ${i === 0 ? 'height' : 'width'} would be ${o} for input ${formatShape(input)}`, 'k');
-      return undefined;
-    }
     out.push(o);
   }
   return [out[0]!, out[1]!];

@@ -128,7 +128,8 @@ class Builder {
     let prevEnd = -1;
     for (const chain of this.kids(n, 'chain')) {
       const cs = cstSpan(chain, this.last);
-      if (prevEnd >= 0 && !/[\n\r]/.test(this.text.slice(prevEnd, cs.start))) this.missingSeparator({ start: cs.start, end: cs.start });
+      // a gap holding anything but spaces was already reported (a stray character), so stay quiet
+      if (prevEnd >= 0 && /^[ \t]*$/.test(this.text.slice(prevEnd, cs.start))) this.missingSeparator({ start: cs.start, end: cs.start });
       prevEnd = cs.end;
       for (const st of this.kids(chain, 'stage')) {
         const s = this.stage(st);

@@ -7,7 +7,8 @@ import type { Span } from '../diagnostics/span.js';
 import type { Program } from './ast.js';
 import { buildAst, tokenSpan } from './cst-to-ast.js';
 import { parser } from './parser.js';
-import { lexer } from './tokens.js';
+import { Identifier, lexer } from './tokens.js';
+import { suggest } from '../check/suggest.js';
 
 export interface ParseResult {
   program: Program;
@@ -36,9 +37,16 @@ const RULE_NAMES: Record<string, string> = {
   merge: '`concat` or `add`',
 };
 
+/** at the top level only declarations may start; a misspelt keyword gets a suggestion */
+function topLevel(t: IToken): string {
+  const s = t.tokenType === Identifier ? suggest(t.image, ['network', 'block']) : undefined;
+  return `expected \`network\` or \`block\` but found ${describe(t)}${s ? `; did you mean \`${s}\`?` : ''}`;
+}
+
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${describe(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected \`network\` or \`block\` but found ${describe(firstRedundant)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected === EOF ? topLevel(actual) : `expected ${label(expected)} but found ${describe(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => topLevel(firstRedundant),
   buildNoViableAltMessage: ({ actual, ruleName }) =>
     `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`,
   buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`,
