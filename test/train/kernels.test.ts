@@ -124,6 +124,26 @@ describe('AvgPoolGrad', () => {
   });
 });
 
+describe('AvgPool and Tanh', () => {
+  it.each([
+    { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [3, 9, 7, 2], k: [3, 2], s: [2, 1], pad: 'same' },
+    { x: [1, 9, 9, 4], k: [3, 3], s: [2, 2], pad: 1 },
+  ])('AvgPool matches stock: x=$x k=$k s=$s pad=$pad', ({ x: xs, k, s, pad }) => {
+    const x = randT(xs);
+    const attrs = { filterSize: k, strides: s, pad };
+    expectClose(runFast('AvgPool', { x }, attrs), runStock('AvgPool', { x }, attrs));
+  });
+  it('Tanh matches stock, including saturation and NaN', () => {
+    const v = rand(1000).map((t) => t * 12);
+    v[0] = 0; v[1] = 1e-7; v[2] = -400; v[3] = 400;
+    const x = tf.tensor(v);
+    expectClose(runFast('Tanh', { x }, {}), runStock('Tanh', { x }, {}));
+    expect(Number.isNaN(runFast('Tanh', { x: tf.tensor([NaN]) }, {})[0])).toBe(true);
+    expect(runFast('Tanh', { x: tf.tensor([1e-7]) }, {})[0]).toBeCloseTo(1e-7, 12);
+  });
+});
+
 describe('Sum', () => {
   it.each([
     { shape: [5, 4, 3, 7], axis: [0, 1, 2], keepDims: false },

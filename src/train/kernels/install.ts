@@ -1,12 +1,14 @@
 // Registers the fast cpu kernels in place of the stock ones. The list is the
 // registry: one entry per kernel, each with the stock kernel kept as fallback.
 import type { FastKernel, KernelFunc, Tf } from './backend.js';
+import { makeAvgPool } from './avg-pool.js';
 import { makeAvgPoolGrad } from './avg-pool-grad.js';
 import { makeConv2D } from './conv2d.js';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeFusedConv2D } from './fused-conv2d.js';
 import { fastSum } from './sum.js';
+import { fastTanh } from './tanh.js';
 
 function fastKernels(tf: Tf): Array<[string, FastKernel]> {
   return [
@@ -14,8 +16,10 @@ function fastKernels(tf: Tf): Array<[string, FastKernel]> {
     ['FusedConv2D', makeFusedConv2D(tf)],
     ['Conv2DBackpropFilter', makeConv2DBackpropFilter(tf)],
     ['Conv2DBackpropInput', makeConv2DBackpropInput(tf)],
+    ['AvgPool', makeAvgPool(tf)],
     ['AvgPoolGrad', makeAvgPoolGrad(tf)],
     ['Sum', fastSum],
+    ['Tanh', fastTanh],
   ];
 }
 

@@ -1,0 +1,48 @@
+// AvgPool forward over NHWC with the window sum accumulated channel-vectors at
+// a time; the stock kernel recomputes 4-D offsets per element. Padding cells
+// are not counted, as in the stock kernel and ONNX count_include_pad=0.
+import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
+import { valuesOf } from './backend.js';
+
+export function makeAvgPool(tf: Tf): FastKernel {
+  return (args, fallback) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const a = args.attrs;
+    if (x.shape.length !== 4 || x.dtype !== 'float32') return fallback(args as never) as TensorInfo;
+    const pi = tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterSize as [number, number] | number,
+      a.strides as [number, number] | number,
+      1,
+      a.pad as 'valid' | 'same' | number,
+      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    );
+    const b: CpuBackend = args.backend;
+    const xv = valuesOf(b, x);
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = pi;
+    const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = pi;
+    const top = pi.padInfo.top, left = pi.padInfo.left;
+    const y = new Float32Array(N * OH * OW * C);
+    const acc = new Float64Array(C);
+    let o = 0;
+    for (let n = 0; n < N; n++) {
+      const xn = n * H * W * C;
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = Math.max(0, oh * SH - top), h1 = Math.min(H, oh * SH - top + FH);
+        for (let ow = 0; ow < OW; ow++, o += C) {
+          const w0 = Math.max(0, ow * SW - left), w1 = Math.min(W, ow * SW - left + FW);
+          const count = (h1 - h0) * (w1 - w0);
+          acc.fill(0);
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const xs = xn + (h * W + w) * C;
+              for (let c = 0; c < C; c++) acc[c] += xv[xs + c]!;
+            }
+          }
+          for (let c = 0; c < C; c++) y[o + c] = count > 0 ? acc[c]! / count : 0;
+        }
+      }
+    }
+    return b.makeTensorInfo(pi.outShape, 'float32', y);
+  };
+}
