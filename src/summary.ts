@@ -67,14 +67,21 @@ export function summarize(net: Network): Summary {
   };
 }
 
-/** `conv(96, 11, stride 4)`: required arguments positionally, others only where they differ from the default */
+/**
+ * `conv(96, 11, stride 4)`: arguments written positionally while every one
+ * before them is given, by name after the first one left at its default.
+ */
 export function describeCall(name: string, specs: readonly { name: string; default?: ArgValue | null }[], raw: Record<string, ArgValue>): string {
   const parts: string[] = [];
+  let positional = true;
   for (const s of specs) {
     const v = raw[s.name];
-    if (v === undefined) continue;
-    if (s.default === undefined) parts.push(fmt(v));
-    else if (s.default === null || fmt(v) !== fmt(s.default)) parts.push(`${s.name} ${fmt(v)}`);
+    const isDefault = v === undefined || (s.default !== undefined && s.default !== null && fmt(v) === fmt(s.default));
+    if (isDefault) {
+      positional = false;
+      continue;
+    }
+    parts.push(positional ? fmt(v) : `${s.name} ${fmt(v)}`);
   }
   return parts.length ? `${name}(${parts.join(', ')})` : name;
 }

@@ -1,0 +1,65 @@
+// Totals must equal the published figures (torchvision's model docs, Caffe's
+// bvlc_alexnet, the LeNet-5 paper); the per-stage tables are golden files.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/compile.js';
+import { renderSummary, summarize } from '../../src/summary.js';
+import { expectGolden } from '../golden.js';
+
+const specs = path.join(import.meta.dirname, '../../specs');
+const golden = path.join(import.meta.dirname, '../fixtures/summary');
+
+function net(file: string, name: string, set?: Record<string, string>) {
+  const r = compile(readFileSync(path.join(specs, file), 'utf8'), { network: name, set });
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return r.network!;
+}
+
+const published: [string, string, number, number?][] = [
+  ['alexnet.net', 'AlexNet', 60_965_224],
+  ['alexnet.net', 'AlexNetTorchvision', 61_100_840, 714_188_480],
+  ['lenet5.net', 'LeNet5', 61_706],
+  ['vgg.net', 'VGG11', 132_863_336],
+  ['vgg.net', 'VGG13', 133_047_848],
+  ['vgg.net', 'VGG16', 138_357_544],
+  ['vgg.net', 'VGG19', 143_667_240],
+  ['vgg.net', 'VGG11_BN', 132_868_840],
+  ['vgg.net', 'VGG13_BN', 133_053_736],
+  ['vgg.net', 'VGG16_BN', 138_365_992],
+  ['vgg.net', 'VGG19_BN', 143_678_248],
+  ['resnet.net', 'ResNet18', 11_689_512],
+  ['resnet.net', 'ResNet34', 21_797_672],
+  ['googlenet.net', 'GoogLeNet', 6_624_904],
+];
+
+describe('published parameter counts', () => {
+  for (const [file, name, params, macs] of published) {
+    it(`${name}: ${params.toLocaleString('en-US')} parameters${macs ? `, ${macs.toLocaleString('en-US')} MACs` : ''}`, () => {
+      const n = net(file, name);
+      expect(n.totalParams).toBe(params);
+      if (macs !== undefined) expect(n.totalMacs).toBe(macs);
+    });
+  }
+
+  it('LeNet-5 at 28×28 (--set size=28) has the same parameters and a 28×28 input', () => {
+    const n = net('lenet5.net', 'LeNet5', { size: '28' });
+    expect(n.input).toEqual([1, 28, 28]);
+    expect(n.totalParams).toBe(61_706);
+  });
+
+  it('--set classes=10 changes only the last layer', () => {
+    const n = net('alexnet.net', 'AlexNetTorchvision', { classes: '10' });
+    expect(n.totalParams).toBe(61_100_840 - 4_097_000 + 4096 * 10 + 10);
+  });
+});
+
+describe('summary tables', () => {
+  for (const [file, name] of published) {
+    it(name, () => {
+      const s = summarize(net(file, name));
+      expect(s.rows.reduce((a, r) => a + r.params, 0)).toBe(s.totalParams);
+      expectGolden(path.join(golden, `${name}.txt`), renderSummary(s) + '\n');
+    });
+  }
+});
