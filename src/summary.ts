@@ -68,21 +68,18 @@ export function summarize(net: Network): Summary {
 }
 
 /**
- * `conv(96, 11, stride 4)`: arguments written positionally while every one
- * before them is given, by name after the first one left at its default.
+ * `conv(96, 11, stride 4)`: the call as the specs write it, defaults left out.
  */
 export function describeCall(name: string, specs: readonly { name: string; default?: ArgValue | null }[], raw: Record<string, ArgValue>): string {
   const parts: string[] = [];
   let positional = true;
-  for (const s of specs) {
+  specs.forEach((s, i) => {
     const v = raw[s.name];
     const isDefault = v === undefined || (s.default !== undefined && s.default !== null && fmt(v) === fmt(s.default));
-    if (isDefault) {
-      positional = false;
-      continue;
-    }
-    parts.push(positional ? fmt(v) : `${s.name} ${fmt(v)}`);
-  }
+    // like the specs are written: required ones, a pool's stride and a lone first argument by position
+    positional &&= !isDefault && (s.default === undefined || s.default === null || i === 0);
+    if (!isDefault) parts.push(positional ? fmt(v!) : `${s.name} ${fmt(v!)}`);
+  });
   return parts.length ? `${name}(${parts.join(', ')})` : name;
 }
 
