@@ -8,7 +8,7 @@ import { layers } from '../../src/check/ir.js';
 import { toOnnxBytes, writeOnnx, type WeightSource } from '../../src/emit/onnx/index.js';
 import { initWeight } from '../../src/util/rng.js';
 import { requirePython, randomInput, runOrt, runPython, tempDir } from './helpers.js';
-import { alexnetTorchvision, kitchenSink, lenet5, resnet18 } from './specs.js';
+import { alexnetTorchvision, fixture, kitchenSink, lenet5, resnet18 } from './specs.js';
 
 const hasOnnx = requirePython('onnx', 'onnx checker tests');
 
@@ -109,6 +109,22 @@ describe('onnxruntime-node runs our files', () => {
     for (let b = 0; b < 3; b++) {
       const row = out.data.subarray(b * 10, b * 10 + 10);
       expect(row.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+    }
+  });
+});
+
+describe('degenerate graphs', () => {
+  it('a network with no inference-time node gets an Identity to `output`', async () => {
+    const bytes = toOnnxBytes(fixture('passthrough.net'));
+    const x = new Float32Array([1, -2, 3, -4]);
+    const out = await runOrt(bytes, x, [1, 4]);
+    expect([...out.data]).toEqual([1, -2, 3, -4]);
+    if (hasOnnx) {
+      const dir = tempDir('pass');
+      const file = path.join(dir, 'p.onnx');
+      fs.writeFileSync(file, bytes);
+      expect(check(file).nodes).toEqual([['output', 'Identity', ['input'], ['output']]]);
+      fs.rmSync(dir, { recursive: true });
     }
   });
 });
