@@ -15,6 +15,11 @@ export interface CompileOptions {
   set?: Record<string, string>;
   /** check every network and do not insist on choosing one (editors, `alexnetc check`) */
   all?: boolean;
+  /**
+   * the source file's name: in a file with several networks, the one named
+   * like the file (`alexnet.net` → `AlexNet`, case-insensitive) is the default
+   */
+  file?: string;
 }
 
 export interface CompileResult {
@@ -67,6 +72,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
     });
     target = undefined;
   } else if (target === undefined && names.length === 1) target = names[0];
+  else if (target === undefined && namedLikeFile(names, opts.file)) target = namedLikeFile(names, opts.file);
   else if (target === undefined && !opts.all) {
     diagnostics.push({
       code: 'E105',
@@ -84,4 +90,10 @@ function run(text: string, opts: CompileOptions): CompileResult {
   diagnostics.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
   const network = target !== undefined ? checked.networks.find((n) => n.name === target) : undefined;
   return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo };
+}
+
+function namedLikeFile(names: string[], file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.net$/i, '').toLowerCase();
+  return names.find((n) => n.toLowerCase() === base);
 }

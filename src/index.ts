@@ -10,3 +10,6 @@ export { LAYERS, findLayer } from './layers/registry.js';
 export type { LayerDef, ArgSpec, ArgValue, Shape, WeightSpec } from './layers/types.js';
 export { parse } from './syntax/parse.js';
 export type * as ast from './syntax/ast.js';
+export { writeOnnx, toOnnxBytes, encodeModel, seededWeights, weightKey, PROTOBUF_LIMIT, type WeightSource, type OnnxOptions } from './emit/onnx/index.js';
+export { summarize, renderSummary, type Summary, type SummaryRow } from './summary.js';
+export { renderDiagnostic, diagnosticToJson } from './diagnostics/render.js';

@@ -42,7 +42,7 @@ export interface Reported {
 /** Compile and print the diagnostics (human or --json); ok is false on any error. */
 export function compileAndReport(file: string, opts: CompileOptions, json: boolean): Reported {
   const text = readSource(file);
-  const result = compile(text, opts);
+  const result = compile(text, { file, ...opts });
   const index = new LineIndex(text);
   if (json) {
     process.stdout.write(JSON.stringify({ diagnostics: result.diagnostics.map((d) => diagnosticToJson(d, file, index)) }, null, 2) + '\n');
