@@ -1,0 +1,400 @@
+// The editor features, as plain functions from an analysis (and a cursor) to
+// LSP values. server.ts wires them to the protocol; they know nothing of it.
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  CodeActionKind,
+  CompletionItemKind,
+  DiagnosticSeverity,
+  DiagnosticTag,
+  InlayHintKind,
+  InsertTextFormat,
+  MarkupKind,
+  SymbolKind,
+  type CodeAction,
+  type CompletionItem,
+  type Diagnostic as LspDiagnostic,
+  type DocumentSymbol,
+  type Hover,
+  type InlayHint,
+  type Location,
+  type Range,
+  type SignatureHelp,
+  type TextEdit,
+  type WorkspaceEdit,
+} from 'vscode-languageserver';
+import type { StageInfo } from '../check/checker.js';
+import { TRAIN_KEYS } from '../check/train-keys.js';
+import { fmtValue } from '../check/values.js';
+import type { Diagnostic } from '../diagnostics/index.js';
+import type { Span } from '../diagnostics/span.js';
+import { expr, format } from '../fmt/format.js';
+import { findLayer, LAYERS } from '../layers/registry.js';
+import type { AnyLayer, ArgSpec } from '../layers/types.js';
+import type { BlockDecl, Decl, Stage } from '../syntax/ast.js';
+import { KEYWORDS } from '../syntax/tokens.js';
+import { contains, declAt, occurrenceAt, stageAt, type Analysis } from './analysis.js';
+import { cursorContext, tokensOf, wordStart } from './context.js';
+
+export function range(doc: TextDocument, s: Span): Range {
+  return { start: doc.positionAt(s.start), end: doc.positionAt(s.end) };
+}
+
+const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+const count = (n: number): string => n.toLocaleString('en-US');
+
+// ---- diagnostics ------------------------------------------------------------
+
+export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic {
+  const related = d.notes.filter((n) => n.span);
+  const loose = d.notes.filter((n) => !n.span);
+  return {
+    range: range(doc, d.span),
+    severity: d.severity === 'error' ? DiagnosticSeverity.Error : d.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
+    code: d.code,
+    source: 'alexnetc',
+    message: d.message + loose.map((n) => `\nnote: ${n.message}`).join(''),
+    relatedInformation: related.length ? related.map((n) => ({ location: { uri: doc.uri, range: range(doc, n.span!) }, message: n.message })) : undefined,
+    tags: d.code === 'W501' || d.code === 'W502' ? [DiagnosticTag.Unnecessary] : undefined,
+  };
+}
+
+export function diagnostics(doc: TextDocument, a: Analysis): LspDiagnostic[] {
+  return a.result.diagnostics.map((d) => toLspDiagnostic(doc, d));
+}
+
+// ---- inlay hints ------------------------------------------------------------
+
+/** the distinct output shapes of a stage's instantiations, in order */
+function distinctShapes(infos: readonly StageInfo[]): number[][] {
+  const seen = new Map<string, number[]>();
+  for (const i of infos) seen.set(shape(i.outShape), i.outShape);
+  return [...seen.values()];
+}
+
+export function inlayHints(doc: TextDocument, a: Analysis, r: Range): InlayHint[] {
+  const from = doc.offsetAt(r.start);
+  const to = doc.offsetAt(r.end);
+  const out: InlayHint[] = [];
+  for (const [stage, infos] of a.info) {
+    const at = stage.span.end;
+    if (at < from || at > to) continue;
+    const shapes = distinctShapes(infos);
+    const shown = shapes.length > 3 ? [...shapes.slice(0, 3).map(shape), `+${shapes.length - 3}`] : shapes.map(shape);
+    const hint: InlayHint = { position: doc.positionAt(at), label: `→ ${shown.join(' · ')}`, kind: InlayHintKind.Type, paddingLeft: true };
+    if (shapes.length > 1 || infos.length > 1) {
+      hint.tooltip = { kind: MarkupKind.Markdown, value: instantiations(infos) };
+    }
+    out.push(hint);
+  }
+  return out.sort((x, y) => x.position.line - y.position.line || x.position.character - y.position.character);
+}
+
+function instantiations(infos: readonly StageInfo[]): string {
+  const rows = infos.slice(0, 40).map((i) => `| ${i.network} | \`${i.path}\` | \`${shape(i.inShape)}\` | \`${shape(i.outShape)}\` | ${count(i.params)} | ${count(i.macs)} |`);
+  const more = infos.length > 40 ? `\n\n…and ${infos.length - 40} more` : '';
+  return `| network | path | input | output | params | MACs |\n|---|---|---|---|---:|---:|\n${rows.join('\n')}${more}`;
+}
+
+// ---- hover ------------------------------------------------------------------
+
+export function signature(layer: AnyLayer): string {
+  return `${layer.name}(${layer.args.map(argLabel).join(', ')})`;
+}
+
+function argLabel(a: ArgSpec): string {
+  return a.default === undefined ? a.name : a.default === null ? `${a.name} auto` : `${a.name} ${fmtValue(a.default)}`;
+}
+
+function argDoc(a: ArgSpec): string {
+  const dflt = a.default === undefined ? 'required' : a.default === null ? 'default: computed by the layer' : `default \`${fmtValue(a.default)}\``;
+  const types = { int: 'whole number', number: 'number', bool: 'true / false', int2: 'n or [h, w]', pad: 'p, [ph, pw], [t, l, b, r] or same' }[a.type];
+  return `\`${a.name}\` (${types}; ${dflt}) — ${a.doc}`;
+}
+
+function blockSignature(b: BlockDecl | Decl): string {
+  return `${b.kind} ${b.name.name}(${b.params.map((p) => (p.default ? `${p.name.name} = ${expr(p.default)}` : p.name.name)).join(', ')})`;
+}
+
+function stageFacts(infos: readonly StageInfo[] | undefined): string {
+  if (!infos?.length) return '_no shapes: this stage was not reached by a successful check_';
+  const shapes = distinctShapes(infos);
+  const ins = new Set(infos.map((i) => shape(i.inShape)));
+  if (shapes.length === 1 && ins.size === 1) {
+    const i = infos[0]!;
+    const times = infos.length > 1 ? ` (each of ${infos.length} instantiations)` : '';
+    return `input \`${shape(i.inShape)}\` → output \`${shape(i.outShape)}\`  \nparameters ${count(i.params)} · MACs ${count(i.macs)}${times}`;
+  }
+  return instantiations(infos);
+}
+
+export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | null {
+  const program = a.program;
+  if (!program) return null;
+  const occ = occurrenceAt(a, offset);
+  const hit = stageAt(program, offset);
+  // a named argument's name inside a layer call: its own documentation
+  if (hit?.stage.kind === 'call') {
+    const s = hit.stage;
+    const layer = findLayer(s.callee.name);
+    const named = s.args.find((x) => x.name && contains(x.name.span, offset));
+    if (layer && named) {
+      const spec = layer.args.find((x) => x.name === named.name!.name);
+      if (spec) return { contents: { kind: MarkupKind.Markdown, value: `${argDoc(spec)}\n\n\`\`\`alexnet\n${signature(layer)}\n\`\`\`` }, range: range(doc, named.name!.span) };
+    }
+  }
+  if (occ && !(hit && occ.key.startsWith('block:') && !occ.isDecl)) {
+    const value = symbolHover(a, occ.key);
+    if (value) return { contents: { kind: MarkupKind.Markdown, value }, range: range(doc, occ.span) };
+  }
+  if (!hit) return null;
+  const s = hit.stage;
+  const infos = a.info.get(s);
+  let head: string;
+  let tail = '';
+  if (s.kind === 'call') {
+    const layer = findLayer(s.callee.name);
+    const block = program.decls.find((d) => d.kind === 'block' && d.name.name === s.callee.name);
+    if (layer) {
+      head = `\`\`\`alexnet\n${signature(layer)}\n\`\`\`\n${layer.summary}`;
+      tail = `\n\n---\n\n${layer.doc}\n\n${layer.args.map((x) => `- ${argDoc(x)}`).join('\n')}`;
+    } else if (block) head = `\`\`\`alexnet\n${blockSignature(block)}\n\`\`\``;
+    else return null;
+  } else head = `\`${s.kind}\``;
+  return { contents: { kind: MarkupKind.Markdown, value: `${head}\n\n${stageFacts(infos)}${tail}` }, range: range(doc, s.kind === 'call' ? s.callee.span : s.keyword) };
+}
+
+function symbolHover(a: Analysis, key: string): string | undefined {
+  const program = a.program!;
+  const [kind, ...rest] = key.split(':');
+  if (kind === 'block' || kind === 'network') {
+    const d = program.decls.find((x) => x.kind === kind && x.name.name === rest.join(':'));
+    if (!d) return undefined;
+    let facts = '';
+    if (d.kind === 'network') {
+      const n = a.result.networks.find((x) => x.name === d.name.name);
+      facts = n ? `\n\ninput \`${shape(n.input)}\` → output \`${shape(n.output)}\`  \nparameters ${count(n.totalParams)} · MACs ${count(n.totalMacs)}` : '\n\n_does not check yet_';
+    } else {
+      const uses = [...a.info.entries()].filter(([st]) => st.kind === 'call' && st.callee.name === d.name.name).flatMap(([, i]) => i);
+      if (uses.length) facts = `\n\n${stageFacts(uses)}`;
+    }
+    return `\`\`\`alexnet\n${blockSignature(d)}\n\`\`\`${facts}`;
+  }
+  if (kind === 'param') {
+    const d = program.decls[Number(rest[0])];
+    const p = d?.params.find((x) => x.name.name === rest[1]);
+    if (!d || !p) return undefined;
+    let value = '';
+    if (d.kind === 'network') {
+      const n = a.result.networks.find((x) => x.name === d.name.name);
+      const v = n?.params[p.name.name];
+      if (v !== undefined) value = ` — value \`${fmtValue(v)}\``;
+    }
+    return `\`\`\`alexnet\n(parameter of ${d.name.name}) ${p.default ? `${p.name.name} = ${expr(p.default)}` : p.name.name}\n\`\`\`${value}`;
+  }
+  return undefined;
+}
+
+// ---- completion and signature help -------------------------------------------
+
+const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
+
+export function completion(doc: TextDocument, a: Analysis, offset: number): CompletionItem[] {
+  const text = doc.getText();
+  const ctx = cursorContext(text, offset);
+  const program = a.program;
+  const decl = declAt(program, offset);
+  const params = (): CompletionItem[] =>
+    (decl?.params ?? []).map((p) => ({ label: p.name.name, kind: CompletionItemKind.Variable, detail: `parameter of ${decl!.name.name}${p.default ? ` = ${expr(p.default)}` : ''}` }));
+  const kw = (words: string[]): CompletionItem[] => words.map((w) => ({ label: w, kind: CompletionItemKind.Keyword }));
+  const blocks = (program?.decls ?? []).filter((d): d is BlockDecl => d.kind === 'block');
+  switch (ctx.kind) {
+    case 'top':
+      return kw(['network', 'block']);
+    case 'train':
+      return TRAIN_KEYS.map((k) => ({ label: k, kind: CompletionItemKind.Property, insertText: `${k} ` }));
+    case 'params':
+      return [];
+    case 'value':
+      return [...params(), ...kw(['true', 'false', 'same'])];
+    case 'body': {
+      if (ctx.afterRepeat) return params();
+      if (ctx.opener === 'concat' || ctx.opener === 'add') return kw(['branch']);
+      const items: CompletionItem[] = [
+        ...LAYERS.map((l) => ({
+          label: l.name,
+          kind: CompletionItemKind.Function,
+          detail: signature(l),
+          documentation: { kind: MarkupKind.Markdown, value: `${l.summary}\n\n${l.doc}` },
+          ...layerSnippet(l),
+        })),
+        ...blocks.map((b) => ({ label: b.name.name, kind: CompletionItemKind.Module, detail: blockSignature(b) })),
+        ...kw(STAGE_KEYWORDS),
+      ];
+      if (decl?.kind === 'network') items.push(...kw(['input', 'train']));
+      // `shortcut` right after a residual's closing brace
+      const prev = tokensOf(text.slice(0, wordStart(text, offset))).slice(-1)[0];
+      if (prev?.image === '}') items.push(...kw(['shortcut']));
+      return items;
+    }
+    case 'call': {
+      const layer = findLayer(ctx.callee);
+      const block = blocks.find((b) => b.name.name === ctx.callee);
+      if (ctx.currentName) {
+        const spec = layer?.args.find((x) => x.name === ctx.currentName);
+        const extra = spec?.type === 'bool' ? ['true', 'false'] : spec?.type === 'pad' ? ['same'] : [];
+        return [...params(), ...kw(extra)];
+      }
+      const named: CompletionItem[] = [];
+      if (layer) {
+        layer.args.forEach((x, i) => {
+          if (ctx.named.includes(x.name) || i < ctx.positionalBefore) return;
+          named.push({
+            label: x.name,
+            kind: CompletionItemKind.Field,
+            detail: x.default === undefined ? 'required' : x.default === null ? 'default: automatic' : `default ${fmtValue(x.default)}`,
+            documentation: argDoc(x),
+            insertText: `${x.name} `,
+            sortText: `0${i}`,
+          });
+        });
+      } else if (block) {
+        block.params.forEach((p, i) => {
+          if (ctx.named.includes(p.name.name) || i < ctx.positionalBefore) return;
+          named.push({ label: p.name.name, kind: CompletionItemKind.Field, detail: p.default ? `default ${expr(p.default)}` : 'required', insertText: `${p.name.name} `, sortText: `0${i}` });
+        });
+      }
+      return [...named, ...params(), ...kw(['true', 'false'])];
+    }
+  }
+}
+
+/** `conv(${1:filters}, ${2:k})`: the required arguments as tab stops */
+function layerSnippet(l: AnyLayer): Partial<CompletionItem> {
+  const req = l.args.filter((x) => x.default === undefined);
+  if (!req.length) return {};
+  return { insertText: `${l.name}(${req.map((x, i) => `\${${i + 1}:${x.name}}`).join(', ')})`, insertTextFormat: InsertTextFormat.Snippet };
+}
+
+export function signatureHelp(doc: TextDocument, a: Analysis, offset: number): SignatureHelp | null {
+  const ctx = cursorContext(doc.getText(), offset);
+  if (ctx.kind !== 'call') return null;
+  const layer = findLayer(ctx.callee);
+  const block = a.program?.decls.find((d) => d.kind === 'block' && d.name.name === ctx.callee);
+  let labels: string[];
+  let docs: string[];
+  let head: string;
+  let summary: string | undefined;
+  if (layer) {
+    labels = layer.args.map(argLabel);
+    docs = layer.args.map(argDoc);
+    head = layer.name;
+    summary = layer.summary;
+  } else if (block) {
+    labels = block.params.map((p) => (p.default ? `${p.name.name} = ${expr(p.default)}` : p.name.name));
+    docs = block.params.map(() => '');
+    head = `block ${block.name.name}`;
+  } else return null;
+  const names = layer ? layer.args.map((x) => x.name) : block!.params.map((p) => p.name.name);
+  let label = `${head}(`;
+  const parameters = labels.map((l, i) => {
+    const start = label.length;
+    label += l + (i < labels.length - 1 ? ', ' : '');
+    return { label: [start, start + l.length] as [number, number], documentation: docs[i] || undefined };
+  });
+  label += ')';
+  const active = ctx.currentName !== undefined && names.includes(ctx.currentName) ? names.indexOf(ctx.currentName) : Math.min(ctx.positionalBefore, Math.max(0, names.length - 1));
+  return { signatures: [{ label, documentation: summary, parameters, activeParameter: active }], activeSignature: 0, activeParameter: active };
+}
+
+// ---- navigation -------------------------------------------------------------
+
+export function definition(doc: TextDocument, a: Analysis, offset: number): Location[] {
+  const occ = occurrenceAt(a, offset);
+  if (!occ) return [];
+  return a.occurrences.filter((o) => o.key === occ.key && o.isDecl).map((o) => ({ uri: doc.uri, range: range(doc, o.span) }));
+}
+
+export function references(doc: TextDocument, a: Analysis, offset: number, includeDeclaration: boolean): Location[] {
+  const occ = occurrenceAt(a, offset);
+  if (!occ) return [];
+  return a.occurrences.filter((o) => o.key === occ.key && (includeDeclaration || !o.isDecl)).map((o) => ({ uri: doc.uri, range: range(doc, o.span) }));
+}
+
+export function prepareRename(doc: TextDocument, a: Analysis, offset: number): Range | null {
+  const occ = occurrenceAt(a, offset);
+  return occ ? range(doc, occ.span) : null;
+}
+
+const RESERVED = new Set(KEYWORDS.map((k) => (k.LABEL ?? k.name).replace(/'/g, '')));
+
+/** the rename, or a message saying why not */
+export function rename(doc: TextDocument, a: Analysis, offset: number, newName: string): WorkspaceEdit | string {
+  const occ = occurrenceAt(a, offset);
+  if (!occ) return 'nothing to rename here: put the cursor on a block, network or parameter name';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(newName)) return `\`${newName}\` is not a valid name`;
+  if (RESERVED.has(newName)) return `\`${newName}\` is a keyword`;
+  if (occ.key.startsWith('block:') && findLayer(newName)) return `\`${newName}\` is a built-in layer`;
+  const edits: TextEdit[] = a.occurrences.filter((o) => o.key === occ.key).map((o) => ({ range: range(doc, o.span), newText: newName }));
+  return { changes: { [doc.uri]: edits } };
+}
+
+export function documentSymbols(doc: TextDocument, a: Analysis): DocumentSymbol[] {
+  return (a.program?.decls ?? []).map((d) => {
+    let detail = d.kind === 'block' ? 'block' : 'network';
+    if (d.kind === 'network') {
+      const n = a.result.networks.find((x) => x.name === d.name.name);
+      if (n) detail = `${shape(n.input)} → ${shape(n.output)}, ${count(n.totalParams)} params`;
+    }
+    return {
+      name: d.name.name,
+      detail,
+      kind: d.kind === 'network' ? SymbolKind.Class : SymbolKind.Function,
+      range: range(doc, d.span),
+      selectionRange: range(doc, d.name.span),
+      children: d.params.map((p) => ({
+        name: p.name.name,
+        detail: p.default ? `= ${expr(p.default)}` : '',
+        kind: SymbolKind.Variable,
+        range: range(doc, p.span),
+        selectionRange: range(doc, p.name.span),
+      })),
+    };
+  });
+}
+
+// ---- code actions and formatting ------------------------------------------------
+
+export function codeActions(doc: TextDocument, a: Analysis, r: Range): CodeAction[] {
+  const from = doc.offsetAt(r.start);
+  const to = doc.offsetAt(r.end);
+  const out: CodeAction[] = [];
+  for (const d of a.result.diagnostics) {
+    if (!d.fixes.length || d.span.end < from || d.span.start > to) continue;
+    const lsp = toLspDiagnostic(doc, d);
+    for (const f of d.fixes) {
+      out.push({
+        title: f.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [lsp],
+        isPreferred: d.fixes.length === 1,
+        edit: { changes: { [doc.uri]: f.edits.map((e) => ({ range: range(doc, e.span), newText: e.newText })) } },
+      });
+    }
+  }
+  return out;
+}
+
+/** the formatter's result as one minimal edit (common prefix and suffix kept, so the cursor stays put) */
+export function formatting(doc: TextDocument): TextEdit[] | null {
+  const text = doc.getText();
+  const out = format(text);
+  if (out === undefined) return null;
+  if (out === text) return [];
+  let p = 0;
+  while (p < text.length && p < out.length && text[p] === out[p]) p++;
+  let s = 0;
+  while (s < text.length - p && s < out.length - p && text[text.length - 1 - s] === out[out.length - 1 - s]) s++;
+  return [{ range: range(doc, { start: p, end: text.length - s }), newText: out.slice(p, out.length - s) }];
+}
+
+export type { Stage };

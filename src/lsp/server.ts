@@ -1,0 +1,132 @@
+// `alexnetc lsp`: the language server, over stdio. Every document is checked
+// by the same `compile` the CLI runs; the features in features.ts read that
+// one analysis per document version. No handler may take the server down:
+// each one is wrapped, and a failure is logged and answered with "nothing".
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  createConnection,
+  ProposedFeatures,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { analyze, type Analysis } from './analysis.js';
+import * as F from './features.js';
+
+export const SERVER_NAME = 'alexnetc';
+
+export interface ServerOptions {
+  /** defaults to stdin/stdout */
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+}
+
+export function startServer(opts: ServerOptions = {}): Connection {
+  const connection = createConnection(ProposedFeatures.all, opts.input ?? process.stdin, opts.output ?? process.stdout);
+  // stdout carries the protocol: anything printed by accident must not corrupt it
+  console.log = (...a: unknown[]) => connection.console.log(a.map(String).join(' '));
+  console.info = console.log;
+  console.debug = console.log;
+  console.warn = (...a: unknown[]) => connection.console.warn(a.map(String).join(' '));
+  console.error = (...a: unknown[]) => connection.console.error(a.map(String).join(' '));
+  process.on('uncaughtException', (e) => connection.console.error(`alexnetc lsp: uncaught ${e?.stack ?? e}`));
+  process.on('unhandledRejection', (e) => connection.console.error(`alexnetc lsp: unhandled rejection ${String(e)}`));
+
+  const documents = new TextDocuments(TextDocument);
+  const cache = new Map<string, Analysis>();
+  const pending = new Map<string, NodeJS.Immediate>();
+
+  /** the analysis of a document's current version (computed at most once per version) */
+  const analysisOf = (doc: TextDocument): Analysis => {
+    const hit = cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const a = analyze(doc.getText(), doc.version);
+    cache.set(doc.uri, a);
+    return a;
+  };
+
+  const guard =
+    <P extends { textDocument: { uri: string } }, R>(what: string, empty: R, f: (doc: TextDocument, p: P) => R) =>
+    (p: P): R => {
+      try {
+        const doc = documents.get(p.textDocument.uri);
+        return doc ? f(doc, p) : empty;
+      } catch (e) {
+        connection.console.error(`alexnetc lsp: ${what} failed: ${(e as Error)?.stack ?? e}`);
+        return empty;
+      }
+    };
+
+  const publish = (uri: string, version: number): void => {
+    pending.delete(uri);
+    try {
+      const doc = documents.get(uri);
+      // a newer version arrived (or the document closed): its own run publishes
+      if (!doc || doc.version !== version) return;
+      const a = analysisOf(doc);
+      if (documents.get(uri)?.version !== version) return;
+      void connection.sendDiagnostics({ uri, version, diagnostics: F.diagnostics(doc, a) });
+    } catch (e) {
+      connection.console.error(`alexnetc lsp: checking ${uri} failed: ${(e as Error)?.stack ?? e}`);
+    }
+  };
+
+  documents.onDidChangeContent((ev) => {
+    const { uri, version } = ev.document;
+    const prev = pending.get(uri);
+    if (prev) clearImmediate(prev);
+    // one tick of slack: a burst of edits already queued is checked once, at its last version
+    pending.set(uri, setImmediate(() => publish(uri, version)));
+  });
+
+  documents.onDidClose((ev) => {
+    const prev = pending.get(ev.document.uri);
+    if (prev) clearImmediate(prev);
+    pending.delete(ev.document.uri);
+    cache.delete(ev.document.uri);
+    void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
+  });
+
+  connection.onInitialize(
+    (): InitializeResult => ({
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: ['(', ',', '|', '{'] },
+        signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [' '] },
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        documentFormattingProvider: true,
+        inlayHintProvider: true,
+      },
+      serverInfo: { name: SERVER_NAME },
+    }),
+  );
+
+  connection.onHover(guard('hover', null, (doc, p) => F.hover(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onCompletion(guard('completion', [], (doc, p) => F.completion(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onSignatureHelp(guard('signature help', null, (doc, p) => F.signatureHelp(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onDefinition(guard('definition', [], (doc, p) => F.definition(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onReferences(guard('references', [], (doc, p) => F.references(doc, analysisOf(doc), doc.offsetAt(p.position), p.context.includeDeclaration)));
+  connection.onPrepareRename(guard('prepare rename', null, (doc, p) => F.prepareRename(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onRenameRequest(
+    guard('rename', null, (doc, p) => {
+      const r = F.rename(doc, analysisOf(doc), doc.offsetAt(p.position), p.newName);
+      if (typeof r === 'string') return new ResponseError(-32803, r) as never; // RequestFailed: the editor shows the reason
+      return r;
+    }),
+  );
+  connection.onDocumentSymbol(guard('document symbols', [], (doc) => F.documentSymbols(doc, analysisOf(doc))));
+  connection.onCodeAction(guard('code actions', [], (doc, p) => F.codeActions(doc, analysisOf(doc), p.range)));
+  connection.onDocumentFormatting(guard('formatting', null, (doc) => F.formatting(doc)));
+  connection.languages.inlayHint.on(guard('inlay hints', [], (doc, p) => F.inlayHints(doc, analysisOf(doc), p.range)));
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
