@@ -97,3 +97,8 @@ function namedLikeFile(names: string[], file: string | undefined): string | unde
   const base = file.replace(/^.*[\\/]/, '').replace(/\.net$/i, '').toLowerCase();
   return names.find((n) => n.toLowerCase() === base);
 }
+
+/** Check every network in a file (what editors and `alexnetc check` do). */
+export function check(text: string, opts: Omit<CompileOptions, 'all'> = {}): CompileResult {
+  return compile(text, { ...opts, all: true });
+}

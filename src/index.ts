@@ -1,5 +1,5 @@
 // The typed library API. The CLI and the language server use exactly these.
-export { compile, type CompileOptions, type CompileResult } from './compile.js';
+export { compile, check, type CompileOptions, type CompileResult } from './compile.js';
 export type { StageInfo } from './check/checker.js';
 export type { Network, Node, LayerNode, ResidualNode, MergeNode, TrainConfig } from './check/ir.js';
 export { layers as layerNodes } from './check/ir.js';

@@ -1,0 +1,32 @@
+// `npm run bench`: every benchmark of the project, each printing ratios
+// against a baseline measured in the same run. Sub-benchmarks that need a
+// part of the project that is missing say so and are skipped.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const benches = [
+  ['compiler', 'compiler.mjs'],
+  ['tfjs', 'tfjs.mjs'],
+  ['training', 'train-kernels.mjs'],
+  ['lsp', 'lsp.mjs'],
+];
+let failed = 0;
+for (const [name, file] of benches) {
+  if (only.length && !only.includes(name)) continue;
+  const p = path.join(here, file);
+  console.log(`\n=== ${name} (${file}) ===`);
+  if (!existsSync(p)) {
+    console.log(`skipped: ${file} is not there`);
+    continue;
+  }
+  const r = spawnSync(process.execPath, ['--expose-gc', p], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`${name}: exited with ${r.status}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
