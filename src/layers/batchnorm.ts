@@ -32,4 +32,18 @@ export const batchnorm = defineLayer<BatchNormArgs>({
       [g.input, g.weight('weight'), g.weight('bias'), g.weight('running_mean'), g.weight('running_var')],
       { epsilon: { f: a.eps }, momentum: { f: 1 - a.momentum } },
     ),
+  // channels are the last axis in tfjs; Keras's momentum is the share kept, PyTorch's the share taken
+  tfjs: (a, g) =>
+    g.layer(
+      'BatchNormalization',
+      { axis: -1, epsilon: a.eps, momentum: 1 - a.momentum },
+      {
+        weights: [
+          { tfjs: 'gamma', from: 'weight', layout: 'same' },
+          { tfjs: 'beta', from: 'bias', layout: 'same' },
+          { tfjs: 'moving_mean', from: 'running_mean', layout: 'same' },
+          { tfjs: 'moving_variance', from: 'running_var', layout: 'same' },
+        ],
+      },
+    ),
 });

@@ -1,5 +1,5 @@
 import { formatShape } from '../diagnostics/index.js';
-import { defineLayer, type WeightSpec } from './types.js';
+import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
 
 export interface DenseArgs {
   units: number;
@@ -35,5 +35,10 @@ export const dense = defineLayer<DenseArgs>({
     const inputs = [g.input, g.weight('weight')];
     if (a.bias) inputs.push(g.weight('bias'));
     return g.node('Gemm', inputs, { transB: { i: 1 } });
+  },
+  tfjs(a, g) {
+    const weights: TfjsWeight[] = [{ tfjs: 'kernel', from: 'weight', layout: 'oi' }];
+    if (a.bias) weights.push({ tfjs: 'bias', from: 'bias', layout: 'same' });
+    return g.layer('Dense', { units: a.units, useBias: a.bias, kernelInitializer: 'zeros' }, { weights });
   },
 });

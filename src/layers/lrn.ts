@@ -32,4 +32,6 @@ export const lrn = defineLayer<LrnArgs>({
   macs: () => 0,
   onnx: (a, g) =>
     g.node('LRN', [g.input], { size: { i: a.size }, alpha: { f: a.alpha }, beta: { f: a.beta }, bias: { f: a.bias } }),
+  // tfjs has no LRN layer, and its LRN op takes a radius and an undivided alpha: alexnetc's layer keeps ONNX's meaning
+  tfjs: (a, g) => g.layer('AlexnetcLRN', { size: a.size, alpha: a.alpha, beta: a.beta, bias: a.bias }),
 });

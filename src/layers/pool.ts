@@ -50,6 +50,16 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
       // count_include_pad defaults to 0: padding is not counted in averages
       return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);
     },
+    tfjs(a, g) {
+      // tfjs's `same` pools ignore padded positions (max) and leave them out of the count (average),
+      // exactly as ONNX does; other pads, and ceil mode, need alexnetc's own pool layer
+      const mode = g.padding(a.pads, a.k, a.stride, [1, 1], a.ceil);
+      if (mode !== 'explicit') {
+        return g.layer(op === 'MaxPool' ? 'MaxPooling2D' : 'AveragePooling2D', { poolSize: a.k, strides: a.stride, padding: mode });
+      }
+      const config = { mode: op === 'MaxPool' ? 'max' : 'avg', poolSize: a.k, strides: a.stride, pads: a.pads, ceil: a.ceil };
+      return g.layer('AlexnetcPool2D', config);
+    },
   });
 }
 

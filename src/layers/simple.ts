@@ -2,7 +2,7 @@
 import { defineLayer, type LayerDef } from './types.js';
 import { needImage } from './window.js';
 
-function elementwise(name: string, op: string, summary: string, doc: string): LayerDef<Record<string, never>> {
+function elementwise(name: string, op: string, activation: string, summary: string, doc: string): LayerDef<Record<string, never>> {
   return defineLayer<Record<string, never>>({
     name,
     summary,
@@ -12,13 +12,14 @@ function elementwise(name: string, op: string, summary: string, doc: string): La
     weights: () => [],
     macs: () => 0,
     onnx: (_a, g) => g.node(op, [g.input]),
+    tfjs: (_a, g) => g.layer('Activation', { activation }),
   });
 }
 
-export const relu = elementwise('relu', 'Relu', 'Rectified linear unit.', 'out = max(x, 0)');
-export const tanh = elementwise('tanh', 'Tanh', 'Hyperbolic tangent.', 'out = tanh(x)');
-export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
-export const identity = elementwise('identity', 'Identity', 'Passes its input through unchanged.', 'out = x');
+export const relu = elementwise('relu', 'Relu', 'relu', 'Rectified linear unit.', 'out = max(x, 0)');
+export const tanh = elementwise('tanh', 'Tanh', 'tanh', 'Hyperbolic tangent.', 'out = tanh(x)');
+export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
+export const identity = elementwise('identity', 'Identity', 'linear', 'Passes its input through unchanged.', 'out = x');
 
 export const softmax = defineLayer<Record<string, never>>({
   name: 'softmax',
@@ -29,6 +30,8 @@ export const softmax = defineLayer<Record<string, never>>({
   weights: () => [],
   macs: () => 0,
   onnx: (_a, g) => g.node('Softmax', [g.input], { axis: { i: 1 } }),
+  // channels are the last axis inside tfjs
+  tfjs: (_a, g) => g.layer('Softmax', { axis: -1 }),
 });
 
 export const leakyrelu = defineLayer<{ alpha: number }>({
@@ -40,6 +43,7 @@ export const leakyrelu = defineLayer<{ alpha: number }>({
   weights: () => [],
   macs: () => 0,
   onnx: (a, g) => g.node('LeakyRelu', [g.input], { alpha: { f: a.alpha } }),
+  tfjs: (a, g) => g.layer('LeakyReLU', { alpha: a.alpha }),
 });
 
 export const dropout = defineLayer<{ rate: number }>({
@@ -51,6 +55,8 @@ export const dropout = defineLayer<{ rate: number }>({
   weights: () => [],
   macs: () => 0,
   onnx: (_a, g) => g.input,
+  // tfjs's Dropout is active only in training (model.fit), like nn.Dropout in eval mode
+  tfjs: (a, g) => g.layer('Dropout', { rate: a.rate }),
 });
 
 export const flatten = defineLayer<Record<string, never>>({
@@ -62,6 +68,17 @@ export const flatten = defineLayer<Record<string, never>>({
   weights: () => [],
   macs: () => 0,
   onnx: (_a, g) => g.node('Flatten', [g.input], { axis: { i: 1 } }),
+  tfjs(_a, g, input) {
+    if (input.length <= 1) return g.input;
+    // tfjs holds [H, W, C]; bring channels first so the vector is in C, H, W order like ONNX/PyTorch
+    // (unless the order cannot differ: one channel, or a 1×1 image)
+    const spatial = input.slice(1).reduce((a, b) => a * b, 1);
+    const x =
+      input[0] === 1 || spatial === 1
+        ? g.input
+        : g.layer('Permute', { dims: [input.length, ...input.slice(1).map((_, i) => i + 1)] }, { suffix: 'nchw' });
+    return g.layer('Flatten', {}, { inputs: [x] });
+  },
 });
 
 export const globalavgpool = defineLayer<Record<string, never>>({
@@ -73,4 +90,7 @@ export const globalavgpool = defineLayer<Record<string, never>>({
   weights: () => [],
   macs: () => 0,
   onnx: (_a, g) => g.node('GlobalAveragePool', [g.input]),
+  // one window over the whole image keeps the [1, 1, C] shape (GlobalAveragePooling2D would drop it)
+  tfjs: (_a, g, input) =>
+    g.layer('AveragePooling2D', { poolSize: [input[1]!, input[2]!], strides: [input[1]!, input[2]!], padding: 'valid' }),
 });

@@ -79,6 +79,51 @@ export interface OnnxLowering {
   int64s(values: number[]): string;
 }
 
+/** An opaque value in the tfjs graph being built (a SymbolicTensor); layers only pass it along. */
+export interface TfjsValue {
+  readonly __tfjsValue: never;
+}
+
+/**
+ * How a canonical weight becomes a tfjs weight: `same` (vectors), `oihw` (a
+ * conv kernel [F, C/g, kh, kw] → tfjs [kh, kw, C/g, F]), `oi` (a dense
+ * weight [units, in] → tfjs [in, units]).
+ */
+export type TfjsLayout = 'same' | 'oihw' | 'oi';
+
+/** One weight of a tfjs layer, in the tfjs layer's own weight order. */
+export interface TfjsWeight {
+  /** the tfjs weight's local name: kernel, bias, gamma, moving_mean, … */
+  tfjs: string;
+  /** the canonical WeightSpec.name it holds */
+  from: string;
+  layout: TfjsLayout;
+}
+
+/** What the tfjs emitter hands to a layer's lowering. Inside tfjs tensors are channels-last (NHWC). */
+export interface TfjsLowering {
+  /** the layer's input */
+  readonly input: TfjsValue;
+  /**
+   * Apply a tfjs layer, a stock one by its class name (`Conv2D`) or one of
+   * alexnetc's registered custom layers (`AlexnetcLRN`), with its
+   * constructor config. `weights` says which canonical weights fill it;
+   * `suffix` names auxiliary layers (a padding before a conv) apart from the
+   * main one; `inputs` defaults to the previous value.
+   */
+  layer(
+    className: string,
+    config: Record<string, unknown>,
+    opts?: { inputs?: TfjsValue[]; weights?: TfjsWeight[]; suffix?: string },
+  ): TfjsValue;
+  /**
+   * How tfjs's own `valid`/`same` padding expresses these explicit pads for
+   * this layer's input, or `explicit` when neither does. `ceil` pools count
+   * the extra right/bottom rows a rounded-up output needs.
+   */
+  padding(pads: readonly number[], k: readonly number[], stride: readonly number[], dilation: readonly number[], ceil?: boolean): 'valid' | 'same' | 'explicit';
+}
+
 export interface Inference {
   shape: Shape;
 }
@@ -102,6 +147,8 @@ export interface LayerDef<A = unknown> {
   macs(args: A, input: Shape, output: Shape): number;
   /** lower to ONNX nodes; returns the output value name */
   onnx(args: A, g: OnnxLowering, input: Shape, output: Shape): string;
+  /** lower to tfjs layers (NHWC inside); returns the output value. Optional so a new layer can land before its tfjs lowering. */
+  tfjs?(args: A, g: TfjsLowering, input: Shape, output: Shape): TfjsValue;
 }
 
 /** Erase the argument type so heterogeneous layers fit one registry list. */

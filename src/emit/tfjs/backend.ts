@@ -1,0 +1,83 @@
+// Which tfjs to use: tfjs-node-gpu (CUDA), else tfjs-node (native CPU), else
+// pure @tensorflow/tfjs on its JS cpu backend. Exactly one of them is ever
+// imported: the native packages re-export @tensorflow/tfjs, and a second copy
+// of tfjs-core would split the registry that custom layers and kernels live in.
+import { registerCustomLayers } from './custom.js';
+import type { Tf } from './tf.js';
+
+export type BackendChoice = 'gpu' | 'node' | 'cpu' | 'auto';
+
+export interface LoadedTf {
+  tf: Tf;
+  /** the package that was loaded, for the CLI to print */
+  name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node' | '@tensorflow/tfjs';
+  /** tf.getBackend() after loading: tensorflow, or cpu */
+  backend: string;
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(message: string, readonly choice: BackendChoice, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+const PACKAGES = {
+  gpu: '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  cpu: '@tensorflow/tfjs',
+} as const;
+
+const HINTS = {
+  gpu: 'npm install @tensorflow/tfjs-node-gpu (needs CUDA and cuDNN; see https://github.com/tensorflow/tfjs/tree/master/tfjs-node)',
+  node: 'npm install @tensorflow/tfjs-node',
+  cpu: 'npm install @tensorflow/tfjs',
+} as const;
+
+/** How a module namespace of a CommonJS package looks after `import()`. */
+function namespaceOf(mod: unknown): Tf {
+  const m = mod as { default?: unknown; layers?: unknown };
+  return (m.layers ? m : (m.default ?? m)) as Tf;
+}
+
+// the module specifier is a variable so TypeScript does not insist the optional packages be installed
+const load = (specifier: string): Promise<unknown> => import(specifier);
+
+async function tryLoad(choice: Exclude<BackendChoice, 'auto'>): Promise<LoadedTf> {
+  const name = PACKAGES[choice];
+  const tf = namespaceOf(await load(name));
+  if (choice === 'cpu') await tf.setBackend('cpu');
+  await tf.ready();
+  registerCustomLayers(tf);
+  return { tf, name, backend: tf.getBackend() };
+}
+
+/**
+ * Load tfjs. `auto` (the default) takes the first of tfjs-node-gpu,
+ * tfjs-node, tfjs that loads; a forced choice that cannot be loaded throws
+ * BackendUnavailableError with the install hint. Custom layers are registered.
+ */
+export async function loadTf(opts: { backend?: BackendChoice } = {}): Promise<LoadedTf> {
+  const choice = opts.backend ?? 'auto';
+  if (choice !== 'auto') {
+    try {
+      return await tryLoad(choice);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      throw new BackendUnavailableError(
+        `backend \`${choice}\` needs ${PACKAGES[choice]}, which could not be loaded (${why}); install it with: ${HINTS[choice]}`,
+        choice,
+        e,
+      );
+    }
+  }
+  const errors: string[] = [];
+  for (const c of ['gpu', 'node', 'cpu'] as const) {
+    try {
+      return await tryLoad(c);
+    } catch (e) {
+      errors.push(`${PACKAGES[c]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
+  throw new BackendUnavailableError(`no tfjs could be loaded:\n  ${errors.join('\n  ')}\ninstall one with: ${HINTS.cpu}`, 'auto');
+}

@@ -1,0 +1,234 @@
+// alexnetc's own tfjs layers, for what tfjs-layers lacks or does differently:
+// LRN with ONNX's meaning, convolution with groups / explicit pads / stride and
+// dilation together, and pools with arbitrary pads and ceil mode. They are
+// defined against whichever tfjs namespace the program loaded (tfjs-node and
+// pure tfjs share one tfjs-core), and registered with tf.serialization so a
+// saved model reloads. Tensors are NHWC throughout.
+import type { Tf } from './tf.js';
+
+type Tensor = import('@tensorflow/tfjs').Tensor;
+type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
+type Shape = (number | null)[];
+type Config = Record<string, unknown>;
+
+/** Class names, as written into model.json. */
+export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D'] as const;
+
+const registered = new WeakMap<object, true>();
+
+function pair(v: unknown): [number, number] {
+  return Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)];
+}
+
+function single(inputs: Tensor | Tensor[]): Tensor4D {
+  return (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor4D;
+}
+
+/**
+ * Output size of a window along one axis, as the checker computes it
+ * (src/layers/window.ts): floor, or ceil dropping a last window that would
+ * start inside the far padding. Repeated here so a saved model needs only
+ * this runtime.
+ */
+export function windowOut(size: number, before: number, after: number, k: number, stride: number, dilation: number, ceil: boolean): number {
+  const span = dilation * (k - 1) + 1;
+  const q = (size + before + after - span) / stride;
+  let o = (ceil ? Math.ceil(q) : Math.floor(q)) + 1;
+  if (ceil && (o - 1) * stride >= size + before) o -= 1;
+  return o;
+}
+
+/** Register alexnetc's custom layers with this tfjs (idempotent). Needed before loading a saved model. */
+export function registerCustomLayers(tf: Tf): void {
+  if (registered.has(tf.serialization.SerializationMap.getMap())) return;
+  const Layer = tf.layers.Layer;
+
+  /** b = a / (bias + alpha/size · Σ a²)^beta over `size` channels centred on c (ONNX LRN; even sizes lean forward as ONNX does). */
+  class AlexnetcLRN extends Layer {
+    static className = 'AlexnetcLRN';
+    readonly size: number;
+    readonly alpha: number;
+    readonly beta: number;
+    readonly lrnBias: number;
+    constructor(config: Config) {
+      super(config);
+      this.size = Number(config.size ?? 5);
+      this.alpha = Number(config.alpha ?? 1e-4);
+      this.beta = Number(config.beta ?? 0.75);
+      this.lrnBias = Number(config.bias ?? 1);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs);
+        if (this.size % 2 === 1) {
+          // tfjs's op: a radius and an undivided alpha
+          return tf.localResponseNormalization(x, (this.size - 1) / 2, this.lrnBias, this.alpha / this.size, this.beta);
+        }
+        const lo = Math.floor((this.size - 1) / 2);
+        const hi = this.size - 1 - lo;
+        const c = x.shape[3];
+        const sq = tf.pad(tf.square(x), [[0, 0], [0, 0], [0, 0], [lo, hi]]);
+        let sum: Tensor = tf.slice(sq, [0, 0, 0, 0], [-1, -1, -1, c]);
+        for (let j = 1; j < this.size; j++) sum = tf.add(sum, tf.slice(sq, [0, 0, 0, j], [-1, -1, -1, c]));
+        return tf.div(x, tf.pow(tf.add(tf.mul(sum, this.alpha / this.size), this.lrnBias), this.beta));
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), size: this.size, alpha: this.alpha, beta: this.beta, bias: this.lrnBias };
+    }
+  }
+
+  /** Convolution with explicit [top, left, bottom, right] pads, `groups`, and stride with dilation. Kernel [kh, kw, C/g, F]. */
+  class AlexnetcConv2D extends Layer {
+    static className = 'AlexnetcConv2D';
+    readonly filters: number;
+    readonly kernelSize: [number, number];
+    readonly strides: [number, number];
+    readonly pads: [number, number, number, number];
+    readonly dilationRate: [number, number];
+    readonly groups: number;
+    readonly useBias: boolean;
+    private kernel?: import('@tensorflow/tfjs').LayerVariable;
+    private biasWeight?: import('@tensorflow/tfjs').LayerVariable;
+    constructor(config: Config) {
+      super(config);
+      this.filters = Number(config.filters);
+      this.kernelSize = pair(config.kernelSize);
+      this.strides = pair(config.strides ?? 1);
+      const p = (config.pads ?? [0, 0, 0, 0]) as number[];
+      this.pads = [p[0]!, p[1]!, p[2]!, p[3]!];
+      this.dilationRate = pair(config.dilationRate ?? 1);
+      this.groups = Number(config.groups ?? 1);
+      this.useBias = config.useBias !== false;
+    }
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      const c = s[s.length - 1] as number;
+      const [kh, kw] = this.kernelSize;
+      this.kernel = this.addWeight('kernel', [kh, kw, c / this.groups, this.filters], 'float32', tf.initializers.zeros());
+      if (this.useBias) this.biasWeight = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      const [t, l, b, r] = this.pads;
+      const h = s[1] == null ? null : windowOut(s[1], t, b, this.kernelSize[0], this.strides[0], this.dilationRate[0], false);
+      const w = s[2] == null ? null : windowOut(s[2], l, r, this.kernelSize[1], this.strides[1], this.dilationRate[1], false);
+      return [s[0]!, h, w, this.filters];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const [t, l, b, r] = this.pads;
+        let x = single(inputs);
+        if (t || l || b || r) x = tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]]);
+        const kernel = this.kernel!.read() as Tensor4D;
+        const dilated = this.dilationRate[0] > 1 || this.dilationRate[1] > 1;
+        // tfjs refuses stride and dilation together: convolve densely, then keep every stride-th output
+        const stride: [number, number] = dilated ? [1, 1] : this.strides;
+        const conv = (xi: Tensor4D, ki: Tensor4D): Tensor4D => tf.conv2d(xi, ki, stride, 'valid', 'NHWC', this.dilationRate);
+        let y: Tensor4D;
+        if (this.groups === 1) y = conv(x, kernel);
+        else {
+          const xs = tf.split(x, this.groups, 3);
+          const ks = tf.split(kernel, this.groups, 3);
+          y = tf.concat(xs.map((xi, i) => conv(xi as Tensor4D, ks[i] as Tensor4D)), 3);
+        }
+        if (dilated && (this.strides[0] > 1 || this.strides[1] > 1)) {
+          y = tf.stridedSlice(y, [0, 0, 0, 0], [0, 0, 0, 0], [1, this.strides[0], this.strides[1], 1], 15, 15) as Tensor4D;
+        }
+        return this.biasWeight ? tf.add(y, this.biasWeight.read()) : y;
+      });
+    }
+    override getConfig() {
+      return {
+        ...super.getConfig(),
+        filters: this.filters,
+        kernelSize: this.kernelSize,
+        strides: this.strides,
+        pads: this.pads,
+        dilationRate: this.dilationRate,
+        groups: this.groups,
+        useBias: this.useBias,
+      };
+    }
+  }
+
+  /**
+   * Max or average pooling with explicit pads and ceil mode. Max pads with
+   * −∞ (padding never wins); average pads with zeros and rescales each
+   * window by k / (real values in it), so padding is not counted (ONNX
+   * count_include_pad = 0, PyTorch count_include_pad = False).
+   */
+  class AlexnetcPool2D extends Layer {
+    static className = 'AlexnetcPool2D';
+    readonly mode: 'max' | 'avg';
+    readonly poolSize: [number, number];
+    readonly strides: [number, number];
+    readonly pads: [number, number, number, number];
+    readonly ceil: boolean;
+    private readonly scales = new Map<string, Tensor>();
+    constructor(config: Config) {
+      super(config);
+      this.mode = config.mode === 'avg' ? 'avg' : 'max';
+      this.poolSize = pair(config.poolSize);
+      this.strides = pair(config.strides ?? config.poolSize);
+      const p = (config.pads ?? [0, 0, 0, 0]) as number[];
+      this.pads = [p[0]!, p[1]!, p[2]!, p[3]!];
+      this.ceil = config.ceil === true;
+    }
+    private out(size: number, axis: 0 | 1): number {
+      return windowOut(size, this.pads[axis], this.pads[axis + 2]!, this.poolSize[axis], this.strides[axis], 1, this.ceil);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      return [s[0]!, s[1] == null ? null : this.out(s[1], 0), s[2] == null ? null : this.out(s[2], 1), s[3]!];
+    }
+    /** pads that make a valid pool produce exactly the output windows: the far side grows for ceil mode */
+    private padding(h: number, w: number): [[number, number], [number, number]] {
+      const far = (size: number, axis: 0 | 1): number =>
+        Math.max(0, (this.out(size, axis) - 1) * this.strides[axis] + this.poolSize[axis] - size - this.pads[axis]);
+      return [
+        [this.pads[0], far(h, 0)],
+        [this.pads[1], far(w, 1)],
+      ];
+    }
+    /** [1, Ho, Wo, 1]: window size / real values in the window */
+    private scale(h: number, w: number): Tensor {
+      const key = `${h}x${w}`;
+      let s = this.scales.get(key);
+      if (!s) {
+        const factors = (size: number, axis: 0 | 1): number[] =>
+          Array.from({ length: this.out(size, axis) }, (_, o) => {
+            const start = o * this.strides[axis] - this.pads[axis];
+            const n = Math.min(start + this.poolSize[axis], size) - Math.max(start, 0);
+            return this.poolSize[axis] / n;
+          });
+        const fh = factors(h, 0);
+        const fw = factors(w, 1);
+        const data = new Float32Array(fh.length * fw.length);
+        fh.forEach((a, i) => fw.forEach((b, j) => (data[i * fw.length + j] = a * b)));
+        s = tf.keep(tf.tensor4d(data, [1, fh.length, fw.length, 1]));
+        this.scales.set(key, s);
+      }
+      return s;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs);
+        const [ph, pw] = this.padding(x.shape[1], x.shape[2]);
+        const padded = tf.pad(x, [[0, 0], ph, pw, [0, 0]], this.mode === 'max' ? -Infinity : 0);
+        if (this.mode === 'max') return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
+        return tf.mul(tf.avgPool(padded, this.poolSize, this.strides, 'valid'), this.scale(x.shape[1], x.shape[2]));
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), mode: this.mode, poolSize: this.poolSize, strides: this.strides, pads: this.pads, ceil: this.ceil };
+    }
+  }
+
+  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D]) tf.serialization.registerClass(cls);
+  registered.set(tf.serialization.SerializationMap.getMap(), true);
+}
