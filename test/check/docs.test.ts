@@ -1,0 +1,26 @@
+// The reference documents what the compiler does: every diagnostic code and
+// every layer of the catalogue appear in the README, and the EBNF in grammar/
+// is what the parser generates today.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CODES } from '../../src/diagnostics/codes.js';
+import { LAYERS } from '../../src/layers/registry.js';
+import { grammarEbnf } from '../../src/syntax/ebnf.js';
+
+const root = path.join(import.meta.dirname, '../..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+describe('reference', () => {
+  it('lists every diagnostic code in the README', () => {
+    expect(Object.keys(CODES).filter((c) => !readme.includes(`| ${c} |`))).toEqual([]);
+  });
+
+  it('documents every layer in the README', () => {
+    expect(LAYERS.map((l) => l.name).filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+  });
+
+  it('grammar/alexnet.ebnf is generated from the current parser', () => {
+    expect(readFileSync(path.join(root, 'grammar/alexnet.ebnf'), 'utf8')).toBe(grammarEbnf());
+  });
+});
