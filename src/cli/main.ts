@@ -23,10 +23,6 @@ compile writes ONNX (opset 17, IR 8, batch dimension N) by default; OUT defaults
 to NETWORK.onnx (or NETWORK/ for --target tfjs). Exit codes: 0 ok, 1 errors in
 the input, 2 bad usage.`;
 
-// TODO(lead): import these statically once src/fmt and src/lsp land
-const FMT_MODULE = '../fmt/cli.js';
-const LSP_MODULE = '../lsp/server.js';
-
 type Handler = (args: string[]) => Promise<number>;
 
 const common = {
@@ -109,12 +105,12 @@ const commands: Record<string, Handler> = {
   },
 
   async fmt(args) {
-    const { fmtCommand } = (await import(FMT_MODULE)) as { fmtCommand: (a: string[]) => Promise<number> };
+    const { fmtCommand } = await import('../fmt/cli.js');
     return fmtCommand(args);
   },
 
   async lsp() {
-    const { startServer } = (await import(LSP_MODULE)) as { startServer: () => void };
+    const { startServer } = await import('../lsp/server.js');
     startServer();
     return new Promise<number>(() => {
       // the server runs until the client disconnects; the connection ends the process
