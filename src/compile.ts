@@ -86,7 +86,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
     });
   }
   const checked = new Checker().check(program, { overrides: opts.set, target });
-  diagnostics.push(...checked.diagnostics);
+  for (const d of checked.diagnostics) diagnostics.push(d);
   diagnostics.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
   const network = target !== undefined ? checked.networks.find((n) => n.name === target) : undefined;
   return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo };

@@ -235,7 +235,7 @@ export class Checker {
         return { nodes, shape: undefined };
       }
       const f = this.stage(s, shape, scope, paths);
-      nodes.push(...f.nodes);
+      append(nodes, f.nodes);
       shape = f.shape;
       if (s.assert) this.assertion(s, shape, scope);
     }
@@ -253,7 +253,7 @@ export class Checker {
         let shape = input;
         for (let i = 0; i < n; i++) {
           const f = this.stages(s.body, shape, scope, paths);
-          nodes.push(...f.nodes);
+          append(nodes, f.nodes);
           shape = f.shape;
           if (this.stageCount > MAX_STAGES) return { nodes, shape: undefined };
         }
@@ -519,6 +519,11 @@ export class Checker {
     }
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
+}
+
+/** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */
+function append<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
