@@ -61,7 +61,9 @@ export function format(text: string): string | undefined {
   const parsed = parse(text);
   if (parsed.diagnostics.length > 0) return undefined;
   try {
-    const out = new Printer(text, parsed.tokens, parsed.program.comments).file(parsed.program.decls);
+    let out = new Printer(text, parsed.tokens, parsed.program.comments).file(parsed.program.decls);
+    // keep the file's line endings (the first line break decides)
+    if (/^[^\n]*\r\n/.test(text)) out = out.replace(/\n/g, '\r\n');
     return sameTokens(text, out) ? out : undefined;
   } catch (e) {
     if (e instanceof Unformattable) return undefined;

@@ -150,3 +150,11 @@ describe('format: layout', () => {
     expect(out).toBe('network N {\n  relu\n  input [4]\n  nosuchlayer(3)\n}\n');
   });
 });
+
+describe('format: line endings', () => {
+  it('keeps CRLF files CRLF', () => {
+    const src = 'network N {\r\n  input [4]   # x\r\n\r\n\r\n  relu|relu\r\n}\r\n';
+    expect(format(src)).toBe('network N {\r\n  input [4]  # x\r\n\r\n  relu | relu\r\n}\r\n');
+    expect(format(format(src)!)).toBe(format(src));
+  });
+});

@@ -1,0 +1,128 @@
+// Language-server latency: the time from a didChange to the publishDiagnostics
+// for that version, as an editor sees it (over stdio, JSON-RPC framing and
+// all). Median and 95th percentile for each shipped spec and for a generated
+// 5,000-line file. The target for the specs is a keystroke's budget: well
+// under 16 ms.
+//   node bench/lsp.mjs [--runs N] [--json]
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const runsArg = argv.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 200;
+const JSON_OUT = argv.includes('--json');
+const BUDGET_MS = 16;
+
+if (!existsSync(path.join(root, 'dist/lsp/server.js'))) {
+  console.log('skipped: dist/lsp/server.js is missing (run `npm run build`)');
+  process.exit(0);
+}
+
+const bin = path.join(root, 'bin/alexnetc.js');
+const args = existsSync(bin) ? [bin, 'lsp'] : [path.join(root, 'test/lsp/server-entry.mjs')];
+const proc = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+
+let buf = Buffer.alloc(0);
+let nextId = 1;
+const pending = new Map();
+let onDiagnostics = () => {};
+proc.stdout.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  for (;;) {
+    const sep = buf.indexOf('\r\n\r\n');
+    if (sep < 0) return;
+    const len = Number(/Content-Length: *(\d+)/i.exec(buf.subarray(0, sep).toString('ascii'))[1]);
+    if (buf.length < sep + 4 + len) return;
+    const msg = JSON.parse(buf.subarray(sep + 4, sep + 4 + len).toString('utf8'));
+    buf = buf.subarray(sep + 4 + len);
+    if (msg.id !== undefined && msg.method === undefined) pending.get(msg.id)?.(msg);
+    else if (msg.id !== undefined) send({ jsonrpc: '2.0', id: msg.id, result: null });
+    else if (msg.method === 'textDocument/publishDiagnostics') onDiagnostics(msg.params);
+  }
+});
+
+function send(msg) {
+  const body = Buffer.from(JSON.stringify(msg), 'utf8');
+  proc.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
+}
+function request(method, params) {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    send({ jsonrpc: '2.0', id, method, params });
+  });
+}
+function diagnosticsFor(uri, version) {
+  return new Promise((resolve) => {
+    onDiagnostics = (p) => {
+      if (p.uri === uri && p.version === version) resolve(p);
+    };
+  });
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (f) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  return { median: q(0.5), p95: q(0.95), max: s[s.length - 1], runs: s.length };
+}
+
+/** open the text, then time `runs` incremental edits (typing and deleting one character) */
+async function measure(name, text, runs) {
+  const uri = `file:///bench/${name}`;
+  let version = 1;
+  const opened = diagnosticsFor(uri, version);
+  send({ jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'alexnet', version, text } } });
+  const first = await opened;
+  const lines = text.split('\n');
+  // edit inside the last stage line of the file, where a change re-checks everything before it
+  let line = lines.length - 1;
+  while (line > 0 && !/\)/.test(lines[line])) line--;
+  const character = lines[line].indexOf(')');
+  const times = [];
+  for (let i = 0; i < runs + 5; i++) {
+    version++;
+    const typing = i % 2 === 0;
+    const range = typing ? { start: { line, character }, end: { line, character } } : { start: { line, character }, end: { line, character: character + 1 } };
+    const done = diagnosticsFor(uri, version);
+    const t0 = process.hrtime.bigint();
+    send({ jsonrpc: '2.0', method: 'textDocument/didChange', params: { textDocument: { uri, version }, contentChanges: [{ range, text: typing ? ' ' : '' }] } });
+    await done;
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (i >= 5) times.push(ms); // the first few warm the JIT
+  }
+  send({ jsonrpc: '2.0', method: 'textDocument/didClose', params: { textDocument: { uri } } });
+  return { name, lines: lines.length, diagnostics: first.diagnostics.length, ...stats(times) };
+}
+
+function generated(lineCount) {
+  const out = ['block unit(c) {', '  conv(c, 3, pad 1, bias false) | batchnorm | relu', '}', '', 'network Generated(classes = 10) {', '  input [16, 32, 32]'];
+  while (out.length < lineCount - 3) out.push(`  unit(16) | relu   : [16, 32, 32]   # line ${out.length + 1}`);
+  out.push('  globalavgpool | flatten', '  dense(classes)', '}');
+  return out.join('\n') + '\n';
+}
+
+await request('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+send({ jsonrpc: '2.0', method: 'initialized', params: {} });
+
+const results = [];
+const specs = readdirSync(path.join(root, 'specs')).filter((f) => f.endsWith('.net')).sort();
+for (const f of specs) results.push(await measure(f, readFileSync(path.join(root, 'specs', f), 'utf8'), RUNS));
+results.push(await measure('generated-5000.net', generated(5000), Math.max(20, Math.round(RUNS / 5))));
+
+await request('shutdown', null);
+send({ jsonrpc: '2.0', method: 'exit', params: null });
+
+if (JSON_OUT) console.log(JSON.stringify(results, null, 2));
+else {
+  console.log(`didChange → publishDiagnostics over stdio (${process.version}, ${RUNS} edits per spec)`);
+  console.log(`${'file'.padEnd(22)} ${'lines'.padStart(6)} ${'median ms'.padStart(10)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(22)} ${String(r.lines).padStart(6)} ${r.median.toFixed(2).padStart(10)} ${r.p95.toFixed(2).padStart(8)} ${r.max.toFixed(2).padStart(8)}`);
+  }
+  const specsOnly = results.filter((r) => !r.name.startsWith('generated'));
+  const worst = Math.max(...specsOnly.map((r) => r.p95));
+  console.log(`shipped specs: worst p95 ${worst.toFixed(2)} ms — ${worst < BUDGET_MS ? 'within' : 'OVER'} the ${BUDGET_MS} ms keystroke budget`);
+}
