@@ -1,0 +1,216 @@
+// `alexnetc train` end to end on real Fashion-MNIST (a small subset, so the
+// suite stays quick on two cores): accuracy well above chance, reports,
+// exact resume (also after Ctrl-C), divergence, data/network mismatches, and
+// the ONNX export of the trained weights predicting what the tfjs model does.
+// Skipped, visibly, when Debian's dataset-fashion-mnist is not installed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
+import { writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../../src/compile.js';
+import { toOnnxBytes } from '../../src/emit/onnx/index.js';
+import { loadTfjs } from '../../src/emit/tfjs/io.js';
+import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
+import { batches, loadIdxDir, subset } from '../../src/train/data/index.js';
+
+const root = path.join(import.meta.dirname, '../..');
+const runner = path.join(import.meta.dirname, 'run-train.mjs');
+const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
+const hasData = existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(path.join(FASHION, 'train-images-idx3-ubyte'));
+if (!hasData) console.warn(`SKIPPED: Fashion-MNIST not found in ${FASHION} (install dataset-fashion-mnist or set ALEXNETC_FASHION_MNIST)`);
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'alexnetc-train-'));
+
+function train(args: string[]) {
+  const r = spawnSync(process.execPath, [runner, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The run everyone compares against: LeNet-5, 2,000 training / 500 test images, 2 epochs. */
+const LENET = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '2000', '--test-limit', '500', '--batch', '64'];
+
+function weights(runDir: string, sub = 'model'): Float32Array {
+  const b = readFileSync(path.join(runDir, sub, 'weights.bin'));
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
+  let straight: string;
+  let straightRun: ReturnType<typeof train>;
+
+  beforeAll(() => {
+    straight = path.join(tmp(), 'run');
+    straightRun = train([...LENET, '--epochs', '2', '--out', straight]);
+  }, 600_000);
+
+  it('trains LeNet-5 well above chance and writes the reports', () => {
+    expect(straightRun.stderr).toMatch(/backend: cpu/);
+    expect(straightRun.stderr).toMatch(/1800 training \/ 200 validation \/ 500 test images, 10 classes/);
+    expect(straightRun.stderr).toMatch(/epoch 1\/2 step \d+\/29 loss/);
+    expect(straightRun.stderr).toMatch(/epoch 2\/2 loss [\d.]+ {2}acc [\d.]+% {2}val_loss [\d.]+ {2}val_acc/);
+    expect(straightRun.code, straightRun.stderr).toBe(0);
+    const metrics = json(path.join(straight, 'metrics.json'));
+    expect(metrics.evaluatedOn).toBe('test');
+    expect(metrics.examples).toBe(500);
+    expect(metrics.accuracy).toBeGreaterThan(0.55); // chance is 0.10
+    expect(metrics.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(500);
+    expect(straightRun.stderr).toContain(`test accuracy: ${(100 * metrics.accuracy).toFixed(2)}%`);
+    const history = json(path.join(straight, 'history.json'));
+    expect(history).toHaveLength(2);
+    expect(history[1].loss).toBeLessThan(history[0].loss);
+    for (const f of ['loss.svg', 'accuracy.svg', 'confusion.svg']) expect(readFileSync(path.join(straight, f), 'utf8')).toMatch(/^<svg/);
+    expect(json(path.join(straight, 'normalization.json')).std[0]).toBeGreaterThan(0.3);
+    expect(json(path.join(straight, 'model', 'model.json')).userDefinedMetadata.alexnetc.classes[0]).toBe('T-shirt/top');
+  });
+
+  it('gives the same weights when 2 epochs are run as 1 + resume 1', () => {
+    const dir = path.join(tmp(), 'run');
+    const first = train([...LENET, '--epochs', '1', '--out', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json(path.join(dir, 'checkpoint', 'state.json'))).toMatchObject({ epoch: 1, step: 0 });
+    const second = train(['--resume', dir, '--epochs', '2']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('resuming');
+    expect(maxAbsDiff(weights(dir), weights(straight))).toBeLessThanOrEqual(1e-6);
+    expect(json(path.join(dir, 'metrics.json')).accuracy).toBe(json(path.join(straight, 'metrics.json')).accuracy);
+  });
+
+  it('writes a checkpoint on Ctrl-C, exits 130, and resumes mid-epoch to the same weights', async () => {
+    const dir = path.join(tmp(), 'run');
+    const child = spawn(process.execPath, [runner, ...LENET, '--epochs', '2', '--out', dir], { cwd: root });
+    let stderr = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // the first progress line of epoch 1: well inside the run
+        if (!sent && /epoch 1\/2 step/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(stderr).toMatch(/interrupted at epoch 1, step \d+\/29: checkpoint written/);
+    expect(code, stderr).toBe(130);
+    const state = json(path.join(dir, 'checkpoint', 'state.json'));
+    expect(state.epoch).toBe(0);
+    expect(state.step).toBeGreaterThan(0);
+    expect(existsSync(path.join(dir, 'model'))).toBe(false); // the final model comes only at the end
+    const resumed = train(['--resume', dir]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .* at epoch 1, step \d+/);
+    expect(maxAbsDiff(weights(dir), weights(straight))).toBeLessThanOrEqual(1e-6);
+    expect(json(path.join(dir, 'history.json'))[0].loss).toBeCloseTo(json(path.join(straight, 'history.json'))[0].loss, 6);
+  }, 600_000);
+
+  it('exports trained weights to ONNX that predict what the tfjs model predicts', async () => {
+    const net = compile(readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8'), { set: { size: '28' } }).network!;
+    const modelDir = path.join(straight, 'model');
+    const onnx = toOnnxBytes(net, { weights: readTfjsWeights(modelDir, net) });
+    const norm = json(path.join(straight, 'normalization.json'));
+    const test = loadIdxDir(FASHION).test!;
+    const images = subset(test, [...Array(200).keys()]);
+    const [nchw] = [...batches(images, { batchSize: 200, layout: 'NCHW', normalization: norm })];
+    const [nhwc] = [...batches(images, { batchSize: 200, layout: 'NHWC', normalization: norm })];
+
+    await tf.setBackend('cpu');
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // no "install tfjs-node" banner in test logs
+    const model = await loadTfjs(tf, modelDir);
+    const tfOut = tf.tidy(() => (model.predict(tf.tensor4d(nhwc!.x, nhwc!.shape)) as tf.Tensor).dataSync() as Float32Array);
+    const session = await ort.InferenceSession.create(onnx);
+    const ortOut = (await session.run({ input: new ort.Tensor('float32', nchw!.x, nchw!.shape) })).output!.data as Float32Array;
+    await session.release();
+    expect(maxAbsDiff(tfOut, ortOut)).toBeLessThan(1e-5);
+    const argmax = (p: Float32Array, i: number) => {
+      const row = Array.from(p.subarray(i * 10, i * 10 + 10));
+      return row.indexOf(Math.max(...row));
+    };
+    for (let i = 0; i < 200; i++) expect(argmax(ortOut, i)).toBe(argmax(tfOut, i));
+    // and the predictions are the trained ones: most of them right
+    let hits = 0;
+    for (let i = 0; i < 200; i++) if (argmax(ortOut, i) === images.labels[i]) hits++;
+    expect(hits / 200).toBeGreaterThan(0.55);
+  });
+
+  it('stops on a NaN loss naming the epoch and step, and keeps the last good checkpoint', () => {
+    const dir = path.join(tmp(), 'run');
+    const r = train(['test/train-cli/fixtures/mlp.net', '--data', FASHION, '--limit', '500', '--test-limit', '100', '--epochs', '1', '--out', dir]);
+    expect(r.stderr).toMatch(/training diverged: the loss became (NaN|Infinity|-Infinity) at epoch 1, step \d+\/8/);
+    expect(r.stderr).toContain('the last good checkpoint (the initial weights) is kept');
+    expect(r.code).toBe(1);
+    expect(json(path.join(dir, 'checkpoint', 'state.json'))).toMatchObject({ epoch: 0, step: 0 });
+    expect(weights(dir, 'checkpoint/model').every(Number.isFinite)).toBe(true);
+    expect(existsSync(path.join(dir, 'metrics.json'))).toBe(false);
+  });
+
+  it('refuses data that do not fit the network, naming both sides, before training', () => {
+    const size = train(['specs/lenet5.net', '--data', FASHION, '--out', path.join(tmp(), 'run')]);
+    expect(size.stderr).toContain('network LeNet5 takes images [1, 32, 32] (channels, height, width), but the IDX data in');
+    expect(size.stderr).toContain('are [1, 28, 28]; try `--set size=28`');
+    expect(size.code).toBe(1);
+    const classes = train(['specs/lenet5.net', '--set', 'size=28', '--set', 'classes=5', '--data', FASHION, '--out', path.join(tmp(), 'run')]);
+    expect(classes.stderr).toMatch(/network LeNet5 ends in 5 output units, but the data in .* have 10 classes; try `--set classes=10`/);
+    expect(classes.code).toBe(1);
+    expect(classes.stderr).not.toMatch(/epoch/);
+  });
+});
+
+describe('alexnetc train: usage and other data sources', () => {
+  it('refuses bad flags and missing data with one line each', () => {
+    const noData = train(['specs/lenet5.net']);
+    expect(noData.stderr).toMatch(/needs --data DIR/);
+    expect(noData.code).toBe(2);
+    const badLr = train(['specs/lenet5.net', '--data', '/nonexistent', '--lr', 'fast']);
+    expect(badLr.stderr).toContain("--lr must be a positive number, got 'fast'");
+    expect(badLr.code).toBe(2);
+    const missing = train(['specs/lenet5.net', '--set', 'size=28', '--data', '/nonexistent/dir']);
+    expect(missing.stderr).toContain('/nonexistent/dir: no such directory');
+    expect(missing.code).toBe(1);
+    const resume = train(['--resume', '/nonexistent/run']);
+    expect(resume.stderr).toMatch(/no checkpoint to resume/);
+    expect(resume.code).toBe(1);
+    for (const r of [noData, badLr, missing, resume]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
+  });
+
+  it('trains from an image folder (resized, grey), evaluating on the validation split when there is no test set', () => {
+    const data = tmp();
+    // three classes told apart by where the light is; 12×12 RGB files, the network takes 8×8 grey
+    const classes = ['left', 'top', 'dark'];
+    classes.forEach((cls, c) => {
+      mkdirSync(path.join(data, cls));
+      for (let i = 0; i < 16; i++) {
+        const png = new PNG({ width: 12, height: 12 });
+        for (let y = 0; y < 12; y++) {
+          for (let x = 0; x < 12; x++) {
+            const lit = c === 0 ? x < 6 : c === 1 ? y < 6 : false;
+            const v = lit ? 200 + ((i * 7 + x) % 50) : (i * 13 + y * 3) % 40;
+            png.data.set([v, v, v, 255], (y * 12 + x) * 4);
+          }
+        }
+        writeFileSync(path.join(data, cls, `${i}.png`), PNG.sync.write(png));
+      }
+    });
+    const dir = path.join(tmp(), 'run');
+    const r = train(['test/train-cli/fixtures/tiny.net', '--data', data, '--epochs', '2', '--batch', '8', '--val-split', '0.25', '--lr', '0.01', '--no-augment', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('(image folder), 36 training / 12 validation / 0 test images, 3 classes');
+    expect(r.stderr).toContain('the data have no test set: the final metrics are on the validation split');
+    const metrics = json(path.join(dir, 'metrics.json'));
+    expect(metrics).toMatchObject({ evaluatedOn: 'validation', examples: 12, classes: ['dark', 'left', 'top'] });
+  });
+});
