@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, stockKernel } from '../../src/train/kernels/index.js';
+import { wasmGemm, wasmWorkspace } from '../../src/train/kernels/wasm-gemm.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -159,4 +160,86 @@ describe('Sum', () => {
     expect(fast.shape).toEqual(stockInfo.shape);
     expectClose(fast.dataSync() as Float32Array, tf.backend().readSync(stockInfo.dataId) as Float32Array);
   });
+});
+
+describe('element-wise binary kernels', () => {
+  const shapes: Array<[number[], number[]]> = [
+    [[4, 5, 6], [4, 5, 6]], // equal
+    [[4, 5, 6], []], // scalar b
+    [[], [3, 7]], // scalar a
+    [[1], [2, 3]], // size-1 a with rank
+    [[4, 5, 6], [6]], // bias row b
+    [[1, 6], [4, 5, 6]], // bias row a
+    [[3, 1], [1, 4]], // a true broadcast: stock fallback
+    [[4, 5, 6], [5, 1]], // b broadcast along the last axis: stock fallback
+  ];
+  describe.each(['Add', 'Sub', 'Multiply', 'RealDiv'])('%s', (name) => {
+    it.each(shapes)('matches stock: %j with %j', (as, bs) => {
+      const a = randT(as), b = randT(bs);
+      const fast = tf.engine().runKernel(name, { a, b }) as tf.Tensor;
+      const stockInfo = stockKernel(tf, name)!({ inputs: { a, b }, attrs: {}, backend: tf.backend() }) as tf.TensorInfo;
+      expect(fast.shape).toEqual(stockInfo.shape);
+      // Same double arithmetic rounded to float32: bit-identical.
+      expect(Array.from(fast.dataSync())).toEqual(Array.from(tf.backend().readSync(stockInfo.dataId) as Float32Array));
+    });
+  });
+  it('leaves int32 to the stock kernel', () => {
+    const r = tf.engine().runKernel('Add', { a: tf.tensor([1, 2], [2], 'int32'), b: tf.tensor([3, 4], [2], 'int32') }) as tf.Tensor;
+    expect(r.dtype).toBe('int32');
+    expect(Array.from(r.dataSync())).toEqual([4, 6]);
+  });
+});
+
+describe('BatchMatMul and _FusedMatMul', () => {
+  const mm: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+    { a: [1, 64, 120], b: [1, 120, 84], ta: false, tb: false },
+    { a: [1, 64, 84], b: [1, 120, 84], ta: false, tb: true },
+    { a: [1, 64, 120], b: [1, 64, 84], ta: true, tb: false },
+    { a: [3, 7, 5], b: [3, 9, 7], ta: true, tb: true },
+    { a: [5, 300], b: [300, 3], ta: false, tb: false },
+    { a: [2, 2, 3, 601], b: [2, 2, 601, 13], ta: false, tb: false },
+    { a: [1, 4, 5], b: [2, 5, 3], ta: false, tb: false }, // broadcast batch: stock fallback
+  ];
+  it.each(mm)('BatchMatMul matches stock: a=$a b=$b ta=$ta tb=$tb', ({ a: as, b: bs, ta, tb }) => {
+    const a = randT(as), b = randT(bs);
+    const attrs = { transposeA: ta, transposeB: tb };
+    const fast = tf.engine().runKernel('BatchMatMul', { a, b }, attrs) as tf.Tensor;
+    const stockInfo = stockKernel(tf, 'BatchMatMul')!({ inputs: { a, b }, attrs, backend: tf.backend() }) as tf.TensorInfo;
+    expect(fast.shape).toEqual(stockInfo.shape);
+    expectClose(fast.dataSync() as Float32Array, tf.backend().readSync(stockInfo.dataId) as Float32Array);
+  });
+  it.each([
+    { act: 'linear', bias: [84] }, { act: 'relu', bias: [84] }, { act: 'sigmoid', bias: [1] }, { act: 'elu', bias: null },
+  ])('_FusedMatMul matches stock: activation=$act bias=$bias', ({ act, bias }) => {
+    const a = randT([1, 33, 120]), b = randT([1, 84, 120]);
+    const inputs: Record<string, tf.Tensor> = { a, b };
+    if (bias !== null) inputs.bias = randT(bias);
+    const attrs = { transposeA: false, transposeB: true, activation: act };
+    const fast = tf.engine().runKernel('_FusedMatMul', inputs, attrs) as tf.Tensor;
+    const stockInfo = stockKernel(tf, '_FusedMatMul')!({ inputs, attrs, backend: tf.backend() }) as tf.TensorInfo;
+    expect(fast.shape).toEqual(stockInfo.shape);
+    expectClose(fast.dataSync() as Float32Array, tf.backend().readSync(stockInfo.dataId) as Float32Array);
+  });
+});
+
+describe('wasm GEMM', () => {
+  it.each([[1, 4, 1], [5, 12, 7], [9, 4, 300], [13, 20, 513], [4, 8, 0], [7, 16, 256]])(
+    'C = A·B for M=%i N=%i K=%i (odd rows, 4-column tails, K blocks)', (M, N, K) => {
+      const ws = wasmWorkspace();
+      if (ws === null) return; // no wasm SIMD: the JS GEMM is used and tested above
+      const [oa, ob, oc] = ws.layout([M * K, K * N, M * N]) as [number, number, number];
+      const A = rand(M * K), B = rand(K * N);
+      ws.f32.set(A, oa); ws.f32.set(B, ob);
+      ws.f32.fill(NaN, oc, oc + M * N); // no stale values may leak into C
+      wasmGemm(M, N, K, oa, K, ob, N, oc, N);
+      const want = new Float32Array(M * N);
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[i * K + k]! * B[k * N + j]!;
+        want[i * N + j] = s;
+      }
+      const got = ws.f32.slice(oc, oc + M * N);
+      if (K === 0) expect(Array.from(got)).toEqual(Array.from(want));
+      else expectClose(got, want);
+    });
 });

@@ -6,6 +6,7 @@ import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
 import { valuesOf } from './backend.js';
 import { nhwcConvInfo } from './conv2d.js';
 import { gemmNT, scratchBuffer, transpose2d } from './gemm.js';
+import { wasmConvBackpropFilter } from './conv-wasm.js';
 import { im2colT } from './im2col.js';
 
 export function makeConv2DBackpropFilter(tf: Tf): FastKernel {
@@ -15,6 +16,8 @@ export function makeConv2DBackpropFilter(tf: Tf): FastKernel {
     const ci = nhwcConvInfo(tf, x.shape, filterShape, args.attrs, 1);
     if (ci === null) return fallback(args as never) as TensorInfo;
     const b: CpuBackend = args.backend;
+    const fast = wasmConvBackpropFilter(valuesOf(b, x), valuesOf(b, dy), ci);
+    if (fast !== null) return b.makeTensorInfo(ci.filterShape, 'float32', fast);
     const M = ci.batchSize * ci.outHeight * ci.outWidth;
     const K = ci.filterHeight * ci.filterWidth * ci.inChannels;
     const cout = ci.outChannels;

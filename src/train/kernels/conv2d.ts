@@ -3,12 +3,15 @@
 import type { ConvInfo, CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
 import { valuesOf } from './backend.js';
 import { gemmNT, scratchBuffer, transpose2d } from './gemm.js';
+import { wasmConvForward } from './conv-wasm.js';
 import { im2col } from './im2col.js';
 
 export function convForward(x: Float32Array, w: Float32Array, ci: ConvInfo): Float32Array {
   const M = ci.batchSize * ci.outHeight * ci.outWidth;
   const K = ci.filterHeight * ci.filterWidth * ci.inChannels;
   const cout = ci.outChannels;
+  const fast = wasmConvForward(x, w, ci);
+  if (fast !== null) return fast;
   const y = new Float32Array(M * cout);
   // A 1×1 stride-1 unpadded conv is already a matrix product over x itself.
   const direct = ci.filterHeight === 1 && ci.filterWidth === 1 && ci.strideHeight === 1 &&

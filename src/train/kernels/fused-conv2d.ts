@@ -27,7 +27,7 @@ export function makeFusedConv2D(tf: Tf): FastKernel {
   };
 }
 
-function addBias(y: Float32Array, bias: Float32Array, cout: number): void {
+export function addBias(y: Float32Array, bias: Float32Array, cout: number): void {
   if (bias.length === 1) {
     const v = bias[0]!;
     for (let i = 0; i < y.length; i++) y[i] += v;
@@ -38,7 +38,7 @@ function addBias(y: Float32Array, bias: Float32Array, cout: number): void {
   }
 }
 
-function applyActivation(y: Float32Array, activation: string, alpha: number): void {
+export function applyActivation(y: Float32Array, activation: string, alpha: number): void {
   const n = y.length;
   switch (activation) {
     case 'linear': return;

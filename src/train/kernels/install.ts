@@ -3,10 +3,12 @@
 import type { FastKernel, KernelFunc, Tf } from './backend.js';
 import { makeAvgPool } from './avg-pool.js';
 import { makeAvgPoolGrad } from './avg-pool-grad.js';
+import { makeBinary } from './binary.js';
 import { makeConv2D } from './conv2d.js';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeFusedConv2D } from './fused-conv2d.js';
+import { fastBatchMatMul, fastFusedMatMul } from './matmul.js';
 import { fastSum } from './sum.js';
 import { fastTanh } from './tanh.js';
 
@@ -20,6 +22,12 @@ function fastKernels(tf: Tf): Array<[string, FastKernel]> {
     ['AvgPoolGrad', makeAvgPoolGrad(tf)],
     ['Sum', fastSum],
     ['Tanh', fastTanh],
+    ['Add', makeBinary(tf, 'add')],
+    ['Sub', makeBinary(tf, 'sub')],
+    ['Multiply', makeBinary(tf, 'mul')],
+    ['RealDiv', makeBinary(tf, 'div')],
+    ['BatchMatMul', fastBatchMatMul],
+    ['_FusedMatMul', fastFusedMatMul],
   ];
 }
 

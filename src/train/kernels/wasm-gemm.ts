@@ -1,0 +1,218 @@
+// A WebAssembly SIMD matrix multiply, assembled here byte by byte (no
+// toolchain needed at build time):
+//   C[M, N] (+)= A[M, K] · B[K, N]      row-major, N a multiple of 4
+// A 4×8 tile of C lives in eight f32x4 registers; each k step loads two B
+// vectors, broadcasts four A scalars and does 32 multiply-adds. Operands live
+// in one WebAssembly.Memory (the workspace below), so callers build their
+// im2col matrices straight into it. Sums are float32, blocked along K by the
+// caller so each partial sum stays short; V8 without SIMD gets null and the
+// plain-JS GEMM is used instead.
+
+// --- a tiny assembler ------------------------------------------------------
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+
+const I32 = 0x7f, V128 = 0x7b;
+const get = (l: number) => [0x20, ...uleb(l)];
+const set = (l: number) => [0x21, ...uleb(l)];
+const i32c = (v: number) => [0x41, ...sleb(v)];
+const add = [0x6a], mul = [0x6c], sub = [0x6b];
+const gtS = [0x4a], geS = [0x4e], eqz = [0x45];
+const f32load = [0x2a, 2, 0];
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const vload = (off = 0) => [...simd(0x00), 2, ...uleb(off)];
+const vstore = (off = 0) => [...simd(0x0b), 2, ...uleb(off)];
+const vzero = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+const splat = simd(0x13), fadd = simd(0xe4), fmul = simd(0xe6);
+const select = [0x1b];
+const block = [0x02, 0x40], loop = [0x03, 0x40], end = [0x0b];
+const br = (d: number) => [0x0c, ...uleb(d)], brIf = (d: number) => [0x0d, ...uleb(d)];
+
+// Locals: the ten i32 parameters, then scratch i32s, then v128s.
+const M = 0, N = 1, K = 2, A = 3, LDA = 4, B = 5, LDB = 6, C = 7, LDC = 8, ACC = 9;
+const I = 10, J = 11, KK = 12, PA = 13, PB = 14, PC = 15, AROW = 16, CROW = 17;
+const ROWA = [-1, 18, 19, 20]; // lda, 2·lda, 3·lda
+const ROWC = [-1, 21, 22, 23];
+const NI32 = 14;
+const VC = 24; // accumulators c[r][v] = VC + 2r + v
+const VB = 32, VA = 34;
+
+/** The tile for R rows × V vectors (4 floats each) at (i, j). */
+function tile(R: number, V: number): number[] {
+  const code: number[] = [];
+  const acc = (r: number, v: number) => VC + 2 * r + v;
+  const cAddr = (r: number) => (r === 0 ? get(PC) : [...get(PC), ...get(ROWC[r]!), ...add]);
+  // pc = crow + 4j; accumulators start from C (accumulate) or zero.
+  code.push(...get(CROW), ...get(J), ...i32c(2), 0x74 /* shl */, ...add, ...set(PC));
+  for (let r = 0; r < R; r++) {
+    for (let v = 0; v < V; v++) {
+      code.push(...cAddr(r), ...vload(16 * v), ...vzero, ...get(ACC), ...select, ...set(acc(r, v)));
+    }
+  }
+  code.push(...get(AROW), ...set(PA));
+  code.push(...get(B), ...get(J), ...i32c(2), 0x74, ...add, ...set(PB));
+  code.push(...get(K), ...set(KK));
+  code.push(...block, ...loop);
+  code.push(...get(KK), ...eqz, ...brIf(1));
+  for (let v = 0; v < V; v++) code.push(...get(PB), ...vload(16 * v), ...set(VB + v));
+  for (let r = 0; r < R; r++) {
+    code.push(...(r === 0 ? get(PA) : [...get(PA), ...get(ROWA[r]!), ...add]), ...f32load, ...splat, ...set(VA));
+    for (let v = 0; v < V; v++) {
+      code.push(...get(acc(r, v)), ...get(VA), ...get(VB + v), ...fmul, ...fadd, ...set(acc(r, v)));
+    }
+  }
+  code.push(...get(PA), ...i32c(4), ...add, ...set(PA));
+  code.push(...get(PB), ...get(LDB), ...add, ...set(PB));
+  code.push(...get(KK), ...i32c(1), ...sub, ...set(KK));
+  code.push(...br(0), ...end, ...end);
+  for (let r = 0; r < R; r++) {
+    for (let v = 0; v < V; v++) code.push(...cAddr(r), ...get(acc(r, v)), ...vstore(16 * v));
+  }
+  return code;
+}
+
+/** for (j = 0; j + 4·V <= N; j += 4·V) tile(R, V), as a block. */
+function jLoop(R: number, V: number, resetJ: boolean): number[] {
+  return [
+    ...(resetJ ? [...i32c(0), ...set(J)] : []),
+    ...block, ...loop,
+    ...get(J), ...i32c(4 * V), ...add, ...get(N), ...gtS, ...brIf(1),
+    ...tile(R, V),
+    ...get(J), ...i32c(4 * V), ...add, ...set(J),
+    ...br(0), ...end, ...end,
+  ];
+}
+
+function rowSetup(): number[] {
+  return [
+    ...get(A), ...get(I), ...get(LDA), ...mul, ...add, ...set(AROW),
+    ...get(C), ...get(I), ...get(LDC), ...mul, ...add, ...set(CROW),
+  ];
+}
+
+function gemmBody(): number[] {
+  const code: number[] = [];
+  for (let r = 1; r < 4; r++) {
+    code.push(...get(LDA), ...i32c(r), ...mul, ...set(ROWA[r]!));
+    code.push(...get(LDC), ...i32c(r), ...mul, ...set(ROWC[r]!));
+  }
+  code.push(...i32c(0), ...set(I));
+  // Blocks of four rows: 4×8 tiles, then one 4×4 tile if N % 8 == 4.
+  code.push(...block, ...loop,
+    ...get(I), ...i32c(4), ...add, ...get(M), ...gtS, ...brIf(1),
+    ...rowSetup(), ...jLoop(4, 2, true), ...jLoop(4, 1, false),
+    ...get(I), ...i32c(4), ...add, ...set(I),
+    ...br(0), ...end, ...end);
+  // Leftover rows one at a time, 1×4 tiles.
+  code.push(...block, ...loop,
+    ...get(I), ...get(M), ...geS, ...brIf(1),
+    ...rowSetup(), ...jLoop(1, 1, true),
+    ...get(I), ...i32c(1), ...add, ...set(I),
+    ...br(0), ...end, ...end);
+  return code;
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const type = [0x60, ...vec(new Array(10).fill([I32])), 0];
+  const imports = vec([[...str('e'), ...str('m'), 0x02, 0x00, 1]]);
+  const body = [...vec([[...uleb(NI32), I32], [...uleb(12), V128]]), ...gemmBody(), ...end];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([type])),
+    ...section(2, imports),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...str('gemm'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+}
+
+// --- the workspace and the call -----------------------------------------------
+
+type GemmFn = (m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number,
+  c: number, ldc: number, acc: number) => void;
+
+export interface Workspace {
+  /** Grows the memory to hold the given float counts; returns their float offsets. */
+  layout(sizes: number[]): number[];
+  /** The whole memory as floats (valid until the next layout()). */
+  f32: Float32Array;
+}
+
+let instance: { fn: GemmFn; ws: Workspace } | null | undefined;
+
+function load(): { fn: GemmFn; ws: Workspace } | null {
+  if (instance !== undefined) return instance;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const mod = new WebAssembly.Module(moduleBytes());
+    const inst = new WebAssembly.Instance(mod, { e: { m: memory } });
+    const ws: Workspace = {
+      f32: new Float32Array(memory.buffer),
+      layout(sizes) {
+        const offs: number[] = [];
+        let total = 0;
+        for (const s of sizes) {
+          offs.push(total);
+          total += (s + 15) & ~15; // 64-byte aligned starts
+        }
+        const need = total * 4;
+        if (need > memory.buffer.byteLength) {
+          memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+        }
+        if (this.f32.buffer !== memory.buffer) this.f32 = new Float32Array(memory.buffer);
+        return offs;
+      },
+    };
+    instance = { fn: inst.exports.gemm as GemmFn, ws };
+  } catch {
+    instance = null; // no wasm SIMD here
+  }
+  return instance;
+}
+
+/** The wasm workspace, or null when wasm SIMD is unavailable. */
+export function wasmWorkspace(): Workspace | null {
+  return load()?.ws ?? null;
+}
+
+/** Reduction block: a 4-row A strip and an 8-column B panel stay in L1. */
+const KC = 256;
+
+/**
+ * C[M, N] = A[M, K] · B[K, N] over workspace float offsets, leading dims in
+ * floats; N % 4 == 0 and ldb, ldc ≥ N.
+ */
+export function wasmGemm(
+  M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
+): void {
+  const { fn } = load()!;
+  if (K === 0) {
+    const f32 = load()!.ws.f32;
+    for (let i = 0; i < M; i++) f32.fill(0, c + i * ldc, c + i * ldc + N);
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    fn(M, N, kc, (a + k0) * 4, lda * 4, (b + k0 * ldb) * 4, ldb * 4, c * 4, ldc * 4, k0 > 0 ? 1 : 0);
+  }
+}
