@@ -79,7 +79,7 @@ export function inlayHints(doc: TextDocument, a: Analysis, r: Range): InlayHint[
     const at = stage.span.end;
     if (at < from || at > to) continue;
     const shapes = distinctShapes(infos);
-    const shown = shapes.length > 3 ? [...shapes.slice(0, 3).map(shape), `+${shapes.length - 3}`] : shapes.map(shape);
+    const shown = shapes.length > 3 ? [...shapes.slice(0, 3).map(shape), `+${shapes.length - 3} more`] : shapes.map(shape);
     const hint: InlayHint = { position: doc.positionAt(at), label: `→ ${shown.join(' · ')}`, kind: InlayHintKind.Type, paddingLeft: true };
     if (shapes.length > 1 || infos.length > 1) {
       hint.tooltip = { kind: MarkupKind.Markdown, value: instantiations(infos) };
@@ -89,10 +89,23 @@ export function inlayHints(doc: TextDocument, a: Analysis, r: Range): InlayHint[
   return out.sort((x, y) => x.position.line - y.position.line || x.position.character - y.position.character);
 }
 
+/** one row per distinct (input, output, params, MACs), with where it occurs */
 function instantiations(infos: readonly StageInfo[]): string {
-  const rows = infos.slice(0, 40).map((i) => `| ${i.network} | \`${i.path}\` | \`${shape(i.inShape)}\` | \`${shape(i.outShape)}\` | ${count(i.params)} | ${count(i.macs)} |`);
-  const more = infos.length > 40 ? `\n\n…and ${infos.length - 40} more` : '';
-  return `| network | path | input | output | params | MACs |\n|---|---|---|---|---:|---:|\n${rows.join('\n')}${more}`;
+  const rows = new Map<string, { i: StageInfo; where: string[] }>();
+  for (const i of infos) {
+    const key = `${shape(i.inShape)} ${shape(i.outShape)} ${i.params} ${i.macs}`;
+    const row = rows.get(key);
+    const where = `${i.network} \`${i.path}\``;
+    if (row) row.where.push(where);
+    else rows.set(key, { i, where: [where] });
+  }
+  const MAX_ROWS = 12;
+  const lines = [...rows.values()].slice(0, MAX_ROWS).map(({ i, where }) => {
+    const w = where.length > 2 ? `${where.slice(0, 2).join(', ')} +${where.length - 2}` : where.join(', ');
+    return `| \`${shape(i.inShape)}\` | \`${shape(i.outShape)}\` | ${count(i.params)} | ${count(i.macs)} | ${w} |`;
+  });
+  const more = rows.size > MAX_ROWS ? `\n\n…and ${rows.size - MAX_ROWS} more distinct instantiations` : '';
+  return `| input | output | params | MACs | where |\n|---|---|---:|---:|---|\n${lines.join('\n')}${more}`;
 }
 
 // ---- hover ------------------------------------------------------------------
