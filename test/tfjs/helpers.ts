@@ -1,10 +1,15 @@
 // Conformance plumbing: one network, one set of seeded weights, run in tfjs
 // (pure-JS cpu backend) and in onnxruntime-node; how far apart are they?
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { compile } from '../../src/compile.js';
 import type { Network } from '../../src/check/ir.js';
 import { toOnnxBytes, type WeightSource } from '../../src/emit/onnx/index.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import type { LayersModel } from '../../src/emit/tfjs/tf.js';
+import { createRng } from '../../src/util/rng.js';
 import { randomInput, runOrt } from '../onnx/helpers.js';
 
 export { tf };
@@ -74,4 +79,69 @@ export async function conform(net: Network, opts: { seed?: number; weights?: Wei
   } finally {
     if (!opts.model) model.dispose();
   }
+}
+
+/**
+ * Random values for every weight, biases and batch-norm statistics included
+ * (the default init leaves those at 0 and 1, which would hide a swapped mean
+ * and variance). Deterministic per (seed, weight).
+ */
+export function randomWeights(seed = 5): WeightSource {
+  return {
+    get(path, spec) {
+      const rng = createRng(seed, `${path}.${spec.name}`);
+      const out = new Float32Array(size(spec.shape));
+      const u = (): number => 2 * rng.next() - 1;
+      const limit = spec.init.kind === 'he_uniform' ? Math.sqrt(6 / spec.init.fanIn) : 0;
+      for (let i = 0; i < out.length; i++) {
+        if (spec.name === 'running_var') out[i] = 0.5 + rng.next();
+        else if (spec.init.kind === 'ones') out[i] = 1 + 0.3 * u();
+        else if (spec.init.kind === 'zeros') out[i] = 0.2 * u();
+        else out[i] = limit * u();
+      }
+      return out;
+    },
+  };
+}
+
+/** Check one `.net` source; throws with the diagnostics if it does not check. */
+export function net(source: string, network?: string): Network {
+  const r = compile(source, { network });
+  if (!r.network) throw new Error(`does not check:\n${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}\n${source}`);
+  return r.network;
+}
+
+/** A shipped spec by file and network name. */
+export function spec(file: string, network: string): Network {
+  return net(fs.readFileSync(path.join(SPECS, `${file}.net`), 'utf8'), network);
+}
+
+const SPECS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../specs');
+
+/** The network without its final softmax, or undefined if it has none. */
+export function logits(n: Network): Network | undefined {
+  const last = n.body[n.body.length - 1];
+  if (last?.kind !== 'layer' || last.layer.name !== 'softmax') return undefined;
+  return { ...n, name: `${n.name}Logits`, body: n.body.slice(0, -1) };
+}
+
+/**
+ * Conformance of one shipped network at its real input size, batch 1, random
+ * weights; also its logits when it ends in softmax (a saturated softmax could
+ * hide an error). Appends a result line; returns the worst relative difference.
+ */
+export async function checkShipped(file: string, name: string, results: string[]): Promise<number> {
+  const n = spec(file, name);
+  const t = Date.now();
+  const r = await conform(n, { weights: randomWeights(1) });
+  let line = `${name}: max rel diff ${r.rel.toExponential(2)} (output scale ${r.scale.toPrecision(3)})`;
+  let worst = r.rel;
+  const l = logits(n);
+  if (l) {
+    const rl = await conform(l, { weights: randomWeights(1) });
+    line += `, logits ${rl.rel.toExponential(2)} (scale ${rl.scale.toPrecision(3)})`;
+    worst = Math.max(worst, rl.rel);
+  }
+  results.push(`${line}, ${Date.now() - t} ms`);
+  return worst;
 }
