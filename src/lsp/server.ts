@@ -16,6 +16,9 @@ import { analyze, type Analysis } from './analysis.js';
 import * as F from './features.js';
 
 export const SERVER_NAME = 'alexnetc';
+/** a document whose check takes longer than this is debounced */
+const SLOW_MS = 40;
+const DEBOUNCE_MAX_MS = 100;
 
 export interface ServerOptions {
   /** defaults to stdin/stdout */
@@ -36,13 +39,18 @@ export function startServer(opts: ServerOptions = {}): Connection {
 
   const documents = new TextDocuments(TextDocument);
   const cache = new Map<string, Analysis>();
-  const pending = new Map<string, NodeJS.Immediate>();
+  /** the scheduled check of each document: an immediate, or a short timeout for slow documents */
+  const pending = new Map<string, { cancel: () => void }>();
+  /** milliseconds the last check of each document took */
+  const cost = new Map<string, number>();
 
   /** the analysis of a document's current version (computed at most once per version) */
   const analysisOf = (doc: TextDocument): Analysis => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit;
+    const t0 = performance.now();
     const a = analyze(doc.getText(), doc.version);
+    cost.set(doc.uri, performance.now() - t0);
     cache.set(doc.uri, a);
     return a;
   };
@@ -75,17 +83,25 @@ export function startServer(opts: ServerOptions = {}): Connection {
 
   documents.onDidChangeContent((ev) => {
     const { uri, version } = ev.document;
-    const prev = pending.get(uri);
-    if (prev) clearImmediate(prev);
-    // one tick of slack: a burst of edits already queued is checked once, at its last version
-    pending.set(uri, setImmediate(() => publish(uri, version)));
+    pending.get(uri)?.cancel();
+    // A document that checks within a keystroke's budget is checked on the next tick (a burst
+    // of edits already queued is checked once, at its last version). A slow one (thousands of
+    // lines) waits a little, so that edits typed meanwhile are not each checked in turn.
+    const last = cost.get(uri) ?? 0;
+    if (last < SLOW_MS) {
+      const h = setImmediate(() => publish(uri, version));
+      pending.set(uri, { cancel: () => clearImmediate(h) });
+    } else {
+      const h = setTimeout(() => publish(uri, version), Math.min(DEBOUNCE_MAX_MS, last / 4));
+      pending.set(uri, { cancel: () => clearTimeout(h) });
+    }
   });
 
   documents.onDidClose((ev) => {
-    const prev = pending.get(ev.document.uri);
-    if (prev) clearImmediate(prev);
+    pending.get(ev.document.uri)?.cancel();
     pending.delete(ev.document.uri);
     cache.delete(ev.document.uri);
+    cost.delete(ev.document.uri);
     void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
   });
 

@@ -265,6 +265,17 @@ describe('robustness: whatever the buffer holds, the server answers and stays up
     expect(Date.now() - t0).toBeLessThan(30_000);
     const hints = await c.request('textDocument/inlayHint', { ...doc, range: { start: { line: 5000, character: 0 }, end: { line: 5010, character: 0 } } });
     expect(hints.length).toBeGreaterThan(0);
+    // typing fast in a big file: the edits are not each checked in turn, and the last one wins
+    const before = c.notifications.length;
+    for (let i = 0; i < 10; i++) {
+      version++;
+      const range = { start: { line: 100, character: 2 }, end: { line: 100, character: 2 } };
+      c.notify('textDocument/didChange', { textDocument: { uri: URI, version }, contentChanges: [{ range, text: i === 9 ? 'bogus | ' : ' ' }] });
+    }
+    const last = await c.diagnosticsFor(URI, version, 30_000);
+    expect(last.params.diagnostics.map((d: any) => d.code)).toEqual(['E101']);
+    const published = c.notifications.slice(before).filter((m) => m.method === 'textDocument/publishDiagnostics');
+    expect(published.length).toBeLessThan(10);
   }, 60_000);
 
   it('is still up and correct afterwards', async () => {
