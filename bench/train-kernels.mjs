@@ -1,7 +1,10 @@
 // LeNet-5 training throughput on tfjs' pure-JS cpu backend, stock kernels vs
-// installFastKernels, against PyTorch CPU measured in the same run.
-// Usage: npx tsc -p . && node bench/train-kernels.mjs [--batch 64] [--seconds 5]
-import { spawnSync } from 'node:child_process';
+// installFastKernels, against PyTorch CPU measured in the same run. The fast
+// kernels and PyTorch take turns (--rounds of --seconds each) so that load
+// from other processes hits both alike; medians are reported.
+// Usage: npx tsc -p . && node bench/train-kernels.mjs [--batch 64] [--seconds 3] [--rounds 5]
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { installFastKernels, uninstallFastKernels } from '../dist/train/kernels/index.js';
 
@@ -10,7 +13,8 @@ const arg = (name, dflt) => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const BATCH = arg('batch', 64);
-const SECONDS = arg('seconds', 5);
+const SECONDS = arg('seconds', 3);
+const ROUNDS = arg('rounds', 5);
 const THREADS = 2;
 
 function lenet5() {
@@ -27,28 +31,32 @@ function lenet5() {
   return m;
 }
 
-/** images/s of trainOnBatch, after warm-up, for at least `seconds` (and minSteps). */
-async function measure(seconds, minSteps) {
+/** A model with data, warmed up; run(seconds, minSteps) gives images/s. */
+async function trainer() {
   const model = lenet5();
   const x = tf.randomNormal([BATCH, 32, 32, 1]);
   const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32'), 10);
   await model.trainOnBatch(x, y); // warm-up: JIT and buffer allocation
-  let steps = 0;
-  const t0 = performance.now();
-  while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
-    await model.trainOnBatch(x, y);
-    steps++;
-  }
-  const dt = (performance.now() - t0) / 1000;
-  tf.dispose([x, y]);
-  model.dispose();
-  return (steps * BATCH) / dt;
+  return {
+    async run(seconds, minSteps) {
+      let steps = 0;
+      const t0 = performance.now();
+      while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
+        await model.trainOnBatch(x, y);
+        steps++;
+      }
+      return (steps * BATCH) / ((performance.now() - t0) / 1000);
+    },
+    dispose() { tf.dispose([x, y]); model.dispose(); },
+  };
 }
 
+// PyTorch runs as a server: one line in (seconds), one line out (images/s),
+// so its import and warm-up happen once and rounds interleave with ours.
 const TORCH = `
 import sys, time, torch, torch.nn as nn
 torch.set_num_threads(${THREADS}); torch.manual_seed(0)
-B, secs = ${BATCH}, ${SECONDS}
+B = ${BATCH}
 m = nn.Sequential(nn.Conv2d(1,6,5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6,16,5), nn.Tanh(), nn.AvgPool2d(2),
     nn.Conv2d(16,120,5), nn.Tanh(), nn.Flatten(), nn.Linear(120,84), nn.Tanh(), nn.Linear(84,10))
 opt = torch.optim.SGD(m.parameters(), lr=0.01); lossf = nn.CrossEntropyLoss()
@@ -56,30 +64,66 @@ x = torch.randn(B,1,32,32); y = torch.randint(0,10,(B,))
 def step():
     opt.zero_grad(); l = lossf(m(x), y); l.backward(); opt.step()
 for _ in range(20): step()
-n, t = 0, time.perf_counter()
-while time.perf_counter() - t < secs: step(); n += 1
-print(n * B / (time.perf_counter() - t))
+print('ready', flush=True)
+for line in sys.stdin:
+    secs = float(line)
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < secs: step(); n += 1
+    print(n * B / (time.perf_counter() - t), flush=True)
 `;
 
-function torchImagesPerSec() {
-  const r = spawnSync('/usr/bin/python3', ['-c', TORCH], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`PyTorch not measured: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+async function torchServer() {
+  const proc = spawn('/usr/bin/python3', ['-c', TORCH], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(stderr.trim().split('\n').pop() || 'python exited');
+    return r.value;
+  };
+  try {
+    await new Promise((resolve, reject) => { proc.once('spawn', resolve); proc.once('error', reject); });
+    if ((await next()) !== 'ready') throw new Error('unexpected output');
+  } catch (e) {
+    console.log(`PyTorch not measured: ${e.message}`);
+    proc.kill();
     return undefined;
   }
-  return Number(r.stdout.trim());
+  return {
+    async run(seconds) { proc.stdin.write(`${seconds}\n`); return Number(await next()); },
+    close() { proc.stdin.end(); },
+  };
 }
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+const fmt = (xs) => xs.map((v) => v.toFixed(0)).join(', ');
 
 await tf.setBackend('cpu');
 console.log(`LeNet-5 training, batch ${BATCH}, tfjs ${tf.version.tfjs} cpu backend, PyTorch with ${THREADS} threads`);
+console.log(`${ROUNDS} interleaved rounds of ${SECONDS} s each; medians`);
+
 uninstallFastKernels(tf);
-const stock = await measure(Math.min(SECONDS, 3), 2);
+const slow = await trainer();
+const stock = await slow.run(Math.min(SECONDS, 3), 2); // ~3 s a step: one round is enough
+slow.dispose();
 console.log(`tfjs stock kernels : ${stock.toFixed(1)} images/s`);
+
 installFastKernels(tf);
-const fast = await measure(SECONDS, 5);
-console.log(`tfjs fast kernels  : ${fast.toFixed(1)} images/s  (${(fast / stock).toFixed(1)}x stock)`);
-const torch = torchImagesPerSec();
-if (torch !== undefined) {
-  console.log(`PyTorch CPU        : ${torch.toFixed(1)} images/s`);
-  console.log(`ratio fast/PyTorch : ${(fast / torch).toFixed(3)}   stock/PyTorch: ${(stock / torch).toFixed(4)}`);
+const fastT = await trainer();
+const torch = await torchServer();
+const fast = [], pt = [];
+for (let r = 0; r < ROUNDS; r++) {
+  fast.push(await fastT.run(SECONDS, 5));
+  if (torch !== undefined) pt.push(await torch.run(SECONDS));
+}
+fastT.dispose();
+torch?.close();
+const f = median(fast);
+console.log(`tfjs fast kernels  : ${f.toFixed(1)} images/s  (${(f / stock).toFixed(1)}x stock)   rounds: ${fmt(fast)}`);
+if (pt.length > 0) {
+  const p = median(pt);
+  console.log(`PyTorch CPU        : ${p.toFixed(1)} images/s   rounds: ${fmt(pt)}`);
+  const ratios = fast.map((v, i) => v / pt[i]);
+  console.log(`ratio fast/PyTorch : ${(f / p).toFixed(3)} (median of per-round ratios ${median(ratios).toFixed(3)})   stock/PyTorch: ${(stock / p).toFixed(4)}`);
 }

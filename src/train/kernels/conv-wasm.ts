@@ -3,12 +3,36 @@
 // of 4 inside the workspace:
 //   forward      Y[M, cout]  = cols[M, K]   · W[K, cout]
 //   input grad   dcols[M, K] = dY[M, cout]  · Wᵀ[cout, K]   then col2im
-//   filter grad  dW[K, cout] = colsᵀ[K, M]  · dY[M, cout]
+//   filter grad  dW[K, cout] = colsᵀ[K, M]  · dY[M, cout]   (cols read transposed)
 // (M = N·OH·OW output positions, K = FH·FW·cin.) Each returns null when wasm
 // SIMD is unavailable, and the caller uses the plain-JS GEMM.
 import type { ConvInfo } from './backend.js';
-import { col2im, im2col, im2colT } from './im2col.js';
-import { wasmGemm, wasmWorkspace } from './wasm-gemm.js';
+import { col2im, im2col } from './im2col.js';
+import type { PatchGeom, Workspace } from './wasm-gemm.js';
+import { wasmCol2im, wasmGemm, wasmIm2col, wasmWorkspace } from './wasm-gemm.js';
+
+/** The geometry when every tap lands in the image (the wasm patch copies apply). */
+function inBounds(ci: ConvInfo): PatchGeom | null {
+  const p = ci.padInfo;
+  if (p.top !== 0 || p.left !== 0 || p.bottom !== 0 || p.right !== 0) return null;
+  if (ci.dilationHeight !== 1 || ci.dilationWidth !== 1) return null;
+  if ((ci.outHeight - 1) * ci.strideHeight + ci.filterHeight > ci.inHeight) return null;
+  if ((ci.outWidth - 1) * ci.strideWidth + ci.filterWidth > ci.inWidth) return null;
+  return {
+    N: ci.batchSize, H: ci.inHeight, W: ci.inWidth, C: ci.inChannels, OH: ci.outHeight, OW: ci.outWidth,
+    FH: ci.filterHeight, FW: ci.filterWidth, SH: ci.strideHeight, SW: ci.strideWidth,
+  };
+}
+
+/** cols[M, K] at workspace offset `oa` from x (at `ox` when it is in the workspace). */
+function patches(ws: Workspace, x: Float32Array, ci: ConvInfo, g: PatchGeom | null, ox: number, oa: number, M: number, K: number): void {
+  if (g !== null) {
+    ws.f32.set(x.subarray(0, g.N * g.H * g.W * g.C), ox);
+    wasmIm2col(g, ox, oa, K);
+  } else {
+    im2col(x, ci, ws.f32.subarray(oa, oa + M * K));
+  }
+}
 
 const up4 = (n: number) => (n + 3) & ~3;
 
@@ -46,9 +70,10 @@ export function wasmConvForward(x: Float32Array, w: Float32Array, ci: ConvInfo):
   if (ws === null) return null;
   const { M, K, cout } = dims(ci);
   const np = up4(cout);
-  const [oa, ob, oc] = ws.layout([M * K, K * np, M * np]) as [number, number, number];
+  const g = inBounds(ci);
+  const [oa, ob, oc, ox] = ws.layout([M * K, K * np, M * np, g === null ? 0 : x.length]) as [number, number, number, number];
+  patches(ws, x, ci, g, ox, oa, M, K);
   const f = ws.f32;
-  im2col(x, ci, f.subarray(oa, oa + M * K));
   putPadded(f, ob, w, K, cout, np);
   wasmGemm(M, np, K, oa, K, ob, np, oc, np);
   return takePadded(f, oc, M, cout, np);
@@ -59,7 +84,9 @@ export function wasmConvBackpropInput(dy: Float32Array, w: Float32Array, ci: Con
   if (ws === null) return null;
   const { M, K, cout } = dims(ci);
   const kp = up4(K);
-  const [oa, ob, oc] = ws.layout([M * cout, cout * kp, M * kp]) as [number, number, number];
+  const g = inBounds(ci);
+  const nx = ci.batchSize * ci.inHeight * ci.inWidth * ci.inChannels;
+  const [oa, ob, oc, ox] = ws.layout([M * cout, cout * kp, M * kp, g === null ? 0 : nx]) as [number, number, number, number];
   const f = ws.f32;
   f.set(dy.subarray(0, M * cout), oa);
   // Wᵀ[c, k] = W[k, c], padded to kp columns.
@@ -69,7 +96,12 @@ export function wasmConvBackpropInput(dy: Float32Array, w: Float32Array, ci: Con
     for (let k = K; k < kp; k++) f[d + k] = 0;
   }
   wasmGemm(M, kp, cout, oa, cout, ob, kp, oc, kp);
-  const dx = new Float32Array(ci.batchSize * ci.inHeight * ci.inWidth * ci.inChannels);
+  if (g !== null) {
+    f.fill(0, ox, ox + nx);
+    wasmCol2im(g, oc, kp, ox);
+    return f.slice(ox, ox + nx);
+  }
+  const dx = new Float32Array(nx);
   col2im(f.subarray(oc, oc + M * kp), ci, dx, kp);
   return dx;
 }
@@ -79,10 +111,12 @@ export function wasmConvBackpropFilter(x: Float32Array, dy: Float32Array, ci: Co
   if (ws === null) return null;
   const { M, K, cout } = dims(ci);
   const np = up4(cout);
-  const [oa, ob, oc] = ws.layout([K * M, M * np, K * np]) as [number, number, number];
+  const g = inBounds(ci);
+  const [oa, ob, oc, ox] = ws.layout([M * K, M * np, K * np, g === null ? 0 : x.length]) as [number, number, number, number];
+  patches(ws, x, ci, g, ox, oa, M, K);
   const f = ws.f32;
-  im2colT(x, ci, f.subarray(oa, oa + K * M));
   putPadded(f, ob, dy, M, cout, np);
-  wasmGemm(K, np, M, oa, M, ob, np, oc, np);
+  // A = colsᵀ read in place: row i = tap k (1 float apart), column = position m (K apart).
+  wasmGemm(K, np, M, oa, 1, ob, np, oc, np, K);
   return takePadded(f, oc, K, cout, np);
 }

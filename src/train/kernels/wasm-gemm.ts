@@ -48,14 +48,16 @@ const select = [0x1b];
 const block = [0x02, 0x40], loop = [0x03, 0x40], end = [0x0b];
 const br = (d: number) => [0x0c, ...uleb(d)], brIf = (d: number) => [0x0d, ...uleb(d)];
 
-// Locals: the ten i32 parameters, then scratch i32s, then v128s.
-const M = 0, N = 1, K = 2, A = 3, LDA = 4, B = 5, LDB = 6, C = 7, LDC = 8, ACC = 9;
-const I = 10, J = 11, KK = 12, PA = 13, PB = 14, PC = 15, AROW = 16, CROW = 17;
-const ROWA = [-1, 18, 19, 20]; // lda, 2·lda, 3·lda
-const ROWC = [-1, 21, 22, 23];
+// Locals: the eleven i32 parameters, then scratch i32s, then v128s. A[i, k]
+// is at A + i·lda + k·csa (bytes), so csa = 4 reads A as stored and lda = 4
+// reads it transposed.
+const M = 0, N = 1, K = 2, A = 3, LDA = 4, B = 5, LDB = 6, C = 7, LDC = 8, ACC = 9, CSA = 10;
+const I = 11, J = 12, KK = 13, PA = 14, PB = 15, PC = 16, AROW = 17, CROW = 18;
+const ROWA = [-1, 19, 20, 21]; // lda, 2·lda, 3·lda
+const ROWC = [-1, 22, 23, 24];
 const NI32 = 14;
-const VC = 24; // accumulators c[r][v] = VC + 2r + v
-const VB = 32, VA = 34;
+const VC = 25; // accumulators c[r][v] = VC + 2r + v
+const VB = 33, VA = 35;
 
 /** The tile for R rows × V vectors (4 floats each) at (i, j). */
 function tile(R: number, V: number): number[] {
@@ -81,7 +83,7 @@ function tile(R: number, V: number): number[] {
       code.push(...get(acc(r, v)), ...get(VA), ...get(VB + v), ...fmul, ...fadd, ...set(acc(r, v)));
     }
   }
-  code.push(...get(PA), ...i32c(4), ...add, ...set(PA));
+  code.push(...get(PA), ...get(CSA), ...add, ...set(PA));
   code.push(...get(PB), ...get(LDB), ...add, ...set(PB));
   code.push(...get(KK), ...i32c(1), ...sub, ...set(KK));
   code.push(...br(0), ...end, ...end);
@@ -132,24 +134,98 @@ function gemmBody(): number[] {
   return code;
 }
 
+// Patch copies for convolutions whose every tap is inside the image (no
+// padding, no dilation): for each output position and filter row, FW·C floats
+// of x are contiguous. Parameters (bytes for addresses and ld):
+//   src, dst, N, H, W, C, OH, OW, FH, FW, SH, SW, ld
+// im2col: src = x, dst = cols (rows ld apart); copies 16 bytes at a time and
+//   may write up to 12 bytes past a run (the next run overwrites them; the
+//   caller leaves slack after cols) and read up to 12 past x.
+// col2im: src = dcols (rows ld apart), dst = dx; adds, exactly run by run.
+const P_SRC = 0, P_DST = 1, P_N = 2, P_H = 3, P_W = 4, P_C = 5, P_OH = 6, P_OW = 7;
+const P_FH = 8, P_FW = 9, P_SH = 10, P_SW = 11, P_LD = 12;
+const L_N = 13, L_OH = 14, L_OW = 15, L_R = 16, L_T = 17, L_RUN = 18, L_ROWX = 19;
+const L_XN = 20, L_XH = 21, L_S = 22, L_O = 23, L_OROW = 24;
+const NPATCH_I32 = 12;
+const ltS = [0x48];
+
+/** do { body } while (++local < limit) */
+function doWhile(local: number, limit: number, body: number[]): number[] {
+  return [...i32c(0), ...set(local), ...loop, ...body,
+    ...get(local), ...i32c(1), ...add, ...set(local), ...get(local), ...get(limit), ...ltS, ...brIf(0), ...end];
+}
+
+function patchBody(accumulate: boolean): number[] {
+  // Addresses: x side = xs (s walks it), cols side = o.
+  const xBase = accumulate ? P_DST : P_SRC, cBase = accumulate ? P_SRC : P_DST;
+  let copy: number[];
+  if (!accumulate) {
+    copy = [...i32c(0), ...set(L_T), ...loop,
+      ...get(L_O), ...get(L_T), ...add, ...get(L_S), ...get(L_T), ...add, ...vload(), ...vstore(),
+      ...get(L_T), ...i32c(16), ...add, ...set(L_T),
+      ...get(L_T), ...get(L_RUN), ...ltS, ...brIf(0), ...end];
+  } else {
+    const at = (base: number) => [...get(base), ...get(L_T), ...add];
+    copy = [...i32c(0), ...set(L_T),
+      ...block, ...loop,
+      ...get(L_T), ...i32c(16), ...add, ...get(L_RUN), ...gtS, ...brIf(1),
+      ...at(L_S), ...at(L_S), ...vload(), ...at(L_O), ...vload(), ...fadd, ...vstore(),
+      ...get(L_T), ...i32c(16), ...add, ...set(L_T), ...br(0), ...end, ...end,
+      ...block, ...loop,
+      ...get(L_T), ...get(L_RUN), ...geS, ...brIf(1),
+      ...at(L_S), ...at(L_S), ...f32load, ...at(L_O), ...f32load, 0x92 /* f32.add */, 0x38, 2, 0 /* f32.store */,
+      ...get(L_T), ...i32c(4), ...add, ...set(L_T), ...br(0), ...end, ...end];
+  }
+  const rBody = [...copy,
+    ...get(L_O), ...get(L_RUN), ...add, ...set(L_O),
+    ...get(L_S), ...get(L_ROWX), ...add, ...set(L_S)];
+  const owBody = [
+    ...get(L_OROW), ...set(L_O),
+    ...get(L_XH), ...get(L_OW), ...get(P_SW), ...mul, ...get(P_C), ...mul, ...i32c(4), ...mul, ...add, ...set(L_S),
+    ...doWhile(L_R, P_FH, rBody),
+    ...get(L_OROW), ...get(P_LD), ...add, ...set(L_OROW)];
+  const ohBody = [
+    ...get(L_XN), ...get(L_OH), ...get(P_SH), ...mul, ...get(L_ROWX), ...mul, ...add, ...set(L_XH),
+    ...doWhile(L_OW, P_OW, owBody)];
+  const nBody = [
+    ...get(xBase), ...get(L_N), ...get(P_H), ...mul, ...get(L_ROWX), ...mul, ...add, ...set(L_XN),
+    ...doWhile(L_OH, P_OH, ohBody)];
+  return [
+    ...get(P_FW), ...get(P_C), ...mul, ...i32c(4), ...mul, ...set(L_RUN),
+    ...get(P_W), ...get(P_C), ...mul, ...i32c(4), ...mul, ...set(L_ROWX),
+    ...get(cBase), ...set(L_OROW),
+    ...doWhile(L_N, P_N, nBody)];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [0x60, ...vec(new Array(10).fill([I32])), 0];
+  const gemmType = [0x60, ...vec(new Array(11).fill([I32])), 0];
+  const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
   const imports = vec([[...str('e'), ...str('m'), 0x02, 0x00, 1]]);
-  const body = [...vec([[...uleb(NI32), I32], [...uleb(12), V128]]), ...gemmBody(), ...end];
+  const fn = (locals: number[][], code: number[]) => {
+    const body = [...vec(locals), ...code, ...end];
+    return [...uleb(body.length), ...body];
+  };
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type])),
+    ...section(1, vec([gemmType, patchType])),
     ...section(2, imports),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...str('gemm'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...section(3, vec([[0], [1], [1]])),
+    ...section(7, vec([[...str('gemm'), 0x00, 0], [...str('im2col'), 0x00, 1], [...str('col2im'), 0x00, 2]])),
+    ...section(10, vec([
+      fn([[...uleb(NI32), I32], [...uleb(12), V128]], gemmBody()),
+      fn([[...uleb(NPATCH_I32), I32]], patchBody(false)),
+      fn([[...uleb(NPATCH_I32), I32]], patchBody(true)),
+    ])),
   ]);
 }
 
 // --- the workspace and the call -----------------------------------------------
 
 type GemmFn = (m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number,
-  c: number, ldc: number, acc: number) => void;
+  c: number, ldc: number, acc: number, csa: number) => void;
+type PatchFn = (src: number, dst: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+  fh: number, fw: number, sh: number, sw: number, ld: number) => void;
+interface Wasm { fn: GemmFn; im2col: PatchFn; col2im: PatchFn; ws: Workspace }
 
 export interface Workspace {
   /** Grows the memory to hold the given float counts; returns their float offsets. */
@@ -158,9 +234,9 @@ export interface Workspace {
   f32: Float32Array;
 }
 
-let instance: { fn: GemmFn; ws: Workspace } | null | undefined;
+let instance: Wasm | null | undefined;
 
-function load(): { fn: GemmFn; ws: Workspace } | null {
+function load(): Wasm | null {
   if (instance !== undefined) return instance;
   try {
     const memory = new WebAssembly.Memory({ initial: 16 });
@@ -173,7 +249,7 @@ function load(): { fn: GemmFn; ws: Workspace } | null {
         let total = 0;
         for (const s of sizes) {
           offs.push(total);
-          total += (s + 15) & ~15; // 64-byte aligned starts
+          total += (s + 4 + 15) & ~15; // 64-byte aligned starts, ≥ 4 floats of slack after each
         }
         const need = total * 4;
         if (need > memory.buffer.byteLength) {
@@ -183,7 +259,8 @@ function load(): { fn: GemmFn; ws: Workspace } | null {
         return offs;
       },
     };
-    instance = { fn: inst.exports.gemm as GemmFn, ws };
+    const ex = inst.exports;
+    instance = { fn: ex.gemm as GemmFn, im2col: ex.im2col as PatchFn, col2im: ex.col2im as PatchFn, ws };
   } catch {
     instance = null; // no wasm SIMD here
   }
@@ -200,10 +277,11 @@ const KC = 256;
 
 /**
  * C[M, N] = A[M, K] · B[K, N] over workspace float offsets, leading dims in
- * floats; N % 4 == 0 and ldb, ldc ≥ N.
+ * floats; N % 4 == 0 and ldb, ldc ≥ N. A[i, k] is at a + i·lda + k·csa.
  */
 export function wasmGemm(
   M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
+  csa = 1,
 ): void {
   const { fn } = load()!;
   if (K === 0) {
@@ -213,6 +291,27 @@ export function wasmGemm(
   }
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    fn(M, N, kc, (a + k0) * 4, lda * 4, (b + k0 * ldb) * 4, ldb * 4, c * 4, ldc * 4, k0 > 0 ? 1 : 0);
+    fn(M, N, kc, (a + k0 * csa) * 4, lda * 4, (b + k0 * ldb) * 4, ldb * 4, c * 4, ldc * 4, k0 > 0 ? 1 : 0, csa * 4);
   }
+}
+
+/** Geometry of a convolution the wasm patch copies handle, or null. */
+export interface PatchGeom {
+  N: number; H: number; W: number; C: number; OH: number; OW: number;
+  FH: number; FW: number; SH: number; SW: number;
+}
+
+/**
+ * cols[M, ld] (float offsets in the workspace) from x; every tap must be in
+ * the image. Leaves garbage in the ld − K pad columns.
+ */
+export function wasmIm2col(g: PatchGeom, x: number, cols: number, ld: number): void {
+  if (g.N * g.OH * g.OW * g.FH * g.FW * g.C === 0) return;
+  load()!.im2col(x * 4, cols * 4, g.N, g.H, g.W, g.C, g.OH, g.OW, g.FH, g.FW, g.SH, g.SW, ld * 4);
+}
+
+/** dx += col2im(dcols[M, ld]); dx zeroed by the caller; every tap in the image. */
+export function wasmCol2im(g: PatchGeom, dcols: number, ld: number, dx: number): void {
+  if (g.N * g.OH * g.OW * g.FH * g.FW * g.C === 0) return;
+  load()!.col2im(dcols * 4, dx * 4, g.N, g.H, g.W, g.C, g.OH, g.OW, g.FH, g.FW, g.SH, g.SW, ld * 4);
 }
