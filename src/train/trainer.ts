@@ -18,6 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Network } from '../check/ir.js';
+import { BackendUnavailableError, loadTf, type BackendChoice } from '../emit/tfjs/backend.js';
 import { toTfjs } from '../emit/tfjs/build.js';
 import { saveTfjs } from '../emit/tfjs/io.js';
 import type { LayersModel, Tf } from '../emit/tfjs/tf.js';
@@ -51,47 +52,33 @@ type Tensor = import('@tensorflow/tfjs').Tensor;
 type Variable = import('@tensorflow/tfjs').Variable;
 type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
 
-export type BackendChoice = 'auto' | 'gpu' | 'node' | 'cpu';
+export type { BackendChoice };
 
 /** A problem with the run the user can fix (data that do not fit the network, an occupied run directory). */
 export class TrainError extends Error {
   override readonly name = 'TrainError';
 }
 
-const PACKAGES: Record<Exclude<BackendChoice, 'auto'>, string> = {
-  gpu: '@tensorflow/tfjs-node-gpu',
-  node: '@tensorflow/tfjs-node',
-  cpu: '@tensorflow/tfjs',
-};
-
 /**
- * tfjs-node-gpu, else tfjs-node, else pure tfjs (with the fast cpu kernels).
- * The native packages re-export @tensorflow/tfjs, so one tfjs-core is loaded.
+ * The back end's loadTf (tfjs-node-gpu, else tfjs-node, else pure tfjs), plus
+ * the fast cpu kernels when it is pure tfjs.
  */
 export async function loadBackend(choice: BackendChoice): Promise<{ tf: Tf; name: string }> {
-  const order: Array<Exclude<BackendChoice, 'auto'>> = choice === 'auto' ? ['gpu', 'node', 'cpu'] : [choice];
-  for (const kind of order) {
-    const pkg = PACKAGES[kind];
-    let mod: Tf;
-    try {
-      mod = (await import(pkg)) as Tf;
-    } catch (e) {
-      if (choice === 'auto') continue;
-      throw new TrainError(`--backend ${kind} needs ${pkg}, which does not load here (${(e as Error).message.split('\n')[0]}); install it with \`npm install ${pkg}\` or use --backend cpu`);
-    }
-    const tf = ((mod as unknown as { default?: Tf }).default?.tensor ? (mod as unknown as { default: Tf }).default : mod);
-    if (kind === 'cpu') {
-      await tf.setBackend('cpu');
-      await tf.ready();
-      // the cpu backend's one-time "install tfjs-node" banner: our backend line says it instead
-      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-      const fast = installFastKernels(tf as unknown as Parameters<typeof installFastKernels>[0]);
-      return { tf, name: `cpu (pure JS tfjs ${tf.version.tfjs}, ${fast.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
-    }
-    await tf.ready();
-    return { tf, name: `${tf.getBackend()} (${pkg})` };
+  let loaded;
+  try {
+    loaded = await loadTf({ backend: choice });
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) throw new TrainError(e.message);
+    throw e;
   }
-  throw new TrainError('no TensorFlow.js backend loads (is @tensorflow/tfjs installed?)');
+  const tf = loaded.tf;
+  if (loaded.backend === 'cpu') {
+    const fast = installFastKernels(tf as unknown as Parameters<typeof installFastKernels>[0]);
+    // the cpu backend's one-time "install tfjs-node" banner: our backend line says it instead
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+    return { tf, name: `cpu (pure JS ${loaded.name} ${tf.version.tfjs}, ${fast.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
+  }
+  return { tf, name: `${loaded.backend} (${loaded.name})` };
 }
 
 // ---------------------------------------------------------------- data
@@ -276,7 +263,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     throw new TrainError(`${o.runDir} already holds a training run; continue it with \`--resume ${o.runDir}\` or choose another --out`);
   }
 
-  // the data first: a mismatch must show before anything slow happens
+  // the backend (a forced one that is missing fails here), then the data: a mismatch shows before anything slow happens
+  const { tf, name: backend } = await loadBackend(o.backend);
   const t0 = performance.now();
   const data = prepareData(o.source.data, network, {
     seed: o.settings.seed,
@@ -293,9 +281,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       `${classes} classes, loaded in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
   );
   say(`normalisation: mean [${norm.mean.map((v) => v.toFixed(4)).join(', ')}], std [${norm.std.map((v) => v.toFixed(4)).join(', ')}]`);
-
-  const { tf, name: backend } = await loadBackend(o.backend);
   say(`backend: ${backend}`);
+
 
   // the model: seeded initialisation, or the checkpoint's weights
   const model = resume

@@ -187,6 +187,12 @@ describe('alexnetc train: usage and other data sources', () => {
     for (const r of [noData, badLr, missing, resume]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
   });
 
+  it.skipIf(existsSync(path.join(root, 'node_modules/@tensorflow/tfjs-node')))('says how to install a forced backend that is missing', () => {
+    const r = train(['specs/lenet5.net', '--set', 'size=28', '--data', '/nonexistent', '--backend', 'node']);
+    expect(r.stderr).toContain('npm install @tensorflow/tfjs-node');
+    expect(r.code).toBe(1);
+  });
+
   it('trains from an image folder (resized, grey), evaluating on the validation split when there is no test set', () => {
     const data = tmp();
     // three classes told apart by where the light is; 12×12 RGB files, the network takes 8×8 grey
