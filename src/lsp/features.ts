@@ -211,7 +211,7 @@ function symbolHover(a: Analysis, key: string): string | undefined {
 
 const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
 
-export function completion(doc: TextDocument, a: Analysis, offset: number): CompletionItem[] {
+export function completion(doc: TextDocument, a: Analysis, offset: number, opts: { snippets?: boolean } = {}): CompletionItem[] {
   const text = doc.getText();
   const ctx = cursorContext(text, offset);
   const program = a.program;
@@ -238,7 +238,7 @@ export function completion(doc: TextDocument, a: Analysis, offset: number): Comp
           kind: CompletionItemKind.Function,
           detail: signature(l),
           documentation: { kind: MarkupKind.Markdown, value: `${l.summary}\n\n${l.doc}` },
-          ...layerSnippet(l),
+          ...(opts.snippets ? layerSnippet(l) : {}),
         })),
         ...blocks.map((b) => ({ label: b.name.name, kind: CompletionItemKind.Module, detail: blockSignature(b) })),
         ...kw(STAGE_KEYWORDS),

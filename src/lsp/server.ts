@@ -105,8 +105,10 @@ export function startServer(opts: ServerOptions = {}): Connection {
     void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
   });
 
-  connection.onInitialize(
-    (): InitializeResult => ({
+  let snippets = false;
+  connection.onInitialize((params): InitializeResult => {
+    snippets = params.capabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
+    return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
@@ -121,11 +123,11 @@ export function startServer(opts: ServerOptions = {}): Connection {
         inlayHintProvider: true,
       },
       serverInfo: { name: SERVER_NAME },
-    }),
-  );
+    };
+  });
 
   connection.onHover(guard('hover', null, (doc, p) => F.hover(doc, analysisOf(doc), doc.offsetAt(p.position))));
-  connection.onCompletion(guard('completion', [], (doc, p) => F.completion(doc, analysisOf(doc), doc.offsetAt(p.position))));
+  connection.onCompletion(guard('completion', [], (doc, p) => F.completion(doc, analysisOf(doc), doc.offsetAt(p.position), { snippets })));
   connection.onSignatureHelp(guard('signature help', null, (doc, p) => F.signatureHelp(doc, analysisOf(doc), doc.offsetAt(p.position))));
   connection.onDefinition(guard('definition', [], (doc, p) => F.definition(doc, analysisOf(doc), doc.offsetAt(p.position))));
   connection.onReferences(guard('references', [], (doc, p) => F.references(doc, analysisOf(doc), doc.offsetAt(p.position), p.context.includeDeclaration)));

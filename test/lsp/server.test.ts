@@ -147,7 +147,10 @@ describe('language server over stdio', () => {
     let items = await c.request('textDocument/completion', { ...doc, position: { line, character: 2 } });
     const labels = items.map((i: any) => i.label);
     expect(labels).toEqual(expect.arrayContaining(['conv', 'maxpool', 'dense', 'stage', 'repeat', 'residual', 'concat']));
-    expect(items.find((i: any) => i.label === 'conv').detail).toBe('conv(filters, k, stride 1, pad 0, dilation 1, groups 1, bias true)');
+    const conv = items.find((i: any) => i.label === 'conv');
+    expect(conv.detail).toBe('conv(filters, k, stride 1, pad 0, dilation 1, groups 1, bias true)');
+    expect(conv.insertText).toBe('conv(${1:filters}, ${2:k})'); // the client announced snippet support
+
     // half-typed call
     await edit({ start: { line, character: 2 }, end: { line, character: 2 } }, 'conv(8, 3, ');
     items = await c.request('textDocument/completion', { ...doc, position: { line, character: 13 } });
