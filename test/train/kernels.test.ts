@@ -2,7 +2,7 @@
 // directly on the same inputs: outputs and gradients within 1e-4 relative.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, stockKernel } from '../../src/train/kernels/index.js';
+import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
 import { wasmGemm, wasmWorkspace } from '../../src/train/kernels/wasm-gemm.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -242,4 +242,42 @@ describe('wasm GEMM', () => {
       if (K === 0) expect(Array.from(got)).toEqual(Array.from(want));
       else expectClose(got, want);
     });
+});
+
+describe('Tanh gradient', () => {
+  it('is one cpu kernel, bit-identical to the stock (1 − y²)·dy', () => {
+    const x = tf.tensor(rand(777).map((t) => t * 3), [7, 111]);
+    const w = randT([7, 111]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), w)))(x).dataSync();
+    const y = tf.tanh(x).dataSync(), wv = w.dataSync();
+    const fr = Math.fround;
+    for (let i = 0; i < y.length; i++) expect(g[i]).toBe(fr(fr(1 - fr(y[i]! * y[i]!)) * wv[i]!));
+  });
+  it('leaves the stock formula to tapes that record the gradient itself', async () => {
+    const cfg = tf.getGradient('Tanh')!;
+    const x = randT([5, 6]), dy = randT([5, 6]);
+    const y = tf.tanh(x);
+    const kernels = async () => (await tf.profile(() => (cfg.gradFunc(dy, [y], {}) as { x: () => tf.Tensor }).x())).kernelNames;
+    expect(await kernels()).toEqual(['AlexnetcTanhGrad']);
+    // Inside the forward pass of a tf.grad the gradient is itself recorded:
+    // there the stock ops, which have gradients, must be used.
+    let recorded: string[] = [];
+    tf.grad((t: tf.Tensor) => {
+      const g = (cfg.gradFunc(dy, [y], {}) as { x: () => tf.Tensor }).x();
+      const tape = (tf.engine() as unknown as { state: { activeTape: Array<{ kernelName: string }> } }).state.activeTape;
+      recorded = tape.map((n) => n.kernelName);
+      return tf.sum(tf.mul(g, t));
+    })(x);
+    expect(recorded).toContain('Square');
+    expect(recorded).not.toContain('AlexnetcTanhGrad');
+  });
+  it('is restored by uninstall and comes back on install', () => {
+    const fast = tf.getGradient('Tanh')!;
+    uninstallFastKernels(tf);
+    const stock = tf.getGradient('Tanh')!;
+    expect(stock).not.toBe(fast);
+    expect(tf.getKernel('Conv2D', 'cpu')!.kernelFunc).toBe(stockKernel(tf, 'Conv2D'));
+    installFastKernels(tf);
+    expect(tf.getGradient('Tanh')!.gradFunc).not.toBe(stock.gradFunc);
+  });
 });

@@ -11,6 +11,7 @@ import { makeFusedConv2D } from './fused-conv2d.js';
 import { fastBatchMatMul, fastFusedMatMul } from './matmul.js';
 import { fastSum } from './sum.js';
 import { fastTanh } from './tanh.js';
+import { installTanhGrad, uninstallTanhGrad } from './tanh-grad.js';
 
 function fastKernels(tf: Tf): Array<[string, FastKernel]> {
   return [
@@ -59,6 +60,7 @@ export function installFastKernels(tf: Tf): string[] {
     tf.registerKernel({ ...current, kernelFunc });
     installed.push(name);
   }
+  if (installTanhGrad(tf)) installed.push('Tanh gradient');
   return installed;
 }
 
@@ -71,4 +73,5 @@ export function uninstallFastKernels(tf: Tf): void {
     tf.unregisterKernel(name, 'cpu');
     tf.registerKernel({ ...current, kernelFunc: stock });
   }
+  uninstallTanhGrad(tf);
 }
