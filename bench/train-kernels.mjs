@@ -1,7 +1,10 @@
 // LeNet-5 training throughput on tfjs' pure-JS cpu backend, stock kernels vs
 // installFastKernels, against PyTorch CPU measured in the same run. The fast
 // kernels and PyTorch take turns (--rounds of --seconds each) so that load
-// from other processes hits both alike; medians are reported.
+// from other processes hits both alike; medians are reported. Images per
+// CPU-second (process CPU time, all threads) are printed too: on a loaded
+// machine they move far less than wall-clock rates, though PyTorch's count
+// includes its threads' spin-waiting.
 // Usage: npx tsc -p . && node bench/train-kernels.mjs [--batch 64] [--seconds 3] [--rounds 5]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -31,7 +34,7 @@ function lenet5() {
   return m;
 }
 
-/** A model with data, warmed up; run(seconds, minSteps) gives images/s. */
+/** A model with data, warmed up; run(seconds, minSteps) gives images/s, wall and per CPU-second. */
 async function trainer() {
   const model = lenet5();
   const x = tf.randomNormal([BATCH, 32, 32, 1]);
@@ -40,12 +43,16 @@ async function trainer() {
   return {
     async run(seconds, minSteps) {
       let steps = 0;
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
         await model.trainOnBatch(x, y);
         steps++;
       }
-      return (steps * BATCH) / ((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      return {
+        wall: (steps * BATCH) / ((performance.now() - t0) / 1000),
+        cpu: (steps * BATCH) / ((c.user + c.system) / 1e6),
+      };
     },
     dispose() { tf.dispose([x, y]); model.dispose(); },
   };
@@ -67,9 +74,9 @@ for _ in range(20): step()
 print('ready', flush=True)
 for line in sys.stdin:
     secs = float(line)
-    n, t = 0, time.perf_counter()
+    n, t, c = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t < secs: step(); n += 1
-    print(n * B / (time.perf_counter() - t), flush=True)
+    print(n * B / (time.perf_counter() - t), n * B / (time.process_time() - c), flush=True)
 `;
 
 async function torchServer() {
@@ -91,7 +98,11 @@ async function torchServer() {
     return undefined;
   }
   return {
-    async run(seconds) { proc.stdin.write(`${seconds}\n`); return Number(await next()); },
+    async run(seconds) {
+      proc.stdin.write(`${seconds}\n`);
+      const [wall, cpu] = (await next()).split(' ').map(Number);
+      return { wall, cpu };
+    },
     close() { proc.stdin.end(); },
   };
 }
@@ -105,9 +116,10 @@ console.log(`${ROUNDS} interleaved rounds of ${SECONDS} s each; medians`);
 
 uninstallFastKernels(tf);
 const slow = await trainer();
-const stock = await slow.run(Math.min(SECONDS, 3), 2); // ~3 s a step: one round is enough
+const stockRun = await slow.run(Math.min(SECONDS, 3), 2); // seconds a step: one round is enough
 slow.dispose();
-console.log(`tfjs stock kernels : ${stock.toFixed(1)} images/s`);
+const stock = stockRun.wall;
+console.log(`tfjs stock kernels : ${stock.toFixed(1)} images/s   (${stockRun.cpu.toFixed(1)} per CPU-second)`);
 
 installFastKernels(tf);
 const fastT = await trainer();
@@ -119,11 +131,15 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 fastT.dispose();
 torch?.close();
-const f = median(fast);
-console.log(`tfjs fast kernels  : ${f.toFixed(1)} images/s  (${(f / stock).toFixed(1)}x stock)   rounds: ${fmt(fast)}`);
+const wall = (rs) => rs.map((r) => r.wall), cpu = (rs) => rs.map((r) => r.cpu);
+const f = median(wall(fast)), fc = median(cpu(fast));
+console.log(`tfjs fast kernels  : ${f.toFixed(1)} images/s  (${(f / stock).toFixed(1)}x stock)   rounds: ${fmt(wall(fast))}`);
+console.log(`                     ${fc.toFixed(1)} per CPU-second`);
 if (pt.length > 0) {
-  const p = median(pt);
-  console.log(`PyTorch CPU        : ${p.toFixed(1)} images/s   rounds: ${fmt(pt)}`);
-  const ratios = fast.map((v, i) => v / pt[i]);
+  const p = median(wall(pt)), pc = median(cpu(pt));
+  console.log(`PyTorch CPU        : ${p.toFixed(1)} images/s   rounds: ${fmt(wall(pt))}`);
+  console.log(`                     ${pc.toFixed(1)} per CPU-second`);
+  const ratios = fast.map((r, i) => r.wall / pt[i].wall);
   console.log(`ratio fast/PyTorch : ${(f / p).toFixed(3)} (median of per-round ratios ${median(ratios).toFixed(3)})   stock/PyTorch: ${(stock / p).toFixed(4)}`);
+  console.log(`  per CPU-second   : ${(fc / pc).toFixed(3)}`);
 }
