@@ -18,8 +18,16 @@ export function tokenSpan(t: IToken): Span {
   return { start: t.startOffset, end: (t.endOffset ?? t.startOffset) + 1 };
 }
 
-/** the smallest span covering every real token under a node */
+/**
+ * The smallest span covering every real token under a node: Chevrotain's
+ * tracked location when it is sound, else (after recovery inserted tokens,
+ * whose offsets are NaN) a walk over the node's tokens.
+ */
 export function cstSpan(n: CstNode, fallback: number): Span {
+  const loc = n.location;
+  if (loc && !n.recoveredNode && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset)) {
+    return { start: loc.startOffset, end: loc.endOffset! + 1 };
+  }
   let start = Infinity;
   let end = -Infinity;
   const walk = (node: CstNode): void => {

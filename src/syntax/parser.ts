@@ -8,7 +8,7 @@ const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBra
 
 export class NetParser extends CstParser {
   constructor() {
-    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3 });
+    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'onlyOffset' });
     this.performSelfAnalysis();
   }
 

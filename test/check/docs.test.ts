@@ -24,3 +24,14 @@ describe('reference', () => {
     expect(readFileSync(path.join(root, 'grammar/alexnet.ebnf'), 'utf8')).toBe(grammarEbnf());
   });
 });
+
+describe('shipped specs', () => {
+  it('are in the formatter\'s canonical layout', async () => {
+    const { format } = await import('../../src/fmt/format.js');
+    const { readdirSync } = await import('node:fs');
+    for (const f of readdirSync(path.join(root, 'specs')).filter((x) => x.endsWith('.net'))) {
+      const text = readFileSync(path.join(root, 'specs', f), 'utf8');
+      expect(format(text), f).toBe(text);
+    }
+  });
+});
