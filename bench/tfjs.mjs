@@ -4,6 +4,7 @@
 // the same run, interleaved, reported as a ratio (compiled / hand; 1.0 = no
 // overhead). BACKEND=gpu|node|cpu|auto picks the tfjs (default auto).
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../dist/compile.js';
@@ -11,7 +12,7 @@ import { loadTf, toTfjs } from '../dist/emit/tfjs/index.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { tf, name, backend } = await loadTf({ backend: process.env.BACKEND ?? 'auto' });
-console.log(`tfjs: ${name} (backend ${backend})`);
+console.log(`tfjs: ${name} (backend ${backend}); load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t) => Number(process.hrtime.bigint() - t) / 1e6;
@@ -79,7 +80,7 @@ function handAlexNetTorchvision() {
   });
 }
 
-/** Interleave compiled and hand-written runs so drift (thermal, other processes) hits both alike. */
+/** Interleave compiled and hand-written runs (ABBA) so drift (thermal, other processes) hits both alike. */
 function throughput(label, compiled, hand, shape, reps) {
   const x = tf.randomUniform(shape);
   const run = (m) => {
@@ -94,8 +95,13 @@ function throughput(label, compiled, hand, shape, reps) {
   const a = [];
   const b = [];
   for (let i = 0; i < reps; i++) {
-    a.push(run(compiled));
-    b.push(run(hand));
+    if (i % 2 === 0) {
+      a.push(run(compiled));
+      b.push(run(hand));
+    } else {
+      b.push(run(hand));
+      a.push(run(compiled));
+    }
   }
   x.dispose();
   const batch = shape[0];
@@ -108,8 +114,8 @@ function throughput(label, compiled, hand, shape, reps) {
 
 console.log('\nforward pass throughput, compiled vs written by hand with tf.layers (same run)');
 for (const [netName, hand, batch, reps] of [
-  ['LeNet5', handLeNet5, 128, 15],
-  ['AlexNetTorchvision', handAlexNetTorchvision, 2, 5],
+  ['LeNet5', handLeNet5, 128, 20],
+  ['AlexNetTorchvision', handAlexNetTorchvision, 1, 8],
 ]) {
   const n = byName(netName);
   const compiled = toTfjs(tf, n, { seed: 1 });
