@@ -88,6 +88,11 @@ describe.each([...cases, ...dilated])('conv x=$x f=$f s=$s pad=$pad d=$d', (c) =
     const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d ?? [1, 1], activation: 'relu' };
     expectClose(runFast('FusedConv2D', { x, filter, bias }, attrs), runStock('FusedConv2D', { x, filter, bias }, attrs));
   });
+  it('FusedConv2D with one bias value for all channels matches stock', () => {
+    const x = randT(c.x), filter = randT(c.f), bias = randT([1]);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d ?? [1, 1], activation: 'linear' };
+    expectClose(runFast('FusedConv2D', { x, filter, bias }, attrs), runStock('FusedConv2D', { x, filter, bias }, attrs));
+  });
   if (c.d !== undefined) return; // tfjs has no conv gradients for dilation > 1
   it('Conv2DBackpropFilter matches stock', () => {
     const x = randT(c.x), dy = randT(outShape(c));
@@ -106,6 +111,7 @@ describe('AvgPoolGrad', () => {
     { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2] },
     { x: [3, 9, 7, 2], k: [3, 2], s: [2, 1] },
     { x: [1, 10, 10, 4], k: [3, 3], s: [3, 3] },
+    { x: [64, 10, 10, 16], k: [2, 2], s: [2, 2] },
   ])('matches stock without padding: x=$x k=$k s=$s', ({ x: xs, k, s }) => {
     const input = randT(xs);
     const attrs = { filterSize: k, strides: s, pad: 'valid' };
@@ -130,6 +136,8 @@ describe('AvgPool and Tanh', () => {
     { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
     { x: [3, 9, 7, 2], k: [3, 2], s: [2, 1], pad: 'same' },
     { x: [1, 9, 9, 4], k: [3, 3], s: [2, 2], pad: 1 },
+    { x: [2, 9, 8, 3], k: [3, 2], s: [2, 3], pad: 'valid' },
+    { x: [64, 28, 28, 6], k: [2, 2], s: [2, 2], pad: 'valid' },
   ])('AvgPool matches stock: x=$x k=$k s=$s pad=$pad', ({ x: xs, k, s, pad }) => {
     const x = randT(xs);
     const attrs = { filterSize: k, strides: s, pad };

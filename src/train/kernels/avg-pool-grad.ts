@@ -24,6 +24,10 @@ export function makeAvgPoolGrad(tf: Tf): FastKernel {
     const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = pi;
     const top = pi.padInfo.top, left = pi.padInfo.left;
     const dx = new Float32Array(N * H * W * C);
+    if (top === 0 && left === 0 && SH === FH && SW === FW && OH * SH <= H && OW * SW <= W) {
+      tileGrad(dyv, dx, N, H, W, C, OH, OW, FH, FW);
+      return b.makeTensorInfo(input.shape, 'float32', dx);
+    }
     let o = 0;
     for (let n = 0; n < N; n++) {
       const xn = n * H * W * C;
@@ -45,4 +49,29 @@ export function makeAvgPoolGrad(tf: Tf): FastKernel {
     }
     return b.makeTensorInfo(input.shape, 'float32', dx);
   };
+}
+
+/**
+ * Windows that tile the image without overlap or padding (2×2 stride 2):
+ * each input cell gets exactly one dy/count, written straight, a row at a time.
+ */
+function tileGrad(
+  dyv: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number,
+  FH: number, FW: number,
+): void {
+  const inv = 1 / (FH * FW);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const o = (n * OH + oh) * OW * C;
+      for (let r = 0; r < FH; r++) {
+        const xr = ((n * H + oh * FH + r) * W) * C;
+        for (let ow = 0; ow < OW; ow++) {
+          const src = o + ow * C;
+          for (let q = 0, xs = xr + ow * FW * C; q < FW; q++, xs += C) {
+            for (let c = 0; c < C; c++) dx[xs + c] = dyv[src + c]! * inv;
+          }
+        }
+      }
+    }
+  }
 }

@@ -65,17 +65,20 @@ function dims(ci: ConvInfo): { M: number; K: number; cout: number } {
   };
 }
 
-export function wasmConvForward(x: Float32Array, w: Float32Array, ci: ConvInfo): Float32Array | null {
+/** Y = conv(x, w) (+ bias, one value per output channel, added in the GEMM). */
+export function wasmConvForward(x: Float32Array, w: Float32Array, ci: ConvInfo, bias?: Float32Array): Float32Array | null {
   const ws = wasmWorkspace();
   if (ws === null) return null;
   const { M, K, cout } = dims(ci);
   const np = up4(cout);
   const g = inBounds(ci);
-  const [oa, ob, oc, ox] = ws.layout([M * K, K * np, M * np, g === null ? 0 : x.length]) as [number, number, number, number];
+  const [oa, ob, oc, ox, obias] = ws.layout([M * K, K * np, M * np, g === null ? 0 : x.length, np]) as
+    [number, number, number, number, number];
   patches(ws, x, ci, g, ox, oa, M, K);
   const f = ws.f32;
   putPadded(f, ob, w, K, cout, np);
-  wasmGemm(M, np, K, oa, K, ob, np, oc, np);
+  if (bias !== undefined) putPadded(f, obias, bias, 1, cout, np);
+  wasmGemm(M, np, K, oa, K, ob, np, oc, np, 1, bias === undefined ? -1 : obias);
   return takePadded(f, oc, M, cout, np);
 }
 

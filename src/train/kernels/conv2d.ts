@@ -6,11 +6,12 @@ import { gemmNT, scratchBuffer, transpose2d } from './gemm.js';
 import { wasmConvForward } from './conv-wasm.js';
 import { im2col } from './im2col.js';
 
-export function convForward(x: Float32Array, w: Float32Array, ci: ConvInfo): Float32Array {
+/** conv(x, w), plus bias[cout] when given. */
+export function convForward(x: Float32Array, w: Float32Array, ci: ConvInfo, bias?: Float32Array): Float32Array {
   const M = ci.batchSize * ci.outHeight * ci.outWidth;
   const K = ci.filterHeight * ci.filterWidth * ci.inChannels;
   const cout = ci.outChannels;
-  const fast = wasmConvForward(x, w, ci);
+  const fast = wasmConvForward(x, w, ci, bias);
   if (fast !== null) return fast;
   const y = new Float32Array(M * cout);
   // A 1×1 stride-1 unpadded conv is already a matrix product over x itself.
@@ -24,7 +25,20 @@ export function convForward(x: Float32Array, w: Float32Array, ci: ConvInfo): Flo
   }
   const wT = transpose2d(w, K, cout, scratchBuffer('conv.wT', K * cout));
   gemmNT(M, cout, K, cols, wT, y, false);
+  if (bias !== undefined) addBias(y, bias, cout);
   return y;
+}
+
+/** y[i, c] += bias[c] (or the one bias value everywhere). */
+export function addBias(y: Float32Array, bias: Float32Array, cout: number): void {
+  if (bias.length === 1) {
+    const v = bias[0]!;
+    for (let i = 0; i < y.length; i++) y[i] += v;
+    return;
+  }
+  for (let i = 0; i < y.length; i += cout) {
+    for (let c = 0; c < cout; c++) y[i + c] += bias[c]!;
+  }
 }
 
 /** The conv geometry, or null when the stock kernel should handle the call. */

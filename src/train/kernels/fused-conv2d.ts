@@ -4,7 +4,9 @@
 // anything unusual (NCHW, prelu, broadcast bias) goes to the stock kernel.
 import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
 import { valuesOf } from './backend.js';
-import { convForward, nhwcConvInfo } from './conv2d.js';
+import { addBias, convForward, nhwcConvInfo } from './conv2d.js';
+
+export { addBias };
 
 const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu']);
 
@@ -20,22 +22,12 @@ export function makeFusedConv2D(tf: Tf): FastKernel {
       return fallback(args as never) as TensorInfo;
     }
     const b: CpuBackend = args.backend;
-    const y = convForward(valuesOf(b, x), valuesOf(b, filter), ci);
-    if (bias !== undefined) addBias(y, valuesOf(b, bias), ci.outChannels);
+    let bv = bias === undefined ? undefined : valuesOf(b, bias);
+    if (bv !== undefined && bv.length === 1 && ci.outChannels !== 1) bv = new Float32Array(ci.outChannels).fill(bv[0]!);
+    const y = convForward(valuesOf(b, x), valuesOf(b, filter), ci, bv);
     applyActivation(y, activation, (args.attrs.leakyreluAlpha as number | undefined) ?? 0.2);
     return b.makeTensorInfo(ci.outShape, 'float32', y);
   };
-}
-
-export function addBias(y: Float32Array, bias: Float32Array, cout: number): void {
-  if (bias.length === 1) {
-    const v = bias[0]!;
-    for (let i = 0; i < y.length; i++) y[i] += v;
-    return;
-  }
-  for (let i = 0; i < y.length; i += cout) {
-    for (let c = 0; c < cout; c++) y[i + c] += bias[c]!;
-  }
 }
 
 export function applyActivation(y: Float32Array, activation: string, alpha: number): void {

@@ -48,27 +48,32 @@ const select = [0x1b];
 const block = [0x02, 0x40], loop = [0x03, 0x40], end = [0x0b];
 const br = (d: number) => [0x0c, ...uleb(d)], brIf = (d: number) => [0x0d, ...uleb(d)];
 
-// Locals: the eleven i32 parameters, then scratch i32s, then v128s. A[i, k]
+// Locals: the twelve i32 parameters, then scratch i32s, then v128s. A[i, k]
 // is at A + i·lda + k·csa (bytes), so csa = 4 reads A as stored and lda = 4
-// reads it transposed.
-const M = 0, N = 1, K = 2, A = 3, LDA = 4, B = 5, LDB = 6, C = 7, LDC = 8, ACC = 9, CSA = 10;
-const I = 11, J = 12, KK = 13, PA = 14, PB = 15, PC = 16, AROW = 17, CROW = 18;
-const ROWA = [-1, 19, 20, 21]; // lda, 2·lda, 3·lda
-const ROWC = [-1, 22, 23, 24];
+// reads it transposed. The accumulators start from zero (acc = 0), from C
+// (acc = 1) or from the row vector at BIAS (acc = 2: a fused bias add).
+const M = 0, N = 1, K = 2, A = 3, LDA = 4, B = 5, LDB = 6, C = 7, LDC = 8, ACC = 9, CSA = 10, BIAS = 11;
+const I = 12, J = 13, KK = 14, PA = 15, PB = 16, PC = 17, AROW = 18, CROW = 19;
+const ROWA = [-1, 20, 21, 22]; // lda, 2·lda, 3·lda
+const ROWC = [-1, 23, 24, 25];
 const NI32 = 14;
-const VC = 25; // accumulators c[r][v] = VC + 2r + v
-const VB = 33, VA = 35;
+const VC = 26; // accumulators c[r][v] = VC + 2r + v
+const VB = 34, VA = 36;
+const eq = [0x46];
 
 /** The tile for R rows × V vectors (4 floats each) at (i, j). */
 function tile(R: number, V: number): number[] {
   const code: number[] = [];
   const acc = (r: number, v: number) => VC + 2 * r + v;
   const cAddr = (r: number) => (r === 0 ? get(PC) : [...get(PC), ...get(ROWC[r]!), ...add]);
-  // pc = crow + 4j; accumulators start from C (accumulate) or zero.
+  // pc = crow + 4j; accumulators start from C, the bias row or zero.
   code.push(...get(CROW), ...get(J), ...i32c(2), 0x74 /* shl */, ...add, ...set(PC));
   for (let r = 0; r < R; r++) {
     for (let v = 0; v < V; v++) {
-      code.push(...cAddr(r), ...vload(16 * v), ...vzero, ...get(ACC), ...select, ...set(acc(r, v)));
+      code.push(...cAddr(r), ...vload(16 * v),
+        ...get(BIAS), ...get(J), ...i32c(2), 0x74, ...add, ...vload(16 * v),
+        ...vzero, ...get(ACC), ...i32c(2), ...eq, ...select,
+        ...get(ACC), ...i32c(1), ...eq, ...select, ...set(acc(r, v)));
     }
   }
   code.push(...get(AROW), ...set(PA));
@@ -198,7 +203,7 @@ function patchBody(accumulate: boolean): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const gemmType = [0x60, ...vec(new Array(11).fill([I32])), 0];
+  const gemmType = [0x60, ...vec(new Array(12).fill([I32])), 0];
   const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
   const imports = vec([[...str('e'), ...str('m'), 0x02, 0x00, 1]]);
   const fn = (locals: number[][], code: number[]) => {
@@ -222,7 +227,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 // --- the workspace and the call -----------------------------------------------
 
 type GemmFn = (m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number,
-  c: number, ldc: number, acc: number, csa: number) => void;
+  c: number, ldc: number, acc: number, csa: number, bias: number) => void;
 type PatchFn = (src: number, dst: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
   fh: number, fw: number, sh: number, sw: number, ld: number) => void;
 interface Wasm { fn: GemmFn; im2col: PatchFn; col2im: PatchFn; ws: Workspace }
@@ -276,22 +281,27 @@ export function wasmWorkspace(): Workspace | null {
 const KC = 256;
 
 /**
- * C[M, N] = A[M, K] · B[K, N] over workspace float offsets, leading dims in
- * floats; N % 4 == 0 and ldb, ldc ≥ N. A[i, k] is at a + i·lda + k·csa.
+ * C[M, N] = A[M, K] · B[K, N] (+ bias[N] on every row) over workspace float
+ * offsets, leading dims in floats; N % 4 == 0 and ldb, ldc ≥ N. A[i, k] is at
+ * a + i·lda + k·csa. bias < 0: none.
  */
 export function wasmGemm(
   M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
-  csa = 1,
+  csa = 1, bias = -1,
 ): void {
-  const { fn } = load()!;
+  const { fn, ws } = load()!;
   if (K === 0) {
-    const f32 = load()!.ws.f32;
-    for (let i = 0; i < M; i++) f32.fill(0, c + i * ldc, c + i * ldc + N);
+    for (let i = 0; i < M; i++) {
+      if (bias < 0) ws.f32.fill(0, c + i * ldc, c + i * ldc + N);
+      else ws.f32.copyWithin(c + i * ldc, bias, bias + N);
+    }
     return;
   }
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    fn(M, N, kc, (a + k0 * csa) * 4, lda * 4, (b + k0 * ldb) * 4, ldb * 4, c * 4, ldc * 4, k0 > 0 ? 1 : 0, csa * 4);
+    const start = k0 > 0 ? 1 : bias >= 0 ? 2 : 0;
+    fn(M, N, kc, (a + k0 * csa) * 4, lda * 4, (b + k0 * ldb) * 4, ldb * 4, c * 4, ldc * 4, start, csa * 4,
+      Math.max(bias, 0) * 4);
   }
 }
 
