@@ -1,5 +1,6 @@
 // Expression evaluation. Values are numbers, booleans, bare words (`same`)
 // and lists. Errors are reported, never thrown; a failed evaluation is undefined.
+import { printExpr } from '../syntax/print.js';
 import type { Expr } from '../syntax/ast.js';
 import type { ArgValue } from '../layers/types.js';
 import type { Span } from '../diagnostics/span.js';
@@ -81,7 +82,7 @@ export class Evaluator {
           case '//':
           case '%':
             if (r === 0) {
-              this.sink.report('E204', e.right.span, `division by zero in \`${fmtExpr(e)}\``);
+              this.sink.report('E204', e.right.span, `division by zero in \`${printExpr(e)}\``);
               return undefined;
             }
             return e.op === '/' ? l / r : e.op === '//' ? Math.floor(l / r) : l - r * Math.floor(l / r);
@@ -116,7 +117,7 @@ export class Evaluator {
   }
 
   notWhole(e: Expr, v: number, what: string): void {
-    if (containsDivision(e)) this.sink.report('E203', e.span, `${what}: \`${fmtExpr(e)}\` = ${fmtValue(v)} is not a whole number`);
+    if (containsDivision(e)) this.sink.report('E203', e.span, `${what}: \`${printExpr(e)}\` = ${fmtValue(v)} is not a whole number`);
     else this.sink.report('E201', e.span, `${what} must be a whole number, got ${fmtValue(v)}`);
   }
 
@@ -144,21 +145,3 @@ export function containsDivision(e: Expr): boolean {
   }
 }
 
-export function fmtExpr(e: Expr): string {
-  switch (e.kind) {
-    case 'num':
-      return e.text;
-    case 'bool':
-      return String(e.value);
-    case 'ref':
-      return e.name;
-    case 'list':
-      return `[${e.items.map(fmtExpr).join(', ')}]`;
-    case 'unary':
-      return `${e.op}${fmtExpr(e.operand)}`;
-    case 'binary':
-      return `${fmtExpr(e.left)} ${e.op} ${fmtExpr(e.right)}`;
-    case 'paren':
-      return `(${fmtExpr(e.inner)})`;
-  }
-}

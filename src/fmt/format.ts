@@ -26,6 +26,7 @@
 //   longest chain of the run that has one. Trailing comments are aligned the
 //   same way, two spaces after the longest line that has one (gofmt's rule).
 //   Elsewhere the assertion follows one space after its stage.
+import { printDims, printExpr } from '../syntax/print.js';
 import type { IToken } from 'chevrotain';
 import type { Arg, Assertion, Decl, Expr, NetworkDecl, Param, Stage, TrainSection } from '../syntax/ast.js';
 import { parse } from '../syntax/parse.js';
@@ -395,32 +396,8 @@ function arg(a: Arg): string {
   return a.name ? `${a.name.name} ${expr(a.value)}` : expr(a.value);
 }
 
-function dims(ds: Expr[]): string {
-  return `[${ds.map(expr).join(', ')}]`;
-}
-
-export function expr(e: Expr): string {
-  switch (e.kind) {
-    case 'num':
-      return e.text;
-    case 'bool':
-      return String(e.value);
-    case 'ref':
-      return e.name;
-    case 'list':
-      return dims(e.items);
-    case 'unary':
-      return e.op + expr(e.operand);
-    case 'binary':
-      return `${expr(e.left)} ${e.op} ${expr(e.right)}`;
-    case 'paren':
-      return `(${expr(e.inner)})`;
-    default: {
-      const never: never = e;
-      throw new Error(`unhandled expression ${(never as Expr).kind}`);
-    }
-  }
-}
+const dims = printDims;
+const expr = printExpr;
 
 /** blank-line cleanup, alignment, and the final text */
 function render(input: Line[]): string {

@@ -4,20 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
+import { rng } from '../../src/train/data/random.js';
 
 const specs = path.join(import.meta.dirname, '../../specs');
 const files = readdirSync(specs).filter((f) => f.endsWith('.net'));
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = ['(', ')', '{', '}', '[', ']', '|', ':', ',', '=', '-', '/', '//', '0', '1e300', '-5', 'conv', 'repeat', 'residual', 'branch', 'concat {', 'input [', 'same', '\u0000', '"', 'é', '\n', 'block', 'network'];
 
