@@ -13,3 +13,17 @@ export type * as ast from './syntax/ast.js';
 export { writeOnnx, toOnnxBytes, encodeModel, seededWeights, weightKey, PROTOBUF_LIMIT, type WeightSource, type OnnxOptions } from './emit/onnx/index.js';
 export { summarize, renderSummary, type Summary, type SummaryRow } from './summary.js';
 export { renderDiagnostic, diagnosticToJson } from './diagnostics/render.js';
+export {
+  toTfjs,
+  saveTfjs,
+  loadTfjs,
+  loadTf,
+  readTfjsWeights,
+  tfjsModelWeights,
+  WeightsMismatchError,
+  BackendUnavailableError,
+  registerCustomLayers,
+  type TfjsOptions,
+  type BackendChoice,
+  type LoadedTf,
+} from './emit/tfjs/index.js';

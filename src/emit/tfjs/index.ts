@@ -9,4 +9,3 @@ export { saveTfjs, loadTfjs, fileSaver, fileLoader, MODEL_JSON, WEIGHTS_BIN } fr
 export { readTfjsWeights, tfjsModelWeights, WeightsMismatchError } from './weights.js';
 export { planWeights, tfjsExampleShape, layerName, UnsupportedLayerError, type PlannedWeight } from './plan.js';
 export type { Tf, LayersModel } from './tf.js';
-export { writeTfjsDir, type TfjsDirResult } from './cli.js';
