@@ -31,10 +31,9 @@ export async function tfjsWeightSource(dir: string, net: Network): Promise<Weigh
   }
 }
 
-/** Say which backend runs; on pure JS, replace tfjs's own multi-line banner with one line. */
-export function announceBackend(loaded: { tf: { backend(): unknown }; name: string; backend: string }): void {
+/** Say which backend runs (loadTf silences tfjs's own banner on pure JS). */
+export function announceBackend(loaded: { name: string; backend: string }): void {
   const pure = loaded.name === '@tensorflow/tfjs';
-  if (pure) (loaded.tf.backend() as { firstUse?: boolean }).firstUse = false;
   process.stderr.write(`tfjs backend: ${loaded.name} (${loaded.backend})${pure ? ' — npm install @tensorflow/tfjs-node for native speed' : ''}\n`);
 }
 

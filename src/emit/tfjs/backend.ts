@@ -48,6 +48,8 @@ async function tryLoad(choice: Exclude<BackendChoice, 'auto'>): Promise<LoadedTf
   const tf = namespaceOf(await load(name));
   if (choice === 'cpu') await tf.setBackend('cpu');
   await tf.ready();
+  // the cpu backend prints a multi-line "install tfjs-node" banner on first use; callers say which backend runs instead
+  if (choice === 'cpu') (tf.backend() as { firstUse?: boolean }).firstUse = false;
   registerCustomLayers(tf);
   return { tf, name, backend: tf.getBackend() };
 }
