@@ -49,6 +49,7 @@ export const CODES = {
   W501: { severity: 'warning', title: 'unused parameter' },
   W502: { severity: 'warning', title: 'unused block' },
   W503: { severity: 'warning', title: 'padding at least as large as the kernel' },
+  W504: { severity: 'warning', title: 'even LRN size' },
   // internal
   E900: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

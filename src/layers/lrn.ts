@@ -23,6 +23,10 @@ export const lrn = defineLayer<LrnArgs>({
   ],
   infer(raw, input, ctx) {
     if (!needImage(input, ctx, 'lrn')) return undefined;
+    if ((raw.size as number) % 2 === 0) {
+      // valid ONNX and PyTorch (the window leans forward), but onnxruntime and Caffe accept odd sizes only
+      ctx.warn('W504', `lrn size ${raw.size} is even: the window is not centred, and onnxruntime and Caffe accept only odd sizes`, 'size');
+    }
     return {
       args: { size: raw.size as number, alpha: raw.alpha as number, beta: raw.beta as number, bias: raw.bias as number },
       shape: [...input],
