@@ -149,6 +149,12 @@ describe('AvgPool and Tanh', () => {
     const x = tf.tensor(v);
     expectClose(runFast('Tanh', { x }, {}), runStock('Tanh', { x }, {}));
     expect(Number.isNaN(runFast('Tanh', { x: tf.tensor([NaN]) }, {})[0])).toBe(true);
+    const long = new Float32Array(203).fill(0.5);
+    long[101] = NaN;
+    const t = runFast('Tanh', { x: tf.tensor(long) }, {}); // the wasm path
+    expect(Number.isNaN(t[101])).toBe(true);
+    expect(t[102]).toBeCloseTo(Math.tanh(0.5), 6);
+    expect(t[202]).toBeCloseTo(Math.tanh(0.5), 6);
     expect(runFast('Tanh', { x: tf.tensor([1e-7]) }, {})[0]).toBeCloseTo(1e-7, 12);
   });
 });
@@ -254,7 +260,7 @@ describe('wasm GEMM', () => {
 
 describe('Tanh gradient', () => {
   it('is one cpu kernel, bit-identical to the stock (1 − y²)·dy', () => {
-    const x = tf.tensor(rand(777).map((t) => t * 3), [7, 111]);
+    const x = tf.tensor(rand(777).map((t) => t * 3), [7, 111]); // 777: wasm lanes and a ragged tail
     const w = randT([7, 111]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), w)))(x).dataSync();
     const y = tf.tanh(x).dataSync(), wv = w.dataSync();

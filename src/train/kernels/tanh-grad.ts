@@ -7,6 +7,7 @@
 // backends and under an outer tape (gradients of gradients), where the fused
 // kernel, having no gradient of its own, would not do.
 import type { CpuBackend, KernelFunc, TensorInfo, Tf } from './backend.js';
+import { wasmTanhGrad } from './wasm-gemm.js';
 
 export const TANH_GRAD = 'AlexnetcTanhGrad';
 
@@ -19,6 +20,9 @@ const tanhGradKernel: KernelFunc = (args) => {
   };
   const yv = asF32(y), dv = asF32(dy);
   const n = yv.length;
+  // Float32 SIMD lanes round exactly like the Math.fround loop below.
+  const fast = n >= 64 ? wasmTanhGrad(yv, dv) : null;
+  if (fast !== null) return b.makeTensorInfo(y.shape, 'float32', fast);
   const out = new Float32Array(n);
   const fr = Math.fround;
   for (let i = 0; i < n; i++) {
