@@ -82,3 +82,33 @@ export function* layers(nodes: readonly Node[]): Generator<LayerNode> {
     }
   }
 }
+
+/** What a back end does with each kind of node; `lowerSequence` threads a value (a tensor name, a symbolic tensor) through a body. */
+export interface NodeLowering<V> {
+  layer(n: LayerNode, input: V): V;
+  residual(n: ResidualNode, input: V): V;
+  merge(n: MergeNode, input: V): V;
+}
+
+export function lowerSequence<V>(nodes: readonly Node[], input: V, lowering: NodeLowering<V>): V {
+  let v = input;
+  for (const n of nodes) {
+    switch (n.kind) {
+      case 'layer':
+        v = lowering.layer(n, v);
+        break;
+      case 'residual':
+        v = lowering.residual(n, v);
+        break;
+      case 'concat':
+      case 'add':
+        v = lowering.merge(n, v);
+        break;
+      default: {
+        const never: never = n;
+        throw new Error(`unhandled node ${(never as Node).kind}`);
+      }
+    }
+  }
+  return v;
+}

@@ -1,7 +1,7 @@
 // Lower a checked Network to an ONNX graph description. Layers lower
 // themselves through the OnnxLowering interface; this file handles the
 // constructs (sequence, residual, add, concat), naming, and the initializers.
-import type { LayerNode, MergeNode, Network, Node, ResidualNode } from '../../check/ir.js';
+import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
 import type { OnnxAttr, OnnxLowering, WeightSpec } from '../../layers/types.js';
 import { initWeight, sizeOf } from '../../util/rng.js';
 import type { LazyBytes } from './protobuf.js';
@@ -44,7 +44,7 @@ function int64Bytes(values: readonly number[]): Uint8Array {
   return out;
 }
 
-class GraphBuilder {
+class GraphBuilder implements NodeLowering<string> {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: TensorSpec[] = [];
   readonly valueInfo: ValueSpec[] = [];
@@ -94,28 +94,10 @@ class GraphBuilder {
   }
 
   sequence(nodes: readonly Node[], input: string): string {
-    let value = input;
-    for (const n of nodes) value = this.construct(n, value);
-    return value;
+    return lowerSequence(nodes, input, this);
   }
 
-  private construct(n: Node, input: string): string {
-    switch (n.kind) {
-      case 'layer':
-        return this.layer(n, input);
-      case 'residual':
-        return this.residual(n, input);
-      case 'concat':
-      case 'add':
-        return this.merge(n, input);
-      default: {
-        const never: never = n;
-        throw new Error(`unhandled node ${(never as Node).kind}`);
-      }
-    }
-  }
-
-  private layer(n: LayerNode, input: string): string {
+  layer(n: LayerNode, input: string): string {
     // every declared weight becomes an initializer, in declaration order (the order
     // PyTorch state_dicts use), whether or not this lowering reads it
     const weights = new Map(n.weights.map((w) => [w.name, this.floatInit(n.path, w)]));
@@ -139,7 +121,7 @@ class GraphBuilder {
     return out;
   }
 
-  private residual(n: ResidualNode, input: string): string {
+  residual(n: ResidualNode, input: string): string {
     const body = this.sequence(n.body, input);
     const shortcut = n.shortcut ? this.sequence(n.shortcut, input) : input;
     const out = this.emit(n.path, 'Add', [body, shortcut]);
@@ -147,7 +129,7 @@ class GraphBuilder {
     return out;
   }
 
-  private merge(n: MergeNode, input: string): string {
+  merge(n: MergeNode, input: string): string {
     const branches = n.branches.map((b) => this.sequence(b, input));
     const out =
       n.kind === 'concat'

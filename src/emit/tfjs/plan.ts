@@ -3,7 +3,7 @@
 // the layer names and the weight mapping (so a saved model's weights can be
 // read back without loading tfjs). Both walk exactly the same code, so the
 // names they produce always agree.
-import type { LayerNode, MergeNode, Network, Node, ResidualNode } from '../../check/ir.js';
+import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
 import type { Shape, TfjsLayout, TfjsLowering, TfjsValue, TfjsWeight, WeightSpec } from '../../layers/types.js';
 import { tfjsShape } from './layout.js';
 
@@ -83,7 +83,7 @@ export class UnsupportedLayerError extends Error {
   }
 }
 
-class Walker<V> {
+class Walker<V> implements NodeLowering<V> {
   readonly weights: PlannedWeight[] = [];
   private readonly names = new Set<string>([INPUT_NAME]);
 
@@ -97,28 +97,10 @@ class Walker<V> {
   }
 
   sequence(nodes: readonly Node[], input: V): V {
-    let v = input;
-    for (const n of nodes) v = this.construct(n, v);
-    return v;
+    return lowerSequence(nodes, input, this);
   }
 
-  private construct(n: Node, input: V): V {
-    switch (n.kind) {
-      case 'layer':
-        return this.layer(n, input);
-      case 'residual':
-        return this.residual(n, input);
-      case 'concat':
-      case 'add':
-        return this.merge(n, input);
-      default: {
-        const never: never = n;
-        throw new Error(`unhandled node ${(never as Node).kind}`);
-      }
-    }
-  }
-
-  private layer(n: LayerNode, input: V): V {
+  layer(n: LayerNode, input: V): V {
     if (!n.layer.tfjs) throw new UnsupportedLayerError(n.path, n.layer.name);
     const base = layerName(n.path);
     const specs = new Map(n.weights.map((w) => [w.name, w]));
@@ -141,13 +123,13 @@ class Walker<V> {
     this.weights.push({ layer, name: `${layer}/${w.tfjs}`, path, spec, layout: w.layout, shape: tfjsShape(spec.shape, w.layout) });
   }
 
-  private residual(n: ResidualNode, input: V): V {
+  residual(n: ResidualNode, input: V): V {
     const body = this.sequence(n.body, input);
     const shortcut = n.shortcut ? this.sequence(n.shortcut, input) : input;
     return this.apply(layerName(n.path), 'Add', {}, [body, shortcut]);
   }
 
-  private merge(n: MergeNode, input: V): V {
+  merge(n: MergeNode, input: V): V {
     const branches = n.branches.map((b) => this.sequence(b, input));
     if (branches.length === 1) return branches[0]!;
     // channels are the last axis inside tfjs
