@@ -9,7 +9,7 @@
 import type { ConvInfo } from './backend.js';
 import { col2im, im2col } from './im2col.js';
 import type { PatchGeom, Workspace } from './wasm-gemm.js';
-import { wasmCol2im, wasmGemm, wasmIm2col, wasmWorkspace } from './wasm-gemm.js';
+import { wasmCol2im, wasmCopyRows, wasmGemm, wasmIm2col, wasmWorkspace } from './wasm-gemm.js';
 
 /** The geometry when every tap lands in the image (the wasm patch copies apply). */
 function inBounds(ci: ConvInfo): PatchGeom | null {
@@ -72,14 +72,16 @@ export function wasmConvForward(x: Float32Array, w: Float32Array, ci: ConvInfo, 
   const { M, K, cout } = dims(ci);
   const np = up4(cout);
   const g = inBounds(ci);
-  const [oa, ob, oc, ox, obias] = ws.layout([M * K, K * np, M * np, g === null ? 0 : x.length, np]) as
-    [number, number, number, number, number];
+  const [oa, ob, oc, ox, obias, oy] = ws.layout([M * K, K * np, M * np, g === null ? 0 : x.length, np,
+    np === cout ? 0 : M * cout]) as [number, number, number, number, number, number];
   patches(ws, x, ci, g, ox, oa, M, K);
   const f = ws.f32;
   putPadded(f, ob, w, K, cout, np);
   if (bias !== undefined) putPadded(f, obias, bias, 1, cout, np);
   wasmGemm(M, np, K, oa, K, ob, np, oc, np, 1, bias === undefined ? -1 : obias);
-  return takePadded(f, oc, M, cout, np);
+  if (np === cout) return f.slice(oc, oc + M * cout);
+  wasmCopyRows(oc, np, oy, cout, M, cout); // drop the pad columns
+  return f.slice(oy, oy + M * cout);
 }
 
 export function wasmConvBackpropInput(dy: Float32Array, w: Float32Array, ci: ConvInfo): Float32Array | null {
@@ -115,10 +117,18 @@ export function wasmConvBackpropFilter(x: Float32Array, dy: Float32Array, ci: Co
   const { M, K, cout } = dims(ci);
   const np = up4(cout);
   const g = inBounds(ci);
-  const [oa, ob, oc, ox] = ws.layout([M * K, M * np, K * np, g === null ? 0 : x.length]) as [number, number, number, number];
+  const [oa, ob, oc, ox, ody] = ws.layout([M * K, M * np, K * np, g === null ? 0 : x.length,
+    np === cout ? 0 : M * cout]) as [number, number, number, number, number];
   patches(ws, x, ci, g, ox, oa, M, K);
   const f = ws.f32;
-  putPadded(f, ob, dy, M, cout, np);
+  if (np === cout) {
+    f.set(dy.subarray(0, M * cout), ob);
+  } else {
+    // Spread dY's rows to np floats; the pad columns get neighbouring values,
+    // which only reach the pad columns of dW, dropped below.
+    f.set(dy.subarray(0, M * cout), ody);
+    wasmCopyRows(ody, cout, ob, np, M, cout);
+  }
   // A = colsᵀ read in place: row i = tap k (1 float apart), column = position m (K apart).
   wasmGemm(K, np, M, oa, 1, ob, np, oc, np, K);
   return takePadded(f, oc, K, cout, np);

@@ -256,6 +256,23 @@ function tanhGradBody(): number[] {
     ...get(T), ...i32c(16), ...add, ...set(T), ...br(0), ...end, ...end];
 }
 
+// copyRows(src, srcStride, dst, dstStride, rows, run): run bytes per row, 16
+// at a time, rows in order. Writes up to 12 bytes past each run (the next
+// row overwrites them when rows are packed; the workspace has slack after
+// the last) and may read as far past each source run.
+function copyRowsBody(): number[] {
+  const SRC = 0, SS = 1, DST = 2, DS = 3, ROWS = 4, RUN = 5, R = 6, T = 7;
+  const rowBody = [
+    ...i32c(0), ...set(T), ...loop,
+    ...get(DST), ...get(T), ...add, ...get(SRC), ...get(T), ...add, ...vload(), ...vstore(),
+    ...get(T), ...i32c(16), ...add, ...set(T),
+    ...get(T), ...get(RUN), ...ltS, ...brIf(0), ...end,
+    ...get(SRC), ...get(SS), ...add, ...set(SRC),
+    ...get(DST), ...get(DS), ...add, ...set(DST)];
+  return [...block, ...get(ROWS), ...i32c(1), ...ltS, ...get(RUN), ...i32c(1), ...ltS, 0x72 /* i32.or */, ...brIf(0),
+    ...doWhile(R, ROWS, rowBody), ...end];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(new Array(12).fill([I32])), 0];
   const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
@@ -267,17 +284,18 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([gemmType, patchType, [0x60, ...vec([[I32], [I32], [I32]]), 0],
-      [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0]])),
+      [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, imports),
-    ...section(3, vec([[0], [1], [1], [2], [3]])),
+    ...section(3, vec([[0], [1], [1], [2], [3], [4]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0], [...str('im2col'), 0x00, 1], [...str('col2im'), 0x00, 2],
-      [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4]])),
+      [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4], [...str('copyRows'), 0x00, 5]])),
     ...section(10, vec([
       fn([[...uleb(NI32), I32], [...uleb(12), V128]], gemmBody()),
       fn([[...uleb(NPATCH_I32), I32]], patchBody(false)),
       fn([[...uleb(NPATCH_I32), I32]], patchBody(true)),
       fn([[1, I32], [TANH_V128, V128]], tanhBody()),
       fn([[1, I32], [2, V128]], tanhGradBody()),
+      fn([[2, I32]], copyRowsBody()),
     ])),
   ]);
 }
@@ -292,6 +310,7 @@ interface Wasm {
   fn: GemmFn; im2col: PatchFn; col2im: PatchFn; ws: Workspace;
   tanh: (src: number, dst: number, n: number) => void;
   tanhGrad: (y: number, dy: number, dst: number, n: number) => void;
+  copyRows: (src: number, ss: number, dst: number, ds: number, rows: number, run: number) => void;
 }
 
 export interface Workspace {
@@ -330,6 +349,7 @@ function load(): Wasm | null {
     instance = {
       fn: ex.gemm as GemmFn, im2col: ex.im2col as PatchFn, col2im: ex.col2im as PatchFn, ws,
       tanh: ex.tanh as Wasm['tanh'], tanhGrad: ex.tanhGrad as Wasm['tanhGrad'],
+      copyRows: ex.copyRows as Wasm['copyRows'],
     };
   } catch {
     instance = null; // no wasm SIMD here
@@ -412,4 +432,13 @@ export function wasmTanhGrad(y: Float32Array, dy: Float32Array): Float32Array | 
   w.ws.f32.set(dy.subarray(0, n), od);
   w.tanhGrad(oy * 4, od * 4, oo * 4, ((n + 3) & ~3) * 4);
   return w.ws.f32.slice(oo, oo + n);
+}
+
+/**
+ * Rows of `cols` floats from src (rows srcLd apart) to dst (dstLd apart),
+ * float offsets in the workspace; dst rows must not overlap src, and up to 3
+ * floats past each dst row may be overwritten (see copyRowsBody).
+ */
+export function wasmCopyRows(src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number): void {
+  load()!.copyRows(src * 4, srcLd * 4, dst * 4, dstLd * 4, rows, cols * 4);
 }
