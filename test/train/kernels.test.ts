@@ -295,3 +295,47 @@ describe('Tanh gradient', () => {
     expect(tf.getGradient('Tanh')!.gradFunc).not.toBe(stock.gradFunc);
   });
 });
+
+describe('lazy Conv2DBackpropInput', () => {
+  it('computes from the values captured at call time, after its inputs are gone', () => {
+    const c = cases[7]!;
+    const filter = randT(c.f), dy = randT(outShape(c));
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+    const want = runStock('Conv2DBackpropInput', { dy, filter }, attrs);
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    tf.dispose([dy, filter]);
+    expectClose(dx.dataSync() as Float32Array, want);
+    dx.dispose();
+  });
+});
+
+describe('LeNet-style training end to end', () => {
+  // A few SGD steps through tf.layers with stock kernels, then with the fast
+  // ones from the same initial weights: the trained weights must agree.
+  async function train(): Promise<Float32Array[]> {
+    seed = 777;
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 6, kernelSize: 5, activation: 'tanh' }));
+    m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 10, kernelSize: 3, activation: 'tanh' }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 12, activation: 'tanh' }));
+    m.add(tf.layers.dense({ units: 5, activation: 'softmax' }));
+    m.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    m.setWeights(m.getWeights().map((w) => randT(w.shape).mul(0.3)));
+    const x = randT([8, 16, 16, 1]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32'), 5);
+    for (let i = 0; i < 3; i++) await m.trainOnBatch(x, y);
+    const out = m.getWeights().map((w) => w.dataSync() as Float32Array);
+    m.dispose();
+    return out;
+  }
+  it('matches the stock kernels after three steps', async () => {
+    uninstallFastKernels(tf);
+    const stock = await train();
+    installFastKernels(tf);
+    const fast = await train();
+    expect(fast.length).toBe(stock.length);
+    fast.forEach((w, i) => expectClose(w, stock[i]!));
+  });
+});
