@@ -4,7 +4,11 @@
 // from other processes hits both alike; medians are reported. Images per
 // CPU-second (process CPU time, all threads) are printed too: on a loaded
 // machine they move far less than wall-clock rates, though PyTorch's count
-// includes its threads' spin-waiting.
+// includes its threads' spin-waiting. PyTorch also runs with 1 thread: with 2
+// threads on a 2-core machine that other processes load, each of its many
+// small parallel regions waits for a descheduled thread (measured here: 176
+// images/s with 2 threads against 12,600 with 1 under a load average of ~3),
+// so the ratio against the faster PyTorch configuration is printed as well.
 // Usage: npx tsc -p . && node bench/train-kernels.mjs [--batch 64] [--seconds 3] [--rounds 5]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -60,9 +64,9 @@ async function trainer() {
 
 // PyTorch runs as a server: one line in (seconds), one line out (images/s),
 // so its import and warm-up happen once and rounds interleave with ours.
-const TORCH = `
+const torchScript = (threads) => `
 import sys, time, torch, torch.nn as nn
-torch.set_num_threads(${THREADS}); torch.manual_seed(0)
+torch.set_num_threads(${threads}); torch.manual_seed(0)
 B = ${BATCH}
 m = nn.Sequential(nn.Conv2d(1,6,5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6,16,5), nn.Tanh(), nn.AvgPool2d(2),
     nn.Conv2d(16,120,5), nn.Tanh(), nn.Flatten(), nn.Linear(120,84), nn.Tanh(), nn.Linear(84,10))
@@ -79,8 +83,8 @@ for line in sys.stdin:
     print(n * B / (time.perf_counter() - t), n * B / (time.process_time() - c), flush=True)
 `;
 
-async function torchServer() {
-  const proc = spawn('/usr/bin/python3', ['-c', TORCH], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function torchServer(threads) {
+  const proc = spawn('/usr/bin/python3', ['-c', torchScript(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
@@ -123,14 +127,17 @@ console.log(`tfjs stock kernels : ${stock.toFixed(1)} images/s   (${stockRun.cpu
 
 installFastKernels(tf);
 const fastT = await trainer();
-const torch = await torchServer();
-const fast = [], pt = [];
+const torch = await torchServer(THREADS);
+const torch1 = torch === undefined ? undefined : await torchServer(1);
+const fast = [], pt = [], pt1 = [];
 for (let r = 0; r < ROUNDS; r++) {
   fast.push(await fastT.run(SECONDS, 5));
   if (torch !== undefined) pt.push(await torch.run(SECONDS));
+  if (torch1 !== undefined) pt1.push(await torch1.run(SECONDS));
 }
 fastT.dispose();
 torch?.close();
+torch1?.close();
 const wall = (rs) => rs.map((r) => r.wall), cpu = (rs) => rs.map((r) => r.cpu);
 const f = median(wall(fast)), fc = median(cpu(fast));
 console.log(`tfjs fast kernels  : ${f.toFixed(1)} images/s  (${(f / stock).toFixed(1)}x stock)   rounds: ${fmt(wall(fast))}`);
@@ -142,4 +149,10 @@ if (pt.length > 0) {
   const ratios = fast.map((r, i) => r.wall / pt[i].wall);
   console.log(`ratio fast/PyTorch : ${(f / p).toFixed(3)} (median of per-round ratios ${median(ratios).toFixed(3)})   stock/PyTorch: ${(stock / p).toFixed(4)}`);
   console.log(`  per CPU-second   : ${(fc / pc).toFixed(3)}`);
+  if (pt1.length > 0) {
+    const p1 = median(wall(pt1));
+    console.log(`PyTorch, 1 thread  : ${p1.toFixed(1)} images/s   rounds: ${fmt(wall(pt1))}`);
+    const best = Math.max(p, p1);
+    console.log(`ratio fast/best PyTorch (${best === p ? THREADS : 1} thread${best === p && THREADS > 1 ? 's' : ''}): ${(f / best).toFixed(3)}`);
+  }
 }
