@@ -273,6 +273,21 @@ function copyRowsBody(): number[] {
     ...doWhile(R, ROWS, rowBody), ...end];
 }
 
+// sumRows(src, rows, pairs, acc): acc[j] += Σ_r src[r, j] for float32 rows of
+// 2·pairs values, acc float64 (16-byte aligned). Each column is summed in
+// doubles, rows in order, as the stock Sum does, so the results are identical.
+function sumRowsBody(): number[] {
+  const SRC = 0, ROWS = 1, PAIRS = 2, ACC = 3, R = 4, P = 5, A = 6;
+  const pairBody = [
+    ...get(A), ...get(A), ...vload(),
+    ...get(SRC), ...simd(0x5d), 3, 0 /* v128.load64_zero */, ...simd(0x5f) /* f64x2.promote_low_f32x4 */,
+    ...simd(0xf0) /* f64x2.add */, ...vstore(),
+    ...get(SRC), ...i32c(8), ...add, ...set(SRC),
+    ...get(A), ...i32c(16), ...add, ...set(A)];
+  return [...block, ...get(ROWS), ...i32c(1), ...ltS, ...get(PAIRS), ...i32c(1), ...ltS, 0x72, ...brIf(0),
+    ...doWhile(R, ROWS, [...get(ACC), ...set(A), ...doWhile(P, PAIRS, pairBody)]), ...end];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(new Array(12).fill([I32])), 0];
   const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
@@ -286,9 +301,10 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(1, vec([gemmType, patchType, [0x60, ...vec([[I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, imports),
-    ...section(3, vec([[0], [1], [1], [2], [3], [4]])),
+    ...section(3, vec([[0], [1], [1], [2], [3], [4], [3]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0], [...str('im2col'), 0x00, 1], [...str('col2im'), 0x00, 2],
-      [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4], [...str('copyRows'), 0x00, 5]])),
+      [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4], [...str('copyRows'), 0x00, 5],
+      [...str('sumRows'), 0x00, 6]])),
     ...section(10, vec([
       fn([[...uleb(NI32), I32], [...uleb(12), V128]], gemmBody()),
       fn([[...uleb(NPATCH_I32), I32]], patchBody(false)),
@@ -296,6 +312,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       fn([[1, I32], [TANH_V128, V128]], tanhBody()),
       fn([[1, I32], [2, V128]], tanhGradBody()),
       fn([[2, I32]], copyRowsBody()),
+      fn([[3, I32]], sumRowsBody()),
     ])),
   ]);
 }
@@ -311,6 +328,7 @@ interface Wasm {
   tanh: (src: number, dst: number, n: number) => void;
   tanhGrad: (y: number, dy: number, dst: number, n: number) => void;
   copyRows: (src: number, ss: number, dst: number, ds: number, rows: number, run: number) => void;
+  sumRows: (src: number, rows: number, pairs: number, acc: number) => void;
 }
 
 export interface Workspace {
@@ -349,7 +367,7 @@ function load(): Wasm | null {
     instance = {
       fn: ex.gemm as GemmFn, im2col: ex.im2col as PatchFn, col2im: ex.col2im as PatchFn, ws,
       tanh: ex.tanh as Wasm['tanh'], tanhGrad: ex.tanhGrad as Wasm['tanhGrad'],
-      copyRows: ex.copyRows as Wasm['copyRows'],
+      copyRows: ex.copyRows as Wasm['copyRows'], sumRows: ex.sumRows as Wasm['sumRows'],
     };
   } catch {
     instance = null; // no wasm SIMD here
@@ -441,4 +459,16 @@ export function wasmTanhGrad(y: Float32Array, dy: Float32Array): Float32Array | 
  */
 export function wasmCopyRows(src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number): void {
   load()!.copyRows(src * 4, srcLd * 4, dst * 4, dstLd * 4, rows, cols * 4);
+}
+
+/** Column sums of x[rows, inner] (inner even) in doubles, rows in order; null without wasm. */
+export function wasmSumRows(x: Float32Array, rows: number, inner: number): Float32Array | null {
+  const w = load();
+  if (w === null || inner % 2 !== 0) return null;
+  const [ox, oacc] = w.ws.layout([rows * inner, 2 * inner]) as [number, number];
+  const f = w.ws.f32;
+  f.set(x.subarray(0, rows * inner), ox);
+  f.fill(0, oacc, oacc + 2 * inner);
+  w.sumRows(ox * 4, rows, inner / 2, oacc * 4);
+  return Float32Array.from(new Float64Array(f.buffer, oacc * 4, inner));
 }
