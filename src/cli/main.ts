@@ -15,6 +15,9 @@ Usage:
                         [--seed S] [--weights DIR] [--backend auto|gpu|node|cpu] [--json]
   alexnetc check FILE [--json]                      check every network in FILE
   alexnetc summary FILE [--network N] [--set k=v]... [--json]
+  alexnetc train FILE --data DIR [--network N] [--set k=v]... [--epochs E] [--batch B]
+                 [--lr LR] [--optimizer sgd|momentum|adam] [--out RUN_DIR] [...]
+  alexnetc train --resume RUN_DIR                  (alexnetc train --help for all options)
   alexnetc fmt FILE [--write | --check]
   alexnetc lsp                                      language server on stdio
   alexnetc --version | --help
@@ -102,6 +105,11 @@ const commands: Record<string, Handler> = {
     if (values.json) process.stdout.write(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2) + '\n');
     else process.stdout.write(summaries.map(renderSummary).join('\n\n') + '\n');
     return 0;
+  },
+
+  async train(args) {
+    const { trainCommand } = await import('../train/cli.js');
+    return trainCommand(args);
   },
 
   async fmt(args) {

@@ -32,7 +32,7 @@ function train(args: string[]) {
 }
 
 /** The documented command (examples/fashion-mnist.md) on a small budget: 2,000 training / 500 test images, 2 epochs. */
-const LENET = ['specs/lenet5.net', '--set', 'size=28', '--no-augment', '--data', FASHION, '--limit', '2000', '--test-limit', '500'];
+const LENET = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '2000', '--test-limit', '500'];
 
 function weights(runDir: string, sub = 'model'): Float32Array {
   const b = readFileSync(path.join(runDir, sub, 'weights.bin'));
