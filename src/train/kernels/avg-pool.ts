@@ -3,6 +3,7 @@
 // are not counted, as in the stock kernel and ONNX count_include_pad=0.
 import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
 import { valuesOf } from './backend.js';
+import { wasmAvgPool } from './wasm-gemm.js';
 
 export function makeAvgPool(tf: Tf): FastKernel {
   return (args, fallback) => {
@@ -22,8 +23,14 @@ export function makeAvgPool(tf: Tf): FastKernel {
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = pi;
     const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = pi;
     const top = pi.padInfo.top, left = pi.padInfo.left;
+    const inside = top === 0 && left === 0 && (OH - 1) * SH + FH <= H && (OW - 1) * SW + FW <= W &&
+      pi.dilationHeight === 1 && pi.dilationWidth === 1;
+    if (inside) {
+      const fast = wasmAvgPool(xv, { N, H, W, C, OH, OW, FH, FW, SH, SW });
+      if (fast !== null) return b.makeTensorInfo(pi.outShape, 'float32', fast);
+    }
     const y = new Float32Array(N * OH * OW * C);
-    if (top === 0 && left === 0 && (OH - 1) * SH + FH <= H && (OW - 1) * SW + FW <= W) {
+    if (inside) {
       poolInside(xv, y, N, H, W, C, OH, OW, FH, FW, SH, SW);
       return b.makeTensorInfo(pi.outShape, 'float32', y);
     }

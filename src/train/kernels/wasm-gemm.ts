@@ -288,6 +288,38 @@ function sumRowsBody(): number[] {
     ...doWhile(R, ROWS, [...get(ACC), ...set(A), ...doWhile(P, PAIRS, pairBody)]), ...end];
 }
 
+// avgPool(x, y, N, H, W, C, OH, OW, FH, FW, SH, SW, _): windows inside the
+// image, C even. Two channels per f64x2 lane pair, taps summed in doubles in
+// the stock order (window row, then column), divided by FH·FW, rounded to
+// float32: the stock kernel's arithmetic exactly.
+function avgPoolBody(): number[] {
+  const X = 0, Y = 1, PN = 2, H = 3, W = 4, C = 5, OH = 6, OW = 7, FH = 8, FW = 9, SH = 10, SW = 11;
+  const n = 13, oh = 14, ow = 15, p = 16, r = 17, q = 18, base = 19, rp = 20, tp = 21, yp = 22, cb = 23, wb = 24;
+  const npairs = 25, accV = 26, cnt = 27;
+  const qBody = [
+    ...get(accV), ...get(tp), ...simd(0x5d), 3, 0, ...simd(0x5f), ...simd(0xf0), ...set(accV),
+    ...get(tp), ...get(cb), ...add, ...set(tp)];
+  const rBody = [...get(rp), ...set(tp), ...doWhile(q, FW, qBody), ...get(rp), ...get(wb), ...add, ...set(rp)];
+  const pBody = [
+    ...vzero, ...set(accV),
+    ...get(base), ...get(p), ...i32c(8), ...mul, ...add, ...set(rp),
+    ...doWhile(r, FH, rBody),
+    ...get(yp), ...get(accV), ...get(cnt), ...simd(0xf3) /* f64x2.div */, ...simd(0x5e) /* f32x4.demote_f64x2_zero */,
+    ...simd(0x5b), 3, 0, 0 /* v128.store64_lane 0 */,
+    ...get(yp), ...i32c(8), ...add, ...set(yp)];
+  const owBody = [
+    ...get(X), ...get(n), ...get(H), ...mul, ...get(oh), ...get(SH), ...mul, ...add, ...get(W), ...mul,
+    ...get(ow), ...get(SW), ...mul, ...add, ...get(cb), ...mul, ...add, ...set(base),
+    ...doWhile(p, npairs, pBody)];
+  return [
+    ...get(C), ...i32c(4), ...mul, ...set(cb),
+    ...get(W), ...get(cb), ...mul, ...set(wb),
+    ...get(C), ...i32c(1), 0x76 /* i32.shr_u */, ...set(npairs),
+    ...get(FH), ...get(FW), ...mul, 0xb7 /* f64.convert_i32_s */, ...simd(0x14) /* f64x2.splat */, ...set(cnt),
+    ...get(Y), ...set(yp),
+    ...doWhile(n, PN, doWhile(oh, OH, doWhile(ow, OW, owBody)))];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(new Array(12).fill([I32])), 0];
   const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
@@ -301,10 +333,10 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(1, vec([gemmType, patchType, [0x60, ...vec([[I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, imports),
-    ...section(3, vec([[0], [1], [1], [2], [3], [4], [3]])),
+    ...section(3, vec([[0], [1], [1], [2], [3], [4], [3], [1]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0], [...str('im2col'), 0x00, 1], [...str('col2im'), 0x00, 2],
       [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4], [...str('copyRows'), 0x00, 5],
-      [...str('sumRows'), 0x00, 6]])),
+      [...str('sumRows'), 0x00, 6], [...str('avgPool'), 0x00, 7]])),
     ...section(10, vec([
       fn([[...uleb(NI32), I32], [...uleb(12), V128]], gemmBody()),
       fn([[...uleb(NPATCH_I32), I32]], patchBody(false)),
@@ -313,6 +345,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       fn([[1, I32], [2, V128]], tanhGradBody()),
       fn([[2, I32]], copyRowsBody()),
       fn([[3, I32]], sumRowsBody()),
+      fn([[13, I32], [2, V128]], avgPoolBody()),
     ])),
   ]);
 }
@@ -329,6 +362,7 @@ interface Wasm {
   tanhGrad: (y: number, dy: number, dst: number, n: number) => void;
   copyRows: (src: number, ss: number, dst: number, ds: number, rows: number, run: number) => void;
   sumRows: (src: number, rows: number, pairs: number, acc: number) => void;
+  avgPool: PatchFn;
 }
 
 export interface Workspace {
@@ -368,6 +402,7 @@ function load(): Wasm | null {
       fn: ex.gemm as GemmFn, im2col: ex.im2col as PatchFn, col2im: ex.col2im as PatchFn, ws,
       tanh: ex.tanh as Wasm['tanh'], tanhGrad: ex.tanhGrad as Wasm['tanhGrad'],
       copyRows: ex.copyRows as Wasm['copyRows'], sumRows: ex.sumRows as Wasm['sumRows'],
+      avgPool: ex.avgPool as PatchFn,
     };
   } catch {
     instance = null; // no wasm SIMD here
@@ -471,4 +506,17 @@ export function wasmSumRows(x: Float32Array, rows: number, inner: number): Float
   f.fill(0, oacc, oacc + 2 * inner);
   w.sumRows(ox * 4, rows, inner / 2, oacc * 4);
   return Float32Array.from(new Float64Array(f.buffer, oacc * 4, inner));
+}
+
+/** Average pooling, every window inside the image and C even; null without wasm. */
+export function wasmAvgPool(x: Float32Array, g: PatchGeom): Float32Array | null {
+  const w = load();
+  if (w === null || g.C % 2 !== 0) return null;
+  const nx = g.N * g.H * g.W * g.C, ny = g.N * g.OH * g.OW * g.C;
+  const [ox, oy] = w.ws.layout([nx, ny]) as [number, number];
+  w.ws.f32.set(x.subarray(0, nx), ox);
+  if (ny > 0 && g.FH * g.FW > 0) {
+    w.avgPool(ox * 4, oy * 4, g.N, g.H, g.W, g.C, g.OH, g.OW, g.FH, g.FW, g.SH, g.SW, 0);
+  }
+  return w.ws.f32.slice(oy, oy + ny);
 }
