@@ -4,6 +4,7 @@
 // size, which is wrong under padding and equal to this without it.
 import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
 import { valuesOf } from './backend.js';
+import { wasmAvgPoolGradTile } from './wasm-gemm.js';
 
 export function makeAvgPoolGrad(tf: Tf): FastKernel {
   return (args, fallback) => {
@@ -25,6 +26,8 @@ export function makeAvgPoolGrad(tf: Tf): FastKernel {
     const top = pi.padInfo.top, left = pi.padInfo.left;
     const dx = new Float32Array(N * H * W * C);
     if (top === 0 && left === 0 && SH === FH && SW === FW && OH * SH <= H && OW * SW <= W) {
+      const fast = wasmAvgPoolGradTile(dyv, { N, H, W, C, OH, OW, FH, FW, SH, SW });
+      if (fast !== null) return b.makeTensorInfo(input.shape, 'float32', fast);
       tileGrad(dyv, dx, N, H, W, C, OH, OW, FH, FW);
       return b.makeTensorInfo(input.shape, 'float32', dx);
     }

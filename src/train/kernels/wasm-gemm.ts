@@ -320,6 +320,35 @@ function avgPoolBody(): number[] {
     ...doWhile(n, PN, doWhile(oh, OH, doWhile(ow, OW, owBody)))];
 }
 
+// avgPoolGradTile(dy, dx, N, H, W, C, OH, OW, FH, FW, _, _, _): windows that
+// tile the image (stride = window, no padding), C even: every covered dx cell
+// is dy·(1/(FH·FW)) in doubles rounded to float32, as in the stock kernel.
+// dx must be zeroed by the caller (cells past the last window stay 0).
+function avgPoolGradTileBody(): number[] {
+  const DY = 0, DX = 1, PN = 2, H = 3, W = 4, C = 5, OH = 6, OW = 7, FH = 8, FW = 9;
+  const n = 13, oh = 14, ow = 15, p = 16, r = 17, q = 18, base = 19, rp = 20, tp = 21, dyp = 22, cb = 23, wb = 24;
+  const npairs = 25, v = 26, inv = 27;
+  const qBody = [...get(tp), ...get(v), ...simd(0x5b), 3, 0, 0, ...get(tp), ...get(cb), ...add, ...set(tp)];
+  const rBody = [...get(rp), ...set(tp), ...doWhile(q, FW, qBody), ...get(rp), ...get(wb), ...add, ...set(rp)];
+  const pBody = [
+    ...get(dyp), ...simd(0x5d), 3, 0, ...simd(0x5f), ...get(inv), ...simd(0xf2) /* f64x2.mul */, ...simd(0x5e), ...set(v),
+    ...get(dyp), ...i32c(8), ...add, ...set(dyp),
+    ...get(base), ...get(p), ...i32c(8), ...mul, ...add, ...set(rp),
+    ...doWhile(r, FH, rBody)];
+  const owBody = [
+    ...get(DX), ...get(n), ...get(H), ...mul, ...get(oh), ...get(FH), ...mul, ...add, ...get(W), ...mul,
+    ...get(ow), ...get(FW), ...mul, ...add, ...get(cb), ...mul, ...add, ...set(base),
+    ...doWhile(p, npairs, pBody)];
+  return [
+    ...get(C), ...i32c(4), ...mul, ...set(cb),
+    ...get(W), ...get(cb), ...mul, ...set(wb),
+    ...get(C), ...i32c(1), 0x76, ...set(npairs),
+    0x44, ...new Uint8Array(new Float64Array([1]).buffer) /* f64.const 1 */,
+    ...get(FH), ...get(FW), ...mul, 0xb7, 0xa3 /* f64.div */, ...simd(0x14), ...set(inv),
+    ...get(DY), ...set(dyp),
+    ...doWhile(n, PN, doWhile(oh, OH, doWhile(ow, OW, owBody)))];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(new Array(12).fill([I32])), 0];
   const patchType = [0x60, ...vec(new Array(13).fill([I32])), 0];
@@ -333,10 +362,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(1, vec([gemmType, patchType, [0x60, ...vec([[I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, imports),
-    ...section(3, vec([[0], [1], [1], [2], [3], [4], [3], [1]])),
+    ...section(3, vec([[0], [1], [1], [2], [3], [4], [3], [1], [1]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0], [...str('im2col'), 0x00, 1], [...str('col2im'), 0x00, 2],
       [...str('tanh'), 0x00, 3], [...str('tanhGrad'), 0x00, 4], [...str('copyRows'), 0x00, 5],
-      [...str('sumRows'), 0x00, 6], [...str('avgPool'), 0x00, 7]])),
+      [...str('sumRows'), 0x00, 6], [...str('avgPool'), 0x00, 7],
+      [...str('avgPoolGradTile'), 0x00, 8]])),
     ...section(10, vec([
       fn([[...uleb(NI32), I32], [...uleb(12), V128]], gemmBody()),
       fn([[...uleb(NPATCH_I32), I32]], patchBody(false)),
@@ -346,6 +376,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       fn([[2, I32]], copyRowsBody()),
       fn([[3, I32]], sumRowsBody()),
       fn([[13, I32], [2, V128]], avgPoolBody()),
+      fn([[13, I32], [2, V128]], avgPoolGradTileBody()),
     ])),
   ]);
 }
@@ -363,6 +394,7 @@ interface Wasm {
   copyRows: (src: number, ss: number, dst: number, ds: number, rows: number, run: number) => void;
   sumRows: (src: number, rows: number, pairs: number, acc: number) => void;
   avgPool: PatchFn;
+  avgPoolGradTile: PatchFn;
 }
 
 export interface Workspace {
@@ -402,7 +434,7 @@ function load(): Wasm | null {
       fn: ex.gemm as GemmFn, im2col: ex.im2col as PatchFn, col2im: ex.col2im as PatchFn, ws,
       tanh: ex.tanh as Wasm['tanh'], tanhGrad: ex.tanhGrad as Wasm['tanhGrad'],
       copyRows: ex.copyRows as Wasm['copyRows'], sumRows: ex.sumRows as Wasm['sumRows'],
-      avgPool: ex.avgPool as PatchFn,
+      avgPool: ex.avgPool as PatchFn, avgPoolGradTile: ex.avgPoolGradTile as PatchFn,
     };
   } catch {
     instance = null; // no wasm SIMD here
@@ -519,4 +551,19 @@ export function wasmAvgPool(x: Float32Array, g: PatchGeom): Float32Array | null 
     w.avgPool(ox * 4, oy * 4, g.N, g.H, g.W, g.C, g.OH, g.OW, g.FH, g.FW, g.SH, g.SW, 0);
   }
   return w.ws.f32.slice(oy, oy + ny);
+}
+
+/** AvgPoolGrad for windows tiling the image (stride = window, no padding), C even; null without wasm. */
+export function wasmAvgPoolGradTile(dy: Float32Array, g: PatchGeom): Float32Array | null {
+  const w = load();
+  if (w === null || g.C % 2 !== 0) return null;
+  const nx = g.N * g.H * g.W * g.C, ny = g.N * g.OH * g.OW * g.C;
+  const [ody, odx] = w.ws.layout([ny, nx]) as [number, number];
+  const f = w.ws.f32;
+  f.set(dy.subarray(0, ny), ody);
+  f.fill(0, odx, odx + nx);
+  if (ny > 0 && g.FH * g.FW > 0) {
+    w.avgPoolGradTile(ody * 4, odx * 4, g.N, g.H, g.W, g.C, g.OH, g.OW, g.FH, g.FW, 0, 0, 0);
+  }
+  return f.slice(odx, odx + nx);
 }
