@@ -3,7 +3,7 @@
 // (and ONNX count_include_pad=0); the stock grad divides by the full window
 // size, which is wrong under padding and equal to this without it.
 import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
-import { valuesOf } from './backend.js';
+import { pool2DInfo, valuesOf } from './backend.js';
 import { wasmAvgPoolGradTile } from './wasm-gemm.js';
 
 export function makeAvgPoolGrad(tf: Tf): FastKernel {
@@ -11,14 +11,7 @@ export function makeAvgPoolGrad(tf: Tf): FastKernel {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
     const a = args.attrs;
     if (input.shape.length !== 4) return fallback(args as never) as TensorInfo;
-    const pi = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      a.filterSize as [number, number] | number,
-      a.strides as [number, number] | number,
-      1,
-      a.pad as 'valid' | 'same' | number,
-      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const pi = pool2DInfo(tf, input.shape, a);
     const b: CpuBackend = args.backend;
     const dyv = valuesOf(b, dy);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = pi;

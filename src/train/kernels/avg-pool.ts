@@ -2,7 +2,7 @@
 // a time; the stock kernel recomputes 4-D offsets per element. Padding cells
 // are not counted, as in the stock kernel and ONNX count_include_pad=0.
 import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
-import { valuesOf } from './backend.js';
+import { pool2DInfo, valuesOf } from './backend.js';
 import { wasmAvgPool } from './wasm-gemm.js';
 
 export function makeAvgPool(tf: Tf): FastKernel {
@@ -10,14 +10,7 @@ export function makeAvgPool(tf: Tf): FastKernel {
     const { x } = args.inputs as { x: TensorInfo };
     const a = args.attrs;
     if (x.shape.length !== 4 || x.dtype !== 'float32') return fallback(args as never) as TensorInfo;
-    const pi = tf.backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterSize as [number, number] | number,
-      a.strides as [number, number] | number,
-      1,
-      a.pad as 'valid' | 'same' | number,
-      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const pi = pool2DInfo(tf, x.shape, a);
     const b: CpuBackend = args.backend;
     const xv = valuesOf(b, x);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = pi;

@@ -29,3 +29,15 @@ export function valuesOf(backend: CpuBackend, t: TensorInfo): Float32Array {
 
 /** A kernel implemented here, plus the stock one to fall back on. */
 export type FastKernel = (args: KernelArgs, fallback: KernelFunc) => TensorInfo;
+
+/** tfjs's pooling geometry for an NHWC input and a pool kernel's attributes (shared by AvgPool and its gradient). */
+export function pool2DInfo(tf: Tf, shape: readonly number[], a: Record<string, unknown>) {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    a.filterSize as [number, number] | number,
+    a.strides as [number, number] | number,
+    1,
+    a.pad as 'valid' | 'same' | number,
+    a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+}
