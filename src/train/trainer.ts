@@ -43,7 +43,7 @@ import {
   type Split,
 } from './data/index.js';
 import { installFastKernels } from './kernels/index.js';
-import { accuracy, confusionMatrix, confusionMatrixSvg, EpochProgress, historyCharts, perClassAccuracy } from './report/index.js';
+import { accuracy, confusionMatrix, confusionMatrixSvg, EpochProgress, historyCharts, perClassAccuracy, svgToPng } from './report/index.js';
 import { checkpointModelDir, hasCheckpoint, readOptimizerSlots, writeCheckpoint, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
 import { describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
 import { makeOptimizer, optimizerState, restoreOptimizer, setLearningRate } from './optim.js';
@@ -460,7 +460,9 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     say('no test set and no validation split: no final accuracy (use --val-split or a data set with a test split)');
   }
   write('metrics.json', JSON.stringify(metrics, null, 2) + '\n');
-  say(`wrote ${o.runDir}: model/ (tfjs), metrics.json, history.json, loss.svg, accuracy.svg${evalSplit ? ', confusion.svg' : ''}`);
+  const plots = ['loss', 'accuracy', ...(evalSplit ? ['confusion'] : [])];
+  const pngs = plots.filter((p) => svgToPng(path.join(o.runDir, `${p}.svg`), path.join(o.runDir, `${p}.png`)));
+  say(`wrote ${o.runDir}: model/ (tfjs), metrics.json, history.json, ${plots.map((p) => `${p}.svg`).join(', ')}${pngs.length ? ` (and .png)` : ''}`);
   say(`export with: alexnetc compile ${o.source.file}${o.source.network ? ` --network ${o.source.network}` : ''}${Object.entries(o.source.set).map(([k, v]) => ` --set ${k}=${v}`).join('')} --weights ${o.runDir} -o ${network.name}.onnx`);
   optimizer.dispose();
   model.dispose();

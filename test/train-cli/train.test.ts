@@ -3,6 +3,7 @@
 // exact resume (also after Ctrl-C), divergence, data/network mismatches, and
 // the ONNX export of the trained weights predicting what the tfjs model does.
 // Skipped, visibly, when Debian's dataset-fashion-mnist is not installed.
+import { canRenderPng } from '../../src/train/report/png.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -73,6 +74,10 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
     expect(history).toHaveLength(2);
     expect(history[1].loss).toBeLessThan(history[0].loss);
     for (const f of ['loss.svg', 'accuracy.svg', 'confusion.svg']) expect(readFileSync(path.join(straight, f), 'utf8')).toMatch(/^<svg/);
+    if (canRenderPng()) {
+      // PNG magic number: the plots were really rendered
+      for (const f of ['loss.png', 'accuracy.png', 'confusion.png']) expect(readFileSync(path.join(straight, f)).subarray(0, 4).toString('latin1')).toBe('\x89PNG');
+    } else console.warn('rsvg-convert (librsvg2-bin) is not installed: PNG copies of the plots are not checked');
     expect(json(path.join(straight, 'normalization.json')).std[0]).toBeGreaterThan(0.3);
     expect(json(path.join(straight, 'model', 'model.json')).userDefinedMetadata.alexnetc.classes[0]).toBe('T-shirt/top');
   });
