@@ -11,4 +11,5 @@ export const TRAIN_KEYS: readonly string[] = [
   'val_split',
   'seed',
   'augment',
+  'normalize',
 ];

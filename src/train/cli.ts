@@ -29,6 +29,9 @@ Settings (defaults < the network's train { } section < these flags):
   --val-split X         fraction held out for validation, 0 for none (default 0.1)
   --seed N              initialisation, data order, augmentation, dropout (default 0)
   --no-augment          no random crop or flip
+  --mean M1,M2,… --std S1,S2,…
+                        per-channel normalisation on the [0, 1] scale (default: computed
+                        from the training split)
 Run:
   --out RUN_DIR         where checkpoints, the model and reports go (default runs/NETWORK)
   --backend B           auto | gpu | node | cpu (default auto)
@@ -50,6 +53,8 @@ const OPTIONS = {
   'val-split': { type: 'string' },
   seed: { type: 'string' },
   'no-augment': { type: 'boolean' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
   out: { type: 'string', short: 'o' },
   backend: { type: 'string' },
   limit: { type: 'string' },
@@ -59,7 +64,7 @@ const OPTIONS = {
 } as const;
 
 /** Settings a resumed run keeps: changing them would break the exact continuation. */
-const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weight-decay', 'val-split', 'seed', 'no-augment', 'out', 'limit', 'test-limit'] as const;
+const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weight-decay', 'val-split', 'seed', 'no-augment', 'mean', 'std', 'out', 'limit', 'test-limit'] as const;
 
 function count(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -104,6 +109,8 @@ async function run(args: string[]): Promise<number> {
     'val-split': v['val-split'],
     seed: v.seed,
     'no-augment': v['no-augment'],
+    mean: v.mean,
+    std: v.std,
   };
 
   if (v.resume !== undefined) {

@@ -35,6 +35,16 @@ export interface TrainSettings {
   valSplit: number;
   seed: number;
   augment: Augmentation | 'auto';
+  /**
+   * per-channel mean/std on the [0, 1] scale (like torchvision's Normalize
+   * after ToTensor); `computed`: measured on the training split
+   */
+  normalize: GivenNormalization | 'computed';
+}
+
+export interface GivenNormalization {
+  mean: number[];
+  std: number[];
 }
 
 /** A setting the user got wrong (in the .net file or on the command line). */
@@ -56,6 +66,7 @@ export const DEFAULTS: TrainSettings = {
   valSplit: 0.1,
   seed: 0,
   augment: 'auto',
+  normalize: 'computed',
 };
 
 /** Default learning rate per optimizer when neither the file nor a flag gives one. */
@@ -72,6 +83,9 @@ export interface TrainFlags {
   'val-split'?: string;
   seed?: string;
   'no-augment'?: boolean;
+  /** comma-separated, one value per channel (or one for all) */
+  mean?: string;
+  std?: string;
 }
 
 type Check = (v: number) => boolean;
@@ -130,6 +144,26 @@ function augmentSetting(s: { positional: ArgValue[]; named: Record<string, ArgVa
   }
 }
 
+function numbers(v: ArgValue | string | undefined, where: string, ok: Check, what: string): number[] {
+  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw new ConfigError(`${where} needs one value per channel, got nothing`);
+  return list.map((x) => number(x as ArgValue | string, where, ok, what));
+}
+
+/** `normalize computed` (the default) or `normalize given(mean [..], std [..])`. */
+function normalizeSetting(s: { positional: ArgValue[]; named: Record<string, ArgValue> }): GivenNormalization | 'computed' {
+  const where = 'train { normalize … }';
+  const head = s.positional[0];
+  if (head === 'computed') return 'computed';
+  if (head !== 'given') throw new ConfigError(`${where} must be computed or given(mean [..], std [..]), got ${fmt(head)}`);
+  for (const k of Object.keys(s.named)) if (k !== 'mean' && k !== 'std') throw new ConfigError(`${where}: unknown argument \`${k}\` (mean, std)`);
+  if (s.named.mean === undefined || s.named.std === undefined) throw new ConfigError(`${where}: given(…) needs both mean and std`);
+  return {
+    mean: numbers(s.named.mean, `${where} mean`, (x) => Number.isFinite(x), 'numbers'),
+    std: numbers(s.named.std, `${where} std`, positive, 'positive numbers'),
+  };
+}
+
 function fromSection(train: TrainConfig): Partial<TrainSettings> {
   const out: Partial<TrainSettings> = {};
   const one = (key: string): ArgValue | undefined => train[key]?.positional[0];
@@ -176,6 +210,7 @@ function fromSection(train: TrainConfig): Partial<TrainSettings> {
     } else throw new ConfigError(`${where('schedule')} must be constant or step(every N, gamma G), got ${fmt(kind)}`);
   }
   if (train.augment) out.augment = augmentSetting(train.augment);
+  if (train.normalize) out.normalize = normalizeSetting(train.normalize);
   return out;
 }
 
@@ -190,6 +225,13 @@ function fromFlags(f: TrainFlags): Partial<TrainSettings> {
   if (f['val-split'] !== undefined) out.valSplit = number(f['val-split'], '--val-split', unitOpen, 'in [0, 1)');
   if (f.seed !== undefined) out.seed = number(f.seed, '--seed', nonNegInt, 'a whole number ≥ 0');
   if (f['no-augment'] === true) out.augment = { crop: 0, flip: false };
+  if ((f.mean === undefined) !== (f.std === undefined)) throw new ConfigError('--mean and --std go together');
+  if (f.mean !== undefined && f.std !== undefined) {
+    out.normalize = {
+      mean: numbers(f.mean, '--mean', (x) => Number.isFinite(x), 'comma-separated numbers'),
+      std: numbers(f.std, '--std', positive, 'comma-separated positive numbers'),
+    };
+  }
   return out;
 }
 

@@ -28,6 +28,7 @@ import {
   batchCount,
   batches,
   channelStats,
+  givenNormalization,
   DataError,
   deriveSeed,
   FASHION_MNIST_CLASSES,
@@ -45,7 +46,7 @@ import {
 import { installFastKernels } from './kernels/index.js';
 import { accuracy, confusionMatrix, confusionMatrixSvg, EpochProgress, historyCharts, perClassAccuracy, svgToPng } from './report/index.js';
 import { checkpointModelDir, hasCheckpoint, readOptimizerSlots, writeCheckpoint, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
-import { describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
+import { ConfigError, describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
 import { makeOptimizer, optimizerState, restoreOptimizer, setLearningRate } from './optim.js';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
@@ -273,7 +274,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     testLimit: o.source.testLimit,
   });
   const classes = data.classes.length;
-  const norm: Normalization = resume?.normalization ?? channelStats(data.train);
+  const norm: Normalization = resume?.normalization ?? normalization(o.settings.normalize, data.train);
   const augment: Augmentation = resolveAugment(o.settings.augment, network.input[1]!, data.flipSafe);
   const settings: TrainSettings & { augment: Augmentation } = { ...o.settings, augment };
   say(
@@ -467,6 +468,15 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   optimizer.dispose();
   model.dispose();
   return { exitCode: 0, status: 'done', testAccuracy, history };
+}
+
+function normalization(n: TrainSettings['normalize'], train: Split): Normalization {
+  if (n === 'computed') return channelStats(train);
+  try {
+    return givenNormalization(train, n.mean, n.std);
+  } catch (e) {
+    throw new ConfigError(`normalisation: ${(e as Error).message}`);
+  }
 }
 
 /** One optimisation step; returns the batch's mean loss (before the update) and correct predictions. */

@@ -39,6 +39,20 @@ describe('training settings', () => {
     expect(s).toMatchObject({ optimizer: 'sgd', lr: 0.01, batch: 64, epochs: 3, valSplit: 0, augment: { crop: 0, flip: false } });
   });
 
+  it('takes given normalisation from the section or from --mean/--std', () => {
+    expect(resolveSettings({}, {}).normalize).toBe('computed');
+    expect(resolveSettings(section('normalize given(mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])'), {}).normalize).toEqual({
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
+    expect(resolveSettings(section('normalize given(mean [0.5], std [0.5])'), { mean: '0.286', std: '0.353' }).normalize).toEqual({ mean: [0.286], std: [0.353] });
+    expect(resolveSettings(section('normalize computed'), {}).normalize).toBe('computed');
+    expect(() => resolveSettings(section('normalize given(mean [0.5])'), {})).toThrow(/needs both mean and std/);
+    expect(() => resolveSettings(section('normalize given(mean [0.5], std [0])'), {})).toThrow(/std must be positive numbers, got 0/);
+    expect(() => resolveSettings({}, { mean: '0.5' })).toThrow(/--mean and --std go together/);
+    expect(() => resolveSettings({}, { mean: '0.5,x', std: '1' })).toThrow(/--mean must be comma-separated numbers, got 'x'/);
+  });
+
   it("uses the chosen optimizer's default learning rate when none is given", () => {
     expect(resolveSettings({}, { optimizer: 'momentum' }).lr).toBe(0.01);
     expect(resolveSettings(section('optimizer sgd'), {}).lr).toBe(0.01);
