@@ -7,9 +7,10 @@ import type { Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { Arg, BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import type { BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
-import type { LayerNode, Network, Node, TrainConfig } from './ir.js';
+import { layers, type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
 import { TRAIN_KEYS } from './train-keys.js';
@@ -186,7 +187,7 @@ export class Checker {
     if (errors > before || !input || !flow.shape) return undefined;
     let totalParams = 0;
     let totalMacs = 0;
-    for (const l of allLayers(flow.nodes)) {
+    for (const l of layers(flow.nodes)) {
       totalParams += l.params;
       totalMacs += l.macs;
     }
@@ -513,7 +514,7 @@ export class Checker {
   private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, nodes: Node[]): void {
     let params = 0;
     let macs = 0;
-    for (const l of allLayers(nodes)) {
+    for (const l of layers(nodes)) {
       params += l.params;
       macs += l.macs;
     }
@@ -530,15 +531,6 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function* allLayers(nodes: readonly Node[]): Generator<LayerNode> {
-  for (const n of nodes) {
-    if (n.kind === 'layer') yield n;
-    else if (n.kind === 'residual') {
-      yield* allLayers(n.body);
-      if (n.shortcut) yield* allLayers(n.shortcut);
-    } else for (const b of n.branches) yield* allLayers(b);
-  }
-}
 
 function parseOverride(v: string): ArgValue {
   const t = v.trim();
@@ -549,78 +541,9 @@ function parseOverride(v: string): ArgValue {
 }
 
 function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
-  const expr = (e: Expr | undefined): void => {
-    if (!e) return;
-    switch (e.kind) {
-      case 'ref':
-        out.add(e.name);
-        break;
-      case 'list':
-        e.items.forEach(expr);
-        break;
-      case 'unary':
-        expr(e.operand);
-        break;
-      case 'binary':
-        expr(e.left);
-        expr(e.right);
-        break;
-      case 'paren':
-        expr(e.inner);
-        break;
-    }
-  };
-  const args = (as: readonly Arg[]): void => as.forEach((a) => expr(a.value));
-  const stages = (ss: readonly Stage[]): void => {
-    for (const s of ss) {
-      s.assert?.dims.forEach(expr);
-      switch (s.kind) {
-        case 'call':
-          args(s.args);
-          break;
-        case 'repeat':
-          expr(s.count);
-          stages(s.body);
-          break;
-        case 'residual':
-          stages(s.body);
-          if (s.shortcut) stages(s.shortcut);
-          break;
-        case 'concat':
-        case 'add':
-          s.branches.forEach((b) => stages(b.body));
-          break;
-      }
-    }
-  };
-  d.params.forEach((p) => expr(p.default));
-  stages(d.body);
-  if (d.kind === 'network') {
-    d.input?.dims.forEach(expr);
-    d.train?.settings.forEach((s) => {
-      expr(s.value);
-      args(s.args ?? []);
-    });
-  }
+  for (const e of exprsOf(d)) for (const r of refs(e)) out.add(r.name);
 }
 
 function collectCallees(ss: readonly Stage[], out: Set<string>): void {
-  for (const s of ss) {
-    switch (s.kind) {
-      case 'call':
-        out.add(s.callee.name);
-        break;
-      case 'repeat':
-        collectCallees(s.body, out);
-        break;
-      case 'residual':
-        collectCallees(s.body, out);
-        if (s.shortcut) collectCallees(s.shortcut, out);
-        break;
-      case 'concat':
-      case 'add':
-        s.branches.forEach((b) => collectCallees(b.body, out));
-        break;
-    }
-  }
+  for (const s of allStages(ss)) if (s.kind === 'call') out.add(s.callee.name);
 }

@@ -5,6 +5,7 @@ import type { StageInfo } from '../check/checker.js';
 import { compile, type CompileResult } from '../compile.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Arg, Decl, Expr, Program, Stage } from '../syntax/ast.js';
+import { allStages, exprsOf, refs } from '../syntax/walk.js';
 
 export interface Occurrence {
   /** `block:NAME`, `network:NAME` or `param:DECL_INDEX:NAME` */
@@ -42,58 +43,6 @@ export function contains(s: Span, offset: number): boolean {
 
 // ---- walking the AST ------------------------------------------------------
 
-/** every stage of a body, nested ones included, outermost first */
-export function* allStages(stages: readonly Stage[]): Generator<Stage> {
-  for (const s of stages) {
-    yield s;
-    switch (s.kind) {
-      case 'call':
-        break;
-      case 'repeat':
-        yield* allStages(s.body);
-        break;
-      case 'residual':
-        yield* allStages(s.body);
-        if (s.shortcut) yield* allStages(s.shortcut);
-        break;
-      case 'concat':
-      case 'add':
-        for (const b of s.branches) yield* allStages(b.body);
-        break;
-      default: {
-        const never: never = s;
-        throw new Error(`unhandled stage ${(never as Stage).kind}`);
-      }
-    }
-  }
-}
-
-/** every `ref` in an expression */
-export function* refs(e: Expr | undefined): Generator<Extract<Expr, { kind: 'ref' }>> {
-  if (!e) return;
-  switch (e.kind) {
-    case 'ref':
-      yield e;
-      break;
-    case 'list':
-      for (const i of e.items) yield* refs(i);
-      break;
-    case 'unary':
-      yield* refs(e.operand);
-      break;
-    case 'binary':
-      yield* refs(e.left);
-      yield* refs(e.right);
-      break;
-    case 'paren':
-      yield* refs(e.inner);
-      break;
-    case 'num':
-    case 'bool':
-      break;
-  }
-}
-
 /** the declaration around an offset (the last one starting before it, for half-typed text) */
 export function declAt(program: Program | undefined, offset: number): Decl | undefined {
   let found: Decl | undefined;
@@ -102,22 +51,6 @@ export function declAt(program: Program | undefined, offset: number): Decl | und
 }
 
 /** every expression of a declaration, with the arguments they belong to */
-function* exprsOf(d: Decl): Generator<Expr> {
-  for (const p of d.params) if (p.default) yield p.default;
-  if (d.kind === 'network') {
-    yield* d.input?.dims ?? [];
-    for (const s of d.train?.settings ?? []) {
-      yield s.value;
-      for (const a of s.args ?? []) yield a.value;
-    }
-  }
-  for (const s of allStages(d.body)) {
-    yield* s.assert?.dims ?? [];
-    if (s.kind === 'call') for (const a of s.args) yield a.value;
-    else if (s.kind === 'repeat') yield s.count;
-  }
-}
-
 function occurrences(program: Program): Occurrence[] {
   const out: Occurrence[] = [];
   const declIndex = new Map<string, number>();
