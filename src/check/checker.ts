@@ -328,8 +328,10 @@ export class Checker {
     const block = this.blocks.get(name);
     if (block) return this.blockCall(s, block, input, scope, paths);
     const candidates = [...LAYERS.map((l) => l.name), ...this.blocks.keys()];
-    const sug = suggest(name, candidates);
-    this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?` : ''}`, {
+    const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
+    const sug = alias?.name ?? suggest(name, candidates);
+    const why = alias ? ` (\`${name}\` is what other libraries call it)` : '';
+    this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
     });
     return { nodes: [], shape: undefined };
@@ -337,7 +339,7 @@ export class Checker {
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const path = paths.next(layer.name);
-    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined })), `\`${layer.name}\``, this.sink);
+    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), `\`${layer.name}\``, this.sink);
     if (!bound) return { nodes: [], shape: undefined };
     const raw: Record<string, ArgValue> = {};
     let ok = true;

@@ -27,6 +27,7 @@ export const CODES = {
   E113: { severity: 'error', title: 'missing input' },
   E114: { severity: 'error', title: 'misplaced input' },
   E115: { severity: 'error', title: 'unknown training setting' },
+  E116: { severity: 'error', title: 'positional argument after a named one' },
   // values and arithmetic
   E201: { severity: 'error', title: 'wrong argument type' },
   E202: { severity: 'error', title: 'argument out of range' },

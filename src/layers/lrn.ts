@@ -11,15 +11,16 @@ export interface LrnArgs {
 export const lrn = defineLayer<LrnArgs>({
   name: 'lrn',
   summary: 'Local response normalisation across channels (AlexNet).',
+  aliases: ['localresponsenorm', 'local_response_normalization', 'local_response_norm'],
   doc:
     'b[c] = a[c] / (bias + alpha/size · Σ a[c′]²)^beta, the sum over the `size` channels centred on c ' +
     '(ONNX, Caffe and PyTorch convention: alpha is divided by size). The AlexNet paper\'s k = 2, α = 1e-4 ' +
     'undivided is lrn(alpha 5e-4, bias 2).',
   args: [
-    { name: 'size', type: 'int', default: 5, min: 1, doc: 'channels in the window' },
+    { name: 'size', type: 'int', default: 5, min: 1, doc: 'channels in the window', aliases: ['local_size', 'depth_radius', 'n'] },
     { name: 'alpha', type: 'number', default: 1e-4, min: 0, doc: 'scale (divided by size)' },
     { name: 'beta', type: 'number', default: 0.75, min: 0, doc: 'exponent' },
-    { name: 'bias', type: 'number', default: 1, above: 0, doc: 'additive constant (k)' },
+    { name: 'bias', type: 'number', default: 1, above: 0, doc: 'additive constant (k)', aliases: ['k'] },
   ],
   infer(raw, input, ctx) {
     if (!needImage(input, ctx, 'lrn')) return undefined;
