@@ -8,6 +8,7 @@ import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
 import { layers, type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
@@ -159,8 +160,11 @@ export class Checker {
     }
     for (const p of d.params) {
       const o = overrides[p.name.name];
-      if (o !== undefined) scope.values.set(p.name.name, parseOverride(o));
-      else if (p.default) {
+      if (o !== undefined) {
+        const v = this.override(p.name.name, o, p.span, scope, p.default);
+        if (v !== undefined) scope.values.set(p.name.name, v);
+        else scope.poisoned!.add(p.name.name);
+      } else if (p.default) {
         const v = this.ev.eval(p.default, scope);
         if (v instanceof Word) this.ev.unknownName(v, scope);
         if (v !== undefined && !(v instanceof Word)) scope.values.set(p.name.name, v);
@@ -198,6 +202,36 @@ export class Checker {
     const params: Record<string, ArgValue> = {};
     for (const [k, v] of scope.values) params[k] = v;
     return { name: d.name.name, params, input, output: flow.shape, body: flow.nodes, totalParams, totalMacs, train, span: d.span };
+  }
+
+  /**
+   * A `--set name=value` value, read as the language reads a parameter's
+   * default: an expression (a number, `true`, `false`, a list, arithmetic on
+   * the parameters before it). Anything else is one E111 at the parameter.
+   */
+  private override(name: string, text: string, at: Span, scope: Scope, dflt: Expr | undefined): ArgValue | undefined {
+    const flag = `--set ${name}=${text}`;
+    const fail = (why: string): undefined => {
+      this.sink.report('E111', at, `${flag}: ${why}`);
+      return undefined;
+    };
+    const parsed = parseExpression(text);
+    if ('error' in parsed) return fail(`not a value (${parsed.error}); expected a number, \`true\`, \`false\` or a list such as [3, 3]`);
+    // evaluated on the side: the value's spans are offsets into the flag, not into the file
+    const local = new DiagnosticSink();
+    const v = new Evaluator(local).eval(parsed.expr, scope);
+    const problem = local.items[0];
+    if (problem) return fail(problem.message);
+    if (v === undefined) return fail('not a value');
+    if (v instanceof Word) {
+      return fail(`\`${v.name}\` is not a value; expected a number, \`true\`, \`false\` or a list such as [3, 3]`);
+    }
+    // the default says what kind of value the parameter holds: `classes = 1000` takes numbers, `bias = true` booleans
+    const d = dflt ? new Evaluator(new DiagnosticSink()).eval(dflt, scope) : undefined;
+    if (d !== undefined && !(d instanceof Word) && kindOf(d) !== kindOf(v)) {
+      return fail(`\`${name}\` takes ${kindOf(d)} (its default is ${fmtValue(d)}), got ${fmtValue(v)}`);
+    }
+    return v;
   }
 
   private trainConfig(d: NetworkDecl, scope: Scope): TrainConfig {
@@ -451,7 +485,10 @@ export class Checker {
       return undefined;
     };
     const num = (x: ArgValue, isInt: boolean): boolean => {
-      if (typeof x !== 'number') return !wrong();
+      if (typeof x !== 'number') {
+        wrong();
+        return false;
+      }
       if (isInt && !Number.isInteger(x)) {
         this.ev.notWhole(e, x, what);
         return false;
@@ -492,9 +529,11 @@ export class Checker {
   }
 
   private assertion(s: Stage, shape: Shape | undefined, scope: Scope): void {
+    // after a failed stage the assertion cannot be judged: one root cause, one message
+    if (!shape) return;
     const a = s.assert!;
     const dims = a.dims.map((e) => this.ev.int(e, scope, 'asserted dimension'));
-    if (!shape || dims.some((x) => x === undefined)) return;
+    if (dims.some((x) => x === undefined)) return;
     if (!sameShape(dims as number[], shape)) {
       const listSpan = { start: a.span.start, end: a.span.end };
       this.sink.report('E306', listSpan, `shape assertion failed: expected ${formatShape(dims as number[])}, but this stage produces ${formatShape(shape)}`, {
@@ -529,18 +568,18 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
 }
 
+function kindOf(v: ArgValue): string {
+  if (typeof v === 'boolean') return '`true` or `false`';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  // whole or not is judged where the value is used (`dense(classes)` needs a whole number, `dropout(rate)` not)
+  if (typeof v === 'number') return 'a number';
+  return 'a word';
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-
-function parseOverride(v: string): ArgValue {
-  const t = v.trim();
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
-  return t;
-}
 
 function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
   for (const e of exprsOf(d)) for (const r of refs(e)) out.add(r.name);

@@ -33,6 +33,7 @@ export const CODES = {
   E202: { severity: 'error', title: 'argument out of range' },
   E203: { severity: 'error', title: 'not a whole number' },
   E204: { severity: 'error', title: 'division by zero' },
+  E205: { severity: 'error', title: 'number too large' },
   // shapes
   // E301 also covers a non-positive output size: with whole strides ≥ 1 the output is
   // positive exactly when the (dilated) kernel fits in the padded input. E302 is retired.

@@ -329,3 +329,8 @@ function misplacedStage(what: 'input' | 'train', sp: Span): A.Stage {
 export function buildAst(cst: CstNode, text: string, missingSeparator: (at: Span) => void): A.Program {
   return new Builder(text, missingSeparator).file(cst, text);
 }
+
+/** the AST of a lone expression (a `--set` value) */
+export function buildExpr(cst: CstNode, text: string): A.Expr {
+  return new Builder(text, () => {}).expr(cst);
+}

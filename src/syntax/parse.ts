@@ -4,8 +4,8 @@ import type { IParserErrorMessageProvider, IRecognitionException, IToken, TokenT
 import { EOF } from 'chevrotain';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
-import type { Program } from './ast.js';
-import { buildAst, tokenSpan } from './cst-to-ast.js';
+import type { Expr, Program } from './ast.js';
+import { buildAst, buildExpr, tokenSpan } from './cst-to-ast.js';
 import { parser } from './parser.js';
 import { Identifier, lexer } from './tokens.js';
 import { suggest } from '../check/suggest.js';
@@ -94,4 +94,23 @@ export function parse(text: string): ParseResult {
   const program = buildAst(cst, text, (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'));
   program.comments = ((lexed.groups.comments ?? []) as IToken[]).map((c) => ({ text: c.image, span: tokenSpan(c) }));
   return { program, diagnostics: sink.items, tokens: lexed.tokens };
+}
+
+/**
+ * A lone expression, as a command line gives one (`--set classes=10`,
+ * `--set k=[3, 5]`): the expression, or why the text is not one.
+ */
+export function parseExpression(text: string): { expr: Expr } | { error: string } {
+  const lexed = lexer.tokenize(text);
+  if (lexed.errors.length) {
+    const e = lexed.errors[0]!;
+    return { error: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + e.length))}` };
+  }
+  if (lexed.tokens.length === 0) return { error: 'it is empty' };
+  parser.input = lexed.tokens;
+  const cst = parser.expr();
+  const e = parser.errors[0];
+  if (e?.name === 'NotAllInputParsedException') return { error: `unexpected ${describe(e.token)} after the value` };
+  if (e) return { error: e.message.replace(/ but found the end of the file$/, ', but it ends') };
+  return { expr: buildExpr(cst, text) };
 }
