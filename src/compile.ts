@@ -1,7 +1,7 @@
 // The one pipeline entry the CLI, the language server and the tests call:
 // text → AST → checked networks + diagnostics. It never throws: an internal
 // failure becomes an E900 diagnostic.
-import type { Diagnostic } from './diagnostics/index.js';
+import { hasErrors, type Diagnostic } from './diagnostics/index.js';
 import { Checker, type StageInfo } from './check/checker.js';
 import type { Network } from './check/ir.js';
 import { suggest } from './check/suggest.js';
@@ -26,7 +26,7 @@ export interface CompileResult {
   program?: Program;
   /** every network that checked cleanly */
   networks: Network[];
-  /** the chosen network, when it checked cleanly */
+  /** the chosen network, when the whole file checked without errors (warnings are fine) */
   network?: Network;
   diagnostics: Diagnostic[];
   stageInfo: StageInfo[];
@@ -57,6 +57,8 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
 function run(text: string, opts: CompileOptions): CompileResult {
   const parsed = parse(text);
   const program = parsed.program;
+  // past a nesting limit the program is partial: the limit error is the one message
+  if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [] };
   const names = program.decls.filter((d) => d.kind === 'network').map((d) => d.name.name);
   const diagnostics = [...parsed.diagnostics];
   let target = opts.network;
@@ -88,7 +90,9 @@ function run(text: string, opts: CompileOptions): CompileResult {
   const checked = new Checker().check(program, { overrides: opts.set, target });
   for (const d of checked.diagnostics) diagnostics.push(d);
   diagnostics.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-  const network = target !== undefined ? checked.networks.find((n) => n.name === target) : undefined;
+  // a network is handed out only from a file that checked cleanly: exporting it from broken source would
+  // build something other than what is written
+  const network = target !== undefined && !hasErrors(diagnostics) ? checked.networks.find((n) => n.name === target) : undefined;
   return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo };
 }
 

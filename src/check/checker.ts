@@ -8,10 +8,11 @@ import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import { MAX_NESTING } from '../syntax/limits.js';
 import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
-import { layers, type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
+import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
 import { TRAIN_KEYS } from './train-keys.js';
@@ -19,7 +20,12 @@ import { TRAIN_KEYS } from './train-keys.js';
 /** per-example elements of one tensor, and parameters of one network, beyond which nothing is allocated */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 /** expanded stages per network (a `repeat 1e9` must not hang the checker) */
-export const MAX_STAGES = 1_000_000;
+export const MAX_STAGES = 100_000;
+/** the largest finite float32, and the smallest normal one (below it values flush to 0 on some back ends) */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+/** bodies nested inside each other, counting block calls (the checker recurses once per level) */
+export const MAX_DEPTH = 2 * MAX_NESTING;
 
 export interface CheckOptions {
   /** `--set name=value` overrides, applied to the network named `target` (or the only one) */
@@ -46,20 +52,27 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-/** A sink that drops exact repeats (a block called twice reports its own mistakes once) and adds call-site notes. */
+/**
+ * A sink that reports each problem once: a block called twice (or a hundred
+ * times by a `repeat`) reports its own mistakes once, at the first call, with
+ * the call site as a note. "Once" is per code and place: a later
+ * instantiation failing the same way with other shapes is the same root cause.
+ */
 class CheckSink extends DiagnosticSink {
   readonly frames: { name: string; span: Span }[] = [];
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, Diagnostic>();
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
-    const key = `${code}:${span.start}:${span.end}:${message}`;
+    const key = `${code}:${span.start}:${span.end}`;
+    const known = this.seen.get(key);
+    if (known) return known;
     const notes = [...(extra.notes ?? [])];
     if (this.frames.length) {
       const f = this.frames[this.frames.length - 1]!;
       notes.push({ message: `in block \`${f.name}\`, called here`, span: f.span });
     }
-    if (this.seen.has(key)) return this.items.find((d) => `${d.code}:${d.span.start}:${d.span.end}:${d.message}` === key)!;
-    this.seen.add(key);
-    return super.report(code, span, message, { ...extra, notes });
+    const d = super.report(code, span, message, { ...extra, notes });
+    this.seen.set(key, d);
+    return d;
   }
 }
 
@@ -82,6 +95,13 @@ interface Flow {
   nodes: Node[];
   /** undefined: poisoned by an earlier error */
   shape: Shape | undefined;
+  /** trainable parameters and MACs of `nodes`, summed on the way (a walk per construct would be quadratic) */
+  params: number;
+  macs: number;
+}
+
+function poisoned(): Flow {
+  return { nodes: [], shape: undefined, params: 0, macs: 0 };
 }
 
 export class Checker {
@@ -90,6 +110,10 @@ export class Checker {
   private readonly blocks = new Map<string, BlockDecl>();
   private readonly stack: string[] = [];
   private stageCount = 0;
+  /** how many bodies (construct bodies and block calls) are open */
+  private depth = 0;
+  /** the nesting limit was reported for this network */
+  private tooDeep = false;
   private network = '';
   readonly stageInfo: StageInfo[] = [];
 
@@ -149,6 +173,7 @@ export class Checker {
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
+    this.tooDeep = false;
     const before = this.sink.items.filter((x) => x.severity === 'error').length;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
     for (const [k, v] of Object.entries(overrides)) {
@@ -189,12 +214,8 @@ export class Checker {
     const train = this.trainConfig(d, scope);
     const errors = this.sink.items.filter((x) => x.severity === 'error').length;
     if (errors > before || !input || !flow.shape) return undefined;
-    let totalParams = 0;
-    let totalMacs = 0;
-    for (const l of layers(flow.nodes)) {
-      totalParams += l.params;
-      totalMacs += l.macs;
-    }
+    const totalParams = flow.params;
+    const totalMacs = flow.macs;
     if (totalParams > MAX_ELEMENTS) {
       this.sink.report('E402', d.name.span, `network \`${d.name.name}\` has ${totalParams.toExponential(3)} parameters, more than can be allocated (${MAX_ELEMENTS})`);
       return undefined;
@@ -264,17 +285,35 @@ export class Checker {
   private stages(stages: readonly Stage[], input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const nodes: Node[] = [];
     let shape = input;
-    for (const s of stages) {
-      if (++this.stageCount > MAX_STAGES) {
-        if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
-        return { nodes, shape: undefined };
+    let params = 0;
+    let macs = 0;
+    if (this.depth >= MAX_DEPTH) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        const names = this.stack.length > 6 ? [...this.stack.slice(0, 3), '…', ...this.stack.slice(-2)] : this.stack;
+        const chain = this.stack.length ? ` (blocks ${names.join(' → ')})` : '';
+        this.sink.report('E403', stages[0]?.span ?? { start: 0, end: 0 }, `nesting too deep: blocks and bodies nest more than ${MAX_DEPTH} levels here${chain}`);
       }
-      const f = this.stage(s, shape, scope, paths);
-      append(nodes, f.nodes);
-      shape = f.shape;
-      if (s.assert) this.assertion(s, shape, scope);
+      return { nodes, shape: undefined, params, macs };
     }
-    return { nodes, shape };
+    this.depth++;
+    try {
+      for (const s of stages) {
+        if (++this.stageCount > MAX_STAGES) {
+          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          return { nodes, shape: undefined, params, macs };
+        }
+        const f = this.stage(s, shape, scope, paths);
+        append(nodes, f.nodes);
+        shape = f.shape;
+        params += f.params;
+        macs += f.macs;
+        if (s.assert) this.assertion(s, shape, scope);
+      }
+    } finally {
+      this.depth--;
+    }
+    return { nodes, shape, params, macs };
   }
 
   private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -283,24 +322,32 @@ export class Checker {
         return this.call(s, input, scope, paths);
       case 'repeat': {
         const n = this.ev.int(s.count, scope, 'repeat count', 0);
-        if (n === undefined) return { nodes: [], shape: undefined };
+        if (n === undefined) return poisoned();
         const nodes: Node[] = [];
         let shape = input;
-        for (let i = 0; i < n; i++) {
+        let params = 0;
+        let macs = 0;
+        // an empty body repeats nothing, however often (`repeat 2147483647 { }` must not spin)
+        const times = s.body.length ? n : 0;
+        for (let i = 0; i < times; i++) {
           const f = this.stages(s.body, shape, scope, paths);
           append(nodes, f.nodes);
           shape = f.shape;
-          if (this.stageCount > MAX_STAGES) return { nodes, shape: undefined };
+          params += f.params;
+          macs += f.macs;
+          // the scope is the same every time, so once poisoned every further round would only
+          // redo the same failed checks (`repeat 1000000 { foo }`)
+          if (!shape || this.stageCount > MAX_STAGES) return { nodes, shape: undefined, params, macs };
         }
-        if (input && shape) this.info(s, paths.prefix.replace(/\/$/, ''), input, shape, nodes);
-        return { nodes, shape };
+        if (input && shape) this.info(s, paths.prefix.replace(/\/$/, ''), input, shape, params, macs);
+        return { nodes, shape, params, macs };
       }
       case 'residual': {
         const path = paths.next('residual');
         const inner = paths.child(path);
         const body = this.stages(s.body, input, scope, inner);
         const sc = s.shortcut ? this.stages(s.shortcut, input, scope, inner.child(`${path}/shortcut`)) : undefined;
-        if (!input || !body.shape || (sc && !sc.shape)) return { nodes: [], shape: undefined };
+        if (!input || !body.shape || (sc && !sc.shape)) return poisoned();
         const other = sc ? sc.shape! : input;
         if (!sameShape(body.shape, other)) {
           this.sink.report(
@@ -309,11 +356,13 @@ export class Checker {
             `residual: the body produces ${formatShape(body.shape)} but the ${sc ? 'shortcut produces' : 'identity shortcut passes'} ${formatShape(other)}; they must match to be added${sc ? '' : ' (add a `shortcut { … }` projection)'}`,
             { notes: sc ? [{ message: `the shortcut produces ${formatShape(other)}`, span: s.shortcutKeyword ?? s.keyword }] : [] },
           );
-          return { nodes: [], shape: undefined };
+          return poisoned();
         }
         const node: Node = { kind: 'residual', path, inShape: input, outShape: body.shape, span: s.span, body: body.nodes, shortcut: sc ? sc.nodes : null };
-        this.info(s, path, input, body.shape, [node]);
-        return { nodes: [node], shape: body.shape };
+        const params = body.params + (sc?.params ?? 0);
+        const macs = body.macs + (sc?.macs ?? 0);
+        this.info(s, path, input, body.shape, params, macs);
+        return { nodes: [node], shape: body.shape, params, macs };
       }
       case 'concat':
       case 'add': {
@@ -321,10 +370,14 @@ export class Checker {
         const inner = paths.child(path);
         if (s.branches.length === 0) {
           this.sink.report('E308', s.keyword, `\`${s.kind}\` needs at least one \`branch { … }\``);
-          return { nodes: [], shape: undefined };
+          return poisoned();
         }
-        const flows = s.branches.map((b, i) => this.stages(b.body, input, scope, inner.child(`${path}/branch${i + 1}`)));
-        if (!input || flows.some((f) => !f.shape)) return { nodes: [], shape: undefined };
+        const flows: Flow[] = [];
+        for (let i = 0; i < s.branches.length; i++) {
+          flows.push(this.stages(s.branches[i]!.body, input, scope, inner.child(`${path}/branch${i + 1}`)));
+          if (this.stageCount > MAX_STAGES) return poisoned();
+        }
+        if (!input || flows.some((f) => !f.shape)) return poisoned();
         const first = flows[0]!.shape!;
         for (let i = 1; i < flows.length; i++) {
           const sh = flows[i]!.shape!;
@@ -334,15 +387,17 @@ export class Checker {
             this.sink.report('E305', s.branches[i]!.span, `${s.kind}: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need ${need}`, {
               notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
             });
-            return { nodes: [], shape: undefined };
+            return poisoned();
           }
         }
         const out = s.kind === 'add' ? [...first] : [flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)];
         const shape = this.sized(out, s.keyword, `the ${s.kind} output`);
-        if (!shape) return { nodes: [], shape: undefined };
+        if (!shape) return poisoned();
         const node: Node = { kind: s.kind, path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
-        this.info(s, path, input, shape, [node]);
-        return { nodes: [node], shape };
+        const params = flows.reduce((a, f) => a + f.params, 0);
+        const macs = flows.reduce((a, f) => a + f.macs, 0);
+        this.info(s, path, input, shape, params, macs);
+        return { nodes: [node], shape, params, macs };
       }
     }
   }
@@ -351,11 +406,11 @@ export class Checker {
     const name = s.callee.name;
     if (name === '@input') {
       this.sink.report('E114', s.span, '`input [..]` must be the first line of a network body, and only there');
-      return { nodes: [], shape: input };
+      return { nodes: [], shape: input, params: 0, macs: 0 };
     }
     if (name === '@train') {
       this.sink.report('E114', s.span, 'a `train { … }` section belongs in a network body, not in a block or a nested body');
-      return { nodes: [], shape: input };
+      return { nodes: [], shape: input, params: 0, macs: 0 };
     }
     const layer = findLayer(name);
     if (layer) return this.layerCall(s, layer, input, scope, paths);
@@ -368,13 +423,13 @@ export class Checker {
     this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
     });
-    return { nodes: [], shape: undefined };
+    return poisoned();
   }
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const path = paths.next(layer.name);
     const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), `\`${layer.name}\``, this.sink);
-    if (!bound) return { nodes: [], shape: undefined };
+    if (!bound) return poisoned();
     const raw: Record<string, ArgValue> = {};
     let ok = true;
     for (const spec of layer.args) {
@@ -388,7 +443,7 @@ export class Checker {
       if (checked === undefined) ok = false;
       else raw[spec.name] = checked;
     }
-    if (!ok || !input) return { nodes: [], shape: undefined };
+    if (!ok || !input) return poisoned();
     const at = (arg?: string): Span => (arg && bound.get(arg)?.span) || s.span;
     let failed = false;
     const ctx: LayerContext = {
@@ -403,23 +458,23 @@ export class Checker {
       warn: (code, message, arg) => this.sink.report(code, at(arg), message),
     };
     const res = layer.infer(raw, input, ctx);
-    if (!res || failed) return { nodes: [], shape: undefined };
+    if (!res || failed) return poisoned();
     const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
-    if (!shape) return { nodes: [], shape: undefined };
+    if (!shape) return poisoned();
     const weights = layer.weights(res.args, input);
     let params = 0;
     for (const w of weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (n > MAX_ELEMENTS) {
         this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
-        return { nodes: [], shape: undefined };
+        return poisoned();
       }
       if (w.trainable) params += n;
     }
     const macs = layer.macs(res.args, input, shape);
     const node: LayerNode = { kind: 'layer', path, layer, args: res.args, rawArgs: raw, inShape: input, outShape: shape, span: s.span, weights, params, macs };
     this.stageInfo.push({ stage: s, network: this.network, path, inShape: input, outShape: shape, params, macs, layer, rawArgs: raw });
-    return { nodes: [node], shape };
+    return { nodes: [node], shape, params, macs };
   }
 
   private blockCall(s: Call, block: BlockDecl, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -427,10 +482,10 @@ export class Checker {
     if (this.stack.includes(name)) {
       const cycle = [...this.stack.slice(this.stack.indexOf(name)), name].join(' → ');
       this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
-      return { nodes: [], shape: undefined };
+      return poisoned();
     }
     const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
-    if (!bound) return { nodes: [], shape: undefined };
+    if (!bound) return poisoned();
     const inner: Scope = { values: new Map(), poisoned: new Set() };
     let ok = true;
     for (const p of block.params) {
@@ -452,14 +507,14 @@ export class Checker {
       if (v === undefined || v instanceof Word) ok = false;
       else inner.values.set(p.name.name, v);
     }
-    if (!ok) return { nodes: [], shape: undefined };
+    if (!ok) return poisoned();
     const path = paths.next(name);
     this.stack.push(name);
     this.sink.frames.push({ name, span: s.span });
     const flow = this.stages(block.body, input, inner, paths.child(path));
     this.sink.frames.pop();
     this.stack.pop();
-    if (input && flow.shape) this.info(s, path, input, flow.shape, flow.nodes);
+    if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
   }
 
@@ -493,20 +548,28 @@ export class Checker {
         this.ev.notWhole(e, x, what);
         return false;
       }
+      // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
+      const f = isInt ? x : Math.fround(x);
+      if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
+        const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
+        this.sink.report('E202', e.span, `${what} ${why}, got ${fmtValue(x)}`);
+        return false;
+      }
       const bad =
-        spec.min !== undefined && x < spec.min
+        spec.min !== undefined && f < spec.min
           ? `at least ${spec.min}`
-          : spec.max !== undefined && x > spec.max
+          : spec.max !== undefined && f > spec.max
             ? `at most ${spec.max}`
-            : spec.above !== undefined && x <= spec.above
+            : spec.above !== undefined && f <= spec.above
               ? `greater than ${spec.above}`
-              : spec.below !== undefined && x >= spec.below
+              : spec.below !== undefined && f >= spec.below
                 ? `less than ${spec.below}`
                 : isInt && x > MAX_INT
                   ? `at most ${MAX_INT}`
                   : undefined;
       if (bad) {
-        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}`);
+        const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
+        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}${rounded}`);
         return false;
       }
       return true;
@@ -552,15 +615,10 @@ export class Checker {
     return shape;
   }
 
-  private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, nodes: Node[]): void {
-    let params = 0;
-    let macs = 0;
-    for (const l of layers(nodes)) {
-      params += l.params;
-      macs += l.macs;
-    }
+  private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, params: number, macs: number): void {
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
+
 }
 
 /** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */

@@ -47,11 +47,13 @@ export const CODES = {
   // sizes
   E401: { severity: 'error', title: 'tensor too large' },
   E402: { severity: 'error', title: 'too many parameters' },
+  E403: { severity: 'error', title: 'nesting too deep' },
+  E404: { severity: 'error', title: 'file too large' },
   // warnings
   W501: { severity: 'warning', title: 'unused parameter' },
   W502: { severity: 'warning', title: 'unused block' },
   W503: { severity: 'warning', title: 'padding at least as large as the kernel' },
-  W504: { severity: 'warning', title: 'even LRN size' },
+  // W504 (even LRN size) is retired: onnxruntime refuses even sizes, so they are E202.
   // internal
   E900: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

@@ -1,5 +1,5 @@
 import { defineLayer, type LayerDef } from './types.js';
-import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
+import { floorPads, needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
   k: Pair;
@@ -41,12 +41,13 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
     },
     weights: () => [],
     macs: () => 0,
-    onnx(a, g) {
+    onnx(a, g, input, output) {
+      // ceil mode as explicit end pads (see floorPads): ONNX's shape inference and the runtimes agree on those
+      const pads = a.ceil ? floorPads({ ...a, dilation: [1, 1] }, input, [output[1]!, output[2]!]) : a.pads;
       const attrs = {
         kernel_shape: { ints: a.k },
         strides: { ints: a.stride },
-        pads: { ints: a.pads },
-        ceil_mode: { i: a.ceil ? 1 : 0 },
+        pads: { ints: pads },
       };
       // count_include_pad defaults to 0: padding is not counted in averages
       return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);

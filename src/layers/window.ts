@@ -70,6 +70,25 @@ export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, wha
   return [out[0]!, out[1]!];
 }
 
+/**
+ * Pads that give `out` with floor rounding: the end pads grow by what ceil
+ * mode adds. Ceil mode cannot be handed to ONNX as such, because ONNX's shape
+ * inference does not drop a last window that starts in the padding (PyTorch
+ * and onnxruntime do): `maxpool(1, stride 2, ceil true)` on 4 rows is 2 here
+ * and in PyTorch, 3 to onnx.checker. The padded positions count for nothing
+ * (max ignores them, averages exclude them), and the extra end pad stays
+ * below the window, so every runtime computes the same windows.
+ */
+export function floorPads(w: WindowArgs, input: Shape, out: Pair): Pads {
+  const p: Pads = [...w.pads];
+  for (let i = 0; i < 2; i++) {
+    const padded = input[i + 1]! + w.pads[i]! + w.pads[i + 2]!;
+    const span = w.dilation[i]! * (w.k[i]! - 1) + 1;
+    p[i + 2] += Math.max(0, (out[i]! - 1) * w.stride[i]! + span - padded);
+  }
+  return p;
+}
+
 export function needImage(input: Shape, ctx: LayerContext, layer: string): boolean {
   if (input.length !== 3) {
     ctx.error('E307', `${layer} needs an image input [C, H, W], but its input has shape ${formatShape(input)}`);

@@ -3,6 +3,7 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
+import { MAX_EXPR_DEPTH } from './limits.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -49,10 +50,12 @@ class Builder {
   /** offset of the last real token seen, the fallback position for recovered pieces */
   private last = 0;
 
+  /** how many `expr` calls are open: the depth of an expression is judged at the outermost */
+  private exprNesting = 0;
+
   constructor(
     private readonly text: string,
-    /** reports two stages on one line without `|` between them */
-    private readonly missingSeparator: (at: Span) => void,
+    private readonly report: BuildReports,
   ) {}
 
   private tok(n: CstNode, name: string, i = 0): IToken | undefined {
@@ -137,7 +140,7 @@ class Builder {
     for (const chain of this.kids(n, 'chain')) {
       const cs = cstSpan(chain, this.last);
       // a gap holding anything but spaces was already reported (a stray character), so stay quiet
-      if (prevEnd >= 0 && /^[ \t]*$/.test(this.text.slice(prevEnd, cs.start))) this.missingSeparator({ start: cs.start, end: cs.start });
+      if (prevEnd >= 0 && /^[ \t]*$/.test(this.text.slice(prevEnd, cs.start))) this.report.missingSeparator({ start: cs.start, end: cs.start });
       prevEnd = cs.end;
       for (const st of this.kids(chain, 'stage')) {
         const s = this.stage(st);
@@ -255,9 +258,20 @@ class Builder {
   }
 
   expr(n: CstNode): A.Expr {
-    const terms = this.kids(n, 'term').map((t) => this.term(t));
-    const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
-    return this.fold(terms, ops, n);
+    this.exprNesting++;
+    let e: A.Expr;
+    try {
+      const terms = this.kids(n, 'term').map((t) => this.term(t));
+      const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
+      e = this.fold(terms, ops, n);
+    } finally {
+      this.exprNesting--;
+    }
+    if (this.exprNesting === 0 && exprDepth(e) > MAX_EXPR_DEPTH) {
+      this.report.tooDeep(e.span);
+      return { kind: 'num', value: 0, text: '0', span: e.span };
+    }
+    return e;
   }
 
   private term(n: CstNode): A.Expr {
@@ -326,11 +340,47 @@ function misplacedStage(what: 'input' | 'train', sp: Span): A.Stage {
   return { kind: 'call', callee: { name: `@${what}`, span: sp }, args: [], hasParens: false, span: sp };
 }
 
-export function buildAst(cst: CstNode, text: string, missingSeparator: (at: Span) => void): A.Program {
-  return new Builder(text, missingSeparator).file(cst, text);
+export interface BuildReports {
+  /** two stages on one line without `|` between them */
+  missingSeparator(at: Span): void;
+  /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
+  tooDeep(at: Span): void;
+}
+
+/** The depth of an expression tree, without recursion (it may be thousands deep). */
+export function exprDepth(root: A.Expr): number {
+  let max = 0;
+  const todo: [A.Expr, number][] = [[root, 1]];
+  while (todo.length) {
+    const [e, d] = todo.pop()!;
+    if (d > max) max = d;
+    switch (e.kind) {
+      case 'binary':
+        todo.push([e.left, d + 1], [e.right, d + 1]);
+        break;
+      case 'unary':
+        todo.push([e.operand, d + 1]);
+        break;
+      case 'paren':
+        todo.push([e.inner, d + 1]);
+        break;
+      case 'list':
+        for (const i of e.items) todo.push([i, d + 1]);
+        break;
+      case 'num':
+      case 'bool':
+      case 'ref':
+        break;
+    }
+  }
+  return max;
+}
+
+export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Program {
+  return new Builder(text, report).file(cst, text);
 }
 
 /** the AST of a lone expression (a `--set` value) */
-export function buildExpr(cst: CstNode, text: string): A.Expr {
-  return new Builder(text, () => {}).expr(cst);
+export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
+  return new Builder(text, { missingSeparator: () => {}, tooDeep }).expr(cst);
 }
