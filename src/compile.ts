@@ -75,13 +75,18 @@ function run(text: string, opts: CompileOptions): CompileResult {
     target = undefined;
   } else if (target === undefined && names.length === 1) target = names[0];
   else if (target === undefined && namedLikeFile(names, opts.file)) target = namedLikeFile(names, opts.file);
-  else if (target === undefined && !opts.all) {
+  else if (target === undefined && (!opts.all || program.decls.length === 0) && !hasErrors(diagnostics)) {
+    // One rule for every command: a file that declares nothing is an error (check, summary and
+    // compile alike); a file of blocks only is a library, which checks cleanly but has nothing to
+    // compile or summarise.
     diagnostics.push({
       code: 'E105',
       severity: 'error',
       message: names.length
         ? `this file declares ${names.length} networks (${names.join(', ')}); choose one with --network NAME`
-        : 'this file declares no network',
+        : program.decls.length
+          ? 'this file declares no network, only blocks (a library for other files to `import`): there is nothing to compile'
+          : 'this file declares nothing: a .net file holds networks (`network Name { input [..] … }`) and blocks',
       span: { start: 0, end: 0 },
       notes: [],
       fixes: [],

@@ -165,6 +165,8 @@ export class Checker {
     }
     const called = new Set<string>();
     for (const d of program.decls) collectCallees(d.body, called);
+    // a file of blocks only is a library: its blocks are there for the files that import it
+    if (!program.decls.some((d) => d.kind === 'network')) return;
     for (const b of this.blocks.values()) {
       if (!called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
     }
@@ -410,6 +412,10 @@ export class Checker {
     }
     if (name === '@train') {
       this.sink.report('E114', s.span, 'a `train { … }` section belongs in a network body, not in a block or a nested body');
+      return { nodes: [], shape: input, params: 0, macs: 0 };
+    }
+    if (name === '@shortcut') {
+      this.sink.report('E114', s.span, '`shortcut { … }` belongs right after a residual\'s body: `residual { … } shortcut { … }`');
       return { nodes: [], shape: input, params: 0, macs: 0 };
     }
     const layer = findLayer(name);

@@ -11,6 +11,7 @@ export const CODES = {
   // lexical and syntax
   E001: { severity: 'error', title: 'unexpected character' },
   E002: { severity: 'error', title: 'syntax error' },
+  E003: { severity: 'error', title: 'not a UTF-8 text file' },
   // names
   E101: { severity: 'error', title: 'unknown layer or block' },
   E102: { severity: 'error', title: 'unknown name' },
@@ -25,7 +26,7 @@ export const CODES = {
   E111: { severity: 'error', title: 'bad --set override' },
   E112: { severity: 'error', title: 'duplicate parameter' },
   E113: { severity: 'error', title: 'missing input' },
-  E114: { severity: 'error', title: 'misplaced input' },
+  E114: { severity: 'error', title: 'misplaced construct' },
   E115: { severity: 'error', title: 'unknown training setting' },
   E116: { severity: 'error', title: 'positional argument after a named one' },
   // values and arithmetic

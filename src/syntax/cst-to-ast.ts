@@ -1,6 +1,7 @@
 // CST → plain AST. With error recovery the CST can miss children or hold
 // tokens Chevrotain inserted (NaN offsets): everything here tolerates both.
 import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
 import { MAX_EXPR_DEPTH } from './limits.js';
@@ -107,7 +108,8 @@ class Builder {
         else decl.body.push(s.misplaced());
       } else if (s.kind === 'train') {
         decl.train = s.section;
-      } else decl.body.push(s);
+      } else if (s.kind === 'shortcut') decl.body.push(s.misplaced());
+      else decl.body.push(s);
     }
     return decl;
   }
@@ -150,9 +152,9 @@ class Builder {
     return out;
   }
 
-  /** input/train outside a network body are errors; turned into diagnostics by the checker */
+  /** input/train outside a network body, and a shortcut away from its residual, are errors; the checker reports them */
   private stagesOnly(stages: Staged[]): A.Stage[] {
-    return stages.map((s) => (s.kind === 'input' ? s.misplaced() : s.kind === 'train' ? s.misplaced() : s));
+    return stages.map((s) => (s.kind === 'input' || s.kind === 'train' || s.kind === 'shortcut' ? s.misplaced() : s));
   }
 
   private stage(n: CstNode): Staged | undefined {
@@ -164,6 +166,7 @@ class Builder {
     const merge = this.kid(n, 'merge');
     const inp = this.kid(n, 'inputDecl');
     const train = this.kid(n, 'train');
+    const shortcut = this.kid(n, 'shortcut');
     if (call) s = this.call(call);
     else if (rep) {
       const kw = this.tok(rep, 'Repeat');
@@ -182,13 +185,34 @@ class Builder {
       const b = this.kid(res, 'body');
       const sc = this.kid(res, 'shortcutBody');
       const sk = this.tok(res, 'Shortcut');
+      const inner = b ? this.body(b) : [];
+      let shortcut = sc ? this.stagesOnly(this.body(sc)) : undefined;
+      let shortcutKeyword = sk ? tokenSpan(sk) : undefined;
+      // `residual { … shortcut { … } }`: the shortcut written inside the braces. One error that shows
+      // the right form, and the shortcut is taken as meant, so no mismatch follows from it.
+      const last = inner[inner.length - 1];
+      if (b && last?.kind === 'shortcut' && !shortcut) {
+        inner.pop();
+        shortcut = last.body;
+        shortcutKeyword = last.keyword;
+        const bodySpan = cstSpan(b, this.last);
+        const from = inner.length ? inner[inner.length - 1]!.span.end : bodySpan.start + 1;
+        const moved = this.text.slice(last.span.start, last.span.end);
+        this.report.misplacedShortcut(last.keyword, {
+          title: 'move the shortcut after the residual\'s closing brace',
+          edits: [
+            { span: { start: from, end: last.span.end }, newText: '' },
+            { span: { start: bodySpan.end, end: bodySpan.end }, newText: ` ${moved}` },
+          ],
+        });
+      }
       s = {
         kind: 'residual',
-        body: b ? this.stagesOnly(this.body(b)) : [],
-        shortcut: sc ? this.stagesOnly(this.body(sc)) : undefined,
+        body: this.stagesOnly(inner),
+        shortcut,
         span: this.span(res),
         keyword: kw ? tokenSpan(kw) : this.span(res),
-        shortcutKeyword: sk ? tokenSpan(sk) : undefined,
+        shortcutKeyword,
       };
     } else if (merge) {
       const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
@@ -210,9 +234,15 @@ class Builder {
     } else if (train) {
       const sp = this.span(train);
       s = { kind: 'train', section: this.trainSection(train), span: sp, misplaced: () => misplacedStage('train', sp) };
+    } else if (shortcut) {
+      const kw = this.tok(shortcut, 'Shortcut');
+      const b = this.kid(shortcut, 'body');
+      const sp = this.span(shortcut);
+      const keyword = kw ? tokenSpan(kw) : sp;
+      s = { kind: 'shortcut', body: b ? this.stagesOnly(this.body(b)) : [], keyword, span: sp, misplaced: () => misplacedStage('shortcut', keyword) };
     }
     if (!s) return undefined;
-    if (assertNode && s.kind !== 'input' && s.kind !== 'train') {
+    if (assertNode && s.kind !== 'input' && s.kind !== 'train' && s.kind !== 'shortcut') {
       const d = this.kid(assertNode, 'dims');
       s.assert = { dims: d ? this.exprList(d) : [], span: this.span(assertNode) };
       s.span = { start: s.span.start, end: Math.max(s.span.end, s.assert.span.end) };
@@ -330,19 +360,22 @@ class Builder {
 type Staged =
   | A.Stage
   | { kind: 'input'; dims: A.Expr[]; span: Span; misplaced: () => A.Stage; assert?: undefined }
-  | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined };
+  | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined }
+  | { kind: 'shortcut'; body: A.Stage[]; keyword: Span; span: Span; misplaced: () => A.Stage; assert?: undefined };
 
 /**
- * `input` or `train` where a stage is expected: kept in the AST as a call to
- * a reserved name so the checker reports it at the right place.
+ * `input`, `train` or `shortcut` where a stage is expected: kept in the AST
+ * as a call to a reserved name so the checker reports it at the right place.
  */
-function misplacedStage(what: 'input' | 'train', sp: Span): A.Stage {
+function misplacedStage(what: 'input' | 'train' | 'shortcut', sp: Span): A.Stage {
   return { kind: 'call', callee: { name: `@${what}`, span: sp }, args: [], hasParens: false, span: sp };
 }
 
 export interface BuildReports {
   /** two stages on one line without `|` between them */
   missingSeparator(at: Span): void;
+  /** `residual { … shortcut { … } }`: the shortcut inside the braces (taken as meant) */
+  misplacedShortcut(at: Span, fix: Fix): void;
   /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
   tooDeep(at: Span): void;
 }
@@ -382,5 +415,5 @@ export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Pr
 
 /** the AST of a lone expression (a `--set` value) */
 export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
-  return new Builder(text, { missingSeparator: () => {}, tooDeep }).expr(cst);
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, tooDeep }).expr(cst);
 }

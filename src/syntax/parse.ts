@@ -128,8 +128,21 @@ function tooDeep(tokens: readonly IToken[]): IToken | undefined {
   return undefined;
 }
 
+/**
+ * The first sign that a text is not a UTF-8 text file: a NUL (binary data),
+ * U+FFFD (what a UTF-8 decoder makes of invalid bytes) or a lone surrogate.
+ */
+const NOT_TEXT = /\u0000|\ufffd|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function parse(text: string): ParseResult {
   const sink = new DiagnosticSink();
+  const bad = NOT_TEXT.exec(text);
+  if (bad) {
+    // one message, not one per stray byte (a binary file gave 130,385)
+    const why = bad[0] === '\u0000' ? 'binary data (a NUL byte) here' : 'bytes that are not valid UTF-8 here';
+    sink.report('E003', { start: bad.index, end: bad.index + bad[0].length }, `this is not a UTF-8 text file: ${why}; a .net file is UTF-8 text`);
+    return { program: { decls: [], comments: [], span: { start: 0, end: text.length } }, diagnostics: sink.items, tokens: [], limited: true };
+  }
   const lexed = lexer.tokenize(text);
   for (const e of lexed.errors) {
     const ch = text.slice(e.offset, e.offset + e.length);
@@ -190,6 +203,8 @@ export function parse(text: string): ParseResult {
   let limited = false;
   const program = buildAst(cst!, text, {
     missingSeparator: (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'),
+    misplacedShortcut: (at, fix) =>
+      sink.report('E114', at, 'a residual\'s shortcut goes after its closing brace, not inside it: `residual { … } shortcut { … }`', { fixes: [fix] }),
     tooDeep: (at) => {
       limited = true;
       sink.report('E403', at, `expression too deep: more than ${MAX_EXPR_DEPTH} operations nested (a long chain of + or * counts one per term); split it with parameters`);

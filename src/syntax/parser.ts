@@ -69,8 +69,16 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.merge) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
       { ALT: () => this.SUBRULE(this.train) },
+      // only valid right after a residual's body (which takes it itself); anywhere else, such as
+      // inside the residual's braces, it parses so the checker can show the right form
+      { ALT: () => this.SUBRULE(this.shortcut) },
     ]);
     this.OPTION(() => this.SUBRULE(this.assertion));
+  });
+
+  shortcut = this.RULE('shortcut', () => {
+    this.CONSUME(T.Shortcut);
+    this.SUBRULE(this.body);
   });
 
   call = this.RULE('call', () => {
