@@ -7,11 +7,12 @@ import type { Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
 import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
+import type { Module } from './modules.js';
 import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
@@ -57,20 +58,29 @@ export interface CheckResult {
  * times by a `repeat`) reports its own mistakes once, at the first call, with
  * the call site as a note. "Once" is per code and place: a later
  * instantiation failing the same way with other shapes is the same root cause.
+ * It also records which file a problem is in: the checker sets `file` while it
+ * checks a block from an imported file.
  */
 class CheckSink extends DiagnosticSink {
-  readonly frames: { name: string; span: Span }[] = [];
+  /** the block calls being checked, innermost last, each in the file it is written in */
+  readonly frames: { name: string; span: Span; file: string | undefined }[] = [];
+  /** the file being checked (undefined: the compiled one) */
+  file: string | undefined;
   private readonly seen = new Map<string, Diagnostic>();
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
-    const key = `${code}:${span.start}:${span.end}`;
+    const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
     const known = this.seen.get(key);
     if (known) return known;
-    const notes = [...(extra.notes ?? [])];
-    if (this.frames.length) {
-      const f = this.frames[this.frames.length - 1]!;
-      notes.push({ message: `in block \`${f.name}\`, called here`, span: f.span });
-    }
+    const here = (n: Note): Note => (this.file !== undefined && n.span && !('file' in n) ? { ...n, file: this.file } : n);
+    const notes = (extra.notes ?? []).map(here);
+    const call = (f: (typeof this.frames)[number], message: string): Note => (f.file === undefined ? { message, span: f.span } : { message, span: f.span, file: f.file });
+    const inner = this.frames[this.frames.length - 1];
+    if (inner) notes.push(call(inner, `in block \`${inner.name}\`, called here`));
+    // a problem in an imported file also points at the compiled file's call that leads to it
+    const outer = this.frames.find((f) => f.file === undefined);
+    if (this.file !== undefined && outer && outer !== inner) notes.push(call(outer, `reached from \`${outer.name}\`, called here`));
     const d = super.report(code, span, message, { ...extra, notes });
+    if (this.file !== undefined) d.file = this.file;
     this.seen.set(key, d);
     return d;
   }
@@ -107,8 +117,10 @@ function poisoned(): Flow {
 export class Checker {
   readonly sink = new CheckSink();
   private readonly ev = new Evaluator(this.sink);
-  private readonly blocks = new Map<string, BlockDecl>();
-  private readonly stack: string[] = [];
+  /** the file whose names are in scope right now: the compiled one, or the one a called block comes from */
+  private module!: Module;
+  /** the blocks being expanded, innermost last (a block calling itself is E110) */
+  private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
   /** how many bodies (construct bodies and block calls) are open */
   private depth = 0;
@@ -117,59 +129,66 @@ export class Checker {
   private network = '';
   readonly stageInfo: StageInfo[] = [];
 
-  check(program: Program, opts: CheckOptions = {}): CheckResult {
-    this.declarations(program);
-    const networks: Network[] = [];
-    const nets = program.decls.filter((d): d is NetworkDecl => d.kind === 'network');
+  /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
+  check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
+    const root = modules[0]!;
+    for (const m of modules) this.declarations(m, m === root);
+    const nets = root.program.decls.filter((d): d is NetworkDecl => d.kind === 'network' && root.own.has(d));
     const single = nets.length === 1 ? nets[0]!.name.name : undefined;
-    const seen = new Set<string>();
+    const chosen = opts.target !== undefined ? root.scope.get(opts.target) : undefined;
+    if (chosen && chosen.module !== root && chosen.decl.kind === 'network') nets.push(chosen.decl);
+    const networks: Network[] = [];
     for (const d of nets) {
-      if (seen.has(d.name.name)) continue;
-      seen.add(d.name.name);
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
-      const n = this.checkNetwork(d, overrides);
+      const n = this.inModule(root.scope.get(d.name.name)?.module ?? root, () => this.checkNetwork(d, overrides));
       if (n) networks.push(n);
     }
     return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
   }
 
-  /** duplicate names, blocks shadowing layers, unused parameters and blocks, misplaced constructs */
-  private declarations(program: Program): void {
-    const names = new Map<string, Span>();
-    for (const d of program.decls) {
-      const prev = names.get(d.name.name);
-      if (prev) {
-        this.sink.report('E106', d.name.span, `\`${d.name.name}\` is already declared`, { notes: [{ message: 'first declared here', span: prev }] });
-        continue;
-      }
-      names.set(d.name.name, d.name.span);
-      if (d.kind === 'block') {
-        if (findLayer(d.name.name)) {
-          this.sink.report('E106', d.name.span, `block \`${d.name.name}\` has the name of a built-in layer; choose another name`);
-          continue;
-        }
-        this.blocks.set(d.name.name, d);
-      }
-      const params = new Map<string, Span>();
-      for (const p of d.params) {
-        if (params.has(p.name.name)) {
-          this.sink.report('E112', p.name.span, `parameter \`${p.name.name}\` is declared twice`, { notes: [{ message: 'first declared here', span: params.get(p.name.name)! }] });
-        }
-        params.set(p.name.name, p.name.span);
-      }
-      const used = new Set<string>();
-      collectRefs(d, used);
-      for (const p of d.params) {
-        if (!used.has(p.name.name)) this.sink.report('W501', p.name.span, `parameter \`${p.name.name}\` of \`${d.name.name}\` is never used`);
-      }
+  /** run `f` with `m`'s names in scope and its problems reported in its file */
+  private inModule<T>(m: Module, f: () => T): T {
+    const saved = this.module;
+    const savedFile = this.sink.file;
+    this.module = m;
+    this.sink.file = m.via === undefined ? undefined : m.file;
+    try {
+      return f();
+    } finally {
+      this.module = saved;
+      this.sink.file = savedFile;
     }
-    const called = new Set<string>();
-    for (const d of program.decls) collectCallees(d.body, called);
-    // a file of blocks only is a library: its blocks are there for the files that import it
-    if (!program.decls.some((d) => d.kind === 'network')) return;
-    for (const b of this.blocks.values()) {
-      if (!called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
-    }
+  }
+
+  /** duplicate parameters in every file; in the compiled file also unused parameters and blocks */
+  private declarations(m: Module, isRoot: boolean): void {
+    this.inModule(m, () => {
+      const program = m.program;
+      for (const d of program.decls) {
+        if (!m.own.has(d)) continue;
+        const params = new Map<string, Span>();
+        for (const p of d.params) {
+          if (params.has(p.name.name)) {
+            this.sink.report('E112', p.name.span, `parameter \`${p.name.name}\` is declared twice`, { notes: [{ message: 'first declared here', span: params.get(p.name.name)! }] });
+          }
+          params.set(p.name.name, p.name.span);
+        }
+        // an imported file's warnings are its own business, not the importing file's
+        if (!isRoot) continue;
+        const used = new Set<string>();
+        collectRefs(d, used);
+        for (const p of d.params) {
+          if (!used.has(p.name.name)) this.sink.report('W501', p.name.span, `parameter \`${p.name.name}\` of \`${d.name.name}\` is never used`);
+        }
+      }
+      // a file of blocks only is a library: its blocks are there for the files that import it
+      if (!isRoot || !program.decls.some((d) => d.kind === 'network')) return;
+      const called = new Set<string>();
+      for (const d of program.decls) collectCallees(d.body, called);
+      for (const b of program.decls) {
+        if (b.kind === 'block' && m.own.has(b) && !called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
+      }
+    });
   }
 
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
@@ -292,7 +311,8 @@ export class Checker {
     if (this.depth >= MAX_DEPTH) {
       if (!this.tooDeep) {
         this.tooDeep = true;
-        const names = this.stack.length > 6 ? [...this.stack.slice(0, 3), '…', ...this.stack.slice(-2)] : this.stack;
+        const all = this.stack.map((b) => b.name.name);
+        const names = all.length > 6 ? [...all.slice(0, 3), '…', ...all.slice(-2)] : all;
         const chain = this.stack.length ? ` (blocks ${names.join(' → ')})` : '';
         this.sink.report('E403', stages[0]?.span ?? { start: 0, end: 0 }, `nesting too deep: blocks and bodies nest more than ${MAX_DEPTH} levels here${chain}`);
       }
@@ -420,9 +440,16 @@ export class Checker {
     }
     const layer = findLayer(name);
     if (layer) return this.layerCall(s, layer, input, scope, paths);
-    const block = this.blocks.get(name);
-    if (block) return this.blockCall(s, block, input, scope, paths);
-    const candidates = [...LAYERS.map((l) => l.name), ...this.blocks.keys()];
+    const entry = this.module.scope.get(name);
+    if (entry?.decl.kind === 'block') return this.blockCall(s, entry.decl, entry.module, input, scope, paths);
+    if (entry) {
+      this.sink.report('E101', s.callee.span, `\`${name}\` is a network; only layers and blocks can be stages (make the shared part a block)`);
+      return poisoned();
+    }
+    // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
+    if (this.module.incomplete) return poisoned();
+    const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
+    const candidates = [...LAYERS.map((l) => l.name), ...blocks];
     const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
     const sug = alias?.name ?? suggest(name, candidates);
     const why = alias ? ` (\`${name}\` is what other libraries call it)` : '';
@@ -483,16 +510,17 @@ export class Checker {
     return { nodes: [node], shape, params, macs };
   }
 
-  private blockCall(s: Call, block: BlockDecl, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+  private blockCall(s: Call, block: BlockDecl, home: Module, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const name = block.name.name;
-    if (this.stack.includes(name)) {
-      const cycle = [...this.stack.slice(this.stack.indexOf(name)), name].join(' → ');
+    if (this.stack.includes(block)) {
+      const cycle = [...this.stack.slice(this.stack.indexOf(block)), block].map((b) => b.name.name).join(' → ');
       this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
       return poisoned();
     }
     const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
     if (!bound) return poisoned();
     const inner: Scope = { values: new Map(), poisoned: new Set() };
+    const frame = { name, span: s.span, file: this.sink.file };
     let ok = true;
     for (const p of block.params) {
       const a = bound.get(p.name.name);
@@ -505,9 +533,13 @@ export class Checker {
           else this.ev.unknownName(v, scope);
         }
       } else {
-        this.sink.frames.push({ name, span: s.span });
-        v = this.ev.eval(p.default!, inner);
-        if (v instanceof Word) this.ev.unknownName(v, inner);
+        // a default is written in the block's own file
+        this.sink.frames.push(frame);
+        v = this.inModule(home, () => {
+          const d = this.ev.eval(p.default!, inner);
+          if (d instanceof Word) this.ev.unknownName(d, inner);
+          return d;
+        });
         this.sink.frames.pop();
       }
       if (v === undefined || v instanceof Word) ok = false;
@@ -515,9 +547,9 @@ export class Checker {
     }
     if (!ok) return poisoned();
     const path = paths.next(name);
-    this.stack.push(name);
-    this.sink.frames.push({ name, span: s.span });
-    const flow = this.stages(block.body, input, inner, paths.child(path));
+    this.stack.push(block);
+    this.sink.frames.push(frame);
+    const flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
     this.sink.frames.pop();
     this.stack.pop();
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);

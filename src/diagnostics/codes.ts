@@ -29,6 +29,8 @@ export const CODES = {
   E114: { severity: 'error', title: 'misplaced construct' },
   E115: { severity: 'error', title: 'unknown training setting' },
   E116: { severity: 'error', title: 'positional argument after a named one' },
+  E117: { severity: 'error', title: 'cannot import' },
+  E118: { severity: 'error', title: 'import cycle' },
   // values and arithmetic
   E201: { severity: 'error', title: 'wrong argument type' },
   E202: { severity: 'error', title: 'argument out of range' },

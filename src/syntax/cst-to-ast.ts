@@ -86,13 +86,28 @@ class Builder {
 
   file(n: CstNode, text: string): A.Program {
     const decls: A.Decl[] = [];
+    const imports: A.ImportDecl[] = [];
     for (const el of Object.values(n.children as Children).flat()) {
       if (!el || isToken(el)) continue;
+      if (el.name === 'importDecl') {
+        const i = this.importDecl(el);
+        if (i) imports.push(i);
+        continue;
+      }
       const d = el.name === 'network' ? this.network(el) : el.name === 'block' ? this.block(el) : undefined;
       if (d) decls.push(d);
     }
     decls.sort((a, b) => a.span.start - b.span.start);
-    return { decls, comments: [], span: { start: 0, end: text.length } };
+    imports.sort((a, b) => a.span.start - b.span.start);
+    const firstDecl = decls[0]?.span.start ?? Infinity;
+    for (const i of imports) if (i.span.start > firstDecl) this.report.misplacedImport(i.span);
+    return { imports, decls, comments: [], span: { start: 0, end: text.length } };
+  }
+
+  private importDecl(n: CstNode): A.ImportDecl | undefined {
+    const t = this.tok(n, 'String');
+    if (!t) return undefined;
+    return { path: t.image.slice(1, -1), pathSpan: tokenSpan(t), span: this.span(n) };
   }
 
   private network(n: CstNode): A.NetworkDecl | undefined {
@@ -376,6 +391,8 @@ export interface BuildReports {
   missingSeparator(at: Span): void;
   /** `residual { … shortcut { … } }`: the shortcut inside the braces (taken as meant) */
   misplacedShortcut(at: Span, fix: Fix): void;
+  /** an `import` after a declaration (it still counts) */
+  misplacedImport(at: Span): void;
   /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
   tooDeep(at: Span): void;
 }
@@ -415,5 +432,5 @@ export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Pr
 
 /** the AST of a lone expression (a `--set` value) */
 export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
-  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, tooDeep }).expr(cst);
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, tooDeep }).expr(cst);
 }

@@ -33,7 +33,7 @@ function label(t: TokenType): string {
 }
 
 const RULE_NAMES: Record<string, string> = {
-  file: '`network` or `block`',
+  file: '`import`, `network` or `block`',
   stage: 'a stage (a layer call, `repeat`, `residual`, `concat` or `add`)',
   arg: 'an argument',
   expr: 'an expression',
@@ -46,8 +46,8 @@ const RULE_NAMES: Record<string, string> = {
 
 /** at the top level only declarations may start; a misspelt keyword gets a suggestion */
 function topLevel(t: IToken): string {
-  const s = t.tokenType === Identifier ? suggest(t.image, ['network', 'block']) : undefined;
-  return `expected \`network\` or \`block\` but found ${describe(t)}${s ? `; did you mean \`${s}\`?` : ''}`;
+  const s = t.tokenType === Identifier ? suggest(t.image, ['network', 'block', 'import']) : undefined;
+  return `expected \`network\`, \`block\` or \`import\` but found ${describe(t)}${s ? `; did you mean \`${s}\`?` : ''}`;
 }
 
 /** Thrown out of the parser (through the message provider) when it has found too many errors to go on. */
@@ -141,7 +141,7 @@ export function parse(text: string): ParseResult {
     // one message, not one per stray byte (a binary file gave 130,385)
     const why = bad[0] === '\u0000' ? 'binary data (a NUL byte) here' : 'bytes that are not valid UTF-8 here';
     sink.report('E003', { start: bad.index, end: bad.index + bad[0].length }, `this is not a UTF-8 text file: ${why}; a .net file is UTF-8 text`);
-    return { program: { decls: [], comments: [], span: { start: 0, end: text.length } }, diagnostics: sink.items, tokens: [], limited: true };
+    return { program: { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } }, diagnostics: sink.items, tokens: [], limited: true };
   }
   const lexed = lexer.tokenize(text);
   for (const e of lexed.errors) {
@@ -149,7 +149,7 @@ export function parse(text: string): ParseResult {
     sink.report('E001', { start: e.offset, end: e.offset + e.length }, `unexpected character${e.length > 1 ? 's' : ''} ${JSON.stringify(ch.length > 20 ? ch.slice(0, 20) + '…' : ch)}`);
   }
   const stop = (): ParseResult => {
-    const program: Program = { decls: [], comments: [], span: { start: 0, end: text.length } };
+    const program: Program = { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } };
     return { program, diagnostics: sink.items, tokens: lexed.tokens, limited: true };
   };
   if (lexed.tokens.length > MAX_TOKENS) {
@@ -203,6 +203,7 @@ export function parse(text: string): ParseResult {
   let limited = false;
   const program = buildAst(cst!, text, {
     missingSeparator: (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'),
+    misplacedImport: (at) => sink.report('E114', at, '`import` goes at the top of the file, before the first declaration'),
     misplacedShortcut: (at, fix) =>
       sink.report('E114', at, 'a residual\'s shortcut goes after its closing brace, not inside it: `residual { … } shortcut { … }`', { fixes: [fix] }),
     tooDeep: (at) => {

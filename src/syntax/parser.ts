@@ -13,9 +13,15 @@ export class NetParser extends CstParser {
   }
 
   file = this.RULE('file', () => {
+    // imports belong at the top; one written later still parses, and gets E114
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.network) }, { ALT: () => this.SUBRULE(this.block) }]);
+      this.OR([{ ALT: () => this.SUBRULE(this.importDecl) }, { ALT: () => this.SUBRULE(this.network) }, { ALT: () => this.SUBRULE(this.block) }]);
     });
+  });
+
+  importDecl = this.RULE('importDecl', () => {
+    this.CONSUME(T.Import);
+    this.CONSUME(T.StringLit);
   });
 
   network = this.RULE('network', () => {

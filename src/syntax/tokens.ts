@@ -17,16 +17,20 @@ export const Concat = keyword('concat');
 export const Add = keyword('add');
 export const Branch = keyword('branch');
 export const Train = keyword('train');
+export const Import = keyword('import');
 export const True = keyword('true');
 export const False = keyword('false');
 
-export const KEYWORDS = [Network, Block, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
+export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
 
 export const NumberLit = createToken({
   name: 'Number',
   pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/,
   label: 'number',
 });
+
+/** a file name in `import "common.net"`: double quotes, on one line, no escapes */
+export const StringLit = createToken({ name: 'String', pattern: /"[^"\n\r]*"/, label: 'a string' });
 
 export const LParen = createToken({ name: 'LParen', pattern: '(', label: "'('" });
 export const RParen = createToken({ name: 'RParen', pattern: ')', label: "')'" });
@@ -56,6 +60,7 @@ export const ALL_TOKENS: TokenType[] = [
   ...KEYWORDS,
   Identifier,
   NumberLit,
+  StringLit,
   LParen,
   RParen,
   LBrace,

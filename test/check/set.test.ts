@@ -18,7 +18,7 @@ describe('--set values', () => {
     ['(3', /not a value/],
     ['true', /takes a number \(its default is 10\), got true/],
     ['[3, 3]', /takes a number/],
-    ['"x"', /unexpected character/],
+    ['"x"', /not a value/],
   ];
   for (const [v, message] of bad) {
     it(`classes=${v} is one E111 at the parameter`, () => {

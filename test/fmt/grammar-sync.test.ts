@@ -52,6 +52,10 @@ describe('TextMate grammar', () => {
     for (const l of LAYERS) expect(scopeOf(l.name), l.name).toBe('support.function.layer.alexnet');
   });
 
+  it('colours import paths as strings', () => {
+    expect(scopeOf('"lib/common.net"')).toBe('string.quoted.double.alexnet');
+  });
+
   it('colours numbers and comments', () => {
     for (const n of ['12', '0.5', '1e-4', '5e-4', '.5']) expect(scopeOf(n), n).toBe('constant.numeric.alexnet');
     expect(all.some((r) => r.name.startsWith('comment.line') && r.re.test('# a comment'))).toBe(true);
