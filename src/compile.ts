@@ -60,6 +60,8 @@ export interface CompileResult {
   stageInfo: StageInfo[];
   /** every file read for `import`, in the order first reached */
   files: SourceFile[];
+  /** every path an `import` named, read or not (what a build tool or an editor watches) */
+  dependencies: string[];
 }
 
 export function compile(text: string, opts: CompileOptions = {}): CompileResult {
@@ -71,6 +73,7 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
       networks: [],
       stageInfo: [],
       files: [],
+      dependencies: [],
       diagnostics: [
         {
           code: 'E900',
@@ -89,7 +92,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
   const parsed = parse(text);
   const program = parsed.program;
   // past a nesting limit the program is partial: the limit error is the one message
-  if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [] };
+  if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [], dependencies: [] };
   const diagnostics = [...parsed.diagnostics];
   const loaded = loadModules(text, opts.file, program, opts.readFile);
   for (const d of loaded.diagnostics) diagnostics.push(d);
@@ -138,7 +141,8 @@ function run(text: string, opts: CompileOptions): CompileResult {
   // a network is handed out only from a file that checked cleanly: exporting it from broken source would
   // build something other than what is written
   const network = target !== undefined && !hasErrors(diagnostics) ? checked.networks.find((n) => n.name === target) : undefined;
-  return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo, files };
+  const dependencies = [...new Set(loaded.modules.flatMap((m) => m.imports.map((i) => i.file)))];
+  return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo, files, dependencies };
 }
 
 function namedLikeFile(names: string[], file: string | undefined): string | undefined {

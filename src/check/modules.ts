@@ -55,10 +55,11 @@ export interface Module {
 export function resolveImport(from: string | undefined, spec: string): string {
   const absolute = spec.startsWith('/') || /^[A-Za-z]:[\\/]/.test(spec) || spec.startsWith('\\\\');
   const dir = from === undefined ? '' : from.replace(/[^\\/]*$/, '');
-  return normalize(absolute ? spec : dir + spec);
+  return normalizePath(absolute ? spec : dir + spec);
 }
 
-function normalize(p: string): string {
+/** a path with `.`/`..` resolved and forward slashes (how modules are told apart) */
+export function normalizePath(p: string): string {
   const lead = /^([A-Za-z]:)?[\\/]/.exec(p)?.[0] ?? '';
   const out: string[] = [];
   for (const part of p.slice(lead.length).split(/[\\/]+/)) {
@@ -100,7 +101,7 @@ function why(e: unknown): string {
  */
 export function loadModules(rootText: string, rootFile: string | undefined, rootProgram: Program, readFile: ReadFile | undefined): Loaded {
   const diagnostics: Diagnostic[] = [];
-  const root: Module = { file: rootFile === undefined ? undefined : normalize(rootFile), text: rootText, program: rootProgram, direct: false, imports: [], scope: new Map(), own: new Set(), incomplete: false };
+  const root: Module = { file: rootFile === undefined ? undefined : normalizePath(rootFile), text: rootText, program: rootProgram, direct: false, imports: [], scope: new Map(), own: new Set(), incomplete: false };
   const byPath = new Map<string, Module>();
   if (root.file !== undefined) byPath.set(root.file, root);
   const modules = [root];
