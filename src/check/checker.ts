@@ -16,7 +16,7 @@ import type { Module } from './modules.js';
 import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
-import { TRAIN_KEYS } from './train-keys.js';
+import { describeProblem, findSetting, suggestSetting, TRAIN_SETTINGS } from './train-settings.js';
 
 /** per-example elements of one tensor, and parameters of one network, beyond which nothing is allocated */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -276,29 +276,72 @@ export class Checker {
     return v;
   }
 
+  /**
+   * The network's `train { … }` section, evaluated and validated against the
+   * table of settings (src/check/train-settings.ts): names and values get
+   * located diagnostics here, so `alexnetc check` and the editor catch what
+   * `alexnetc train` would refuse.
+   */
   private trainConfig(d: NetworkDecl, scope: Scope): TrainConfig {
     const cfg: TrainConfig = {};
+    const given = new Map<string, Span>();
     for (const s of d.train?.settings ?? []) {
       const key = s.key.name;
-      if (!TRAIN_KEYS.includes(key)) {
-        const sug = suggest(key, TRAIN_KEYS);
-        this.sink.report('E115', s.key.span, `unknown training setting \`${key}\`${sug ? `; did you mean \`${sug}\`?` : ` (settings: ${TRAIN_KEYS.join(', ')})`}`, {
+      const spec = findSetting(key);
+      if (!spec) {
+        const sug = suggestSetting(key);
+        const alias = sug && findSetting(sug)!.aliases.includes(key.toLowerCase()) ? ` (\`${key}\` is what other libraries call it)` : '';
+        this.sink.report('E115', s.key.span, `unknown training setting \`${key}\`${sug ? `; did you mean \`${sug}\`?${alias}` : ` (settings: ${TRAIN_SETTINGS.map((x) => x.name).join(', ')})`}`, {
           fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.key.span, newText: sug }] }] : [],
         });
         continue;
       }
-      const head = this.ev.eval(s.value, scope);
-      if (head === undefined) continue;
-      const positional: ArgValue[] = [head instanceof Word ? head.name : head];
-      const named: Record<string, ArgValue> = {};
-      for (const a of s.args ?? []) {
-        const v = this.ev.eval(a.value, scope);
-        if (v === undefined) continue;
-        const val = v instanceof Word ? v.name : v;
-        if (a.name) named[a.name.name] = val;
-        else positional.push(val);
+      const first = given.get(key);
+      if (first) {
+        this.sink.report('E107', s.key.span, `train setting \`${key}\` is given twice`, { notes: [{ message: 'first given here', span: first }] });
+        continue;
       }
-      cfg[key] = { positional, named };
+      given.set(key, s.key.span);
+      // evaluate: words (`adam`, `step`) are the setting's own vocabulary, not parameters
+      const word = (v: Evaluated | undefined): ArgValue | undefined => (v instanceof Word ? v.name : v);
+      const head = word(this.ev.eval(s.value, scope));
+      if (head === undefined) continue;
+      const positional: ArgValue[] = [head];
+      const named: Record<string, ArgValue> = {};
+      const at: Span[] = [s.value.span];
+      const namedAt = new Map<string, { arg: Span; name: Span }>();
+      let ok = true;
+      for (const a of s.args ?? []) {
+        const v = word(this.ev.eval(a.value, scope));
+        if (v === undefined) {
+          ok = false;
+          continue;
+        }
+        if (a.name) {
+          if (namedAt.has(a.name.name)) {
+            this.sink.report('E107', a.span, `train setting \`${key}\`: argument \`${a.name.name}\` is given twice`, { notes: [{ message: 'first given here', span: namedAt.get(a.name.name)!.arg }] });
+            ok = false;
+            continue;
+          }
+          named[a.name.name] = v;
+          namedAt.set(a.name.name, { arg: a.value.span, name: a.name.span });
+        } else {
+          positional.push(v);
+          at.push(a.value.span);
+        }
+      }
+      if (!ok) continue;
+      const value = { positional, named };
+      const r = spec.parse(value);
+      if ('problem' in r) {
+        const p = r.problem;
+        const span =
+          p.at.kind === 'head' ? s.value.span : p.at.kind === 'positional' ? (at[p.at.index] ?? s.span) : ((p.at.nameOnly ? namedAt.get(p.at.name)?.name : namedAt.get(p.at.name)?.arg) ?? s.span);
+        const fixes = p.suggestion ? [{ title: `replace with \`${p.suggestion}\``, edits: [{ span, newText: p.suggestion }] }] : [];
+        this.sink.report(p.code, span, describeProblem(`train { ${key} … }`, p), { fixes });
+        continue;
+      }
+      cfg[key] = value;
     }
     return cfg;
   }

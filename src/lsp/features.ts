@@ -23,7 +23,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { StageInfo } from '../check/checker.js';
-import { TRAIN_KEYS } from '../check/train-keys.js';
+import { findSetting, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
 import { fmtValue } from '../check/values.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
@@ -183,6 +183,8 @@ function stageFacts(infos: readonly StageInfo[] | undefined): string {
 export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | null {
   const program = a.program;
   if (!program) return null;
+  const setting = settingAt(declAt(program, offset), offset);
+  if (setting) return { contents: { kind: MarkupKind.Markdown, value: settingDoc(setting.spec) }, range: range(doc, setting.span) };
   const occ = occurrenceAt(a, offset);
   const hit = stageAt(program, offset);
   // a named argument's name inside a layer call: its own documentation
@@ -262,6 +264,21 @@ function symbolHover(a: Analysis, key: string): string | undefined {
   return undefined;
 }
 
+function settingDoc(x: TrainSettingSpec): string {
+  const flag = x.flag ? `  \ncommand line: \`--${x.flag}\`` : '';
+  return `\`\`\`alexnet\n${x.form}\n\`\`\`\n${x.doc}${flag}`;
+}
+
+/** a training setting's key under the cursor */
+function settingAt(decl: Decl | undefined, offset: number): { spec: TrainSettingSpec; span: Span } | undefined {
+  if (decl?.kind !== 'network') return undefined;
+  for (const s of decl.train?.settings ?? []) {
+    const spec = findSetting(s.key.name);
+    if (spec && contains(s.key.span, offset)) return { spec, span: s.key.span };
+  }
+  return undefined;
+}
+
 // ---- completion and signature help -------------------------------------------
 
 const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
@@ -279,8 +296,21 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
   switch (ctx.kind) {
     case 'top':
       return kw(['network', 'block', 'import']);
-    case 'train':
-      return TRAIN_KEYS.map((k) => ({ label: k, kind: CompletionItemKind.Property, insertText: `${k} ` }));
+    case 'train': {
+      const spec = ctx.key !== undefined ? findSetting(ctx.key) : undefined;
+      if (spec) return (spec.words ?? []).map((w) => ({ label: w, kind: CompletionItemKind.EnumMember, detail: spec.form }));
+      return TRAIN_SETTINGS.map((x) => ({
+        label: x.name,
+        kind: CompletionItemKind.Property,
+        detail: x.form,
+        documentation: { kind: MarkupKind.Markdown, value: settingDoc(x) },
+        insertText: `${x.name} `,
+      }));
+    }
+    case 'trainArgs': {
+      const spec = findSetting(ctx.key);
+      return (spec?.args ?? []).filter((x) => !ctx.named.includes(x)).map((x) => ({ label: x, kind: CompletionItemKind.Field, detail: spec!.form, insertText: `${x} ` }));
+    }
     case 'params':
       return [];
     case 'value':

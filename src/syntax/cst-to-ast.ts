@@ -122,7 +122,9 @@ class Builder {
         if (!decl.input && decl.body.length === 0) decl.input = { dims: s.dims, span: s.span };
         else decl.body.push(s.misplaced());
       } else if (s.kind === 'train') {
-        decl.train = s.section;
+        // one section per network: a second one would silently win over the first
+        if (decl.train) this.report.duplicateTrain(s.span, decl.train.span);
+        else decl.train = s.section;
       } else if (s.kind === 'shortcut') decl.body.push(s.misplaced());
       else decl.body.push(s);
     }
@@ -393,6 +395,8 @@ export interface BuildReports {
   misplacedShortcut(at: Span, fix: Fix): void;
   /** an `import` after a declaration (it still counts) */
   misplacedImport(at: Span): void;
+  /** a second `train { … }` section in one network (the first one counts) */
+  duplicateTrain(at: Span, first: Span): void;
   /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
   tooDeep(at: Span): void;
 }
@@ -432,5 +436,5 @@ export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Pr
 
 /** the AST of a lone expression (a `--set` value) */
 export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
-  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, tooDeep }).expr(cst);
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, tooDeep }).expr(cst);
 }

@@ -203,6 +203,8 @@ export function parse(text: string): ParseResult {
   let limited = false;
   const program = buildAst(cst!, text, {
     missingSeparator: (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'),
+    duplicateTrain: (at, first) =>
+      sink.report('E106', at, 'a network has one `train { … }` section; merge this one into the first', { notes: [{ message: 'the first one', span: first }] }),
     misplacedImport: (at) => sink.report('E114', at, '`import` goes at the top of the file, before the first declaration'),
     misplacedShortcut: (at, fix) =>
       sink.report('E114', at, 'a residual\'s shortcut goes after its closing brace, not inside it: `residual { … } shortcut { … }`', { fixes: [fix] }),
