@@ -134,6 +134,18 @@ function run(text: string, opts: CompileOptions): CompileResult {
       fixes: [],
     });
   }
+  const sets = Object.keys(opts.set ?? {});
+  if (sets.length && target === undefined && own.length > 1) {
+    // `check --set k=v` on a file of several networks: say which one it is for, never drop it silently
+    diagnostics.push({
+      code: 'E111',
+      severity: 'error',
+      message: `--set ${sets.join(', ')}: this file declares ${own.length} networks (${own.join(', ')}); choose the one to set with --network NAME`,
+      span: { start: 0, end: 0 },
+      notes: [],
+      fixes: [],
+    });
+  }
   const checked = new Checker().check(loaded.modules, { overrides: opts.set, target });
   for (const d of checked.diagnostics) diagnostics.push(d);
   const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);

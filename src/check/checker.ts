@@ -3,7 +3,7 @@
 // Problems are reported, never thrown. A failed stage poisons the shape that
 // follows (undefined) so one root cause gives one diagnostic.
 import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diagnostics/index.js';
-import type { Code } from '../diagnostics/codes.js';
+import { CODES, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
@@ -22,6 +22,8 @@ import { describeProblem, findSetting, suggestSetting, TRAIN_SETTINGS } from './
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 /** expanded stages per network (a `repeat 1e9` must not hang the checker) */
 export const MAX_STAGES = 100_000;
+/** expanded stages of all the networks of one compilation together */
+export const MAX_TOTAL_STAGES = 2 * MAX_STAGES;
 /** the largest finite float32, and the smallest normal one (below it values flush to 0 on some back ends) */
 const FLOAT32_MAX = 3.4028234663852886e38;
 const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
@@ -67,7 +69,10 @@ class CheckSink extends DiagnosticSink {
   /** the file being checked (undefined: the compiled one) */
   file: string | undefined;
   private readonly seen = new Map<string, Diagnostic>();
+  /** errors reported, repeats included (whether a network failed does not depend on what was reported before) */
+  errorsRaised = 0;
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
+    if (CODES[code].severity === 'error') this.errorsRaised++;
     const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
     const known = this.seen.get(key);
     if (known) return known;
@@ -122,6 +127,8 @@ export class Checker {
   /** the blocks being expanded, innermost last (a block calling itself is E110) */
   private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
+  /** stages expanded by all the networks so far */
+  private expanded = 0;
   /** how many bodies (construct bodies and block calls) are open */
   private depth = 0;
   /** the nesting limit was reported for this network */
@@ -138,7 +145,13 @@ export class Checker {
     const chosen = opts.target !== undefined ? root.scope.get(opts.target) : undefined;
     if (chosen && chosen.module !== root && chosen.decl.kind === 'network') nets.push(chosen.decl);
     const networks: Network[] = [];
-    for (const d of nets) {
+    for (const [i, d] of nets.entries()) {
+      if (this.expanded > MAX_TOTAL_STAGES) {
+        // many networks sharing a runaway block would each expand to the limit again: say so once
+        const rest = nets.length - i;
+        this.sink.report('E401', d.name.span, `not checked${rest > 1 ? `, nor the ${rest - 1} network${rest > 2 ? 's' : ''} after it` : ''}: the networks before it expand to more than ${MAX_TOTAL_STAGES.toLocaleString('en-US')} stages in all`);
+        break;
+      }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
       const n = this.inModule(root.scope.get(d.name.name)?.module ?? root, () => this.checkNetwork(d, overrides));
       if (n) networks.push(n);
@@ -195,7 +208,7 @@ export class Checker {
     this.network = d.name.name;
     this.stageCount = 0;
     this.tooDeep = false;
-    const before = this.sink.items.filter((x) => x.severity === 'error').length;
+    const before = this.sink.errorsRaised;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
     for (const [k, v] of Object.entries(overrides)) {
       if (!d.params.some((p) => p.name.name === k)) {
@@ -233,8 +246,8 @@ export class Checker {
     }
     const flow = this.stages(d.body, input, scope, new PathScope(''));
     const train = this.trainConfig(d, scope);
-    const errors = this.sink.items.filter((x) => x.severity === 'error').length;
-    if (errors > before || !input || !flow.shape) return undefined;
+    // counted before deduplication: a problem already reported for another network still fails this one
+    if (this.sink.errorsRaised > before || !input || !flow.shape) return undefined;
     const totalParams = flow.params;
     const totalMacs = flow.macs;
     if (totalParams > MAX_ELEMENTS) {
@@ -364,6 +377,7 @@ export class Checker {
     this.depth++;
     try {
       for (const s of stages) {
+        this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
           if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
           return { nodes, shape: undefined, params, macs };
@@ -395,6 +409,13 @@ export class Checker {
         // an empty body repeats nothing, however often (`repeat 2147483647 { }` must not spin)
         const times = s.body.length ? n : 0;
         for (let i = 0; i < times; i++) {
+          // every round adds at least the body's own stages: once the first round has been checked (its
+          // mistakes reported), a count that must pass the limit is refused without expanding the rest
+          if (i === 1 && (times - 1) * s.body.length > MAX_STAGES - this.stageCount) {
+            this.stageCount = MAX_STAGES + 1;
+            this.sink.report('E401', s.keyword, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (\`repeat ${n}\` of ${s.body.length} stage${s.body.length === 1 ? '' : 's'})`);
+            return poisoned();
+          }
           const f = this.stages(s.body, shape, scope, paths);
           append(nodes, f.nodes);
           shape = f.shape;

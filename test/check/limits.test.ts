@@ -80,6 +80,26 @@ describe('expansion', () => {
     expect(codes(net('  repeat 1000000 { conv(4, 99) }'))).toEqual(['E301']);
   });
 
+  it('a repeat that must pass the limit is refused before it expands', () => {
+    const r = compile(net('  repeat 1000000 { relu | relu }'));
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['E401']);
+    expect(r.diagnostics[0]!.message).toMatch(/`repeat 1000000` of 2 stages/);
+  });
+
+  it('networks sharing a runaway block do not each expand it to the limit (found by the fuzzer in vgg.net)', () => {
+    let blocks = 'block d0 { relu }\n';
+    for (let i = 1; i <= 30; i++) blocks += `block d${i} { add { branch { d${i - 1} } branch { d${i - 1} } } }\n`;
+    let text = blocks;
+    for (let k = 0; k < 8; k++) text += `network N${k} {\n  input [4]\n  d30\n}\n`;
+    const r = compile(text, { all: true });
+    expect(r.networks).toEqual([]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['E401', 'E401']);
+    expect(r.diagnostics[1]!.message).toMatch(/not checked, nor the 5 networks after it/);
+    const vgg = compile('block c {\n  repeat 1000000 { flatten }\n}\n' + Array.from({ length: 8 }, (_, k) => `network V${k} {\n  input [4]\n  c\n}\n`).join(''), { all: true });
+    expect(vgg.diagnostics.map((d) => d.code)).toEqual(['E401']);
+    expect(vgg.networks).toEqual([]);
+  });
+
   it('add branches that double at every level stop at the stage limit', () => {
     let blocks = 'block d0 { relu }\n';
     for (let i = 1; i <= 40; i++) blocks += `block d${i} { add { branch { d${i - 1} } branch { d${i - 1} } } }\n`;
@@ -106,5 +126,14 @@ describe('size', () => {
     const chars = '@$!;?'.repeat(10_000);
     const r2 = compile(chars, { all: true });
     expect(r2.diagnostics.length).toBeLessThanOrEqual(MAX_SYNTAX_ERRORS + 1);
+  });
+});
+
+describe('one report, every failure counted', () => {
+  it('a network failing the way an earlier one did is not handed out as clean', () => {
+    const text = 'block s {\n  relu   : [9]\n}\n\nnetwork A {\n  input [4]\n  s\n}\n\nnetwork B {\n  input [4]\n  s\n}\n';
+    const r = compile(text, { all: true });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['E306']);
+    expect(r.networks).toEqual([]);
   });
 });

@@ -57,3 +57,16 @@ describe('numbers beyond a double', () => {
     expect(r2.diagnostics.map((d) => d.code)).toEqual(['E205']);
   });
 });
+
+describe('--set with several networks', () => {
+  it('is an error without --network, never silently dropped', () => {
+    const text = 'network A(c = 2) {\n  input [4]\n  dense(c)\n}\n\nnetwork B(c = 3) {\n  input [4]\n  dense(c)\n}\n';
+    const r = compile(text, { all: true, set: { c: '5' } });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['E111']);
+    expect(r.diagnostics[0]!.message).toMatch(/choose the one to set with --network/);
+    const b = compile(text, { all: true, network: 'B', set: { c: '5' } });
+    expect(b.diagnostics).toEqual([]);
+    expect(b.networks.find((n) => n.name === 'B')!.output).toEqual([5]);
+    expect(b.networks.find((n) => n.name === 'A')!.output).toEqual([2]);
+  });
+});
