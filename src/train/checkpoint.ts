@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { fileSaver } from '../emit/tfjs/io.js';
 import type { LayersModel } from '../emit/tfjs/tf.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
 import type { Normalization } from './data/index.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { SlotState } from './optim.js';
@@ -64,7 +65,7 @@ interface StateFile extends RunState {
   savedAt: string;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   override readonly name = 'CheckpointError';
 }
 

@@ -24,6 +24,9 @@ import { saveTfjs } from '../emit/tfjs/io.js';
 import type { LayersModel, Tf } from '../emit/tfjs/tf.js';
 import { readTfjsWeights } from '../emit/tfjs/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { handleInterrupt, SIGNAL_EXIT, type Signal } from '../util/signals.js';
+import { tfjsMetadata } from '../emit/metadata.js';
 import {
   batchCount,
   batches,
@@ -56,7 +59,7 @@ type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
 export type { BackendChoice };
 
 /** A problem with the run the user can fix (data that do not fit the network, an occupied run directory). */
-export class TrainError extends Error {
+export class TrainError extends UserError {
   override readonly name = 'TrainError';
 }
 
@@ -219,7 +222,7 @@ export interface TrainOptions {
 }
 
 export interface TrainOutcome {
-  exitCode: 0 | 1 | 130;
+  exitCode: 0 | 1 | 130 | 143;
   status: 'done' | 'interrupted' | 'diverged';
   testAccuracy?: number;
   history: HistoryEntry[];
@@ -289,7 +292,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   const model = resume
     ? toTfjs(tf, network, { weights: readTfjsWeights(checkpointModelDir(o.runDir), network) })
     : toTfjs(tf, network, { seed: settings.seed });
-  model.setUserDefinedMetadata({ alexnetc: { network: network.name, classes: data.classes, normalization: norm, layout: 'NHWC' } });
+  model.setUserDefinedMetadata(tfjsMetadata({ network, source: o.source.file, classes: data.classes, normalization: norm }));
   const t = trainable(tf, model);
   say(`network: ${network.name}, input ${fmtShape(network.input)}, ${network.totalParams.toLocaleString('en-US')} parameters`);
   say(
@@ -337,17 +340,13 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     await writeCheckpoint(o.runDir, model, await optimizerState(optimizer), state(e, step, p));
   };
 
-  // Ctrl-C: finish the step in flight, write a checkpoint, exit 130; a second Ctrl-C quits at once
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) {
-      out.write('\nsecond interrupt: quitting without a checkpoint\n');
-      process.exit(130);
-    }
-    interrupted = true;
-    out.write('\ninterrupt: writing a checkpoint after this step (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C (or SIGTERM): finish the step in flight, write a checkpoint, exit 130 (143); a second
+  // Ctrl-C after a grace period quits at once (src/util/signals.ts)
+  let interrupted: Signal | undefined;
+  const release = handleInterrupt((signal) => {
+    interrupted = signal;
+    out.write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: writing a checkpoint after this step (Ctrl-C again to quit at once)\n`);
+  }, (m) => void out.write(m));
   const realRandom = Math.random;
   const evalBatch = o.evalBatch ?? 256;
 
@@ -377,7 +376,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
           const p = { lossSum, correct, seen, seconds: (performance.now() - epochStart) / 1000 };
           await checkpoint(epoch, step, p);
           say(`interrupted at epoch ${epoch + 1}, step ${step + 1}/${steps}: checkpoint written to ${path.join(o.runDir, 'checkpoint')}; continue with \`alexnetc train --resume ${o.runDir}\``);
-          return { exitCode: 130, status: 'interrupted', history };
+          return { exitCode: SIGNAL_EXIT[interrupted] as 130 | 143, status: 'interrupted', history };
         }
         Math.random = rng(deriveSeed(settings.seed, 'dropout', epoch, step));
         let loss: number, hits: number;
@@ -416,12 +415,12 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       await checkpoint(epoch + 1, 0);
       if (interrupted) {
         say(`interrupted after epoch ${epoch + 1}: checkpoint written to ${path.join(o.runDir, 'checkpoint')}; continue with \`alexnetc train --resume ${o.runDir}\``);
-        return { exitCode: 130, status: 'interrupted', history };
+        return { exitCode: SIGNAL_EXIT[interrupted] as 130 | 143, status: 'interrupted', history };
       }
     }
   } finally {
     Math.random = realRandom;
-    process.off('SIGINT', onSigint);
+    release();
   }
 
   // the end: reports on the test set (or the validation split when the data have none)

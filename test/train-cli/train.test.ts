@@ -27,6 +27,14 @@ if (!hasData) console.warn(`SKIPPED: Fashion-MNIST not found in ${FASHION} (inst
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'alexnetc-train-'));
 
+const hasOnnx = spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+if (!hasOnnx) console.warn('SKIPPED the ONNX metadata check: /usr/bin/python3 has no onnx');
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/alexnetc.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 function train(args: string[]) {
   const r = spawnSync(process.execPath, [runner, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -122,6 +130,59 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
     expect(maxAbsDiff(weights(dir), weights(straight))).toBeLessThanOrEqual(1e-6);
     expect(json(path.join(dir, 'history.json'))[0].loss).toBeCloseTo(json(path.join(straight, 'history.json'))[0].loss, 6);
   }, 600_000);
+
+  it('two SIGINTs delivered at once (as `timeout` does) still write a checkpoint', async () => {
+    const dir = path.join(tmp(), 'run');
+    const child = spawn(process.execPath, [runner, ...LENET, '--epochs', '2', '--out', dir], { cwd: root });
+    let stderr = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!sent && /epoch 1\/2 step/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(stderr).toMatch(/interrupted at epoch 1, step \d+\/29: checkpoint written/);
+    expect(stderr).not.toContain('quitting without a checkpoint');
+    expect(code, stderr).toBe(130);
+    expect(json(path.join(dir, 'checkpoint', 'state.json')).step).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('--resume of a finished run says it is complete and how to extend it, and changes nothing', () => {
+    const before = readFileSync(path.join(straight, 'metrics.json'), 'utf8');
+    const r = train(['--resume', straight]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${straight} is complete: it trained all 2 epochs`);
+    expect(r.stderr).toContain(`alexnetc train --resume ${straight} --epochs 12`);
+    expect(r.stderr).not.toMatch(/accuracy: /);
+    expect(readFileSync(path.join(straight, 'metrics.json'), 'utf8')).toBe(before);
+  });
+
+  it('compile --weights RUN uses the run\'s --set values, says so, and refuses a conflicting --set', () => {
+    const out = path.join(tmp(), 'lenet.onnx');
+    const ok = cli(['compile', 'specs/lenet5.net', '--weights', straight, '-o', out, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain(`using the settings of the run ${straight}: --network LeNet5 --set size=28`);
+    expect(JSON.parse(ok.stdout).output).toMatchObject({ path: out, target: 'onnx', network: 'LeNet5', params: 61_706, seeded: false });
+    const bad = cli(['compile', 'specs/lenet5.net', '--weights', straight, '--set', 'size=32', '-o', path.join(tmp(), 'x.onnx')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--set size=32 conflicts with');
+    expect(bad.stderr).toContain('which was trained with --set size=28');
+    if (hasOnnx) {
+      // the file says how to feed it: classes, normalisation, layout, source
+      const meta = JSON.parse(
+        spawnSync('/usr/bin/python3', ['-c', 'import onnx,sys,json; m=onnx.load(sys.argv[1]); print(json.dumps({p.key: p.value for p in m.metadata_props}))', out], { encoding: 'utf8' }).stdout,
+      );
+      expect(JSON.parse(meta['alexnetc.classes'])[0]).toBe('T-shirt/top');
+      expect(JSON.parse(meta['alexnetc.normalization'])).toEqual(json(path.join(straight, 'config.json')).normalization);
+      expect(meta).toMatchObject({ 'alexnetc.network': 'LeNet5', 'alexnetc.input_layout': 'NCHW', 'alexnetc.input_shape': '[1,28,28]', 'alexnetc.source': 'specs/lenet5.net' });
+    }
+  });
 
   it('exports trained weights to ONNX that predict what the tfjs model predicts', async () => {
     const net = compile(readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8'), { set: { size: '28' } }).network!;

@@ -1,0 +1,72 @@
+// Where trained weights come from. `--weights` (compile) names a file or a
+// directory; each format has one reader here that checks every weight's name
+// and shape against the network before a value is handed out, so a model
+// that does not fit is refused — naming the first layer at fault and both
+// shapes — before anything is written.
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Network } from '../check/ir.js';
+import type { WeightSource } from '../emit/onnx/index.js';
+import { UserError } from '../util/errors.js';
+
+export type { WeightSource } from '../emit/onnx/index.js';
+
+/** A weights file or directory that cannot be read or does not fit the network (exit 1). */
+export class WeightsError extends UserError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'WeightsError';
+  }
+}
+
+/** One weights format: does it recognise `p`, and how to read it for a network. */
+export interface WeightsFormat {
+  name: string;
+  /** what the user passes, for messages */
+  describe: string;
+  recognise(p: string): boolean;
+  open(p: string, network: Network): Promise<WeightSource>;
+}
+
+/** `--weights` takes a tfjs model directory, or a training run directory holding one in `model/`. */
+export function tfjsModelDir(dir: string): string | undefined {
+  if (existsSync(path.join(dir, 'model.json'))) return dir;
+  if (existsSync(path.join(dir, 'model', 'model.json'))) return path.join(dir, 'model');
+  return undefined;
+}
+
+const tfjsDir: WeightsFormat = {
+  name: 'tfjs',
+  describe: 'a tfjs model directory (model.json + weights.bin) or an `alexnetc train` run directory',
+  recognise: (p) => isDir(p),
+  async open(p, network) {
+    const dir = tfjsModelDir(p);
+    if (!dir) throw new WeightsError(`--weights ${p}: no model.json there (nor in ${path.join(p, 'model')}); expected ${this.describe}`);
+    const { readTfjsWeights, WeightsMismatchError } = await import('../emit/tfjs/weights.js');
+    try {
+      return readTfjsWeights(dir, network);
+    } catch (e) {
+      if (e instanceof WeightsMismatchError) throw new WeightsError(`--weights ${p}: ${e.message}`);
+      throw e;
+    }
+  },
+};
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The formats, tried in order; the first that recognises the path reads it. */
+export const WEIGHTS_FORMATS: WeightsFormat[] = [tfjsDir];
+
+/** Open `p` (any known format) as the weights of `network`; throws WeightsError when it cannot. */
+export async function openWeights(p: string, network: Network): Promise<WeightSource> {
+  if (!existsSync(p)) throw new WeightsError(`--weights ${p}: no such file or directory`);
+  const format = WEIGHTS_FORMATS.find((f) => f.recognise(p));
+  if (!format) throw new WeightsError(`--weights ${p}: not a weights format alexnetc reads (${WEIGHTS_FORMATS.map((f) => f.describe).join('; ')})`);
+  return format.open(p, network);
+}
