@@ -4,7 +4,7 @@
 import type { Diagram, DiagramGroup, DiagramNode } from './graph.js';
 import { nodeDetail, groupDetail } from './layout.js';
 import { COLOURS, GROUP_FILLS, GROUP_STROKE } from './style.js';
-import { human, int, shapeText } from './text.js';
+import { human, int, networkTitle, shapeText } from './text.js';
 
 /** a DOT double-quoted string */
 function q(s: string): string {
@@ -38,7 +38,7 @@ export function renderDot(d: Diagram): string {
   const members = new Map<string | null, DiagramNode[]>();
   for (const n of d.nodes) members.set(n.group, [...(members.get(n.group) ?? []), n]);
 
-  const title = `${d.network}: input ${shapeText(d.input)} → output ${shapeText(d.output)}, ${int(d.totalParams)} parameters (${human(d.totalParams)}), ${human(d.totalMacs)} MACs`;
+  const title = `${networkTitle(d.network, d.params)}: input ${shapeText(d.input)} → output ${shapeText(d.output)}, ${int(d.totalParams)} parameters (${human(d.totalParams)}), ${human(d.totalMacs)} MACs`;
   const out = [
     `// ${d.network}, drawn by alexnetc${d.expanded ? ' (block calls expanded)' : ''}; lay it out with e.g. \`dot -Tsvg\``,
     `digraph ${q(d.network)} {`,

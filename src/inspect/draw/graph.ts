@@ -55,6 +55,8 @@ export interface DiagramEdge {
 
 export interface Diagram {
   network: string;
+  /** the network's parameters after defaults and --set (`classes = 1000`) */
+  params: Network['params'];
   input: Shape;
   output: Shape;
   nodes: DiagramNode[];
@@ -186,7 +188,7 @@ export function buildDiagram(net: Network, opts: DiagramOptions = {}): Diagram {
   const last = sequence(net.body, { base: '', group: null, depth: 0 }, { id: input, shape: net.input, identity: false });
   const output = addNode({ kind: 'output', category: 'input', path: '', title: 'output', inShape: net.output, outShape: net.output, params: 0, macs: 0, group: null });
   connect(last, output);
-  return { network: net.name, input: net.input, output: net.output, nodes, groups, edges, totalParams: net.totalParams, nonTrainableParams: nonTrainable, totalMacs: net.totalMacs, expanded: expand };
+  return { network: net.name, params: net.params, input: net.input, output: net.output, nodes, groups, edges, totalParams: net.totalParams, nonTrainableParams: nonTrainable, totalMacs: net.totalMacs, expanded: expand };
 }
 
 function sums(nodes: readonly Node[]): { params: number; macs: number } {

@@ -7,7 +7,7 @@ import type { Diagram } from './graph.js';
 import { METRICS as M, type Layout, type PlacedEdge, type PlacedGroup, type PlacedNode, type Point } from './layout.js';
 import { ASCENT } from './metrics.js';
 import { CATEGORY_ORDER, COLOURS, GROUP_FILLS, GROUP_STROKE, type Category } from './style.js';
-import { human, int, shapeText, textWidth, xml } from './text.js';
+import { human, int, networkTitle, shapeText, textWidth, xml } from './text.js';
 
 /** DejaVu Sans is what the boxes are measured with (and what PNGs embed); the fallbacks are narrower, so text still fits. */
 export const FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, Helvetica, Arial, sans-serif";
@@ -38,7 +38,7 @@ export function totals(d: Diagram, layout: Pick<Layout, 'nodes'>): Totals {
   rows.push(['MACs', `${int(d.totalMacs)} (${human(d.totalMacs)})`]);
   if (stages !== undefined) rows.push(['layers', int(stages)]);
   return {
-    title: d.network,
+    title: networkTitle(d.network, d.params),
     subtitle: `input ${shapeText(d.input)} → output ${shapeText(d.output)} · ${int(d.totalParams)} parameters · ${human(d.totalMacs)} MACs per example`,
     rows,
   };

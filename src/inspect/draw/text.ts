@@ -39,3 +39,12 @@ export function human(n: number): string {
 export function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+type Value = number | boolean | string | Value[];
+
+/** `VGG19(classes = 1000)`: the network with its parameters as they were set */
+export function networkTitle(name: string, params: Record<string, Value>): string {
+  const v = (x: Value): string => (Array.isArray(x) ? `[${x.map(v).join(', ')}]` : String(x));
+  const list = Object.entries(params).map(([k, x]) => `${k} = ${v(x)}`);
+  return list.length ? `${name}(${list.join(', ')})` : name;
+}
