@@ -1,0 +1,80 @@
+// `alexnetc draw` on the largest shipped diagrams: layout + SVG and PNG in
+// process, and the whole command (process start to file written), beside
+// Graphviz laying out the same graph from our DOT (`dot -Tsvg`), measured
+// interleaved in the same run. Target: every drawing well under a few seconds
+// end to end (TARGET_MS); the ratio to Graphviz says how the layout compares
+// to the tool people use for this.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../dist/compile.js';
+import { buildDiagram, callLabels } from '../dist/inspect/draw/index.js';
+import { renderDot } from '../dist/inspect/draw/dot.js';
+import { layoutDiagram } from '../dist/inspect/draw/layout.js';
+import { svgToPng } from '../dist/inspect/draw/png.js';
+import { renderSvg } from '../dist/inspect/draw/svg.js';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin/alexnetc.js');
+const TARGET_MS = 5000;
+const REPS = 5;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function ms(fn) {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+const hasDot = spawnSync('dot', ['-V']).status === 0;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'alexnetc-bench-draw-'));
+const cases = [
+  ['vgg.net', 'VGG19', true],
+  ['googlenet.net', 'GoogLeNet', false],
+  ['googlenet.net', 'GoogLeNet', true],
+  ['resnet.net', 'ResNet34', true],
+];
+
+console.log(`median of ${REPS}, ms; "command" is \`alexnetc draw … -o x.png\` from process start (node, ELK and resvg loading included)`);
+console.log(`  ${'network'.padEnd(22)} ${'boxes'.padStart(5)} ${'layout+svg'.padStart(10)} ${'png'.padStart(7)} ${'command'.padStart(8)}   ${'dot -Tsvg'.padStart(9)}  ratio`);
+let slow = 0;
+for (const [file, name, expand] of cases) {
+  const text = readFileSync(path.join(root, 'specs', file), 'utf8');
+  const r = compile(text, { network: name });
+  const d = buildDiagram(r.network, { expand, calls: callLabels(r.stageInfo, name, text) });
+  let svg = renderSvg(d, await layoutDiagram(d)); // warm up ELK and the JIT, as a second drawing in one process would be
+  const dot = renderDot(d);
+  const layout = [];
+  const png = [];
+  const command = [];
+  const graphviz = [];
+  const out = path.join(dir, `${name}.png`);
+  for (let i = 0; i < REPS; i++) {
+    layout.push(await ms(async () => (svg = renderSvg(d, await layoutDiagram(d)))));
+    png.push(await ms(() => svgToPng(svg)));
+    command.push(
+      await ms(() => {
+        const c = spawnSync(process.execPath, [bin, 'draw', path.join(root, 'specs', file), '--network', name, ...(expand ? ['--expand'] : []), '-o', out]);
+        if (c.status !== 0) throw new Error(`alexnetc draw failed: ${c.stderr}`);
+      }),
+    );
+    if (hasDot) graphviz.push(await ms(() => spawnSync('dot', ['-Tsvg', '-o', path.join(dir, 'g.svg')], { input: dot })));
+  }
+  const cmd = median(command);
+  if (cmd > TARGET_MS) slow++;
+  const g = hasDot ? median(graphviz) : undefined;
+  console.log(
+    `  ${`${name}${expand ? ' --expand' : ''}`.padEnd(22)} ${String(d.nodes.length - 2).padStart(5)} ${median(layout).toFixed(0).padStart(10)} ${median(png).toFixed(0).padStart(7)} ${cmd.toFixed(0).padStart(8)}   ` +
+      (g !== undefined ? `${g.toFixed(0).padStart(9)}  ×${(median(layout) / g).toFixed(2)} (layout+svg / dot)` : 'dot: Graphviz not installed (apt-get install graphviz)') +
+      (cmd > TARGET_MS ? `  OVER the ${TARGET_MS} ms target` : ''),
+  );
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(slow ? `${slow} drawing(s) over the ${TARGET_MS} ms target` : `every drawing under the ${TARGET_MS} ms target`);
+process.exitCode = slow ? 1 : 0;
