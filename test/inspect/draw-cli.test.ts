@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { layers } from '../../src/check/ir.js';
 import { compile } from '../../src/compile.js';
@@ -93,10 +94,34 @@ describe('alexnetc draw', () => {
     expect(missing.stderr).toContain('no network `VGG20` in this file');
   });
 
+  it('a network too large to lay out is refused with what to do instead; DOT still works', () => {
+    const d = tmp();
+    const src = path.join(d, 'long.net');
+    writeFileSync(src, 'network Long {\n  input [4, 8, 8]\n  repeat 600 { conv(4, 3, pad 1) | relu }\n}\n');
+    const r = run(['draw', src, '-o', path.join(d, 'long.svg')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('alexnetc: Long drawn collapsed has 1,200 boxes, more than the 1,000 a diagram is laid out with; write --format dot');
+    expect(run(['draw', src, '-o', path.join(d, 'long.dot')]).code).toBe(0);
+    expect(readdirSync(d).sort()).toEqual(['long.dot', 'long.net']);
+  });
+
   it('an unwritable output is the user’s to fix (exit 1), not an internal error', () => {
     const r = run(['draw', spec('lenet5.net'), '-o', path.join(tmp(), 'no', 'such', 'dir', 'x.svg')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^alexnetc: cannot write .*x\.svg/);
+  });
+
+  it("the README's picture is what its documented command draws today", () => {
+    const out = path.join(tmp(), 'small.png');
+    // the command docs/draw-example.net names in its header
+    expect(run(['draw', 'docs/draw-example.net', '--expand', '-o', out]).code).toBe(0);
+    const [fresh, committed] = [out, path.join(root, 'docs/draw-example.png')].map((f) => PNG.sync.read(readFileSync(f)));
+    expect([committed!.width, committed!.height]).toEqual([fresh!.width, fresh!.height]);
+    let same = 0;
+    for (let i = 0; i < fresh!.data.length; i += 4) if (fresh!.data.readUInt32BE(i) === committed!.data.readUInt32BE(i)) same++;
+    // equal but for anti-aliasing a rasteriser update might change
+    expect(same / (fresh!.width * fresh!.height)).toBeGreaterThan(0.99);
+    expect(readFileSync(path.join(root, 'docs/draw-example.png')).length).toBeLessThan(2 ** 20);
   });
 
   it('--json reports what was written', () => {

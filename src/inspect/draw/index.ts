@@ -2,11 +2,19 @@
 // SVG (laid out by ELK), PNG (the SVG rendered by resvg) or Graphviz DOT.
 import type { StageInfo } from '../../check/checker.js';
 import type { Network } from '../../check/ir.js';
+import { UserError } from '../../util/errors.js';
 import { buildDiagram, type Diagram } from './graph.js';
 
 export { buildDiagram, type Diagram, type DiagramOptions } from './graph.js';
 
 export type DrawFormat = 'svg' | 'png' | 'dot';
+
+/**
+ * The most boxes laid out: past this a diagram is a scroll no one reads, the
+ * layout takes tens of seconds, and ELK's recursion overflows the stack
+ * (at about 2,000 in a chain). DOT, laid out elsewhere, has no limit.
+ */
+export const MAX_BOXES = 1000;
 export const DRAW_FORMATS: readonly DrawFormat[] = ['svg', 'png', 'dot'];
 
 export interface DrawOptions {
@@ -33,6 +41,13 @@ export async function drawNetwork(net: Network, opts: DrawOptions = {}): Promise
   if (format === 'dot') {
     const { renderDot } = await import('./dot.js');
     return { format, data: renderDot(diagram), diagram };
+  }
+  const boxes = diagram.nodes.length - 2;
+  if (boxes > MAX_BOXES) {
+    throw new UserError(
+      `${net.name} drawn ${diagram.expanded ? 'expanded' : 'collapsed'} has ${boxes.toLocaleString('en-US')} boxes, more than the ${MAX_BOXES.toLocaleString('en-US')} a diagram is laid out with` +
+        `${diagram.expanded ? '; draw it without --expand, or' : ';'} write --format dot and lay it out with Graphviz`,
+    );
   }
   const [{ layoutDiagram }, { renderSvg }] = await Promise.all([import('./layout.js'), import('./svg.js')]);
   const svg = renderSvg(diagram, await layoutDiagram(diagram));

@@ -136,7 +136,13 @@ export async function layoutDiagram(d: Diagram): Promise<Layout> {
     containers.get(common)!.edges!.push(edge);
   }
 
-  const out = await elk.layout(root);
+  let out: ElkNode;
+  try {
+    out = await elk.layout(root);
+  } catch (e) {
+    // ELK's errors are Java exceptions compiled to JavaScript; keep the message, not its minified source
+    throw new Error(`the graph layout (ELK) failed: ${String(e instanceof Error ? e.message : e).slice(0, 300)}`);
+  }
 
   const placed = new Map<string, Box>();
   const edgesOut = new Map<string, ElkExtendedEdge>();
