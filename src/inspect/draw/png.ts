@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const FONT_FILES = ['DejaVuSans.subset.ttf', 'DejaVuSans-Bold.subset.ttf'].map((f) => fileURLToPath(new URL(`../../../src/inspect/draw/fonts/${f}`, import.meta.url)));
 
 /** More pixels than this is no longer a picture anyone opens; the scale is lowered to fit. */
-export const MAX_PIXELS = 24e6;
+export const MAX_PIXELS = 16e6;
 
 export interface PngOptions {
   /** device pixels per SVG pixel (default 2: sharp on high-density screens) */
