@@ -228,15 +228,10 @@ function paramNames(kinds: string[]): string[] {
 
 class Namer {
   private readonly used = new Set<string>();
-  private readonly stems = new Map<string, number>();
 
-  /** count how many clusters want each stem, so that a stem two structures share goes to neither */
-  want(stem: string | undefined): void {
-    if (stem) this.stems.set(stem, (this.stems.get(stem) ?? 0) + 1);
-  }
-
+  /** the scope's stem (`inception`, `basic`), else a name from the structure; numbered when taken */
   name(stem: string | undefined, structural: string): string {
-    let base = stem && this.stems.get(stem) === 1 ? stem : structural;
+    let base = stem ?? structural;
     if (LAYER_NAMES.has(base) || KEYWORDS.has(base)) base = `${base}_block`;
     let name = base;
     for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
@@ -284,7 +279,6 @@ export function findBlocks(items: Item[]): Blocks {
     const repeated = [...clusters.values()].filter((c) => c.length >= 2 && c.some((x) => !x.group.whole));
     // its first instance names it: prefer one that is not a whole branch (`conv1`, not `branch1`)
     for (const c of repeated) c.sort((a, b) => Number(a.group.whole) - Number(b.group.whole));
-    for (const c of repeated) namer.want(stemOf(c[0]!.group.key));
     for (const c of repeated) {
       // anti-unification: a slot that differs between instances is a parameter; slots that vary together share one
       const first = c[0]!;

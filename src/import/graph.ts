@@ -149,7 +149,13 @@ export class ImportGraph {
   }
 
   private evaluate(n: OnnxNode, value: string): Folded {
-    const ints = (i: number): (number | null)[] => this.ints(n.inputs[i]!, n);
+    const arg = (i: number): Folded => this.fold(n.inputs[i]!, n);
+    const has = (i: number): boolean => (n.inputs[i] ?? '') !== '';
+    const intList = (i: number): number[] => {
+      const v = this.ints(n.inputs[i]!, n);
+      if (v.some((x) => x === null)) this.fail(n, `needs '${n.inputs[i]}' without the batch size in it`);
+      return v as number[];
+    };
     switch (n.op) {
       case 'Constant': {
         const a = [...n.attrs.entries()][0];
@@ -157,7 +163,8 @@ export class ImportGraph {
         return constantAttr(a![0], a![1]) ?? this.fail(n, `cannot fold a Constant given as ${a![0]}`);
       }
       case 'Identity':
-        return this.fold(n.inputs[0]!, n);
+      case 'Cast':
+        return arg(0);
       case 'Shape': {
         const shape = this.shapes.get(n.inputs[0]!);
         if (!shape) this.fail(n, 'takes the shape of a value the importer has not reached; the graph is not a chain alexnetc can follow');
@@ -167,78 +174,202 @@ export class ImportGraph {
         const r = full.slice(start, end);
         return { dims: [r.length], ints: r };
       }
-      case 'Cast':
-        return this.fold(n.inputs[0]!, n);
-      case 'Gather': {
-        const data = ints(0);
-        const idx = this.fold(n.inputs[1]!, n);
-        const d = this.fold(n.inputs[0]!, n);
-        if (d.dims.length !== 1 || intAttr(n, 'axis', 0) !== 0) this.fail(n, 'can only fold a Gather from a vector');
-        const at = (idx.ints ?? []).map((i) => data[normAxis(i ?? NaN, data.length)]);
-        if (at.some((x) => x === undefined)) this.fail(n, 'Gather index out of range');
-        return { dims: idx.dims, ints: at as (number | null)[] };
+      case 'ConstantOfShape': {
+        const dims = intList(0);
+        const count = dims.reduce((a, b) => a * b, 1);
+        const v = n.attrs.get('value');
+        const t = v?.type === 'tensor' ? v.t : undefined;
+        if (t && (t.dataType === 7 || t.dataType === 6)) return { dims, ints: new Array<number>(count).fill(t.ints()[0] ?? 0) };
+        return { dims, floats: new Float32Array(count).fill(t ? t.floats()[0] ?? 0 : 0) };
       }
-      case 'Unsqueeze':
-      case 'Squeeze': {
-        const v = this.fold(n.inputs[0]!, n);
-        const size = v.dims.reduce((a, b) => a * b, 1);
-        // folding only scalars and vectors: the result is again a flat list of `size` values
-        const dims = n.op === 'Unsqueeze' ? (v.dims.length === 0 ? [1] : [1, ...v.dims]) : size === 1 ? [] : [size];
+      case 'Gather': {
+        const data = arg(0);
+        const idx = intList(1);
+        const axis = normAxis(intAttr(n, 'axis', 0), data.dims.length);
+        return gather(data, axis, idx, this.fold(n.inputs[1]!, n).dims) ?? this.fail(n, 'Gather index out of range');
+      }
+      case 'Unsqueeze': {
+        const v = arg(0);
+        const axes = has(1) ? intList(1) : intsAttr(n, 'axes') ?? [];
+        const rank = v.dims.length + axes.length;
+        const at = new Set(axes.map((a) => normAxis(a, rank)));
+        const dims: number[] = [];
+        let k = 0;
+        for (let i = 0; i < rank; i++) dims.push(at.has(i) ? 1 : v.dims[k++]!);
         return { ...v, dims };
       }
+      case 'Squeeze': {
+        const v = arg(0);
+        const axes = has(1) ? intList(1) : intsAttr(n, 'axes');
+        const at = axes ? new Set(axes.map((a) => normAxis(a, v.dims.length))) : undefined;
+        return { ...v, dims: v.dims.filter((d, i) => !(at ? at.has(i) : d === 1)) };
+      }
       case 'Concat': {
-        const parts = n.inputs.map((_, i) => ints(i));
-        const all = parts.flat();
-        return { dims: [all.length], ints: all };
+        const parts = n.inputs.map((_, i) => arg(i));
+        const rank = parts[0]!.dims.length;
+        const axis = normAxis(intAttr(n, 'axis', 0), rank);
+        return concat(parts, axis) ?? this.fail(n, 'cannot fold a Concat of mixed tensors');
+      }
+      case 'Reshape': {
+        const v = arg(0);
+        const shape = intList(1);
+        const size = v.dims.reduce((x, y) => x * y, 1);
+        const known = shape.reduce((x, y, i) => x * (y === -1 ? 1 : y === 0 ? v.dims[i]! : y), 1);
+        return { ...v, dims: shape.map((d, i) => (d === -1 ? size / known : d === 0 ? v.dims[i]! : d)) };
+      }
+      case 'Transpose': {
+        const v = arg(0);
+        const perm = intsAttr(n, 'perm') ?? v.dims.map((_, i) => v.dims.length - 1 - i);
+        return transpose(v, perm);
       }
       case 'Slice': {
-        const data = ints(0);
-        const starts = ints(1);
-        const ends = ints(2);
-        if (starts.length !== 1 || (n.inputs[3] && ints(3)[0] !== 0) || (n.inputs[4] && ints(4)[0] !== 1)) this.fail(n, 'can only fold a Slice of a vector with step 1');
-        const len = data.length;
-        const s = Math.min(Math.max(starts[0]! < 0 ? starts[0]! + len : starts[0]!, 0), len);
-        const e = Math.min(Math.max(ends[0]! < 0 ? ends[0]! + len : ends[0]!, 0), len);
-        const r = data.slice(s, e);
-        return { dims: [r.length], ints: r };
+        const v = arg(0);
+        const starts = intList(1);
+        const ends = intList(2);
+        const axes = has(3) ? intList(3) : starts.map((_, i) => i);
+        const steps = has(4) ? intList(4) : starts.map(() => 1);
+        if (steps.some((s) => s === 0)) this.fail(n, 'a Slice with step 0');
+        return slice(v, starts, ends, axes.map((a) => normAxis(a, v.dims.length)), steps);
       }
       case 'Mul':
       case 'Add':
       case 'Sub':
       case 'Div': {
-        const a = ints(0);
-        const b = ints(1);
-        if (a.length !== b.length && a.length !== 1 && b.length !== 1) this.fail(n, `cannot fold ${n.op} of vectors of lengths ${a.length} and ${b.length}`);
-        const len = Math.max(a.length, b.length);
-        const r = Array.from({ length: len }, (_, i) => {
-          const x = a[a.length === 1 ? 0 : i]!;
-          const y = b[b.length === 1 ? 0 : i]!;
+        const a = arg(0);
+        const b = arg(1);
+        const av = a.ints ?? [...(a.floats ?? [])];
+        const bv = b.ints ?? [...(b.floats ?? [])];
+        if (av.length !== bv.length && av.length !== 1 && bv.length !== 1) this.fail(n, `cannot fold ${n.op} of tensors of ${av.length} and ${bv.length} values`);
+        const isInt = a.ints !== undefined && b.ints !== undefined;
+        const r = Array.from({ length: Math.max(av.length, bv.length) }, (_, i) => {
+          const x = av[av.length === 1 ? 0 : i]!;
+          const y = bv[bv.length === 1 ? 0 : i]!;
           if (x === null || y === null) return null;
-          return n.op === 'Mul' ? x * y : n.op === 'Add' ? x + y : n.op === 'Sub' ? x - y : Math.trunc(x / y);
+          if (n.op === 'Mul') return x * y;
+          if (n.op === 'Add') return x + y;
+          if (n.op === 'Sub') return x - y;
+          return isInt ? Math.trunc(x / y) : x / y;
         });
-        return { dims: this.fold(n.inputs[a.length >= b.length ? 0 : 1]!, n).dims, ints: r };
-      }
-      case 'Reshape': {
-        const v = this.fold(n.inputs[0]!, n);
-        const shape = ints(1);
-        const size = v.dims.reduce((x, y) => x * y, 1);
-        if (shape.some((d) => d === null)) this.fail(n, 'cannot fold a Reshape of a constant to the batch size');
-        const known = (shape as number[]).reduce((x, y, i) => x * (y === -1 ? 1 : y === 0 ? v.dims[i]! : y), 1);
-        const dims = (shape as number[]).map((d, i) => (d === -1 ? size / known : d === 0 ? v.dims[i]! : d));
-        return { ...v, dims };
-      }
-      case 'Transpose': {
-        const v = this.fold(n.inputs[0]!, n);
-        if (v.dims.length !== 2 || !v.floats) this.fail(n, 'can only fold the Transpose of a constant matrix');
-        const [r, c] = v.dims as [number, number];
-        const out = new Float32Array(r * c);
-        for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = v.floats![i * c + j]!;
-        return { dims: [c, r], floats: out };
+        const dims = av.length >= bv.length ? a.dims : b.dims;
+        return isInt ? { dims, ints: r } : { dims, floats: Float32Array.from(r as number[]) };
       }
       default:
         this.fail(n, `computes the constant '${value}' with ${n.op}, which alexnetc cannot fold (re-export with do_constant_folding=True)`);
     }
   }
+}
+
+// ---------------------------------------------------------------- folding helpers (row-major, any rank)
+
+type Cell = number | null;
+
+function cells(v: Folded): Cell[] {
+  return v.ints ?? [...(v.floats ?? [])];
+}
+
+function make(like: Folded, dims: number[], values: Cell[]): Folded {
+  return like.ints ? { dims, ints: values } : { dims, floats: Float32Array.from(values as number[]) };
+}
+
+function strides(dims: number[]): number[] {
+  const s = new Array<number>(dims.length).fill(1);
+  for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
+  return s;
+}
+
+/** Every index of a shape, in row-major order. */
+function* indices(dims: number[]): Generator<number[]> {
+  const total = dims.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(dims.length).fill(0);
+  for (let k = 0; k < total; k++) {
+    yield idx;
+    for (let i = dims.length - 1; i >= 0; i--) {
+      if (++idx[i]! < dims[i]!) break;
+      idx[i] = 0;
+    }
+  }
+}
+
+function at(v: Cell[], st: number[], idx: number[]): Cell {
+  let o = 0;
+  for (let i = 0; i < idx.length; i++) o += idx[i]! * st[i]!;
+  return v[o]!;
+}
+
+function transpose(v: Folded, perm: number[]): Folded {
+  const dims = perm.map((p) => v.dims[p]!);
+  const src = cells(v);
+  const st = strides(v.dims);
+  const out: Cell[] = [];
+  for (const idx of indices(dims)) {
+    const from = new Array<number>(idx.length);
+    perm.forEach((p, i) => (from[p] = idx[i]!));
+    out.push(at(src, st, from));
+  }
+  return make(v, dims, out);
+}
+
+function slice(v: Folded, starts: number[], ends: number[], axes: number[], steps: number[]): Folded {
+  const lo = v.dims.map(() => 0);
+  const step = v.dims.map(() => 1);
+  const dims = [...v.dims];
+  axes.forEach((a, i) => {
+    const size = v.dims[a]!;
+    const s = steps[i]!;
+    const clamp = (x: number, min: number, max: number): number => Math.min(Math.max(x, min), max);
+    let b = starts[i]! < 0 ? starts[i]! + size : starts[i]!;
+    let e = ends[i]! < 0 ? ends[i]! + size : ends[i]!;
+    if (s > 0) {
+      b = clamp(b, 0, size);
+      e = clamp(e, 0, size);
+      dims[a] = Math.max(0, Math.ceil((e - b) / s));
+    } else {
+      b = clamp(b, -1, size - 1);
+      e = clamp(e, -1, size - 1);
+      dims[a] = Math.max(0, Math.ceil((b - e) / -s));
+    }
+    lo[a] = b;
+    step[a] = s;
+  });
+  const src = cells(v);
+  const st = strides(v.dims);
+  const out: Cell[] = [];
+  for (const idx of indices(dims)) out.push(at(src, st, idx.map((x, i) => lo[i]! + x * step[i]!)));
+  return make(v, dims, out);
+}
+
+function gather(v: Folded, axis: number, idx: number[], idxDims: number[]): Folded | undefined {
+  const size = v.dims[axis]!;
+  const norm = idx.map((i) => (i < 0 ? i + size : i));
+  if (norm.some((i) => i < 0 || i >= size)) return undefined;
+  const dims = [...v.dims.slice(0, axis), ...idxDims, ...v.dims.slice(axis + 1)];
+  const src = cells(v);
+  const st = strides(v.dims);
+  const out: Cell[] = [];
+  for (const i of indices(dims)) {
+    const flatIdx = idxDims.length === 0 ? 0 : i.slice(axis, axis + idxDims.length).reduce((a, x, k) => a * idxDims[k]! + x, 0);
+    const from = [...i.slice(0, axis), norm[flatIdx]!, ...i.slice(axis + idxDims.length)];
+    out.push(at(src, st, from));
+  }
+  return make(v, dims, out);
+}
+
+function concat(parts: Folded[], axis: number): Folded | undefined {
+  const first = parts[0]!;
+  if (parts.some((p) => (p.ints === undefined) !== (first.ints === undefined) || p.dims.length !== first.dims.length)) return undefined;
+  const dims = [...first.dims];
+  dims[axis] = parts.reduce((a, p) => a + p.dims[axis]!, 0);
+  const out: Cell[] = [];
+  const srcs = parts.map((p) => ({ v: cells(p), st: strides(p.dims), size: p.dims[axis]! }));
+  for (const idx of indices(dims)) {
+    let k = idx[axis]!;
+    let p = 0;
+    while (k >= srcs[p]!.size) k -= srcs[p++]!.size;
+    const from = [...idx];
+    from[axis] = k;
+    out.push(at(srcs[p]!.v, srcs[p]!.st, from));
+  }
+  return make(first, dims, out);
 }
 
 function constantAttr(name: string, a: OnnxAttrValue): Folded | undefined {

@@ -151,12 +151,14 @@ function window(c: OpContext, kernel: number[]): Window {
   return { k: kernel, stride, dilation, pads };
 }
 
-function conv(c: OpContext): OpResult {
+function conv(c: OpContext, extraPads: number[] = [0, 0, 0, 0]): OpResult {
   const w = weight(c, 1, 'weight');
   if (w.dims.length !== 4) c.g.fail(c.node, `has a ${w.dims.length - 2}-D kernel [${w.dims.join(', ')}]; alexnetc's conv is 2-D`);
   const kernel = intsAttr(c.node, 'kernel_shape') ?? w.dims.slice(2);
   if (kernel[0] !== w.dims[2] || kernel[1] !== w.dims[3]) c.g.fail(c.node, `kernel_shape [${kernel.join(', ')}] disagrees with its weight [${w.dims.join(', ')}]`);
   const win = window(c, kernel);
+  if (extraPads.some((p) => p > 0) && stringAttr(c.node, 'auto_pad', 'NOTSET') !== 'NOTSET') c.g.fail(c.node, 'combines auto_pad with a Pad before it');
+  win.pads = win.pads.map((p, i) => p + extraPads[i]!);
   const groups = intAttr(c.node, 'group', 1);
   const weights = [w];
   if (hasInput(c.node, 2)) weights.push(weight(c, 2, 'bias'));
@@ -362,9 +364,40 @@ function reduceMean(c: OpContext): OpResult {
   return { layers: [pooled, flat], out: n.outputs[0]! };
 }
 
+/**
+ * Zero padding before a Conv (what tf2onnx and some PyTorch exports write):
+ * folded into the Conv's own pads. Before a pool it would change the
+ * function (padding counted in averages, zeros in maxima), so it is refused.
+ */
+function pad(c: OpContext): OpResult {
+  const n = c.node;
+  const mode = stringAttr(n, 'mode', 'constant');
+  const pads = hasInput(n, 1) ? (c.g.ints(n.inputs[1]!, n) as number[]) : intsAttr(n, 'pads') ?? [];
+  const value = hasInput(n, 2) ? c.g.floats(n.inputs[2]!, n).values[0] ?? 0 : floatAttr(n, 'value', 0);
+  if (hasInput(n, 3)) c.g.fail(n, 'pads chosen axes (the axes input); alexnetc folds only padding of height and width');
+  const users = c.g.consumers.get(n.outputs[0]!) ?? [];
+  const next = users.length === 1 && n.outputs[0] !== c.g.output ? users[0]!.node : undefined;
+  const rank = c.inShape.length + 1;
+  // ONNX pads: all begins, then all ends, over [N, C, H, W]
+  const spatialOnly = rank === 4 && pads.length === 8 && [0, 1, 4, 5].every((i) => pads[i] === 0) && pads.every((p) => p >= 0);
+  if (mode !== 'constant' || value !== 0 || !spatialOnly || !next || next.op !== 'Conv' || next.inputs[0] !== n.outputs[0]) {
+    const why =
+      next?.op === 'AveragePool'
+        ? "pads before an AveragePool, which then counts the padding in its averages; alexnetc's avgpool leaves padding out of the mean (PyTorch: count_include_pad=False)"
+        : `is a ${mode} padding${mode === 'constant' ? ` with ${value}` : ''} of [${pads.join(', ')}] followed by ${next ? `${next.op} '${next.name}'` : 'more than one node'}; alexnetc folds only zero padding of height and width into a Conv`;
+    c.g.fail(n, why);
+  }
+  const extra = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
+  const convCtx: OpContext = { ...c, node: next! };
+  const r = conv(convCtx, extra);
+  r.layers[0]!.nodes.unshift(n);
+  return r;
+}
+
 /** Each op the importer understands (on the data path; Add, Sum and Concat of branches are the structure's). */
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
-  Conv: conv,
+  Conv: (c) => conv(c),
+  Pad: pad,
   BatchNormalization: batchnorm,
   Relu: plain('relu'),
   Tanh: plain('tanh'),

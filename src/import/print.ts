@@ -129,9 +129,14 @@ function printBody(body: Stmt[], indent: string, out: string[]): void {
         flush();
         out.push(`${indent}${s.kind} {`);
         for (const b of s.branches) {
-          out.push(`${indent}  branch {`);
-          printBody(b, indent + '    ', out);
-          out.push(`${indent}  }`);
+          const lines: string[] = [];
+          printBody(b, '', lines);
+          if (lines.length === 1) out.push(`${indent}  branch { ${lines[0]} }`);
+          else {
+            out.push(`${indent}  branch {`);
+            printBody(b, indent + '    ', out);
+            out.push(`${indent}  }`);
+          }
         }
         out.push(`${indent}}`);
         break;

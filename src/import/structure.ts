@@ -80,17 +80,17 @@ export class StructureBuilder {
 
   /** The whole network: from the input to the output. */
   build(): Item[] {
-    return this.walk(this.g.input, SINK).items;
+    return this.walk(this.g.input, new Set([SINK])).items;
   }
 
-  /** Items from value `v` until the node `stop` (or the graph output). */
-  private walk(v: string, stop: number): { items: Item[]; end: string } {
+  /** Items from value `v` until one of the nodes `stop` (a join; SINK: the graph output). */
+  private walk(v: string, stop: ReadonlySet<number>): { items: Item[]; end: string } {
     const items: Item[] = [];
     const g = this.g;
     for (;;) {
       const readers = this.readers(v);
       if (v === g.output) {
-        if (readers.length > 0 || stop !== SINK) {
+        if (readers.length > 0 || !stop.has(SINK)) {
           const r = readers[0] ?? g.producer.get(v)!;
           g.fail(r, `reads the graph's output ${v}; alexnetc's output is the last value of the network`);
         }
@@ -101,7 +101,7 @@ export class StructureBuilder {
         if (p) g.fail(p, `its output ${v} leads nowhere`);
         throw new Error(`internal: the input leads nowhere`);
       }
-      if (readers.length === 1 && this.rank.get(readers[0]!) === stop) return { items, end: v };
+      if (readers.length === 1 && stop.has(this.rank.get(readers[0]!)!)) return { items, end: v };
       if (readers.length === 1) {
         const next = this.convert(readers[0]!, v);
         items.push(...next.layers);
@@ -111,7 +111,6 @@ export class StructureBuilder {
       const join = this.fork(v, readers, stop);
       items.push(join.item);
       v = join.out;
-      if (this.rank.get(join.item.node) === stop) throw new Error('internal: a join that is its own stop');
     }
   }
 
@@ -135,11 +134,30 @@ export class StructureBuilder {
     return r;
   }
 
-  private fork(v: string, readers: OnnxNode[], stop: number): { item: ImportResidual | ImportMerge; out: string } {
+  /**
+   * The Add (or Sum) nodes that feed only each other up to `join`, `join`
+   * first — as many as it takes to reach one input per branch: an inner Add
+   * can also be the end of one branch (a residual at the end of a residual's
+   * body), and then it is not part of this sum.
+   */
+  private addTree(join: OnnxNode, branches: number): OnnxNode[] {
+    const tree = [join];
+    const leafCount = (): number => tree.reduce((a, n) => a + n.inputs.length, 0) - (tree.length - 1);
+    for (let k = 0; k < tree.length && leafCount() < branches; k++) {
+      for (const i of tree[k]!.inputs) {
+        if (leafCount() >= branches) break;
+        const p = this.g.producer.get(i);
+        if (p && (p.op === 'Add' || p.op === 'Sum') && this.g.consumers.get(i)?.length === 1 && i !== this.g.output) tree.push(p);
+      }
+    }
+    return tree;
+  }
+
+  private fork(v: string, readers: OnnxNode[], stop: ReadonlySet<number>): { item: ImportResidual | ImportMerge; out: string } {
     const g = this.g;
     const j = readers.map((n) => this.rank.get(n)!).reduce(this.intersect);
     if (j === SINK) g.fail(readers[1]!, `reads ${v}, which also feeds ${readers[0]!.name}; these branches never join again before the output`);
-    if (j === stop) {
+    if (stop.has(j)) {
       g.fail(g.dataNodes[j]!, `joins branches that fork at ${v} inside another of its branches; alexnetc's residual, add and concat join the branches of one fork`);
     }
     const join = g.dataNodes[j]!;
@@ -150,25 +168,30 @@ export class StructureBuilder {
       g.fail(join, `joins the branches that start at ${v}${join.op === 'Concat' ? ` along axis ${axis}` : ''}; alexnetc joins branches with Add/Sum (residual, add) or a Concat over channels (concat)`);
     }
     if (joinInputs.length !== join.inputs.length) g.fail(join, `adds a constant to a join of branches`);
+    // `a + b + c` is exported as Add(Add(a, b), c): one sum of three branches
+    const tree = join.op === 'Concat' ? [join] : this.addTree(join, readers.length);
+    const treeRanks = new Set(tree.map((n) => this.rank.get(n)!));
+    const leaves = tree.flatMap((n) => n.inputs.filter((i) => !tree.some((t) => t.outputs[0] === i)));
+    if (leaves.some((i) => !g.isData(i))) g.fail(join, `adds a constant to a join of branches`);
     // one branch per reader (a reader that is the join itself is an identity branch)
     const ends = new Map<string, Item[]>();
     for (const r of readers) {
-      if (r === join) {
-        if (joinInputs.filter((i) => i === v).length !== 1) g.fail(join, `reads ${v} more than once`);
+      if (treeRanks.has(this.rank.get(r)!)) {
+        if (leaves.filter((i) => i === v).length !== 1) g.fail(r, `reads ${v} more than once`);
         ends.set(v, []);
         continue;
       }
       const first = this.convert(r, v);
       // the branch's last value is where its walk stopped: the value the join reads
-      const { items: rest, end } = this.walk(first.out, j);
-      if (!joinInputs.includes(end)) g.fail(join, `is where the branches of ${v} meet, but ${end} does not reach it directly`);
+      const { items: rest, end } = this.walk(first.out, treeRanks);
+      if (!leaves.includes(end)) g.fail(join, `is where the branches of ${v} meet, but ${end} does not reach it directly`);
       if (ends.has(end)) g.fail(join, `reads ${end} twice`);
       ends.set(end, [...first.layers, ...rest]);
     }
-    const missing = joinInputs.find((i) => !ends.has(i));
+    const missing = leaves.find((i) => !ends.has(i));
     if (missing !== undefined) g.fail(join, `joins ${missing}, which does not branch from ${v}; alexnetc's joins take the branches of one fork`);
-    const branches = joinInputs.map((i) => ends.get(i)!);
-    const shapes = joinInputs.map((i) => g.shapes.get(i)!);
+    const branches = leaves.map((i) => ends.get(i)!);
+    const shapes = leaves.map((i) => g.shapes.get(i)!);
     const out = join.outputs[0]!;
     let shape: number[];
     if (join.op === 'Concat') {
@@ -182,7 +205,7 @@ export class StructureBuilder {
     const identity = (): ImportLayer[] => [{ kind: 'layer', layer: 'identity', args: {}, weights: [], nodes: [join], shape: [...shapes[0]!] }];
     if (join.op === 'Concat') return { item: { kind: 'concat', branches: branches.map((b) => (b.length ? b : identity())), node: join, shape }, out };
     const named = lastSegment(join.name);
-    if (branches.length === 2 && !/^add\d*$/.test(named)) {
+    if (branches.length === 2 && tree.length === 1 && !/^add\d*$/.test(named)) {
       // alexnetc writes Add(body, shortcut); PyTorch's `out += identity` too: the first is the body
       // unless the names say otherwise (alexnetc's `…/shortcut/…`), and an identity is always the shortcut
       let [body, shortcut] = branches as [Item[], Item[]];
