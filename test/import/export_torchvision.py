@@ -42,6 +42,13 @@ elif mode == 'default':
 else:
     raise SystemExit(f'unknown mode {mode}')
 torch.onnx.export(model, x, out, **kwargs)
+import onnx  # noqa: E402
+
+stored = onnx.load(out)
+# the weights the file holds (what a folded export's network has), without batch-norm statistics
+onnx_params = sum(
+    int(__import__('numpy').prod(t.dims)) for t in stored.graph.initializer
+    if t.data_type == 1 and not t.name.endswith(('running_mean', 'running_var')))
 with torch.no_grad():
     y = model(x)
-print(json.dumps({'params': params, 'output_shape': list(y.shape)}))
+print(json.dumps({'params': params, 'onnx_params': onnx_params, 'output_shape': list(y.shape)}))
