@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { layers } from '../../src/check/ir.js';
+import { compile } from '../../src/compile.js';
 import { randomInput } from '../onnx/helpers.js';
 
 export const ROOT = path.join(import.meta.dirname, '../..');
@@ -43,11 +45,17 @@ export function listing(dir: string): string[] {
   return fs.readdirSync(dir).sort();
 }
 
-/** `alexnetc summary --json` rows without stage paths and dropout (which ONNX graphs leave out): what the network computes. */
-export function computedRows(file: string, network?: string): { rows: unknown[]; params: number; macs: number } {
-  const r = alexnetc(['summary', file, '--json', ...(network ? ['--network', network] : [])]);
-  if (r.code !== 0) throw new Error(`summary ${file}: ${r.stderr}`);
-  const s = JSON.parse(r.stdout) as { rows: { path: string; layer: string; depth: number; outShape: number[]; params: number; macs: number }[]; totalParams: number; totalMacs: number };
-  const rows = s.rows.filter((x) => !x.layer.startsWith('dropout')).map((x) => [x.layer, x.depth, x.outShape.join('×'), x.params, x.macs]);
-  return { rows, params: s.totalParams, macs: s.totalMacs };
+/**
+ * What a network computes, stage by stage, without stage paths and dropout
+ * (which ONNX inference graphs leave out): each layer's kind, its normalised
+ * arguments (`maxpool(2)` and `maxpool(2, 2)` are one layer), shapes and weights.
+ */
+export function computedLayers(file: string, network?: string): { layers: unknown[]; params: number; macs: number; output: number[] } {
+  const r = compile(fs.readFileSync(file, 'utf8'), { file, network });
+  if (!r.network) throw new Error(`${file}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  const net = r.network;
+  const rows = [...layers(net.body)]
+    .filter((n) => n.layer.name !== 'dropout')
+    .map((n) => [n.layer.name, JSON.stringify(n.args), n.inShape.join('×'), n.outShape.join('×'), n.weights.map((w) => `${w.name}[${w.shape.join(',')}]`).join(' '), n.params, n.macs]);
+  return { layers: rows, params: net.totalParams, macs: net.totalMacs, output: net.output };
 }
