@@ -45,10 +45,13 @@ torch.onnx.export(model, x, out, **kwargs)
 import onnx  # noqa: E402
 
 stored = onnx.load(out)
-# the weights the file holds (what a folded export's network has), without batch-norm statistics
+# the weights the file's nodes use (what a folded export's network has), without batch-norm
+# statistics; counted per use, as the exporter stores identical tensors (two zero biases) once
+sizes = {t.name: int(__import__('numpy').prod(t.dims)) for t in stored.graph.initializer if t.data_type == 1}
 onnx_params = sum(
-    int(__import__('numpy').prod(t.dims)) for t in stored.graph.initializer
-    if t.data_type == 1 and not t.name.endswith(('running_mean', 'running_var')))
+    sizes[i] for n in stored.graph.node for i in n.input
+    if i in sizes and not i.endswith(('running_mean', 'running_var')) and n.op_type != 'BatchNormalization' or
+    (n.op_type == 'BatchNormalization' and i in sizes and i in n.input[1:3]))
 with torch.no_grad():
     y = model(x)
 print(json.dumps({'params': params, 'onnx_params': onnx_params, 'output_shape': list(y.shape)}))
