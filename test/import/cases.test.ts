@@ -30,7 +30,7 @@ afterAll(() => {
 const good: [string, string, RegExp][] = [
   ['view_nofold', 'x.view(x.size(0), -1) without constant folding (Shape → Gather → Concat → Reshape), BN eps/momentum, leaky relu, softmax', /batchnorm\(eps 0\.001, momentum 0\.01\) \| leakyrelu\(0\.2\) \| flatten/],
   ['misc', 'grouped, dilated, rectangular convs, pools in ceil mode, concat, MatMul + Add', /conv\(12, \[3, 5\], stride \[1, 2\], pad \[1, 2\], dilation \[2, 1\]\)[\s\S]*concat \{[\s\S]*avgpool\(3, 2, pad 1, ceil true\)/],
-  ['res', 'residuals with identity shortcuts and a sum of three branches', /residual \{[\s\S]*add \{[\s\S]*branch \{ identity \}/],
+  ['res', 'residuals with identity shortcuts (one block, repeated) and a sum of three branches', /block residual_block\(\) \{\n  residual \{[\s\S]*repeat 2 \{ residual_block \}[\s\S]*add \{[\s\S]*branch \{ identity \}/],
   ['padconv', 'an explicit F.pad folded into the conv after it', /conv\(4, 3, stride 2, pad \[0, 0, 1, 1\]\)/],
 ];
 
