@@ -78,10 +78,25 @@ function segment(items: Item[], ctx: string[]): T[] {
     if (key !== undefined && !(run.length === 1 && run[0]!.kind === 'layer')) {
       const inner = [...ctx, key];
       out.push({ t: 'group', key, scope: inner, body: segment(run, inner), whole: run.length === items.length });
+    } else if (key === undefined && items[i]!.kind !== 'layer') {
+      // no scope to go by (unnamed nodes, or a join in the parent module's scope): a construct and
+      // the activations right after it are a candidate, as ResNet's `relu(x + f(x))`
+      j = i + 1;
+      while (j < items.length && isActivation(items[j]!)) j++;
+      const unit = items.slice(i, j).map((it) => convert(it, ctx));
+      // a unit that is the whole sequence is already one (a module's scope, a branch)
+      if (j - i === items.length) out.push(...unit);
+      else out.push({ t: 'group', key: '', scope: ctx, body: unit, whole: false });
     } else out.push(...run.map((it) => convert(it, ctx)));
     i = j;
   }
   return out;
+}
+
+const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'tanh', 'sigmoid']);
+
+function isActivation(item: Item): boolean {
+  return item.kind === 'layer' && ACTIVATIONS.has(item.layer);
 }
 
 function convert(item: Item, ctx: string[]): T {
@@ -312,7 +327,9 @@ export function findBlocks(items: Item[]): Blocks {
         name,
         params,
         body,
-        comment: `from ${where(first.group)}${c.length > 1 ? ` and ${c.length - 1} more` : ''}`,
+        comment: first.group.key
+          ? `from ${where(first.group)} and ${c.length - 1} more`
+          : `${c.length} times; the first from node '${firstName(first.group.body)}'`,
       };
       blocks.push(block);
       for (const x of c) {
@@ -323,6 +340,15 @@ export function findBlocks(items: Item[]): Blocks {
   }
   const body = collapseRepeats(walk(tree, (v) => v).stmts);
   return { blocks, body };
+}
+
+function firstName(body: T[]): string {
+  const n = body[0];
+  if (!n) return '?';
+  if (n.t === 'layer') return n.l.nodes[0]?.name ?? '?';
+  if (n.t === 'group') return firstName(n.body);
+  const inner = n.t === 'residual' ? n.body : n.branches[0]!;
+  return firstName(inner);
 }
 
 function isTorchStyle(g: Group): boolean {

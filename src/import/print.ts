@@ -95,7 +95,8 @@ function printBody(body: Stmt[], indent: string, out: string[]): void {
   for (const s of body) {
     switch (s.kind) {
       case 'layer': {
-        if (!JOINS_LINE.has(s.layer) || line.length === 0 || afterCall) flush();
+        // after a block call only a pool joins its line (`cbr(64, 7) | maxpool(3, 2)`), as in the specs
+        if (!JOINS_LINE.has(s.layer) || line.length === 0 || (afterCall && s.layer !== 'maxpool' && s.layer !== 'avgpool')) flush();
         afterCall = false;
         line.push(printLayer(s.layer, s.args));
         break;
