@@ -1,7 +1,7 @@
 // Reading ONNX files. Unlike the writer (src/emit/onnx, a streaming encoder
 // of its own so that weights never sit in memory all at once), reading has
 // no reason to be hand-written: protobufjs decodes the file against onnx's
-// own schema (onnx.proto beside this file, from onnx 1.12). Bytes fields are
+// own schema (onnx.proto from onnx 1.12, in onnx-proto.ts). Bytes fields are
 // views into the file's buffer, so a tensor is copied only when asked for.
 //
 // Models of 2 GiB and more keep their tensors in external data files
@@ -9,9 +9,9 @@
 // time, from files beside the model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { UserError } from '../util/errors.js';
+import { ONNX_PROTO } from './onnx-proto.js';
 
 /** An ONNX file alexnetc cannot read: not ONNX, truncated, or using something outside what it supports (exit 1). */
 export class OnnxReadError extends UserError {
@@ -89,15 +89,7 @@ const PROTOBUF_LIMIT = 2 ** 31 - 1;
 let modelType: protobuf.Type | undefined;
 
 function schema(): protobuf.Type {
-  if (!modelType) {
-    // dist/weights/onnx-read.js and src/weights/onnx-read.ts both find the schema in src/weights/
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const candidates = [path.join(here, 'onnx.proto'), path.join(here, '..', '..', 'src', 'weights', 'onnx.proto')];
-    const file = candidates.find((f) => fs.existsSync(f));
-    if (!file) throw new Error(`onnx.proto not found (looked in ${candidates.join(', ')})`);
-    const root = protobuf.parse(fs.readFileSync(file, 'utf8'), { keepCase: true }).root;
-    modelType = root.lookupType('onnx.ModelProto');
-  }
+  modelType ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
   return modelType;
 }
 

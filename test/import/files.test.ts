@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { matchWeights } from '../../src/weights/match.js';
 import { openOnnxTensors } from '../../src/weights/onnx.js';
+import { ONNX_PROTO } from '../../src/weights/onnx-proto.js';
 import { PYTHON, requirePython, tempDir } from '../onnx/helpers.js';
 import { alexnetc, compareModels, listing, ROOT } from './helpers.js';
 
@@ -35,6 +36,11 @@ function refused(file: string, message: RegExp): void {
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
+
+const INSTALLED_PROTO = '/usr/lib/python3/dist-packages/onnx/onnx.proto';
+it.skipIf(!fs.existsSync(INSTALLED_PROTO))("the schema is onnx's own onnx.proto, verbatim", () => {
+  expect(ONNX_PROTO).toBe(fs.readFileSync(INSTALLED_PROTO, 'utf8'));
+});
 
 describe('files that are not readable ONNX models', () => {
   it('a text file', () => {
