@@ -35,8 +35,8 @@ interface Group {
   call?: { block: BlockDecl; args: number[] };
 }
 
-const KEYWORDS = new Set(['network', 'block', 'input', 'repeat', 'residual', 'shortcut', 'concat', 'add', 'branch', 'train', 'true', 'false', 'same']);
-const LAYER_NAMES = new Set(LAYERS.map((l) => l.name));
+export const KEYWORDS = new Set(['network', 'block', 'input', 'repeat', 'residual', 'shortcut', 'concat', 'add', 'branch', 'train', 'true', 'false', 'same']);
+export const LAYER_NAMES = new Set(LAYERS.map((l) => l.name));
 
 /** The scope of a node: its name's path without the last segment (the op in PyTorch's names, the layer in alexnetc's). */
 function scopeOf(n: OnnxNode): string[] {
@@ -242,7 +242,7 @@ function paramNames(kinds: string[]): string[] {
 }
 
 class Namer {
-  private readonly used = new Set<string>();
+  constructor(private readonly used: Set<string>) {}
 
   /** the scope's stem (`inception`, `basic`), else a name from the structure; numbered when taken */
   name(stem: string | undefined, structural: string): string {
@@ -275,12 +275,12 @@ export interface Blocks {
 }
 
 /** Find the blocks of an imported network and write its body with calls to them. */
-export function findBlocks(items: Item[]): Blocks {
+export function findBlocks(items: Item[], networkName: string): Blocks {
   const tree = segment(items, []);
   const heights = new Map<number, Group[]>();
   const maxH = groupsByHeight(tree, heights);
   const blocks: BlockDecl[] = [];
-  const namer = new Namer();
+  const namer = new Namer(new Set([networkName]));
   for (let h = 1; h <= maxH; h++) {
     const clusters = new Map<string, { group: Group; values: number[]; names: string[] }[]>();
     for (const g of heights.get(h) ?? []) {

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { layers, type Network } from '../check/ir.js';
 import { compile } from '../compile.js';
 import { readOnnxFile } from '../weights/onnx-read.js';
-import { findBlocks } from './blocks.js';
-import { ImportGraph } from './graph.js';
+import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
+import { ImportError, ImportGraph } from './graph.js';
 import type { ImportLayer } from './ops.js';
 import { printProgram, type Stmt } from './print.js';
 import { type Item, StructureBuilder } from './structure.js';
@@ -35,7 +35,8 @@ export interface Imported {
 const GENERIC_GRAPH_NAMES = new Set(['torch_jit', 'torch-jit-export', 'main_graph', 'tf2onnx', 'graph', 'model', 'main']);
 
 function networkName(graphName: string, file: string): string {
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(graphName) && !GENERIC_GRAPH_NAMES.has(graphName.toLowerCase())) return graphName;
+  const usable = (n: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && !KEYWORDS.has(n) && !LAYER_NAMES.has(n);
+  if (usable(graphName) && !GENERIC_GRAPH_NAMES.has(graphName.toLowerCase())) return graphName;
   let base = path.basename(file).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_]/g, '_');
   if (!/^[A-Za-z_]/.test(base)) base = `Net_${base}`;
   return base.charAt(0).toUpperCase() + base.slice(1);
@@ -74,9 +75,10 @@ export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const model = readOnnxFile(file);
   const g = new ImportGraph(model);
   const items = new StructureBuilder(g).build();
-  const { blocks, body } = findBlocks(items);
-  const output = g.shapes.get(g.output)!;
   const name = opts.name ?? networkName(model.graphName, file);
+  if (KEYWORDS.has(name) || LAYER_NAMES.has(name)) throw new ImportError(`the network cannot be named ${name}: that is a keyword or a layer of the language`);
+  const { blocks, body } = findBlocks(items, name);
+  const output = g.shapes.get(g.output)!;
   const producer = [model.producer, model.metadata.producer_version].filter(Boolean).join(' ') || 'an unnamed producer';
   const header = [
     `${name}: imported by \`alexnetc import\` from ${path.basename(file)} (${producer}, opset ${model.opset}).`,
