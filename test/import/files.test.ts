@@ -83,6 +83,13 @@ describe('files that are not readable ONNX models', () => {
     const b = alexnetc(['import', f, '-o', path.join(dir, 'same'), '--weights-out', path.join(dir, 'same')]);
     expect(b.code).toBe(2);
     expect(fs.existsSync(path.join(dir, 'same'))).toBe(false);
+    // a weights file that cannot be written: exit 1, and the .net file is not left behind either
+    const net = path.join(dir, 'half.net');
+    const c = alexnetc(['import', f, '-o', net, '--weights-out', path.join(dir, 'no', 'such', 'dir', 'w.onnx')]);
+    expect(c.stderr).toMatch(/cannot write .*w\.onnx: ENOENT/);
+    expect(c.code).toBe(1);
+    expect(fs.existsSync(net)).toBe(false);
+    expect(listing(dir).filter((x) => x.endsWith('.tmp'))).toEqual([]);
   });
 });
 

@@ -46,8 +46,15 @@ export default defineCommand({
     const imported = importOnnx(model!, { name });
     const net = imported.network;
 
+    const fsError = (e: unknown, file: string): unknown =>
+      e instanceof Error && /^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code ?? '')) ? new UsageError(`cannot write ${file}: ${e.message}`, 1) : e;
     // the source is held back until the weights are complete, so a failure leaves neither file
-    const sink = openAtomic(out);
+    let sink: ReturnType<typeof openAtomic>;
+    try {
+      sink = openAtomic(out);
+    } catch (e) {
+      throw fsError(e, out);
+    }
     let bytes: number;
     try {
       sink.write(Buffer.from(imported.source, 'utf8'));
@@ -64,10 +71,13 @@ export default defineCommand({
       });
     } catch (e) {
       sink.abort();
-      if (e instanceof Error && /^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code ?? ''))) throw new UsageError(`cannot write ${weightsOut}: ${e.message}`, 1);
-      throw e;
+      throw fsError(e, weightsOut);
     }
-    sink.commit();
+    try {
+      sink.commit();
+    } catch (e) {
+      throw fsError(e, out);
+    }
 
     const s = imported.stats;
     if (o.json === true) {
