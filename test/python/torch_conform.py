@@ -9,7 +9,9 @@ MANIFEST.json is a list of cases, each
    "input": raw little-endian float32, "input_shape": [N, ...],
    "expected": raw float32 (onnxruntime's output, or a formula's),
    "weights_expected": [[alexnetc weight name, shape], ...] in network order,
-   "drop_last": run every stage but the last (logits before a softmax)}.
+   "drop_last": run every stage but the last (logits before a softmax)},
+or {"id", "module", "cls", "kwargs", "expect_error": text} for arguments
+the network must refuse (the result's "raised" is the exception's text).
 
 Every case runs in this one process (importing torch once keeps the suite
 quick). For each the module is imported from its file, the network built
@@ -49,6 +51,12 @@ def first_name_difference(model, expected):
 
 def run_case(case, index):
     cls = load_class(case["module"], case["cls"], index)
+    if "expect_error" in case:
+        try:
+            cls(**case.get("kwargs", {}))
+        except (ValueError, TypeError) as e:
+            return {"id": case["id"], "raised": f"{type(e).__name__}: {e}"}
+        return {"id": case["id"], "error": "the arguments were accepted"}
     model = cls(**case.get("kwargs", {}))
     result = {"id": case["id"], "names": first_name_difference(model, case["weights_expected"])}
     if result["names"]:

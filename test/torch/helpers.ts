@@ -59,6 +59,8 @@ export interface CaseResult {
   shape?: number[];
   names?: string | null;
   error?: string;
+  /** the exception an `expectError` case raised */
+  raised?: string;
 }
 
 interface ManifestEntry {
@@ -116,6 +118,15 @@ export class Conformance {
       weights_expected: want,
       drop_last: c.dropLast ?? false,
     });
+  }
+
+  /** A case whose constructor arguments the module must refuse (ValueError or TypeError). */
+  refuse(id: string, module: Checked, kwargs: Record<string, ArgValue>): void {
+    const d = path.join(this.dir, `case${this.manifest.length}`);
+    fs.mkdirSync(d);
+    const modulePath = path.join(d, 'model.py');
+    fs.writeFileSync(modulePath, toTorchModule(module.program, module.network));
+    this.manifest.push({ id, module: modulePath, cls: module.network.name, kwargs, expect_error: true } as unknown as ManifestEntry);
   }
 
   /** Run every case in one Python process. */

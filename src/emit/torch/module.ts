@@ -74,7 +74,7 @@ class ModuleWriter {
   write(): string {
     const decl = this.program.decls.find((d): d is NetworkDecl => d.kind === 'network' && d.name.name === this.network.name);
     if (!decl) throw new Error(`network ${this.network.name} is not in the program`);
-    checkPaths(this.network.body, new Set());
+    checkPaths(this.network.body);
     const reached = this.reach(decl.body, new Set());
     this.networkClass = safeName(this.network.name, RESERVED);
     const taken = new Set([...RESERVED, this.networkClass]);
@@ -379,12 +379,21 @@ function hasDivision(e: Expr): boolean {
 
 /**
  * Two stages with one path would be one module in PyTorch (and one weight
- * name): possible only when a block is named like a numbered layer
- * (`block conv2` called beside 21 convs).
+ * name): possible only when a block's name ends in a digit (`block conv2`,
+ * called beside 21 convs, opens the scope conv21).
  */
-function checkPaths(nodes: readonly Node[], seen: Set<string>): void {
-  for (const l of layers(nodes)) {
-    if (seen.has(l.path)) throw new TorchUnsupportedError(`two stages are both named ${l.path} (rename the block whose name ends in a digit)`, l.span);
+function checkPaths(nodes: readonly Node[]): void {
+  const all = [...layers(nodes)];
+  const scopes = new Set<string>();
+  for (const l of all) {
+    const parts = l.path.split('/');
+    for (let i = 1; i < parts.length; i++) scopes.add(parts.slice(0, i).join('/'));
+  }
+  const seen = new Set<string>();
+  for (const l of all) {
+    if (seen.has(l.path) || scopes.has(l.path)) {
+      throw new TorchUnsupportedError(`two stages are both named ${l.path} in PyTorch; rename the block whose name ends in a digit`, l.span);
+    }
     seen.add(l.path);
   }
 }

@@ -115,7 +115,10 @@ export const STAGES = py`
       def append(self, kind, module, shape):
           """Add the next stage, named kind + its number among its kind."""
           self.counts[kind] = self.counts.get(kind, 0) + 1
-          self.add_module(f"{kind}{self.counts[kind]}", module)
+          name = f"{kind}{self.counts[kind]}"
+          if name in self._modules:
+              raise ValueError(f"two stages are named {name}")
+          self.add_module(name, module)
           self.shape = tuple(shape)
           return module
 
