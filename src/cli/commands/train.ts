@@ -56,9 +56,7 @@ export default defineCommand({
     ['alexnetc train --resume runs/LeNet5 --epochs 20', 'extend a finished run'],
   ],
   async run([file], o) {
-    const { ConfigError, resolveSettings } = await import('../../train/config.js');
-    const { train } = await import('../../train/trainer.js');
-    const { readState } = await import('../../train/checkpoint.js');
+    const { ConfigError, resolveSettings, train, readState, hasCheckpoint } = await import('../../train/index.js');
     const backend = o.backend as 'auto' | 'gpu' | 'node' | 'cpu';
     const flags = {
       epochs: o.epochs as string | undefined,
@@ -124,7 +122,6 @@ export default defineCommand({
       ...(o.testLimit !== undefined ? { testLimit: wholeNumber(o.testLimit, '--test-limit', 1) } : {}),
     };
     const runDir = (o.out as string | undefined) ?? defaultRunDir(network.name);
-    const { hasCheckpoint } = await import('../../train/checkpoint.js');
     if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another --out`, 1);
     checkRunDirOutput(runDir, o.force === true);
     const outcome = await train({ network, settings, source, runDir, backend });
