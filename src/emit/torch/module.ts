@@ -152,7 +152,7 @@ class ModuleWriter {
     const dims = ['N', ...n.input].join(', ');
     const args = this.networkArgs.join(', ');
     const lines = [
-      `"""${n.name} as a PyTorch module, written by alexnetc${from}.`,
+      ...wrap(`"""${n.name} as a PyTorch module, written by alexnetc${from}.`, ''),
       '',
       `    model = ${this.networkClass}(${args})`,
       `    model.load_safetensors("${n.name}.safetensors")`,
