@@ -23,7 +23,7 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../../src/weights/safetensors.js';
-import { PY_DIR, PYTHON, tempDir } from '../onnx/helpers.js';
+import { PY_DIR, PYTHON, randomInput, runOrt, runPython, tempDir, writeFloats } from '../onnx/helpers.js';
 import { SPECS } from '../onnx/specs.js';
 import { checked, hasTorch } from './helpers.js';
 
@@ -197,6 +197,33 @@ describe('alexnetc compile --target safetensors / torch, --weights FILE.safetens
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/clash.net:7:15: two stages are both named conv21 in PyTorch/);
     expect(fs.existsSync(at('clash.py'))).toBe(false);
+  });
+});
+
+describe.skipIf(!hasTorch())('the README flow: --target torch + --target safetensors', () => {
+  it('the module with the seeded safetensors computes what the seeded ONNX file computes', async () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/alexnetc.js'), ...args], { cwd: root, encoding: 'utf8' });
+    const spec = ['compile', 'specs/lenet5.net', '--set', 'size=28'];
+    for (const [target, out] of [['torch', 'flow.py'], ['safetensors', 'flow.safetensors'], ['onnx', 'flow.onnx']]) {
+      const r = run([...spec, '--seed', '5', '--target', target!, '-o', at(out!)]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const dims = [3, 1, 28, 28];
+    const input = randomInput(sizeOf(dims), 3);
+    writeFloats(at('flow-in.f32'), input);
+    writeFloats(at('flow-out.f32'), (await runOrt(at('flow.onnx'), input, dims)).data);
+    const want: [string, number[]][] = [];
+    for (const n of layers(checked(fs.readFileSync(path.join(SPECS, 'lenet5.net'), 'utf8'), undefined, { size: '28' }).network.body)) {
+      for (const w of n.weights) want.push([tensorName(n.path, w.name), w.shape]);
+    }
+    const manifest = [
+      { id: 'flow', module: at('flow.py'), cls: 'LeNet5', kwargs: {}, weights: at('flow.safetensors'), input: at('flow-in.f32'), input_shape: dims, expected: at('flow-out.f32'), weights_expected: want },
+    ];
+    fs.writeFileSync(at('flow.json'), JSON.stringify(manifest));
+    const [r] = JSON.parse(runPython('torch_conform.py', [at('flow.json')])) as { rel: number; scale: number; names: string | null; error?: string }[];
+    expect(r!.error ?? r!.names ?? null).toBeNull();
+    expect(r!.scale).toBeGreaterThan(1e-3);
+    expect(r!.rel).toBeLessThanOrEqual(1e-4);
   });
 });
 
