@@ -76,7 +76,7 @@ class ModuleWriter {
     if (!decl) throw new Error(`network ${this.network.name} is not in the program`);
     checkPaths(this.network.body);
     const reached = this.reach(decl.body, new Set());
-    this.networkClass = safeName(this.network.name, RESERVED);
+    this.networkClass = torchClassName(this.network);
     const taken = new Set([...RESERVED, this.networkClass]);
     for (const d of this.program.decls) {
       if (d.kind !== 'block' || !reached.has(d.name.name) || this.classes.has(d.name.name)) continue;
@@ -430,6 +430,11 @@ function imports(body: string): string {
   const std = STDLIB.filter((m) => new RegExp(`\\b${m}\\.`).test(body)).map((m) => `import ${m}`);
   const third = ['import torch', ...(/\bF\./.test(body) ? ['import torch.nn.functional as F'] : []), 'from torch import nn'];
   return [...(std.length ? [std.join('\n'), ''] : []), third.join('\n')].join('\n');
+}
+
+/** The network's class in the generated module: its name, unless Python or the module reserve it (then with a trailing `_`). */
+export function torchClassName(network: Pick<Network, 'name'>): string {
+  return safeName(network.name, RESERVED);
 }
 
 /** The PyTorch module of `network` (checked from `program`), as Python source. */
