@@ -69,7 +69,7 @@ export const TARGETS: Target[] = [
     help: 'a PyTorch module (Python source; its weights: --target safetensors)',
     takesWeights: false,
     async write(job) {
-      const [{ toTorchModule, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
+      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
         import('../../emit/torch/index.js'),
         import('../../util/atomic.js'),
         import('../../diagnostics/span.js'),
@@ -83,7 +83,7 @@ export const TARGETS: Target[] = [
         throw new UsageError(`${job.source.file}:${at.line}:${at.column}: ${e.message}`, 1);
       }
       writeFileAtomic(job.out, text);
-      return { bytes: Buffer.byteLength(text), what: `class ${job.network.name}(torch.nn.Module); weights: --target safetensors` };
+      return { bytes: Buffer.byteLength(text), what: `class ${torchClassName(job.network)}(torch.nn.Module); weights: --target safetensors` };
     },
   },
   {
