@@ -38,10 +38,10 @@ interface Ort {
 const ORT = 'onnxruntime-node';
 const importOrt = (specifier: string): Promise<unknown> => import(specifier);
 
-/** onnxruntime-node, or a clear error saying how to install it (exit 1). */
-export async function loadOrt(): Promise<Ort> {
+/** onnxruntime-node, or a clear error saying how to install it (exit 1). `specifier` is for tests. */
+export async function loadOrt(specifier: string = ORT): Promise<Ort> {
   try {
-    const m = (await importOrt(ORT)) as Ort & { default?: Ort };
+    const m = (await importOrt(specifier)) as Ort & { default?: Ort };
     return m.InferenceSession ? m : m.default!;
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
