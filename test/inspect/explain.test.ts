@@ -156,7 +156,7 @@ describe.skipIf(!hasData)('alexnetc explain with a LeNet-5 trained on Fashion-MN
     const files = readdirSync(out).sort();
     expect(files).toEqual(['explain.json', 'features-01-conv1.png', 'features-02-conv2.png', 'features-03-conv3.png', 'gradcam.png', 'index.html', 'input.png', 'saliency.png']);
     const summary = json(path.join(out, 'explain.json'));
-    expect(summary).toMatchObject({ network: 'LeNet5', input: { data: FASHION, split: 'test', index: 0 }, label: { index: 9, class: 'Ankle boot' }, explained: { score: 'logit' } });
+    expect(summary).toMatchObject({ network: 'LeNet5', input: { data: FASHION, split: 'test', index: 0 }, label: { index: 9, class: 'Ankle boot' }, explained: { score: 'logit (the input of the final softmax)' } });
     expect(summary.gradcam).toMatchObject({ stage: 'conv2', followers: ['tanh2'], shape: [16, 10, 10] });
     expect(summary.stages.map((s: { title: string }) => s.title)).toEqual(['conv1 → tanh', 'conv2 → tanh', 'conv3 → tanh']);
     expect(summary.prediction).toHaveLength(5);

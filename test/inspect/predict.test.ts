@@ -3,7 +3,7 @@
 // the run, its tfjs model directory and its ONNX export (onnxruntime) give the
 // same top-K; image files are prepared exactly as the training image-folder
 // loader prepares them; bad input is refused with exit 1 and a clear message.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs/minimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +153,12 @@ describe.skipIf(!hasData)('alexnetc predict with a LeNet-5 trained on Fashion-MN
     writeFileSync(garbage, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
     const emptyDir = path.join(d, 'empty');
     mkdirSync(emptyDir);
+    // a run directory whose model is not the network it says it trained
+    const mixed = path.join(d, 'mixed-run');
+    cpSync(run, mixed, { recursive: true });
+    const cfg = JSON.parse(readFileSync(path.join(mixed, 'config.json'), 'utf8'));
+    cfg.network.input = [1, 32, 32];
+    writeFileSync(path.join(mixed, 'config.json'), JSON.stringify(cfg));
     const cases: Array<[string[], RegExp]> = [
       [[run, text], /notes\.png: not a PNG or JPEG image \(unrecognised file signature\)/],
       [[run, truncated], /cut\.png: corrupt PNG image/],
@@ -161,6 +167,7 @@ describe.skipIf(!hasData)('alexnetc predict with a LeNet-5 trained on Fashion-MN
       [[path.join(d, 'nothing'), text], /nothing: no such file or directory \(expected a run directory, a tfjs model directory or an ONNX file\)/],
       [[emptyDir, text], /neither a run directory \(no config\.json\) nor a tfjs model directory/],
       [[garbage, text], /garbage\.onnx: not an ONNX model/],
+      [[mixed, text], /mixed-run: its model .* takes \[1, 28, 28\], but the run trained LeNet5 on \[1, 32, 32\] \(config\.json\): the run directory does not match its model/],
       [[text, text], /notes\.png: not an ONNX model|notes\.png: onnxruntime cannot load it/],
       [[run, '--data', FASHION, '--index', '10000'], /--index 10000: the test split of .* has 10000 images \(0 to 9999\)/],
     ];

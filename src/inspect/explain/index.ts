@@ -92,7 +92,8 @@ export async function explain(job: ExplainJob): Promise<Explained> {
   const name = (k: number): string => job.classes?.[k] ?? String(k);
   const top = topK(e.probabilities, 5, job.classes);
   const target = `${name(e.target)} (${pct(e.probabilities[e.target]!)})`;
-  const score = e.score === 'logit' ? 'logit' : 'output';
+  // a network without a final softmax outputs logits (the trainer's convention): either way the score is a logit
+  const score = 'logit';
   const files = new Map<string, Uint8Array | string>();
 
   files.set('input.png', await inputPng(example.raw, shape));
@@ -159,7 +160,7 @@ export async function explain(job: ExplainJob): Promise<Explained> {
     input: example.source,
     ...(example.label !== undefined ? { label: { index: example.label, class: label } } : {}),
     prediction: top,
-    explained: { index: e.target, class: name(e.target), score },
+    explained: { index: e.target, class: name(e.target), score: e.score === 'logit' ? 'logit (the input of the final softmax)' : 'the output (taken as logits)' },
     saliency: { file: 'saliency.png', p99 },
     gradcam: e.gradcam ? { file: 'gradcam.png', stage: e.gradcam.probe.path, followers: e.gradcam.probe.followers, shape: e.gradcam.probe.shape } : null,
     stages: stages.map((s) => ({ path: s.path, title: s.title, shape: s.shape, file: s.file })),

@@ -2,7 +2,7 @@
 // the tfjs the program loaded; inputs arrive channels first and are
 // transposed to the channels-last layout tfjs models take (README
 // "TensorFlow.js": an image model takes [N, H, W, C]).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { formatShape } from '../../diagnostics/index.js';
 import type { Preprocessing } from '../../emit/metadata.js';
@@ -27,7 +27,21 @@ export async function openRun(dir: string, loadTf: LoadTf): Promise<Classifier> 
     notes.push(`the run ${dir} has not finished: using its last checkpoint (${ckpt})`);
   }
   const c = await openTfjsDir(modelDir, loadTf, { classes: run.classes, normalization: run.normalization, where: path.join(dir, 'config.json') });
+  // the model must be the one the run trained: the network config.json records takes the same input
+  const trained = recordedNetwork(dir);
+  if (trained?.input && trained.input.join() !== c.input.join()) {
+    await c.dispose();
+    throw new ModelError(`${dir}: its model ${modelDir} takes ${formatShape(c.input)}, but the run trained ${trained.name ?? 'a network'} on ${formatShape(trained.input)} (config.json): the run directory does not match its model`);
+  }
   return { ...c, kind: 'run', path: dir, describe: `the run ${dir} (tfjs model ${modelDir})`, notes: [...notes, ...c.notes] };
+}
+
+function recordedNetwork(dir: string): { name?: string; input?: number[] } | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { network?: { name?: string; input?: number[] } }).network;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Recorded {
