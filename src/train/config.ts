@@ -19,6 +19,7 @@ import {
   type SettingValue,
   type TrainSettingSpec,
 } from '../check/train-settings.js';
+import { UserError } from '../util/errors.js';
 
 export type { Augmentation, GivenNormalization, OptimizerName, Schedule } from '../check/train-settings.js';
 
@@ -49,8 +50,11 @@ export interface TrainSettings {
 }
 
 /** A setting the user got wrong (in the .net file or on the command line). */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(message, 2);
+  }
 }
 
 export const DEFAULTS: TrainSettings = {

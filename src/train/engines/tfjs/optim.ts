@@ -9,7 +9,7 @@
 // - adam:     tfjs Adam, ε = 1e-7 (PyTorch uses 1e-8)
 // Weight decay is added to the gradient before the optimizer sees it
 // (coupled L2, as torch's `weight_decay` and Caffe), on kernels only.
-import type { TrainSettings } from './config.js';
+import type { TrainSettings } from '../../config.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type Optimizer = import('@tensorflow/tfjs').Optimizer;
