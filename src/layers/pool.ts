@@ -1,6 +1,6 @@
 import { py } from './python.js';
 import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
-import { floorPads, needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
+import { needImage, onnxWindow, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
   k: Pair;
@@ -43,12 +43,13 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
     weights: () => [],
     macs: () => 0,
     onnx(a, g, input, output) {
-      // ceil mode as explicit end pads (see floorPads): ONNX's shape inference and the runtimes agree on those
-      const pads = a.ceil ? floorPads({ ...a, dilation: [1, 1] }, input, [output[1]!, output[2]!]) : a.pads;
+      // ceil mode as ONNX can say it (see onnxWindow): ceil_mode where it means the same, explicit pads where not
+      const w = onnxWindow({ ...a, dilation: [1, 1] }, input, [output[1]!, output[2]!]);
       const attrs = {
         kernel_shape: { ints: a.k },
         strides: { ints: a.stride },
-        pads: { ints: pads },
+        pads: { ints: w.pads },
+        ceil_mode: { i: w.ceilMode },
       };
       // count_include_pad defaults to 0: padding is not counted in averages
       return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);

@@ -48,6 +48,40 @@ afterAll(() => {
   if (!process.env.FUZZ_KEEP) fs.rmSync(out, { recursive: true, force: true });
 });
 
+describe('what the fuzzer found before, as fixed cases', () => {
+  // ceil-mode pools whose last window would start past the input (PyTorch and onnxruntime drop it,
+  // onnx's shape inference did not), alone and mixed with a dimension where ceil keeps a window
+  const accepted: [string, string][] = [
+    ['[1, 4, 4]', 'maxpool(1, stride 2, ceil true)'],
+    ['[1, 4, 4]', 'avgpool(2, stride 3, pad 1, ceil true)'],
+    ['[1, 5, 4]', 'maxpool([2, 1], stride 2, ceil true)'],
+    ['[2, 5, 4]', 'avgpool([2, 1], stride 2, ceil true)'],
+    ['[8, 20, 8]', 'maxpool(3, 2, pad 1, ceil true)'],
+    ['[3, 9, 9]', 'avgpool(3, 2, pad 1, ceil true)'],
+  ];
+  it('run in onnxruntime and tfjs with the checker\'s shape, and pass onnx.checker', async () => {
+    const dir = path.join(out, 'known');
+    fs.mkdirSync(dir, { recursive: true });
+    const findings: Finding[] = [];
+    for (const [i, [input, body]] of accepted.entries()) {
+      const source = `network Known {\n  input ${input}\n  ${body}\n}\n`;
+      const n = compile(source).network!;
+      expect(n, source).toBeDefined();
+      findings.push(...(await backEnds(n, source, dir, `k${i}`, SEED)).findings);
+    }
+    if (haveOnnx) for (const c of onnxChecker(dir)) if (!c.ok) findings.push({ kind: 'onnx.checker refused', detail: c.error ?? '', source: c.file });
+    expect(findings).toEqual([]);
+  });
+
+  // what onnxruntime refuses (or a float32 cannot hold) is refused by the checker
+  for (const body of ['lrn(alpha 0)', 'lrn(beta 0)', 'lrn(size 4)', 'leakyrelu(1e39)', 'lrn(bias 1e-46)', 'batchnorm(eps 1e-40)']) {
+    it(`${body} is E202`, () => {
+      const r = compile(`network Known {\n  input [3, 4, 4]\n  ${body}\n}\n`);
+      expect(r.diagnostics.map((d) => d.code)).toEqual(['E202']);
+    });
+  }
+});
+
 describe('fuzz campaign', () => {
   it(
     'generated networks check and every back end accepts them and agrees',
