@@ -69,7 +69,7 @@ export function activationParams(r: Range): { scale: number; zeroPoint: number }
   const hi = Math.max(0, r.max);
   if (!(hi > lo) || !Number.isFinite(hi - lo)) return { scale: 1, zeroPoint: 0 };
   const scale = Math.fround((hi - lo) / 255);
-  return { scale, zeroPoint: clamp(Math.round(-lo / scale), 0, 255) };
+  return { scale, zeroPoint: clamp(Math.round(-lo / scale), 0, 255) + 0 }; // + 0: no −0
 }
 
 function roundHalfAway(x: number): number {
