@@ -5,7 +5,8 @@ import check from './check.js';
 import compile from './compile.js';
 import fmt from './fmt.js';
 import lsp from './lsp.js';
+import prune from './prune.js';
 import summary from './summary.js';
 import train from './train.js';
 
-export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, fmt, lsp];
+export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, prune, fmt, lsp];
