@@ -76,14 +76,19 @@ export function newWidths(sel: FilterSelection): Map<LayerNode, number> {
   return new Map(sel.flow.producers.map((p, id) => [p.node, sel.kept.get(id)!.length]));
 }
 
-/** Which of a layer's input channels (features) survive. */
-function keptInputs(sel: FilterSelection, refs: readonly ChannelRef[]): Int32Array {
+/** Per producer, 1 for each output that stays. */
+function aliveOutputs(sel: FilterSelection): Map<number, Uint8Array> {
   const alive = new Map<number, Uint8Array>();
   for (const [id, k] of sel.kept) {
     const m = new Uint8Array(sel.flow.producers[id]!.width);
     for (const c of k) m[c] = 1;
     alive.set(id, m);
   }
+  return alive;
+}
+
+/** Which of a layer's input channels (features) survive. */
+function keptInputs(alive: ReadonlyMap<number, Uint8Array>, refs: readonly ChannelRef[]): Int32Array {
   const out: number[] = [];
   refs.forEach((r, i) => {
     if (r.producer < 0 || alive.get(r.producer)![r.channel]) out.push(i);
@@ -100,6 +105,7 @@ export function slicedWeights(old: Network, next: Network, sel: FilterSelection,
   const oldLayers = [...layers(old.body)];
   const newLayers = [...layers(next.body)];
   if (oldLayers.length !== newLayers.length) throw new Error(`internal: the narrowed network has ${newLayers.length} layers, the original ${oldLayers.length}`);
+  const alive = aliveOutputs(sel);
   const byPath = new Map<string, { from: LayerNode; to: LayerNode }>();
   newLayers.forEach((to, i) => {
     const from = oldLayers[i]!;
@@ -115,7 +121,7 @@ export function slicedWeights(old: Network, next: Network, sel: FilterSelection,
       const values = weights.get(from.path, oldSpec);
       const id = sel.flow.producerOf.get(from);
       const outKeep = id === undefined ? undefined : sel.kept.get(id)!;
-      const inKeep = keptInputs(sel, sel.flow.inputs.get(from)!);
+      const inKeep = keptInputs(alive, sel.flow.inputs.get(from)!);
       const out = slice(from, to, oldSpec, spec, values, outKeep, inKeep);
       if (out.length !== spec.shape.reduce((a, b) => a * b, 1)) throw new Error(`internal: ${path}.${spec.name} sliced to ${out.length} values for [${spec.shape.join(', ')}]`);
       return out;
