@@ -8,5 +8,6 @@ import lsp from './lsp.js';
 import prune from './prune.js';
 import summary from './summary.js';
 import train from './train.js';
+import tune from './tune.js';
 
-export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, prune, fmt, lsp];
+export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, prune, tune, fmt, lsp];
