@@ -13,6 +13,7 @@ const benches = [
   ['tfjs', 'tfjs.mjs'],
   ['training', 'train-kernels.mjs'],
   ['lsp', 'lsp.mjs'],
+  ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {

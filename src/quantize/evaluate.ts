@@ -18,6 +18,12 @@ export interface SessionOptions {
   threads?: number;
   /** write the graph onnxruntime actually runs (after its fusions) here: shows whether the int8 kernels are used */
   optimizedModelFile?: string;
+  /**
+   * onnxruntime's `session.disable_quant_qdq`: no QDQ fusions, and constant
+   * weights behind a DequantizeLinear are folded to float once at load — a
+   * weight-only int8 model then runs exactly like the float one
+   */
+  foldDequantize?: boolean;
 }
 
 /** An onnxruntime session on a model with one input `input` (NCHW or NC) and the output `output`. */
@@ -34,6 +40,7 @@ export class OnnxModel {
       options.intraOpNumThreads = opts.threads;
       options.interOpNumThreads = 1;
     }
+    if (opts.foldDequantize) options.extra = { session: { disable_quant_qdq: '1' } };
     if (opts.optimizedModelFile !== undefined) {
       options.optimizedModelFilePath = opts.optimizedModelFile;
       // the QDQ fusions are 'extended' optimizations; 'all' would add layout changes specific to this CPU (and a warning)
