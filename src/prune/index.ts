@@ -154,7 +154,7 @@ export async function prune(o: PruneOptions): Promise<{ report: PruneReport; exi
   const norm = cfg.normalization;
 
   const kind = o.structured ? 'structured' : 'unstructured';
-  const header = [`${network.name} pruned by alexnetc prune --${kind === 'structured' ? 'structured' : 'sparsity'} ${kind === 'structured' ? `--sparsity ${o.sparsity}` : o.sparsity} from ${path.resolve(o.runDir)}`];
+  const header = [`${network.name} pruned by alexnetc prune ${o.structured ? '--structured ' : ''}--sparsity ${o.sparsity} from ${path.resolve(o.runDir)}`];
   let next = network;
   let nextWeights: WeightSource;
   let nextSource: { file: string; text: string; how: 'edited' | 'expanded'; set: Record<string, string> } | undefined;
@@ -197,8 +197,14 @@ export async function prune(o: PruneOptions): Promise<{ report: PruneReport; exi
 
   // the pruned model and its run files, into OUT together
   const source: RunSource = { ...cfg.source, ...(nextSource ? { file: nextSource.file, set: nextSource.set } : {}) };
-  const { loadTf, toTfjs, saveTfjs, tfjsMetadata } = await loadTfjsBits();
-  const { tf } = await loadTf({ backend: o.backend as 'auto' });
+  const { loadTf, toTfjs, saveTfjs, tfjsMetadata, BackendUnavailableError } = await loadTfjsBits();
+  let tf: Awaited<ReturnType<typeof loadTf>>['tf'];
+  try {
+    ({ tf } = await loadTf({ backend: o.backend as 'auto' }));
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) throw new PruneError(e.message);
+    throw e;
+  }
   await writeIntoDir(o.out, async (tmp) => {
     if (nextSource) fs.writeFileSync(path.join(tmp, path.basename(nextSource.file)), nextSource.text);
     const model = toTfjs(tf, next, { weights: nextWeights });
@@ -271,7 +277,7 @@ function sparsityKept(network: Network, weights: WeightSource, masks: ReadonlyMa
 }
 
 /** The report as the terminal shows it. */
-export function describe(r: PruneReport): string[] {
+export function describeReport(r: PruneReport): string[] {
   const lines: string[] = [];
   if (r.kind === 'unstructured') {
     const w = r.weights!;

@@ -61,12 +61,12 @@ export default defineCommand({
     }
     const testLimit = o.testLimit === undefined ? undefined : wholeNumber(o.testLimit, '--test-limit', 1);
 
-    const { prune, describe } = await import('../../prune/index.js');
+    const { prune, describeReport } = await import('../../prune/index.js');
     const json = o.json === true;
     const say = (line: string): void => void process.stderr.write(line + '\n');
     const { report, exitCode } = await prune({ runDir: runDir!, sparsity: s, structured: o.structured === true, finetuneEpochs, lr, out, backend: o.backend as string, testLimit, say });
     if (json) printJson(report);
-    else for (const line of describe(report)) process.stdout.write(line + '\n');
+    else for (const line of describeReport(report)) process.stdout.write(line + '\n');
     if (exitCode === 0) {
       const file = report.source?.file ?? null;
       say(`wrote ${out}: model/, prune.json${file ? `, ${path.basename(file)}` : ', masks.json/.bin'}${finetuneEpochs > 0 ? ', the fine-tuning run' : ''}`);

@@ -44,7 +44,7 @@ export default defineCommand({
   examples: [
     ["alexnetc tune specs/lenet5.net --set size=28 --data /usr/share/datasets/fashion-mnist --grid 'lr=0.01,0.001;batch=32,64' --epochs 3 -o tune/lenet", 'a 2×2 grid'],
     ["alexnetc tune specs/lenet5.net --set size=28 --data DIR --grid 'lr=loguniform(1e-4, 1e-1);optimizer=adam,momentum' --random --trials 8 -o tune/r", 'random search'],
-    ["alexnetc tune specs/cnn.net --data DIR --grid 'classes=10;lr=0.001,0.0003' --limit 5000 --epochs 2 -o tune/quick", 'a quick search on a subset'],
+    ["alexnetc tune specs/lenet5.net --set size=28 --data DIR --grid 'weight_decay=0,5e-4;augment=none,flip' --limit 5000 --epochs 2 -o tune/quick", 'a quick search on a subset'],
     ['alexnetc tune --resume -o tune/lenet', 'continue after Ctrl-C'],
     ['alexnetc tune --resume -o tune/lenet --write', 'then put the best settings into the file'],
   ],
