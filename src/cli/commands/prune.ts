@@ -69,9 +69,11 @@ export default defineCommand({
     else for (const line of describeReport(report)) process.stdout.write(line + '\n');
     if (exitCode === 0) {
       const file = report.source?.file ?? null;
-      say(`wrote ${out}: model/, prune.json${file ? `, ${path.basename(file)}` : ', masks.json/.bin'}${finetuneEpochs > 0 ? ', the fine-tuning run' : ''}`);
+      if (finetuneEpochs > 0) say(`wrote ${path.join(out, 'prune.json')}${file ? ` and ${path.basename(file)}` : ''} beside the fine-tuning run`);
+      else say(`wrote ${out}: model/, prune.json${file ? `, ${path.basename(file)}` : ', masks.json/.bin'}`);
       if (file && report.source!.how === 'edited') say(`what changed: diff ${JSON.parse(fs.readFileSync(path.join(runDir!, 'config.json'), 'utf8')).source.file} ${file}`);
-      say(`export with: alexnetc compile ${file ?? JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).source.file} --weights ${out} -o ${report.network}-pruned.onnx`);
+      // (the trainer printed its own export line after fine-tuning)
+      if (finetuneEpochs === 0) say(`export with: alexnetc compile ${file ?? JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).source.file} --weights ${out} -o ${report.network}-pruned.onnx`);
     }
     return exitCode;
   },
