@@ -3,7 +3,7 @@
 // and shape against the network before a value is handed out, so a model
 // that does not fit is refused — naming the first layer at fault and both
 // shapes — before anything is written.
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Network } from '../check/ir.js';
 import type { WeightSource } from '../emit/onnx/index.js';
@@ -52,6 +52,30 @@ const tfjsDir: WeightsFormat = {
   },
 };
 
+const onnxFile: WeightsFormat = {
+  name: 'onnx',
+  describe: "an ONNX file whose initializers are named like the network's weights (stage2/conv1.weight), as `alexnetc compile` and `alexnetc import` write them",
+  recognise: (p) => isFile(p) && /\.onnx$/i.test(p),
+  async open(p, network) {
+    const { readOnnxWeights } = await import('./onnx.js');
+    try {
+      return readOnnxWeights(p, network);
+    } catch (e) {
+      if (e instanceof WeightsError) throw new WeightsError(`--weights ${p}: ${e.message}`);
+      if (e instanceof UserError) throw new WeightsError(`--weights ${e.message}`);
+      throw e;
+    }
+  },
+};
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -60,8 +84,47 @@ function isDir(p: string): boolean {
   }
 }
 
+/** A safetensors file, or a directory holding `model.safetensors` and no tfjs model (a PyTorch run). */
+function safetensorsPath(p: string): string | undefined {
+  if (isDir(p)) {
+    const f = path.join(p, 'model.safetensors');
+    return existsSync(f) && !tfjsModelDir(p) ? f : undefined;
+  }
+  return p.endsWith('.safetensors') || looksLikeSafetensors(p) ? p : undefined;
+}
+
+/** 8 bytes of header length, then the header's `{` */
+function looksLikeSafetensors(p: string): boolean {
+  try {
+    const fd = openSync(p, 'r');
+    try {
+      const b = Buffer.alloc(9);
+      return readSync(fd, b, 0, 9, 0) === 9 && b[8] === 0x7b && b.readBigUInt64LE(0) < 100_000_000n;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+const safetensors: WeightsFormat = {
+  name: 'safetensors',
+  describe: 'a safetensors file (tensors named like the weights: stage2/conv1.weight or stage2.conv1.weight)',
+  recognise: (p) => safetensorsPath(p) !== undefined,
+  async open(p, network) {
+    const { safetensorsWeights, SafetensorsError } = await import('./safetensors.js');
+    try {
+      return safetensorsWeights(safetensorsPath(p)!, network);
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new WeightsError(`--weights ${p}: ${e.message}`);
+      throw e;
+    }
+  },
+};
+
 /** The formats, tried in order; the first that recognises the path reads it. */
-export const WEIGHTS_FORMATS: WeightsFormat[] = [tfjsDir];
+export const WEIGHTS_FORMATS: WeightsFormat[] = [safetensors, tfjsDir, onnxFile];
 
 /** Open `p` (any known format) as the weights of `network`; throws WeightsError when it cannot. */
 export async function openWeights(p: string, network: Network): Promise<WeightSource> {

@@ -56,6 +56,23 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
+/** Train, and at the first progress line of epoch 1 (well inside the run) send `count` SIGINTs at once. */
+function interruptTraining(args: string[], count: number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [runner, ...args], { cwd: root });
+  let stderr = '';
+  let sent = false;
+  return new Promise((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /epoch 1\/2 step/.test(stderr)) {
+        sent = true;
+        for (let i = 0; i < count; i++) child.kill('SIGINT');
+      }
+    });
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
 describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
   let straight: string;
   let straightRun: ReturnType<typeof train>;
@@ -107,20 +124,7 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
 
   it('writes a checkpoint on Ctrl-C, exits 130, and resumes mid-epoch to the same weights', async () => {
     const dir = path.join(tmp(), 'run');
-    const child = spawn(process.execPath, [runner, ...LENET, '--epochs', '2', '--out', dir], { cwd: root });
-    let stderr = '';
-    let sent = false;
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        // the first progress line of epoch 1: well inside the run
-        if (!sent && /epoch 1\/2 step/.test(stderr)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      child.on('exit', (c) => resolve(c));
-    });
+    const { code, stderr } = await interruptTraining([...LENET, '--epochs', '2', '--out', dir], 1);
     expect(stderr).toMatch(/interrupted at epoch 1, step \d+\/29: checkpoint written/);
     expect(code, stderr).toBe(130);
     const state = json(path.join(dir, 'checkpoint', 'state.json'));
@@ -136,20 +140,7 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
 
   it('two SIGINTs delivered at once (as `timeout` does) still write a checkpoint', async () => {
     const dir = path.join(tmp(), 'run');
-    const child = spawn(process.execPath, [runner, ...LENET, '--epochs', '2', '--out', dir], { cwd: root });
-    let stderr = '';
-    let sent = false;
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (!sent && /epoch 1\/2 step/.test(stderr)) {
-          sent = true;
-          child.kill('SIGINT');
-          child.kill('SIGINT');
-        }
-      });
-      child.on('exit', (c) => resolve(c));
-    });
+    const { code, stderr } = await interruptTraining([...LENET, '--epochs', '2', '--out', dir], 2);
     expect(stderr).toMatch(/interrupted at epoch 1, step \d+\/29: checkpoint written/);
     expect(stderr).not.toContain('quitting without a checkpoint');
     expect(code, stderr).toBe(130);

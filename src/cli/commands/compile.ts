@@ -3,6 +3,7 @@
 // carries trained weights (a run directory's settings are used by default).
 import * as path from 'node:path';
 import type { Network } from '../../check/ir.js';
+import type { Program } from '../../syntax/ast.js';
 import type { ModelInfo } from '../../emit/metadata.js';
 import type { QuantizeMode, Range } from '../../emit/onnx/index.js';
 import type { WeightSource } from '../../weights/index.js';
@@ -12,6 +13,8 @@ import { checkFileOutput, checkModelDirOutput } from '../outputs.js';
 /** What a target needs to write its artifact. */
 export interface TargetJob {
   network: Network;
+  /** the source the network was checked from (the torch target writes from it), and the --set values */
+  source: { file: string; text: string; program: Program; set: Record<string, string> };
   out: string;
   seed: number;
   weights?: WeightSource;
@@ -28,6 +31,8 @@ export interface Target {
   /** default output: NETWORK + ext */
   ext: string;
   help: string;
+  /** false: the target writes no weights, so --weights is refused */
+  takesWeights?: boolean;
   /** writes `job.out` atomically; returns the size in bytes and a few words on what was written */
   write(job: TargetJob): Promise<{ bytes: number; what: string }>;
 }
@@ -68,6 +73,46 @@ export const TARGETS: Target[] = [
       return writeTfjsModelDir(job);
     },
   },
+  {
+    name: 'torch',
+    kind: 'file',
+    ext: '.py',
+    help: 'a PyTorch module (Python source; its weights: --target safetensors)',
+    takesWeights: false,
+    async write(job) {
+      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
+        import('../../emit/torch/index.js'),
+        import('../../util/atomic.js'),
+        import('../../diagnostics/span.js'),
+      ]);
+      let text;
+      try {
+        text = toTorchModule(job.source.program, job.network, { source: path.basename(job.source.file), set: job.source.set });
+      } catch (e) {
+        if (!(e instanceof TorchUnsupportedError)) throw e;
+        const at = new LineIndex(job.source.text).position(e.span.start);
+        throw new UsageError(`${job.source.file}:${at.line}:${at.column}: ${e.message}`, 1);
+      }
+      writeFileAtomic(job.out, text);
+      return { bytes: Buffer.byteLength(text), what: `class ${torchClassName(job.network)}(torch.nn.Module); weights: --target safetensors` };
+    },
+  },
+  {
+    name: 'safetensors',
+    kind: 'file',
+    ext: '.safetensors',
+    help: 'the weights alone (seeded, or --weights converted) as safetensors, named like the weights (stage2/conv1.weight)',
+    async write(job) {
+      const [{ writeSafetensors, networkTensors }, { seededWeights }, { onnxMetadata }] = await Promise.all([
+        import('../../weights/safetensors.js'),
+        import('../../emit/onnx/index.js'),
+        import('../../emit/metadata.js'),
+      ]);
+      const tensors = networkTensors(job.network, job.weights ?? seededWeights(job.seed));
+      const bytes = await writeSafetensors(job.out, tensors, { format: 'pt', ...onnxMetadata(job.info) });
+      return { bytes, what: `${tensors.length} tensors, ${job.network.totalParams.toLocaleString('en-US')} parameters` };
+    },
+  },
 ];
 
 export default defineCommand({
@@ -75,7 +120,7 @@ export default defineCommand({
   summary: 'check a network and write it as ONNX (or another target)',
   args: '<file>',
   description:
-    'Checks FILE and writes the chosen network. OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs). ' +
+    'Checks FILE and writes the chosen network. OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors). ' +
     'Without --weights the weights are seeded He-uniform (--seed): the same input and seed give byte-identical files. ' +
     'Nothing is written when FILE has errors; an output that is an input, or a non-empty directory alexnetc did not write, is refused unless --force.',
   options: [
@@ -84,7 +129,7 @@ export default defineCommand({
     OPT.network,
     OPT.set,
     { flags: '--seed <n>', help: 'seed of the initial weights', default: '0' },
-    { flags: '--weights <path>', help: 'trained weights: a run directory or a tfjs model directory' },
+    { flags: '--weights <path>', help: 'trained weights: a run directory, a tfjs model directory, a .safetensors file or an ONNX file with alexnetc weight names' },
     { flags: '--quantize <mode>', help: 'int8: int8 weights (per output channel); int8-static: int8 weights and activations (QDQ, needs --calibrate)', choices: ['int8', 'int8-static'] },
     { flags: '--calibrate <dir>', help: 'int8-static: calibration images (an IDX directory or image folder; a sample of its training split)' },
     { flags: '--calibrate-n <n>', help: 'int8-static: how many calibration images (default 300)' },
@@ -98,6 +143,8 @@ export default defineCommand({
     ['alexnetc compile specs/vgg.net --network VGG16 --set classes=10 -o vgg16.onnx', 'one network of a file, with a parameter changed'],
     ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 -o lenet5.onnx', "a trained run's weights (and its --set values)"],
     ['alexnetc compile specs/lenet5.net --target tfjs -o lenet5/', 'a TensorFlow.js model directory'],
+    ['alexnetc compile specs/resnet.net --network ResNet18 --target torch -o resnet18.py', 'a PyTorch module'],
+    ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --target safetensors -o lenet5.safetensors', "a run's weights as safetensors (for the PyTorch module)"],
     ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8 -o lenet5-int8.onnx', 'int8 weights: about a quarter of the size'],
     [
       'alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8-static --calibrate /usr/share/datasets/fashion-mnist -o q.onnx',
@@ -106,6 +153,9 @@ export default defineCommand({
   ],
   async run([file], o) {
     const target = TARGETS.find((t) => t.name === o.target)!;
+    if (o.weights !== undefined && target.takesWeights === false) {
+      throw new UsageError(`--target ${target.name} writes no weights; write them with --target safetensors --weights ${o.weights as string}`);
+    }
     const seed = wholeNumber(o.seed, '--seed');
     const json = o.json === true;
     let set = parseSets(o.set as string[]);
@@ -144,7 +194,8 @@ export default defineCommand({
     }
     let written;
     try {
-      written = await target.write({ network: net, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized });
+      const source = { file: file!, text, program: result.program!, set };
+      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized });
     } catch (e) {
       if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out}: ${e.message}`, 1);
       throw e;
