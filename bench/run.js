@@ -13,6 +13,7 @@ const benches = [
   ['tfjs', 'tfjs.mjs'],
   ['training', 'train-kernels.mjs'],
   ['lsp', 'lsp.mjs'],
+  ['draw', 'draw.mjs'],
   ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;

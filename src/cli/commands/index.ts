@@ -3,6 +3,7 @@
 import type { CommandSpec } from '../frame.js';
 import check from './check.js';
 import compile from './compile.js';
+import draw from './draw.js';
 import explain from './explain.js';
 import fmt from './fmt.js';
 import importCmd from './import.js';
@@ -13,4 +14,4 @@ import summary from './summary.js';
 import train from './train.js';
 import tune from './tune.js';
 
-export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, predict, explain, prune, tune, importCmd, fmt, lsp];
+export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, draw, train, predict, explain, prune, tune, importCmd, fmt, lsp];
