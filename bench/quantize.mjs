@@ -12,7 +12,7 @@
 // $TMPDIR/alexnetc-bench-quantize/) with QUANT_EPOCHS epochs (default: LeNet-5
 // its recipe's 10, the CNN 3) on QUANT_LIMIT training images (default all).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,7 @@ for (const n of NETS) {
     const m = await OnnxModel.open(file, { threads: 1, optimizedModelFile: optimized, ...options });
     await m.release();
     const ops = JSON.parse(spawnSync('/usr/bin/python3', [path.join(root, 'test/python/quant_check.py'), '--ops', optimized], { encoding: 'utf8' }).stdout || '{}');
+    rmSync(optimized, { force: true });
     const session = await OnnxModel.open(file, { threads: 1, ...options });
     const acc = (await onnxAccuracy(session, test, config.normalization, { flatten: false })).accuracy;
     models.push({ label, file, session, acc, bytes: statSync(file).size, kernels: Object.keys(ops).filter((k) => /^Q|Integer/.test(k)).join(' ') || (ops.DequantizeLinear ? 'float, weights dequantized every run' : 'float') });
