@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { format } from '../../src/fmt/format.js';
-import { gridTrials, medianRule, parseSpace, randomTrials, splitTop, trainSection, withSettings } from '../../src/tune/index.js';
+import { gridTrials, medianRule, parseSpace, planSearch, randomTrials, splitTop, trainSection, withSettings } from '../../src/tune/index.js';
 import type { TrialState } from '../../src/tune/state.js';
 
 const root = path.join(import.meta.dirname, '../..');
@@ -118,5 +118,31 @@ describe('the median stopping rule', () => {
     expect(medianRule(trial('004', 'running', [0.1]), 1, peers)).toBeUndefined();
     peers.push(trial('006', 'done', [0.9, 0.9]));
     expect(medianRule(trial('004', 'running', [0.1]), 1, peers)).toBeDefined();
+  });
+});
+
+const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
+const hasData = fs.existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz')) || fs.existsSync(path.join(FASHION, 'train-images-idx3-ubyte'));
+
+describe.skipIf(!hasData)('planning a search (every trial checked before any runs)', () => {
+  const lenet = compile(LENET, { network: 'LeNet5', set: { size: '28' } }).network!;
+  const base = { file: 'specs/lenet5.net', text: LENET, network: lenet, set: { size: '28' }, data: FASHION, seed: 3, earlyStop: true };
+
+  it('a random search: N seeded trials over lists and distributions', () => {
+    const s = planSearch({ ...base, grid: 'lr=loguniform(1e-4, 1e-2);optimizer=adam,momentum', random: true, trials: 5 });
+    expect(s.mode).toBe('random');
+    expect(s.trials.map((t) => t.id)).toEqual(['001', '002', '003', '004', '005']);
+    expect(s.trials.every((t) => t.status === 'pending' && Number(t.params.lr) >= 1e-4 && Number(t.params.lr) <= 1e-2)).toBe(true);
+    expect(planSearch({ ...base, grid: 'lr=loguniform(1e-4, 1e-2);optimizer=adam,momentum', random: true, trials: 5 }).trials).toEqual(s.trials);
+  });
+
+  it('refuses a trial whose settings are invalid, naming it', () => {
+    expect(() => planSearch({ ...base, grid: 'momentum=0.9,1.5', random: false })).toThrow(/trial 002 \(momentum=1.5\): train \{ momentum … \} must be in \[0, 1\)/);
+    expect(() => planSearch({ ...base, grid: 'val_split=0.1,0', random: false })).toThrow(/trial 002 \(val_split=0\) holds out no validation split/);
+  });
+
+  it('refuses a network parameter that breaks the network or the data', () => {
+    // classes=5 checks, but the data have 10 classes
+    expect(() => planSearch({ ...base, grid: 'classes=10,5', random: false })).toThrow(/ends in 5 output units, but the data .* have 10 classes/);
   });
 });

@@ -140,7 +140,7 @@ class Rewriter {
   private readonly weights = new Map<string, QuantizedWeight>();
 
   constructor(
-    private readonly graph: GraphSpec,
+    graph: GraphSpec,
     private readonly rangeOf: (tensor: string) => Range,
   ) {
     this.init = new Map(graph.initializers.map((t) => [t.name, t]));
