@@ -14,6 +14,7 @@ const benches = [
   ['training', 'train-kernels.mjs'],
   ['lsp', 'lsp.mjs'],
   ['draw', 'draw.mjs'],
+  ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {
