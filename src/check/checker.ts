@@ -134,6 +134,7 @@ export class Checker {
   /** the nesting limit was reported for this network */
   private tooDeep = false;
   private network = '';
+  private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
   readonly stageInfo: StageInfo[] = [];
 
   /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
@@ -512,15 +513,24 @@ export class Checker {
     }
     // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
     if (this.module.incomplete) return poisoned();
-    const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
-    const candidates = [...LAYERS.map((l) => l.name), ...blocks];
-    const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
-    const sug = alias?.name ?? suggest(name, candidates);
-    const why = alias ? ` (\`${name}\` is what other libraries call it)` : '';
+    const { sug, why } = this.meant(name);
     this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
     });
     return poisoned();
+  }
+
+  /** what an unknown callee was probably meant as, worked out once per name and file (a typo repeated on every line) */
+  private meant(name: string): { sug: string | undefined; why: string } {
+    const key = `${this.sink.file ?? ''}\u0000${name}`;
+    const hit = this.meantCache.get(key);
+    if (hit) return hit;
+    const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
+    const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
+    const sug = alias?.name ?? suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    const out = { sug, why: alias ? ` (\`${name}\` is what other libraries call it)` : '' };
+    this.meantCache.set(key, out);
+    return out;
   }
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {

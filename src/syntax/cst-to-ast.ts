@@ -67,11 +67,16 @@ class Builder {
   }
 
   private kids(n: CstNode, name: string): CstNode[] {
-    return ((n.children as Children)[name] ?? []).filter((e): e is CstNode => !isToken(e));
+    const list = (n.children as Children)[name];
+    if (!list) return [];
+    // the usual case: every element is a node (no copy needed)
+    return list.every((e) => !isToken(e)) ? (list as CstNode[]) : list.filter((e): e is CstNode => !isToken(e));
   }
 
+  /** the first child node called `name` (looked up without building a list: this runs for every node) */
   private kid(n: CstNode, name: string): CstNode | undefined {
-    return this.kids(n, name)[0];
+    for (const e of (n.children as Children)[name] ?? []) if (!isToken(e)) return e;
+    return undefined;
   }
 
   private span(n: CstNode): Span {
