@@ -9,6 +9,7 @@ import type { Network } from '../check/ir.js';
 import type { RunSource } from './checkpoint.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { Normalization } from './data/index.js';
+import { UserError } from '../util/errors.js';
 
 /** A batch as the loop hands it over: normalised, augmented, in the engine's layout. */
 export interface EngineBatch {
@@ -29,6 +30,12 @@ export interface EngineSetup {
   resumeFrom?: string;
   /** the tfjs backend choice (auto | gpu | node | cpu); other engines may ignore it */
   backend: string;
+  /**
+   * the engine's own options (the torch engine: python, device, nproc, nnodes,
+   * nodeRank, masterAddr, masterPort): where the run computes, not what, so a
+   * checkpoint keeps them and --resume may change them
+   */
+  options?: Record<string, unknown>;
   /** write a line to the run's log */
   say(line: string): void;
 }
@@ -58,11 +65,20 @@ export interface TrainEngine {
 
 export interface EngineModule {
   /** fail fast, before the data are loaded, when the engine cannot run here (a missing backend or Python) */
-  preflight?(setup: Pick<EngineSetup, 'backend'>): Promise<void>;
+  preflight?(setup: Pick<EngineSetup, 'backend' | 'options'> & Partial<Pick<EngineSetup, 'network' | 'source'>>): Promise<void>;
   create(setup: EngineSetup): Promise<TrainEngine>;
+}
+
+/**
+ * An engine that cannot go on (a worker process died or failed): the loop
+ * adds where the last good checkpoint is and how to resume. Exit code 1.
+ */
+export class EngineFailure extends UserError {
+  override readonly name = 'EngineFailure';
 }
 
 /** Engines by name; each is loaded only when a run asks for it. */
 export const ENGINES: Record<string, () => Promise<EngineModule>> = {
   tfjs: async () => (await import('./engines/tfjs/engine.js')).tfjsEngine,
+  torch: async () => (await import('./engines/torch/engine.js')).torchEngine,
 };

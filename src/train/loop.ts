@@ -9,7 +9,7 @@ import { handleInterrupt, SIGNAL_EXIT, type Signal } from '../util/signals.js';
 import { hasCheckpoint, writeCheckpoint, checkpointDir, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
 import { ConfigError, describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
 import { batchCount, batches, channelStats, givenNormalization, type Normalization, type Split } from './data/index.js';
-import { ENGINES, type EngineBatch, type TrainEngine } from './engine.js';
+import { ENGINES, EngineFailure, type EngineBatch, type TrainEngine } from './engine.js';
 import { prepareData, TrainError, type PreparedData } from './prepare.js';
 import { EpochProgress } from './report/index.js';
 import { writeReports, writeRunConfig } from './run-dir.js';
@@ -23,6 +23,8 @@ export interface TrainOptions {
   engine?: string;
   /** the tfjs backend choice */
   backend: string;
+  /** the engine's own options (EngineSetup.options); on resume they override the run's */
+  engineOptions?: Record<string, unknown>;
   /** continue this run (its state read from runDir) */
   resume?: RunState;
   /** progress and messages (default process.stderr) */
@@ -90,7 +92,9 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
 
   // a missing backend, then the data: a mismatch shows before anything slow happens
   const engineModule = await makeEngine();
-  await engineModule.preflight?.({ backend: o.backend });
+  // where the engine computes: the run's own options unless given again
+  const engineOptions = resume?.engine === engineName ? { ...resume.engineOptions, ...o.engineOptions } : { ...o.engineOptions };
+  await engineModule.preflight?.({ backend: o.backend, options: engineOptions, network, source: o.source });
   const t0 = performance.now();
   const data = prepareData(o.source.data, network, { seed: o.settings.seed, valSplit: o.settings.valSplit, limit: o.source.limit, testLimit: o.source.testLimit });
   const norm: Normalization = resume?.normalization ?? normalization(o.settings.normalize, data.train);
@@ -111,6 +115,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     source: o.source,
     resumeFrom: resume ? checkpointDir(o.runDir) : undefined,
     backend: o.backend,
+    options: engineOptions,
     say,
   });
   say(`backend: ${engine.description}`);
@@ -137,6 +142,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       classes: data.classes,
       backend: engine.description,
       engine: engineName,
+      ...(Object.keys(engineOptions).length ? { engineOptions } : {}),
     });
 
   // Ctrl-C (or SIGTERM): finish the step in flight, write a checkpoint, exit 130 (143); a second
@@ -236,6 +242,12 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     const set = Object.entries(o.source.set).map(([k, v]) => ` --set ${k}=${v}`).join('');
     say(`export with: alexnetc compile ${o.source.file}${o.source.network ? ` --network ${o.source.network}` : ''}${set} --weights ${o.runDir} -o ${network.name}.onnx`);
     return { exitCode: 0, status: 'done', testAccuracy: result?.accuracy, history };
+  } catch (e) {
+    // a dead engine (a worker process that stopped) leaves the last good checkpoint: say where
+    if (e instanceof EngineFailure && hasCheckpoint(o.runDir)) {
+      throw new EngineFailure(`${e.message}. The last good checkpoint is kept in ${checkpointDir(o.runDir)}; continue with \`alexnetc train --resume ${o.runDir}\``);
+    }
+    throw e;
   } finally {
     await engine.dispose();
   }
