@@ -245,6 +245,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   } catch (e) {
     // a dead engine (a worker process that stopped) leaves the last good checkpoint: say where
     if (e instanceof EngineFailure && hasCheckpoint(o.runDir)) {
+      if (out.isTTY) out.write('\n'); // below the progress bar
       throw new EngineFailure(`${e.message}. The last good checkpoint is kept in ${checkpointDir(o.runDir)}; continue with \`alexnetc train --resume ${o.runDir}\``);
     }
     throw e;

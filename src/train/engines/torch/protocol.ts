@@ -20,6 +20,8 @@ export class ChannelError extends Error {
     message: string,
     /** the worker's Python traceback, when it sent one */
     readonly trace?: string,
+    /** which worker: its rank and pid, once it said hello */
+    readonly worker?: { rank: number; pid: number },
   ) {
     super(message);
     this.name = 'ChannelError';
@@ -79,6 +81,8 @@ export class Channel {
   /** called once when the channel closes without being asked to */
   onLost?: (why: Error) => void;
   private closing = false;
+  /** the worker's rank and pid, from its hello */
+  worker?: { rank: number; pid: number };
 
   constructor(private readonly socket: Socket) {
     socket.on('data', (d: Buffer) => {
@@ -86,7 +90,7 @@ export class Channel {
     });
     const lost = (why: string): void => {
       if (this.closedWith) return;
-      this.closedWith = new ChannelError(why);
+      this.closedWith = new ChannelError(why, undefined, this.worker);
       for (const p of this.pending.splice(0)) p.reject(this.closedWith);
       if (!this.closing) this.onLost?.(this.closedWith);
     };
@@ -100,7 +104,7 @@ export class Channel {
       this.early.push(m);
       return;
     }
-    if (typeof m.header.error === 'string') p.reject(new ChannelError(m.header.error, typeof m.header.trace === 'string' ? m.header.trace : undefined));
+    if (typeof m.header.error === 'string') p.reject(new ChannelError(m.header.error, typeof m.header.trace === 'string' ? m.header.trace : undefined, this.worker));
     else p.resolve(m);
   }
 

@@ -36,6 +36,15 @@ export interface LaunchSpec {
 /** A worker that stopped, or answered with an error; the message says which rank and why. */
 export class WorkerFailure extends EngineFailure {}
 
+interface Fault {
+  kind: 'lost' | 'error' | 'exit';
+  rank?: number;
+  pid?: number;
+  text: string;
+  /** performance.now() when seen */
+  at: number;
+}
+
 interface Hello {
   rank: number;
   world: number;
@@ -64,18 +73,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** What torchrun's failure summary says about the first rank that failed. */
-export function torchrunRootCause(stderr: string): string | undefined {
-  const at = stderr.lastIndexOf('Root Cause');
-  if (at < 0) return undefined;
-  const part = stderr.slice(at);
-  const rank = /rank\s*:\s*(\d+)/.exec(part)?.[1];
-  const exit = /exitcode\s*:\s*(-?\d+)\s*\(pid:\s*(\d+)\)/.exec(part);
-  const trace = /traceback\s*:\s*(.+)/.exec(part)?.[1]?.trim();
-  if (rank === undefined) return undefined;
-  const signal = exit && Number(exit[1]) < 0 ? signalName(-Number(exit[1])) : undefined;
-  const how = signal ? `was killed by ${signal}` : exit ? `exited with code ${exit[1]}` : 'failed';
-  return `rank ${rank}${exit ? ` (pid ${exit[2]})` : ''} ${how}${trace && !trace.startsWith('Signal') && trace !== '<N/A>' ? `: ${trace}` : ''}`;
+/** What torchrun's failure summary says about each failed rank: `was killed by SIGKILL`, `exited with code 1`. */
+export function torchrunFailures(stderr: string): Map<number, { pid?: number; how: string }> {
+  const out = new Map<number, { pid?: number; how: string }>();
+  const at = stderr.lastIndexOf('Failures:');
+  if (at < 0) return out;
+  // entries: "[0]:\n  time : …\n  rank : 1 (local_rank: 1)\n  exitcode : -9 (pid: 123)\n  error_file: …\n  traceback : …"
+  for (const entry of stderr.slice(at).split(/\n\s*\[\d+\]:\s*\n/).slice(1)) {
+    const rank = /rank\s*:\s*(\d+)/.exec(entry)?.[1];
+    const exit = /exitcode\s*:\s*(-?\d+)\s*\(pid:\s*(\d+)\)/.exec(entry);
+    if (rank === undefined || !exit) continue;
+    const code = Number(exit[1]);
+    out.set(Number(rank), { pid: Number(exit[2]), how: code < 0 ? `was killed by ${signalName(-code)}` : `exited with code ${code}` });
+  }
+  return out;
 }
 
 function signalName(n: number): string {
@@ -97,8 +108,8 @@ export class Workers {
   private exited?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exitedPromise: Promise<void>;
   private stopping = false;
-  /** the first thing that went wrong: a lost channel, an error answer, the launcher's exit */
-  private firstFault?: string;
+  /** what went wrong, in the order it was seen: lost channels, error answers, the launcher's exit */
+  private readonly faults: Fault[] = [];
   private failed?: Promise<never>;
   private fail!: (e: Error) => void;
   private readonly killOnExit = (): void => this.killGroup('SIGKILL');
@@ -119,10 +130,10 @@ export class Workers {
       child.on('exit', (code, signal) => {
         this.exited = { code, signal };
         resolve();
-        if (!this.stopping) this.fault(`the ${this.launcher === 'torchrun' ? 'torchrun launcher' : 'PyTorch worker'} ${describeExit(code, signal)}`);
+        if (!this.stopping) this.fault({ kind: 'exit', text: `the ${this.launcher === 'torchrun' ? 'torchrun launcher' : 'PyTorch worker'} ${describeExit(code, signal)}` });
       });
     });
-    child.on('error', (e) => this.fault(`cannot start ${spec.python}: ${e.message}`));
+    child.on('error', (e) => this.fault({ kind: 'exit', text: `cannot start ${spec.python}: ${e.message}` }));
     process.on('exit', this.killOnExit);
   }
 
@@ -186,7 +197,8 @@ export class Workers {
         hellos.push(
           channel.next().then((m) => {
             const h = m.header.hello as Hello;
-            channel.onLost = (why) => this.fault(`rank ${h.rank} (pid ${h.pid}): ${why.message}`);
+            channel.worker = { rank: h.rank, pid: h.pid };
+            channel.onLost = (why) => this.fault({ kind: 'lost', rank: h.rank, pid: h.pid, text: why.message });
             this.channels.push(channel);
             this.ranks.push(h.rank);
             this.pids.push(h.pid);
@@ -206,36 +218,61 @@ export class Workers {
     });
   }
 
-  /** Record the first fault and fail everything waiting on the workers. */
-  private fault(what: string): void {
-    if (this.stopping || this.firstFault !== undefined) return;
-    this.firstFault = what;
-    void this.explain().then((message) => this.fail(new WorkerFailure(message)));
+  /** Record a fault; the first fails everything waiting on the workers (once the others are in). */
+  private fault(f: Omit<Fault, 'at'>): void {
+    if (this.stopping) return;
+    this.faults.push({ ...f, at: performance.now() });
+    if (this.faults.length === 1) void this.explain().then((message) => this.fail(new WorkerFailure(message)));
   }
 
-  /** The failure as the user should read it: what failed first, after torchrun has had its say. */
+  /**
+   * The failure as the user should read it. When one rank dies, the others
+   * fail too (their collectives lose a peer) and torchrun stops the rest, so
+   * the cause is the first rank that went away without a word (killed, out
+   * of memory) shortly after the first sign of trouble; else the first
+   * exception a worker reported; else what was seen first.
+   */
   private async explain(): Promise<string> {
-    // torchrun stops the other ranks and prints which one failed first; give it a moment
+    // torchrun notices within its monitor interval, stops the other ranks and prints what it saw; give it a moment
     await Promise.race([this.exitedPromise, new Promise((r) => setTimeout(r, 15_000).unref())]);
-    const root = this.launcher === 'torchrun' ? torchrunRootCause(this.tail.text) : undefined;
-    const detail = root ? `torchrun: ${root}` : this.firstFault!;
+    const first = this.faults[0]!;
+    const spoke = new Set<number>();
+    let silent: Fault | undefined;
+    for (const f of this.faults) {
+      if (f.kind === 'error' && f.rank !== undefined) spoke.add(f.rank);
+      if (f.kind === 'lost' && !spoke.has(f.rank!) && f.at - first.at < 1000) {
+        silent = f;
+        break;
+      }
+    }
+    const launcher = this.exited ? `; ${this.launcher === 'torchrun' ? 'torchrun' : 'the worker'} ${describeExit(this.exited.code, this.exited.signal)}` : '';
+    if (silent) {
+      const told = this.launcher === 'torchrun' ? torchrunFailures(this.tail.text).get(silent.rank!)?.how : this.exited ? describeExit(this.exited.code, this.exited.signal) : undefined;
+      const how = told ?? `went away (${silent.text})`;
+      return this.launcher === 'torchrun' ? `rank ${silent.rank} (pid ${silent.pid}) ${how}${launcher}` : `its process (pid ${silent.pid}) ${how}`;
+    }
+    const error = this.faults.find((f) => f.kind === 'error');
+    if (error) return `${this.launcher === 'torchrun' ? `rank ${error.rank}: ` : ''}${error.text}${launcher}`;
     const last = this.tail.text.trim().split('\n').filter((l) => l.trim() && !/^\s*(File |\^|Traceback)/.test(l)).slice(-1)[0];
-    const exit = this.exited ? `; ${this.launcher === 'torchrun' ? 'torchrun' : 'the worker'} ${describeExit(this.exited.code, this.exited.signal)}` : '';
-    return `the PyTorch ${this.launcher === 'torchrun' ? 'workers stopped' : 'worker stopped'}: ${detail}${exit}${!root && last ? ` (last output: ${last.trim()})` : ''}`;
+    return `${first.text}${first.kind === 'exit' ? '' : launcher}${last ? ` (its last output: ${last.trim()})` : ''}`;
   }
 
-  /** Run `work` against the workers; a worker that dies or fails turns it into a WorkerFailure. */
+  /** Run `work` against the workers; a worker that dies or fails turns it into a WorkerFailure saying what was `doing`. */
   async guard<T>(work: Promise<T>, doing: string): Promise<T> {
     try {
       return await Promise.race([work, this.failed!]);
     } catch (e) {
-      if (e instanceof WorkerFailure) throw e;
-      if (e instanceof ChannelError && e.trace !== undefined) {
-        // an error answer: the worker's own exception, with where it came from
-        const where = e.trace.trim().split('\n').filter((l) => /^\s*File /.test(l)).slice(-1)[0]?.trim();
-        this.fault(`${e.message}${where ? ` (${where})` : ''} ${doing}`);
-      } else this.fault(`${e instanceof Error ? e.message : String(e)} ${doing}`);
-      return this.failed!;
+      if (this.stopping) throw e;
+      if (!(e instanceof WorkerFailure)) {
+        if (e instanceof ChannelError && e.trace !== undefined) {
+          // an error answer: the worker's own exception, with where it came from
+          const where = e.trace.trim().split('\n').filter((l) => /^\s*File /.test(l)).slice(-1)[0]?.trim();
+          this.fault({ kind: 'error', rank: e.worker?.rank, pid: e.worker?.pid, text: `${e.message}${where ? ` (${where})` : ''}` });
+        } else if (!(e instanceof ChannelError && e.worker)) this.fault({ kind: 'exit', text: e instanceof Error ? e.message : String(e) });
+        // (a known worker's lost channel is recorded by its onLost)
+      }
+      const cause = await this.failed!.catch((f: Error) => f.message);
+      throw new WorkerFailure(`the PyTorch ${this.launcher === 'torchrun' ? 'workers' : 'worker'} stopped ${doing}: ${cause}`);
     }
   }
 

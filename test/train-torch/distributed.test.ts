@@ -1,0 +1,71 @@
+// `alexnetc train --engine torch --nproc 2`: two gloo processes under
+// torchrun, over loopback, on LeNet-5 and Fashion-MNIST. The ranks' slices of
+// each global batch make up the batch one process trains on, so the weights
+// match one process's (≤ 1e-5, also across a last batch of one example, where
+// one rank gets nothing); a short run reaches its accuracy (±1 point); a rank
+// that dies stops the run with exit 1, a message naming it, and the last good
+// checkpoint, which resumes (here with one process).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FASHION, hasData, hasTorch, json, LENET, maxDiff, tmp, train, trainUntil } from './helpers.js';
+
+describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 (torchrun, DDP, gloo)', () => {
+  it('two processes give the weights of one process with the same global batch, momentum and weight decay included', () => {
+    // 193 images, batch 64: three full batches, then one of a single example (rank 0's slice is empty)
+    const args = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '193', '--val-split', '0', '--test-limit', '100', '--no-augment',
+      '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.001', '--epochs', '2', '--engine', 'torch'];
+    const one = path.join(tmp(), 'run'), two = path.join(tmp(), 'run');
+    const a = train([...args, '--out', one]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = train([...args, '--nproc', '2', '--out', two]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/torchrun: 2 processes on this machine, gloo/);
+    expect(b.stderr).toMatch(/torchrun: ranks 0, 1 of 2 here \(pids \d+, \d+\)/);
+    expect(b.stderr).toMatch(/backend: torch \S+ on cpu \(1 thread\), DDP over 2 processes \(gloo\)/);
+    const d = maxDiff(path.join(one, 'model.safetensors'), path.join(two, 'model.safetensors'));
+    expect(d).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(path.join(one, 'checkpoint', 'optimizer.safetensors'), path.join(two, 'checkpoint', 'optimizer.safetensors'))).toBeLessThanOrEqual(1e-5);
+    const h1 = json(path.join(one, 'history.json')), h2 = json(path.join(two, 'history.json'));
+    expect(h2[1].loss).toBeCloseTo(h1[1].loss, 5);
+    expect(h2[1].accuracy).toBe(h1[1].accuracy);
+  }, 300_000);
+
+  let single: string;
+  beforeAll(() => {
+    single = path.join(tmp(), 'run');
+    const r = train([...LENET, '--engine', 'torch', '--epochs', '2', '--out', single]);
+    expect(r.code, r.stderr).toBe(0);
+  }, 600_000);
+
+  it('a short multi-epoch run reaches the accuracy of one process (±1 point), and rank 0 writes the run', () => {
+    const dir = path.join(tmp(), 'run');
+    const r = train([...LENET, '--engine', 'torch', '--epochs', '2', '--nproc', '2', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const one = json(path.join(single, 'metrics.json')).accuracy, two = json(path.join(dir, 'metrics.json')).accuracy;
+    expect(one).toBeGreaterThan(0.55);
+    expect(Math.abs(two - one)).toBeLessThanOrEqual(0.01);
+    expect(existsSync(path.join(dir, 'model.safetensors'))).toBe(true);
+    expect(json(path.join(dir, 'checkpoint', 'state.json'))).toMatchObject({ epoch: 2, engine: 'torch', engineOptions: { nproc: 2 } });
+  }, 300_000);
+
+  it('a rank that dies stops the run (exit 1) naming it, keeps the last good checkpoint, which resumes', async () => {
+    const dir = path.join(tmp(), 'run');
+    let killed = 0;
+    // after epoch 1's checkpoint (epoch 2 has begun), kill rank 1
+    const r = await trainUntil([...LENET, '--engine', 'torch', '--epochs', '3', '--batch', '16', '--nproc', '2', '--out', dir], /epoch 2\/3 step/, (_, stderr) => {
+      killed = Number(/pids \d+, (\d+)/.exec(stderr)![1]);
+      process.kill(killed, 'SIGKILL');
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`alexnetc: the PyTorch workers stopped during epoch 2, step \\d+: rank 1 \\(pid ${killed}\\) was killed by SIGKILL; torchrun exited with code 1`));
+    expect(r.stderr).toContain(`The last good checkpoint is kept in ${path.join(dir, 'checkpoint')}; continue with \`alexnetc train --resume ${dir}\``);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(json(path.join(dir, 'checkpoint', 'state.json'))).toMatchObject({ epoch: 1, step: 0 });
+    // the checkpoint of two processes continues in one
+    const resumed = train(['--resume', dir, '--nproc', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .* at epoch 2/);
+    expect(json(path.join(dir, 'history.json'))).toHaveLength(3);
+  }, 300_000);
+});
