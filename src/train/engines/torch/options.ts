@@ -40,12 +40,12 @@ export function torchOptions(raw: Record<string, unknown> | undefined, defaultPy
   if (o.python !== undefined && (typeof o.python !== 'string' || o.python === '')) throw new ConfigError('--python needs the path of a Python interpreter');
   const nproc = o.nproc === undefined ? 1 : whole(o.nproc, '--nproc', 1, 1024);
   const nnodes = o.nnodes === undefined ? 1 : whole(o.nnodes, '--nnodes', 1, 4096);
+  if (nnodes === 1 && o.nodeRank !== undefined && o.nodeRank !== 0) throw new ConfigError('--node-rank needs --nnodes (more than one machine)');
   const nodeRank = o.nodeRank === undefined ? 0 : whole(o.nodeRank, '--node-rank', 0, nnodes - 1);
   const masterPort = o.masterPort === undefined ? undefined : whole(o.masterPort, '--master-port', 1, 65535);
   const masterAddr = o.masterAddr === undefined ? undefined : String(o.masterAddr);
   if (nnodes > 1 && masterAddr === undefined) {
     throw new ConfigError(`--nnodes ${nnodes} needs --master-addr: the address of the machine with --node-rank 0, which every machine can reach`);
   }
-  if (nnodes === 1 && nodeRank !== 0) throw new ConfigError('--node-rank needs --nnodes (more than one machine)');
   return { python: (o.python as string | undefined) ?? defaultPython, device: device as ResolvedTorchOptions['device'], nproc, nnodes, nodeRank, masterAddr, masterPort };
 }
