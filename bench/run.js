@@ -15,6 +15,7 @@ const benches = [
   // the torch engine beside the tfjs engine (`npm run bench -- training` runs both parts)
   ['training-torch', 'train-torch.mjs'],
   ['lsp', 'lsp.mjs'],
+  ['draw', 'draw.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {

@@ -52,6 +52,30 @@ const tfjsDir: WeightsFormat = {
   },
 };
 
+const onnxFile: WeightsFormat = {
+  name: 'onnx',
+  describe: "an ONNX file whose initializers are named like the network's weights (stage2/conv1.weight), as `alexnetc compile` and `alexnetc import` write them",
+  recognise: (p) => isFile(p) && /\.onnx$/i.test(p),
+  async open(p, network) {
+    const { readOnnxWeights } = await import('./onnx.js');
+    try {
+      return readOnnxWeights(p, network);
+    } catch (e) {
+      if (e instanceof WeightsError) throw new WeightsError(`--weights ${p}: ${e.message}`);
+      if (e instanceof UserError) throw new WeightsError(`--weights ${e.message}`);
+      throw e;
+    }
+  },
+};
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -100,7 +124,7 @@ const safetensors: WeightsFormat = {
 };
 
 /** The formats, tried in order; the first that recognises the path reads it. */
-export const WEIGHTS_FORMATS: WeightsFormat[] = [safetensors, tfjsDir];
+export const WEIGHTS_FORMATS: WeightsFormat[] = [safetensors, tfjsDir, onnxFile];
 
 /** Open `p` (any known format) as the weights of `network`; throws WeightsError when it cannot. */
 export async function openWeights(p: string, network: Network): Promise<WeightSource> {

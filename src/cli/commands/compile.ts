@@ -118,7 +118,7 @@ export default defineCommand({
     OPT.network,
     OPT.set,
     { flags: '--seed <n>', help: 'seed of the initial weights', default: '0' },
-    { flags: '--weights <path>', help: 'trained weights: a run directory, a tfjs model directory or a .safetensors file' },
+    { flags: '--weights <path>', help: 'trained weights: a run directory, a tfjs model directory, a .safetensors file or an ONNX file with alexnetc weight names' },
     OPT.backend,
     OPT.force,
     OPT.json,

@@ -3,9 +3,13 @@
 import type { CommandSpec } from '../frame.js';
 import check from './check.js';
 import compile from './compile.js';
+import draw from './draw.js';
+import explain from './explain.js';
 import fmt from './fmt.js';
+import importCmd from './import.js';
 import lsp from './lsp.js';
+import predict from './predict.js';
 import summary from './summary.js';
 import train from './train.js';
 
-export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, train, fmt, lsp];
+export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, draw, train, predict, explain, importCmd, fmt, lsp];
