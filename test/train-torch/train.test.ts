@@ -83,7 +83,7 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch on Fashion
     expect(json(path.join(dir, 'history.json'))[0].loss).toBeCloseTo(json(path.join(straight, 'history.json'))[0].loss, 6);
   }, 600_000);
 
-  it('exports the trained weights (RUN, its tfjs copy = its safetensors) to ONNX that predicts what PyTorch predicts', async () => {
+  it('exports the trained weights (RUN, its tfjs copy = its safetensors) to ONNX, and predict, classifying as PyTorch does', async () => {
     const d = tmp();
     const fromRun = cli(['compile', 'specs/lenet5.net', '--weights', straight, '-o', path.join(d, 'lenet.onnx')]);
     expect(fromRun.code, fromRun.stderr).toBe(0);
@@ -130,6 +130,17 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch on Fashion
       if (row.indexOf(Math.max(...row)) === images.labels[i]) hits++;
     }
     expect(hits / 200).toBeGreaterThan(0.55);
+
+    // predict (which reads RUN/model/, the tfjs copy) classifies as PyTorch does
+    const p = cli(['predict', straight, '--data', FASHION, '--index', '0-199', '--top', '1', '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    const predictions = JSON.parse(p.stdout).predictions as Array<{ top: Array<{ index: number; probability: number }> }>;
+    expect(predictions).toHaveLength(200);
+    predictions.forEach(({ top: [best] }, i) => {
+      const row = Array.from(torchOut.subarray(i * 10, i * 10 + 10));
+      expect(best!.index, `test image ${i}`).toBe(row.indexOf(Math.max(...row)));
+      expect(Math.abs(best!.probability - row[best!.index]!)).toBeLessThan(1e-5);
+    });
   }, 120_000);
 
   it('stops on a NaN loss naming the epoch and step, and keeps the last good checkpoint', () => {
