@@ -5,13 +5,31 @@
 // one rank gets nothing); a short run reaches its accuracy (±1 point); a rank
 // that dies stops the run with exit 1, a message naming it, and the last good
 // checkpoint, which resumes (here with one process).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import * as net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FASHION, hasData, hasTorch, json, LENET, maxDiff, tmp, train, trainUntil } from './helpers.js';
+import { FASHION, hasData, hasTorch, json, LENET, maxDiff, root, tmp, train, trainUntil, type Run } from './helpers.js';
+
+/** `alexnetc train ARGS` in the background (for two "machines" on this one). */
+function trainAsync(args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [path.join(root, 'test/train-cli/run-train.mjs'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ALEXNETC_THREADS: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 
 describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 (torchrun, DDP, gloo)', () => {
-  it('two processes give the weights of one process with the same global batch, momentum and weight decay included', () => {
+  it('two processes, or two machines, give the weights of one process with the same global batch, momentum and weight decay included', async () => {
     // 193 images, batch 64: three full batches, then one of a single example (rank 0's slice is empty)
     const args = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '193', '--val-split', '0', '--test-limit', '100', '--no-augment',
       '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.001', '--epochs', '2', '--engine', 'torch'];
@@ -29,6 +47,21 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 
     const h1 = json(path.join(one, 'history.json')), h2 = json(path.join(two, 'history.json'));
     expect(h2[1].loss).toBeCloseTo(h1[1].loss, 5);
     expect(h2[1].accuracy).toBe(h1[1].accuracy);
+
+    // two "machines" (--nnodes 2, one process each) over loopback: the same again; machine 0 writes the model
+    const port = String(await freePort());
+    const m0 = path.join(tmp(), 'run'), m1 = path.join(tmp(), 'run');
+    const nodes = ['--nnodes', '2', '--master-addr', '127.0.0.1', '--master-port', port];
+    const [r0, r1] = await Promise.all([trainAsync([...args, ...nodes, '--node-rank', '0', '--out', m0]), trainAsync([...args, ...nodes, '--node-rank', '1', '--out', m1])]);
+    expect(r0.code, r0.stderr).toBe(0);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r0.stderr).toMatch(/torchrun: 1 process on this machine, machine 0 of 2 \(rendezvous 127\.0\.0\.1:\d+\), gloo/);
+    expect(r1.stderr).toMatch(/torchrun: rank 1 of 2 here/);
+    expect(maxDiff(path.join(one, 'model.safetensors'), path.join(m0, 'model.safetensors'))).toBeLessThanOrEqual(1e-5);
+    expect(existsSync(path.join(m1, 'model.safetensors'))).toBe(false);
+    expect(r1.stderr).toContain('no model here: rank 0 (on the machine of --node-rank 0) writes model.safetensors');
+    // both machines evaluated the whole test set together
+    expect(json(path.join(m1, 'metrics.json')).accuracy).toBe(json(path.join(m0, 'metrics.json')).accuracy);
   }, 300_000);
 
   let single: string;

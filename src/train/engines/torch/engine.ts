@@ -162,7 +162,7 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
     };
     const ready = await w.guard(Promise.all(w.channels.map((c) => c.request(config))), 'while loading the model');
     const where = String(ready[0]!.ok.device);
-    if (distributed) setup.say(`torchrun: ranks ${w.ranks.join(', ')} of ${w.world} here (pids ${w.pids.join(', ')})`);
+    if (distributed) setup.say(`torchrun: rank${w.ranks.length > 1 ? 's' : ''} ${w.ranks.join(', ')} of ${w.world} here (pid${w.pids.length > 1 ? 's' : ''} ${w.pids.join(', ')})`);
     const description =
       `torch ${String(ready[0]!.ok.torch)} on ${where}` +
       (distributed ? `, DDP over ${w.world} processes (${device === 'cuda' ? 'NCCL' : 'gloo'}${o.nnodes > 1 ? `, ${o.nnodes} machines` : ''})` : '') +
