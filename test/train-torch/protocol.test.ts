@@ -1,11 +1,14 @@
 // The torch engine's plumbing without PyTorch: message framing across any
 // split of the byte stream, reading torchrun's failure summary, and the
 // engine options' checks.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/train/config.js';
 import { torchOptions } from '../../src/train/engines/torch/options.js';
 import { encode, FrameReader } from '../../src/train/engines/torch/protocol.js';
 import { torchrunFailures } from '../../src/train/engines/torch/workers.js';
+import { WORKER_SCRIPT } from '../../src/train/engines/torch/engine.js';
 
 describe('framing', () => {
   it('reassembles messages from any split of the stream, payloads intact', () => {
@@ -74,5 +77,19 @@ describe('torch engine options', () => {
     ];
     for (const [o, message] of bad) expect(() => torchOptions(o, 'py'), message).toThrow(message);
     expect(() => torchOptions({ nproc: 0 }, 'py')).toThrow(ConfigError);
+  });
+});
+
+describe('worker.py', () => {
+  it('is where the engine looks for it, compiles, keeps to PEP 8 (flake8 where installed)', () => {
+    const text = readFileSync(WORKER_SCRIPT, 'utf8');
+    text.split('\n').forEach((l, i) => expect(l.length, `worker.py:${i + 1}`).toBeLessThanOrEqual(79));
+    expect(spawnSync('/usr/bin/python3', ['-m', 'py_compile', WORKER_SCRIPT], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPYCACHEPREFIX: '/tmp' } }).status).toBe(0);
+    const flake8 = spawnSync('/usr/bin/python3', ['-m', 'flake8', '--version'], { stdio: 'ignore' }).status === 0;
+    if (!flake8) console.warn('SKIPPED flake8 on worker.py: /usr/bin/python3 has no flake8 (apt-get install python3-flake8)');
+    else {
+      const r = spawnSync('/usr/bin/python3', ['-m', 'flake8', WORKER_SCRIPT], { encoding: 'utf8' });
+      expect(r.stdout, r.stdout).toBe('');
+    }
   });
 });
