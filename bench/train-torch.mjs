@@ -41,6 +41,8 @@ if (!hasTorch) {
   process.exit(0);
 }
 
+/** images/s with 3 significant digits (0.147, 21.7, 4810) */
+const rate = (v) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3)).padStart(7);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 
 function batch(network, n, layout) {
@@ -94,7 +96,7 @@ for (const [key, file, name, set, batchSize] of NETWORKS) {
   }
   const ratio = median(b.map((v, i) => v / a[i]));
   rows.push({ key, batchSize, tfjs: median(a), torch: median(b), ratio, tfjsName: tfjs.description, torchName: torch.description });
-  console.log(`${name.padEnd(10)} batch ${String(batchSize).padStart(2)}: tfjs ${median(a).toFixed(1).padStart(8)} images/s   torch ${median(b).toFixed(1).padStart(8)} images/s   torch/tfjs ${ratio.toFixed(2)}`);
+  console.log(`${name.padEnd(10)} batch ${String(batchSize).padStart(2)}: tfjs ${rate(median(a))} images/s   torch ${rate(median(b))} images/s   torch/tfjs ${ratio.toFixed(2)}`);
   await tfjs.dispose();
   await torch.dispose();
 }

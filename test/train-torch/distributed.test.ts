@@ -29,7 +29,7 @@ const freePort = (): Promise<number> =>
   });
 
 describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 (torchrun, DDP, gloo)', () => {
-  it('two processes, or two machines, give the weights of one process with the same global batch, momentum and weight decay included', async () => {
+  it('two processes, or two machines (resumed), give the weights of one process with the same global batch, momentum and weight decay included', async () => {
     // 193 images, batch 64: three full batches, then one of a single example (rank 0's slice is empty)
     const args = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '193', '--val-split', '0', '--test-limit', '100', '--no-augment',
       '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.001', '--epochs', '2', '--engine', 'torch'];
@@ -48,18 +48,25 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 
     expect(h2[1].loss).toBeCloseTo(h1[1].loss, 5);
     expect(h2[1].accuracy).toBe(h1[1].accuracy);
 
-    // two "machines" (--nnodes 2, one process each) over loopback: the same again; machine 0 writes the model
+    // two "machines" (--nnodes 2, one process each) over loopback, trained one epoch and resumed on
+    // both for the second: the same weights again; machine 0 writes the model
     const port = String(await freePort());
     const m0 = path.join(tmp(), 'run'), m1 = path.join(tmp(), 'run');
     const nodes = ['--nnodes', '2', '--master-addr', '127.0.0.1', '--master-port', port];
-    const [r0, r1] = await Promise.all([trainAsync([...args, ...nodes, '--node-rank', '0', '--out', m0]), trainAsync([...args, ...nodes, '--node-rank', '1', '--out', m1])]);
+    const firstEpoch = args.map((a, i) => (args[i - 1] === '--epochs' ? '1' : a));
+    const [r0, r1] = await Promise.all([trainAsync([...firstEpoch, ...nodes, '--node-rank', '0', '--out', m0]), trainAsync([...firstEpoch, ...nodes, '--node-rank', '1', '--out', m1])]);
     expect(r0.code, r0.stderr).toBe(0);
     expect(r1.code, r1.stderr).toBe(0);
     expect(r0.stderr).toMatch(/torchrun: 1 process on this machine, machine 0 of 2 \(rendezvous 127\.0\.0\.1:\d+\), gloo/);
     expect(r1.stderr).toMatch(/torchrun: rank 1 of 2 here/);
-    expect(maxDiff(path.join(one, 'model.safetensors'), path.join(m0, 'model.safetensors'))).toBeLessThanOrEqual(1e-5);
-    expect(existsSync(path.join(m1, 'model.safetensors'))).toBe(false);
     expect(r1.stderr).toContain('no model here: rank 0 (on the machine of --node-rank 0) writes model.safetensors');
+    expect(existsSync(path.join(m1, 'model.safetensors'))).toBe(false);
+    expect(existsSync(path.join(m1, 'checkpoint', 'model.safetensors'))).toBe(false); // machine 1 keeps the state only
+    const [s0, s1] = await Promise.all([trainAsync(['--resume', m0, '--epochs', '2']), trainAsync(['--resume', m1, '--epochs', '2'])]);
+    expect(s0.code, s0.stderr).toBe(0);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect(s0.stderr).toMatch(/resuming .* at epoch 2/);
+    expect(maxDiff(path.join(one, 'model.safetensors'), path.join(m0, 'model.safetensors'))).toBeLessThanOrEqual(1e-5);
     // both machines evaluated the whole test set together
     expect(json(path.join(m1, 'metrics.json')).accuracy).toBe(json(path.join(m0, 'metrics.json')).accuracy);
   }, 300_000);
