@@ -16,6 +16,7 @@ const benches = [
   ['training-torch', 'train-torch.mjs'],
   ['lsp', 'lsp.mjs'],
   ['draw', 'draw.mjs'],
+  ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {

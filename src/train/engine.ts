@@ -4,8 +4,11 @@
 // timing), and the reports. An engine holds a model and its optimizer and runs
 // steps: tfjs in this process (engines/tfjs/), PyTorch in a Python process
 // (engines/torch/). Like tfjs's backend interface, several engines implement
-// this one contract, and the loop cannot tell them apart.
+// this one contract, and the loop cannot tell them apart. Besides steps, an
+// engine honours two setup hooks: initialWeights (fine-tuning from given
+// weights) and masks (pruned weights kept at zero after every step).
 import type { Network } from '../check/ir.js';
+import type { WeightSource } from '../emit/onnx/index.js';
 import type { RunSource } from './checkpoint.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { Normalization } from './data/index.js';
@@ -28,6 +31,22 @@ export interface EngineSetup {
   source: RunSource;
   /** a checkpoint directory (written by this engine's saveCheckpoint) to continue from */
   resumeFrom?: string;
+  /**
+   * Fine-tuning: start from these weights (canonical layout, looked up by
+   * layer path and weight name) with a fresh optimizer, instead of the seeded
+   * initialisation. Ignored when resuming: the checkpoint holds the weights.
+   */
+  initialWeights?: WeightSource;
+  /**
+   * Fixed sparsity masks (pruning): canonical weight key (`path.weight`, as
+   * weightKey makes it) → one byte per element in canonical layout, 1 keep,
+   * 0 zero. Every engine multiplies each masked weight by its mask before the
+   * first step and after every optimizer step, so a masked weight stays
+   * exactly zero whatever momentum, Adam's moments or weight decay would do;
+   * the checkpoints and the saved model hold the masked values. A key that
+   * names no weight, or a mask of the wrong length, is an error.
+   */
+  masks?: ReadonlyMap<string, Uint8Array>;
   /** the tfjs backend choice (auto | gpu | node | cpu); other engines may ignore it */
   backend: string;
   /**

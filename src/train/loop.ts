@@ -9,7 +9,8 @@ import { handleInterrupt, SIGNAL_EXIT, type Signal } from '../util/signals.js';
 import { hasCheckpoint, writeCheckpoint, checkpointDir, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
 import { ConfigError, describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
 import { batchCount, batches, channelStats, givenNormalization, type Normalization, type Split } from './data/index.js';
-import { ENGINES, EngineFailure, type EngineBatch, type TrainEngine } from './engine.js';
+import { ENGINES, EngineFailure, type EngineBatch, type EngineSetup, type TrainEngine } from './engine.js';
+import { readMasks, weightShapes, writeMasks } from './masks.js';
 import { prepareData, TrainError, type PreparedData } from './prepare.js';
 import { EpochProgress } from './report/index.js';
 import { writeReports, writeRunConfig } from './run-dir.js';
@@ -31,6 +32,10 @@ export interface TrainOptions {
   out?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   /** batch size for evaluation passes */
   evalBatch?: number;
+  /** fine-tuning: start from these weights with a fresh optimizer (EngineSetup.initialWeights; not on resume) */
+  initialWeights?: EngineSetup['initialWeights'];
+  /** fixed sparsity masks (EngineSetup.masks); written into the run directory, so --resume keeps them */
+  masks?: EngineSetup['masks'];
 }
 
 export interface TrainOutcome {
@@ -107,6 +112,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   );
   say(`normalisation: mean [${norm.mean.map((v) => v.toFixed(4)).join(', ')}], std [${norm.std.map((v) => v.toFixed(4)).join(', ')}]`);
 
+  const masks = o.masks ?? (resume ? readMasks(o.runDir) : undefined);
   const engine = await engineModule.create({
     network,
     settings,
@@ -114,6 +120,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     normalization: norm,
     source: o.source,
     resumeFrom: resume ? checkpointDir(o.runDir) : undefined,
+    initialWeights: resume ? undefined : o.initialWeights,
+    masks,
     backend: o.backend,
     options: engineOptions,
     say,
@@ -123,6 +131,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   say(`training: ${describeSettings(settings)}; augmentation: ${describeAugment(settings.augment)}; loss: ${engine.lossDescription}`);
 
   writeRunConfig(o.runDir, { network, source: o.source, settings, classes: data.classes, normalization: norm, engine: engineName });
+  if (o.masks && !resume) writeMasks(o.runDir, o.masks, weightShapes(network));
 
   const history: HistoryEntry[] = resume ? [...resume.history] : [];
   let epoch = resume?.epoch ?? 0;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Network } from '../../check/ir.js';
 import type { Program } from '../../syntax/ast.js';
 import type { ModelInfo } from '../../emit/metadata.js';
+import type { QuantizeMode, Range } from '../../emit/onnx/index.js';
 import type { WeightSource } from '../../weights/index.js';
 import { compileAndReport, defineCommand, diagnosticsJson, OPT, parseSets, printJson, UsageError, wholeNumber } from '../frame.js';
 import { checkFileOutput, checkModelDirOutput } from '../outputs.js';
@@ -19,6 +20,8 @@ export interface TargetJob {
   weights?: WeightSource;
   info: ModelInfo;
   backend: string;
+  /** int8 quantization (onnx only): the mode, and for int8-static the calibrated activation ranges */
+  quantize?: { mode: QuantizeMode; ranges?: ReadonlyMap<string, Range>; about: Record<string, unknown> };
 }
 
 export interface Target {
@@ -42,14 +45,22 @@ export const TARGETS: Target[] = [
     ext: '.onnx',
     help: 'ONNX, opset 17 (default)',
     async write(job) {
-      const [{ writeOnnxAsync }, { onnxMetadata }] = await Promise.all([import('../../emit/onnx/index.js'), import('../../emit/metadata.js')]);
-      const bytes = await writeOnnxAsync(job.network, job.out, {
+      const [{ writeOnnxAsync, encodeModel, quantizeGraph }, { onnxMetadata }] = await Promise.all([import('../../emit/onnx/index.js'), import('../../emit/metadata.js')]);
+      const q = job.quantize;
+      const metadata = onnxMetadata(job.info);
+      if (q) metadata['alexnetc.quantization'] = JSON.stringify(q.about);
+      const opts = {
         seed: job.seed,
         weights: job.weights,
         docString: `${job.network.name}${job.info.source ? ` from ${path.basename(job.info.source)}` : ''}`,
-        metadata: onnxMetadata(job.info),
-      });
-      return { bytes, what: `${job.network.totalParams.toLocaleString('en-US')} parameters` };
+        metadata,
+      };
+      const bytes = await writeOnnxAsync(job.network, job.out, { ...opts, transform: q && ((g) => quantizeGraph(g, q.mode, q.ranges)) });
+      const params = `${job.network.totalParams.toLocaleString('en-US')} parameters`;
+      if (!q) return { bytes, what: params };
+      // the float file's size is known without producing a weight (the encoding is lazy)
+      const float = encodeModel(job.network, opts).size;
+      return { bytes, what: `${params}, ${q.mode}: ${(bytes / float).toFixed(2)}× the float file` };
     },
   },
   {
@@ -119,6 +130,10 @@ export default defineCommand({
     OPT.set,
     { flags: '--seed <n>', help: 'seed of the initial weights', default: '0' },
     { flags: '--weights <path>', help: 'trained weights: a run directory, a tfjs model directory, a .safetensors file or an ONNX file with alexnetc weight names' },
+    { flags: '--quantize <mode>', help: 'int8: int8 weights (per output channel); int8-static: int8 weights and activations (QDQ, needs --calibrate)', choices: ['int8', 'int8-static'] },
+    { flags: '--calibrate <dir>', help: 'int8-static: calibration images (an IDX directory or image folder; a sample of its training split)' },
+    { flags: '--calibrate-n <n>', help: 'int8-static: how many calibration images (default 300)' },
+    { flags: '--calibrate-method <name>', help: 'int8-static: activation ranges from minmax or percentile (99.999%) (default minmax)', choices: ['minmax', 'percentile'] },
     OPT.backend,
     OPT.force,
     OPT.json,
@@ -130,6 +145,11 @@ export default defineCommand({
     ['alexnetc compile specs/lenet5.net --target tfjs -o lenet5/', 'a TensorFlow.js model directory'],
     ['alexnetc compile specs/resnet.net --network ResNet18 --target torch -o resnet18.py', 'a PyTorch module'],
     ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --target safetensors -o lenet5.safetensors', "a run's weights as safetensors (for the PyTorch module)"],
+    ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8 -o lenet5-int8.onnx', 'int8 weights: about a quarter of the size'],
+    [
+      'alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8-static --calibrate /usr/share/datasets/fashion-mnist -o q.onnx',
+      'int8 weights and activations, calibrated on 300 training images',
+    ],
   ],
   async run([file], o) {
     const target = TARGETS.find((t) => t.name === o.target)!;
@@ -151,6 +171,7 @@ export default defineCommand({
         info.normalization = run.normalization;
       }
     }
+    const quantize = quantizeRequest(o, target.name, weightsPath);
     const { result, ok, text } = compileAndReport(file!, { network, set }, json);
     if (!ok || !result.network) {
       if (json) printJson({ diagnostics: diagnosticsJson(file!, text, result) });
@@ -166,10 +187,15 @@ export default defineCommand({
       const { openWeights } = await import('../../weights/index.js');
       weights = await openWeights(weightsPath, net);
     }
+    let quantized: TargetJob['quantize'];
+    if (quantize) {
+      const { prepareQuantization } = await import('../../quantize/index.js');
+      quantized = await prepareQuantization(net, weights!, { ...quantize, weightsPath: weightsPath!, normalization: info.normalization, say: (l) => void process.stderr.write(l + '\n') });
+    }
     let written;
     try {
       const source = { file: file!, text, program: result.program!, set };
-      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string });
+      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized });
     } catch (e) {
       if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out}: ${e.message}`, 1);
       throw e;
@@ -177,7 +203,16 @@ export default defineCommand({
     if (json) {
       printJson({
         diagnostics: diagnosticsJson(file!, text, result),
-        output: { path: out, target: target.name, kind: target.kind, bytes: written.bytes, network: net.name, params: net.totalParams, seeded: weights === undefined },
+        output: {
+          path: out,
+          target: target.name,
+          kind: target.kind,
+          bytes: written.bytes,
+          network: net.name,
+          params: net.totalParams,
+          seeded: weights === undefined,
+          ...(quantized ? { quantization: quantized.about } : {}),
+        },
       });
     } else {
       process.stderr.write(`wrote ${out}${target.kind === 'dir' ? '/' : ''} (${net.name}, ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${written.what})\n`);
@@ -185,6 +220,34 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** The --quantize request, checked before anything is compiled: every misuse is a usage error (exit 2). */
+function quantizeRequest(o: Record<string, unknown>, target: string, weights: string | undefined) {
+  const mode = o.quantize as 'int8' | 'int8-static' | undefined;
+  const calibration = ['calibrate', 'calibrateN', 'calibrateMethod'].find((k) => o[k] !== undefined);
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (mode === undefined) {
+    if (calibration) throw new UsageError(`${flag(calibration)} belongs to --quantize int8-static`);
+    return undefined;
+  }
+  if (target !== 'onnx') throw new UsageError(`--quantize writes ONNX; it does not apply to --target ${target}`);
+  if (weights === undefined) {
+    throw new UsageError('--quantize needs trained weights (--weights RUN_DIR or a model directory): quantizing seeded random weights would measure nothing');
+  }
+  if (mode === 'int8') {
+    if (calibration) throw new UsageError(`${flag(calibration)} belongs to --quantize int8-static; --quantize int8 quantizes the weights only and needs no data`);
+    return { mode };
+  }
+  if (o.calibrate === undefined) {
+    throw new UsageError('--quantize int8-static needs calibration images: --calibrate DIR (an IDX directory or an image folder like the training data)');
+  }
+  return {
+    mode,
+    calibrate: o.calibrate as string,
+    count: o.calibrateN === undefined ? 300 : wholeNumber(o.calibrateN, '--calibrate-n', 1),
+    method: (o.calibrateMethod as 'minmax' | 'percentile' | undefined) ?? 'minmax',
+  };
+}
 
 /**
  * A run directory records the network and --set values it was trained with;

@@ -6,7 +6,7 @@ import type { Network } from '../../check/ir.js';
 import { openAtomic, withAtomicFile, yieldToSignals, type AtomicSink } from '../../util/atomic.js';
 import { lowerNetwork, seededWeights, type WeightSource } from './lower.js';
 import { produceChecked, toBytes, type Encoded } from './protobuf.js';
-import { model } from './schema.js';
+import { model, type GraphSpec } from './schema.js';
 
 export interface OnnxOptions {
   /** seed for the default initialisation (default 0); ignored when `weights` is given */
@@ -20,6 +20,11 @@ export interface OnnxOptions {
    * normalisation, class names, input layout, the source network)
    */
   metadata?: Record<string, string>;
+  /**
+   * rewrite the lowered graph before it is encoded (int8 quantization,
+   * calibration outputs: see quantize.ts); weights stay lazy through it
+   */
+  transform?: (graph: GraphSpec) => GraphSpec;
 }
 
 /** protobuf refuses messages of 2 GiB or more (its sizes are signed 32-bit) */
@@ -28,7 +33,8 @@ export const PROTOBUF_LIMIT = 2 ** 31 - 1;
 /** Encode the model with its weights still lazy; throws if it would exceed protobuf's limit. */
 export function encodeModel(network: Network, opts: OnnxOptions = {}): Encoded {
   const weights = opts.weights ?? seededWeights(opts.seed ?? 0);
-  const graph = lowerNetwork(network, weights);
+  const lowered = lowerNetwork(network, weights);
+  const graph = opts.transform ? opts.transform(lowered) : lowered;
   if (opts.docString) graph.docString = opts.docString;
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(network.params)) metadata[`param.${k}`] = JSON.stringify(v);

@@ -14,7 +14,9 @@
 // (seed, epoch, step) for the duration of each step.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BackendUnavailableError, loadTf, readTfjsWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
+import { BackendUnavailableError, loadTf, planWeights, readTfjsWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
+import { toTfjs as toTfjsLayout } from '../../../emit/tfjs/layout.js';
+import type { Network } from '../../../check/ir.js';
 import { tfjsMetadata } from '../../../emit/metadata.js';
 import { deriveSeed, rng } from '../../../util/rng.js';
 import { CheckpointError } from '../../checkpoint.js';
@@ -61,7 +63,7 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
   const { network, settings } = setup;
   const model: LayersModel = setup.resumeFrom
     ? toTfjs(tf, network, { weights: readTfjsWeights(path.join(setup.resumeFrom, MODEL), network) })
-    : toTfjs(tf, network, { seed: settings.seed });
+    : toTfjs(tf, network, setup.initialWeights ? { weights: setup.initialWeights } : { seed: settings.seed });
   model.setUserDefinedMetadata(tfjsMetadata({ network, source: setup.source.file, classes: setup.classes, normalization: setup.normalization }));
 
   // the same layers with the logits as output (before a final softmax)
@@ -74,6 +76,12 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
   // weight decay on kernels (conv and dense weights), not on biases or batch-norm parameters
   const decay = weights.map((w) => /(^|\/)kernel$/.test(w.originalName));
   const classes = network.output[0]!;
+
+  const masks = maskTensors(tf, network, model, setup.masks);
+  const applyMasks = (): void => {
+    for (const { v, mask } of masks) v.assign(tf.mul(v, mask));
+  };
+  tf.tidy(applyMasks);
 
   const optimizer: Optimizer = makeOptimizer(tf, settings, settings.lr);
   if (setup.resumeFrom) await restoreOptimizer(tf, optimizer, readOptimizerSlots(setup.resumeFrom));
@@ -114,6 +122,7 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
             });
           }
           optimizer.applyGradients(grads);
+          applyMasks();
           return { loss, hits };
         });
       } finally {
@@ -142,10 +151,35 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
     },
 
     async dispose() {
+      tf.dispose(masks.map((m) => m.mask));
       optimizer.dispose();
       model.dispose();
     },
   };
+}
+
+// ---------------------------------------------------------------- masks (EngineSetup.masks)
+
+/** Each mask as a tensor in its weight's tfjs layout, beside the variable it keeps sparse. */
+function maskTensors(tf: Tf, network: Network, model: LayersModel, masks: EngineSetup['masks']): Array<{ v: Variable; mask: Tensor }> {
+  if (!masks || masks.size === 0) return [];
+  const vars = new Map(model.weights.map((w) => [w.originalName, w.read() as Variable]));
+  const out: Array<{ v: Variable; mask: Tensor }> = [];
+  const used = new Set<string>();
+  for (const p of planWeights(network)) {
+    const key = `${p.path}.${p.spec.name}`;
+    const m = masks.get(key);
+    if (!m) continue;
+    const count = p.spec.shape.reduce((a, b) => a * b, 1);
+    if (m.length !== count) throw new TrainError(`mask for ${key}: ${m.length} values, the weight [${p.spec.shape.join(', ')}] has ${count}`);
+    const v = vars.get(p.name);
+    if (!v) throw new Error(`internal: no tfjs variable ${p.name} for ${key}`);
+    out.push({ v, mask: tf.tensor(toTfjsLayout(Float32Array.from(m), p.spec.shape, p.layout), p.shape, 'float32') });
+    used.add(key);
+  }
+  const stray = [...masks.keys()].find((k) => !used.has(k));
+  if (stray) throw new TrainError(`mask for ${stray}: the network ${network.name} has no such weight`);
+  return out;
 }
 
 // ---------------------------------------------------------------- optimizer slots in a checkpoint
