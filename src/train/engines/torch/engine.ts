@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Network } from '../../../check/ir.js';
+import { layers, type Network } from '../../../check/ir.js';
 import { compile } from '../../../compile.js';
 import { LineIndex } from '../../../diagnostics/span.js';
 import { onnxMetadata, tfjsMetadata } from '../../../emit/metadata.js';
@@ -30,7 +30,7 @@ import { seededWeights } from '../../../emit/onnx/index.js';
 import { toTorchModule, torchClassName, TorchUnsupportedError } from '../../../emit/torch/index.js';
 import { writeFileAtomic } from '../../../util/atomic.js';
 import { deriveSeed } from '../../../util/rng.js';
-import { networkTensors, stateDictKey, writeSafetensors } from '../../../weights/safetensors.js';
+import { networkTensors, stateDictKey, tensorName, writeSafetensors, type TensorToWrite } from '../../../weights/safetensors.js';
 import { CheckpointError } from '../../checkpoint.js';
 import type { EngineBatch, EngineModule, EngineSetup, TrainEngine } from '../../engine.js';
 import { TrainError } from '../../prepare.js';
@@ -63,17 +63,7 @@ export function finalSoftmax(network: Network): string | undefined {
 /** state_dict keys of the weights that get weight decay: trainable kernels (rank ≥ 2), not biases or batch-norm parameters. */
 export function decayedWeights(network: Network): string[] {
   const out: string[] = [];
-  const walk = (nodes: Network['body']): void => {
-    for (const n of nodes) {
-      if (n.kind === 'layer') {
-        for (const w of n.weights) if (w.trainable && w.shape.length >= 2) out.push(stateDictKey(n.path, w.name));
-      } else if (n.kind === 'residual') {
-        walk(n.body);
-        if (n.shortcut) walk(n.shortcut);
-      } else for (const b of n.branches) walk(b);
-    }
-  };
-  walk(network.body);
+  for (const n of layers(network.body)) for (const w of n.weights) if (w.trainable && w.shape.length >= 2) out.push(stateDictKey(n.path, w.name));
   return out;
 }
 
@@ -96,6 +86,26 @@ export function moduleSource(network: Network, source: EngineSetup['source']): s
     const at = new LineIndex(text).position(e.span.start);
     throw new TrainError(`${source.file}:${at.line}:${at.column}: ${e.message}; train it with --engine tfjs`);
   }
+}
+
+/** The masks (EngineSetup.masks) as 0/1 float32 tensors named like their weights; a mask that fits no weight is refused. */
+export function maskTensors(network: Network, masks: ReadonlyMap<string, Uint8Array>): TensorToWrite[] {
+  const out: TensorToWrite[] = [];
+  const used = new Set<string>();
+  for (const n of layers(network.body)) {
+    for (const w of n.weights) {
+      const key = tensorName(n.path, w.name);
+      const m = masks.get(key);
+      if (!m) continue;
+      const count = w.shape.reduce((a, b) => a * b, 1);
+      if (m.length !== count) throw new TrainError(`mask for ${key}: ${m.length} values, the weight [${w.shape.join(', ')}] has ${count}`);
+      out.push({ name: key, shape: [...w.shape], values: () => Float32Array.from(m, (v) => (v ? 1 : 0)) });
+      used.add(key);
+    }
+  }
+  const stray = [...masks.keys()].find((k) => !used.has(k));
+  if (stray) throw new TrainError(`mask for ${stray}: the network ${network.name} has no such weight`);
+  return out;
 }
 
 function threadsPerProcess(nproc: number): number {
@@ -132,9 +142,12 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
     let weights: string;
     if (setup.resumeFrom) weights = path.join(setup.resumeFrom, MODEL_FILE);
     else {
+      // the seeded initialisation every engine starts from, or the given weights (fine-tuning)
       weights = path.join(workDir, 'initial.safetensors');
-      await writeSafetensors(weights, networkTensors(network, seededWeights(settings.seed)));
+      await writeSafetensors(weights, networkTensors(network, setup.initialWeights ?? seededWeights(settings.seed)));
     }
+    const masks = setup.masks?.size ? path.join(workDir, 'masks.safetensors') : null;
+    if (masks) await writeSafetensors(masks, maskTensors(network, setup.masks!));
     const threads = threadsPerProcess(o.nproc);
     const distributed = o.nproc > 1 || o.nnodes > 1;
     if (distributed) {
@@ -152,7 +165,7 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
       class: torchClassName(network),
       weights,
       optimizer_state: setup.resumeFrom ? path.join(setup.resumeFrom, OPTIMIZER_FILE) : null,
-      masks: null,
+      masks,
       settings: { optimizer: settings.optimizer, lr: settings.lr, momentum: settings.momentum, beta1: settings.beta1, beta2: settings.beta2, eps: ADAM_EPSILON, weight_decay: settings.weightDecay },
       decay: decayedWeights(network),
       logits_stage: finalSoftmax(network)?.replace(/\//g, '.') ?? null,
