@@ -155,7 +155,7 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch on Fashion
   }, 120_000);
 });
 
-describe.skipIf(!hasTorch)('alexnetc train --engine torch: dropout, image folders, refusals', () => {
+describe.skipIf(!hasTorch || !hasData)('alexnetc train --engine torch: dropout, image folders, refusals', () => {
   it('replays dropout exactly on resume (an image folder, a network with dropout)', () => {
     const data = tmp();
     ['left', 'top', 'dark'].forEach((cls, c) => {
@@ -187,7 +187,7 @@ describe.skipIf(!hasTorch)('alexnetc train --engine torch: dropout, image folder
     expect(maxDiff(path.join(a, 'model.safetensors'), path.join(c, 'model.safetensors'))).toBeGreaterThan(0);
   }, 300_000);
 
-  it('refuses, before loading data, a Python without PyTorch, a missing one, a GPU that is not there', () => {
+  it('refuses, before loading data, a Python without PyTorch, one too old, a missing one, a GPU that is not there', () => {
     const base = ['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--engine', 'torch', '--out', path.join(tmp(), 'run')];
     // plain `python3` here is an interpreter without torch (Debian's is /usr/bin/python3)
     const noTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0;
@@ -199,6 +199,13 @@ describe.skipIf(!hasTorch)('alexnetc train --engine torch: dropout, image folder
       expect(r.code).toBe(1);
       expect(r.stderr).not.toMatch(/^data:/m);
     }
+    // a PyTorch too old: an interpreter that answers the probe as PyTorch 1.9 would
+    const old = path.join(tmp(), 'python');
+    writeFileSync(old, '#!/bin/sh\necho \'{"python": "3.8.10", "torch": "1.9.0", "cuda": false, "gpus": 0, "distributed": true, "gloo": true, "nccl": false}\'\n', { mode: 0o755 });
+    const tooOld = train([...base, '--python', old]);
+    expect(tooOld.stderr).toContain(`${old} has PyTorch 1.9.0, the torch engine needs 1.10 or later; upgrade it with \`apt-get install python3-torch\``);
+    expect(tooOld.code).toBe(1);
+    expect(tooOld.stderr).not.toMatch(/^data:/m);
     const missing = train([...base, '--python', '/nonexistent/python']);
     expect(missing.stderr).toContain('cannot run /nonexistent/python (no such program)');
     expect(missing.code).toBe(1);
@@ -235,5 +242,12 @@ describe.skipIf(!hasTorch)('alexnetc train --engine torch: dropout, image folder
     const resume = train(['--resume', path.join(tmp(), 'nothing'), '--engine', 'torch']);
     expect(resume.stderr).toContain('not --engine');
     expect(resume.code).toBe(2);
+    // a tfjs run keeps its engine: torch options do not apply to it
+    const tfjsRun = path.join(tmp(), 'run');
+    const t = train(['specs/lenet5.net', '--set', 'size=28', '--data', FASHION, '--limit', '100', '--test-limit', '50', '--epochs', '1', '--out', tfjsRun]);
+    expect(t.code, t.stderr).toBe(0);
+    const r = train(['--resume', tfjsRun, '--epochs', '2', '--nproc', '2']);
+    expect(r.stderr).toContain(`--nproc is an option of the torch engine; ${tfjsRun} was trained by the tfjs engine`);
+    expect(r.code).toBe(2);
   }, 120_000);
 });

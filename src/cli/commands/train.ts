@@ -111,9 +111,11 @@ export default defineCommand({
     };
     if (o.threads !== undefined) process.env.ALEXNETC_THREADS = String(wholeNumber(o.threads, '--threads', 1));
     const engineOptions = torchFlags(o);
-    const torchOnly = (engine: string | undefined): void => {
+    const torchOnly = (engine: string | undefined, resumed?: string): void => {
       const given = TORCH_FLAGS.find((k) => o[k] !== undefined);
-      if (given && engine !== 'torch') throw new UsageError(`${flag(given)} is an option of the torch engine; add --engine torch`);
+      if (given && engine !== 'torch') {
+        throw new UsageError(`${flag(given)} is an option of the torch engine; ${resumed ? `${resumed} was trained by the ${engine} engine` : 'add --engine torch'}`);
+      }
     };
 
     if (o.resume !== undefined) {
@@ -126,7 +128,7 @@ export default defineCommand({
         );
       }
       const state = readState(runDir);
-      torchOnly(state.engine ?? 'tfjs');
+      torchOnly(state.engine ?? 'tfjs', runDir);
       const source = file ?? state.source.file;
       const settings = { ...state.settings };
       if (o.epochs !== undefined) settings.epochs = settingsOf({}, { epochs: o.epochs as string }).epochs;
