@@ -75,6 +75,13 @@ export interface TrainEngine {
   step(batch: EngineBatch, lr: number, at: { epoch: number; step: number }): Promise<{ loss: number; hits: number }>;
   /** mean loss and the predicted class of every example, in inference mode */
   evaluate(batch: EngineBatch): Promise<{ loss: number; predicted: Int32Array }>;
+  /**
+   * Optional, for an engine whose run spans several machines, each with its
+   * own loop: asked before every step and at every epoch's end whether to
+   * stop, with this machine's wish (a Ctrl-C); answers whether any machine
+   * wishes to, so that all of them checkpoint at the same step.
+   */
+  agreeToStop?(wish: boolean): Promise<boolean>;
   /** write the model and the optimizer state into the (new, empty) directory `dir` */
   saveCheckpoint(dir: string): Promise<void>;
   /** write the trained model into the run directory; returns what it wrote, for the log */

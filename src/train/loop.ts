@@ -161,6 +161,16 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     interrupted = signal;
     out.write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: writing a checkpoint after this step (Ctrl-C again to quit at once)\n`);
   }, (m) => void out.write(m));
+  // an engine that spans several machines stops them all at the same step, whichever was interrupted
+  const stopAgreed = async (): Promise<boolean> => {
+    if (!engine.agreeToStop) return interrupted !== undefined;
+    const stop = await engine.agreeToStop(interrupted !== undefined);
+    if (stop && !interrupted) {
+      interrupted = 'SIGINT';
+      say('\nanother machine of the run was interrupted: writing a checkpoint');
+    }
+    return stop;
+  };
   const stopped = (where: string): TrainOutcome => {
     say(`interrupted ${where}: checkpoint written to ${checkpointDir(o.runDir)}; continue with \`alexnetc train --resume ${o.runDir}\``);
     return { exitCode: SIGNAL_EXIT[interrupted!] as 130 | 143, status: 'interrupted', history };
@@ -192,7 +202,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
           }
           // let signal handlers run between steps
           await new Promise((r) => setImmediate(r));
-          if (interrupted) {
+          if (await stopAgreed()) {
             await checkpoint(epoch, step, { lossSum, correct, seen, seconds: (performance.now() - epochStart) / 1000 });
             return stopped(`at epoch ${epoch + 1}, step ${step + 1}/${steps}`);
           }
@@ -224,7 +234,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
         partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
         history.push(entry);
         await checkpoint(epoch + 1, 0);
-        if (interrupted) return stopped(`after epoch ${epoch + 1}`);
+        if (await stopAgreed()) return stopped(`after epoch ${epoch + 1}`);
       }
     } finally {
       release();

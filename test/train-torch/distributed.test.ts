@@ -89,6 +89,27 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch --nproc 2 
     expect(json(path.join(dir, 'checkpoint', 'state.json'))).toMatchObject({ epoch: 2, engine: 'torch', engineOptions: { nproc: 2 } });
   }, 300_000);
 
+  it('Ctrl-C on one machine of two stops both at the same step; both resume to the weights of one process', async () => {
+    const port = String(await freePort());
+    const m0 = path.join(tmp(), 'run'), m1 = path.join(tmp(), 'run');
+    const nodes = [...LENET, '--engine', 'torch', '--epochs', '2', '--nnodes', '2', '--master-addr', '127.0.0.1', '--master-port', port];
+    const [r0, r1] = await Promise.all([
+      trainUntil([...nodes, '--node-rank', '0', '--out', m0], /epoch 1\/2 step/, (pid) => process.kill(pid, 'SIGINT')),
+      trainAsync([...nodes, '--node-rank', '1', '--out', m1]),
+    ]);
+    expect(r0.code, r0.stderr).toBe(130);
+    expect(r1.code, r1.stderr).toBe(130);
+    expect(r1.stderr).toContain('another machine of the run was interrupted: writing a checkpoint');
+    const s0 = json(path.join(m0, 'checkpoint', 'state.json')), s1 = json(path.join(m1, 'checkpoint', 'state.json'));
+    expect(s0.step).toBeGreaterThan(0);
+    expect([s1.epoch, s1.step]).toEqual([s0.epoch, s0.step]);
+    const [e0, e1] = await Promise.all([trainAsync(['--resume', m0]), trainAsync(['--resume', m1])]);
+    expect(e0.code, e0.stderr).toBe(0);
+    expect(e1.code, e1.stderr).toBe(0);
+    expect(maxDiff(path.join(single, 'model.safetensors'), path.join(m0, 'model.safetensors'))).toBeLessThanOrEqual(1e-4);
+    expect(json(path.join(m0, 'metrics.json')).accuracy).toBe(json(path.join(single, 'metrics.json')).accuracy);
+  }, 300_000);
+
   it('a rank that dies stops the run (exit 1) naming it, keeps the last good checkpoint, which resumes', async () => {
     const dir = path.join(tmp(), 'run');
     let killed = 0;

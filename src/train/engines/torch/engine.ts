@@ -206,6 +206,7 @@ class TorchEngine implements TrainEngine {
   ) {
     this.lossDescription = `softmax cross-entropy ${finalSoftmax(setup.network) ? 'on the logits before the final softmax' : 'with the outputs as logits'}`;
     this.lead = workers.ranks[0] === 0 ? workers.channels[0] : undefined;
+    if (options.nnodes > 1) this.agreeToStop = (wish) => this.agree(wish);
   }
 
   /** Each rank's slice of a global batch: rows [r·n/W, (r+1)·n/W). */
@@ -235,6 +236,14 @@ class TorchEngine implements TrainEngine {
     const ok = answers[0]!.ok;
     // a NaN or infinite loss comes as the string 'NaN', 'Infinity' or '-Infinity' (JSON has no such numbers)
     return { loss: Number(ok.loss), hits: Number(ok.hits) };
+  }
+
+  /** Several machines: any one's Ctrl-C stops them all at the same step (one tiny all-reduce). */
+  readonly agreeToStop?: (wish: boolean) => Promise<boolean>;
+
+  private async agree(wish: boolean): Promise<boolean> {
+    const answers = await this.workers.guard(Promise.all(this.workers.channels.map((c) => c.request({ op: 'agree', wish }))), 'while agreeing on a stop with the other machines');
+    return answers[0]!.ok.stop === true;
   }
 
   async evaluate(b: EngineBatch): Promise<{ loss: number; predicted: Int32Array }> {

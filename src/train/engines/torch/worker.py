@@ -12,6 +12,7 @@ global batch over a local socket and this worker does what it is told:
     eval    inference mode; answers the loss and every prediction
     save    (rank 0) the model and optimizer state into a checkpoint
     model   (rank 0) the trained weights as safetensors
+    agree   whether any machine wants to stop (several machines)
     exit    leave the process group and stop
 
 Messages are length-prefixed: a little-endian u32 JSON length, a u32
@@ -295,6 +296,13 @@ class Trainer:
         out = predicted.to(torch.int32).cpu().numpy().tobytes()
         return {"loss": number(loss.item() / total)}, out
 
+    def agree(self, header, payload):
+        """Whether any rank's machine wants to stop (a Ctrl-C there)."""
+        flag = torch.tensor([1 if header["wish"] else 0], device=self.device)
+        if self.distributed:
+            self.dist.all_reduce(flag, op=self.dist.ReduceOp.MAX)
+        return {"stop": bool(flag.item())}, b""
+
     def save(self, header, payload):
         if self.rank == 0:
             folder = header["dir"]
@@ -374,6 +382,7 @@ HANDLERS = {
     "eval": Trainer.evaluate,
     "save": Trainer.save,
     "model": Trainer.save_model,
+    "agree": Trainer.agree,
 }
 
 
