@@ -1,10 +1,10 @@
 // Shared plumbing of the torch engine's tests: the CLI runner, Fashion-MNIST,
 // Debian's PyTorch, and safetensors files compared tensor by tensor.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { readSafetensorsHeader, readTensor } from '../../src/weights/safetensors.js';
 
 export const root = path.join(import.meta.dirname, '../..');
@@ -15,7 +15,16 @@ if (!hasData) console.warn(`SKIPPED: Fashion-MNIST not found in ${FASHION} (inst
 export const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torch.distributed'], { stdio: 'ignore', timeout: 120_000 }).status === 0;
 if (!hasTorch) console.warn('SKIPPED the torch engine tests: /usr/bin/python3 has no torch (apt-get install python3-torch)');
 
-export const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'alexnetc-train-torch-'));
+/** A scratch directory, removed when the test file is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+export const tmp = (): string => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'alexnetc-train-torch-'));
+  made.push(d);
+  return d;
+};
 export const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
 /** LeNet-5 on a small, seeded part of Fashion-MNIST: 1,800 training / 200 validation / 500 test images. */

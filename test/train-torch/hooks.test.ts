@@ -5,7 +5,7 @@
 // weight or has the wrong length is refused before a worker starts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { layers, type Network } from '../../src/check/ir.js';
 import { compile } from '../../src/compile.js';
 import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
@@ -17,7 +17,6 @@ import { randomInput } from '../onnx/helpers.js';
 import { hasTorch, tmp } from './helpers.js';
 
 const dir = tmp();
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const NET = 'network M {\n  input [2, 6, 6]\n  conv(4, 3) | relu | flatten\n  dense(8) | relu | dense(3)\n}\n';
 const file = path.join(dir, 'm.net');
