@@ -12,13 +12,16 @@ const benches = [
   ['compiler', 'compiler.mjs'],
   ['tfjs', 'tfjs.mjs'],
   ['training', 'train-kernels.mjs'],
+  // the torch engine beside the tfjs engine (`npm run bench -- training` runs both parts)
+  ['training-torch', 'train-torch.mjs'],
   ['lsp', 'lsp.mjs'],
   ['draw', 'draw.mjs'],
   ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {
-  if (only.length && !only.includes(name)) continue;
+  // a part's name selects its sub-parts too: `training` runs training and training-torch
+  if (only.length && !only.some((o) => name === o || name.startsWith(`${o}-`))) continue;
   const p = path.join(here, file);
   console.log(`\n=== ${name} (${file}) ===`);
   if (!existsSync(p)) {
