@@ -37,6 +37,7 @@ import { TrainError } from '../../prepare.js';
 import { torchOptions, type ResolvedTorchOptions } from './options.js';
 import { DEFAULT_PYTHON, probePython, resolveDevice, type PythonInfo } from './python.js';
 import { removeWorkDir, Workers } from './workers.js';
+import { readFromDisk } from '../../../read-file.js';
 
 /** worker.py, shipped beside the sources (package.json "files"); dist/ and src/ sit at the same depth. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../../../src/train/engines/torch/worker.py', import.meta.url));
@@ -75,7 +76,7 @@ export function moduleSource(network: Network, source: EngineSetup['source']): s
   } catch (e) {
     throw new TrainError(`--engine torch: cannot read ${source.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const r = compile(text, { network: source.network || undefined, set: source.set, file: source.file });
+  const r = compile(text, { network: source.network || undefined, set: source.set, file: source.file, readFile: readFromDisk });
   if (!r.program || !r.network || r.network.name !== network.name || r.network.totalParams !== network.totalParams) {
     throw new TrainError(`--engine torch: ${source.file} no longer checks as the network being trained (${network.name})`);
   }
