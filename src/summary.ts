@@ -1,5 +1,6 @@
 // Per-stage table behind `alexnetc summary`: like torchinfo / Keras, with the
 // block path of each stage, its output shape, parameters and MACs.
+import { declaredFreeze, under } from './check/freeze.js';
 import type { Network, Node } from './check/ir.js';
 import { formatShape } from './diagnostics/index.js';
 import type { ArgValue } from './layers/types.js';
@@ -13,6 +14,8 @@ export interface SummaryRow {
   outShape: number[];
   params: number;
   macs: number;
+  /** frozen (`train { freeze … }`): a layer whose weights do not train; a construct all of whose weights are frozen (`partly` when some are) */
+  frozen?: true | 'partly';
 }
 
 export interface Summary {
@@ -24,32 +27,58 @@ export interface Summary {
   trainableParams: number;
   /** running statistics of batch norm: stored in the model, not trained */
   nonTrainableParams: number;
+  /** the freeze list (stage paths or scopes); [] when nothing is frozen */
+  freeze: string[];
+  /** trainable parameters of frozen stages (trainableParams does not count them) */
+  frozenParams: number;
   totalMacs: number;
   /** float32 bytes of all weights */
   weightBytes: number;
 }
 
-export function summarize(net: Network): Summary {
+/**
+ * The summary of `net`. `freeze` (the stage paths of `--freeze`) replaces
+ * the network's own `train { freeze … }`; the caller has checked it.
+ */
+export function summarize(net: Network, o: { freeze?: readonly string[] } = {}): Summary {
   const rows: SummaryRow[] = [];
+  const freeze = [...(o.freeze ?? declaredFreeze(net))];
+  const isFrozen = (path: string): boolean => freeze.some((e) => under(path, e));
   let nonTrainable = 0;
+  let frozenParams = 0;
+  /** a construct's mark, once its rows (from `from` on) are walked: frozen when all its weighted layers are, partly when some are */
+  const mark = (at: number, from: number): void => {
+    const inner = rows.slice(from).filter((r) => r.params > 0);
+    const frozen = inner.filter((r) => r.frozen === true).length;
+    if (frozen > 0) rows[at]!.frozen = frozen === inner.length ? true : 'partly';
+  };
   const walk = (nodes: readonly Node[], depth: number): void => {
     for (const n of nodes) {
       switch (n.kind) {
         case 'layer': {
           for (const w of n.weights) if (!w.trainable) nonTrainable += w.shape.reduce((a, b) => a * b, 1);
-          rows.push({ path: n.path, layer: describeCall(n.layer.name, n.layer.args, n.rawArgs), depth, outShape: n.outShape, params: n.params, macs: n.macs });
+          const row: SummaryRow = { path: n.path, layer: describeCall(n.layer.name, n.layer.args, n.rawArgs), depth, outShape: n.outShape, params: n.params, macs: n.macs };
+          if (n.weights.length && isFrozen(n.path)) {
+            row.frozen = true;
+            frozenParams += n.params;
+          }
+          rows.push(row);
           break;
         }
-        case 'residual':
-          rows.push({ path: n.path, layer: n.shortcut ? 'residual (projection)' : 'residual', depth, outShape: n.outShape, params: 0, macs: 0 });
+        case 'residual': {
+          const at = rows.push({ path: n.path, layer: n.shortcut ? 'residual (projection)' : 'residual', depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
           walk(n.body, depth + 1);
           if (n.shortcut) walk(n.shortcut, depth + 1);
+          mark(at, at + 1);
           break;
+        }
         case 'concat':
-        case 'add':
-          rows.push({ path: n.path, layer: `${n.kind} (${n.branches.length} branches)`, depth, outShape: n.outShape, params: 0, macs: 0 });
+        case 'add': {
+          const at = rows.push({ path: n.path, layer: `${n.kind} (${n.branches.length} branches)`, depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
           for (const b of n.branches) walk(b, depth + 1);
+          mark(at, at + 1);
           break;
+        }
       }
     }
   };
@@ -60,7 +89,9 @@ export function summarize(net: Network): Summary {
     output: net.output,
     rows,
     totalParams: net.totalParams,
-    trainableParams: net.totalParams,
+    trainableParams: net.totalParams - frozenParams,
+    freeze,
+    frozenParams,
     nonTrainableParams: nonTrainable,
     totalMacs: net.totalMacs,
     weightBytes: (net.totalParams + nonTrainable) * 4,
@@ -102,11 +133,20 @@ function human(n: number, unit: string): string {
 }
 
 export function renderSummary(s: Summary): string {
-  const header = ['Stage', 'Layer', 'Output shape', 'Params', 'MACs'];
-  const body = s.rows.map((r) => [`${'  '.repeat(r.depth)}${r.path}`, r.layer, formatShape(r.outShape), int(r.params), int(r.macs)]);
+  // a Frozen column only when something is frozen: the tables of networks without freeze stay as they were
+  const frozenColumn = s.freeze.length > 0;
+  const header = ['Stage', 'Layer', 'Output shape', 'Params', 'MACs', ...(frozenColumn ? ['Frozen'] : [])];
+  const body = s.rows.map((r) => [
+    `${'  '.repeat(r.depth)}${r.path}`,
+    r.layer,
+    formatShape(r.outShape),
+    int(r.params),
+    int(r.macs),
+    ...(frozenColumn ? [r.frozen === true ? 'frozen' : r.frozen === 'partly' ? 'partly' : ''] : []),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells.map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const rule = '─'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   const out = [
     `${s.network}: input ${formatShape(s.input)} → output ${formatShape(s.output)} (per example; batch is N)`,
@@ -117,6 +157,7 @@ export function renderSummary(s: Summary): string {
     rule,
     `Total params:         ${int(s.totalParams)} (${human(s.totalParams, 'params')})`,
     `Trainable params:     ${int(s.trainableParams)}`,
+    ...(frozenColumn ? [`Frozen params:        ${int(s.frozenParams)} (freeze ${s.freeze.join(', ')})`] : []),
     `Non-trainable params: ${int(s.nonTrainableParams)} (batch-norm running statistics)`,
     `Total MACs:           ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example; multiply-accumulates of conv and dense)`,
     `Weights size:         ${(s.weightBytes / 2 ** 20).toFixed(2)} MiB as float32`,

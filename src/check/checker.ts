@@ -17,6 +17,7 @@ import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
 import { describeProblem, findSetting, suggestSetting, TRAIN_SETTINGS } from './train-settings.js';
+import { checkFreeze, freezeEntries, stagePathOf } from './freeze.js';
 
 /** per-example elements of one tensor, and parameters of one network, beyond which nothing is allocated */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -246,7 +247,8 @@ export class Checker {
       }
     }
     const flow = this.stages(d.body, input, scope, new PathScope(''));
-    const train = this.trainConfig(d, scope);
+    // freeze names are checked against the stages only when every stage is known
+    const train = this.trainConfig(d, scope, flow.shape && input ? flow.nodes : undefined);
     // counted before deduplication: a problem already reported for another network still fails this one
     if (this.sink.errorsRaised > before || !input || !flow.shape) return undefined;
     const totalParams = flow.params;
@@ -296,7 +298,7 @@ export class Checker {
    * located diagnostics here, so `alexnetc check` and the editor catch what
    * `alexnetc train` would refuse.
    */
-  private trainConfig(d: NetworkDecl, scope: Scope): TrainConfig {
+  private trainConfig(d: NetworkDecl, scope: Scope, nodes: Node[] | undefined): TrainConfig {
     const cfg: TrainConfig = {};
     const given = new Map<string, Span>();
     for (const s of d.train?.settings ?? []) {
@@ -318,7 +320,15 @@ export class Checker {
       given.set(key, s.key.span);
       // evaluate: words (`adam`, `step`) are the setting's own vocabulary, not parameters
       const word = (v: Evaluated | undefined): ArgValue | undefined => (v instanceof Word ? v.name : v);
-      const head = word(this.ev.eval(s.value, scope));
+      // a freeze list holds stage paths (`stage2/conv1`), read as written rather than as divisions
+      const items = s.value.kind === 'list' ? s.value.items : [s.value];
+      const readItem = (e: Expr): ArgValue | undefined => (key === 'freeze' ? (stagePathOf(e) ?? word(this.ev.eval(e, scope))) : undefined);
+      let head: ArgValue | undefined;
+      if (key !== 'freeze') head = word(this.ev.eval(s.value, scope));
+      else if (s.value.kind === 'list') {
+        const values = items.map(readItem);
+        head = values.every((x): x is ArgValue => x !== undefined) ? values : undefined;
+      } else head = readItem(s.value);
       if (head === undefined) continue;
       const positional: ArgValue[] = [head];
       const named: Record<string, ArgValue> = {};
@@ -350,10 +360,24 @@ export class Checker {
       if ('problem' in r) {
         const p = r.problem;
         const span =
-          p.at.kind === 'head' ? s.value.span : p.at.kind === 'positional' ? (at[p.at.index] ?? s.span) : ((p.at.nameOnly ? namedAt.get(p.at.name)?.name : namedAt.get(p.at.name)?.arg) ?? s.span);
+          p.at.kind === 'head'
+            ? s.value.span
+            : p.at.kind === 'item'
+              ? (items[p.at.index]?.span ?? s.value.span)
+              : p.at.kind === 'positional'
+                ? (at[p.at.index] ?? s.span)
+                : ((p.at.nameOnly ? namedAt.get(p.at.name)?.name : namedAt.get(p.at.name)?.arg) ?? s.span);
         const fixes = p.suggestion ? [{ title: `replace with \`${p.suggestion}\``, edits: [{ span, newText: p.suggestion }] }] : [];
         this.sink.report(p.code, span, describeProblem(`train { ${key} … }`, p), { fixes });
         continue;
+      }
+      if (key === 'freeze' && nodes) {
+        // the names against the network's stages: each entry located, with the closest path as a fix
+        for (const p of checkFreeze(freezeEntries(head), nodes, d.name.name)) {
+          const span = s.value.kind === 'list' ? items[p.index]!.span : s.value.span;
+          const fixes = p.suggestion ? [{ title: `replace with \`${p.suggestion}\``, edits: [{ span, newText: p.suggestion }] }] : [];
+          this.sink.report(p.code, span, `train { freeze … } ${p.message}`, { fixes });
+        }
       }
       cfg[key] = value;
     }

@@ -11,11 +11,13 @@
 // A setting's `parse` takes the evaluated value as the checker records it —
 // the head value and the arguments of `key head(args)` — and returns the
 // typed value or a Problem saying which part is wrong. A new setting is one
-// entry here (a later `freeze [..]` of stage-path prefixes would be one more,
-// with its own value rule) plus its use in src/train/config.ts.
+// entry here plus its use in src/train/config.ts. `freeze` is the one whose
+// value also depends on the network (its stage paths): the table checks its
+// form, and src/check/freeze.ts checks the names against the stages.
 import type { ArgValue } from '../layers/types.js';
 import { parseExpression } from '../syntax/parse.js';
 import { DiagnosticSink } from '../diagnostics/index.js';
+import { FREEZE_NONE, freezeEntries, isStagePath } from './freeze.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, Word } from './values.js';
 
@@ -25,8 +27,8 @@ export interface SettingValue {
   named: Record<string, ArgValue>;
 }
 
-/** Which part of a setting is wrong: its first value, a further positional value, or a named argument. */
-export type Where = { kind: 'head' } | { kind: 'positional'; index: number } | { kind: 'named'; name: string; nameOnly?: boolean };
+/** Which part of a setting is wrong: its first value, an item of that value's list, a further positional value, or a named argument. */
+export type Where = { kind: 'head' } | { kind: 'item'; index: number } | { kind: 'positional'; index: number } | { kind: 'named'; name: string; nameOnly?: boolean };
 
 export interface Problem {
   code: 'E201' | 'E202' | 'E102' | 'E103' | 'E108' | 'E109';
@@ -340,6 +342,30 @@ export const TRAIN = {
         return bad('E202', `given(…) needs as many std values as mean values (or one for all channels), got ${mean.value.length} and ${std.value.length}`, { kind: 'named', name: 'std' });
       }
       return ok({ mean: mean.value, std: std.value });
+    },
+  }),
+  freeze: spec<string[]>({
+    name: 'freeze',
+    flag: 'freeze',
+    aliases: ['frozen', 'freeze_layers', 'frozen_layers', 'fixed', 'fixed_layers'],
+    form: 'freeze [conv1, conv2] | freeze stage1 | freeze [stage2/conv1, residual1/shortcut] | freeze none',
+    doc:
+      'Stages whose weights do not change while training (transfer learning): each entry is a stage path as `alexnetc summary` prints it, or the scope of a block call, residual or branch ' +
+      '(`stage1` freezes every stage under `stage1/`). Frozen weights get no gradient and no optimizer update (nor weight decay), and their batch norms run in inference mode, ' +
+      'so the running statistics stay as loaded. A name that matches no stage is an error. Default: none.',
+    words: [FREEZE_NONE],
+    parse(v) {
+      const wrong = extras(v, 1, [], 'freeze');
+      if (wrong) return wrong;
+      const h = v.positional[0];
+      const items = Array.isArray(h) ? h : [h];
+      const what = 'stage paths (`conv1`, `stage2/conv1`), a list of them, or none';
+      if (h === FREEZE_NONE) return ok([]);
+      for (let i = 0; i < items.length; i++) {
+        const x = items[i];
+        if (typeof x !== 'string' || !isStagePath(x)) return bad('E201', `must be ${what}, got ${show(x)}`, Array.isArray(h) ? { kind: 'item', index: i } : HEAD);
+      }
+      return ok(freezeEntries(h as ArgValue));
     },
   }),
 } as const;

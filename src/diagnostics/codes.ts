@@ -56,6 +56,7 @@ export const CODES = {
   W501: { severity: 'warning', title: 'unused parameter' },
   W502: { severity: 'warning', title: 'unused block' },
   W503: { severity: 'warning', title: 'padding at least as large as the kernel' },
+  W505: { severity: 'warning', title: 'freezes nothing' },
   // W504 (even LRN size) is retired: onnxruntime refuses even sizes, so they are E202.
   // internal
   E900: { severity: 'error', title: 'internal error' },

@@ -14,6 +14,7 @@ import { UserError } from '../util/errors.js';
 import type { Normalization } from './data/index.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { TrainEngine } from './engine.js';
+import type { InitRecord } from './init.js';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 const STATE = 'state.json';
@@ -38,6 +39,8 @@ export interface RunSource {
   data: string;
   limit?: number;
   testLimit?: number;
+  /** `--classes 0-4`: the data's classes trained on (src/train/data/classes.ts); absent: all */
+  classes?: string;
 }
 
 export interface RunState {
@@ -57,6 +60,8 @@ export interface RunState {
   engine?: string;
   /** the engine's options (EngineSetup.options), kept for --resume */
   engineOptions?: Record<string, unknown>;
+  /** where the run's weights started from (`--init`), and what was loaded */
+  init?: InitRecord;
 }
 
 interface StateFile extends RunState {

@@ -5,7 +5,8 @@
 // and the flags are validated here by the same rules, so the trainer only sees
 // valid numbers. A bad value is a ConfigError naming where it came from
 // (`train { lr … }` or `--lr`).
-import type { TrainConfig } from '../check/ir.js';
+import { checkFreeze, freezeFlagList } from '../check/freeze.js';
+import type { Network, TrainConfig } from '../check/ir.js';
 import {
   describeProblem,
   flagValue,
@@ -47,6 +48,11 @@ export interface TrainSettings {
    * after ToTensor); `computed`: measured on the training split
    */
   normalize: GivenNormalization | 'computed';
+  /**
+   * stage paths (or scopes) whose weights do not train (src/check/freeze.ts);
+   * absent in runs from before freezing: none
+   */
+  freeze?: string[];
 }
 
 /** A setting the user got wrong (in the .net file or on the command line). */
@@ -72,6 +78,7 @@ export const DEFAULTS: TrainSettings = {
   seed: 0,
   augment: 'auto',
   normalize: 'computed',
+  freeze: [],
 };
 
 /** Default learning rate per optimizer when neither the file nor a flag gives one. */
@@ -91,6 +98,8 @@ export interface TrainFlags {
   /** comma-separated, one value per channel (or one for all) */
   mean?: string;
   std?: string;
+  /** comma-separated stage paths (`conv1,stage2/conv1`), or `none` */
+  freeze?: string;
 }
 
 function value<T>(r: Parsed<T>, where: string): T {
@@ -129,6 +138,7 @@ function fromSection(train: TrainConfig): Partial<TrainSettings> {
   set('schedule', fromFile(TRAIN.schedule, train));
   set('augment', fromFile(TRAIN.augment, train));
   set('normalize', fromFile(TRAIN.normalize, train));
+  set('freeze', fromFile(TRAIN.freeze, train));
   return out;
 }
 
@@ -172,6 +182,7 @@ function fromFlags(f: TrainFlags): Partial<TrainSettings> {
   set('valSplit', fromFlag(TRAIN.val_split, f['val-split']));
   set('seed', fromFlag(TRAIN.seed, f.seed));
   if (f['no-augment'] === true) out.augment = { crop: 0, flip: false };
+  if (f.freeze !== undefined) out.freeze = freezeFlag(f.freeze);
   if ((f.mean === undefined) !== (f.std === undefined)) throw new ConfigError('--mean and --std go together');
   if (f.mean !== undefined && f.std !== undefined) {
     const mean = channels('mean', f.mean);
@@ -182,10 +193,28 @@ function fromFlags(f: TrainFlags): Partial<TrainSettings> {
   return out;
 }
 
-/** defaults < the network's `train { … }` section < flags. */
-export function resolveSettings(train: TrainConfig, flags: TrainFlags): TrainSettings {
+/** `--freeze conv1,stage2/conv1` (or `none`): comma-separated paths, by `freeze [..]`'s rules */
+function freezeFlag(text: string): string[] {
+  const r = freezeFlagList(text);
+  if ('bad' in r) throw new ConfigError(`--freeze takes comma-separated stage paths (conv1,stage2/conv1) or none, got '${r.bad}'`);
+  return r.value;
+}
+
+/** The freeze entries checked against the network's stages: a name that matches none is an error with the closest path. */
+export function checkFreezeList(network: Network, entries: readonly string[], where: string): void {
+  const wrong = checkFreeze(entries, network.body, network.name).find((p) => p.code === 'E102');
+  if (wrong) throw new ConfigError(`${where} ${wrong.message}`);
+}
+
+/**
+ * defaults < the network's `train { … }` section < flags. With the network,
+ * a `--freeze` list is checked against its stages (the checker has checked
+ * the section's).
+ */
+export function resolveSettings(train: TrainConfig, flags: TrainFlags, network?: Network): TrainSettings {
   const section = fromSection(train);
   const cli = fromFlags(flags);
+  if (network && cli.freeze) checkFreezeList(network, cli.freeze, '--freeze');
   const merged: TrainSettings = { ...DEFAULTS, ...section, ...cli };
   // a learning rate that came with no optimizer choice belongs to that optimizer; otherwise the chosen one's default
   if (section.lr === undefined && cli.lr === undefined) merged.lr = DEFAULT_LR[merged.optimizer];

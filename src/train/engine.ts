@@ -5,8 +5,9 @@
 // steps: tfjs in this process (engines/tfjs/), PyTorch in a Python process
 // (engines/torch/). Like tfjs's backend interface, several engines implement
 // this one contract, and the loop cannot tell them apart. Besides steps, an
-// engine honours two setup hooks: initialWeights (fine-tuning from given
-// weights) and masks (pruned weights kept at zero after every step).
+// engine honours three setup hooks: initialWeights (fine-tuning from given
+// weights), masks (pruned weights kept at zero after every step) and frozen
+// (weights that must not change by one bit).
 import type { Network } from '../check/ir.js';
 import type { WeightSource } from '../emit/onnx/index.js';
 import type { RunSource } from './checkpoint.js';
@@ -47,6 +48,19 @@ export interface EngineSetup {
    * names no weight, or a mask of the wrong length, is an error.
    */
   masks?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Frozen weights (`train { freeze … }`, `--freeze`): canonical weight keys
+   * (`conv1.weight`, `bn1.running_mean`, as weightKey makes them), every
+   * weight of each frozen layer. Every engine keeps each of them bit for bit
+   * as it started: no gradient, no optimizer update, no weight decay; and a
+   * layer whose running statistics are frozen (batch norm) runs in
+   * inference mode during training steps too — it normalises with the
+   * stored statistics and does not update them. Other layers (dropout
+   * included) train as usual. The optimizer state holds no slots for frozen
+   * weights. A key that names no weight of the network is an error; so is a
+   * set that leaves nothing to train.
+   */
+  frozen?: ReadonlySet<string>;
   /** the tfjs backend choice (auto | gpu | node | cpu); other engines may ignore it */
   backend: string;
   /**

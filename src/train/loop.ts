@@ -3,7 +3,8 @@
 // augmentation, the learning-rate schedule, a progress bar, Ctrl-C, a NaN
 // stop, a checkpoint per epoch, exact resume, and the final reports. The
 // engine (engine.ts) computes the steps.
-import type { Network } from '../check/ir.js';
+import { checkFreeze, frozenParams, frozenWeightKeys } from '../check/freeze.js';
+import { layers, type Network } from '../check/ir.js';
 import { formatShape } from '../diagnostics/index.js';
 import { handleInterrupt, SIGNAL_EXIT, type Signal } from '../util/signals.js';
 import { hasCheckpoint, writeCheckpoint, checkpointDir, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
@@ -11,6 +12,7 @@ import { ConfigError, describeAugment, describeSettings, learningRate, resolveAu
 import { batchCount, batches, channelStats, givenNormalization, type Normalization, type Split } from './data/index.js';
 import { ENGINES, EngineFailure, type EngineBatch, type EngineSetup, type TrainEngine } from './engine.js';
 import { readMasks, weightShapes, writeMasks } from './masks.js';
+import { renderInit, type InitRecord } from './init.js';
 import { prepareData, TrainError, type PreparedData } from './prepare.js';
 import { EpochProgress } from './report/index.js';
 import { writeReports, writeRunConfig } from './run-dir.js';
@@ -36,6 +38,8 @@ export interface TrainOptions {
   initialWeights?: EngineSetup['initialWeights'];
   /** fixed sparsity masks (EngineSetup.masks); written into the run directory, so --resume keeps them */
   masks?: EngineSetup['masks'];
+  /** what initialWeights were made from (`--init`, src/train/init.ts): logged, and kept in config.json and the checkpoints */
+  init?: InitRecord;
 }
 
 export interface TrainOutcome {
@@ -101,17 +105,26 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   const engineOptions = resume?.engine === engineName ? { ...resume.engineOptions, ...o.engineOptions } : { ...o.engineOptions };
   await engineModule.preflight?.({ backend: o.backend, options: engineOptions, network, source: o.source });
   const t0 = performance.now();
-  const data = prepareData(o.source.data, network, { seed: o.settings.seed, valSplit: o.settings.valSplit, limit: o.source.limit, testLimit: o.source.testLimit });
+  // the frozen weights, from the stage paths of the settings (the checker and resolveSettings checked them; a resumed run's file may have changed since)
+  const freeze = o.settings.freeze ?? [];
+  const wrongFreeze = checkFreeze(freeze, network.body, network.name).find((p) => p.code === 'E102');
+  if (wrongFreeze) throw new TrainError(`freeze: ${wrongFreeze.message}`);
+  const frozen = frozenWeightKeys(network.body, freeze);
+  const data = prepareData(o.source.data, network, { seed: o.settings.seed, valSplit: o.settings.valSplit, limit: o.source.limit, testLimit: o.source.testLimit, classes: o.source.classes });
   const norm: Normalization = resume?.normalization ?? normalization(o.settings.normalize, data.train);
   const augment: Augmentation = resolveAugment(o.settings.augment, data.flatten ? 1 : network.input[1]!, data.flipSafe);
   const settings: TrainSettings & { augment: Augmentation } = { ...o.settings, augment: data.flatten ? { crop: 0, flip: false } : augment };
   say(
     `data: ${o.source.data} (${data.kind}), ${data.train.count} training / ${data.val?.count ?? 0} validation / ${data.test?.count ?? 0} test images, ` +
       `${data.classes.length} classes, loaded in ${((performance.now() - t0) / 1000).toFixed(1)}s` +
-      (data.flatten ? `, flattened to vectors of ${network.input[0]}` : ''),
+      (data.flatten ? `, flattened to vectors of ${network.input[0]}` : '') +
+      (o.source.classes !== undefined ? `; --classes ${o.source.classes}: ${data.classes.map((c, i) => `${i} ${c}`).join(', ')}` : ''),
   );
   say(`normalisation: mean [${norm.mean.map((v) => v.toFixed(4)).join(', ')}], std [${norm.std.map((v) => v.toFixed(4)).join(', ')}]`);
 
+  const init = resume ? resume.init : o.init;
+  if (init && !resume) for (const line of renderInit(init)) say(line);
+  else if (init) say(`init: the run started from ${init.from} (${init.loaded} weights loaded; see config.json)`);
   const masks = o.masks ?? (resume ? readMasks(o.runDir) : undefined);
   const engine = await engineModule.create({
     network,
@@ -122,6 +135,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     resumeFrom: resume ? checkpointDir(o.runDir) : undefined,
     initialWeights: resume ? undefined : o.initialWeights,
     masks,
+    frozen: frozen.size ? frozen : undefined,
     backend: o.backend,
     options: engineOptions,
     say,
@@ -129,8 +143,12 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   say(`backend: ${engine.description}`);
   say(`network: ${network.name}, input ${formatShape(network.input)}, ${network.totalParams.toLocaleString('en-US')} parameters`);
   say(`training: ${describeSettings(settings)}; augmentation: ${describeAugment(settings.augment)}; loss: ${engine.lossDescription}`);
+  if (frozen.size) {
+    const bn = [...layers(network.body)].some((l) => l.weights.some((w) => !w.trainable && frozen.has(`${l.path}.${w.name}`)));
+    say(`frozen: ${freeze.join(', ')} (${frozenParams(network.body, freeze).toLocaleString('en-US')} of ${network.totalParams.toLocaleString('en-US')} parameters${bn ? '; their batch norms in inference mode' : ''})`);
+  }
 
-  writeRunConfig(o.runDir, { network, source: o.source, settings, classes: data.classes, normalization: norm, engine: engineName });
+  writeRunConfig(o.runDir, { network, source: o.source, settings, classes: data.classes, normalization: norm, engine: engineName, init });
   if (o.masks && !resume) writeMasks(o.runDir, o.masks, weightShapes(network));
 
   const history: HistoryEntry[] = resume ? [...resume.history] : [];
@@ -152,6 +170,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       backend: engine.description,
       engine: engineName,
       ...(Object.keys(engineOptions).length ? { engineOptions } : {}),
+      ...(init ? { init } : {}),
     });
 
   // Ctrl-C (or SIGTERM): finish the step in flight, write a checkpoint, exit 130 (143); a second

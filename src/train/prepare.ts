@@ -19,6 +19,7 @@ import {
   type Shape3,
   type Split,
 } from './data/index.js';
+import { ClassSelectionError, selectClasses } from './data/classes.js';
 
 /** A problem with the run the user can fix (data that do not fit the network, an occupied run directory). */
 export class TrainError extends UserError {
@@ -54,8 +55,12 @@ export function outputClasses(network: Network): number {
   return network.output[0]!;
 }
 
-/** Load the data set and check it against the network before anything trains. */
-export function loadData(dir: string, network: Network): { dataset: Dataset; kind: PreparedData['kind']; flipSafe: boolean; flatten: boolean } {
+/**
+ * Load the data set and check it against the network before anything trains.
+ * `classes` (`--classes 0-4`) keeps the examples of some classes only,
+ * relabelled 0, 1, … in its order (src/train/data/classes.ts).
+ */
+export function loadData(dir: string, network: Network, o: { classes?: string } = {}): { dataset: Dataset; kind: PreparedData['kind']; flipSafe: boolean; flatten: boolean } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DataError(dir, 'no such directory');
   const want = outputClasses(network);
   const input = network.input;
@@ -91,13 +96,21 @@ export function loadData(dir: string, network: Network): { dataset: Dataset; kin
     // every image is converted to the network's channels and resized to its size
     dataset = loadImageFolder(dir, input as Shape3);
   }
+  // mirrored digits are other digits (or none): flip only what is known to be mirror-safe; never flip what gets flattened
+  const flipSafe = !flatten && (kind === 'image folder' || dataset.classes.join('\n') === FASHION_MNIST_CLASSES.join('\n'));
+  if (o.classes !== undefined) {
+    try {
+      dataset = selectClasses(dataset, o.classes);
+    } catch (e) {
+      if (e instanceof ClassSelectionError) throw new TrainError(`${e.message} (data: ${dir})`);
+      throw e;
+    }
+  }
   const have = dataset.classes.length;
   if (have !== want) {
     const hint = 'classes' in network.params ? `; try \`--set classes=${have}\`` : '';
-    throw new TrainError(`network ${network.name} ends in ${want} output units, but the data in ${dir} have ${have} classes${hint}`);
+    throw new TrainError(`network ${network.name} ends in ${want} output units, but the data in ${dir} have ${have} classes${o.classes !== undefined ? ` chosen by --classes ${o.classes}` : ''}${hint}`);
   }
-  // mirrored digits are other digits (or none): flip only what is known to be mirror-safe; never flip what gets flattened
-  const flipSafe = !flatten && (kind === 'image folder' || dataset.classes.join('\n') === FASHION_MNIST_CLASSES.join('\n'));
   return { dataset, kind, flipSafe, flatten };
 }
 
@@ -107,8 +120,8 @@ function seededSubset(split: Split, n: number, seed: number, stream: string): Sp
   return subset(split, pick);
 }
 
-export function prepareData(dir: string, network: Network, s: { seed: number; valSplit: number; limit?: number; testLimit?: number }): PreparedData {
-  const { dataset, kind, flipSafe, flatten } = loadData(dir, network);
+export function prepareData(dir: string, network: Network, s: { seed: number; valSplit: number; limit?: number; testLimit?: number; classes?: string }): PreparedData {
+  const { dataset, kind, flipSafe, flatten } = loadData(dir, network, { classes: s.classes });
   let train = dataset.train;
   if (s.limit !== undefined) train = seededSubset(train, s.limit, s.seed, 'limit');
   let val: Split | undefined;

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { HistoryEntry, RunSource } from './checkpoint.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { Normalization } from './data/index.js';
+import type { InitRecord } from './init.js';
 import { confusionMatrix, confusionMatrixSvg, historyCharts, perClassAccuracy, svgToPng } from './report/index.js';
 
 export const RUN_CONFIG = 'config.json';
@@ -39,7 +40,7 @@ export function readRunInfo(dir: string): RunInfo | undefined {
 /** config.json (what the run is) and normalization.json (how to feed its model), at the start of a run. */
 export function writeRunConfig(
   dir: string,
-  run: { network: Network; source: RunSource; settings: TrainSettings & { augment: Augmentation }; classes: string[]; normalization: Normalization; engine: string },
+  run: { network: Network; source: RunSource; settings: TrainSettings & { augment: Augmentation }; classes: string[]; normalization: Normalization; engine: string; init?: InitRecord },
 ): void {
   fs.mkdirSync(dir, { recursive: true });
   const { network } = run;
@@ -50,6 +51,7 @@ export function writeRunConfig(
     settings: run.settings,
     classes: run.classes,
     normalization: run.normalization,
+    ...(run.init ? { init: run.init } : {}),
   };
   writeFileAtomic(path.join(dir, RUN_CONFIG), JSON.stringify(info, null, 2) + '\n');
   writeFileAtomic(path.join(dir, 'normalization.json'), JSON.stringify({ ...run.normalization, formula: PREPROCESSING_FORMULA, layout: 'per channel' }, null, 2) + '\n');

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Network } from '../check/ir.js';
 import type { WeightSource } from '../emit/onnx/index.js';
 import { UserError } from '../util/errors.js';
+import type { NamedTensors } from './match.js';
 
 export type { WeightSource } from '../emit/onnx/index.js';
 
@@ -25,7 +26,14 @@ export interface WeightsFormat {
   /** what the user passes, for messages */
   describe: string;
   recognise(p: string): boolean;
+  /** every weight of `network`, refusing any mismatch (compile --weights, train --init-strict) */
   open(p: string, network: Network): Promise<WeightSource>;
+  /**
+   * what `p` holds, under alexnetc's weight names and canonical shapes, for
+   * matching by name and shape (matchWeights) against a network that may
+   * differ (train --init): messages name `p`, not a flag
+   */
+  tensors(p: string, network: Network): Promise<NamedTensors>;
 }
 
 /** `--weights` takes a tfjs model directory, or a training run directory holding one in `model/`. */
@@ -50,6 +58,12 @@ const tfjsDir: WeightsFormat = {
       throw e;
     }
   },
+  async tensors(p, network) {
+    const dir = tfjsModelDir(p);
+    if (!dir) throw new WeightsError(`${p}: no model.json there (nor in ${path.join(p, 'model')}); expected ${this.describe}`);
+    const { tfjsTensors } = await import('./tfjs.js');
+    return tfjsTensors(dir, network);
+  },
 };
 
 const onnxFile: WeightsFormat = {
@@ -63,6 +77,15 @@ const onnxFile: WeightsFormat = {
     } catch (e) {
       if (e instanceof WeightsError) throw new WeightsError(`--weights ${p}: ${e.message}`);
       if (e instanceof UserError) throw new WeightsError(`--weights ${e.message}`);
+      throw e;
+    }
+  },
+  async tensors(p) {
+    const { openOnnxTensors } = await import('./onnx.js');
+    try {
+      return openOnnxTensors(p);
+    } catch (e) {
+      if (e instanceof UserError && !(e instanceof WeightsError)) throw new WeightsError(e.message);
       throw e;
     }
   },
@@ -121,6 +144,15 @@ const safetensors: WeightsFormat = {
       throw e;
     }
   },
+  async tensors(p, network) {
+    const { safetensorsTensors, SafetensorsError } = await import('./safetensors.js');
+    try {
+      return safetensorsTensors(safetensorsPath(p)!, network);
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new WeightsError(e.message);
+      throw e;
+    }
+  },
 };
 
 /** The formats, tried in order; the first that recognises the path reads it. */
@@ -132,4 +164,17 @@ export async function openWeights(p: string, network: Network): Promise<WeightSo
   const format = WEIGHTS_FORMATS.find((f) => f.recognise(p));
   if (!format) throw new WeightsError(`--weights ${p}: not a weights format alexnetc reads (${WEIGHTS_FORMATS.map((f) => f.describe).join('; ')})`);
   return format.open(p, network);
+}
+
+/** What `p` (any known format) holds, as named tensors for matching against `network`; `flag` names the option in messages. */
+export async function openTensors(p: string, network: Network, flag = '--weights'): Promise<NamedTensors> {
+  if (!existsSync(p)) throw new WeightsError(`${flag} ${p}: no such file or directory`);
+  const format = WEIGHTS_FORMATS.find((f) => f.recognise(p));
+  if (!format) throw new WeightsError(`${flag} ${p}: not a weights format alexnetc reads (${WEIGHTS_FORMATS.map((f) => f.describe).join('; ')})`);
+  try {
+    return await format.tensors(p, network);
+  } catch (e) {
+    if (e instanceof WeightsError) throw new WeightsError(`${flag} ${e.message.startsWith(p) ? '' : `${p}: `}${e.message}`);
+    throw e;
+  }
 }

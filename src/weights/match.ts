@@ -49,7 +49,7 @@ export interface MatchReport {
   extra: StoredTensor[];
 }
 
-const FLOATS = new Set(['float32', 'float16', 'float64']);
+const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 export const formatDims = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /** The network's weights in order, with their stored names (`PATH.NAME`). */

@@ -304,3 +304,32 @@ export function safetensorsWeights(file: string, network: Network): WeightSource
     },
   };
 }
+
+const DTYPE_NAMES: Readonly<Record<string, string>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool' };
+
+/**
+ * A safetensors file's tensors under alexnetc's names, for matching by name
+ * and shape (fine-tuning: `alexnetc train --init FILE`): a PyTorch
+ * state_dict key of one of the network's weights (`stage2.conv1.weight`)
+ * reads as its alexnetc name, and PyTorch's `num_batches_tracked` is left out.
+ */
+export function safetensorsTensors(file: string, network: Network): import('./match.js').NamedTensors {
+  const header = readSafetensorsHeader(file);
+  const aliases = new Map<string, string>();
+  for (const n of layers(network.body)) for (const w of n.weights) aliases.set(stateDictKey(n.path, w.name), tensorName(n.path, w.name));
+  const byName = new Map<string, TensorEntry>();
+  for (const t of header.tensors) {
+    if (t.name.endsWith('.num_batches_tracked')) continue;
+    const name = aliases.get(t.name) ?? t.name;
+    if (!byName.has(name)) byName.set(name, t);
+  }
+  return {
+    where: file,
+    tensors: [...byName].map(([name, t]) => ({ name, shape: [...t.shape], dtype: DTYPE_NAMES[t.dtype] ?? t.dtype })),
+    read(name) {
+      const t = byName.get(name);
+      if (!t) throw new SafetensorsError(`${file} has no tensor ${name}`);
+      return readTensor(header, t);
+    },
+  };
+}

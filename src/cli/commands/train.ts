@@ -2,10 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber } from '../frame.js';
-import { checkRunDirOutput } from '../outputs.js';
+import { checkFreeze, FREEZE_NONE, isStagePath } from '../../check/freeze.js';
+import type { Network } from '../../check/ir.js';
+import { checkRunDirOutput, sameFile } from '../outputs.js';
 
 /** Settings a resumed run keeps: changing them would break the exact continuation. */
-const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force', 'engine'] as const;
+const FIXED_ON_RESUME = [
+  'network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force', 'engine',
+  'init', 'initStrict', 'initOnly', 'freeze', 'classes',
+] as const;
 
 /** The torch engine's options: where it computes (so --resume may change them); flag key → EngineSetup.options key. */
 const TORCH_FLAGS = ['python', 'device', 'nproc', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'] as const;
@@ -29,6 +34,16 @@ function torchFlags(o: Record<string, unknown>): Record<string, unknown> {
 
 /** commander's camelCase option key → the flag as typed */
 const flag = (k: string): string => (k === 'augment' ? '--no-augment' : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+
+/** `--init-only conv1,stage2`: stage paths by freeze's rules, checked against the network */
+function stagePathsFlag(text: string, network: Network): string[] {
+  const items = text.split(',').map((x) => x.trim());
+  const bad = items.find((x) => !isStagePath(x) || x === FREEZE_NONE);
+  if (bad !== undefined) throw new UsageError(`--init-only takes comma-separated stage paths (conv1,stage2/conv1), got '${bad}'`);
+  const wrong = checkFreeze(items, network.body, network.name).find((p) => p.code === 'E102');
+  if (wrong) throw new UsageError(`--init-only ${wrong.message}`);
+  return items;
+}
 
 /** runs/NAME, or runs/NAME-2, -3 … when taken. */
 function defaultRunDir(name: string): string {
@@ -64,6 +79,11 @@ export default defineCommand({
     { flags: '-o, --out <dir>', help: 'the run directory (default runs/NETWORK)' },
     { flags: '--limit <n>', help: 'train on N images only (a seeded sample; quick runs)' },
     { flags: '--test-limit <n>', help: 'evaluate on N test images only' },
+    { flags: '--classes <list>', help: 'train on some classes of the data only, relabelled 0, 1, … in this order: indices, ranges or names (0-4; 5,7,9; sandal,sneaker)' },
+    { flags: '--init <weights>', help: 'fine-tune: start from the weights in an ONNX or safetensors file, a tfjs model directory or a run directory that match by name and shape; the rest keep their seeded initialisation' },
+    { flags: '--init-strict', help: 'with --init: refuse any weight that does not match (as compile --weights does)' },
+    { flags: '--init-only <paths>', help: 'with --init: load only the stages under these comma-separated paths (conv1,conv2: a new head starts from scratch)' },
+    { flags: '--freeze <paths>', help: "comma-separated stage paths or scopes whose weights do not train (conv1,stage2/conv1), or none; replaces the file's `train { freeze … }`" },
     { flags: '--resume <dir>', help: 'continue an interrupted run exactly; --epochs may extend it' },
     { flags: '--engine <name>', help: 'what computes the steps: tfjs (in this process) or torch (PyTorch in Python; default tfjs)', choices: ['tfjs', 'torch'] },
     OPT.backend,
@@ -82,6 +102,8 @@ export default defineCommand({
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --epochs 2 --limit 2000 --out runs/quick', 'a quick run'],
     ['alexnetc train --resume runs/LeNet5', 'continue after Ctrl-C'],
     ['alexnetc train --resume runs/LeNet5 --epochs 20', 'extend a finished run'],
+    ['alexnetc train specs/lenet5.net --set size=28 --set classes=5 --data DIR --classes 0-4 --out runs/base', 'train on classes 0-4 only'],
+    ['alexnetc train specs/lenet5.net --set size=28 --set classes=5 --data DIR --classes 5-9 --init runs/base --freeze conv1,conv2,conv3', 'fine-tune on classes 5-9 with the convolutions frozen'],
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch', 'train with PyTorch (/usr/bin/python3)'],
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch --nproc 2', 'two processes on this machine (torchrun, DDP)'],
   ],
@@ -100,6 +122,7 @@ export default defineCommand({
       'no-augment': o.augment === false,
       mean: o.mean as string | undefined,
       std: o.std as string | undefined,
+      freeze: o.freeze as string | undefined,
     };
     const settingsOf = (...a: Parameters<typeof resolveSettings>) => {
       try {
@@ -155,7 +178,17 @@ export default defineCommand({
     const { result, ok } = compileAndReport(file, { network: o.network as string | undefined, set }, false);
     if (!ok || !result.network) return 1;
     const network = result.network;
-    const settings = settingsOf(network.train, flags);
+    const settings = settingsOf(network.train, flags, network);
+    if (o.init === undefined && (o.initStrict !== undefined || o.initOnly !== undefined)) throw new UsageError(`${o.initStrict !== undefined ? '--init-strict' : '--init-only'} goes with --init WEIGHTS`);
+    if (o.classes !== undefined) {
+      const { parseClassSelection, ClassSelectionError } = await import('../../train/data/classes.js');
+      try {
+        parseClassSelection(o.classes as string);
+      } catch (e) {
+        if (e instanceof ClassSelectionError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
     const source = {
       file: path.resolve(file),
       network: (o.network as string | undefined) ?? network.name,
@@ -163,11 +196,21 @@ export default defineCommand({
       data: path.resolve(o.data as string),
       ...(o.limit !== undefined ? { limit: wholeNumber(o.limit, '--limit', 1) } : {}),
       ...(o.testLimit !== undefined ? { testLimit: wholeNumber(o.testLimit, '--test-limit', 1) } : {}),
+      ...(o.classes !== undefined ? { classes: o.classes as string } : {}),
     };
     const runDir = (o.out as string | undefined) ?? defaultRunDir(network.name);
     if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another --out`, 1);
     checkRunDirOutput(runDir, o.force === true);
-    const outcome = await train({ network, settings, source, runDir, backend, engine, engineOptions });
+    // fine-tuning: the weights that match, read before the data so that a wrong file fails fast
+    let init: Awaited<ReturnType<typeof import('../../train/init.js').initFrom>> | undefined;
+    if (o.init !== undefined) {
+      const from = o.init as string;
+      if (sameFile(from, runDir) || path.resolve(from).startsWith(path.resolve(runDir) + path.sep)) throw new UsageError(`--init ${from} is inside the run directory being written (${runDir}); choose another --out`);
+      const only = o.initOnly !== undefined ? stagePathsFlag(o.initOnly as string, network) : undefined;
+      const { initFrom } = await import('../../train/init.js');
+      init = await initFrom(from, network, { strict: o.initStrict === true, only, seed: settings.seed });
+    }
+    const outcome = await train({ network, settings, source, runDir, backend, engine, engineOptions, initialWeights: init?.weights, init: init?.record });
     return outcome.exitCode;
   },
 });

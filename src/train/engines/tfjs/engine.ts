@@ -71,7 +71,10 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
   const last = out.sourceLayer;
   const endsWithSoftmax = last.getClassName() === 'Softmax';
   const logits = endsWithSoftmax ? tf.model({ inputs: model.inputs, outputs: last.input as SymbolicTensor }) : model;
-  const weights = logits.trainableWeights;
+  // frozen weights (EngineSetup.frozen) get no gradient, hence no update; their batch norms run in inference mode
+  const frozen = freezeLayers(network, model, setup.frozen);
+  const weights = logits.trainableWeights.filter((w) => !frozen.has(w.originalName));
+  if (weights.length === 0) throw new TrainError(`every weight of ${network.name} is frozen: nothing to train`);
   const vars = weights.map((w) => w.read() as Variable);
   // weight decay on kernels (conv and dense weights), not on biases or batch-norm parameters
   const decay = weights.map((w) => /(^|\/)kernel$/.test(w.originalName));
@@ -156,6 +159,40 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
       model.dispose();
     },
   };
+}
+
+// ---------------------------------------------------------------- frozen weights (EngineSetup.frozen)
+
+type LayerCall = (inputs: unknown, kwargs: Record<string, unknown>) => unknown;
+
+/**
+ * The tfjs names of the frozen weights (left out of the gradient, so the
+ * optimizer never sees them). Every tfjs layer that holds a frozen running
+ * statistic (batch norm) is made to run with `training: false` whatever the
+ * step asks: it normalises with its stored statistics and does not update
+ * them, as PyTorch's eval() does for one module. The model's saved form is
+ * unchanged (nothing is marked non-trainable in model.json).
+ */
+function freezeLayers(network: Network, model: LayersModel, frozen: EngineSetup['frozen']): Set<string> {
+  const names = new Set<string>();
+  if (!frozen || frozen.size === 0) return names;
+  const used = new Set<string>();
+  const inference = new Set<string>();
+  for (const p of planWeights(network)) {
+    const key = `${p.path}.${p.spec.name}`;
+    if (!frozen.has(key)) continue;
+    names.add(p.name);
+    used.add(key);
+    if (!p.spec.trainable) inference.add(p.layer);
+  }
+  const stray = [...frozen].find((k) => !used.has(k));
+  if (stray) throw new TrainError(`frozen weight ${stray}: the network ${network.name} has no such weight`);
+  for (const name of inference) {
+    const layer = model.getLayer(name) as unknown as { call: LayerCall };
+    const call = layer.call.bind(layer);
+    layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+  }
+  return names;
 }
 
 // ---------------------------------------------------------------- masks (EngineSetup.masks)

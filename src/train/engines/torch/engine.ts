@@ -89,6 +89,22 @@ export function moduleSource(network: Network, source: EngineSetup['source']): s
   }
 }
 
+/**
+ * The frozen weights (EngineSetup.frozen) by alexnetc name, checked: a key
+ * that names no weight is refused, and so is a set that leaves nothing to
+ * train. The worker sets requires_grad False on them and keeps the modules
+ * of frozen running statistics (batch norms) in eval mode while training.
+ */
+export function frozenNames(network: Network, frozen: EngineSetup['frozen']): string[] {
+  if (!frozen || frozen.size === 0) return [];
+  const all = new Map<string, boolean>();
+  for (const n of layers(network.body)) for (const w of n.weights) all.set(tensorName(n.path, w.name), w.trainable);
+  const stray = [...frozen].find((k) => !all.has(k));
+  if (stray) throw new TrainError(`frozen weight ${stray}: the network ${network.name} has no such weight`);
+  if ([...all].every(([k, trainable]) => !trainable || frozen.has(k))) throw new TrainError(`every weight of ${network.name} is frozen: nothing to train`);
+  return [...all.keys()].filter((k) => frozen.has(k));
+}
+
 /** The masks (EngineSetup.masks) as 0/1 float32 tensors named like their weights; a mask that fits no weight is refused. */
 export function maskTensors(network: Network, masks: ReadonlyMap<string, Uint8Array>): TensorToWrite[] {
   const out: TensorToWrite[] = [];
@@ -129,6 +145,7 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
   const info = probe(o.python);
   const device = resolveDevice(info, o);
   const moduleText = moduleSource(network, setup.source);
+  const frozen = frozenNames(network, setup.frozen);
   if (setup.resumeFrom && o.nodeRank === 0 && !fs.existsSync(path.join(setup.resumeFrom, MODEL_FILE))) {
     throw new CheckpointError(`${setup.resumeFrom}: no ${MODEL_FILE}; this checkpoint was not written by the torch engine`);
   }
@@ -167,6 +184,7 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
       weights,
       optimizer_state: setup.resumeFrom ? path.join(setup.resumeFrom, OPTIMIZER_FILE) : null,
       masks,
+      frozen,
       settings: { optimizer: settings.optimizer, lr: settings.lr, momentum: settings.momentum, beta1: settings.beta1, beta2: settings.beta2, eps: ADAM_EPSILON, weight_decay: settings.weightDecay },
       decay: decayedWeights(network),
       logits_stage: finalSoftmax(network)?.replace(/\//g, '.') ?? null,

@@ -25,6 +25,12 @@ Conventions shared with the tfjs engine (so a recipe means one thing):
 softmax cross-entropy on the logits before a final softmax; coupled L2
 weight decay on kernels only (conv and dense weights); momentum as
 torch.optim.SGD (dampening 0); Adam with epsilon 1e-7, as tfjs.
+
+Frozen weights (`freeze` in the network's train section, `--freeze`) have
+requires_grad False, so they get no gradient and the optimizer skips them;
+the modules whose running statistics are frozen (batch norms) are put back
+in eval mode after every model.train(), so they normalise with the stored
+statistics and do not update them.
 """
 
 import importlib.util
@@ -145,6 +151,7 @@ class Trainer:
         self.names = {key: name
                       for name, key in self.model.weight_names().items()}
         self.drop_final_softmax(config.get("logits_stage"))
+        frozen_modules = self.freeze(config.get("frozen") or [])
         self.model.to(self.device)
         self.masks = self.load_masks(config.get("masks"))
         self.optimizer = self.make_optimizer(config["settings"],
@@ -162,6 +169,9 @@ class Trainer:
                 self.model, device_ids=ids)
         else:
             self.net = self.model
+        # after convert_sync_batchnorm, which replaces the batch-norm modules
+        self.frozen_modules = [self.model.get_submodule(m)
+                               for m in frozen_modules]
         if config.get("optimizer_state"):
             self.load_optimizer(config["optimizer_state"])
         self.apply_masks()
@@ -198,6 +208,26 @@ class Trainer:
         if not isinstance(parent._modules.get(name), nn.Softmax):
             raise RuntimeError(f"{stage} is not the final softmax")
         parent._modules[name] = nn.Identity()
+
+    def freeze(self, names):
+        """requires_grad False on the frozen parameters; answers the paths
+        of the modules whose frozen buffers (running statistics) keep them
+        in eval mode."""
+        keys = self.model.weight_names()
+        params = dict(self.model.named_parameters())
+        buffers = dict(self.model.named_buffers())
+        modules = []
+        for name in names:
+            key = keys.get(name)
+            if key in params:
+                params[key].requires_grad_(False)
+            elif key in buffers:
+                module = key.rpartition(".")[0]
+                if module not in modules:
+                    modules.append(module)
+            else:
+                raise RuntimeError(f"no weight {name} to freeze")
+        return modules
 
     def make_optimizer(self, s, decay):
         params = dict(self.model.named_parameters())
@@ -244,6 +274,8 @@ class Trainer:
 
     def step(self, header, payload):
         self.net.train()
+        for module in self.frozen_modules:
+            module.eval()
         for group in self.optimizer.param_groups:
             group["lr"] = header["lr"]
         torch.manual_seed(header["seed"])
