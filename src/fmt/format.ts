@@ -30,6 +30,7 @@
 import { printDims, printExpr } from '../syntax/print.js';
 import type { IToken } from 'chevrotain';
 import type { Arg, Assertion, Decl, Expr, ImportDecl, NetworkDecl, Param, Stage, TrainSection } from '../syntax/ast.js';
+import { stagePathOf } from '../check/freeze.js';
 import { parse } from '../syntax/parse.js';
 import { lexer } from '../syntax/tokens.js';
 
@@ -290,7 +291,8 @@ class Printer {
     this.end(open + 1, false);
     for (const s of t.settings) {
       this.begin(indent + 1, s.span.start);
-      const value = s.args ? `${expr(s.value)}(${s.args.map(arg).join(', ')})` : expr(s.value);
+      // a freeze list's stage paths keep their `/` tight (`stage2/conv1`): they are paths, not divisions
+      const value = s.args ? `${expr(s.value)}(${s.args.map(arg).join(', ')})` : s.key.name === 'freeze' ? freezeValue(s.value) : expr(s.value);
       this.add(`${s.key.name} ${value}`);
       this.end(s.span.end, true);
     }
@@ -405,6 +407,11 @@ function arg(a: Arg): string {
 
 const dims = printDims;
 const expr = printExpr;
+
+function freezeValue(e: Expr): string {
+  const item = (x: Expr): string => stagePathOf(x) ?? expr(x);
+  return e.kind === 'list' ? `[${e.items.map(item).join(', ')}]` : item(e);
+}
 
 /** blank-line cleanup, alignment, and the final text */
 function render(input: Line[]): string {

@@ -12,6 +12,8 @@ export type CursorContext =
   | { kind: 'train'; key?: string }
   /** inside the parentheses of a setting's value (`optimizer adam(be|`) */
   | { kind: 'trainArgs'; key: string; named: string[] }
+  /** inside the brackets of a setting's list value (`freeze [conv1, st|`) */
+  | { kind: 'trainList'; key: string }
   /** inside a call's parentheses */
   | {
       kind: 'call';
@@ -91,9 +93,14 @@ export function cursorContext(text: string, offset: number, tokens: IToken[] = t
     const last = before[before.length - 1];
     return { kind: 'body', opener: prev?.image, afterRepeat: last?.image === 'repeat' };
   }
+  const under = stack[stack.length - 2];
+  // `[` of a training setting's value: `freeze [conv1, |`
+  if (top.tok.image === '[' && under && under.tok.image === '{' && before[under.index - 1]?.image === 'train') {
+    const key = lineHead(top.index, under.index);
+    if (key && key.tokenType.name === 'Identifier' && key !== top.tok) return { kind: 'trainList', key: key.image };
+  }
   if (top.tok.image === '[') return { kind: 'value' };
   // `(` of a training setting's value: `optimizer adam(beta1 0.9, |`
-  const under = stack[stack.length - 2];
   if (under && under.tok.image === '{' && before[under.index - 1]?.image === 'train') {
     const key = lineHead(top.index, under.index);
     if (key && key.tokenType.name === 'Identifier') {

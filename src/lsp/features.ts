@@ -23,6 +23,8 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { StageInfo } from '../check/checker.js';
+import { layersUnder, stagePathOf, stagePaths } from '../check/freeze.js';
+import type { Network } from '../check/ir.js';
 import { findSetting, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
 import { fmtValue } from '../check/values.js';
 import type { Diagnostic } from '../diagnostics/index.js';
@@ -30,6 +32,7 @@ import type { Span } from '../diagnostics/span.js';
 import { format } from '../fmt/format.js';
 import { printExpr as expr } from '../syntax/print.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
+import { describeCall } from '../summary.js';
 import type { AnyLayer, ArgSpec } from '../layers/types.js';
 import type { BlockDecl, Decl, Stage } from '../syntax/ast.js';
 import { KEYWORDS } from '../syntax/tokens.js';
@@ -185,6 +188,8 @@ export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | n
   if (!program) return null;
   const setting = settingAt(declAt(program, offset), offset);
   if (setting) return { contents: { kind: MarkupKind.Markdown, value: settingDoc(setting.spec) }, range: range(doc, setting.span) };
+  const frozen = freezeEntryAt(a, declAt(program, offset), offset);
+  if (frozen) return { contents: { kind: MarkupKind.Markdown, value: frozen.value }, range: range(doc, frozen.span) };
   const occ = occurrenceAt(a, offset);
   const hit = stageAt(program, offset);
   // a named argument's name inside a layer call: its own documentation
@@ -279,6 +284,53 @@ function settingAt(decl: Decl | undefined, offset: number): { spec: TrainSetting
   return undefined;
 }
 
+/** the checked network of a network declaration, when it checks */
+function checkedNetwork(a: Analysis, decl: Decl | undefined): Network | undefined {
+  return decl?.kind === 'network' ? a.result.networks.find((n) => n.name === decl.name.name) : undefined;
+}
+
+/** a `freeze` entry under the cursor: what it freezes */
+function freezeEntryAt(a: Analysis, decl: Decl | undefined, offset: number): { value: string; span: Span } | undefined {
+  if (decl?.kind !== 'network') return undefined;
+  const s = decl.train?.settings.find((x) => x.key.name === 'freeze' && contains(x.value.span, offset));
+  if (!s) return undefined;
+  const item = (s.value.kind === 'list' ? s.value.items : [s.value]).find((e) => contains(e.span, offset));
+  const entry = item && stagePathOf(item);
+  if (!item || entry === undefined) return undefined;
+  const network = checkedNetwork(a, decl);
+  if (!network) return { value: `\`${entry}\` (frozen stages are shown once the network checks)`, span: item.span };
+  const found = layersUnder(network.body, entry).filter((l) => l.weights.length);
+  if (!found.length) return { value: `\`${entry}\`: no weights to freeze`, span: item.span };
+  const params = found.reduce((n, l) => n + l.params, 0);
+  const stats = found.some((l) => l.weights.some((w) => !w.trainable));
+  const shown = found.length > 12 ? [...found.slice(0, 12)] : found;
+  const lines = shown.map((l) => `- \`${l.path}\` ${describeCall(l.layer.name, l.layer.args, l.rawArgs)} — ${count(l.params)}`);
+  if (found.length > shown.length) lines.push(`- … ${found.length - shown.length} more`);
+  return {
+    value: `frozen: **${count(params)}** of ${count(network.totalParams)} parameters${stats ? ' (batch norms in inference mode)' : ''}\n\n${lines.join('\n')}`,
+    span: item.span,
+  };
+}
+
+/** stage paths that hold weights, to complete in a freeze list: replacing the whole path typed so far (`stage1/co|`) */
+function freezeCompletions(doc: TextDocument, a: Analysis, decl: Decl | undefined, offset: number): CompletionItem[] {
+  const network = checkedNetwork(a, decl);
+  if (!network) return [];
+  const text = doc.getText();
+  let start = offset;
+  while (start > 0 && /[A-Za-z0-9_/]/.test(text[start - 1]!)) start--;
+  const edit = { start: doc.positionAt(start), end: doc.positionAt(offset) };
+  const out: CompletionItem[] = [];
+  stagePaths(network.body).forEach((p, i) => {
+    const found = layersUnder(network.body, p).filter((l) => l.weights.length);
+    if (!found.length) return;
+    const params = found.reduce((n, l) => n + l.params, 0);
+    const one = found.length === 1 && found[0]!.path === p ? describeCall(found[0]!.layer.name, found[0]!.layer.args, found[0]!.rawArgs) : `${found.length} layers`;
+    out.push({ label: p, kind: CompletionItemKind.Reference, detail: `${one}, ${count(params)} parameters`, textEdit: { range: edit, newText: p }, filterText: p, sortText: String(i).padStart(6, '0') });
+  });
+  return out;
+}
+
 // ---- completion and signature help -------------------------------------------
 
 const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
@@ -298,7 +350,9 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
       return kw(['network', 'block', 'import']);
     case 'train': {
       const spec = ctx.key !== undefined ? findSetting(ctx.key) : undefined;
-      if (spec) return (spec.words ?? []).map((w) => ({ label: w, kind: CompletionItemKind.EnumMember, detail: spec.form }));
+      const words = (spec?.words ?? []).map((w) => ({ label: w, kind: CompletionItemKind.EnumMember, detail: spec!.form }));
+      if (spec?.name === 'freeze') return [...freezeCompletions(doc, a, decl, offset), ...words];
+      if (spec) return words;
       return TRAIN_SETTINGS.map((x) => ({
         label: x.name,
         kind: CompletionItemKind.Property,
@@ -311,6 +365,8 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
       const spec = findSetting(ctx.key);
       return (spec?.args ?? []).filter((x) => !ctx.named.includes(x)).map((x) => ({ label: x, kind: CompletionItemKind.Field, detail: spec!.form, insertText: `${x} ` }));
     }
+    case 'trainList':
+      return ctx.key === 'freeze' ? freezeCompletions(doc, a, decl, offset) : [...params(), ...kw(['true', 'false', 'same'])];
     case 'params':
       return [];
     case 'value':

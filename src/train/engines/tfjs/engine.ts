@@ -72,9 +72,15 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
   const endsWithSoftmax = last.getClassName() === 'Softmax';
   const logits = endsWithSoftmax ? tf.model({ inputs: model.inputs, outputs: last.input as SymbolicTensor }) : model;
   // frozen weights (EngineSetup.frozen) get no gradient, hence no update; their batch norms run in inference mode
-  const frozen = freezeLayers(network, model, setup.frozen);
+  let frozen: Set<string>;
+  try {
+    frozen = freezeLayers(network, model, setup.frozen);
+    if (logits.trainableWeights.every((w) => frozen.has(w.originalName))) throw new TrainError(`every weight of ${network.name} is frozen: nothing to train`);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   const weights = logits.trainableWeights.filter((w) => !frozen.has(w.originalName));
-  if (weights.length === 0) throw new TrainError(`every weight of ${network.name} is frozen: nothing to train`);
   const vars = weights.map((w) => w.read() as Variable);
   // weight decay on kernels (conv and dense weights), not on biases or batch-norm parameters
   const decay = weights.map((w) => /(^|\/)kernel$/.test(w.originalName));
