@@ -120,15 +120,19 @@ export function checkFreeze(entries: readonly string[], nodes: readonly Node[], 
         problems.push({ index, code: 'W505', message: `\`${entry}\` has no weights: freezing it changes nothing` });
         return;
       }
-      const s = suggest(entry, paths);
+      // `conv1` for `stage1/conv1`: paths start at the network's top
+      const nested = paths.filter((p) => p.endsWith(`/${entry}`));
+      const s = nested.length === 1 ? nested[0] : nested.length ? undefined : suggest(entry, paths);
       const scopes = weightedScopes(nodes);
-      const list = scopes.length > 8 ? [...scopes.slice(0, 8), '…'] : scopes;
-      problems.push({
-        index,
-        code: 'E102',
-        message: `\`${entry}\` names no stage of ${network}${s ? `; did you mean \`${s}\`?` : scopes.length ? ` (stages with weights: ${list.join(', ')})` : ' (it has no weights)'}`,
-        suggestion: s,
-      });
+      const list = (xs: string[]): string => (xs.length > 8 ? [...xs.slice(0, 8), '…'] : xs).map((x) => `\`${x}\``).join(', ');
+      const hint = s
+        ? `; did you mean \`${s}\`?${nested.length ? ' (paths start at the network\'s top)' : ''}`
+        : nested.length
+          ? `; paths start at the network's top: did you mean one of ${list(nested)}?`
+          : scopes.length
+            ? ` (stages with weights: ${list(scopes)})`
+            : ' (it has no weights)';
+      problems.push({ index, code: 'E102', message: `\`${entry}\` names no stage of ${network}${hint}`, suggestion: s });
     } else if (found.every((l) => l.weights.length === 0)) {
       problems.push({ index, code: 'W505', message: `\`${entry}\` has no weights: freezing it changes nothing` });
     }

@@ -23,8 +23,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { StageInfo } from '../check/checker.js';
-import { layersUnder, stagePathOf, stagePaths } from '../check/freeze.js';
-import type { Network } from '../check/ir.js';
+import { stagePathOf, under } from '../check/freeze.js';
 import { findSetting, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
 import { fmtValue } from '../check/values.js';
 import type { Diagnostic } from '../diagnostics/index.js';
@@ -284,9 +283,21 @@ function settingAt(decl: Decl | undefined, offset: number): { spec: TrainSetting
   return undefined;
 }
 
-/** the checked network of a network declaration, when it checks */
-function checkedNetwork(a: Analysis, decl: Decl | undefined): Network | undefined {
-  return decl?.kind === 'network' ? a.result.networks.find((n) => n.name === decl.name.name) : undefined;
+/**
+ * The layers with weights of a network declaration, in order, from what the
+ * checker learnt about its stages — there also while the freeze list being
+ * typed is still wrong (and the network does not check).
+ */
+function weightedLayers(a: Analysis, decl: Decl | undefined): StageInfo[] {
+  if (decl?.kind !== 'network') return [];
+  const seen = new Set<string>();
+  const out: StageInfo[] = [];
+  for (const i of a.result.stageInfo) {
+    if (i.network !== decl.name.name || !i.layer || i.params === 0 || seen.has(i.path)) continue;
+    seen.add(i.path);
+    out.push(i);
+  }
+  return out;
 }
 
 /** a `freeze` entry under the cursor: what it freezes */
@@ -297,38 +308,40 @@ function freezeEntryAt(a: Analysis, decl: Decl | undefined, offset: number): { v
   const item = (s.value.kind === 'list' ? s.value.items : [s.value]).find((e) => contains(e.span, offset));
   const entry = item && stagePathOf(item);
   if (!item || entry === undefined) return undefined;
-  const network = checkedNetwork(a, decl);
-  if (!network) return { value: `\`${entry}\` (frozen stages are shown once the network checks)`, span: item.span };
-  const found = layersUnder(network.body, entry).filter((l) => l.weights.length);
-  if (!found.length) return { value: `\`${entry}\`: no weights to freeze`, span: item.span };
+  const all = weightedLayers(a, decl);
+  const found = all.filter((l) => under(l.path, entry));
+  if (!found.length) return { value: `\`${entry}\`: no weights to freeze here`, span: item.span };
   const params = found.reduce((n, l) => n + l.params, 0);
-  const stats = found.some((l) => l.weights.some((w) => !w.trainable));
-  const shown = found.length > 12 ? [...found.slice(0, 12)] : found;
-  const lines = shown.map((l) => `- \`${l.path}\` ${describeCall(l.layer.name, l.layer.args, l.rawArgs)} — ${count(l.params)}`);
+  const total = all.reduce((n, l) => n + l.params, 0);
+  // batch norm is the layer with running statistics, which a freeze keeps in inference mode
+  const stats = found.some((l) => l.layer!.name === 'batchnorm');
+  const shown = found.slice(0, 12);
+  const lines = shown.map((l) => `- \`${l.path}\` ${describeCall(l.layer!.name, l.layer!.args, l.rawArgs ?? {})} — ${count(l.params)}`);
   if (found.length > shown.length) lines.push(`- … ${found.length - shown.length} more`);
-  return {
-    value: `frozen: **${count(params)}** of ${count(network.totalParams)} parameters${stats ? ' (batch norms in inference mode)' : ''}\n\n${lines.join('\n')}`,
-    span: item.span,
-  };
+  return { value: `frozen: **${count(params)}** of ${count(total)} parameters${stats ? ' (batch norms in inference mode)' : ''}\n\n${lines.join('\n')}`, span: item.span };
 }
 
 /** stage paths that hold weights, to complete in a freeze list: replacing the whole path typed so far (`stage1/co|`) */
 function freezeCompletions(doc: TextDocument, a: Analysis, decl: Decl | undefined, offset: number): CompletionItem[] {
-  const network = checkedNetwork(a, decl);
-  if (!network) return [];
+  const all = weightedLayers(a, decl);
   const text = doc.getText();
   let start = offset;
   while (start > 0 && /[A-Za-z0-9_/]/.test(text[start - 1]!)) start--;
   const edit = { start: doc.positionAt(start), end: doc.positionAt(offset) };
-  const out: CompletionItem[] = [];
-  stagePaths(network.body).forEach((p, i) => {
-    const found = layersUnder(network.body, p).filter((l) => l.weights.length);
-    if (!found.length) return;
+  const paths: string[] = [];
+  for (const l of all) {
+    const parts = l.path.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (!paths.includes(p)) paths.push(p);
+    }
+  }
+  return paths.map((p, i) => {
+    const found = all.filter((l) => under(l.path, p));
     const params = found.reduce((n, l) => n + l.params, 0);
-    const one = found.length === 1 && found[0]!.path === p ? describeCall(found[0]!.layer.name, found[0]!.layer.args, found[0]!.rawArgs) : `${found.length} layers`;
-    out.push({ label: p, kind: CompletionItemKind.Reference, detail: `${one}, ${count(params)} parameters`, textEdit: { range: edit, newText: p }, filterText: p, sortText: String(i).padStart(6, '0') });
+    const one = found.length === 1 && found[0]!.path === p ? describeCall(found[0]!.layer!.name, found[0]!.layer!.args, found[0]!.rawArgs ?? {}) : `${found.length} layers`;
+    return { label: p, kind: CompletionItemKind.Reference, detail: `${one}, ${count(params)} parameters`, textEdit: { range: edit, newText: p }, filterText: p, sortText: String(i).padStart(6, '0') };
   });
-  return out;
 }
 
 // ---- completion and signature help -------------------------------------------

@@ -370,6 +370,8 @@ class Builder {
     if (f) return { kind: 'bool', value: false, span: tokenSpan(f) };
     const id = this.tok(n, 'Identifier');
     if (id) return { kind: 'ref', name: id.image, span: tokenSpan(id) };
+    const sc = this.tok(n, 'Shortcut');
+    if (sc) return { kind: 'ref', name: sc.image, span: tokenSpan(sc) };
     const e = this.kid(n, 'expr');
     if (e) return { kind: 'paren', inner: this.expr(e), span: this.span(n) };
     const l = this.kid(n, 'list');

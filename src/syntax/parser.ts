@@ -216,6 +216,8 @@ export class NetParser extends CstParser {
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
       { ALT: () => this.CONSUME(T.Identifier) },
+      // a residual's `shortcut` scope in a stage path (`freeze [down1/residual1/shortcut]`)
+      { ALT: () => this.CONSUME(T.Shortcut) },
       {
         ALT: () => {
           this.CONSUME(T.LParen);

@@ -110,6 +110,6 @@ describe('command-line flags follow the same rules', () => {
 
   it('every flag the trainer has names a setting of the table', () => {
     const flags = TRAIN_SETTINGS.flatMap((s) => (s.flag ? [s.flag] : []));
-    expect(flags.sort()).toEqual(['batch', 'epochs', 'lr', 'momentum', 'optimizer', 'seed', 'val-split', 'weight-decay']);
+    expect(flags.sort()).toEqual(['batch', 'epochs', 'freeze', 'lr', 'momentum', 'optimizer', 'seed', 'val-split', 'weight-decay']);
   });
 });
