@@ -149,6 +149,7 @@ export async function prune(o: PruneOptions): Promise<{ report: PruneReport; exi
     valSplit: s.valSplit,
     limit: cfg.source.limit,
     testLimit: o.testLimit ?? cfg.source.testLimit,
+    classes: cfg.source.classes,
   });
   const split = data.testName === 'test' ? data.test! : data.testName === 'validation' ? data.val! : undefined;
   if (!split) throw new PruneError(`${cfg.source.data} has no test set and ${o.runDir} held out no validation split: there is nothing to measure the accuracy on`);
