@@ -36,6 +36,7 @@ import { KEYWORDS } from '../syntax/tokens.js';
 import { blocksInScope, contains, declAt, indexOf, occurrenceAt, resolveName, stageAt, type Analysis } from './analysis.js';
 import { uriOf } from './files.js';
 import { cursorContext, tokensOf, wordStart } from './context.js';
+import { networkHeaderAt, networkTotals } from './network-hover.js';
 
 export function range(doc: TextDocument, s: Span): Range {
   return { start: doc.positionAt(s.start), end: doc.positionAt(s.end) };
@@ -186,6 +187,9 @@ export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | n
   const setting = settingAt(declAt(program, offset), offset);
   if (setting) return { contents: { kind: MarkupKind.Markdown, value: settingDoc(setting.spec) }, range: range(doc, setting.span) };
   const occ = occurrenceAt(a, offset);
+  // a `network NAME(…) {` line: the network's totals (its parameters keep their own hover)
+  const header = networkHeaderAt(program, a.text, offset);
+  if (header && !occ?.key.startsWith('param:')) return { contents: { kind: MarkupKind.Markdown, value: networkTotals(a, header.decl) }, range: range(doc, header.span) };
   const hit = stageAt(program, offset);
   // a named argument's name inside a layer call: its own documentation
   if (hit?.stage.kind === 'call') {
