@@ -50,6 +50,8 @@ function pageScript() {
   function applyZoom() {
     const svg = view.querySelector('svg');
     view.classList.toggle('fit', fit);
+    const saved = vscode.getState();
+    if (saved && saved.diagram) vscode.setState({ diagram: saved.diagram, zoom, fit });
     if (!svg) return;
     const w = Number(svg.getAttribute('width'));
     const h = Number(svg.getAttribute('height'));
@@ -63,7 +65,7 @@ function pageScript() {
     const root = doc.documentElement;
     if (root.localName !== 'svg' || doc.getElementsByTagName('parsererror').length) {
       fail({ message: 'the server sent a diagram that is not SVG' });
-      return;
+      return false;
     }
     view.replaceChildren(document.importNode(root, true));
     view.classList.remove('stale');
@@ -72,6 +74,7 @@ function pageScript() {
     info.textContent = `${m.boxes} boxes${m.expanded ? ', expanded' : ''}`;
     expand.checked = m.expanded;
     applyZoom();
+    return true;
   }
 
   function fail(m) {
@@ -84,9 +87,9 @@ function pageScript() {
   window.addEventListener('message', (e) => {
     const m = e.data;
     if (!m || typeof m !== 'object') return;
+    // only a diagram that showed is kept for a reload
     if (m.type === 'show' && typeof m.svg === 'string') {
-      show(m);
-      vscode.setState({ diagram: m, zoom, fit });
+      if (show(m)) vscode.setState({ diagram: m, zoom, fit });
     } else if (m.type === 'error' && typeof m.message === 'string') fail(m);
   });
   expand.addEventListener('change', () => vscode.postMessage({ type: 'expand', value: expand.checked }));
