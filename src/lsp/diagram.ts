@@ -18,7 +18,6 @@
 // which leave the text only guessed at.
 import type { Position, Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { StageInfo } from '../check/checker.js';
 import type { Network } from '../check/ir.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Decl, NetworkDecl, Stage } from '../syntax/ast.js';
@@ -141,37 +140,6 @@ export function checkedNetwork(a: Analysis, decl: NetworkDecl): Network {
   throw new DiagramError(`network \`${decl.name.name}\` does not check${first ? ` (${where(a, first)})` : ''}: fix it to see the diagram`, 'failed');
 }
 
-/**
- * Block calls as written, for the titles of collapsed blocks and groups. A
- * stage's span is in the file it is written in: a call inside a block of an
- * imported file is read from that file's text, not this document's.
- */
-async function callTitles(a: Analysis, network: string): Promise<Map<string, string>> {
-  const { callLabels } = await import('../inspect/draw/index.js');
-  const fileOf = new Map<Stage, string>();
-  const texts = new Map<string, string>([['', a.text]]);
-  const mark = (decls: readonly Decl[], key: string): void => {
-    for (const d of decls) for (const s of allStages(d.body)) if (!fileOf.has(s)) fileOf.set(s, key);
-  };
-  mark(a.program?.decls ?? [], '');
-  for (const f of a.result.files) {
-    texts.set(f.file, f.text);
-    mark(f.program.decls, f.file);
-  }
-  const byFile = new Map<string, StageInfo[]>();
-  for (const i of a.result.stageInfo) {
-    if (i.network !== network) continue;
-    const key = fileOf.get(i.stage);
-    if (key === undefined) continue;
-    const list = byFile.get(key);
-    if (list) list.push(i);
-    else byFile.set(key, [i]);
-  }
-  const out = new Map<string, string>();
-  for (const [key, infos] of byFile) for (const [path, label] of callLabels(infos, network, texts.get(key)!)) out.set(path, label);
-  return out;
-}
-
 type Drawn = Omit<DiagramResult, 'range'>;
 
 /** drawings of each analysis (one per document version): asking again, on save or a cursor move, costs nothing */
@@ -180,7 +148,7 @@ const drawings = new WeakMap<Analysis, Map<string, Promise<Drawn>>>();
 async function draw(a: Analysis, net: Network, expand: boolean): Promise<Drawn> {
   const { drawNetwork } = await import('../inspect/draw/index.js');
   try {
-    const d = await drawNetwork(net, { format: 'svg', expand, calls: await callTitles(a, net.name) });
+    const d = await drawNetwork(net, { format: 'svg', expand, calls: (await import('../inspect/draw/index.js')).callLabelsIn(a.result, net.name, a.text) });
     return { network: net.name, svg: d.data as string, expanded: d.diagram.expanded, width: d.width!, height: d.height!, boxes: d.diagram.nodes.length - 2 };
   } catch (e) {
     // too many boxes to lay out: the drawing library's own message says what to do instead
