@@ -38,6 +38,7 @@ import { KEYWORDS } from '../syntax/tokens.js';
 import { blocksInScope, contains, declAt, indexOf, occurrenceAt, resolveName, stageAt, type Analysis } from './analysis.js';
 import { uriOf } from './files.js';
 import { cursorContext, tokensOf, wordStart } from './context.js';
+import { networkHeaderAt, networkTotals } from './network-hover.js';
 
 export function range(doc: TextDocument, s: Span): Range {
   return { start: doc.positionAt(s.start), end: doc.positionAt(s.end) };
@@ -190,6 +191,9 @@ export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | n
   const frozen = freezeEntryAt(a, declAt(program, offset), offset);
   if (frozen) return { contents: { kind: MarkupKind.Markdown, value: frozen.value }, range: range(doc, frozen.span) };
   const occ = occurrenceAt(a, offset);
+  // a `network NAME(…) {` line: the network's totals (its parameters keep their own hover)
+  const header = networkHeaderAt(program, a.text, offset);
+  if (header && !occ?.key.startsWith('param:')) return { contents: { kind: MarkupKind.Markdown, value: networkTotals(a, header.decl) }, range: range(doc, header.span) };
   const hit = stageAt(program, offset);
   // a named argument's name inside a layer call: its own documentation
   if (hit?.stage.kind === 'call') {

@@ -6,6 +6,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   createConnection,
   DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  LSPErrorCodes,
   ProposedFeatures,
   ResponseError,
   TextDocuments,
@@ -14,6 +16,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { analyze, type Analysis } from './analysis.js';
+import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
 import { pathOf, workspaceReader } from './files.js';
 import * as F from './features.js';
 
@@ -149,6 +152,7 @@ export function startServer(opts: ServerOptions = {}): Connection {
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         documentFormattingProvider: true,
         inlayHintProvider: true,
+        executeCommandProvider: { commands: [SHOW_DIAGRAM] },
       },
       serverInfo: { name: SERVER_NAME },
     };
@@ -175,6 +179,21 @@ export function startServer(opts: ServerOptions = {}): Connection {
   connection.onCodeAction(guard('code actions', [], (doc, p) => F.codeActions(doc, analysisOf(doc), p.range)));
   connection.onDocumentFormatting(guard('formatting', null, (doc) => F.formatting(doc)));
   connection.languages.inlayHint.on(guard('inlay hints', [], (doc, p) => F.inlayHints(doc, analysisOf(doc), p.range)));
+
+  // the diagram of the network under the cursor (diagram.ts); failures are error responses the editor shows
+  connection.onExecuteCommand(async (p) => {
+    if (p.command !== SHOW_DIAGRAM) return new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}: this server offers ${SHOW_DIAGRAM}`);
+    try {
+      const args = parseDiagramArgs(p.arguments);
+      const doc = documents.get(args.uri);
+      if (!doc) throw new DiagramError(`${args.uri} is not open in the editor: open it first`, 'failed');
+      return await showDiagram(doc, analysisOf(doc), args);
+    } catch (e) {
+      if (e instanceof DiagramError) return new ResponseError(e.code === 'invalid-params' ? ErrorCodes.InvalidParams : LSPErrorCodes.RequestFailed, e.message);
+      connection.console.error(`alexnetc lsp: ${SHOW_DIAGRAM} failed: ${(e as Error)?.stack ?? e}`);
+      return new ResponseError(ErrorCodes.InternalError, `drawing the diagram failed: ${(e as Error)?.message ?? e} — this is a bug in alexnetc, please report it with the file`);
+    }
+  });
 
   documents.listen(connection);
   connection.listen();

@@ -179,7 +179,7 @@ async function writeResults(state: SearchState, out: string): Promise<void> {
   writeFileAtomic(path.join(out, 'results.csv'), csv(state));
   const svg = scoresSvg(state);
   writeFileAtomic(path.join(out, 'scores.svg'), svg);
-  writeFileAtomic(path.join(out, 'scores.png'), await svgToPngBytes(svg, { width: 1000 }));
+  writeFileAtomic(path.join(out, 'scores.png'), (await svgToPngBytes(svg, { width: 1000, systemFonts: true })).png);
   const top = best(state.trials);
   if (top && fs.existsSync(state.file)) {
     const { train, params } = split(state.dims, top.params);
