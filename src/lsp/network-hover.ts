@@ -38,7 +38,7 @@ export function networkTotals(a: Analysis, decl: NetworkDecl): string {
     head,
     '',
     `input \`${shape(s.input)}\` → output \`${shape(s.output)}\` (per example)  `,
-    `parameters ${int(s.totalParams)} (${human(s.totalParams, 'params')}): trainable ${int(s.trainableParams)}, not trained ${int(s.nonTrainableParams)} (batch-norm running statistics)  `,
+    `parameters ${int(s.totalParams)} (${human(s.totalParams, 'params')}): trainable ${int(s.trainableParams)}${s.frozenParams ? `, frozen ${int(s.frozenParams)} (freeze ${s.freeze.join(', ')})` : ''}, not trained ${int(s.nonTrainableParams)} (batch-norm running statistics)  `,
     `MACs ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example)  `,
     `weights ${(s.weightBytes / 2 ** 20).toFixed(2)} MiB as float32`,
   ].join('\n');

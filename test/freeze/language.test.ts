@@ -168,6 +168,13 @@ describe('in the editor', () => {
     expect((F.hover(k.doc, k.a, k.offset)!.contents as { value: string }).value).toContain('command line: `--freeze`');
   });
 
+  it("counts the frozen parameters in the network's hover, as summary does", () => {
+    const t = at(net('stage1').replace('network N(', 'net^work N('));
+    const h = (F.hover(t.doc, t.a, t.offset)!.contents as { value: string }).value;
+    const s = summarize(t.a.result.networks[0]!);
+    expect(h).toContain(`trainable ${s.trainableParams.toLocaleString('en-US')}, frozen 48 (freeze stage1), not trained`);
+  });
+
   it('shows a misspelt path where it is, with its fix', () => {
     const t = at(net('[stag1]^'));
     const ds = F.diagnostics(t.doc, t.a);
