@@ -1,0 +1,99 @@
+// Short float runs: copy, zero, add into. The building blocks of im2col and
+// col2im (a run is a filter row's taps, or one pixel's channels), and of the
+// JS-side helpers that move tensors in and out of the heap.
+import { addTo, f32, f32x4, forRange, i32, i32x4, if_, v128, type Local } from './assembler.js';
+import type { KernelDef } from './module.js';
+
+/** copy_f32(dst, src, n): n floats, four at a time then one at a time; exact, no overrun. */
+function copy(): KernelDef {
+  return {
+    name: 'copy_f32',
+    params: ['dst', 'src', 'n'],
+    body(f) {
+      const { dst, src, n } = f.params as Record<string, Local>;
+      const t = f.local(), end = f.local();
+      return [
+        ...n.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [
+          [...dst.get, ...t.get, ...i32.add, ...src.get, ...t.get, ...i32.add, ...v128.load(), ...v128.store()],
+        ]),
+        ...forRange(t, t.get, end.get, 4, [
+          [...dst.get, ...t.get, ...i32.add, ...src.get, ...t.get, ...i32.add, ...f32.load(), ...f32.store()],
+        ]),
+      ];
+    },
+  };
+}
+
+/** zero_f32(dst, n) */
+function zero(): KernelDef {
+  return {
+    name: 'zero_f32',
+    params: ['dst', 'n'],
+    body(f) {
+      const { dst, n } = f.params as Record<string, Local>;
+      const t = f.local(), end = f.local();
+      return [
+        ...n.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [
+          [...dst.get, ...t.get, ...i32.add, ...v128.zero, ...v128.store()],
+        ]),
+        ...forRange(t, t.get, end.get, 4, [[...dst.get, ...t.get, ...i32.add, ...f32.const(0), ...f32.store()]]),
+      ];
+    },
+  };
+}
+
+/** add_into_f32(dst, src, n): dst[i] += src[i] */
+function addInto(): KernelDef {
+  return {
+    name: 'add_into_f32',
+    params: ['dst', 'src', 'n'],
+    body(f) {
+      const { dst, src, n } = f.params as Record<string, Local>;
+      const t = f.local(), end = f.local(), d = f.local();
+      return [
+        ...n.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [
+          [...dst.get, ...t.get, ...i32.add, ...d.tee, ...d.get, ...v128.load(), ...src.get, ...t.get, ...i32.add, ...v128.load(),
+            ...f32x4.add, ...v128.store()],
+        ]),
+        ...forRange(t, t.get, end.get, 4, [
+          [...dst.get, ...t.get, ...i32.add, ...d.tee, ...d.get, ...f32.load(), ...src.get, ...t.get, ...i32.add, ...f32.load(),
+            ...f32.add, ...f32.store()],
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * fill_f32(dst, n, bits, thread, item): item-th block of 16384 floats of
+ * dst[0, n) set to the float with these bits (zeroing large outputs in parallel).
+ */
+function fill(): KernelDef {
+  return {
+    name: 'fill_f32',
+    params: ['dst', 'n', 'bits', 'thread', 'item'],
+    body(f) {
+      const { dst, n, bits, item } = f.params as Record<string, Local>;
+      const t = f.local(), end = f.local(), v = f.local('v128'), p = f.local();
+      return [
+        ...bits.get, ...i32x4.splat, ...v.set,
+        ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t.set,
+        ...t.get, ...i32.const(BLOCK * 4), ...i32.add, ...end.set,
+        ...end.get, ...n.get, ...i32.const(4), ...i32.mul, ...i32.gt_s, ...if_([[...n.get, ...i32.const(4), ...i32.mul, ...end.set]]),
+        ...dst.get, ...t.get, ...i32.add, ...p.set,
+        ...forRange(t, t.get, [...end.get, ...i32.const(15), ...i32.sub], 16, [[...p.get, ...v.get, ...v128.store()], addTo(p, 16)]),
+        ...forRange(t, t.get, end.get, 4, [[...p.get, ...v.get, ...v128.store32_lane(0)], addTo(p, 4)]),
+      ];
+    },
+  };
+}
+
+/** Floats per fill_f32 item. */
+export const BLOCK = 16384;
+
+export function copyKernels(): KernelDef[] {
+  return [copy(), zero(), addInto(), fill()];
+}
