@@ -8,12 +8,19 @@
 // in doubles, chunk by chunk (wasm/batchnorm.ts).
 import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { onHeap, size } from './backend.js';
+import type { Io } from './runtime/tensors.js';
 
 export const BN_TRAIN = 'AlexnetcBatchNormTrain';
 export const BN_GRAD = 'AlexnetcBatchNormGrad';
 
 /** Rows per statistics chunk and per apply item, for C channels. */
 const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
+
+/** A copy of a small tensor's values. */
+function floats(io: Io, t: TensorInfo, n: number): Float32Array {
+  const p = io.input(t) / 4;
+  return io.heap.f32.slice(p, p + n);
+}
 
 /** Sum the per-chunk partials (2 × C doubles each) in chunk order. */
 function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
@@ -35,7 +42,7 @@ const trainKernel: KernelFunc = (args) => {
   return onHeap(a, undefined, (io) => {
     const C = x.shape[x.shape.length - 1]!, rows = size(x.shape) / C;
     const px = io.input(x);
-    const gamma = io.heap.f32.slice(io.input(scale) / 4, io.input(scale) / 4 + C);
+    const gamma = floats(io, scale, C);
     const beta = io.input(offset);
     const chunk = chunkRows(C), chunks = Math.max(1, Math.ceil(rows / chunk));
     const partials = io.temp(4 * chunks * C + 4);
@@ -43,7 +50,7 @@ const trainKernel: KernelFunc = (args) => {
     io.rt.parallel('bn_stats_partial', chunks, [px, rows, C, chunk, partials], small);
     const [s, q] = combine(new Float64Array(io.heap.f32.buffer), partials / 8, chunks, C);
     const mean = io.output(C), variance = io.output(C), coef = io.temp(C);
-    const f = io.heap.f32;
+    const f = io.heap.f32; // after the last allocation: a grown heap has a longer view
     for (let c = 0; c < C; c++) {
       const m = rows > 0 ? s[c]! / rows : 0;
       const v = rows > 0 ? Math.max(0, q[c]! / rows - m * m) : 0;
@@ -64,17 +71,15 @@ const gradKernel: KernelFunc = (args) => {
   return onHeap(a, undefined, (io) => {
     const C = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / C;
     const px = io.input(x!), pdy = io.input(dy!), pm = io.input(mean!);
-    const f = io.heap.f32;
-    const gamma = f.slice(io.input(scale!) / 4, io.input(scale!) / 4 + C);
-    const vr = f.slice(io.input(variance!) / 4, io.input(variance!) / 4 + C);
+    const gamma = floats(io, scale!, C), vr = floats(io, variance!, C);
     const chunk = chunkRows(C), chunks = Math.max(1, Math.ceil(rows / chunk));
     const partials = io.temp(4 * chunks * C + 4);
     const small = rows * C < 1 << 17;
     io.rt.parallel('bn_grad_partial', chunks, [px, pdy, pm, rows, C, chunk, partials], small);
-    const [sdy, sdyx] = combine(new Float64Array(f.buffer), partials / 8, chunks, C);
+    const [sdy, sdyx] = combine(new Float64Array(io.heap.f32.buffer), partials / 8, chunks, C);
     const dscale = io.output(C), doffset = io.output(C);
     const k = io.temp(3 * C);
-    const g = io.heap.f32;
+    const g = io.heap.f32; // after the last allocation: a grown heap has a longer view
     for (let c = 0; c < C; c++) {
       const inv = 1 / Math.sqrt(vr[c]! + eps);
       dscale.view[c] = sdyx[c]! * inv;
