@@ -12,6 +12,8 @@ import { fastBatchMatMul, fastFusedMatMul } from './matmul.js';
 import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './pool.js';
 import { runtime } from './runtime/index.js';
 import { fastSum } from './sum.js';
+import { installOptimizers, uninstallOptimizers } from './optimizers.js';
+import { fastTranspose } from './transpose.js';
 
 function replaced(tf: Tf): Array<[string, FastKernel]> {
   return [
@@ -35,6 +37,7 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['AddN', fastAddN],
     ['BatchMatMul', fastBatchMatMul],
     ['_FusedMatMul', fastFusedMatMul],
+    ['Transpose', fastTranspose],
   ];
 }
 
@@ -94,6 +97,7 @@ export function installFastKernels(tf: Tf): string[] {
   registerBatchNormGradient(tf);
   registerConvGradient(tf);
   for (const [name, grad] of gradients(tf)) if (overrideGradient(tf, name, grad)) installed.push(`${name} gradient`);
+  installed.push(...installOptimizers(tf));
   return installed;
 }
 
@@ -108,4 +112,5 @@ export function uninstallFastKernels(tf: Tf): void {
   }
   for (const [name] of own()) if (tf.getKernel(name, 'cpu') !== undefined) tf.unregisterKernel(name, 'cpu');
   for (const [name] of gradients(tf)) restoreGradient(tf, name);
+  uninstallOptimizers(tf);
 }

@@ -45,11 +45,13 @@ function scatter(io: Io, g: ConvGeom, kernel: 'maxpool_grad' | 'avgpool_grad', i
   const n = g.N * g.H * g.W * g.C;
   const dx = io.output(n);
   zeroFill(io, dx.p, n);
-  const { bh, nbands } = bandRows(g, 1 << 14, io.rt.threads);
+  const { bh, nbands } = bandRows(g, 1 << 14);
   const geom = geomBlock(io, g);
+  // max: a "found" mask per channel for each thread
+  const extra = kernel === 'maxpool_grad' ? [io.temp(io.rt.threads * g.C + 4)] : [];
   for (const phase of [0, 1]) {
     const per = (nbands - phase + 1) >> 1;
-    io.rt.parallel(kernel, g.N * per, [geom, ...inputs, dx.p, phase, bh, nbands], g.N * g.OH * g.OW * g.C * g.FH * g.FW < 1 << 16);
+    io.rt.parallel(kernel, g.N * per, [geom, ...inputs, dx.p, phase, bh, nbands, ...extra], g.N * g.OH * g.OW * g.C * g.FH * g.FW < 1 << 16);
   }
   return dx;
 }

@@ -70,12 +70,14 @@ export function convForward(io: Io, g: ConvGeom, x: number, w: number, bias: num
  * Bands of bh output rows for a scatter into the input (col2im, pooling
  * gradients): two bands of the same parity must never reach the same input
  * row, so bh·SH > (FH − 1)·DH − SH; within that, at most `maxRows` rows (a
- * cache budget), and enough bands that each phase keeps every thread busy.
+ * cache budget), and at least 16 bands per phase in all when the image
+ * allows, so that many threads have work. The bands fix the order of the
+ * sums into dx, so they depend on the problem only, never on the threads.
  */
-export function bandRows(g: ConvGeom, maxRows: number, threads: number): { bh: number; nbands: number } {
+export function bandRows(g: ConvGeom, maxRows: number): { bh: number; nbands: number } {
   const minBh = Math.max(1, Math.floor(((g.FH - 1) * g.DH - g.SH) / g.SH) + 1);
   let bh = Math.max(minBh, Math.min(g.OH, maxRows));
-  while (bh > minBh && g.N * Math.ceil(Math.ceil(g.OH / bh) / 2) < 2 * threads) bh--;
+  while (bh > minBh && g.N * Math.ceil(Math.ceil(g.OH / bh) / 2) < 16) bh--;
   return { bh, nbands: Math.ceil(g.OH / bh) };
 }
 
@@ -96,7 +98,7 @@ export function convBackpropInput(io: Io, g: ConvGeom, dy: number, w: number): {
   }
   zeroFill(io, dx.p, g.N * g.H * g.W * g.C);
   const rowFloats = g.OW * K;
-  const { bh, nbands } = bandRows(g, Math.floor(65536 / Math.max(rowFloats, 1)), io.rt.threads);
+  const { bh, nbands } = bandRows(g, Math.floor(65536 / Math.max(rowFloats, 1)));
   const threads = io.rt.threads;
   const sstride = (bh * rowFloats + 16) * 4;
   const scratch = io.temp(threads * sstride / 4);

@@ -82,6 +82,18 @@ export function watchBackend(backend: CpuBackend, heap: Heap): void {
   };
 }
 
+/**
+ * The heap address of a tensor's values when they are a block of their own
+ * that no other tensor shares (an optimizer may then update it in place),
+ * else null.
+ */
+export function heapAddress(backend: CpuBackend, t: TensorInfo): number | null {
+  const rec = (backend as unknown as Watched).data.get(t.dataId as DataId);
+  const v = rec.values;
+  if (!(v instanceof Float32Array) || rec.refCount !== 1) return null;
+  return owned.get(t.dataId as DataId) === v.byteOffset ? v.byteOffset : null;
+}
+
 /** A kernel's view of its tensors in the heap, freed temporaries on release(). */
 export class Io {
   private readonly temps: number[] = [];

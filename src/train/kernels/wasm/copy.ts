@@ -91,9 +91,44 @@ function fill(): KernelDef {
   };
 }
 
+/**
+ * transpose_2d(src, dst, rows, cols, rowBlocks, thread, item): one block of
+ * TR rows of one matrix of a batch: dst[b, c, r] = src[b, r, c]. Reads run
+ * along a source row, writes along TR-float runs of destination rows.
+ */
+function transpose(): KernelDef {
+  return {
+    name: 'transpose_2d',
+    params: ['src', 'dst', 'rows', 'cols', 'rowBlocks', 'thread', 'item'],
+    body(f) {
+      const { src, dst, rows, cols, rowBlocks, item } = f.params as Record<string, Local>;
+      const b = f.local(), r0 = f.local(), r1 = f.local(), r = f.local(), c = f.local(), sb = f.local(), db = f.local(), s = f.local();
+      return [
+        ...item.get, ...rowBlocks.get, ...i32.div_u, ...b.set,
+        ...item.get, ...rowBlocks.get, ...i32.rem_u, ...i32.const(TR), ...i32.mul, ...r0.set,
+        ...r0.get, ...i32.const(TR), ...i32.add, ...r1.set,
+        ...r1.get, ...rows.get, ...i32.gt_s, ...if_([[...rows.get, ...r1.set]]),
+        ...b.get, ...rows.get, ...i32.mul, ...cols.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...sb.set,
+        ...dst.get, ...sb.get, ...i32.add, ...db.set,
+        ...src.get, ...sb.get, ...i32.add, ...sb.set,
+        ...forRange(r, r0.get, r1.get, 1, [
+          [...sb.get, ...r.get, ...cols.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...s.set],
+          forRange(c, i32.const(0), cols.get, 1, [[
+            ...db.get, ...c.get, ...rows.get, ...i32.mul, ...r.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
+            ...s.get, ...f32.load(), ...f32.store(),
+          ], addTo(s, 4)]),
+        ]),
+      ];
+    },
+  };
+}
+
+/** Rows per transpose_2d item. */
+export const TR = 16;
+
 /** Floats per fill_f32 item. */
 export const BLOCK = 16384;
 
 export function copyKernels(): KernelDef[] {
-  return [copy(), zero(), addInto(), fill()];
+  return [copy(), zero(), addInto(), fill(), transpose()];
 }

@@ -11,6 +11,7 @@ import { reduceKernels } from './reduce.js';
 import { batchNormKernels } from './batchnorm.js';
 import { convKernels } from './conv.js';
 import { copyKernels } from './copy.js';
+import { optimKernels } from './optim.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -35,6 +36,7 @@ export function allKernels(): KernelDef[] {
     ...reduceKernels(),
     ...batchNormKernels(),
     ...copyKernels(),
+    ...optimKernels(),
   ];
 }
 

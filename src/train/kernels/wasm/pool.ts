@@ -124,21 +124,28 @@ function maxForward(): KernelDef {
   };
 }
 
-/** maxpool_grad(geom, x, y, dy, dx, phase, bh, nbands, thread, item): dx (zeroed) += dy at each window's first maximum */
+/**
+ * maxpool_grad(geom, x, y, dy, dx, phase, bh, nbands, scratch, thread, item):
+ * dx (zeroed) += dy at each window's first maximum. Per output cell the
+ * window is walked cell by cell, channels innermost, with a "found" mask per
+ * channel in the thread's scratch (C i32s at scratch + thread·4C).
+ */
 function maxGrad(): KernelDef {
   return {
     name: 'maxpool_grad',
-    params: ['geom', 'x', 'y', 'dy', 'dx', 'phase', 'bh', 'nbands', 'thread', 'item'],
+    params: ['geom', 'x', 'y', 'dy', 'dx', 'phase', 'bh', 'nbands', 'scratch', 'thread', 'item'],
     body(f) {
-      const { geom, x, y, dy, dx, phase, bh, nbands, item } = f.params as Record<string, Local>;
+      const { geom, x, y, dy, dx, phase, bh, nbands, scratch, thread, item } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
       const yc = f.local(), dyc = f.local(), xc = f.local(), dxc = f.local(), cell = f.local(), c = f.local();
-      const end4 = f.local(), end = f.local(), a = f.local(), found1 = f.local(), eq1 = f.local();
-      const yv = f.local('v128'), dv = f.local('v128'), found = f.local('v128'), eq = f.local('v128');
+      const end4 = f.local(), end = f.local(), a = f.local(), found = f.local(), fa = f.local();
+      const eq = f.local('v128'), fv = f.local('v128'), e1 = f.local();
+      const xa = (): Code => [...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add];
       return [
         ...code,
         ...g.C.get, ...i32.const(-4), ...i32.and, ...i32.const(4), ...i32.mul, ...end4.set,
         ...g.C.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...scratch.get, ...thread.get, ...end.get, ...i32.mul, ...i32.add, ...found.set,
         ...band(f, g, phase, bh, nbands, item, (n, oh, ow) => {
           const { win, code: wcode } = windowOf(f, g, oh, ow);
           return [
@@ -147,25 +154,22 @@ function maxGrad(): KernelDef {
             ...outCellAddr(dy, g, n, oh, ow), ...dyc.set,
             ...x.get, ...n.get, ...imageBytes(g), ...i32.mul, ...i32.add, ...xc.set,
             ...dx.get, ...n.get, ...imageBytes(g), ...i32.mul, ...i32.add, ...dxc.set,
-            ...forRange(c, i32.const(0), end4.get, 16, [
-              [...yc.get, ...c.get, ...i32.add, ...v128.load(), ...yv.set],
-              [...dyc.get, ...c.get, ...i32.add, ...v128.load(), ...dv.set],
-              [...v128.zero, ...found.set],
-              eachCell(win, g, cell, [[
-                ...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(), ...yv.get, ...f32x4.eq,
-                ...found.get, ...v128.andnot, ...eq.set,
-                ...found.get, ...eq.get, ...v128.or, ...found.set,
+            ...forRange(c, i32.const(0), end.get, 4, [[...found.get, ...c.get, ...i32.add, ...i32.const(0), ...i32.store()]]),
+            ...eachCell(win, g, cell, [
+              forRange(c, i32.const(0), end4.get, 16, [[
+                ...found.get, ...c.get, ...i32.add, ...fa.tee, ...v128.load(), ...fv.set,
+                ...xa(), ...v128.load(), ...yc.get, ...c.get, ...i32.add, ...v128.load(), ...f32x4.eq,
+                ...fv.get, ...v128.andnot, ...eq.set,
+                ...fa.get, ...fv.get, ...eq.get, ...v128.or, ...v128.store(),
                 ...dxc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...a.tee,
-                ...a.get, ...v128.load(), ...dv.get, ...v128.zero, ...eq.get, ...v128.bitselect, ...f32x4.add, ...v128.store(),
+                ...a.get, ...v128.load(), ...dyc.get, ...c.get, ...i32.add, ...v128.load(), ...v128.zero, ...eq.get, ...v128.bitselect,
+                ...f32x4.add, ...v128.store(),
               ]]),
-            ]),
-            ...forRange(c, c.get, end.get, 4, [
-              [...i32.const(0), ...found1.set],
-              eachCell(win, g, cell, [[
-                ...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...f32.load(),
-                ...yc.get, ...c.get, ...i32.add, ...f32.load(), ...f32.eq, ...found1.get, ...i32.eqz, ...i32.and, ...eq1.set,
-                ...eq1.get, ...if_([[
-                  ...i32.const(1), ...found1.set,
+              forRange(c, c.get, end.get, 4, [[
+                ...xa(), ...f32.load(), ...yc.get, ...c.get, ...i32.add, ...f32.load(), ...f32.eq,
+                ...found.get, ...c.get, ...i32.add, ...i32.load(), ...i32.eqz, ...i32.and, ...e1.set,
+                ...e1.get, ...if_([[
+                  ...found.get, ...c.get, ...i32.add, ...i32.const(1), ...i32.store(),
                   ...dxc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...a.tee,
                   ...a.get, ...f32.load(), ...dyc.get, ...c.get, ...i32.add, ...f32.load(), ...f32.add, ...f32.store(),
                 ]]),
