@@ -22,12 +22,12 @@ const taps = (g: ConvGeom): number => g.FH * g.FW * (g.C / g.groups);
 export function geomBlock(io: Io, g: ConvGeom): number {
   const p = io.temp(GEOM_FIELDS);
   const v = new Int32Array(io.heap.f32.buffer, p, GEOM_FIELDS);
-  const cg = g.C / g.groups, fg = g.F / g.groups;
-  const fields: Record<keyof typeof GEOM, number> = {
-    N: g.N, H: g.H, W: g.W, C: g.C, OH: g.OH, OW: g.OW, FH: g.FH, FW: g.FW, SH: g.SH, SW: g.SW, DH: g.DH, DW: g.DW,
-    top: g.top, left: g.left, groups: g.groups, cg, F: g.F, fg, K: g.FH * g.FW * cg,
-  };
-  for (const [k, i] of Object.entries(GEOM)) v[i] = fields[k as keyof typeof GEOM];
+  const cg = g.C / g.groups;
+  // in GEOM's order
+  v[GEOM.N] = g.N; v[GEOM.H] = g.H; v[GEOM.W] = g.W; v[GEOM.C] = g.C; v[GEOM.OH] = g.OH; v[GEOM.OW] = g.OW;
+  v[GEOM.FH] = g.FH; v[GEOM.FW] = g.FW; v[GEOM.SH] = g.SH; v[GEOM.SW] = g.SW; v[GEOM.DH] = g.DH; v[GEOM.DW] = g.DW;
+  v[GEOM.top] = g.top; v[GEOM.left] = g.left; v[GEOM.groups] = g.groups; v[GEOM.cg] = cg;
+  v[GEOM.F] = g.F; v[GEOM.fg] = g.F / g.groups; v[GEOM.K] = g.FH * g.FW * cg;
   return p;
 }
 

@@ -6,11 +6,13 @@
 // faulted in for every intermediate (the cost that dominated small kernels).
 //
 // The allocator runs on the main thread only. Blocks are 64-byte aligned and
-// carry at least 16 bytes of slack, so vector loops may read (never write)
-// one vector past an end. Freed blocks are kept in exact-size lists: a
-// training step asks for the same sizes every time, so after the first step
-// nearly every request is an exact hit. When the top of the heap would have
-// to grow, free neighbours are merged first and reused by best fit.
+// carry at least 16 bytes of slack, so vector loops may read one vector past
+// an end. Sizes are rounded up to classes (multiples of 64 bytes up to 4 KiB,
+// then eight classes per doubling: at most 12.5 % waste) and freed blocks go
+// to their class's list, never split or merged: a training step asks for the
+// same sizes every time, so after the first step every request finds a block
+// of its class and the heap stops growing. Only when the 4 GiB address space
+// runs out are free neighbours merged and reused by best fit.
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -22,6 +24,14 @@ export class OutOfKernelMemory extends Error {
     super(`the fast kernels' heap cannot hold another ${(bytes / 2 ** 20).toFixed(1)} MiB (4 GiB wasm32 limit)`);
     this.name = 'OutOfKernelMemory';
   }
+}
+
+/** The block size for a request: the slack added, rounded up to a size class. */
+export function sizeClass(bytes: number): number {
+  const need = Math.max(bytes, 0) + 16;
+  if (need <= 4096) return Math.ceil(need / ALIGN) * ALIGN;
+  const step = 2 ** (28 - Math.clz32(need)); // an eighth of the highest power of two in need
+  return Math.ceil(need / step) * step;
 }
 
 export class Heap {
@@ -70,7 +80,7 @@ export class Heap {
 
   /** A block of at least `bytes` bytes; returns its byte address. */
   alloc(bytes: number): number {
-    const size = Math.ceil((Math.max(bytes, 0) + 16) / ALIGN) * ALIGN;
+    const size = sizeClass(bytes);
     const list = this.free.get(size);
     if (list !== undefined && list.length > 0) {
       const p = list.pop()!;
@@ -79,9 +89,14 @@ export class Heap {
       return p;
     }
     if (this.top + size > this.memory.buffer.byteLength) {
-      const p = this.coalesceAndFit(size);
-      if (p >= 0) return p;
-      this.grow(this.top + size);
+      try {
+        this.grow(this.top + size);
+      } catch (e) {
+        if (!(e instanceof OutOfKernelMemory)) throw e;
+        const p = this.coalesceAndFit(size);
+        if (p < 0) throw e;
+        return p;
+      }
     }
     const p = this.top;
     this.top += size;

@@ -78,6 +78,8 @@ export class Pool {
   private readonly control = new SharedArrayBuffer(4 * (ARGS + MAX_ARGS));
   private readonly ctl = new Int32Array(this.control);
   private workers: Worker[] = [];
+  /** threads wanted; workers start on the first job that needs them */
+  private wanted = 1;
   private readonly index = new Map<string, number>();
   private readonly fns: WasmFn[];
 
@@ -95,12 +97,16 @@ export class Pool {
 
   /** Threads taking part in a job, the main one included. */
   get threads(): number {
-    return this.workers.length + 1;
+    return this.wanted;
   }
 
   resize(threads: number): void {
+    this.wanted = threads;
     if (this.workers.length > threads - 1) this.stopWorkers();
-    while (this.workers.length < threads - 1) {
+  }
+
+  private startWorkers(): void {
+    while (this.workers.length < this.wanted - 1) {
       const w = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
@@ -165,13 +171,14 @@ export class Pool {
     const fn = this.fn(name);
     const a = [...args, 0, 0];
     const n = args.length;
-    if (this.workers.length === 0 || items === 1 || serial) {
+    if (this.wanted === 1 || items === 1 || serial) {
       for (let item = 0; item < items; item++) {
         a[n + 1] = item;
         fn.apply(null, a);
       }
       return;
     }
+    if (this.workers.length !== this.wanted - 1) this.startWorkers();
     const c = this.ctl;
     this.publish(this.index.get(name)!, items, args);
     this.bump();
