@@ -7,12 +7,13 @@
 //
 // The allocator runs on the main thread only. Blocks are 64-byte aligned and
 // carry at least 16 bytes of slack, so vector loops may read one vector past
-// an end. Sizes are rounded up to classes (multiples of 64 bytes up to 4 KiB,
-// then eight classes per doubling: at most 12.5 % waste) and freed blocks go
-// to their class's list, never split or merged: a training step asks for the
-// same sizes every time, so after the first step every request finds a block
-// of its class and the heap stops growing. Only when the 4 GiB address space
-// runs out are free neighbours merged and reused by best fit.
+// an end. Freed blocks merge with free neighbours at once (a free block that
+// reaches the top lowers it), and a request takes the best-fitting free block,
+// splitting off the rest, before the top moves: memory freed by one phase of a
+// step (the forward activations) serves the next (the optimizer's slots), so
+// the heap's size is the step's peak of live data plus little fragmentation.
+// Free blocks sit in bins by power of two; a request looks in its own bin and
+// the next non-empty ones.
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -26,13 +27,12 @@ export class OutOfKernelMemory extends Error {
   }
 }
 
-/** The block size for a request: the slack added, rounded up to a size class. */
-export function sizeClass(bytes: number): number {
-  const need = Math.max(bytes, 0) + 16;
-  if (need <= 4096) return Math.ceil(need / ALIGN) * ALIGN;
-  const step = 2 ** (28 - Math.clz32(need)); // an eighth of the highest power of two in need
-  return Math.ceil(need / step) * step;
+/** The block size for a request: the slack added, rounded up to the alignment. */
+export function blockSize(bytes: number): number {
+  return Math.ceil((Math.max(bytes, 0) + 16) / ALIGN) * ALIGN;
 }
+
+const binOf = (size: number): number => 31 - Math.clz32(size);
 
 export class Heap {
   readonly memory: WebAssembly.Memory;
@@ -41,7 +41,9 @@ export class Heap {
   private f32View: Float32Array;
   private top = ALIGN; // address 0 stays unused: a null pointer is never a block
   private readonly sizes = new Map<number, number>(); // live block → size
-  private readonly free = new Map<number, number[]>(); // size → free blocks
+  private readonly freeAt = new Map<number, number>(); // free block → size
+  private readonly freeEnd = new Map<number, number>(); // end of a free block → its start
+  private readonly bins: Array<Set<number>> = Array.from({ length: 33 }, () => new Set());
   private freeBytes = 0;
   /** high-water mark of the top, in bytes */
   peak = 0;
@@ -80,29 +82,18 @@ export class Heap {
 
   /** A block of at least `bytes` bytes; returns its byte address. */
   alloc(bytes: number): number {
-    const size = sizeClass(bytes);
-    const list = this.free.get(size);
-    if (list !== undefined && list.length > 0) {
-      const p = list.pop()!;
-      this.freeBytes -= size;
+    const size = blockSize(bytes);
+    const p = this.fit(size);
+    if (p >= 0) {
       this.sizes.set(p, size);
       return p;
     }
-    if (this.top + size > this.memory.buffer.byteLength) {
-      try {
-        this.grow(this.top + size);
-      } catch (e) {
-        if (!(e instanceof OutOfKernelMemory)) throw e;
-        const p = this.coalesceAndFit(size);
-        if (p < 0) throw e;
-        return p;
-      }
-    }
-    const p = this.top;
+    if (this.top + size > this.memory.buffer.byteLength) this.grow(this.top + size);
+    const q = this.top;
     this.top += size;
     this.peak = Math.max(this.peak, this.top);
-    this.sizes.set(p, size);
-    return p;
+    this.sizes.set(q, size);
+    return q;
   }
 
   /** A block for `n` floats. */
@@ -111,13 +102,58 @@ export class Heap {
   }
 
   free_(p: number): void {
-    const size = this.sizes.get(p);
+    let size = this.sizes.get(p);
     if (size === undefined) throw new Error(`kernel heap: free of unknown block ${p}`);
     this.sizes.delete(p);
-    let list = this.free.get(size);
-    if (list === undefined) this.free.set(size, (list = []));
-    list.push(p);
+    // merge with the free neighbours
+    const before = this.freeEnd.get(p);
+    if (before !== undefined) {
+      const s = this.freeAt.get(before)!;
+      this.unlink(before, s);
+      p = before;
+      size += s;
+    }
+    const after = this.freeAt.get(p + size);
+    if (after !== undefined) {
+      this.unlink(p + size, after);
+      size += after;
+    }
+    if (p + size === this.top) this.top = p; // the wilderness grows back
+    else this.link(p, size);
+  }
+
+  private link(p: number, size: number): void {
+    this.freeAt.set(p, size);
+    this.freeEnd.set(p + size, p);
+    this.bins[binOf(size)]!.add(p);
     this.freeBytes += size;
+  }
+
+  private unlink(p: number, size: number): void {
+    this.freeAt.delete(p);
+    this.freeEnd.delete(p + size);
+    this.bins[binOf(size)]!.delete(p);
+    this.freeBytes -= size;
+  }
+
+  /** The best-fitting free block (the smallest that fits, in the first bin that has one), split; -1 if none. */
+  private fit(size: number): number {
+    for (let b = binOf(size); b < this.bins.length; b++) {
+      let best = -1, bestSize = Infinity;
+      for (const p of this.bins[b]!) {
+        const s = this.freeAt.get(p)!;
+        if (s >= size && s < bestSize) {
+          best = p;
+          bestSize = s;
+          if (s === size) break;
+        }
+      }
+      if (best < 0) continue;
+      this.unlink(best, bestSize);
+      if (bestSize > size) this.link(best + size, bestSize - size);
+      return best;
+    }
+    return -1;
   }
 
   /** The size of a live block. */
@@ -143,54 +179,5 @@ export class Heap {
       this.memory.grow(pages);
     }
     this.refresh();
-  }
-
-  /**
-   * Merge adjacent free blocks (lowering the top when the highest is free),
-   * then take the smallest free block that fits, splitting off the rest.
-   * Returns -1 when nothing fits below the top.
-   */
-  private coalesceAndFit(size: number): number {
-    if (this.freeBytes === 0) return -1;
-    const blocks: Array<[number, number]> = [];
-    for (const [s, list] of this.free) for (const p of list) blocks.push([p, s]);
-    blocks.sort((a, b) => a[0] - b[0]);
-    const merged: Array<[number, number]> = [];
-    for (const [p, s] of blocks) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last[0] + last[1] === p) last[1] += s;
-      else merged.push([p, s]);
-    }
-    this.free.clear();
-    this.freeBytes = 0;
-    const last = merged[merged.length - 1];
-    if (last !== undefined && last[0] + last[1] === this.top) {
-      this.top = last[0];
-      merged.pop();
-    }
-    let best = -1;
-    for (let i = 0; i < merged.length; i++) {
-      if (merged[i]![1] >= size && (best < 0 || merged[i]![1] < merged[best]![1])) best = i;
-    }
-    let taken = -1;
-    if (best >= 0) {
-      const [p, s] = merged[best]!;
-      taken = p;
-      merged[best] = [p + size, s - size];
-      this.sizes.set(p, size);
-    }
-    for (const [p, s] of merged) {
-      if (s <= 0) continue;
-      let list = this.free.get(s);
-      if (list === undefined) this.free.set(s, (list = []));
-      list.push(p);
-      this.freeBytes += s;
-    }
-    if (taken < 0 && this.top + size <= this.memory.buffer.byteLength) {
-      taken = this.top;
-      this.top += size;
-      this.sizes.set(taken, size);
-    }
-    return taken;
   }
 }

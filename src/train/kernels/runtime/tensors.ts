@@ -107,10 +107,25 @@ export class Io {
     return this.rt.heap;
   }
 
-  /** The byte address of a tensor's values in the heap, copying them in when they live elsewhere. */
+  /**
+   * The byte address of a tensor's values in the heap. float32 values that
+   * live elsewhere (made by tf.tensor or a stock kernel) move into the heap
+   * for good: the tensor's record takes the heap copy, so a weight or an input
+   * batch is copied once, not at every kernel that reads it.
+   */
   input(t: TensorInfo): number {
-    const v = this.backend.data.get(t.dataId).values as ArrayLike<number> & ArrayBufferView;
+    const rec = (this.backend as unknown as Watched).data.get(t.dataId as DataId);
+    const v = rec.values as ArrayLike<number> & ArrayBufferView;
     if (v instanceof Float32Array && this.heap.owns(v)) return v.byteOffset;
+    if (v instanceof Float32Array && rec.dtype === 'float32') {
+      const p = this.heap.allocF32(v.length);
+      const view = this.heap.view(p, v.length);
+      view.set(v);
+      rec.values = view;
+      owned.set(t.dataId as DataId, p);
+      finalizer!.register(t.dataId as DataId, p, t.dataId as DataId);
+      return p;
+    }
     const p = this.temp(v.length);
     this.heap.f32.set(v as ArrayLike<number>, p / 4);
     return p;
