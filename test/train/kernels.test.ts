@@ -371,3 +371,45 @@ describe('LeNet-style training end to end', () => {
     fast.forEach((w, i) => expectClose(w, stock[i]!));
   });
 });
+
+describe('Concat, SplitV and Transpose (copies: bit-identical)', () => {
+  const stockOut = (name: string, inputs: Record<string, tf.Tensor> | tf.Tensor[], attrs: Record<string, unknown>): Float32Array[] => {
+    const out = stockKernel(tf, name)!({ inputs: inputs as never, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo | tf.TensorInfo[];
+    return (Array.isArray(out) ? out : [out]).map((o) => tf.backend().readSync(o.dataId) as Float32Array);
+  };
+  const fastOut = (name: string, inputs: Record<string, tf.Tensor> | tf.Tensor[], attrs: Record<string, unknown>): Float32Array[] => {
+    const out = tf.engine().runKernel(name, inputs as never, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    return (Array.isArray(out) ? out : [out]).map((o) => o.dataSync() as Float32Array);
+  };
+  it.each([
+    { shapes: [[2, 5, 4, 3], [2, 5, 4, 7], [2, 5, 4, 1]], axis: -1 },
+    { shapes: [[3, 2, 5], [3, 4, 5]], axis: 1 },
+    { shapes: [[2, 3], [5, 3]], axis: 0 },
+    { shapes: [[64, 7, 7, 64], [64, 7, 7, 128], [64, 7, 7, 32], [64, 7, 7, 32]], axis: 3 },
+  ])('Concat $shapes on axis $axis', ({ shapes, axis }) => {
+    const ins = shapes.map((s) => randT(s));
+    const got = fastOut('Concat', ins, { axis }), want = stockOut('Concat', ins, { axis });
+    expect(Array.from(got[0]!)).toEqual(Array.from(want[0]!));
+  });
+  it.each([
+    { shape: [2, 5, 4, 11], sizes: [3, 7, 1], axis: 3 },
+    { shape: [3, 6, 5], sizes: 3, axis: 1 },
+    { shape: [8, 3], sizes: [5, -1], axis: 0 },
+  ])('SplitV $shape into $sizes on axis $axis', ({ shape, sizes, axis }) => {
+    const x = randT(shape);
+    const attrs = { numOrSizeSplits: sizes, axis };
+    const got = fastOut('SplitV', { x }, attrs), want = stockOut('SplitV', { x }, attrs);
+    expect(got.length).toBe(want.length);
+    got.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(want[i]!)));
+  });
+  it.each([
+    { shape: [3, 5, 7, 9], perm: [0, 3, 1, 2] },
+    { shape: [3, 5, 7, 9], perm: [0, 2, 3, 1] },
+    { shape: [13, 17], perm: [1, 0] },
+    { shape: [2, 3, 4, 5], perm: [0, 1, 3, 2] },
+    { shape: [2, 3, 4, 5], perm: [3, 1, 2, 0] }, // not a batched 2-D transpose: stock
+  ])('Transpose $shape by $perm', ({ shape, perm }) => {
+    const x = randT(shape);
+    expect(Array.from(fastOut('Transpose', { x }, { perm })[0]!)).toEqual(Array.from(stockOut('Transpose', { x }, { perm })[0]!));
+  });
+});

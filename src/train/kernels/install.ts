@@ -9,6 +9,7 @@ import { fastAddN, makeBinary } from './binary.js';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput, makeFusedConv2D } from './conv2d.js';
 import { convKernels, dilatedConv2DGradient, isDilated, registerConvGradient } from './grouped-conv.js';
 import { fastBatchMatMul, fastFusedMatMul } from './matmul.js';
+import { makeConcat, makeSplitV } from './concat.js';
 import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './pool.js';
 import { runtime } from './runtime/index.js';
 import { fastSum } from './sum.js';
@@ -38,6 +39,8 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['BatchMatMul', fastBatchMatMul],
     ['_FusedMatMul', fastFusedMatMul],
     ['Transpose', fastTranspose],
+    ['Concat', makeConcat(tf)],
+    ['SplitV', makeSplitV(tf)],
   ];
 }
 

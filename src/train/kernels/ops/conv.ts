@@ -37,10 +37,15 @@ export function isPointwise(g: ConvGeom): boolean {
     g.groups === 1 && g.OH === g.H && g.OW === g.W;
 }
 
-/** Rows per im2col block: ~128 KiB of patches, a multiple of 4. */
+/**
+ * Rows per im2col block: enough that a block's GEMM reuses each packed filter
+ * panel many times (a handful of rows would stream the whole filter per
+ * block), few enough that the block (≤ 2 MiB) stays near the core; a multiple
+ * of 4, and split finer when the whole problem has fewer rows than threads × 4 blocks.
+ */
 function blockRows(K: number, M: number, threads: number): number {
-  let mb = Math.max(4, Math.floor(32768 / Math.max(K, 1)) & ~3);
-  mb = Math.min(mb, 512, Math.max(4, Math.ceil(M / (4 * threads) / 4) * 4));
+  let mb = Math.min(256, Math.max(16, Math.floor(524288 / Math.max(K, 1)))) & ~3;
+  mb = Math.min(mb, Math.max(16, Math.ceil(M / (4 * threads) / 4) * 4));
   return mb;
 }
 
@@ -98,7 +103,7 @@ export function convBackpropInput(io: Io, g: ConvGeom, dy: number, w: number): {
   }
   zeroFill(io, dx.p, g.N * g.H * g.W * g.C);
   const rowFloats = g.OW * K;
-  const { bh, nbands } = bandRows(g, Math.floor(65536 / Math.max(rowFloats, 1)));
+  const { bh, nbands } = bandRows(g, Math.floor(524288 / Math.max(rowFloats, 1)));
   const threads = io.rt.threads;
   const sstride = (bh * rowFloats + 16) * 4;
   const scratch = io.temp(threads * sstride / 4);

@@ -123,6 +123,32 @@ function transpose(): KernelDef {
   };
 }
 
+/**
+ * copy_rows(src, srcStride, dst, dstStride, run, rows, rowsPer, thread, item):
+ * rows [item·rowsPer, …) of `run` floats each, from rows srcStride bytes
+ * apart to rows dstStride bytes apart (concat and split along an axis).
+ */
+function copyRows(): KernelDef {
+  return {
+    name: 'copy_rows',
+    params: ['src', 'srcStride', 'dst', 'dstStride', 'run', 'rows', 'rowsPer', 'thread', 'item'],
+    body(f, link) {
+      const { src, srcStride, dst, dstStride, run, rows, rowsPer, item } = f.params as Record<string, Local>;
+      const r = f.local(), r1 = f.local();
+      return [
+        ...item.get, ...rowsPer.get, ...i32.mul, ...r.set,
+        ...r.get, ...rowsPer.get, ...i32.add, ...r1.set,
+        ...r1.get, ...rows.get, ...i32.gt_s, ...if_([[...rows.get, ...r1.set]]),
+        ...forRange(r, r.get, r1.get, 1, [[
+          ...dst.get, ...r.get, ...dstStride.get, ...i32.mul, ...i32.add,
+          ...src.get, ...r.get, ...srcStride.get, ...i32.mul, ...i32.add,
+          ...run.get, ...link.call('copy_f32'),
+        ]]),
+      ];
+    },
+  };
+}
+
 /** Rows per transpose_2d item. */
 export const TR = 16;
 
@@ -130,5 +156,5 @@ export const TR = 16;
 export const BLOCK = 16384;
 
 export function copyKernels(): KernelDef[] {
-  return [copy(), zero(), addInto(), fill(), transpose()];
+  return [copy(), zero(), addInto(), fill(), transpose(), copyRows()];
 }
