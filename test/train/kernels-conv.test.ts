@@ -103,3 +103,27 @@ describe.each(cases)('dilated conv x=$x f=$f s=$s d=$d pads=$pads', (c) => {
     });
   }
 });
+
+// 3×3 stride-1 convolutions with enough channels and a big enough output run
+// by Winograd F(2×2, 3×3) (forward, input gradient, filter gradient): against
+// the stock kernels on odd sizes, every padding from 0 to 2 (asymmetric too),
+// output widths that leave half tiles, channel counts not a multiple of 8, batch 1.
+describe.each([
+  { x: [2, 13, 11, 16], f: [3, 3, 16, 20], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { x: [1, 12, 15, 20], f: [3, 3, 20, 16], pad: [[0, 0], [0, 2], [2, 0], [0, 0]] },
+  { x: [3, 13, 12, 24], f: [3, 3, 24, 36], pad: 'valid' },
+  { x: [2, 17, 9, 16], f: [3, 3, 16, 16], pad: [[0, 0], [2, 2], [1, 0], [0, 0]] },
+])('Winograd conv x=$x f=$f pad=$pad', (c) => {
+  const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+  const fast = (name: string, inputs: Record<string, tf.Tensor>, a: Record<string, unknown>) =>
+    (tf.engine().runKernel(name, inputs as never, a as never) as tf.Tensor).dataSync() as Float32Array;
+  it('forward, input and filter gradients match stock', () => {
+    const x = randT(c.x), w = randT(c.f);
+    const y = tf.engine().runKernel('Conv2D', { x, filter: w } as never, attrs as never) as tf.Tensor;
+    expect(y.shape[1]! * y.shape[2]!).toBeGreaterThanOrEqual(100); // large enough for the Winograd path
+    const dy = randT(y.shape);
+    expectClose(y.dataSync() as Float32Array, stock('Conv2D', { x, filter: w }, attrs));
+    expectClose(fast('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }), stock('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }));
+    expectClose(fast('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }), stock('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }));
+  });
+});

@@ -56,6 +56,14 @@ function kernels(): Float32Array[] {
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
+  // a 3×3 stride-1 convolution big enough for Winograd
+  const wx = randT([3, 16, 15, 16]), wf = randT([3, 3, 16, 20]);
+  const same = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+  out.push(...run('Conv2D', { x: wx, filter: wf }, same));
+  const wdy = randT([3, 16, 15, 20]);
+  out.push(...run('Conv2DBackpropInput', { dy: wdy, filter: wf }, { ...same, inputShape: wx.shape }));
+  out.push(...run('Conv2DBackpropFilter', { x: wx, dy: wdy }, { ...same, filterShape: wf.shape }));
+  tf.dispose([wx, wf, wdy]);
   tf.dispose([x, f, f2, y, dy, gy, p, bn!, mean!, variance!]);
   return out;
 }

@@ -12,6 +12,7 @@ import { batchNormKernels } from './batchnorm.js';
 import { convKernels } from './conv.js';
 import { copyKernels } from './copy.js';
 import { optimKernels } from './optim.js';
+import { winogradKernels } from './winograd.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -37,6 +38,7 @@ export function allKernels(): KernelDef[] {
     ...batchNormKernels(),
     ...copyKernels(),
     ...optimKernels(),
+    ...winogradKernels(),
   ];
 }
 

@@ -1,0 +1,405 @@
+// 3×3 stride-1 convolutions by Winograd's minimal filtering F(2×2, 3×3)
+// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+// each 2×2 block of outputs comes from a 4×4 input tile with 16
+// multiplications per input–output channel pair instead of 36, so the GEMMs,
+// which bound these layers, do 2.25× less work:
+//   forward   Y = Aᵀ [ Σ_c (Bᵀ d B) ⊙ (G g Gᵀ) ] A
+//   filter    dW = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A e Aᵀ) ] G      (e a 2×2 tile of dY:
+//             the transposition of the forward algorithm in g)
+// The sums are GEMMs, one per tile position ξ (16):
+//   forward   M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
+//   filter    M_ξ[C, F] += V_ξᵀ[C, tiles] · E_ξ[tiles, F], chunk of tiles by chunk
+// and the input gradient is the forward computation on dY with the filter
+// turned 180° and its channels swapped (wino_filter's `flip`). The
+// transforms' constants are ±1 and ½, so the results stay within a few float32
+// roundings of the direct sums.
+import { f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Local } from './assembler.js';
+import { NR } from './gemm.js';
+import { loadGeom, type Geom } from './im2col.js';
+import type { KernelDef } from './module.js';
+
+const B_T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]];
+const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+const A_T = [[1, 1, 1, 0], [0, 1, -1, -1]];
+const transpose = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
+const A = transpose(A_T); // 4 × 2
+const G_T = transpose(G); // 3 × 4
+
+/**
+ * Σ_k coeff[k]·term[k] over f32x4 values for coefficients in {0, ±1, ±½}:
+ * the ±1 terms added up, the ±½ terms added up and halved once.
+ */
+function combine(coeffs: number[], terms: Code[], half: Local): Code {
+  const part = (mag: number): Code | null => {
+    const code: Code = [];
+    let first = true;
+    coeffs.forEach((c, k) => {
+      if (Math.abs(c) !== mag) return;
+      if (first) {
+        code.push(...terms[k]!);
+        if (c < 0) code.push(...f32x4.neg);
+        first = false;
+      } else {
+        code.push(...terms[k]!, ...(c > 0 ? f32x4.add : f32x4.sub));
+      }
+    });
+    return first ? null : code;
+  };
+  if (coeffs.some((c) => c !== 0 && Math.abs(c) !== 1 && Math.abs(c) !== 0.5)) throw new Error(`winograd coefficients ${coeffs}`);
+  const ones = part(1), halves = part(0.5);
+  if (halves === null) return ones ?? v128.zero;
+  const h = [...halves, ...half.get, ...f32x4.mul];
+  return ones === null ? h : [...ones, ...h, ...f32x4.add];
+}
+
+/** P·X·Qᵀ for a p×4 P, a 4×4 X (locals, row-major) and a q×4 Q; results into `out` (p·q locals). */
+function sandwich(P: number[][], X: Local[], Q: number[][], tmp: Local[], out: Local[], half: Local): Code {
+  const code: Code = [];
+  // tmp = P X   (p × 4)
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < 4; b++) code.push(...combine(P[a]!, [0, 1, 2, 3].map((k) => X[4 * k + b]!.get), half), ...tmp[4 * a + b]!.set);
+  // out = tmp Qᵀ   (p × q)
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < Q.length; b++) code.push(...combine(Q[b]!, [0, 1, 2, 3].map((k) => tmp[4 * a + k]!.get), half), ...out[Q.length * a + b]!.set);
+  return code;
+}
+
+/** Tile t's image, row and column of tiles, from t (th × tw tiles per image). */
+function tileOf(t: Local, th: Local, tw: Local, n: Local, ti: Local, tj: Local): Code {
+  return [
+    ...t.get, ...th.get, ...tw.get, ...i32.mul, ...i32.div_u, ...n.set,
+    ...t.get, ...th.get, ...tw.get, ...i32.mul, ...i32.rem_u, ...ti.set,
+    ...ti.get, ...tw.get, ...i32.rem_u, ...tj.set, ...ti.get, ...tw.get, ...i32.div_u, ...ti.set,
+  ];
+}
+
+const tilesOf = (g: Geom, th: Local, tw: Local): Code => [
+  ...g.OH.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...th.set,
+  ...g.OW.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...tw.set,
+];
+
+/**
+ * wino_input(geom, x, t0, t1, v, xiStride): V = Bᵀ d B of the tiles [t0, t1)
+ * of x (4×4 input patches at (2·ti − top, 2·tj − left), zero outside the
+ * image), stored as V_ξ[t − t0, c] at v + ξ·xiStride + ((t − t0)·C + c)·4.
+ */
+function inputKernel(): KernelDef {
+  return {
+    name: 'wino_input',
+    params: ['geom', 'x', 't0', 't1', 'v', 'xiStride'],
+    body(f) {
+      const { geom, x, t0, t1, v, xiStride } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
+      const ih0 = f.local(), iw0 = f.local(), ih = f.local(), iw = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
+      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(16, 'v128');
+      const load: Code = [];
+      for (let a = 0; a < 4; a++) {
+        for (let b = 0; b < 4; b++) {
+          load.push(
+            ...ih0.get, ...i32.const(a), ...i32.add, ...ih.set, ...iw0.get, ...i32.const(b), ...i32.add, ...iw.set,
+            ...ih.get, ...g.H.get, ...i32.lt_u, ...iw.get, ...g.W.get, ...i32.lt_u, ...i32.and,
+            ...if_([[
+              ...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih.get, ...rowB.get, ...i32.mul, ...i32.add,
+              ...iw.get, ...g.C.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[4 * a + b]!.set,
+            ]], [[...v128.zero, ...d[4 * a + b]!.set]]),
+          );
+        }
+      }
+      const store: Code = [];
+      for (let k = 0; k < 16; k++) store.push(...dst.get, ...i32.const(k), ...xiStride.get, ...i32.mul, ...i32.add, ...out[k]!.get, ...v128.store());
+      return [
+        ...code,
+        ...f32x4.const(0.5), ...half.set,
+        ...tilesOf(g, th, tw),
+        ...g.W.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...rowB.set,
+        ...g.H.get, ...rowB.get, ...i32.mul, ...img.set,
+        ...forRange(t, t0.get, t1.get, 1, [
+          tileOf(t, th, tw, n, ti, tj),
+          [...ti.get, ...i32.const(2), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
+          [...tj.get, ...i32.const(2), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
+          forRange(c, i32.const(0), g.C.get, 4, [
+            load,
+            sandwich(B_T, d, B_T, tmp, out, half),
+            [...v.get, ...t.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...dst.set],
+            store,
+          ]),
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * wino_filter(w, C, F, flip, dst, thread, item): U = G g Gᵀ for the 8 output
+ * channels of panel `item` and every input channel, stored as 16 packed GEMM
+ * operands (K = C deep, F wide; ξ-th at dst + ξ·⌈F/8⌉·C·32). g(r, s, c, f) is
+ * w[r, s, c, f] ([3, 3, C, F]), or with `flip` w[2−r, 2−s, f, c] of a
+ * [3, 3, F, C] filter (the input gradient's).
+ */
+function filterKernel(): KernelDef {
+  return {
+    name: 'wino_filter',
+    params: ['w', 'C', 'F', 'flip', 'dst', 'thread', 'item'],
+    body(f) {
+      const { w, C, F, flip, dst, item } = f.params as Record<string, Local>;
+      const c = f.local(), j = f.local(), n = f.local(), src = f.local(), out = f.local(), panels = f.local(), xi = f.local();
+      const gv = f.locals_(9, 'f32'), t = f.locals_(12, 'f32');
+      const gAt = (tap: number): Code => [
+        // flip: w[2−r, 2−s, n, c] of [3, 3, F, C]: tap 8 − tap, (n, c) at n·C + c
+        ...flip.get,
+        ...if_([[...w.get, ...i32.const(8 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul, ...n.get, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set]],
+          [[...w.get, ...i32.const(tap), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...n.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set]]),
+        ...src.get, ...f32.load(), ...gv[tap]!.set,
+      ];
+      const scalar = (coeffs: number[], terms: Local[]): Code => {
+        const code: Code = [];
+        let first = true;
+        coeffs.forEach((k, i) => {
+          if (k === 0) return;
+          code.push(...terms[i]!.get, ...f32.const(k), ...f32.mul);
+          if (!first) code.push(...f32.add);
+          first = false;
+        });
+        return first ? f32.const(0) : code;
+      };
+      const at = (xiCode: Code): Code => [
+        ...dst.get, ...xiCode, ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+        ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+        ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...j.get, ...i32.const(4), ...i32.mul, ...i32.add,
+      ];
+      const body: Code = [];
+      for (let tap = 0; tap < 9; tap++) body.push(...gAt(tap));
+      for (let a = 0; a < 4; a++) for (let s = 0; s < 3; s++) body.push(...scalar(G[a]!, [gv[s]!, gv[3 + s]!, gv[6 + s]!]), ...t[a * 3 + s]!.set);
+      for (let a = 0; a < 4; a++) {
+        for (let b = 0; b < 4; b++) body.push(...at(i32.const(4 * a + b)), ...scalar(G[b]!, [t[a * 3]!, t[a * 3 + 1]!, t[a * 3 + 2]!]), ...f32.store());
+      }
+      return [
+        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...forRange(c, i32.const(0), C.get, 1, [
+          forRange(j, i32.const(0), i32.const(NR), 1, [
+            [...item.get, ...i32.const(NR), ...i32.mul, ...j.get, ...i32.add, ...n.set],
+            [...n.get, ...F.get, ...i32.lt_s],
+            // past the last output channel: zeros in every operand
+            if_([body], [forRange(xi, i32.const(0), i32.const(16), 1, [[...at(xi.get), ...f32.const(0), ...f32.store()]])]),
+          ]),
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * wino_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item): output
+ * tiles [item·tb, …) (2×2 outputs each, row-major over images): the input
+ * transform into V (16 × tb × C floats of the thread's scratch), 16 GEMMs into
+ * M (16 × tb × F after V), the output transform (+ bias) into y. C and F are
+ * multiples of 4.
+ */
+function convKernel(): KernelDef {
+  return {
+    name: 'wino_conv',
+    params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'thread', 'item'],
+    body(f, link) {
+      const { geom, x, up, y, bias, tb, scratch, sstride, thread, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const th = f.local(), tw = f.local(), T = f.local(), t0 = f.local(), t1 = f.local(), t = f.local(), rows = f.local();
+      const v = f.local(), m = f.local(), n = f.local(), ti = f.local(), tj = f.local(), c = f.local(), xi = f.local();
+      const panels = f.local(), pack = f.local(), q = f.local(), oh = f.local(), ow = f.local(), yb = f.local();
+      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(4, 'v128');
+      const load: Code = [];
+      for (let k = 0; k < 16; k++) {
+        load.push(
+          ...m.get, ...i32.const(k), ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...q.get, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[k]!.set,
+        );
+      }
+      const store: Code = [];
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          store.push(
+            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
+            ...if_([[
+              ...yb.get, ...i32.const(a), ...g.OW.get, ...i32.mul, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add,
+              ...i32.const(4), ...i32.mul, ...i32.add,
+              ...out[2 * a + b]!.get,
+              ...bias.get, ...ifValue('v128', [[...bias.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load()]], [v128.zero]), ...f32x4.add,
+              ...v128.store(),
+            ]]),
+          );
+        }
+      }
+      return [
+        ...code,
+        ...f32x4.const(0.5), ...half.set,
+        ...tilesOf(g, th, tw),
+        ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
+        ...item.get, ...tb.get, ...i32.mul, ...t0.set,
+        ...t0.get, ...tb.get, ...i32.add, ...t1.set,
+        ...t1.get, ...T.get, ...i32.gt_s, ...if_([[...T.get, ...t1.set]]),
+        ...t1.get, ...t0.get, ...i32.sub, ...rows.set,
+        ...scratch.get, ...thread.get, ...sstride.get, ...i32.mul, ...i32.add, ...v.set,
+        ...v.get, ...i32.const(16), ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...m.set,
+        ...geom.get, ...x.get, ...t0.get, ...t1.get, ...v.get, ...tb.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...link.call('wino_input'),
+        // M_ξ = V_ξ · U_ξ
+        ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...panels.get, ...g.C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...pack.set,
+        ...forRange(xi, i32.const(0), i32.const(16), 1, [[
+          ...v.get, ...xi.get, ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...g.C.get, ...i32.const(4), ...i32.mul, ...i32.const(4),
+          ...up.get, ...xi.get, ...pack.get, ...i32.mul, ...i32.add,
+          ...g.C.get,
+          ...m.get, ...xi.get, ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...g.F.get, ...i32.const(4), ...i32.mul, ...i32.const(0),
+          ...i32.const(0), ...rows.get, ...i32.const(0), ...panels.get, ...g.F.get, ...i32.const(0),
+          ...link.call('gemm_run_row'),
+        ]]),
+        // Y = Aᵀ M A (+ bias)
+        ...forRange(t, t0.get, t1.get, 1, [
+          [...t.get, ...t0.get, ...i32.sub, ...q.set],
+          tileOf(t, th, tw, n, ti, tj),
+          [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+          [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
+            ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
+          forRange(c, i32.const(0), g.F.get, 4, [load, sandwich(A_T, d, A_T, tmp, out, half), store]),
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * wino_wgrad_prep(geom, x, dy, t0, t1, v, e, tb, nv, thread, item): the
+ * operands of the filter gradient for the tiles [t0, t1): items [0, nv) the
+ * input transforms of tb tiles each into v (V_ξ[t − t0, c], ξ-th block
+ * (t1 − t0)·C floats apart); the rest the transforms A e Aᵀ of dY's 2×2 tiles
+ * (zero past OH, OW) for 8 output channels each, packed as GEMM operands
+ * ((t1 − t0) deep, F wide; ξ-th at e + ξ·⌈F/8⌉·(t1 − t0)·32).
+ */
+function wgradPrepKernel(): KernelDef {
+  return {
+    name: 'wino_wgrad_prep',
+    params: ['geom', 'x', 'dy', 't0', 't1', 'v', 'e', 'tb', 'nv', 'thread', 'item'],
+    body(f, link) {
+      const { geom, x, dy, t0, t1, v, e, tb, nv, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const a0 = f.local(), a1 = f.local(), th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
+      const oh = f.local(), ow = f.local(), c = f.local(), c1 = f.local(), depth = f.local(), panels = f.local(), dst = f.local();
+      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(16, 'v128');
+      const load: Code = [];
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          // e tile into d[0..3] (2 × 2, row-major; padded to the 4×2 shape A expects via transposed use below)
+          load.push(
+            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
+            ...if_([[
+              ...dy.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.mul,
+              ...ow.get, ...i32.add, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
+              ...v128.load(), ...d[2 * a + b]!.set,
+            ]], [[...v128.zero, ...d[2 * a + b]!.set]]),
+          );
+        }
+      }
+      // A e Aᵀ: tmp = A e (4 × 2), out = tmp Aᵀ (4 × 4)
+      const xform: Code = [];
+      for (let r = 0; r < 4; r++) for (let s = 0; s < 2; s++) xform.push(...combine(A[r]!, [0, 1].map((k) => d[2 * k + s]!.get), half), ...tmp[2 * r + s]!.set);
+      for (let r = 0; r < 4; r++) for (let s = 0; s < 4; s++) xform.push(...combine(A[s]!, [0, 1].map((k) => tmp[2 * r + k]!.get), half), ...out[4 * r + s]!.set);
+      const store: Code = [];
+      for (let k = 0; k < 16; k++) {
+        store.push(
+          ...dst.get, ...i32.const(k), ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+          ...out[k]!.get, ...v128.store(),
+        );
+      }
+      return [
+        ...code,
+        ...f32x4.const(0.5), ...half.set,
+        ...item.get, ...nv.get, ...i32.lt_s,
+        ...if_([[
+          ...t0.get, ...item.get, ...tb.get, ...i32.mul, ...i32.add, ...a0.set,
+          ...a0.get, ...tb.get, ...i32.add, ...a1.set,
+          ...a1.get, ...t1.get, ...i32.gt_s, ...if_([[...t1.get, ...a1.set]]),
+          ...geom.get, ...x.get, ...a0.get, ...a1.get,
+          ...v.get, ...a0.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...t1.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul,
+          ...link.call('wino_input'),
+        ]], [[
+          // dY channels [8p, 8p + 8) of every tile of the chunk
+          ...tilesOf(g, th, tw),
+          ...t1.get, ...t0.get, ...i32.sub, ...depth.set,
+          ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+          ...item.get, ...nv.get, ...i32.sub, ...i32.const(NR), ...i32.mul, ...c1.set,
+          ...forRange(t, t0.get, t1.get, 1, [
+            tileOf(t, th, tw, n, ti, tj),
+            [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+            forRange(c, c1.get, [...c1.get, ...i32.const(NR), ...i32.add], 4, [
+              [...c.get, ...g.F.get, ...i32.lt_s],
+              if_([[
+                ...load, ...xform,
+                ...e.get, ...c.get, ...i32.const(NR), ...i32.div_u, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+                ...t.get, ...t0.get, ...i32.sub, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+                ...c.get, ...i32.const(NR - 1), ...i32.and, ...i32.const(4), ...i32.mul, ...i32.add, ...dst.set,
+                ...store,
+              ]]),
+            ]),
+          ]),
+        ]]),
+      ];
+    },
+  };
+}
+
+/**
+ * wino_wgrad_gemm(C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item):
+ * item = ξ·items + j: the j-th block of M_ξ[C, F] (+)= V_ξᵀ · E_ξ.
+ */
+function wgradGemmKernel(): KernelDef {
+  return {
+    name: 'wino_wgrad_gemm',
+    params: ['C', 'F', 'depth', 'v', 'e', 'm', 'flags', 'mb', 'nb', 'ncb', 'items', 'thread', 'item'],
+    body(f, link) {
+      const { C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item } = f.params as Record<string, Local>;
+      const xi = f.local(), j = f.local(), panels = f.local();
+      return [
+        ...item.get, ...items.get, ...i32.div_u, ...xi.set,
+        ...item.get, ...items.get, ...i32.rem_u, ...j.set,
+        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...C.get, ...F.get, ...depth.get,
+        ...v.get, ...xi.get, ...depth.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+        ...i32.const(4), ...C.get, ...i32.const(4), ...i32.mul,
+        ...e.get, ...xi.get, ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+        ...m.get, ...xi.get, ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+        ...F.get, ...i32.const(4), ...i32.mul, ...i32.const(0), ...flags.get, ...mb.get, ...nb.get, ...ncb.get, ...thread.get, ...j.get,
+        ...link.call('gemm_col'),
+      ];
+    },
+  };
+}
+
+/** wino_wgrad_out(m, C, F, dw, thread, item): dW[r, s, c, f] = (Gᵀ M G)[r, s] for input channel c = item, all f (F a multiple of 4). */
+function wgradOutKernel(): KernelDef {
+  return {
+    name: 'wino_wgrad_out',
+    params: ['m', 'C', 'F', 'dw', 'thread', 'item'],
+    body(f) {
+      const { m, C, F, dw, item } = f.params as Record<string, Local>;
+      const c = f.local(), fo = f.local();
+      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(9, 'v128');
+      const code: Code = [...f32x4.const(0.5), ...half.set, ...item.get, ...c.set];
+      const load: Code = [];
+      for (let k = 0; k < 16; k++) {
+        load.push(...m.get, ...i32.const(k), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[k]!.set);
+      }
+      const store: Code = [];
+      for (let k = 0; k < 9; k++) {
+        store.push(...dw.get, ...i32.const(k), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...out[k]!.get, ...v128.store());
+      }
+      return [...code, ...forRange(fo, i32.const(0), F.get, 4, [load, sandwich(G_T, d, G_T, tmp, out, half), store])];
+    },
+  };
+}
+
+export function winogradKernels(): KernelDef[] {
+  return [inputKernel(), filterKernel(), convKernel(), wgradPrepKernel(), wgradGemmKernel(), wgradOutKernel()];
+}
+
