@@ -49,7 +49,7 @@ async function server(label, cmd, args, env = {}) {
   const next = async () => {
     for (;;) {
       const r = await lines.next();
-      if (r.done) throw new Error(`${label} exited: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+      if (r.done) throw new Error(`${label} exited: ${stderr.trim().split('\n').filter((l) => l.trim() && !l.includes('node:internal')).slice(-6).join(' | ') || 'no output'}`);
       if (r.value.startsWith('{')) return JSON.parse(r.value);
     }
   };

@@ -22,7 +22,8 @@ const model = toTfjs(tf, net, { seed: 0 });
 const out = model.outputs[0];
 const logits = out.sourceLayer.getClassName() === 'Softmax' ? tf.model({ inputs: model.inputs, outputs: out.sourceLayer.input }) : model;
 const vars = logits.trainableWeights.map((w) => w.read());
-const opt = optimizer === 'adam' ? tf.train.adam(1e-3) : tf.train.momentum(0.01, 0.9);
+// lr 1e-4 for SGD: the ImageNet networks without batch norm diverge at 1e-2 on one random batch (NaNs would time something else)
+const opt = optimizer === 'adam' ? tf.train.adam(1e-3) : tf.train.momentum(1e-4, 0.9);
 const [c, h, w] = net.input;
 const classes = net.output[0];
 const x = tf.randomNormal([B, h, w, c], 0, 1, 'float32', 1);

@@ -29,7 +29,7 @@ models = {
 }
 model, shape, classes = models[name]()
 model.train()
-opt = torch.optim.Adam(model.parameters(), lr=1e-3) if optimizer == 'adam' else torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3) if optimizer == 'adam' else torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
 lossf = nn.CrossEntropyLoss()
 x = torch.randn(batch, *shape)
 y = torch.randint(0, classes, (batch,))
