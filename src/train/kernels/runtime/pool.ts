@@ -1,9 +1,7 @@
 // Worker threads for the heavy kernels. Every thread instantiates the same
 // wasm module over the same shared memory; a job is one exported function and
-// its arguments, split into `items` that the threads claim one at a time from
-// an atomic counter (so a core that other processes keep busy simply does
-// fewer items). The main thread takes part, then waits for the others: a
-// parallel() call returns when the whole job is done, so kernels stay
+// its arguments, split into `items` that the threads claim one at a time. The
+// main thread takes part and returns once every item is done, so kernels stay
 // synchronous, as tfjs expects.
 //
 // Results never depend on the thread count: a kernel's items write disjoint
@@ -11,27 +9,32 @@
 // split into items by the problem's size, not by the number of threads, and
 // combined in item order.
 //
-// Hand-off is through a small shared control block: the main thread publishes
-// a job by bumping a generation counter; workers spin briefly on it (a
-// training step issues jobs back to back) and then sleep in Atomics.wait,
-// so an idle process costs no CPU.
+// On a machine other processes load, a worker may sleep through a whole job.
+// So nothing waits for workers, only for items: a claim is a compare-and-swap
+// on one 64-bit word holding (job generation, next item), so a worker that
+// wakes late with an old job's arguments finds the generation changed and
+// claims nothing; the main thread, having claimed what was left itself,
+// returns as soon as the last claimed item is done. Workers spin briefly for
+// the next job (a training step issues them back to back), then sleep in
+// Atomics.wait, so an idle process costs no CPU.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Heap } from './heap.js';
 
-const GEN = 0, FN = 1, NARGS = 2, ITEMS = 3, NEXT = 4, DONE = 5, QUIT = 6, ERROR = 7, ARGS = 16;
+const GEN = 0, FN = 1, NARGS = 2, ITEMS = 3, DONE = 4, QUIT = 5, ERROR = 6, ARGS = 16;
 const MAX_ARGS = 48;
-/** Atomics.load spins before a sleep: ~100 µs, a little longer than the JS between two kernels. */
-const SPIN = 20000;
+/** Atomics.load spins before a sleep: tens of µs, about the JS between two kernels. */
+const SPIN = 5000;
 
 // The worker: instantiate, then loop on jobs. Plain CommonJS so it can run
 // from a string (no file path to resolve, in dist/ or under a test runner).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, generation, tid, names, spin } = workerData;
+const { module, memory, control, claim, generation, tid, names, spin } = workerData;
 const inst = new WebAssembly.Instance(module, { e: { m: memory } });
 const fns = names.map((n) => inst.exports[n]);
 const ctl = new Int32Array(control);
+const next = new BigInt64Array(claim);
 let seen = generation;
 for (;;) {
   let spins = spin;
@@ -40,21 +43,22 @@ for (;;) {
   }
   seen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${QUIT}) !== 0) break;
-  try {
-    const fn = fns[ctl[${FN}]];
-    const nargs = ctl[${NARGS}], items = ctl[${ITEMS}];
-    const args = new Array(nargs + 2);
-    for (let i = 0; i < nargs; i++) args[i] = ctl[${ARGS} + i];
-    args[nargs] = tid;
-    for (let item = Atomics.add(ctl, ${NEXT}, 1); item < items; item = Atomics.add(ctl, ${NEXT}, 1)) {
-      args[nargs + 1] = item;
-      fn.apply(null, args);
-    }
-  } catch (e) {
-    Atomics.store(ctl, ${ERROR}, 1);
+  const gen = BigInt(seen) << 32n;
+  const fn = fns[ctl[${FN}]];
+  const nargs = ctl[${NARGS}], items = ctl[${ITEMS}];
+  const args = new Array(nargs + 2);
+  for (let i = 0; i < nargs; i++) args[i] = ctl[${ARGS} + i];
+  args[nargs] = tid;
+  for (;;) {
+    const cur = Atomics.load(next, 0);
+    if ((cur & ~0xffffffffn) !== gen) break; // a newer job: these arguments are stale
+    const item = Number(cur & 0xffffffffn);
+    if (item >= items || fn === undefined) break;
+    if (Atomics.compareExchange(next, 0, cur, cur + 1n) !== cur) continue;
+    args[nargs + 1] = item;
+    try { fn.apply(null, args); } catch (e) { Atomics.store(ctl, ${ERROR}, 1); }
+    if (Atomics.add(ctl, ${DONE}, 1) + 1 === items) Atomics.notify(ctl, ${DONE});
   }
-  Atomics.add(ctl, ${DONE}, 1);
-  Atomics.notify(ctl, ${DONE});
 }
 `;
 
@@ -77,6 +81,8 @@ export type WasmFn = (...args: number[]) => unknown;
 export class Pool {
   private readonly control = new SharedArrayBuffer(4 * (ARGS + MAX_ARGS));
   private readonly ctl = new Int32Array(this.control);
+  private readonly claim = new SharedArrayBuffer(8);
+  private readonly next = new BigInt64Array(this.claim);
   private workers: Worker[] = [];
   /** threads wanted; workers start on the first job that needs them */
   private wanted = 1;
@@ -113,6 +119,7 @@ export class Pool {
           module: this.module,
           memory: this.heap.memory,
           control: this.control,
+          claim: this.claim,
           // a worker still starting up must not miss a job published meanwhile
           generation: Atomics.load(this.ctl, GEN),
           tid: this.workers.length + 1,
@@ -133,21 +140,21 @@ export class Pool {
     Atomics.store(this.ctl, QUIT, 0);
   }
 
-  private publish(fn: number, items: number, args: readonly number[]): void {
+  /** Publish a new generation: args first, then the claim word, then the generation workers watch. */
+  private bump(fn = -1, items = 0, args: readonly number[] = []): number {
     if (args.length > MAX_ARGS) throw new Error(`kernel job with ${args.length} arguments (at most ${MAX_ARGS})`);
     const c = this.ctl;
+    const gen = (Atomics.load(c, GEN) + 1) | 0;
     c[FN] = fn;
     c[NARGS] = args.length;
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]! | 0;
     c[ITEMS] = items;
-    Atomics.store(c, NEXT, 0);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, ERROR, 0);
-  }
-
-  private bump(): void {
-    Atomics.add(this.ctl, GEN, 1);
-    Atomics.notify(this.ctl, GEN);
+    Atomics.store(this.next, 0, BigInt(gen) << 32n);
+    Atomics.store(c, GEN, gen);
+    Atomics.notify(c, GEN);
+    return gen;
   }
 
   /** Call a kernel once on this thread: fn(...args). */
@@ -180,21 +187,24 @@ export class Pool {
     }
     if (this.workers.length !== this.wanted - 1) this.startWorkers();
     const c = this.ctl;
-    this.publish(this.index.get(name)!, items, args);
-    this.bump();
+    this.bump(this.index.get(name)!, items, args);
     let failed: unknown;
-    try {
-      for (let item = Atomics.add(c, NEXT, 1); item < items; item = Atomics.add(c, NEXT, 1)) {
-        a[n + 1] = item;
+    for (;;) {
+      const cur = Atomics.load(this.next, 0);
+      const item = Number(cur & 0xffffffffn);
+      if (item >= items) break;
+      if (Atomics.compareExchange(this.next, 0, cur, cur + 1n) !== cur) continue;
+      a[n + 1] = item;
+      try {
         fn.apply(null, a);
+      } catch (e) {
+        failed ??= e;
       }
-    } catch (e) {
-      failed = e;
-      Atomics.store(c, NEXT, items); // the others stop claiming
+      Atomics.add(c, DONE, 1);
     }
-    const want = this.workers.length;
+    // every item is claimed; wait for the ones other threads are still running
     let spins = SPIN;
-    for (let done = Atomics.load(c, DONE); done < want; done = Atomics.load(c, DONE)) {
+    for (let done = Atomics.load(c, DONE); done < items; done = Atomics.load(c, DONE)) {
       if (--spins <= 0) {
         Atomics.wait(c, DONE, done, 1000);
         spins = SPIN;
