@@ -13,6 +13,8 @@ const benches = [
   ['tfjs', 'tfjs.mjs'],
   ['training', 'train-kernels.mjs'],
   ['lsp', 'lsp.mjs'],
+  ['draw', 'draw.mjs'],
+  ['quantize', 'quantize.mjs'],
 ];
 let failed = 0;
 for (const [name, file] of benches) {

@@ -1,32 +1,16 @@
 // The TensorFlow.js back end as the CLI uses it. tfjs is imported only here,
 // on demand, so `check`, `summary` and the language server stay light.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import type { Network } from '../check/ir.js';
-import type { WeightSource } from '../emit/onnx/index.js';
-import { UsageError } from './io.js';
+import type { BackendChoice, LoadedTf } from '../emit/tfjs/index.js';
+import type { TargetJob } from './commands/compile.js';
+import { UsageError } from './frame.js';
 
-const BACKENDS = ['auto', 'gpu', 'node', 'cpu'] as const;
-type Backend = (typeof BACKENDS)[number];
-
-function backendChoice(b: string): Backend {
-  if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${b}'`);
-  return b as Backend;
-}
-
-/** `--weights` takes a tfjs model directory, or a training run directory holding one in `model/`. */
-export function modelDir(dir: string): string {
-  if (existsSync(path.join(dir, 'model.json'))) return dir;
-  if (existsSync(path.join(dir, 'model', 'model.json'))) return path.join(dir, 'model');
-  throw new UsageError(`--weights ${dir}: no model.json there (nor in ${path.join(dir, 'model')}); expected a tfjs model directory or an \`alexnetc train\` run directory`, 1);
-}
-
-export async function tfjsWeightSource(dir: string, net: Network): Promise<WeightSource> {
-  const { readTfjsWeights, WeightsMismatchError } = await import('../emit/tfjs/index.js');
+/** loadTf, with a missing forced backend as a one-line error with the install hint (exit 1). */
+export async function loadTfForCli(backend: string): Promise<LoadedTf> {
+  const { loadTf, BackendUnavailableError } = await import('../emit/tfjs/index.js');
   try {
-    return readTfjsWeights(modelDir(dir), net);
+    return await loadTf({ backend: backend as BackendChoice });
   } catch (e) {
-    if (e instanceof WeightsMismatchError) throw new UsageError(`--weights ${dir}: ${e.message}`, 1);
+    if (e instanceof BackendUnavailableError) throw new UsageError(e.message, 1);
     throw e;
   }
 }
@@ -37,25 +21,23 @@ export function announceBackend(loaded: { name: string; backend: string }): void
   process.stderr.write(`tfjs backend: ${loaded.name} (${loaded.backend})${pure ? ' — npm install @tensorflow/tfjs-node for native speed' : ''}\n`);
 }
 
-export async function compileToTfjsDir(net: Network, out: string, opts: { seed: number; weights?: string; backend: string }): Promise<number> {
-  const { loadTf, toTfjs, saveTfjs, BackendUnavailableError } = await import('../emit/tfjs/index.js');
-  let loaded;
-  try {
-    loaded = await loadTf({ backend: backendChoice(opts.backend) });
-  } catch (e) {
-    if (e instanceof BackendUnavailableError) throw new UsageError(e.message, 2);
-    throw e;
-  }
+/** `compile --target tfjs`: the model directory (model.json + weights.bin), with the model's metadata. */
+export async function writeTfjsModelDir(job: TargetJob): Promise<{ bytes: number; what: string }> {
+  const loaded = await loadTfForCli(job.backend);
   announceBackend(loaded);
-  const weights = opts.weights ? await tfjsWeightSource(opts.weights, net) : undefined;
-  const model = toTfjs(loaded.tf, net, { seed: opts.seed, weights });
+  const [{ toTfjs, saveTfjs }, { tfjsMetadata }, fs, path] = await Promise.all([
+    import('../emit/tfjs/index.js'),
+    import('../emit/metadata.js'),
+    import('node:fs'),
+    import('node:path'),
+  ]);
+  const model = toTfjs(loaded.tf, job.network, { seed: job.seed, weights: job.weights });
   try {
-    await saveTfjs(model, out);
-  } catch (e) {
-    throw new UsageError(`cannot write ${out}: ${(e as Error).message}`, 1);
+    model.setUserDefinedMetadata(tfjsMetadata(job.info));
+    await saveTfjs(model, job.out);
   } finally {
     model.dispose();
   }
-  process.stderr.write(`wrote ${out}/ (${net.name}, tfjs layers model; load with \`import 'alexnetc/tfjs'\`)\n`);
-  return 0;
+  const bytes = ['model.json', 'weights.bin'].reduce((a, f) => a + fs.statSync(path.join(job.out, f)).size, 0);
+  return { bytes, what: "tfjs layers model; load with `import 'alexnetc/tfjs'`" };
 }

@@ -1,3 +1,4 @@
+import { py } from './python.js';
 import { defineLayer } from './types.js';
 
 export interface BatchNormArgs {
@@ -47,4 +48,12 @@ export const batchnorm = defineLayer<BatchNormArgs>({
         ],
       },
     ),
+  // PyTorch's momentum convention is alexnetc's; nn.BatchNorm*d also keeps num_batches_tracked (a buffer no alexnetc weight matches)
+  torch: {
+    body: py`
+      norm = nn.BatchNorm2d if len(self.shape) == 3 else nn.BatchNorm1d
+      module = norm(self.shape[0], eps=eps, momentum=momentum)
+      return self.append("batchnorm", module, self.shape)
+    `,
+  },
 });

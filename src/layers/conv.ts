@@ -1,4 +1,5 @@
 import { formatShape } from '../diagnostics/index.js';
+import { py } from './python.js';
 import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
@@ -104,5 +105,42 @@ export const conv = defineLayer<ConvArgs>({
       kernelInitializer: 'zeros', // the real values are set right after; zeros are cheap to make
     };
     return g.layer('Conv2D', config, { weights });
+  },
+  // nn.Conv2d pads symmetrically: other pads (`same` with an odd total, [t, l, b, r]) zero-pad first
+  torch: {
+    uses: ['whole', 'pair', 'explicit_pads', 'window_output', 'he_uniform'],
+    body: py`
+      channels, height, width = self.image("conv")
+      k, stride = pair(k, "k"), pair(stride, "stride")
+      dilation = pair(dilation, "dilation")
+      pads = explicit_pads(pad, (height, width), k, stride, dilation)
+      filters, groups = whole(filters, "filters"), whole(groups, "groups")
+      out = window_output((height, width), k, stride, pads, dilation)
+      top, left, bottom, right = pads
+      if top == bottom and left == right:
+          conv = nn.Conv2d(channels, filters, k, stride=stride,
+                           padding=(top, left), dilation=dilation,
+                           groups=groups, bias=bias)
+      else:
+          conv = PaddedConv2d(channels, filters, k, stride=stride, pads=pads,
+                              dilation=dilation, groups=groups, bias=bias)
+      return self.append("conv", he_uniform(conv), (filters,) + out)
+    `,
+    classes: py`
+      class PaddedConv2d(nn.Conv2d):
+          """nn.Conv2d after zero padding (top, left, bottom, right): the
+          asymmetric padding that nn.Conv2d's own padding cannot express."""
+
+          def __init__(self, in_channels, out_channels, k, pads, **kwargs):
+              super().__init__(in_channels, out_channels, k, **kwargs)
+              self.pads = tuple(pads)
+
+          def forward(self, x):
+              top, left, bottom, right = self.pads
+              return super().forward(F.pad(x, (left, right, top, bottom)))
+
+          def extra_repr(self):
+              return f"{super().extra_repr()}, pads={self.pads}"
+    `,
   },
 });

@@ -1,4 +1,5 @@
 import { formatShape } from '../diagnostics/index.js';
+import { py } from './python.js';
 import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
 
 export interface DenseArgs {
@@ -40,5 +41,16 @@ export const dense = defineLayer<DenseArgs>({
     const weights: TfjsWeight[] = [{ tfjs: 'kernel', from: 'weight', layout: 'oi' }];
     if (a.bias) weights.push({ tfjs: 'bias', from: 'bias', layout: 'same' });
     return g.layer('Dense', { units: a.units, useBias: a.bias, kernelInitializer: 'zeros' }, { weights });
+  },
+  torch: {
+    uses: ['whole', 'he_uniform'],
+    body: py`
+      if len(self.shape) != 1:
+          raise ValueError(f"dense needs a vector input [F], but its input "
+                           f"has shape {list(self.shape)}; insert flatten")
+      units = whole(units, "units")
+      linear = nn.Linear(self.shape[0], units, bias=bias)
+      return self.append("dense", he_uniform(linear), (units,))
+    `,
   },
 });

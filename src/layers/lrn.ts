@@ -1,3 +1,4 @@
+import { py } from './python.js';
 import { defineLayer } from './types.js';
 import { needImage } from './window.js';
 
@@ -38,4 +39,25 @@ export const lrn = defineLayer<LrnArgs>({
     g.node('LRN', [g.input], { size: { i: a.size }, alpha: { f: a.alpha }, beta: { f: a.beta }, bias: { f: a.bias } }),
   // tfjs has no LRN layer, and its LRN op takes a radius and an undivided alpha: alexnetc's layer keeps ONNX's meaning
   tfjs: (a, g) => g.layer('AlexnetcLRN', { size: a.size, alpha: a.alpha, beta: a.beta, bias: a.bias }),
+  // nn.LocalResponseNorm has ONNX's formula, but for even sizes its window leans back a channel where ONNX's leans forward
+  torch: {
+    uses: ['whole'],
+    body: py`
+      self.image("lrn")
+      size = whole(size, "size")
+      norm = nn.LocalResponseNorm if size % 2 else EvenLocalResponseNorm
+      return self.append("lrn", norm(size, alpha, beta, bias), self.shape)
+    `,
+    classes: py`
+      class EvenLocalResponseNorm(nn.LocalResponseNorm):
+          """nn.LocalResponseNorm with ONNX's window for an even size:
+          (size - 1) // 2 channels before c and size // 2 after it."""
+
+          def forward(self, x):
+              before, after = (self.size - 1) // 2, self.size // 2
+              squares = F.pad((x * x).unsqueeze(1), (0, 0, 0, 0, before, after))
+              window = F.avg_pool3d(squares, (self.size, 1, 1), stride=1)
+              return x / (self.k + self.alpha * window.squeeze(1)) ** self.beta
+    `,
+  },
 });

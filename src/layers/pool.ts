@@ -1,4 +1,5 @@
-import { defineLayer, type LayerDef } from './types.js';
+import { py } from './python.js';
+import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
@@ -60,7 +61,68 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
       const config = { mode: op === 'MaxPool' ? 'max' : 'avg', poolSize: a.k, strides: a.stride, pads: a.pads, ceil: a.ceil };
       return g.layer('AlexnetcPool2D', config);
     },
+    torch: torchPool(name, op === 'MaxPool' ? 'max' : 'avg'),
   });
+}
+
+// PyTorch's pools pad symmetrically (and round up by the same rule as
+// alexnetc in ceil mode); other pads need Pool2d, which pads explicitly:
+// -inf for max, and for averages it divides by the count of real values.
+function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
+  // the continuation lines up under the call's parenthesis in the body below
+  const native =
+    mode === 'max'
+      ? 'nn.MaxPool2d(k, stride, (top, left), ceil_mode=ceil)'
+      : 'nn.AvgPool2d(k, stride, (top, left), ceil_mode=ceil,\n' + ' '.repeat(24) + 'count_include_pad=False)';
+  return {
+    uses: ['pair', 'explicit_pads', 'window_output'],
+    body: py`
+      channels, height, width = self.image("${name}")
+      k = pair(k, "k")
+      stride = k if stride is None else pair(stride, "stride")
+      pads = explicit_pads(pad, (height, width), k, stride, (1, 1))
+      out = window_output((height, width), k, stride, pads, ceil=ceil)
+      top, left, bottom, right = pads
+      if top == bottom and left == right:
+          pool = NATIVE
+      else:
+          pool = Pool2d("${mode}", k, stride, pads, ceil)
+      return self.append("${name}", pool, (channels,) + out)
+    `.replace('NATIVE', native),
+    classes: py`
+      class Pool2d(nn.Module):
+          """Max or average pooling with padding (top, left, bottom, right)
+          that PyTorch's pools cannot express; averages count only the values
+          inside the image, like count_include_pad=False."""
+
+          def __init__(self, mode, k, stride, pads, ceil):
+              super().__init__()
+              self.mode, self.k, self.stride = mode, k, stride
+              self.pads, self.ceil = tuple(pads), ceil
+
+          def forward(self, x):
+              size = x.shape[-2:]
+              out = window_output(size, self.k, self.stride, self.pads,
+                                  ceil=self.ceil)
+              top, left = self.pads[:2]
+              # pad so that exactly the out windows fit (negative: crop)
+              bottom = (out[0] - 1) * self.stride[0] + self.k[0] - top - size[0]
+              right = (out[1] - 1) * self.stride[1] + self.k[1] - left - size[1]
+              pads = (left, right, top, bottom)
+              if self.mode == "max":
+                  x = F.pad(x, pads, value=-math.inf)
+                  return F.max_pool2d(x, self.k, self.stride)
+              ones = F.pad(x.new_ones((1, 1) + tuple(size)), pads)
+              total = F.avg_pool2d(F.pad(x, pads), self.k, self.stride,
+                                   divisor_override=1)
+              count = F.avg_pool2d(ones, self.k, self.stride, divisor_override=1)
+              return total / count
+
+          def extra_repr(self):
+              return (f"{self.mode}, k={self.k}, stride={self.stride}, "
+                      f"pads={self.pads}, ceil={self.ceil}")
+    `,
+  };
 }
 
 export const maxpool = pool(

@@ -1,8 +1,14 @@
 // Layers without weights whose output has the input's shape.
-import { defineLayer, type LayerDef } from './types.js';
+import { py } from './python.js';
+import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
 import { needImage } from './window.js';
 
-function elementwise(name: string, op: string, activation: string, summary: string, doc: string): LayerDef<Record<string, never>> {
+/** The PyTorch lowering of a layer that keeps its input's shape: one module. */
+function same(name: string, module: string): TorchLowering {
+  return { body: `return self.append("${name}", ${module}, self.shape)` };
+}
+
+function elementwise(name: string, op: string, activation: string, torchModule: string, summary: string, doc: string): LayerDef<Record<string, never>> {
   return defineLayer<Record<string, never>>({
     name,
     summary,
@@ -13,13 +19,14 @@ function elementwise(name: string, op: string, activation: string, summary: stri
     macs: () => 0,
     onnx: (_a, g) => g.node(op, [g.input]),
     tfjs: (_a, g) => g.layer('Activation', { activation }),
+    torch: same(name, torchModule),
   });
 }
 
-export const relu = elementwise('relu', 'Relu', 'relu', 'Rectified linear unit.', 'out = max(x, 0)');
-export const tanh = elementwise('tanh', 'Tanh', 'tanh', 'Hyperbolic tangent.', 'out = tanh(x)');
-export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
-export const identity = elementwise('identity', 'Identity', 'linear', 'Passes its input through unchanged.', 'out = x');
+export const relu = elementwise('relu', 'Relu', 'relu', 'nn.ReLU()', 'Rectified linear unit.', 'out = max(x, 0)');
+export const tanh = elementwise('tanh', 'Tanh', 'tanh', 'nn.Tanh()', 'Hyperbolic tangent.', 'out = tanh(x)');
+export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'nn.Sigmoid()', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
+export const identity = elementwise('identity', 'Identity', 'linear', 'nn.Identity()', 'Passes its input through unchanged.', 'out = x');
 
 export const softmax = defineLayer<Record<string, never>>({
   name: 'softmax',
@@ -32,6 +39,7 @@ export const softmax = defineLayer<Record<string, never>>({
   onnx: (_a, g) => g.node('Softmax', [g.input], { axis: { i: 1 } }),
   // channels are the last axis inside tfjs
   tfjs: (_a, g) => g.layer('Softmax', { axis: -1 }),
+  torch: same('softmax', 'nn.Softmax(dim=1)'),
 });
 
 export const leakyrelu = defineLayer<{ alpha: number }>({
@@ -44,6 +52,7 @@ export const leakyrelu = defineLayer<{ alpha: number }>({
   macs: () => 0,
   onnx: (a, g) => g.node('LeakyRelu', [g.input], { alpha: { f: a.alpha } }),
   tfjs: (a, g) => g.layer('LeakyReLU', { alpha: a.alpha }),
+  torch: same('leakyrelu', 'nn.LeakyReLU(alpha)'),
 });
 
 export const dropout = defineLayer<{ rate: number }>({
@@ -57,6 +66,8 @@ export const dropout = defineLayer<{ rate: number }>({
   onnx: (_a, g) => g.input,
   // tfjs's Dropout is active only in training (model.fit), like nn.Dropout in eval mode
   tfjs: (a, g) => g.layer('Dropout', { rate: a.rate }),
+  // like nn.Dropout: active in train(), the identity in eval()
+  torch: same('dropout', 'nn.Dropout(rate)'),
 });
 
 export const flatten = defineLayer<Record<string, never>>({
@@ -79,6 +90,10 @@ export const flatten = defineLayer<Record<string, never>>({
         : g.layer('Permute', { dims: [input.length, ...input.slice(1).map((_, i) => i + 1)] }, { suffix: 'nchw' });
     return g.layer('Flatten', {}, { inputs: [x] });
   },
+  // nn.Flatten keeps PyTorch's C, H, W order, which is alexnetc's
+  torch: {
+    body: 'return self.append("flatten", nn.Flatten(), (math.prod(self.shape),))',
+  },
 });
 
 export const globalavgpool = defineLayer<Record<string, never>>({
@@ -93,4 +108,11 @@ export const globalavgpool = defineLayer<Record<string, never>>({
   // one window over the whole image keeps the [1, 1, C] shape (GlobalAveragePooling2D would drop it)
   tfjs: (_a, g, input) =>
     g.layer('AveragePooling2D', { poolSize: [input[1]!, input[2]!], strides: [input[1]!, input[2]!], padding: 'valid' }),
+  torch: {
+    body: py`
+      channels = self.image("globalavgpool")[0]
+      pool = nn.AdaptiveAvgPool2d(1)
+      return self.append("globalavgpool", pool, (channels, 1, 1))
+    `,
+  },
 });

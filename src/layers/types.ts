@@ -124,6 +124,28 @@ export interface TfjsLowering {
   padding(pads: readonly number[], k: readonly number[], stride: readonly number[], dilation: readonly number[], ceil?: boolean): 'valid' | 'same' | 'explicit';
 }
 
+/**
+ * How a layer becomes PyTorch. The generated module rebuilds itself from its
+ * constructor's arguments (`AlexNet(classes=10)`), so a layer cannot lower
+ * to fixed values: it lowers to Python source, a method of the module's
+ * `Stages` class named after the layer and taking the layer's arguments by
+ * their .net names (the emitter writes the signature from `args`, `null`
+ * defaults as `None`). The body reads the per-example input shape from
+ * `self.shape` ((C, H, W) or (F,)), builds the torch module and ends with
+ * `return self.append("<layer>", module, output_shape)`, which names it like
+ * the layer's stage path (`conv1`) so state_dict keys are the weight names.
+ * Its weights must be the module's parameters/buffers of the same local
+ * names and canonical shapes (PyTorch's layouts are the canonical ones).
+ */
+export interface TorchLowering {
+  /** Python statements, unindented (the `py` tag of ./python.js dedents a template) */
+  body: string;
+  /** the generated module's helpers it calls (src/emit/torch/runtime.ts: whole, pair, explicit_pads, window_output, he_uniform); imports are found by the emitter */
+  uses?: string[];
+  /** module-level Python definitions of its own (e.g. an nn.Module subclass), unindented; emitted once per module */
+  classes?: string;
+}
+
 export interface Inference {
   shape: Shape;
 }
@@ -149,6 +171,8 @@ export interface LayerDef<A = unknown> {
   onnx(args: A, g: OnnxLowering, input: Shape, output: Shape): string;
   /** lower to tfjs layers (NHWC inside); returns the output value. Optional so a new layer can land before its tfjs lowering. */
   tfjs?(args: A, g: TfjsLowering, input: Shape, output: Shape): TfjsValue;
+  /** lower to PyTorch (Python source: see TorchLowering). Optional so a new layer can land before it. */
+  torch?: TorchLowering;
 }
 
 /** Erase the argument type so heterogeneous layers fit one registry list. */

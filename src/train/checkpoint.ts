@@ -1,25 +1,22 @@
 // Checkpoints: everything a run needs to continue exactly where it stopped,
 // in RUN_DIR/checkpoint/, replaced atomically as a whole directory (a crash
 // mid-write leaves the previous checkpoint intact):
-//   model/model.json + weights.bin   the tfjs model (inference form, with softmax)
-//   optimizer.json + optimizer.bin    every optimizer slot, float32, in order
-//   state.json                        epoch/step reached, history, settings, data
-//                                     source, normalisation, running sums
+//   state.json    epoch/step reached, history, settings, data source,
+//                 normalisation, running sums (written here)
+//   …             the engine's model and optimizer state (the tfjs engine:
+//                 model/ + optimizer.json/.bin; see its saveCheckpoint)
 // Data order, augmentation and dropout are functions of (seed, epoch, step),
 // so (epoch, step) is the whole random state.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileSaver } from '../emit/tfjs/io.js';
-import type { LayersModel } from '../emit/tfjs/tf.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
 import type { Normalization } from './data/index.js';
 import type { Augmentation, TrainSettings } from './config.js';
-import type { SlotState } from './optim.js';
+import type { TrainEngine } from './engine.js';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 const STATE = 'state.json';
-const OPT_JSON = 'optimizer.json';
-const OPT_BIN = 'optimizer.bin';
 const FORMAT = 'alexnetc-checkpoint';
 const VERSION = 1;
 
@@ -56,6 +53,8 @@ export interface RunState {
   normalization: Normalization;
   classes: string[];
   backend: string;
+  /** the engine that computed the run (absent in runs from before engines: tfjs) */
+  engine?: string;
 }
 
 interface StateFile extends RunState {
@@ -64,7 +63,7 @@ interface StateFile extends RunState {
   savedAt: string;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   override readonly name = 'CheckpointError';
 }
 
@@ -76,21 +75,9 @@ export function hasCheckpoint(runDir: string): boolean {
   return fs.existsSync(path.join(checkpointDir(runDir), STATE));
 }
 
-export async function writeCheckpoint(runDir: string, model: LayersModel, slots: SlotState[], state: RunState): Promise<void> {
+export async function writeCheckpoint(runDir: string, engine: TrainEngine, state: RunState): Promise<void> {
   await writeDirAtomic(checkpointDir(runDir), async (tmp) => {
-    const modelDir = path.join(tmp, 'model');
-    fs.mkdirSync(modelDir);
-    await model.save(fileSaver(modelDir));
-    let offset = 0;
-    const index = slots.map((s) => {
-      const entry = { name: s.name, shape: s.shape, offset, length: s.values.length };
-      offset += s.values.length;
-      return entry;
-    });
-    const bin = new Float32Array(offset);
-    slots.forEach((s, i) => bin.set(s.values, index[i]!.offset));
-    fs.writeFileSync(path.join(tmp, OPT_BIN), new Uint8Array(bin.buffer));
-    fs.writeFileSync(path.join(tmp, OPT_JSON), JSON.stringify({ dtype: 'float32', littleEndian: true, slots: index }, null, 1) + '\n');
+    await engine.saveCheckpoint(tmp);
     const file: StateFile = { format: FORMAT, version: VERSION, savedAt: new Date().toISOString(), ...state };
     fs.writeFileSync(path.join(tmp, STATE), JSON.stringify(file, null, 2) + '\n');
   });
@@ -123,25 +110,4 @@ export function readState(runDir: string): RunState {
     throw new CheckpointError(`${path.join(dir, STATE)}: incomplete checkpoint state`);
   }
   return s as RunState;
-}
-
-export function readOptimizerSlots(runDir: string): SlotState[] {
-  const dir = checkpointDir(runDir);
-  const meta = readJson(path.join(dir, OPT_JSON)) as { slots?: Array<{ name: string; shape: number[]; offset: number; length: number }> };
-  let raw: Buffer;
-  try {
-    raw = fs.readFileSync(path.join(dir, OPT_BIN));
-  } catch (e) {
-    throw new CheckpointError(`${path.join(dir, OPT_BIN)}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const slots = meta.slots ?? [];
-  const need = slots.reduce((a, s) => Math.max(a, s.offset + s.length), 0) * 4;
-  if (raw.length !== need) throw new CheckpointError(`${path.join(dir, OPT_BIN)}: ${raw.length} bytes, ${OPT_JSON} describes ${need}`);
-  // copy into an aligned buffer: a Buffer's byteOffset need not be a multiple of 4
-  const all = new Float32Array(new Uint8Array(raw).buffer);
-  return slots.map((s) => ({ name: s.name, shape: s.shape, values: all.slice(s.offset, s.offset + s.length) }));
-}
-
-export function checkpointModelDir(runDir: string): string {
-  return path.join(checkpointDir(runDir), 'model');
 }

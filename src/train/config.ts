@@ -4,6 +4,7 @@
 // a ConfigError naming where it came from (`train { lr … }` or `--lr`).
 import type { TrainConfig } from '../check/ir.js';
 import type { ArgValue } from '../layers/types.js';
+import { UserError } from '../util/errors.js';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
@@ -48,8 +49,11 @@ export interface GivenNormalization {
 }
 
 /** A setting the user got wrong (in the .net file or on the command line). */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(message, 2);
+  }
 }
 
 export const DEFAULTS: TrainSettings = {

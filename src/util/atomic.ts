@@ -11,6 +11,45 @@ function tempSibling(target: string): string {
   return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+// Every temporary that exists right now. A signal handler (src/util/signals.ts)
+// or the process's exit removes whatever is left, so an interrupted write
+// never leaves a hidden half-file behind.
+const live = new Set<string>();
+
+function track(temp: string): void {
+  live.add(temp);
+}
+
+function untrack(temp: string): void {
+  live.delete(temp);
+}
+
+/** Remove every temporary still being written (synchronous: safe in 'exit' and signal handlers). */
+export function removeTemporaries(): void {
+  for (const t of live) {
+    try {
+      fs.rmSync(t, { recursive: true, force: true });
+    } catch {
+      // best effort: the process is going away
+    }
+  }
+  live.clear();
+}
+
+process.on('exit', removeTemporaries);
+
+/**
+ * Let the event loop deliver a pending signal (a Ctrl-C that arrived during
+ * synchronous work). Signals are read in libuv's poll phase, which lies
+ * between the timers and the immediates of a loop iteration: a timer alone
+ * can fire before the poll, an immediate alone after it, but an immediate
+ * scheduled from a timer always has a poll before it.
+ */
+export async function yieldToSignals(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 0));
+  await new Promise((r) => setImmediate(r));
+}
+
 /** A file being written; invisible under its final name until commit(). */
 export interface AtomicSink {
   /** the temporary path currently being written */
@@ -29,6 +68,7 @@ export interface AtomicSink {
 export function openAtomic(target: string): AtomicSink {
   const tempPath = tempSibling(target);
   let fd: number | undefined = fs.openSync(tempPath, 'wx', 0o644);
+  track(tempPath);
   let done = false;
   let written = 0;
   const close = (): void => {
@@ -56,6 +96,7 @@ export function openAtomic(target: string): AtomicSink {
         fs.fsyncSync(fd);
         close();
         fs.renameSync(tempPath, target);
+        untrack(tempPath);
         done = true;
       } catch (e) {
         this.abort();
@@ -69,6 +110,7 @@ export function openAtomic(target: string): AtomicSink {
         close();
       } finally {
         fs.rmSync(tempPath, { force: true });
+        untrack(tempPath);
       }
     },
   };
@@ -106,10 +148,12 @@ export function writeFileAtomic(target: string, data: Uint8Array | string): void
 export async function writeDirAtomic(target: string, fill: (tempDir: string) => void | Promise<void>): Promise<void> {
   const temp = tempSibling(target);
   fs.mkdirSync(temp);
+  track(temp);
   try {
     await fill(temp);
   } catch (e) {
     fs.rmSync(temp, { recursive: true, force: true });
+    untrack(temp);
     throw e;
   }
   let backup: string | undefined;
@@ -119,11 +163,43 @@ export async function writeDirAtomic(target: string, fill: (tempDir: string) => 
       fs.renameSync(target, backup);
     }
     fs.renameSync(temp, target);
+    untrack(temp);
   } catch (e) {
     if (backup !== undefined && !fs.existsSync(target)) fs.renameSync(backup, target);
     backup = undefined;
     fs.rmSync(temp, { recursive: true, force: true });
+    untrack(temp);
     throw e;
   }
   if (backup !== undefined) fs.rmSync(backup, { recursive: true, force: true });
+}
+
+/**
+ * Write files into a directory (created if missing) without touching anything
+ * else in it: `fill` writes them into a temporary sibling directory; only when
+ * it has finished are they renamed into `dir`, one by one, the names in `last`
+ * at the end (the file that refers to the others, e.g. model.json after
+ * weights.bin). Returns the names written.
+ */
+export async function writeIntoDir(dir: string, fill: (tempDir: string) => void | Promise<void>, last: readonly string[] = []): Promise<string[]> {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const temp = tempSibling(dir);
+  fs.mkdirSync(temp);
+  track(temp);
+  try {
+    await fill(temp);
+    // a signal that arrived while `fill` ran synchronously is handled here, before anything is renamed into place
+    await yieldToSignals();
+    fs.mkdirSync(dir, { recursive: true });
+    const names = fs.readdirSync(temp).sort((a, b) => Number(last.includes(a)) - Number(last.includes(b)) || last.indexOf(a) - last.indexOf(b));
+    for (const n of names) {
+      const target = path.join(dir, n);
+      if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new Error(`${target} is a directory`);
+      fs.renameSync(path.join(temp, n), target);
+    }
+    return names;
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+    untrack(temp);
+  }
 }

@@ -1,6 +1,9 @@
-// Seeded, deterministic weight initialisation. Every weight tensor gets its own
-// stream derived by hashing (seed, key), so tensors can be generated one at a
-// time, in any order, by any back end, and still come out bit-identical.
+// The project's one source of seeded randomness: sfc32 streams keyed by
+// (seed, key). Weight initialisation gives every weight tensor its own stream,
+// so tensors can be generated one at a time, in any order, by any back end,
+// and still come out bit-identical; training derives its data order,
+// validation split, augmentation and dropout streams the same way, so a run
+// is a function of its seed and can be replayed from any (epoch, step).
 import type { WeightSpec } from '../layers/types.js';
 
 /** A stream of uniformly distributed 32-bit unsigned integers. */
@@ -90,4 +93,33 @@ export function initWeight(spec: WeightSpec, seed: number, key: string): Float32
     }
   }
   return out;
+}
+
+/** A stream of floats in [0, 1) for a 32-bit seed (e.g. from deriveSeed). */
+export function rng(seed: number): () => number {
+  return createRng(seed >>> 0, '').next;
+}
+
+/** A 32-bit seed derived from a base seed and a stream name/number (e.g. the epoch). */
+export function deriveSeed(seed: number, ...parts: Array<number | string>): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const p of parts) {
+    const s = String(p);
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+    h = Math.imul(h ^ 0xff, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** A seeded Fisher–Yates permutation of 0..n-1. */
+export function permutation(n: number, random: () => number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
 }

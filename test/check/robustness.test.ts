@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
-import { rng } from '../../src/train/data/random.js';
+import { rng } from '../../src/util/rng.js';
 
 const specs = path.join(import.meta.dirname, '../../specs');
 const files = readdirSync(specs).filter((f) => f.endsWith('.net'));

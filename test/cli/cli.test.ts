@@ -116,6 +116,21 @@ describe('alexnetc compile', () => {
   });
 });
 
+describe('many errors', () => {
+  it('shows the first 20 errors and counts the rest; --json has them all', () => {
+    const d = tmp();
+    const src = path.join(d, 'many.net');
+    const body = Array.from({ length: 60 }, (_, i) => `  conv(4, 3, strid${i} 1)`).join('\n');
+    writeFileSync(src, `network N {\n  input [3, 64, 64]\n${body}\n}\n`);
+    const r = run(['check', src]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/error\[E103\]/g)).toHaveLength(20);
+    expect(r.stderr).toContain('… and 40 more errors (--json lists them all)');
+    expect(r.stderr).toContain('60 errors');
+    expect(JSON.parse(run(['check', src, '--json']).stdout).diagnostics).toHaveLength(60);
+  });
+});
+
 describe('alexnetc summary', () => {
   it('prints the torchvision AlexNet totals', () => {
     const r = run(['summary', 'specs/alexnet.net', '--network', 'AlexNetTorchvision']);

@@ -65,14 +65,15 @@ describe('save and load', () => {
     loaded.dispose();
   });
 
-  it('replaces an existing directory atomically and leaves no temporaries', async () => {
+  it('replaces the model files in an existing directory, keeps everything else, and leaves no temporaries', async () => {
     const parent = tempDir('tfjs-replace');
     const dir = path.join(parent, 'model');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'stale.txt'), 'old');
     const { model } = await savedModel(dir);
     model.dispose();
-    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'stale.txt', 'weights.bin']);
+    expect(fs.readFileSync(path.join(dir, 'stale.txt'), 'utf8')).toBe('old');
     expect(fs.readdirSync(parent)).toEqual(['model']);
   });
 

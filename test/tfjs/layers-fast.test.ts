@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
 import { createRng } from '../../src/util/rng.js';
-import { CASES } from './cases.js';
+import { CASES } from '../layer-cases.js';
 import { conform, cpu, net, randomWeights, relDiff, tf } from './helpers.js';
 
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

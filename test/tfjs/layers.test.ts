@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYERS } from '../../src/layers/registry.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { randomInput } from '../onnx/helpers.js';
-import { CASES } from './cases.js';
+import { CASES } from '../layer-cases.js';
 import { conform, cpu, net, randomWeights, relDiff, runTfjs, tf } from './helpers.js';
 
 const TOL = 1e-4;

@@ -1,8 +1,7 @@
-// `import 'alexnetc/tfjs'` then plain `tf.loadLayersModel('file://…')`, in a
-// fresh process that resolves alexnetc by its package name. tfjs-node (which
-// brings the file:// handler) cannot be installed here, so the script
-// registers a minimal file:// load router of its own, written like tfjs-node's
-// NodeFileSystem and sharing no code with alexnetc.
+// `import 'alexnetc/tfjs'` then plain `tf.loadLayersModel('file://…')` — the
+// README's snippet — in a fresh process that resolves alexnetc by its package
+// name, on pure @tensorflow/tfjs (which has no file:// handler of its own:
+// alexnetc/tfjs registers one where none is).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,24 +17,6 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import 'alexnetc/tfjs';
 import { compile, toTfjs } from 'alexnetc';
-
-tf.io.registerLoadRouter((url) => {
-  if (typeof url !== 'string' || !url.startsWith('file://')) return null;
-  const file = url.slice('file://'.length);
-  return {
-    async load() {
-      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-      const specs = [];
-      const parts = [];
-      for (const group of json.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) parts.push(fs.readFileSync(path.join(path.dirname(file), p)));
-      }
-      const all = Buffer.concat(parts);
-      return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length), format: json.format };
-    },
-  };
-});
 
 const [dir, spec, net, seed] = process.argv.slice(2);
 const model = await tf.loadLayersModel('file://' + path.join(dir, 'model.json'));

@@ -1,7 +1,7 @@
-// Runs `alexnetc train ARGS` through the built trainCommand (for child-process tests: SIGINT, exit codes).
-import { trainCommand } from '../../dist/train/cli.js';
+// Runs `alexnetc train ARGS` through the built command line (for child-process tests: SIGINT, exit codes).
+import { main } from '../../dist/cli/main.js';
 
-trainCommand(process.argv.slice(2)).then(
+main(['train', ...process.argv.slice(2)]).then(
   (code) => { process.exitCode = code; },
   (e) => { process.stderr.write(`uncaught: ${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 70; },
 );

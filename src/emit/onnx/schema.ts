@@ -6,8 +6,8 @@ import { encode, type Encoded, type LazyBytes } from './protobuf.js';
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
-/** TensorProto.DataType */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+/** TensorProto.DataType (the int8 family carries quantized models: see quantize.ts) */
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType */

@@ -3,10 +3,10 @@
 // so memory stays at roughly the largest single tensor (VGG's first dense
 // layer, ~400 MB) however large the model.
 import type { Network } from '../../check/ir.js';
-import { withAtomicFile, type AtomicSink } from '../../util/atomic.js';
+import { openAtomic, withAtomicFile, yieldToSignals, type AtomicSink } from '../../util/atomic.js';
 import { lowerNetwork, seededWeights, type WeightSource } from './lower.js';
 import { produceChecked, toBytes, type Encoded } from './protobuf.js';
-import { model } from './schema.js';
+import { model, type GraphSpec } from './schema.js';
 
 export interface OnnxOptions {
   /** seed for the default initialisation (default 0); ignored when `weights` is given */
@@ -15,6 +15,16 @@ export interface OnnxOptions {
   weights?: WeightSource;
   /** graph/model doc string, e.g. the source file name */
   docString?: string;
+  /**
+   * extra model metadata_props (what a user of the file needs to feed it:
+   * normalisation, class names, input layout, the source network)
+   */
+  metadata?: Record<string, string>;
+  /**
+   * rewrite the lowered graph before it is encoded (int8 quantization,
+   * calibration outputs: see quantize.ts); weights stay lazy through it
+   */
+  transform?: (graph: GraphSpec) => GraphSpec;
 }
 
 /** protobuf refuses messages of 2 GiB or more (its sizes are signed 32-bit) */
@@ -23,10 +33,12 @@ export const PROTOBUF_LIMIT = 2 ** 31 - 1;
 /** Encode the model with its weights still lazy; throws if it would exceed protobuf's limit. */
 export function encodeModel(network: Network, opts: OnnxOptions = {}): Encoded {
   const weights = opts.weights ?? seededWeights(opts.seed ?? 0);
-  const graph = lowerNetwork(network, weights);
+  const lowered = lowerNetwork(network, weights);
+  const graph = opts.transform ? opts.transform(lowered) : lowered;
   if (opts.docString) graph.docString = opts.docString;
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(network.params)) metadata[`param.${k}`] = JSON.stringify(v);
+  Object.assign(metadata, opts.metadata);
   const encoded = model({ producerName: 'alexnetc', docString: opts.docString, metadata, graph });
   if (encoded.size > PROTOBUF_LIMIT) {
     const gib = (encoded.size / 2 ** 30).toFixed(2);
@@ -43,7 +55,7 @@ export function toOnnxBytes(network: Network, opts: OnnxOptions = {}): Uint8Arra
 /** Small encoded parts are gathered into one buffer so the header is not thousands of tiny writes. */
 const COALESCE = 1 << 20;
 
-function streamParts(e: Encoded, sink: AtomicSink): void {
+function* streamParts(e: Encoded, sink: AtomicSink): Generator<void> {
   const pending = new Uint8Array(COALESCE);
   let used = 0;
   const flush = (): void => {
@@ -59,6 +71,7 @@ function streamParts(e: Encoded, sink: AtomicSink): void {
       flush();
       // a lazy part is produced here, written, and dropped before the next is made
       sink.write(p instanceof Uint8Array ? p : produceChecked(p));
+      yield;
     }
   }
   flush();
@@ -70,6 +83,27 @@ function streamParts(e: Encoded, sink: AtomicSink): void {
  */
 export function writeOnnx(network: Network, file: string, opts: OnnxOptions = {}): number {
   const encoded = encodeModel(network, opts);
-  withAtomicFile(file, (sink) => streamParts(encoded, sink));
+  withAtomicFile(file, (sink) => {
+    for (const _ of streamParts(encoded, sink));
+  });
+  return encoded.size;
+}
+
+/**
+ * writeOnnx that lets the event loop run between weight tensors, so a signal
+ * (Ctrl-C) is handled mid-write: the CLI's handler then removes the
+ * temporary file and exits. Same file, same atomicity.
+ */
+export async function writeOnnxAsync(network: Network, file: string, opts: OnnxOptions = {}): Promise<number> {
+  const encoded = encodeModel(network, opts);
+  const sink = openAtomic(file);
+  try {
+    for (const _ of streamParts(encoded, sink)) await yieldToSignals();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  await yieldToSignals();
+  sink.commit();
   return encoded.size;
 }

@@ -3,7 +3,7 @@
 // tfjs-node's file:// handler writes and reads, so either loads the other's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeDirAtomic } from '../../util/atomic.js';
+import { writeIntoDir } from '../../util/atomic.js';
 import { registerCustomLayers } from './custom.js';
 import type { LayersModel, Tf } from './tf.js';
 
@@ -108,14 +108,13 @@ export function fileLoader(dir: string): IOHandler {
 }
 
 /**
- * Save a model as `dir/model.json` + `dir/weights.bin`, atomically: the
- * files are written into a temporary sibling directory that then replaces
- * `dir`, so a failure leaves no half-written model (and an old one intact).
+ * Save a model as `dir/model.json` + `dir/weights.bin`. Both are written
+ * into a temporary sibling directory first and renamed into `dir` only when
+ * complete (weights.bin, then model.json), so a failure leaves no
+ * half-written model, and nothing else in `dir` is touched.
  */
 export async function saveTfjs(model: LayersModel, dir: string): Promise<void> {
-  await writeDirAtomic(dir, async (temp) => {
-    await model.save(fileSaver(temp));
-  });
+  await writeIntoDir(dir, async (temp) => void (await model.save(fileSaver(temp))), [WEIGHTS_BIN, MODEL_JSON]);
 }
 
 /** Load a model saved by saveTfjs (or by tfjs-node's file:// handler), with alexnetc's custom layers registered. */

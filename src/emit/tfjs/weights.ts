@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Network } from '../../check/ir.js';
+import { UserError } from '../../util/errors.js';
 import { layers } from '../../check/ir.js';
 import type { WeightSource } from '../onnx/index.js';
 import { groupFiles, MODEL_JSON, readModelJson } from './io.js';
@@ -13,7 +14,7 @@ import { planWeights, type PlannedWeight } from './plan.js';
 import type { LayersModel } from './tf.js';
 
 /** A tfjs model (directory or in memory) whose weights do not fit the network. */
-export class WeightsMismatchError extends Error {
+export class WeightsMismatchError extends UserError {
   constructor(
     message: string,
     /** the network layer at fault (its path), when there is one */
@@ -23,7 +24,7 @@ export class WeightsMismatchError extends Error {
     /** the shape the model has */
     readonly actual?: number[],
   ) {
-    super(message);
+    super(message, 1);
     this.name = 'WeightsMismatchError';
   }
 }

@@ -5,7 +5,7 @@
 import type { Split } from './dataset.js';
 import { exampleSize } from './dataset.js';
 import type { Normalization } from './normalize.js';
-import { deriveSeed, permutation, rng } from './random.js';
+import { deriveSeed, permutation, rng } from '../../util/rng.js';
 
 export interface Augment {
   /** Random crop back to the original size after padding each side by this many pixels (0: off). */

@@ -8,7 +8,7 @@ export { decodeImage, resizeBilinear, toPlanar } from './image.js';
 export type { Rgba } from './image.js';
 export { channelStats, givenNormalization } from './normalize.js';
 export type { Normalization } from './normalize.js';
-export { deriveSeed, permutation, rng } from './random.js';
+export { deriveSeed, permutation, rng } from '../../util/rng.js';
 export { validationSplit } from './split.js';
 export { batchCount, batches } from './batches.js';
 export type { Augment, Batch, BatchOptions } from './batches.js';

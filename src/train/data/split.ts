@@ -3,7 +3,7 @@
 import type { Split } from './dataset.js';
 import { subset } from './dataset.js';
 import { DataError } from './errors.js';
-import { deriveSeed, permutation, rng } from './random.js';
+import { deriveSeed, permutation, rng } from '../../util/rng.js';
 
 export function validationSplit(split: Split, fraction: number, seed: number, source = 'training data'): { train: Split; val: Split } {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`validation fraction must be in (0, 1), got ${fraction}`);

@@ -3,4 +3,4 @@ export { EpochProgress, duration } from './progress.js';
 export type { ProgressOptions, ProgressStats } from './progress.js';
 export { confusionMatrixSvg, escapeXml, historyCharts, lineChart, niceTicks } from './svg.js';
 export type { EpochRecord, LineChartOptions, Series } from './svg.js';
-export { canRenderPng, svgToPng } from './png.js';
+export { svgToPng } from './png.js';

@@ -1,25 +1,10 @@
-// PNG copies of the SVG plots, for viewers that do not show SVG. Rendering
-// SVG well needs a real renderer: librsvg's `rsvg-convert` (Debian's
-// librsvg2-bin) when it is installed; without it the SVGs stand alone.
-import { spawnSync } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+// PNG copies of the SVG plots, for viewers that do not show SVG, rendered in
+// process (src/util/png.ts) and written atomically.
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { svgToPngBytes } from '../../util/png.js';
 
-let available: boolean | undefined;
-
-export function canRenderPng(): boolean {
-  available ??= spawnSync('rsvg-convert', ['--version'], { stdio: 'ignore' }).status === 0;
-  return available;
-}
-
-/** Render `svgFile` to `pngFile` (atomically); false when no renderer is installed or it failed. */
-export function svgToPng(svgFile: string, pngFile: string, width = 900): boolean {
-  if (!canRenderPng()) return false;
-  const tmp = `${pngFile}.tmp-${process.pid}`;
-  const r = spawnSync('rsvg-convert', ['--width', String(width), '--keep-aspect-ratio', '--background-color', 'white', '-o', tmp, svgFile], { stdio: 'ignore' });
-  if (r.status !== 0) {
-    rmSync(tmp, { force: true });
-    return false;
-  }
-  renameSync(tmp, pngFile);
-  return true;
+/** Render `svgFile` to `pngFile` at `width` pixels. */
+export async function svgToPng(svgFile: string, pngFile: string, width = 900): Promise<void> {
+  writeFileAtomic(pngFile, await svgToPngBytes(readFileSync(svgFile, 'utf8'), { width }));
 }

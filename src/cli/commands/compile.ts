@@ -1,0 +1,279 @@
+// `alexnetc compile FILE -o OUT`: a checked network → ONNX (default), a tfjs
+// model directory, or another target. With --weights the exported model
+// carries trained weights (a run directory's settings are used by default).
+import * as path from 'node:path';
+import type { Network } from '../../check/ir.js';
+import type { Program } from '../../syntax/ast.js';
+import type { ModelInfo } from '../../emit/metadata.js';
+import type { QuantizeMode, Range } from '../../emit/onnx/index.js';
+import type { WeightSource } from '../../weights/index.js';
+import { compileAndReport, defineCommand, diagnosticsJson, OPT, parseSets, printJson, UsageError, wholeNumber } from '../frame.js';
+import { checkFileOutput, checkModelDirOutput } from '../outputs.js';
+
+/** What a target needs to write its artifact. */
+export interface TargetJob {
+  network: Network;
+  /** the source the network was checked from (the torch target writes from it), and the --set values */
+  source: { file: string; text: string; program: Program; set: Record<string, string> };
+  out: string;
+  seed: number;
+  weights?: WeightSource;
+  info: ModelInfo;
+  backend: string;
+  /** int8 quantization (onnx only): the mode, and for int8-static the calibrated activation ranges */
+  quantize?: { mode: QuantizeMode; ranges?: ReadonlyMap<string, Range>; about: Record<string, unknown> };
+}
+
+export interface Target {
+  name: string;
+  /** a single file, or a directory of files */
+  kind: 'file' | 'dir';
+  /** default output: NETWORK + ext */
+  ext: string;
+  help: string;
+  /** false: the target writes no weights, so --weights is refused */
+  takesWeights?: boolean;
+  /** writes `job.out` atomically; returns the size in bytes and a few words on what was written */
+  write(job: TargetJob): Promise<{ bytes: number; what: string }>;
+}
+
+/** The targets, in the order --help lists them. Adding one is one entry here. */
+export const TARGETS: Target[] = [
+  {
+    name: 'onnx',
+    kind: 'file',
+    ext: '.onnx',
+    help: 'ONNX, opset 17 (default)',
+    async write(job) {
+      const [{ writeOnnxAsync, encodeModel, quantizeGraph }, { onnxMetadata }] = await Promise.all([import('../../emit/onnx/index.js'), import('../../emit/metadata.js')]);
+      const q = job.quantize;
+      const metadata = onnxMetadata(job.info);
+      if (q) metadata['alexnetc.quantization'] = JSON.stringify(q.about);
+      const opts = {
+        seed: job.seed,
+        weights: job.weights,
+        docString: `${job.network.name}${job.info.source ? ` from ${path.basename(job.info.source)}` : ''}`,
+        metadata,
+      };
+      const bytes = await writeOnnxAsync(job.network, job.out, { ...opts, transform: q && ((g) => quantizeGraph(g, q.mode, q.ranges)) });
+      const params = `${job.network.totalParams.toLocaleString('en-US')} parameters`;
+      if (!q) return { bytes, what: params };
+      // the float file's size is known without producing a weight (the encoding is lazy)
+      const float = encodeModel(job.network, opts).size;
+      return { bytes, what: `${params}, ${q.mode}: ${(bytes / float).toFixed(2)}× the float file` };
+    },
+  },
+  {
+    name: 'tfjs',
+    kind: 'dir',
+    ext: '',
+    help: "TensorFlow.js layers model directory (model.json + weights.bin; load with `import 'alexnetc/tfjs'`)",
+    async write(job) {
+      const { writeTfjsModelDir } = await import('../tfjs.js');
+      return writeTfjsModelDir(job);
+    },
+  },
+  {
+    name: 'torch',
+    kind: 'file',
+    ext: '.py',
+    help: 'a PyTorch module (Python source; its weights: --target safetensors)',
+    takesWeights: false,
+    async write(job) {
+      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
+        import('../../emit/torch/index.js'),
+        import('../../util/atomic.js'),
+        import('../../diagnostics/span.js'),
+      ]);
+      let text;
+      try {
+        text = toTorchModule(job.source.program, job.network, { source: path.basename(job.source.file), set: job.source.set });
+      } catch (e) {
+        if (!(e instanceof TorchUnsupportedError)) throw e;
+        const at = new LineIndex(job.source.text).position(e.span.start);
+        throw new UsageError(`${job.source.file}:${at.line}:${at.column}: ${e.message}`, 1);
+      }
+      writeFileAtomic(job.out, text);
+      return { bytes: Buffer.byteLength(text), what: `class ${torchClassName(job.network)}(torch.nn.Module); weights: --target safetensors` };
+    },
+  },
+  {
+    name: 'safetensors',
+    kind: 'file',
+    ext: '.safetensors',
+    help: 'the weights alone (seeded, or --weights converted) as safetensors, named like the weights (stage2/conv1.weight)',
+    async write(job) {
+      const [{ writeSafetensors, networkTensors }, { seededWeights }, { onnxMetadata }] = await Promise.all([
+        import('../../weights/safetensors.js'),
+        import('../../emit/onnx/index.js'),
+        import('../../emit/metadata.js'),
+      ]);
+      const tensors = networkTensors(job.network, job.weights ?? seededWeights(job.seed));
+      const bytes = await writeSafetensors(job.out, tensors, { format: 'pt', ...onnxMetadata(job.info) });
+      return { bytes, what: `${tensors.length} tensors, ${job.network.totalParams.toLocaleString('en-US')} parameters` };
+    },
+  },
+];
+
+export default defineCommand({
+  name: 'compile',
+  summary: 'check a network and write it as ONNX (or another target)',
+  args: '<file>',
+  description:
+    'Checks FILE and writes the chosen network. OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors). ' +
+    'Without --weights the weights are seeded He-uniform (--seed): the same input and seed give byte-identical files. ' +
+    'Nothing is written when FILE has errors; an output that is an input, or a non-empty directory alexnetc did not write, is refused unless --force.',
+  options: [
+    { flags: '-o, --output <path>', help: 'where to write (a file, or a directory for --target tfjs)' },
+    { flags: '--target <name>', help: `what to write: ${TARGETS.map((t) => t.name).join(', ')}`, choices: TARGETS.map((t) => t.name), default: 'onnx' },
+    OPT.network,
+    OPT.set,
+    { flags: '--seed <n>', help: 'seed of the initial weights', default: '0' },
+    { flags: '--weights <path>', help: 'trained weights: a run directory, a tfjs model directory, a .safetensors file or an ONNX file with alexnetc weight names' },
+    { flags: '--quantize <mode>', help: 'int8: int8 weights (per output channel); int8-static: int8 weights and activations (QDQ, needs --calibrate)', choices: ['int8', 'int8-static'] },
+    { flags: '--calibrate <dir>', help: 'int8-static: calibration images (an IDX directory or image folder; a sample of its training split)' },
+    { flags: '--calibrate-n <n>', help: 'int8-static: how many calibration images (default 300)' },
+    { flags: '--calibrate-method <name>', help: 'int8-static: activation ranges from minmax or percentile (99.999%) (default minmax)', choices: ['minmax', 'percentile'] },
+    OPT.backend,
+    OPT.force,
+    OPT.json,
+  ],
+  examples: [
+    ['alexnetc compile specs/alexnet.net -o alexnet.onnx', 'AlexNet as ONNX'],
+    ['alexnetc compile specs/vgg.net --network VGG16 --set classes=10 -o vgg16.onnx', 'one network of a file, with a parameter changed'],
+    ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 -o lenet5.onnx', "a trained run's weights (and its --set values)"],
+    ['alexnetc compile specs/lenet5.net --target tfjs -o lenet5/', 'a TensorFlow.js model directory'],
+    ['alexnetc compile specs/resnet.net --network ResNet18 --target torch -o resnet18.py', 'a PyTorch module'],
+    ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --target safetensors -o lenet5.safetensors', "a run's weights as safetensors (for the PyTorch module)"],
+    ['alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8 -o lenet5-int8.onnx', 'int8 weights: about a quarter of the size'],
+    [
+      'alexnetc compile specs/lenet5.net --weights runs/LeNet5 --quantize int8-static --calibrate /usr/share/datasets/fashion-mnist -o q.onnx',
+      'int8 weights and activations, calibrated on 300 training images',
+    ],
+  ],
+  async run([file], o) {
+    const target = TARGETS.find((t) => t.name === o.target)!;
+    if (o.weights !== undefined && target.takesWeights === false) {
+      throw new UsageError(`--target ${target.name} writes no weights; write them with --target safetensors --weights ${o.weights as string}`);
+    }
+    const seed = wholeNumber(o.seed, '--seed');
+    const json = o.json === true;
+    let set = parseSets(o.set as string[]);
+    let network = o.network as string | undefined;
+    const weightsPath = o.weights as string | undefined;
+    const info: Omit<ModelInfo, 'network'> = { source: file! };
+    if (weightsPath !== undefined) {
+      const { readRunInfo } = await import('../../train/run-dir.js');
+      const run = readRunInfo(weightsPath);
+      if (run) {
+        ({ set, network } = runDefaults(run, set, network, weightsPath));
+        info.classes = run.classes;
+        info.normalization = run.normalization;
+      }
+    }
+    const quantize = quantizeRequest(o, target.name, weightsPath);
+    const { result, ok, text } = compileAndReport(file!, { network, set }, json);
+    if (!ok || !result.network) {
+      if (json) printJson({ diagnostics: diagnosticsJson(file!, text, result) });
+      return 1;
+    }
+    const net = result.network;
+    const out = (o.output as string | undefined) ?? `${net.name}${target.ext}`;
+    const inputs = [file!, ...(weightsPath ? [weightsPath] : [])];
+    if (target.kind === 'file') checkFileOutput(out, inputs, o.force === true);
+    else checkModelDirOutput(out, inputs, o.force === true);
+    let weights: WeightSource | undefined;
+    if (weightsPath !== undefined) {
+      const { openWeights } = await import('../../weights/index.js');
+      weights = await openWeights(weightsPath, net);
+    }
+    let quantized: TargetJob['quantize'];
+    if (quantize) {
+      const { prepareQuantization } = await import('../../quantize/index.js');
+      quantized = await prepareQuantization(net, weights!, { ...quantize, weightsPath: weightsPath!, normalization: info.normalization, say: (l) => void process.stderr.write(l + '\n') });
+    }
+    let written;
+    try {
+      const source = { file: file!, text, program: result.program!, set };
+      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized });
+    } catch (e) {
+      if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out}: ${e.message}`, 1);
+      throw e;
+    }
+    if (json) {
+      printJson({
+        diagnostics: diagnosticsJson(file!, text, result),
+        output: {
+          path: out,
+          target: target.name,
+          kind: target.kind,
+          bytes: written.bytes,
+          network: net.name,
+          params: net.totalParams,
+          seeded: weights === undefined,
+          ...(quantized ? { quantization: quantized.about } : {}),
+        },
+      });
+    } else {
+      process.stderr.write(`wrote ${out}${target.kind === 'dir' ? '/' : ''} (${net.name}, ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${written.what})\n`);
+    }
+    return 0;
+  },
+});
+
+/** The --quantize request, checked before anything is compiled: every misuse is a usage error (exit 2). */
+function quantizeRequest(o: Record<string, unknown>, target: string, weights: string | undefined) {
+  const mode = o.quantize as 'int8' | 'int8-static' | undefined;
+  const calibration = ['calibrate', 'calibrateN', 'calibrateMethod'].find((k) => o[k] !== undefined);
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (mode === undefined) {
+    if (calibration) throw new UsageError(`${flag(calibration)} belongs to --quantize int8-static`);
+    return undefined;
+  }
+  if (target !== 'onnx') throw new UsageError(`--quantize writes ONNX; it does not apply to --target ${target}`);
+  if (weights === undefined) {
+    throw new UsageError('--quantize needs trained weights (--weights RUN_DIR or a model directory): quantizing seeded random weights would measure nothing');
+  }
+  if (mode === 'int8') {
+    if (calibration) throw new UsageError(`${flag(calibration)} belongs to --quantize int8-static; --quantize int8 quantizes the weights only and needs no data`);
+    return { mode };
+  }
+  if (o.calibrate === undefined) {
+    throw new UsageError('--quantize int8-static needs calibration images: --calibrate DIR (an IDX directory or an image folder like the training data)');
+  }
+  return {
+    mode,
+    calibrate: o.calibrate as string,
+    count: o.calibrateN === undefined ? 300 : wholeNumber(o.calibrateN, '--calibrate-n', 1),
+    method: (o.calibrateMethod as 'minmax' | 'percentile' | undefined) ?? 'minmax',
+  };
+}
+
+/**
+ * A run directory records the network and --set values it was trained with;
+ * exporting its weights uses them by default (and says so). A --set or
+ * --network that differs from the run's is an error: the weights belong to
+ * the network the run trained.
+ */
+function runDefaults(run: import('../../train/run-dir.js').RunInfo, set: Record<string, string>, network: string | undefined, dir: string) {
+  for (const [k, v] of Object.entries(set)) {
+    const trained = run.source.set[k];
+    if (trained !== v) {
+      throw new UsageError(
+        `--set ${k}=${v} conflicts with ${dir}, which was trained with ${trained === undefined ? `the default ${k}` : `--set ${k}=${trained}`} ` +
+          `(see ${path.join(dir, 'config.json')}); leave --set out to use the run's values`,
+      );
+    }
+  }
+  if (network !== undefined && network !== run.source.network) {
+    throw new UsageError(`--network ${network} conflicts with ${dir}, which trained ${run.source.network}`);
+  }
+  const used = Object.entries(run.source.set).map(([k, v]) => `--set ${k}=${v}`);
+  process.stderr.write(`using the settings of the run ${dir}: --network ${run.source.network}${used.length ? ' ' + used.join(' ') : ''}\n`);
+  return { set: { ...run.source.set }, network: run.source.network };
+}
+
+/** A failure of the file system (a missing directory, no space, no permission), not a bug. */
+function isFsError(e: unknown): e is Error {
+  return e instanceof Error && /^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code ?? ''));
+}

@@ -1,0 +1,130 @@
+// `alexnetc train FILE --data DIR`: flags → settings → the trainer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber } from '../frame.js';
+import { checkRunDirOutput } from '../outputs.js';
+
+/** Settings a resumed run keeps: changing them would break the exact continuation. */
+const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force'] as const;
+
+/** commander's camelCase option key → the flag as typed */
+const flag = (k: string): string => (k === 'augment' ? '--no-augment' : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+
+/** runs/NAME, or runs/NAME-2, -3 … when taken. */
+function defaultRunDir(name: string): string {
+  const base = path.join('runs', name);
+  if (!fs.existsSync(base)) return base;
+  for (let i = 2; ; i++) if (!fs.existsSync(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export default defineCommand({
+  name: 'train',
+  summary: 'train a network on IDX data or an image folder',
+  args: '[file]',
+  description:
+    'Trains a network of FILE on DIR: an IDX directory (MNIST / Fashion-MNIST: train-images-idx3-ubyte[.gz] and friends) ' +
+    "or an image folder (one sub-folder per class, or train/ and test/ each holding them). Settings: defaults < the network's " +
+    '`train { }` section < these flags. Writes checkpoints, the model, metrics and plots into the run directory. ' +
+    'Exit codes: 0 done, 1 errors in the input or data, or the loss diverged, 2 bad usage, 130 interrupted (a checkpoint is written).',
+  options: [
+    { flags: '--data <dir>', help: 'the training data (IDX directory or image folder)' },
+    OPT.network,
+    OPT.set,
+    { flags: '--epochs <n>', help: 'passes over the training data (default 10)' },
+    { flags: '--batch <n>', help: 'batch size (default 64)' },
+    { flags: '--optimizer <name>', help: 'sgd | momentum | adam (default adam)' },
+    { flags: '--lr <x>', help: 'learning rate (default 0.001 for adam, 0.01 otherwise)' },
+    { flags: '--momentum <x>', help: 'for --optimizer momentum (default 0.9)' },
+    { flags: '--weight-decay <x>', help: 'L2 on conv/dense kernels, added to the gradient (default 0)' },
+    { flags: '--val-split <x>', help: 'fraction held out for validation, 0 for none (default 0.1)' },
+    { flags: '--seed <n>', help: 'initialisation, data order, augmentation, dropout (default 0)' },
+    { flags: '--no-augment', help: 'no random crop or flip' },
+    { flags: '--mean <m1,m2,…>', help: 'per-channel mean on the [0, 1] scale (with --std; default: computed from the training split)' },
+    { flags: '--std <s1,s2,…>', help: 'per-channel standard deviation on the [0, 1] scale' },
+    { flags: '-o, --out <dir>', help: 'the run directory (default runs/NETWORK)' },
+    { flags: '--limit <n>', help: 'train on N images only (a seeded sample; quick runs)' },
+    { flags: '--test-limit <n>', help: 'evaluate on N test images only' },
+    { flags: '--resume <dir>', help: 'continue an interrupted run exactly; --epochs may extend it' },
+    OPT.backend,
+    { flags: '--threads <n>', help: 'cpu kernel threads (default: ALEXNETC_THREADS, else the number of cores)' },
+    { flags: '--force', help: 'write the run into a non-empty directory' },
+  ],
+  examples: [
+    ['alexnetc train specs/lenet5.net --set size=28 --data /usr/share/datasets/fashion-mnist', 'LeNet-5 on Fashion-MNIST'],
+    ['alexnetc train specs/lenet5.net --set size=28 --data DIR --epochs 2 --limit 2000 --out runs/quick', 'a quick run'],
+    ['alexnetc train --resume runs/LeNet5', 'continue after Ctrl-C'],
+    ['alexnetc train --resume runs/LeNet5 --epochs 20', 'extend a finished run'],
+  ],
+  async run([file], o) {
+    const { ConfigError, resolveSettings, train, readState, hasCheckpoint } = await import('../../train/index.js');
+    const backend = o.backend as 'auto' | 'gpu' | 'node' | 'cpu';
+    const flags = {
+      epochs: o.epochs as string | undefined,
+      batch: o.batch as string | undefined,
+      lr: o.lr as string | undefined,
+      optimizer: o.optimizer as string | undefined,
+      momentum: o.momentum as string | undefined,
+      'weight-decay': o.weightDecay as string | undefined,
+      'val-split': o.valSplit as string | undefined,
+      seed: o.seed as string | undefined,
+      'no-augment': o.augment === false,
+      mean: o.mean as string | undefined,
+      std: o.std as string | undefined,
+    };
+    const settingsOf = (...a: Parameters<typeof resolveSettings>) => {
+      try {
+        return resolveSettings(...a);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+    };
+    if (o.threads !== undefined) process.env.ALEXNETC_THREADS = String(wholeNumber(o.threads, '--threads', 1));
+
+    if (o.resume !== undefined) {
+      const runDir = o.resume as string;
+      const fixed = FIXED_ON_RESUME.filter((k) => (k === 'augment' ? o.augment === false : k === 'set' ? (o.set as string[] | undefined)?.length : o[k] !== undefined));
+      if (fixed.length) {
+        throw new UsageError(`--resume continues ${runDir} with its own settings (see ${path.join(runDir, 'config.json')}); only --epochs, --backend and --threads may be given, not ${flag(fixed[0]!)}`);
+      }
+      const state = readState(runDir);
+      const source = file ?? state.source.file;
+      const settings = { ...state.settings };
+      if (o.epochs !== undefined) settings.epochs = settingsOf({}, { epochs: o.epochs as string }).epochs;
+      if (settings.epochs < state.epoch) throw new UsageError(`${runDir} has already trained ${state.epoch} epochs; --epochs ${settings.epochs} would go back`);
+      if (state.epoch >= settings.epochs && state.step === 0) {
+        const last = state.history[state.history.length - 1];
+        process.stderr.write(
+          `${runDir} is complete: it trained all ${state.epoch} epochs${last?.valAccuracy !== undefined ? ` (validation accuracy ${(100 * last.valAccuracy).toFixed(2)}%)` : ''}; ` +
+            `to train it further, give more epochs: alexnetc train --resume ${runDir} --epochs ${state.epoch + 10}\n`,
+        );
+        return 0;
+      }
+      const { result, ok } = compileAndReport(source, { network: state.source.network || undefined, set: state.source.set }, false);
+      if (!ok || !result.network) return 1;
+      const outcome = await train({ network: result.network, settings, source: { ...state.source, file: source }, runDir, backend, resume: state });
+      return outcome.exitCode;
+    }
+
+    if (file === undefined) throw new UsageError('alexnetc train needs a FILE (or --resume RUN_DIR)');
+    if (o.data === undefined) throw new UsageError('alexnetc train needs --data DIR (an IDX directory or an image folder)');
+    const set = parseSets(o.set as string[]);
+    const { result, ok } = compileAndReport(file, { network: o.network as string | undefined, set }, false);
+    if (!ok || !result.network) return 1;
+    const network = result.network;
+    const settings = settingsOf(network.train, flags);
+    const source = {
+      file: path.resolve(file),
+      network: (o.network as string | undefined) ?? network.name,
+      set,
+      data: path.resolve(o.data as string),
+      ...(o.limit !== undefined ? { limit: wholeNumber(o.limit, '--limit', 1) } : {}),
+      ...(o.testLimit !== undefined ? { testLimit: wholeNumber(o.testLimit, '--test-limit', 1) } : {}),
+    };
+    const runDir = (o.out as string | undefined) ?? defaultRunDir(network.name);
+    if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another --out`, 1);
+    checkRunDirOutput(runDir, o.force === true);
+    const outcome = await train({ network, settings, source, runDir, backend });
+    return outcome.exitCode;
+  },
+});

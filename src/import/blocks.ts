@@ -1,0 +1,370 @@
+// Blocks from repetition. Exporters name nodes by the module (or alexnetc
+// block) that made them — PyTorch `/layer2/layer2.0/conv1/Conv`, alexnetc
+// `basic3/residual1/conv1` — so consecutive stages whose node names share a
+// scope are candidate instances of one sub-network. Candidates with the same
+// structure (the same layers and constructs, argument values aside) become
+// one `block`: an argument that differs between instances becomes a block
+// parameter (one parameter for arguments that vary together, like the two
+// convolutions' widths in ResNet's basic block), the rest stay literals.
+// Inner scopes are settled first, so an Inception block calls a conv-bn-relu
+// block, as in the shipped specs. A scope seen once, or one made only of
+// calls (PyTorch's `layer2` Sequential), is written inline.
+import { LAYERS } from '../layers/registry.js';
+import type { ArgValue } from '../layers/types.js';
+import type { OnnxNode } from '../weights/onnx-read.js';
+import type { ImportLayer } from './ops.js';
+import type { BlockDecl, Stmt, Value } from './print.js';
+import { type Item, nodesOf } from './structure.js';
+
+type T =
+  | { t: 'layer'; l: ImportLayer }
+  | { t: 'residual'; body: T[]; shortcut: T[] | null }
+  | { t: 'merge'; kind: 'concat' | 'add'; branches: T[][] }
+  | Group;
+
+interface Group {
+  t: 'group';
+  /** the scope segment shared by the group's nodes (`layer2.0`, `inception3a`, `basic1`) */
+  key: string;
+  /** the full scope, for comments */
+  scope: string[];
+  body: T[];
+  /** the group is all of its sequence (a whole branch, a whole residual body): it may join a block, not found one */
+  whole: boolean;
+  /** set once decided: the block it calls, and its arguments */
+  call?: { block: BlockDecl; args: number[] };
+}
+
+export const KEYWORDS = new Set(['network', 'block', 'input', 'repeat', 'residual', 'shortcut', 'concat', 'add', 'branch', 'train', 'true', 'false', 'same']);
+export const LAYER_NAMES = new Set(LAYERS.map((l) => l.name));
+
+/** The scope of a node: its name's path without the last segment (the op in PyTorch's names, the layer in alexnetc's). */
+function scopeOf(n: OnnxNode): string[] {
+  if (n.name.startsWith('#')) return [];
+  const parts = n.name.split('/').filter((p) => p !== '');
+  return parts.slice(0, -1);
+}
+
+function commonPrefix(lists: string[][]): string[] {
+  if (lists.length === 0) return [];
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const s = lists[0]![i];
+    if (s === undefined || lists.some((l) => l[i] !== s)) return out;
+    out.push(s);
+  }
+}
+
+function itemScope(item: Item): string[] {
+  return commonPrefix(nodesOf(item).map(scopeOf));
+}
+
+/** Consecutive items under one deeper scope become a group (recursively); constructs' bodies likewise. */
+function segment(items: Item[], ctx: string[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  while (i < items.length) {
+    const scope = itemScope(items[i]!);
+    const key = scope.length > ctx.length && ctx.every((s, k) => scope[k] === s) ? scope[ctx.length] : undefined;
+    let j = i + 1;
+    if (key !== undefined) {
+      while (j < items.length) {
+        const s = itemScope(items[j]!);
+        if (!(s.length > ctx.length && ctx.every((x, k) => s[k] === x) && s[ctx.length] === key)) break;
+        j++;
+      }
+    }
+    const run = items.slice(i, j);
+    if (key !== undefined && !(run.length === 1 && run[0]!.kind === 'layer')) {
+      const inner = [...ctx, key];
+      out.push({ t: 'group', key, scope: inner, body: segment(run, inner), whole: run.length === items.length });
+    } else if (key === undefined && items[i]!.kind !== 'layer') {
+      // no scope to go by (unnamed nodes, or a join in the parent module's scope): a construct and
+      // the activations right after it are a candidate, as ResNet's `relu(x + f(x))`
+      j = i + 1;
+      while (j < items.length && isActivation(items[j]!)) j++;
+      const unit = items.slice(i, j).map((it) => convert(it, ctx));
+      // a unit that is the whole sequence is already one (a module's scope, a branch)
+      if (j - i === items.length) out.push(...unit);
+      else out.push({ t: 'group', key: '', scope: ctx, body: unit, whole: false });
+    } else out.push(...run.map((it) => convert(it, ctx)));
+    i = j;
+  }
+  return out;
+}
+
+const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'tanh', 'sigmoid']);
+
+function isActivation(item: Item): boolean {
+  return item.kind === 'layer' && ACTIVATIONS.has(item.layer);
+}
+
+function convert(item: Item, ctx: string[]): T {
+  if (item.kind === 'layer') return { t: 'layer', l: item };
+  const inner = itemScope(item);
+  const at = inner.length >= ctx.length ? inner : ctx;
+  if (item.kind === 'residual') return { t: 'residual', body: segment(item.body, at), shortcut: item.shortcut ? segment(item.shortcut, at) : null };
+  return { t: 'merge', kind: item.kind, branches: item.branches.map((b) => segment(b, at)) };
+}
+
+// ---------------------------------------------------------------- structure and slots
+
+/** The arguments of a layer that may become block parameters: plain numbers. */
+function slotArgs(l: ImportLayer): [string, ArgValue][] {
+  return Object.entries(l.args);
+}
+
+/**
+ * Walk a body in print order. `slot` is called for every argument that may
+ * vary between instances (numbers) and returns what to print for it; the
+ * returned statements and the signature describe the structure.
+ */
+function walk(body: T[], slot: (v: number, name: string) => Value): { stmts: Stmt[]; sig: string } {
+  const stmts: Stmt[] = [];
+  const sig: string[] = [];
+  for (const n of body) {
+    switch (n.t) {
+      case 'layer': {
+        const args: Record<string, Value> = {};
+        const parts: string[] = [];
+        for (const [name, v] of slotArgs(n.l)) {
+          if (typeof v === 'number') {
+            args[name] = slot(v, name);
+            parts.push(`${name}#`);
+          } else {
+            args[name] = v;
+            parts.push(`${name}=${JSON.stringify(v)}`);
+          }
+        }
+        stmts.push({ kind: 'layer', layer: n.l.layer, args });
+        sig.push(`${n.l.layer}(${parts.join(',')})`);
+        break;
+      }
+      case 'residual': {
+        const body = walk(n.body, slot);
+        const sc = n.shortcut ? walk(n.shortcut, slot) : undefined;
+        stmts.push({ kind: 'residual', body: body.stmts, shortcut: sc ? sc.stmts : null });
+        sig.push(`residual{${body.sig}}${sc ? `shortcut{${sc.sig}}` : ''}`);
+        break;
+      }
+      case 'merge': {
+        const bs = n.branches.map((b) => walk(b, slot));
+        stmts.push({ kind: n.kind, branches: bs.map((b) => b.stmts) });
+        sig.push(`${n.kind}{${bs.map((b) => `{${b.sig}}`).join('')}}`);
+        break;
+      }
+      case 'group': {
+        if (n.call) {
+          const params = n.call.block.params;
+          stmts.push({ kind: 'call', block: n.call.block.name, args: n.call.args.map((a, i) => slot(a, params[i]!)) });
+          sig.push(`call ${n.call.block.name}`);
+        } else {
+          const inner = walk(n.body, slot);
+          stmts.push(...inner.stmts);
+          sig.push(inner.sig);
+        }
+        break;
+      }
+      default: {
+        const never: never = n;
+        throw new Error(`unhandled ${(never as T).t}`);
+      }
+    }
+  }
+  return { stmts, sig: sig.join('|') };
+}
+
+function slotsOf(body: T[]): { values: number[]; names: string[]; sig: string } {
+  const values: number[] = [];
+  const names: string[] = [];
+  const { sig } = walk(body, (v, name) => {
+    values.push(v);
+    names.push(name);
+    return v;
+  });
+  return { values, names, sig };
+}
+
+/** Groups by nesting height (a group holding no other group has height 1). */
+function groupsByHeight(body: T[], out: Map<number, Group[]>): number {
+  let h = 0;
+  const visit = (ts: T[]): void => {
+    for (const n of ts) {
+      if (n.t === 'group') {
+        const inner = groupsByHeight(n.body, out) + 1;
+        const list = out.get(inner) ?? [];
+        list.push(n);
+        out.set(inner, list);
+        h = Math.max(h, inner);
+      } else if (n.t === 'residual') {
+        visit(n.body);
+        if (n.shortcut) visit(n.shortcut);
+      } else if (n.t === 'merge') n.branches.forEach(visit);
+    }
+  };
+  visit(body);
+  return h;
+}
+
+/**
+ * Is a group worth a block of its own? When it holds a construct, or at
+ * least three layers of its own (not counting what calls of other blocks
+ * hold): `conv | batchnorm | relu` is, a Sequential of two blocks (PyTorch's
+ * `layer2`) or a conv with its batch norm (`downsample`) is written inline.
+ */
+function worthABlock(body: T[]): boolean {
+  let own = 0;
+  const count = (ts: T[]): boolean => {
+    for (const n of ts) {
+      if (n.t === 'residual' || n.t === 'merge') return true;
+      if (n.t === 'layer') own++;
+      else if (!n.call && count(n.body)) return true;
+    }
+    return false;
+  };
+  return count(body) || own >= 3;
+}
+
+const PARAM_NAMES: Record<string, string> = { filters: 'c', units: 'units', k: 'k', stride: 'stride', pad: 'pad', dilation: 'dilation', groups: 'groups', rate: 'rate' };
+
+function paramNames(kinds: string[]): string[] {
+  // a callee's `c2` is just another `c` here
+  const base = kinds.map((k) => PARAM_NAMES[k] ?? k.replace(/(?<=[A-Za-z])\d+$/, ''));
+  const count = new Map<string, number>();
+  for (const b of base) count.set(b, (count.get(b) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return base.map((b) => {
+    if (count.get(b) === 1) return b;
+    const i = (seen.get(b) ?? 0) + 1;
+    seen.set(b, i);
+    return `${b}${i}`;
+  });
+}
+
+class Namer {
+  constructor(private readonly used: Set<string>) {}
+
+  /** the scope's stem (`inception`, `basic`), else a name from the structure; numbered when taken */
+  name(stem: string | undefined, structural: string): string {
+    let base = stem ?? structural;
+    if (LAYER_NAMES.has(base) || KEYWORDS.has(base)) base = `${base}_block`;
+    let name = base;
+    for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** `layer2.0` → undefined (a Sequential's index says nothing); `inception3a` → inception; `basic1` → basic. */
+function stemOf(key: string): string | undefined {
+  if (/\.\d+$/.test(key)) return undefined;
+  const s = key.replace(/(\d+[a-z]?)+$/i, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+|_+$/g, '');
+  return /^[A-Za-z]/.test(s) ? s : undefined;
+}
+
+function structuralName(body: T[]): string {
+  const main = body.find((n) => n.t !== 'layer') ?? body[0];
+  if (main?.t === 'residual') return main.shortcut ? 'projection' : 'residual_block';
+  if (main?.t === 'merge') return main.kind === 'concat' ? 'branches' : 'sum';
+  return 'stack';
+}
+
+export interface Blocks {
+  blocks: BlockDecl[];
+  body: Stmt[];
+}
+
+/** Find the blocks of an imported network and write its body with calls to them. */
+export function findBlocks(items: Item[], networkName: string): Blocks {
+  const tree = segment(items, []);
+  const heights = new Map<number, Group[]>();
+  const maxH = groupsByHeight(tree, heights);
+  const blocks: BlockDecl[] = [];
+  const namer = new Namer(new Set([networkName]));
+  for (let h = 1; h <= maxH; h++) {
+    const clusters = new Map<string, { group: Group; values: number[]; names: string[] }[]>();
+    for (const g of heights.get(h) ?? []) {
+      if (!worthABlock(g.body)) continue;
+      const s = slotsOf(g.body);
+      const list = clusters.get(s.sig) ?? [];
+      list.push({ group: g, values: s.values, names: s.names });
+      clusters.set(s.sig, list);
+    }
+    // a cluster of whole branches alone adds nothing to the construct that already holds them
+    const repeated = [...clusters.values()].filter((c) => c.length >= 2 && c.some((x) => !x.group.whole));
+    // its first instance names it: prefer one that is not a whole branch (`conv1`, not `branch1`)
+    for (const c of repeated) c.sort((a, b) => Number(a.group.whole) - Number(b.group.whole));
+    for (const c of repeated) {
+      // anti-unification: a slot that differs between instances is a parameter; slots that vary together share one
+      const first = c[0]!;
+      const slotCount = first.values.length;
+      const paramOfSlot: (number | undefined)[] = [];
+      const vectors: string[] = [];
+      const kinds: string[] = [];
+      for (let i = 0; i < slotCount; i++) {
+        const vec = c.map((x) => x.values[i]!);
+        if (vec.every((v) => v === vec[0])) continue;
+        const key = vec.join(',');
+        let p = vectors.indexOf(key);
+        if (p < 0) {
+          p = vectors.length;
+          vectors.push(key);
+          kinds.push(first.names[i]!);
+        }
+        paramOfSlot[i] = p;
+      }
+      const params = paramNames(kinds);
+      let i = 0;
+      const body = collapseRepeats(
+        walk(first.group.body, (v) => {
+          const p = paramOfSlot[i++];
+          return p === undefined ? v : { ref: params[p]! };
+        }).stmts,
+      );
+      const name = namer.name(stemOf(first.group.key), structuralName(first.group.body));
+      const where = (g: Group): string => (g.scope.length ? (isTorchStyle(g) ? '/' : '') + g.scope.join('/') : g.key);
+      const block: BlockDecl = {
+        name,
+        params,
+        body,
+        comment: first.group.key
+          ? `from ${where(first.group)} and ${c.length - 1} more`
+          : `${c.length} times; the first from node '${firstName(first.group.body)}'`,
+      };
+      blocks.push(block);
+      for (const x of c) {
+        const args = params.map((_, p) => x.values[paramOfSlot.indexOf(p)]!);
+        x.group.call = { block, args };
+      }
+    }
+  }
+  const body = collapseRepeats(walk(tree, (v) => v).stmts);
+  return { blocks, body };
+}
+
+function firstName(body: T[]): string {
+  const n = body[0];
+  if (!n) return '?';
+  if (n.t === 'layer') return n.l.nodes[0]?.name ?? '?';
+  if (n.t === 'group') return firstName(n.body);
+  const inner = n.t === 'residual' ? n.body : n.branches[0]!;
+  return firstName(inner);
+}
+
+function isTorchStyle(g: Group): boolean {
+  const first = g.body.find((n) => n.t === 'layer') as { l: ImportLayer } | undefined;
+  return first?.l.nodes[0]?.name.startsWith('/') ?? true;
+}
+
+/** Consecutive identical calls → `repeat n { call }`. */
+function collapseRepeats(stmts: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  for (let i = 0; i < stmts.length; ) {
+    const s = stmts[i]!;
+    let j = i + 1;
+    if (s.kind === 'call') while (j < stmts.length && JSON.stringify(stmts[j]) === JSON.stringify(s)) j++;
+    out.push(j - i > 1 ? { kind: 'repeat', count: j - i, body: [s] } : s);
+    i = j;
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+// The boundary between the training loop and the engines. The loop
+// (loop.ts) owns everything a run is made of whatever computes it: the data
+// pipeline, the schedule, progress, signals, NaN stops, checkpoints (state and
+// timing), and the reports. An engine holds a model and its optimizer and runs
+// steps: tfjs in this process (engines/tfjs/), PyTorch in a Python process
+// (engines/torch/). Like tfjs's backend interface, several engines implement
+// this one contract, and the loop cannot tell them apart. Besides steps, an
+// engine honours two setup hooks: initialWeights (fine-tuning from given
+// weights) and masks (pruned weights kept at zero after every step).
+import type { Network } from '../check/ir.js';
+import type { WeightSource } from '../emit/onnx/index.js';
+import type { RunSource } from './checkpoint.js';
+import type { Augmentation, TrainSettings } from './config.js';
+import type { Normalization } from './data/index.js';
+
+/** A batch as the loop hands it over: normalised, augmented, in the engine's layout. */
+export interface EngineBatch {
+  x: Float32Array;
+  labels: Int32Array;
+  count: number;
+  /** [N, C, H, W], [N, H, W, C], or [N, F] for vector networks */
+  shape: number[];
+}
+
+export interface EngineSetup {
+  network: Network;
+  settings: TrainSettings & { augment: Augmentation };
+  classes: string[];
+  normalization: Normalization;
+  source: RunSource;
+  /** a checkpoint directory (written by this engine's saveCheckpoint) to continue from */
+  resumeFrom?: string;
+  /**
+   * Fine-tuning: start from these weights (canonical layout, looked up by
+   * layer path and weight name) with a fresh optimizer, instead of the seeded
+   * initialisation. Ignored when resuming: the checkpoint holds the weights.
+   */
+  initialWeights?: WeightSource;
+  /**
+   * Fixed sparsity masks (pruning): canonical weight key (`path.weight`, as
+   * weightKey makes it) → one byte per element in canonical layout, 1 keep,
+   * 0 zero. Every engine multiplies each masked weight by its mask before the
+   * first step and after every optimizer step, so a masked weight stays
+   * exactly zero whatever momentum, Adam's moments or weight decay would do;
+   * the checkpoints and the saved model hold the masked values. A key that
+   * names no weight, or a mask of the wrong length, is an error.
+   */
+  masks?: ReadonlyMap<string, Uint8Array>;
+  /** the tfjs backend choice (auto | gpu | node | cpu); other engines may ignore it */
+  backend: string;
+  /** write a line to the run's log */
+  say(line: string): void;
+}
+
+export interface TrainEngine {
+  /** one line for the log: which engine and device run */
+  readonly description: string;
+  /** how the loop lays out image batches (vector networks always get [N, F]) */
+  readonly layout: 'NCHW' | 'NHWC';
+  /** how the loss is computed, for the log */
+  readonly lossDescription: string;
+  /**
+   * One optimisation step at learning rate `lr`: returns the batch's mean loss
+   * before the update (NaN or ±Infinity are returned, not thrown: the loop
+   * stops the run) and the number of correct predictions. `at` seeds the
+   * step's own randomness (dropout), so a resumed run replays it exactly.
+   */
+  step(batch: EngineBatch, lr: number, at: { epoch: number; step: number }): Promise<{ loss: number; hits: number }>;
+  /** mean loss and the predicted class of every example, in inference mode */
+  evaluate(batch: EngineBatch): Promise<{ loss: number; predicted: Int32Array }>;
+  /** write the model and the optimizer state into the (new, empty) directory `dir` */
+  saveCheckpoint(dir: string): Promise<void>;
+  /** write the trained model into the run directory; returns what it wrote, for the log */
+  saveModel(runDir: string): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineModule {
+  /** fail fast, before the data are loaded, when the engine cannot run here (a missing backend or Python) */
+  preflight?(setup: Pick<EngineSetup, 'backend'>): Promise<void>;
+  create(setup: EngineSetup): Promise<TrainEngine>;
+}
+
+/** Engines by name; each is loaded only when a run asks for it. */
+export const ENGINES: Record<string, () => Promise<EngineModule>> = {
+  tfjs: async () => (await import('./engines/tfjs/engine.js')).tfjsEngine,
+};
