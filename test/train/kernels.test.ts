@@ -413,3 +413,21 @@ describe('Concat, SplitV and Transpose (copies: bit-identical)', () => {
     expect(Array.from(fastOut('Transpose', { x }, { perm })[0]!)).toEqual(Array.from(stockOut('Transpose', { x }, { perm })[0]!));
   });
 });
+
+describe('LRN and its gradient', () => {
+  it.each([
+    { shape: [2, 5, 7, 12], r: 2, beta: 0.75, alpha: 1e-4 / 5, bias: 1 },
+    { shape: [1, 3, 3, 96], r: 2, beta: 0.75, alpha: 5e-4 / 5, bias: 2 },
+    { shape: [3, 4, 5, 8], r: 1, beta: 0.5, alpha: 0.3, bias: 1.5 },
+    { shape: [2, 3, 3, 4], r: 3, beta: 1, alpha: 0.1, bias: 1 }, // window wider than the channels
+    { shape: [2, 3, 3, 6], r: 2, beta: 0.75, alpha: 0.1, bias: 1 }, // C not a multiple of 4: stock
+    { shape: [2, 3, 3, 8], r: 2, beta: 0.6, alpha: 0.1, bias: 1 }, // β with no fast path: stock
+  ])('matches stock: $shape r=$r β=$beta', ({ shape, r, beta, alpha, bias }) => {
+    const x = tf.tensor(rand(shape.reduce((p, d) => p * d, 1)).map((v) => v * 4), shape);
+    const attrs = { depthRadius: r, bias, alpha, beta };
+    const y = runFast('LRN', { x }, attrs);
+    expectClose(y, runStock('LRN', { x }, attrs));
+    const yt = tf.tensor(y, shape), dy = randT(shape);
+    expectClose(runFast('LRNGrad', { x, y: yt, dy }, attrs), runStock('LRNGrad', { x, y: yt, dy }, attrs));
+  });
+});

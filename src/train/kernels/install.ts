@@ -10,6 +10,7 @@ import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput, makeFuse
 import { convKernels, dilatedConv2DGradient, isDilated, registerConvGradient } from './grouped-conv.js';
 import { fastBatchMatMul, fastFusedMatMul } from './matmul.js';
 import { makeConcat, makeSplitV } from './concat.js';
+import { fastLrn, fastLrnGrad } from './lrn.js';
 import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './pool.js';
 import { runtime } from './runtime/index.js';
 import { fastSum } from './sum.js';
@@ -41,6 +42,8 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['Transpose', fastTranspose],
     ['Concat', makeConcat(tf)],
     ['SplitV', makeSplitV(tf)],
+    ['LRN', fastLrn],
+    ['LRNGrad', fastLrnGrad],
   ];
 }
 

@@ -13,6 +13,7 @@ import { convKernels } from './conv.js';
 import { copyKernels } from './copy.js';
 import { optimKernels } from './optim.js';
 import { winogradKernels } from './winograd.js';
+import { lrnKernels } from './lrn.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -39,6 +40,7 @@ export function allKernels(): KernelDef[] {
     ...copyKernels(),
     ...optimKernels(),
     ...winogradKernels(),
+    ...lrnKernels(),
   ];
 }
 
