@@ -40,12 +40,24 @@ function single(inputs: Tensor | Tensor[]): Tensor4D {
 /**
  * Does the current backend have this alexnetc kernel, and may it be used
  * here? Not under a second tape (a gradient of a gradient): the fused
- * kernels' gradients are not differentiable themselves.
+ * kernels' gradients are not differentiable themselves. A fused call that
+ * finds the kernels' memory full (OutOfKernelMemory) falls back to the
+ * composition below.
  */
 function fused(tf: Tf, kernel: string): boolean {
   if (tf.getKernel(kernel, tf.getBackend()) === undefined) return false;
   const engine = tf.engine() as unknown as { state: { gradientDepth: number } };
   return engine.state.gradientDepth <= 1;
+}
+
+/** f(), or null when it ran out of the fast kernels' memory. */
+function outOfMemoryAsNull<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'OutOfKernelMemory') return null;
+    throw e;
+  }
 }
 
 /** Register alexnetc's custom layers with this tfjs (idempotent). Needed before loading a saved model. */
@@ -136,7 +148,8 @@ export function registerCustomLayers(tf: Tf): void {
           const ins: Record<string, Tensor> = { x: single(inputs), filter: kernel };
           if (this.biasWeight) ins.bias = this.biasWeight.read();
           const attrs = { strides: this.strides, pads: this.pads, dilations: this.dilationRate, groups: this.groups };
-          return tf.engine().runKernel('AlexnetcConv2D', ins as never, attrs as never) as Tensor;
+          const y = outOfMemoryAsNull(() => tf.engine().runKernel('AlexnetcConv2D', ins as never, attrs as never) as Tensor);
+          if (y !== null) return y;
         }
         const [t, l, b, r] = this.pads;
         let x = single(inputs);
@@ -265,21 +278,22 @@ export function registerCustomLayers(tf: Tf): void {
       if (kwargs.training !== true || axis !== x.rank - 1 || !self.scale || !self.center || !fused(tf, 'AlexnetcBatchNormTrain')) {
         return super.call(inputs, kwargs);
       }
-      return tf.tidy(() => {
-        const [y, mean, variance] = tf.engine().runKernel(
-          'AlexnetcBatchNormTrain',
-          { x, scale: self.gamma.read(), offset: self.beta.read() } as never,
-          { varianceEpsilon: self.epsilon } as never,
-        ) as Tensor[];
-        const decay = 1 - self.momentum;
-        for (const [v, batch] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
-          tf.tidy(() => {
-            const old = v.read();
-            v.write(tf.sub(old, tf.mul(tf.sub(old, batch!), decay)));
-          });
-        }
-        return y!;
-      });
+      const out = outOfMemoryAsNull(() => tf.engine().runKernel(
+        'AlexnetcBatchNormTrain',
+        { x, scale: self.gamma.read(), offset: self.beta.read() } as never,
+        { varianceEpsilon: self.epsilon } as never,
+      ) as Tensor[]);
+      if (out === null) return super.call(inputs, kwargs);
+      const [y, mean, variance] = out;
+      const decay = 1 - self.momentum;
+      for (const [v, batch] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const old = v.read();
+          v.write(tf.sub(old, tf.mul(tf.sub(old, batch!), decay)));
+        });
+      }
+      tf.dispose([mean!, variance!]); // the gradient keeps its own copies
+      return y!;
     }
   }
 

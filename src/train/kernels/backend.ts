@@ -2,6 +2,7 @@
 // passes its own tf namespace, so no second copy of tfjs-core gets loaded.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { runtime } from './runtime/index.js';
+import { OutOfKernelMemory } from './runtime/heap.js';
 import { Io } from './runtime/tensors.js';
 
 export type Tf = typeof tfTypes;
@@ -28,7 +29,8 @@ export type FastKernel = (args: KernelArgs, fallback: KernelFunc) => TensorInfo 
 /**
  * Run a kernel body on the heap: inputs brought in, temporaries freed after.
  * The body returns null to hand the call to the stock kernel (an unusual
- * dtype or layout); so does a machine without wasm SIMD.
+ * dtype or layout); so does a machine without wasm SIMD, and a heap that has
+ * reached wasm32's 4 GiB.
  */
 export function onHeap(
   args: KernelArgs, fallback: KernelFunc | undefined, body: (io: Io) => TensorInfo | TensorInfo[] | null,
@@ -39,6 +41,9 @@ export function onHeap(
     const io = new Io(rt, args.backend);
     try {
       out = body(io);
+    } catch (e) {
+      // the heap's 4 GiB are full: the stock kernel (its arrays live outside the heap) still can
+      if (!(e instanceof OutOfKernelMemory) || fallback === undefined) throw e;
     } finally {
       io.release();
     }
