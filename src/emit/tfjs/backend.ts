@@ -24,6 +24,11 @@ export interface LoadOptions {
    * when the backend is pure tfjs's cpu one (default true). Native backends are never touched.
    */
   fastKernels?: boolean;
+  /**
+   * Threads for the fast kernels, the calling one included (default: the
+   * ALEXNETC_THREADS variable, else the number of cores). Results do not depend on it.
+   */
+  threads?: number;
 }
 
 export class BackendUnavailableError extends Error {
@@ -54,7 +59,7 @@ function namespaceOf(mod: unknown): Tf {
 // the module specifier is a variable so TypeScript does not insist the optional packages be installed
 const load = (specifier: string): Promise<unknown> => import(specifier);
 
-async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean): Promise<LoadedTf> {
+async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean, threads?: number): Promise<LoadedTf> {
   const name = PACKAGES[choice];
   const tf = namespaceOf(await load(name));
   if (choice === 'cpu') await tf.setBackend('cpu');
@@ -66,6 +71,7 @@ async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean): P
   if (fast && tf.getBackend() === 'cpu') {
     // loaded only here: the compiler and the language server never pull in the kernels
     const kernels = await import('../../train/kernels/index.js');
+    if (threads !== undefined) kernels.setKernelThreads(threads);
     fastKernels = kernels.installFastKernels(tf as unknown as Parameters<typeof kernels.installFastKernels>[0]);
   }
   return { tf, name, backend: tf.getBackend(), fastKernels };
@@ -80,9 +86,12 @@ async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean): P
 export async function loadTf(opts: LoadOptions = {}): Promise<LoadedTf> {
   const choice = opts.backend ?? 'auto';
   const fast = opts.fastKernels ?? true;
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 1024)) {
+    throw new RangeError(`loadTf({ threads: ${opts.threads} }): the kernel thread count must be a whole number from 1 to 1024`);
+  }
   if (choice !== 'auto') {
     try {
-      return await tryLoad(choice, fast);
+      return await tryLoad(choice, fast, opts.threads);
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new BackendUnavailableError(
@@ -95,7 +104,7 @@ export async function loadTf(opts: LoadOptions = {}): Promise<LoadedTf> {
   const errors: string[] = [];
   for (const c of ['gpu', 'node', 'cpu'] as const) {
     try {
-      return await tryLoad(c, fast);
+      return await tryLoad(c, fast, opts.threads);
     } catch (e) {
       errors.push(`${PACKAGES[c]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }

@@ -4,7 +4,7 @@
 // temporary; here each gradient is one kernel doing the same float32
 // roundings in the same order, so the results are bit-identical (sigmoid's and
 // tanh's forward use an exp and a rational approximation within a few ulps).
-import type { CpuBackend, FastKernel, KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
+import type { FastKernel, KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { allFloat, onHeap, size } from './backend.js';
 import { BLOCK } from './wasm/copy.js';
 import type { Io } from './runtime/tensors.js';
@@ -98,4 +98,3 @@ export function activationGradients(tf: Tf): Array<[string, GradFunc]> {
   ];
 }
 
-export type { CpuBackend };

@@ -1,6 +1,5 @@
-// Short float runs: copy, zero, add into. The building blocks of im2col and
-// col2im (a run is a filter row's taps, or one pixel's channels), and of the
-// JS-side helpers that move tensors in and out of the heap.
+// Moving floats: short runs, parallel fills, batched 2-D transposes, and
+// strided rows (the copies behind Concat, SplitV and Transpose).
 import { addTo, f32, f32x4, forRange, i32, i32x4, if_, v128, type Local } from './assembler.js';
 import type { KernelDef } from './module.js';
 
@@ -19,48 +18,6 @@ function copy(): KernelDef {
         ]),
         ...forRange(t, t.get, end.get, 4, [
           [...dst.get, ...t.get, ...i32.add, ...src.get, ...t.get, ...i32.add, ...f32.load(), ...f32.store()],
-        ]),
-      ];
-    },
-  };
-}
-
-/** zero_f32(dst, n) */
-function zero(): KernelDef {
-  return {
-    name: 'zero_f32',
-    params: ['dst', 'n'],
-    body(f) {
-      const { dst, n } = f.params as Record<string, Local>;
-      const t = f.local(), end = f.local();
-      return [
-        ...n.get, ...i32.const(4), ...i32.mul, ...end.set,
-        ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [
-          [...dst.get, ...t.get, ...i32.add, ...v128.zero, ...v128.store()],
-        ]),
-        ...forRange(t, t.get, end.get, 4, [[...dst.get, ...t.get, ...i32.add, ...f32.const(0), ...f32.store()]]),
-      ];
-    },
-  };
-}
-
-/** add_into_f32(dst, src, n): dst[i] += src[i] */
-function addInto(): KernelDef {
-  return {
-    name: 'add_into_f32',
-    params: ['dst', 'src', 'n'],
-    body(f) {
-      const { dst, src, n } = f.params as Record<string, Local>;
-      const t = f.local(), end = f.local(), d = f.local();
-      return [
-        ...n.get, ...i32.const(4), ...i32.mul, ...end.set,
-        ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [
-          [...dst.get, ...t.get, ...i32.add, ...d.tee, ...d.get, ...v128.load(), ...src.get, ...t.get, ...i32.add, ...v128.load(),
-            ...f32x4.add, ...v128.store()],
-        ]),
-        ...forRange(t, t.get, end.get, 4, [
-          [...dst.get, ...t.get, ...i32.add, ...d.tee, ...d.get, ...f32.load(), ...src.get, ...t.get, ...i32.add, ...f32.load(),
-            ...f32.add, ...f32.store()],
         ]),
       ];
     },
@@ -156,5 +113,5 @@ export const TR = 16;
 export const BLOCK = 16384;
 
 export function copyKernels(): KernelDef[] {
-  return [copy(), zero(), addInto(), fill(), transpose(), copyRows()];
+  return [copy(), fill(), transpose(), copyRows()];
 }
