@@ -61,6 +61,7 @@ function tilesKernel(variant: Variant): KernelDef {
       const p = f.local(), i = f.local(), rows = f.local(), pb0 = f.local(), col = f.local();
       const lanes0 = f.local(), lanes1 = f.local(), pa = f.local(), pb = f.local(), kk = f.local();
       const rs2 = f.local(), rs3 = f.local(), ci = f.local(), add = f.local(), relu = f.local();
+      const rowp = [pa, f.local(), f.local(), f.local()];
       const acc = f.locals_(MR * 2, 'v128');
       const b0 = f.local('v128'), b1 = f.local('v128'), av = f.local('v128');
       const useBias = f.local(), bcol = f.local();
@@ -80,10 +81,11 @@ function tilesKernel(variant: Variant): KernelDef {
         if (variant === 'row') code.push(...a.get, ...i.get, ...rs.get, ...i32.mul, ...i32.add, ...k0.get, ...i32.const(4), ...i32.mul, ...i32.add, ...pa.set);
         else code.push(...a.get, ...i.get, ...i32.const(4), ...i32.mul, ...i32.add, ...k0.get, ...cs.get, ...i32.mul, ...i32.add, ...pa.set);
         code.push(...pb0.get, ...pb.set, ...kc.get, ...kk.set);
-        const rowAddr = (r: number): Code => {
-          if (variant === 'col' || r === 0) return pa.get;
-          return [...pa.get, ...(r === 1 ? rs.get : r === 2 ? rs2.get : rs3.get), ...i32.add];
-        };
+        // row: a pointer per row, each stepped by 4 (measured 4 % faster than adding row offsets per k)
+        if (variant === 'row') {
+          for (let r = 1; r < R; r++) code.push(...pa.get, ...(r === 1 ? rs.get : r === 2 ? rs2.get : rs3.get), ...i32.add, ...rowp[r]!.set);
+        }
+        const rowAddr = (r: number): Code => (variant === 'col' || r === 0 ? pa.get : rowp[r]!.get);
         const step: Code = [...pb.get, ...v128.load(0), ...b0.set, ...pb.get, ...v128.load(16), ...b1.set];
         for (let r = 0; r < R; r++) {
           step.push(...rowAddr(r), ...v128.load32_splat(variant === 'col' ? 4 * r : 0), ...av.set);
@@ -94,7 +96,7 @@ function tilesKernel(variant: Variant): KernelDef {
         }
         code.push(...loop(
           step,
-          variant === 'row' ? addTo(pa, 4) : [...pa.get, ...cs.get, ...i32.add, ...pa.set],
+          variant === 'row' ? [...addTo(pa, 4), ...Array.from({ length: R - 1 }, (_, r) => addTo(rowp[r + 1]!, 4)).flat()] : [...pa.get, ...cs.get, ...i32.add, ...pa.set],
           addTo(pb, 32),
           kk.get, i32.const(1), i32.sub, kk.tee, br_if(0),
         ));
