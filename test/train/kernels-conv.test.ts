@@ -113,6 +113,7 @@ describe.each([
   { x: [1, 12, 15, 20], f: [3, 3, 20, 16], pad: [[0, 0], [0, 2], [2, 0], [0, 0]] },
   { x: [3, 13, 12, 24], f: [3, 3, 24, 36], pad: 'valid' },
   { x: [2, 17, 9, 16], f: [3, 3, 16, 16], pad: [[0, 0], [2, 2], [1, 0], [0, 0]] },
+  { x: [3, 7, 7, 32], f: [3, 3, 32, 24], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // ResNet's 7×7 stage: half tiles at the edges
 ])('Winograd conv x=$x f=$f pad=$pad', (c) => {
   const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
   const fast = (name: string, inputs: Record<string, tf.Tensor>, a: Record<string, unknown>) =>
@@ -120,7 +121,7 @@ describe.each([
   it('forward, input and filter gradients match stock', () => {
     const x = randT(c.x), w = randT(c.f);
     const y = tf.engine().runKernel('Conv2D', { x, filter: w } as never, attrs as never) as tf.Tensor;
-    expect(y.shape[1]! * y.shape[2]!).toBeGreaterThanOrEqual(100); // large enough for the Winograd path
+    expect(y.shape[1]! * y.shape[2]!).toBeGreaterThanOrEqual(36); // large enough for the Winograd path
     const dy = randT(y.shape);
     expectClose(y.dataSync() as Float32Array, stock('Conv2D', { x, filter: w }, attrs));
     expectClose(fast('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }), stock('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }));

@@ -130,10 +130,11 @@ function inputKernel(): KernelDef {
 
 /**
  * wino_filter(w, C, F, flip, dst, thread, item): U = G g Gᵀ for the 8 output
- * channels of panel `item` and every input channel, stored as 16 packed GEMM
- * operands (K = C deep, F wide; ξ-th at dst + ξ·⌈F/8⌉·C·32). g(r, s, c, f) is
- * w[r, s, c, f] ([3, 3, C, F]), or with `flip` w[2−r, 2−s, f, c] of a
- * [3, 3, F, C] filter (the input gradient's).
+ * channels of panel `item` (four at a time in f32x4 lanes) and every input
+ * channel, stored as 16 packed GEMM operands (K = C deep, F wide; ξ-th at
+ * dst + ξ·⌈F/8⌉·C·32). g(r, s, c, f) is w[r, s, c, f] ([3, 3, C, F]), or with
+ * `flip` w[2−r, 2−s, f, c] of a [3, 3, F, C] filter (the input gradient's),
+ * gathered lane by lane. F is a multiple of 4; lanes past F are zero.
  */
 function filterKernel(): KernelDef {
   return {
@@ -141,48 +142,57 @@ function filterKernel(): KernelDef {
     params: ['w', 'C', 'F', 'flip', 'dst', 'thread', 'item'],
     body(f) {
       const { w, C, F, flip, dst, item } = f.params as Record<string, Local>;
-      const c = f.local(), j = f.local(), n = f.local(), src = f.local(), out = f.local(), panels = f.local(), xi = f.local();
-      const gv = f.locals_(9, 'f32'), t = f.locals_(12, 'f32');
-      const gAt = (tap: number): Code => [
-        // flip: w[2−r, 2−s, n, c] of [3, 3, F, C]: tap 8 − tap, (n, c) at n·C + c
+      const c = f.local(), n0 = f.local(), panels = f.local(), base = f.local(), half = f.local('v128');
+      const g = f.locals_(18, 'v128'), t = f.locals_(24, 'v128'), u = f.locals_(32, 'v128');
+      const code: Code = [];
+      /** g's 4 lanes for output channels n0 + 4h … at tap `tap`. */
+      const loadTap = (tap: number, h: number): Code => [
         ...flip.get,
-        ...if_([[...w.get, ...i32.const(8 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul, ...n.get, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set]],
-          [[...w.get, ...i32.const(tap), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...n.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set]]),
-        ...src.get, ...f32.load(), ...gv[tap]!.set,
-      ];
-      const scalar = (coeffs: number[], terms: Local[]): Code => {
-        const code: Code = [];
-        let first = true;
-        coeffs.forEach((k, i) => {
-          if (k === 0) return;
-          code.push(...terms[i]!.get, ...f32.const(k), ...f32.mul);
-          if (!first) code.push(...f32.add);
-          first = false;
-        });
-        return first ? f32.const(0) : code;
-      };
-      const at = (xiCode: Code): Code => [
-        ...dst.get, ...xiCode, ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-        ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-        ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...j.get, ...i32.const(4), ...i32.mul, ...i32.add,
-      ];
-      const body: Code = [];
-      for (let tap = 0; tap < 9; tap++) body.push(...gAt(tap));
-      for (let a = 0; a < 4; a++) for (let s = 0; s < 3; s++) body.push(...scalar(G[a]!, [gv[s]!, gv[3 + s]!, gv[6 + s]!]), ...t[a * 3 + s]!.set);
-      for (let a = 0; a < 4; a++) {
-        for (let b = 0; b < 4; b++) body.push(...at(i32.const(4 * a + b)), ...scalar(G[b]!, [t[a * 3]!, t[a * 3 + 1]!, t[a * 3 + 2]!]), ...f32.store());
-      }
-      return [
-        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
-        ...forRange(c, i32.const(0), C.get, 1, [
-          forRange(j, i32.const(0), i32.const(NR), 1, [
-            [...item.get, ...i32.const(NR), ...i32.mul, ...j.get, ...i32.add, ...n.set],
-            [...n.get, ...F.get, ...i32.lt_s],
-            // past the last output channel: zeros in every operand
-            if_([body], [forRange(xi, i32.const(0), i32.const(16), 1, [[...at(xi.get), ...f32.const(0), ...f32.store()]])]),
+        ...ifValue('v128', [[
+          ...[0, 1, 2, 3].flatMap((l) => [
+            ...(l === 0 ? [] : []),
+            ...w.get, ...i32.const(8 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
+            ...n0.get, ...i32.const(4 * h + l), ...i32.add, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
+            ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
           ]),
-        ]),
+        ]], [[
+          ...w.get, ...i32.const(tap), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add,
+          ...n0.get, ...i32.const(4 * h), ...i32.add, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(),
+        ]]),
       ];
+      // replace_lane needs the vector under the scalar: build it as splat(lane 0) then replace 1..3
+      const gather = (tap: number, h: number): Code => loadTap(tap, h);
+      const perC: Code = [];
+      for (let h = 0; h < 2; h++) {
+        for (let tap = 0; tap < 9; tap++) {
+          if (h === 1) {
+            // the second four channels exist only when the panel is full
+            perC.push(...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s,
+              ...ifValue('v128', [gather(tap, 1)], [v128.zero]), ...g[9 + tap]!.set);
+          } else {
+            perC.push(...gather(tap, 0), ...g[tap]!.set);
+          }
+        }
+        // t = G g (4 × 3), U = t Gᵀ (4 × 4)
+        const gg = g.slice(9 * h, 9 * h + 9), tt = t.slice(12 * h, 12 * h + 12), uu = u.slice(16 * h, 16 * h + 16);
+        for (let a = 0; a < 4; a++) for (let s2 = 0; s2 < 3; s2++) perC.push(...combine(G[a]!, [0, 1, 2].map((k) => gg[3 * k + s2]!.get), half), ...tt[3 * a + s2]!.set);
+        for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) perC.push(...combine(G[b]!, [0, 1, 2].map((k) => tt[3 * a + k]!.get), half), ...uu[4 * a + b]!.set);
+      }
+      // the packed operands: ξ-th at dst + ξ·panels·C·32, panel item, row c, 8 lanes
+      for (let xi = 0; xi < 16; xi++) {
+        for (let h = 0; h < 2; h++) {
+          perC.push(...base.get, ...i32.const(xi), ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+            ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...u[16 * h + xi]!.get, ...v128.store(16 * h));
+        }
+      }
+      code.push(
+        ...f32x4.const(0.5), ...half.set,
+        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...item.get, ...i32.const(NR), ...i32.mul, ...n0.set,
+        ...dst.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...base.set,
+        ...forRange(c, i32.const(0), C.get, 1, [perC]),
+      );
+      return code;
     },
   };
 }
