@@ -13,7 +13,7 @@
 //        [--only LeNet5,CNN,…] [--threads N] [--stock] [--no-train]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,8 @@ const mb = (b) => (b === undefined ? '—' : `${(b / 2 ** 20).toFixed(0)} MB`);
 const num = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(v >= 100 ? 0 : d) : '—');
 
 console.log(`Training throughput, pure tfjs (cpu backend, alexnetc fast kernels${flag('stock') ? ' OFF: stock kernels' : ''}, ${THREADS} threads) vs PyTorch ${process.env.TORCH_VERSION ?? ''}CPU`);
-console.log(`${CORES} cores; ${ROUNDS} interleaved rounds of ≥ ${SECONDS} s (and ≥ 1 step) per configuration; medians of images/s`);
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`${CORES} cores (load average ${load()}); ${ROUNDS} interleaved rounds of ≥ ${SECONDS} s (and ≥ 1 step) per configuration; medians of images/s`);
 
 const rows = [];
 for (const n of NETWORKS) {
@@ -113,12 +114,12 @@ for (const n of NETWORKS) {
   }
   if (row.tfjs !== undefined && row.torch !== undefined) {
     row.ratio = row.tfjs / row.torch;
-    // the same ratio round by round: each tfjs round against the best PyTorch configuration's round
     console.log(`  ratio tfjs / best PyTorch (${row.torchLabel}): ${row.ratio.toFixed(2)}   (goal ≥ ${n.goal})`);
   }
   rows.push(row);
 }
 
+console.log(`\nload average at the end: ${load()}`);
 console.log('\n| network | batch | alexnetc img/s | PyTorch img/s (best of 1 / all threads) | ratio | goal | peak RSS alexnetc | peak RSS PyTorch |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
