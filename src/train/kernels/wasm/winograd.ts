@@ -13,7 +13,7 @@
 // turned 180° and its channels swapped (wino_filter's `flip`). The
 // transforms' constants are ±1 and ½, so the results stay within a few float32
 // roundings of the direct sums.
-import { f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Local } from './assembler.js';
+import { addTo, f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Local } from './assembler.js';
 import { NR } from './gemm.js';
 import { loadGeom, type Geom } from './im2col.js';
 import type { KernelDef } from './module.js';
@@ -89,38 +89,47 @@ function inputKernel(): KernelDef {
       const { geom, x, t0, t1, v, xiStride } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
       const th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
-      const ih0 = f.local(), iw0 = f.local(), ih = f.local(), iw = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
+      const ih0 = f.local(), iw0 = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
+      const base = f.local(), inside = f.local(), px = f.local(), ok = f.local(), pixB = f.local();
       const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(16, 'v128');
-      const load: Code = [];
+      // a tile wholly inside the image: 16 loads at base + a·rowB + b·pixB; else each cell checked (the padding reads 0)
+      const fast: Code = [], checked: Code = [];
       for (let a = 0; a < 4; a++) {
         for (let b = 0; b < 4; b++) {
-          load.push(
-            ...ih0.get, ...i32.const(a), ...i32.add, ...ih.set, ...iw0.get, ...i32.const(b), ...i32.add, ...iw.set,
-            ...ih.get, ...g.H.get, ...i32.lt_u, ...iw.get, ...g.W.get, ...i32.lt_u, ...i32.and,
-            ...if_([[
-              ...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih.get, ...rowB.get, ...i32.mul, ...i32.add,
-              ...iw.get, ...g.C.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[4 * a + b]!.set,
-            ]], [[...v128.zero, ...d[4 * a + b]!.set]]),
+          const addr = [...base.get, ...rowB.get, ...i32.const(a), ...i32.mul, ...i32.add, ...pixB.get, ...i32.const(b), ...i32.mul, ...i32.add];
+          fast.push(...addr, ...v128.load(), ...d[4 * a + b]!.set);
+          checked.push(
+            ...ih0.get, ...i32.const(a), ...i32.add, ...g.H.get, ...i32.lt_u, ...iw0.get, ...i32.const(b), ...i32.add, ...g.W.get, ...i32.lt_u, ...i32.and, ...ok.set,
+            ...ok.get, ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[4 * a + b]!.set,
           );
         }
       }
+      // ξ by ξ, xiStride apart
       const store: Code = [];
-      for (let k = 0; k < 16; k++) store.push(...dst.get, ...i32.const(k), ...xiStride.get, ...i32.mul, ...i32.add, ...out[k]!.get, ...v128.store());
+      for (let k = 0; k < 16; k++) store.push(...px.get, ...out[k]!.get, ...v128.store(), ...px.get, ...xiStride.get, ...i32.add, ...px.set);
       return [
         ...code,
         ...f32x4.const(0.5), ...half.set,
         ...tilesOf(g, th, tw),
-        ...g.W.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...rowB.set,
+        ...g.C.get, ...i32.const(4), ...i32.mul, ...pixB.set,
+        ...g.W.get, ...pixB.get, ...i32.mul, ...rowB.set,
         ...g.H.get, ...rowB.get, ...i32.mul, ...img.set,
+        ...v.get, ...dst.set,
         ...forRange(t, t0.get, t1.get, 1, [
           tileOf(t, th, tw, n, ti, tj),
           [...ti.get, ...i32.const(2), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
           [...tj.get, ...i32.const(2), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
+          [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(4), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
+            ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(4), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
+          // the tile's corner (possibly outside the image: only read when its cells are)
+          [...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih0.get, ...rowB.get, ...i32.mul, ...i32.add, ...iw0.get, ...pixB.get, ...i32.mul, ...i32.add, ...base.set],
           forRange(c, i32.const(0), g.C.get, 4, [
-            load,
+            [...inside.get, ...if_([fast], [checked])],
             sandwich(B_T, d, B_T, tmp, out, half),
-            [...v.get, ...t.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...dst.set],
+            [...dst.get, ...px.set],
             store,
+            addTo(dst, 16),
+            addTo(base, 16),
           ]),
         ]),
       ];
