@@ -5,7 +5,7 @@
 // +, −, ·, / of float32 values), the vector form gives the identical bits;
 // activations with exp are within a few ulps.
 import {
-  addTo, f32x4, f64, f64x2, forRange, i32, i32x4, i8x16_shuffle, if_, ifValue, v128, type Code, type Func, type Local,
+  addTo, f32x4, f64, f64x2, forRange, i32, i32x4, i8x16_shuffle, if_, v128, type Code, type Func, type Local,
 } from './assembler.js';
 import { BLOCK } from './copy.js';
 import type { KernelDef } from './module.js';
@@ -38,7 +38,8 @@ function unary(name: string, make: (f: Func) => { setup: Code; op: (x: Code) => 
   };
 }
 
-function binaryGrad(name: string, make: (f: Func) => { setup: Code; op: (a: Code, b: Code) => Code }): KernelDef {
+/** A kernel of two same-size inputs (a gradient: the forward's x or y, and dy). */
+function binaryMap(name: string, make: (f: Func) => { setup: Code; op: (a: Code, b: Code) => Code }): KernelDef {
   return {
     name,
     params: ['a', 'b', 'y', 'n', 'consts', 'thread', 'item'],
@@ -66,7 +67,7 @@ const relu = unary('relu', (f) => {
 });
 
 // dx = dy · step(x), step = x > 0 ? 1 : (x is NaN ? NaN : 0): the stock gradient's one multiply
-const reluGrad = binaryGrad('relu_grad', (f) => {
+const reluGrad = binaryMap('relu_grad', (f) => {
   const one = vconst(f, 1), xv = f.local('v128'), s = f.local('v128');
   return {
     setup: one.code,
@@ -104,7 +105,7 @@ const leakyRelu: KernelDef = {
 };
 
 // dx = x > 0 ? dy : dy·α (α rounded to float32, as the stock gradient's scalar tensor is)
-const leakyReluGrad = binaryGrad('leaky_relu_grad', (f) => {
+const leakyReluGrad = binaryMap('leaky_relu_grad', (f) => {
   const alpha = f.local('v128'), d = f.local('v128'), xv = f.local('v128');
   const consts = f.params.consts!;
   return {
@@ -114,13 +115,13 @@ const leakyReluGrad = binaryGrad('leaky_relu_grad', (f) => {
 });
 
 // (1 − y²)·dy with the stock gradient's three roundings
-const tanhGrad = binaryGrad('tanh_grad', (f) => {
+const tanhGrad = binaryMap('tanh_grad', (f) => {
   const one = vconst(f, 1), v = f.local('v128');
   return { setup: one.code, op: (y, dy) => [...one.local.get, ...y, ...v.tee, ...v.get, ...f32x4.mul, ...f32x4.sub, ...dy, ...f32x4.mul] };
 });
 
 // dy·(y·(1 − y)), the stock sigmoid gradient's order
-const sigmoidGrad = binaryGrad('sigmoid_grad', (f) => {
+const sigmoidGrad = binaryMap('sigmoid_grad', (f) => {
   const one = vconst(f, 1), v = f.local('v128');
   return { setup: one.code, op: (y, dy) => [...dy, ...y, ...v.tee, ...one.local.get, ...v.get, ...f32x4.sub, ...f32x4.mul, ...f32x4.mul] };
 });
@@ -197,39 +198,36 @@ function binary(op: BinaryOp): KernelDef {
     params: ['a', 'b', 'y', 'n', 'bn', 'mode', 'swap', 'thread', 'item'],
     body(f) {
       const { a, b, y, n, bn, mode, swap, item } = f.params as Record<string, Local>;
-      const s = f.local('v128'), j = f.local(), rowB = f.local();
-      const apply = (bval: Code): Code => [
-        ...swap.get,
-        ...ifValue('v128', [[...bval, ...v128Load(a), ...vop]], [[...v128Load(a), ...bval, ...vop]]),
-      ];
-      // the body needs `t`; written per mode below
-      const t = f.local();
-      const v128Load = (base: Local): Code => [...base.get, ...t.get, ...i32.add, ...v128.load()];
-      const store = (val: Code): Code => [...y.get, ...t.get, ...i32.add, ...val, ...v128.store()];
-      const end = f.local();
-      const range = [
-        ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t.set,
-        ...t.get, ...i32.const(BLOCK * 4), ...i32.add, ...end.set,
-        ...end.get, ...n.get, ...i32.const(4), ...i32.mul, ...i32.gt_s, ...if_([[...n.get, ...i32.const(4), ...i32.mul, ...end.set]]),
-      ];
+      const s = f.local('v128'), j = f.local(), rowB = f.local(), t = f.local(), t0 = f.local(), end = f.local();
+      const aAt = [...a.get, ...t.get, ...i32.add, ...v128.load()];
+      /** the loops over the block for one operand order */
+      const loops = (swapped: boolean): Code => {
+        const apply = (bval: Code): Code => (swapped ? [...bval, ...aAt, ...vop] : [...aAt, ...bval, ...vop]);
+        const store = (val: Code): Code => [...y.get, ...t.get, ...i32.add, ...val, ...v128.store()];
+        return [
+          ...mode.get, ...i32.const(BINARY_MODE.row), ...i32.eq,
+          ...if_([[
+            // row: b's offset runs in step with t, modulo the row
+            ...t0.get, ...rowB.get, ...i32.rem_u, ...j.set,
+            ...forRange(t, t0.get, end.get, 16, [
+              store(apply([...b.get, ...j.get, ...i32.add, ...v128.load()])),
+              addTo(j, 16),
+              [...j.get, ...rowB.get, ...i32.ge_u, ...if_([[...i32.const(0), ...j.set]])],
+            ]),
+          ]], [[
+            ...mode.get, ...i32.const(BINARY_MODE.scalar), ...i32.eq,
+            ...if_([forRange(t, t0.get, end.get, 16, [store(apply(s.get))])],
+              [forRange(t, t0.get, end.get, 16, [store(apply([...b.get, ...t.get, ...i32.add, ...v128.load()]))])]),
+          ]]),
+        ];
+      };
       return [
-        ...range,
+        ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t0.set,
+        ...t0.get, ...i32.const(BLOCK * 4), ...i32.add, ...end.set,
+        ...end.get, ...n.get, ...i32.const(4), ...i32.mul, ...i32.gt_s, ...if_([[...n.get, ...i32.const(4), ...i32.mul, ...end.set]]),
         ...b.get, ...v128.load32_splat(), ...s.set,
         ...bn.get, ...i32.const(4), ...i32.mul, ...rowB.set,
-        ...mode.get, ...i32.const(BINARY_MODE.row), ...i32.eq,
-        ...if_([[
-          // row: b's offset runs in step with t, modulo the row
-          ...t.get, ...rowB.get, ...i32.rem_u, ...j.set,
-          ...forRange(t, t.get, end.get, 16, [
-            store(apply([...b.get, ...j.get, ...i32.add, ...v128.load()])),
-            addTo(j, 16),
-            [...j.get, ...rowB.get, ...i32.ge_u, ...if_([[...i32.const(0), ...j.set]])],
-          ]),
-        ]], [[
-          ...mode.get, ...i32.const(BINARY_MODE.scalar), ...i32.eq,
-          ...if_([forRange(t, t.get, end.get, 16, [store(apply(s.get))])],
-            [forRange(t, t.get, end.get, 16, [store(apply([...b.get, ...t.get, ...i32.add, ...v128.load()]))])]),
-        ]]),
+        ...swap.get, ...if_([loops(true)], [loops(false)]),
       ];
     },
   };

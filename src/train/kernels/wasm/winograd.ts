@@ -158,8 +158,8 @@ function filterKernel(): KernelDef {
       const loadTap = (tap: number, h: number): Code => [
         ...flip.get,
         ...ifValue('v128', [[
+          // lane by lane: splat the first, replace the others (the vector waits on the stack under each address)
           ...[0, 1, 2, 3].flatMap((l) => [
-            ...(l === 0 ? [] : []),
             ...w.get, ...i32.const(8 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
             ...n0.get, ...i32.const(4 * h + l), ...i32.add, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
             ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
@@ -169,17 +169,15 @@ function filterKernel(): KernelDef {
           ...n0.get, ...i32.const(4 * h), ...i32.add, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(),
         ]]),
       ];
-      // replace_lane needs the vector under the scalar: build it as splat(lane 0) then replace 1..3
-      const gather = (tap: number, h: number): Code => loadTap(tap, h);
       const perC: Code = [];
       for (let h = 0; h < 2; h++) {
         for (let tap = 0; tap < 9; tap++) {
           if (h === 1) {
             // the second four channels exist only when the panel is full
             perC.push(...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s,
-              ...ifValue('v128', [gather(tap, 1)], [v128.zero]), ...g[9 + tap]!.set);
+              ...ifValue('v128', [loadTap(tap, 1)], [v128.zero]), ...g[9 + tap]!.set);
           } else {
-            perC.push(...gather(tap, 0), ...g[tap]!.set);
+            perC.push(...loadTap(tap, 0), ...g[tap]!.set);
           }
         }
         // t = G g (4 × 3), U = t Gᵀ (4 × 4)
