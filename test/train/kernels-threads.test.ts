@@ -56,14 +56,18 @@ function kernels(): Float32Array[] {
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
-  // a 3×3 stride-1 convolution big enough for Winograd
+  // 3×3 and 5×5 stride-1 convolutions big enough for Winograd
   const wx = randT([3, 16, 15, 16]), wf = randT([3, 3, 16, 20]);
   const same = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
   out.push(...run('Conv2D', { x: wx, filter: wf }, same));
   const wdy = randT([3, 16, 15, 20]);
   out.push(...run('Conv2DBackpropInput', { dy: wdy, filter: wf }, { ...same, inputShape: wx.shape }));
   out.push(...run('Conv2DBackpropFilter', { x: wx, dy: wdy }, { ...same, filterShape: wf.shape }));
-  tf.dispose([wx, wf, wdy]);
+  const f5 = randT([5, 5, 16, 24]), dy5 = randT([3, 16, 15, 24]);
+  out.push(...run('Conv2D', { x: wx, filter: f5 }, same));
+  out.push(...run('Conv2DBackpropInput', { dy: dy5, filter: f5 }, { ...same, inputShape: wx.shape }));
+  out.push(...run('Conv2DBackpropFilter', { x: wx, dy: dy5 }, { ...same, filterShape: f5.shape }));
+  tf.dispose([wx, wf, wdy, f5, dy5]);
   tf.dispose([x, f, f2, y, dy, gy, p, bn!, mean!, variance!]);
   return out;
 }

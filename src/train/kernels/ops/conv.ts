@@ -6,6 +6,7 @@
 // K-fold copy of a whole input.
 import { FLAG_ADD, FLAG_RELU, gemm, packB, packedBytes, splitGemm, NR } from './gemm.js';
 import { GEOM, GEOM_FIELDS } from '../wasm/im2col.js';
+import { WINO3, WINO5, type WinoSpec } from '../wasm/winograd.js';
 import { BLOCK } from '../wasm/copy.js';
 import type { Io } from '../runtime/tensors.js';
 
@@ -55,37 +56,44 @@ export function zeroFill(io: Io, p: number, n: number): void {
 }
 
 /**
- * Winograd F(2×2, 3×3) applies: 3×3, stride 1, no dilation, one group,
- * channels in fours, and enough of them that the GEMMs are the work.
+ * The Winograd variant that applies, if any: 3×3 or 5×5, stride 1, no
+ * dilation, one group, channels in fours and enough of them that the GEMMs
+ * are the work, pads within the window, and outputs of at least 6×6 (smaller
+ * ones waste too much of their 2×2 tiles; 7×7×512 measured 20–40 % faster
+ * than im2col).
  */
-export function winogradFits(g: ConvGeom): boolean {
-  return g.FH === 3 && g.FW === 3 && g.SH === 1 && g.SW === 1 && g.DH === 1 && g.DW === 1 && g.groups === 1 &&
-    g.C % 4 === 0 && g.F % 4 === 0 && g.C >= 16 && g.F >= 16 && g.top >= 0 && g.top <= 2 && g.left >= 0 && g.left <= 2 &&
-    g.OH * g.OW >= 36; // smaller outputs waste too much of their tiles (7×7×512 measured 20–40 % faster than im2col)
+export function winogradSpec(g: ConvGeom): WinoSpec | null {
+  const spec = g.FH === 3 ? WINO3 : g.FH === 5 ? WINO5 : null;
+  if (spec === null || g.FW !== g.FH || g.SH !== 1 || g.SW !== 1 || g.DH !== 1 || g.DW !== 1 || g.groups !== 1) return null;
+  if (g.C % 4 !== 0 || g.F % 4 !== 0 || g.C < 16 || g.F < 16 || g.OH * g.OW < 36) return null;
+  if (g.top < 0 || g.top > spec.r - 1 || g.left < 0 || g.left > spec.r - 1) return null;
+  return spec;
 }
 
 /**
  * A Winograd convolution of x (the geometry's input) by the filter at w
- * ([3, 3, C, F], or with `flip` the [3, 3, F, C] filter of the convolution
+ * ([r, r, C, F], or with `flip` the [r, r, F, C] filter of the convolution
  * whose input gradient this is), into a new output of io.
  */
-function winograd(io: Io, g: ConvGeom, x: number, w: number, flip: boolean, bias: number): { p: number; view: Float32Array } {
+function winograd(io: Io, spec: WinoSpec, g: ConvGeom, x: number, w: number, flip: boolean, bias: number): { p: number; view: Float32Array } {
+  const X = spec.alpha * spec.alpha;
   const panels = Math.ceil(g.F / NR);
-  const up = io.temp(16 * panels * g.C * NR + 16);
-  io.rt.parallel('wino_filter', panels, [w, g.C, g.F, flip ? 1 : 0, up], g.C * g.F < 1 << 12);
+  const up = io.temp(X * panels * g.C * NR + 16);
+  io.rt.parallel(`${spec.name}_filter`, panels, [w, g.C, g.F, flip ? 1 : 0, up], g.C * g.F < 1 << 12);
   const y = io.output(g.N * g.OH * g.OW * g.F);
   const tiles = g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2);
-  // V (16 × tb × C) and M (16 × tb × F) of a block stay within ~2 MiB; at least 8 tiles a block
-  const tb = Math.max(8, Math.min(256, Math.floor(524288 / (16 * (g.C + g.F)))));
-  const sstride = (16 * tb * (g.C + g.F) + 16) * 4;
+  // V (α² × tb × C) and M (α² × tb × F) of a block stay within ~2 MiB; at least 8 tiles a block
+  const tb = Math.max(8, Math.min(256, Math.floor(524288 / (X * (g.C + g.F)))));
+  const sstride = (X * tb * (g.C + g.F) + 16) * 4;
   const scratch = io.temp(io.rt.threads * sstride / 4);
-  io.rt.parallel('wino_conv', Math.ceil(tiles / tb), [geomBlock(io, g), x, up, y.p, bias, tb, scratch, sstride], false);
+  io.rt.parallel(`${spec.name}_conv`, Math.ceil(tiles / tb), [geomBlock(io, g), x, up, y.p, bias, tb, scratch, sstride], false);
   return y;
 }
 
 /** y = conv(x, w) (+ bias per output channel) (relu); returns y's address (an output of io). */
 export function convForward(io: Io, g: ConvGeom, x: number, w: number, bias: number, relu: boolean): { p: number; view: Float32Array } {
-  if (!relu && winogradFits(g)) return winograd(io, g, x, w, false, bias);
+  const spec = relu ? null : winogradSpec(g);
+  if (spec !== null) return winograd(io, spec, g, x, w, false, bias);
   const K = taps(g), fg = g.F / g.groups, M = g.N * g.OH * g.OW;
   const pack = packedBytes(K, fg);
   const bp = io.temp(g.groups * pack / 4);
@@ -118,10 +126,11 @@ export function bandRows(g: ConvGeom, maxRows: number): { bh: number; nbands: nu
 
 /** dx of a convolution from dy and w. */
 export function convBackpropInput(io: Io, g: ConvGeom, dy: number, w: number): { p: number; view: Float32Array } {
-  if (winogradFits(g)) {
+  const spec = winogradSpec(g);
+  if (spec !== null) {
     // the "full" correlation of dY with the filter turned 180°, channels swapped
-    const gt: ConvGeom = { ...g, H: g.OH, W: g.OW, C: g.F, OH: g.H, OW: g.W, F: g.C, top: 2 - g.top, left: 2 - g.left };
-    return winograd(io, gt, dy, w, true, 0);
+    const gt: ConvGeom = { ...g, H: g.OH, W: g.OW, C: g.F, OH: g.H, OW: g.W, F: g.C, top: spec.r - 1 - g.top, left: spec.r - 1 - g.left };
+    return winograd(io, spec, gt, dy, w, true, 0);
   }
   const K = taps(g), fg = g.F / g.groups, M = g.N * g.OH * g.OW;
   const dx = io.output(g.N * g.H * g.W * g.C);
@@ -156,29 +165,31 @@ export function convBackpropInput(io: Io, g: ConvGeom, dy: number, w: number): {
  * the operands' transforms, then the 16 GEMMs adding into M; at the end
  * dW = Gᵀ M G.
  */
-function winogradFilter(io: Io, g: ConvGeom, x: number, dy: number): { p: number; view: Float32Array } {
+function winogradFilter(io: Io, spec: WinoSpec, g: ConvGeom, x: number, dy: number): { p: number; view: Float32Array } {
+  const X = spec.alpha * spec.alpha;
   const panels = Math.ceil(g.F / NR);
   const tiles = g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2);
   const limit = Math.max(g.N * g.H * g.W * g.C, 1 << 20);
-  const chunk = Math.max(16, Math.min(tiles, Math.floor(limit / (16 * (g.C + panels * NR)))));
-  const v = io.temp(16 * chunk * g.C + 16), e = io.temp(16 * panels * chunk * NR + 16), m = io.temp(16 * g.C * g.F + 16);
+  const chunk = Math.max(16, Math.min(tiles, Math.floor(limit / (X * (g.C + panels * NR)))));
+  const v = io.temp(X * chunk * g.C + 16), e = io.temp(X * panels * chunk * NR + 16), m = io.temp(X * g.C * g.F + 16);
   const geom = geomBlock(io, g);
   const tb = 16;
   const s = splitGemm(g.C, g.F, io.rt.threads);
   for (let t0 = 0; t0 < tiles; t0 += chunk) {
     const t1 = Math.min(tiles, t0 + chunk);
     const nv = Math.ceil((t1 - t0) / tb);
-    io.rt.parallel('wino_wgrad_prep', nv + panels, [geom, x, dy, t0, t1, v, e, tb, nv], false);
-    io.rt.parallel('wino_wgrad_gemm', 16 * s.items, [g.C, g.F, t1 - t0, v, e, m, t0 > 0 ? FLAG_ADD : 0, s.mb, s.nb, s.ncb, s.items], false);
+    io.rt.parallel(`${spec.name}_wgrad_prep`, nv + panels, [geom, x, dy, t0, t1, v, e, tb, nv], false);
+    io.rt.parallel(`${spec.name}_wgrad_gemm`, X * s.items, [g.C, g.F, t1 - t0, v, e, m, t0 > 0 ? FLAG_ADD : 0, s.mb, s.nb, s.ncb, s.items], false);
   }
-  const dw = io.output(9 * g.C * g.F);
-  io.rt.parallel('wino_wgrad_out', g.C, [m, g.C, g.F, dw.p], g.C * g.F < 1 << 12);
+  const dw = io.output(spec.r * spec.r * g.C * g.F);
+  io.rt.parallel(`${spec.name}_wgrad_out`, g.C, [m, g.C, g.F, dw.p], g.C * g.F < 1 << 12);
   return dw;
 }
 
 /** dw of a convolution from x and dy. */
 export function convBackpropFilter(io: Io, g: ConvGeom, x: number, dy: number): { p: number; view: Float32Array } {
-  if (winogradFits(g)) return winogradFilter(io, g, x, dy);
+  const spec = winogradSpec(g);
+  if (spec !== null) return winogradFilter(io, spec, g, x, dy);
   const K = taps(g), fg = g.F / g.groups, M = g.N * g.OH * g.OW;
   const dw = io.output(K * g.F);
   if (M === 0) {

@@ -1,64 +1,108 @@
-// 3×3 stride-1 convolutions by Winograd's minimal filtering F(2×2, 3×3)
-// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
-// each 2×2 block of outputs comes from a 4×4 input tile with 16
-// multiplications per input–output channel pair instead of 36, so the GEMMs,
-// which bound these layers, do 2.25× less work:
+// 3×3 and 5×5 stride-1 convolutions by Winograd's minimal filtering
+// F(2×2, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016): each 2×2 block of outputs comes from an α×α input tile
+// (α = r + 1) with α² multiplications per input–output channel pair instead
+// of 4r², so the GEMMs, which bound these layers, do 2.25× (3×3) or 2.78×
+// (5×5) less work:
 //   forward   Y = Aᵀ [ Σ_c (Bᵀ d B) ⊙ (G g Gᵀ) ] A
 //   filter    dW = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A e Aᵀ) ] G      (e a 2×2 tile of dY:
 //             the transposition of the forward algorithm in g)
-// The sums are GEMMs, one per tile position ξ (16):
+// The sums are GEMMs, one per tile position ξ (α² of them):
 //   forward   M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
 //   filter    M_ξ[C, F] += V_ξᵀ[C, tiles] · E_ξ[tiles, F], chunk of tiles by chunk
 // and the input gradient is the forward computation on dY with the filter
-// turned 180° and its channels swapped (wino_filter's `flip`). The
-// transforms' constants are ±1 and ½, so the results stay within a few float32
-// roundings of the direct sums.
-import { addTo, f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Local } from './assembler.js';
+// turned 180° and its channels swapped (the filter transform's `flip`).
+// The matrices are Toom–Cook's for the points 0, ±1 (3×3) and 0, ±1, ½, −2
+// (5×5), and ∞, derived in exact rationals; 3×3's constants are ±1 and ½ (a
+// few float32 roundings from the direct sums), 5×5's reach 5 and 1/24, about
+// ten times the rounding error of a direct sum (measured ≤ 1e-5 of the
+// output's scale, as the conformance tests require).
+import { addTo, f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Func, type Local } from './assembler.js';
 import { NR } from './gemm.js';
 import { loadGeom, type Geom } from './im2col.js';
 import type { KernelDef } from './module.js';
 
-const B_T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]];
-const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
-const A_T = [[1, 1, 1, 0], [0, 1, -1, -1]];
+export interface WinoSpec {
+  /** kernel names' prefix */
+  name: string;
+  /** filter size */
+  r: number;
+  /** tile size r + 1 (2×2 outputs per tile) */
+  alpha: number;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
+
 const transpose = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
-const A = transpose(A_T); // 4 × 2
-const G_T = transpose(G); // 3 × 4
+
+export const WINO3: WinoSpec = {
+  name: 'wino3', r: 3, alpha: 4,
+  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+};
+
+export const WINO5: WinoSpec = {
+  name: 'wino5', r: 5, alpha: 6,
+  // points 0, ±1, ½, −2: half the rounding error of 0, ±1, ±2 (measured on 64-channel sums)
+  BT: [[1, -3 / 2, -2, 3 / 2, 1, 0], [0, -1, 1 / 2, 5 / 2, 1, 0], [0, 1, -5 / 2, 1 / 2, 1, 0], [0, -2, -1, 2, 1, 0], [0, 1 / 2, -1, -1 / 2, 1, 0],
+    [0, 1, -3 / 2, -2, 3 / 2, 1]],
+  G: [[1, 0, 0, 0, 0], [1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, -1 / 3, 1 / 3, -1 / 3], [-16 / 15, -8 / 15, -4 / 15, -2 / 15, -1 / 15],
+    [1 / 15, -2 / 15, 4 / 15, -8 / 15, 16 / 15], [0, 0, 0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1 / 2, -2, 1]],
+};
+
+/** The f32x4 constants a kernel's transforms multiply by, one local each (V8 rematerialises v128.const at every use). */
+class Consts {
+  private readonly map = new Map<number, Local>();
+  readonly setup: Code = [];
+  constructor(private readonly f: Func) {}
+  get(v: number): Local {
+    let l = this.map.get(v);
+    if (l === undefined) {
+      l = this.f.local('v128');
+      this.map.set(v, l);
+      this.setup.push(...f32x4.const(v), ...l.set);
+    }
+    return l;
+  }
+}
 
 /**
- * Σ_k coeff[k]·term[k] over f32x4 values for coefficients in {0, ±1, ±½}:
- * the ±1 terms added up, the ±½ terms added up and halved once.
+ * Σ_k coeff[k]·term[k] over f32x4 values: the terms of each coefficient
+ * magnitude added (or subtracted) first, then scaled once by it.
  */
-function combine(coeffs: number[], terms: Code[], half: Local): Code {
-  const part = (mag: number): Code | null => {
-    const code: Code = [];
+function combine(coeffs: number[], terms: Code[], k: Consts): Code {
+  const mags = [...new Set(coeffs.filter((c) => c !== 0).map(Math.abs))];
+  if (mags.length === 0) return v128.zero;
+  const code: Code = [];
+  mags.forEach((mag, gi) => {
     let first = true;
-    coeffs.forEach((c, k) => {
+    coeffs.forEach((c, i) => {
       if (Math.abs(c) !== mag) return;
       if (first) {
-        code.push(...terms[k]!);
+        code.push(...terms[i]!);
         if (c < 0) code.push(...f32x4.neg);
         first = false;
       } else {
-        code.push(...terms[k]!, ...(c > 0 ? f32x4.add : f32x4.sub));
+        code.push(...terms[i]!, ...(c > 0 ? f32x4.add : f32x4.sub));
       }
     });
-    return first ? null : code;
-  };
-  if (coeffs.some((c) => c !== 0 && Math.abs(c) !== 1 && Math.abs(c) !== 0.5)) throw new Error(`winograd coefficients ${coeffs}`);
-  const ones = part(1), halves = part(0.5);
-  if (halves === null) return ones ?? v128.zero;
-  const h = [...halves, ...half.get, ...f32x4.mul];
-  return ones === null ? h : [...ones, ...h, ...f32x4.add];
+    if (mag !== 1) code.push(...k.get(mag).get, ...f32x4.mul);
+    if (gi > 0) code.push(...f32x4.add);
+  });
+  return code;
 }
 
-/** P·X·Qᵀ for a p×4 P, a 4×4 X (locals, row-major) and a q×4 Q; results into `out` (p·q locals). */
-function sandwich(P: number[][], X: Local[], Q: number[][], tmp: Local[], out: Local[], half: Local): Code {
+/** P·X·Qᵀ for a p×n P, an n×n X (locals, row-major) and a q×n Q; results into `out` (p·q locals). */
+function sandwich(P: number[][], X: Local[], Q: number[][], tmp: Local[], out: Local[], k: Consts): Code {
+  const n = P[0]!.length;
   const code: Code = [];
-  // tmp = P X   (p × 4)
-  for (let a = 0; a < P.length; a++) for (let b = 0; b < 4; b++) code.push(...combine(P[a]!, [0, 1, 2, 3].map((k) => X[4 * k + b]!.get), half), ...tmp[4 * a + b]!.set);
+  // tmp = P X   (p × n)
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < n; b++) code.push(...combine(P[a]!, X.slice(0).filter((_, i) => i % n === b).map((x) => x.get), k), ...tmp[n * a + b]!.set);
   // out = tmp Qᵀ   (p × q)
-  for (let a = 0; a < P.length; a++) for (let b = 0; b < Q.length; b++) code.push(...combine(Q[b]!, [0, 1, 2, 3].map((k) => tmp[4 * a + k]!.get), half), ...out[Q.length * a + b]!.set);
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < Q.length; b++) code.push(...combine(Q[b]!, tmp.slice(n * a, n * a + n).map((x) => x.get), k), ...out[Q.length * a + b]!.set);
   return code;
 }
 
@@ -77,13 +121,14 @@ const tilesOf = (g: Geom, th: Local, tw: Local): Code => [
 ];
 
 /**
- * wino_input(geom, x, t0, t1, v, xiStride): V = Bᵀ d B of the tiles [t0, t1)
- * of x (4×4 input patches at (2·ti − top, 2·tj − left), zero outside the
- * image), stored as V_ξ[t − t0, c] at v + ξ·xiStride + ((t − t0)·C + c)·4.
+ * <spec>_input(geom, x, t0, t1, v, xiStride): V = Bᵀ d B of the tiles
+ * [t0, t1) of x (α×α input patches at (2·ti − top, 2·tj − left), zero
+ * outside the image), stored as V_ξ[t − t0, c] at v + ξ·xiStride + ((t − t0)·C + c)·4.
  */
-function inputKernel(): KernelDef {
+function inputKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A;
   return {
-    name: 'wino_input',
+    name: `${spec.name}_input`,
     params: ['geom', 'x', 't0', 't1', 'v', 'xiStride'],
     body(f) {
       const { geom, x, t0, t1, v, xiStride } = f.params as Record<string, Local>;
@@ -91,25 +136,27 @@ function inputKernel(): KernelDef {
       const th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
       const ih0 = f.local(), iw0 = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
       const base = f.local(), inside = f.local(), px = f.local(), ok = f.local(), pixB = f.local();
-      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(16, 'v128');
-      // a tile wholly inside the image: 16 loads at base + a·rowB + b·pixB; else each cell checked (the padding reads 0)
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(X, 'v128'), out = f.locals_(X, 'v128');
+      // a tile wholly inside the image: α² loads at base + a·rowB + b·pixB; else each cell checked (the padding reads 0)
       const fast: Code = [], checked: Code = [];
-      for (let a = 0; a < 4; a++) {
-        for (let b = 0; b < 4; b++) {
+      for (let a = 0; a < A; a++) {
+        for (let b = 0; b < A; b++) {
           const addr = [...base.get, ...rowB.get, ...i32.const(a), ...i32.mul, ...i32.add, ...pixB.get, ...i32.const(b), ...i32.mul, ...i32.add];
-          fast.push(...addr, ...v128.load(), ...d[4 * a + b]!.set);
+          fast.push(...addr, ...v128.load(), ...d[A * a + b]!.set);
           checked.push(
             ...ih0.get, ...i32.const(a), ...i32.add, ...g.H.get, ...i32.lt_u, ...iw0.get, ...i32.const(b), ...i32.add, ...g.W.get, ...i32.lt_u, ...i32.and, ...ok.set,
-            ...ok.get, ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[4 * a + b]!.set,
+            ...ok.get, ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[A * a + b]!.set,
           );
         }
       }
       // ξ by ξ, xiStride apart
       const store: Code = [];
-      for (let k = 0; k < 16; k++) store.push(...px.get, ...out[k]!.get, ...v128.store(), ...px.get, ...xiStride.get, ...i32.add, ...px.set);
+      for (let q = 0; q < X; q++) store.push(...px.get, ...out[q]!.get, ...v128.store(), ...px.get, ...xiStride.get, ...i32.add, ...px.set);
+      const xform = sandwich(spec.BT, d, spec.BT, tmp, out, k);
       return [
         ...code,
-        ...f32x4.const(0.5), ...half.set,
+        ...k.setup,
         ...tilesOf(g, th, tw),
         ...g.C.get, ...i32.const(4), ...i32.mul, ...pixB.set,
         ...g.W.get, ...pixB.get, ...i32.mul, ...rowB.set,
@@ -119,13 +166,13 @@ function inputKernel(): KernelDef {
           tileOf(t, th, tw, n, ti, tj),
           [...ti.get, ...i32.const(2), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
           [...tj.get, ...i32.const(2), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
-          [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(4), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
-            ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(4), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
+          [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(A), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
+            ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(A), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
           // the tile's corner (possibly outside the image: only read when its cells are)
           [...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih0.get, ...rowB.get, ...i32.mul, ...i32.add, ...iw0.get, ...pixB.get, ...i32.mul, ...i32.add, ...base.set],
           forRange(c, i32.const(0), g.C.get, 4, [
             [...inside.get, ...if_([fast], [checked])],
-            sandwich(B_T, d, B_T, tmp, out, half),
+            xform,
             [...dst.get, ...px.set],
             store,
             addTo(dst, 16),
@@ -138,29 +185,30 @@ function inputKernel(): KernelDef {
 }
 
 /**
- * wino_filter(w, C, F, flip, dst, thread, item): U = G g Gᵀ for the 8 output
- * channels of panel `item` (four at a time in f32x4 lanes) and every input
- * channel, stored as 16 packed GEMM operands (K = C deep, F wide; ξ-th at
- * dst + ξ·⌈F/8⌉·C·32). g(r, s, c, f) is w[r, s, c, f] ([3, 3, C, F]), or with
- * `flip` w[2−r, 2−s, f, c] of a [3, 3, F, C] filter (the input gradient's),
- * gathered lane by lane. F is a multiple of 4; lanes past F are zero.
+ * <spec>_filter(w, C, F, flip, dst, thread, item): U = G g Gᵀ for the 8
+ * output channels of panel `item` (four at a time in f32x4 lanes) and every
+ * input channel, stored as α² packed GEMM operands (K = C deep, F wide; ξ-th
+ * at dst + ξ·⌈F/8⌉·C·32). g(p, q, c, f) is w[p, q, c, f] ([r, r, C, F]), or
+ * with `flip` w[r−1−p, r−1−q, f, c] of an [r, r, F, C] filter (the input
+ * gradient's), gathered lane by lane. F is a multiple of 4; lanes past F are zero.
  */
-function filterKernel(): KernelDef {
+function filterKernel(spec: WinoSpec): KernelDef {
+  const R = spec.r, A = spec.alpha, X = A * A, taps = R * R;
   return {
-    name: 'wino_filter',
+    name: `${spec.name}_filter`,
     params: ['w', 'C', 'F', 'flip', 'dst', 'thread', 'item'],
     body(f) {
       const { w, C, F, flip, dst, item } = f.params as Record<string, Local>;
-      const c = f.local(), n0 = f.local(), panels = f.local(), base = f.local(), half = f.local('v128');
-      const g = f.locals_(18, 'v128'), t = f.locals_(24, 'v128'), u = f.locals_(32, 'v128');
-      const code: Code = [];
+      const c = f.local(), n0 = f.local(), panels = f.local(), base = f.local();
+      const k = new Consts(f);
+      const g = f.locals_(2 * taps, 'v128'), t = f.locals_(2 * A * R, 'v128'), u = f.locals_(2 * X, 'v128');
       /** g's 4 lanes for output channels n0 + 4h … at tap `tap`. */
       const loadTap = (tap: number, h: number): Code => [
         ...flip.get,
         ...ifValue('v128', [[
           // lane by lane: splat the first, replace the others (the vector waits on the stack under each address)
           ...[0, 1, 2, 3].flatMap((l) => [
-            ...w.get, ...i32.const(8 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
+            ...w.get, ...i32.const(taps - 1 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
             ...n0.get, ...i32.const(4 * h + l), ...i32.add, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
             ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
           ]),
@@ -171,49 +219,49 @@ function filterKernel(): KernelDef {
       ];
       const perC: Code = [];
       for (let h = 0; h < 2; h++) {
-        for (let tap = 0; tap < 9; tap++) {
+        for (let tap = 0; tap < taps; tap++) {
           if (h === 1) {
             // the second four channels exist only when the panel is full
             perC.push(...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s,
-              ...ifValue('v128', [loadTap(tap, 1)], [v128.zero]), ...g[9 + tap]!.set);
+              ...ifValue('v128', [loadTap(tap, 1)], [v128.zero]), ...g[taps + tap]!.set);
           } else {
             perC.push(...loadTap(tap, 0), ...g[tap]!.set);
           }
         }
-        // t = G g (4 × 3), U = t Gᵀ (4 × 4)
-        const gg = g.slice(9 * h, 9 * h + 9), tt = t.slice(12 * h, 12 * h + 12), uu = u.slice(16 * h, 16 * h + 16);
-        for (let a = 0; a < 4; a++) for (let s2 = 0; s2 < 3; s2++) perC.push(...combine(G[a]!, [0, 1, 2].map((k) => gg[3 * k + s2]!.get), half), ...tt[3 * a + s2]!.set);
-        for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) perC.push(...combine(G[b]!, [0, 1, 2].map((k) => tt[3 * a + k]!.get), half), ...uu[4 * a + b]!.set);
+        // t = G g (α × r), U = t Gᵀ (α × α)
+        const gg = g.slice(taps * h, taps * (h + 1)), tt = t.slice(A * R * h, A * R * (h + 1)), uu = u.slice(X * h, X * (h + 1));
+        for (let a = 0; a < A; a++) for (let q = 0; q < R; q++) perC.push(...combine(spec.G[a]!, Array.from({ length: R }, (_, p) => gg[R * p + q]!.get), k), ...tt[R * a + q]!.set);
+        for (let a = 0; a < A; a++) for (let b = 0; b < A; b++) perC.push(...combine(spec.G[b]!, Array.from({ length: R }, (_, p) => tt[R * a + p]!.get), k), ...uu[A * a + b]!.set);
       }
       // the packed operands: ξ-th at dst + ξ·panels·C·32, panel item, row c, 8 lanes
-      for (let xi = 0; xi < 16; xi++) {
+      for (let xi = 0; xi < X; xi++) {
         for (let h = 0; h < 2; h++) {
           perC.push(...base.get, ...i32.const(xi), ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-            ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...u[16 * h + xi]!.get, ...v128.store(16 * h));
+            ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...u[X * h + xi]!.get, ...v128.store(16 * h));
         }
       }
-      code.push(
-        ...f32x4.const(0.5), ...half.set,
+      return [
+        ...k.setup,
         ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
         ...item.get, ...i32.const(NR), ...i32.mul, ...n0.set,
         ...dst.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...base.set,
         ...forRange(c, i32.const(0), C.get, 1, [perC]),
-      );
-      return code;
+      ];
     },
   };
 }
 
 /**
- * wino_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item): output
- * tiles [item·tb, …) (2×2 outputs each, row-major over images): the input
- * transform into V (16 × tb × C floats of the thread's scratch), 16 GEMMs into
- * M (16 × tb × F after V), the output transform (+ bias) into y. C and F are
- * multiples of 4.
+ * <spec>_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item):
+ * output tiles [item·tb, …) (2×2 outputs each, row-major over images): the
+ * input transform into V (α² × tb × C floats of the thread's scratch), α²
+ * GEMMs into M (α² × tb × F after V), the output transform (+ bias) into y.
+ * C and F are multiples of 4.
  */
-function convKernel(): KernelDef {
+function convKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A;
   return {
-    name: 'wino_conv',
+    name: `${spec.name}_conv`,
     params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'thread', 'item'],
     body(f, link) {
       const { geom, x, up, y, bias, tb, scratch, sstride, thread, item } = f.params as Record<string, Local>;
@@ -221,12 +269,13 @@ function convKernel(): KernelDef {
       const th = f.local(), tw = f.local(), T = f.local(), t0 = f.local(), t1 = f.local(), t = f.local(), rows = f.local();
       const v = f.local(), m = f.local(), n = f.local(), ti = f.local(), tj = f.local(), c = f.local(), xi = f.local();
       const panels = f.local(), pack = f.local(), q = f.local(), oh = f.local(), ow = f.local(), yb = f.local();
-      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(4, 'v128');
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(4, 'v128');
       const load: Code = [];
-      for (let k = 0; k < 16; k++) {
+      for (let e = 0; e < X; e++) {
         load.push(
-          ...m.get, ...i32.const(k), ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
-          ...q.get, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[k]!.set,
+          ...m.get, ...i32.const(e), ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...q.get, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[e]!.set,
         );
       }
       const store: Code = [];
@@ -244,9 +293,10 @@ function convKernel(): KernelDef {
           );
         }
       }
+      const xform = sandwich(spec.AT, d, spec.AT, tmp, out, k);
       return [
         ...code,
-        ...f32x4.const(0.5), ...half.set,
+        ...k.setup,
         ...tilesOf(g, th, tw),
         ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
         ...item.get, ...tb.get, ...i32.mul, ...t0.set,
@@ -254,12 +304,12 @@ function convKernel(): KernelDef {
         ...t1.get, ...T.get, ...i32.gt_s, ...if_([[...T.get, ...t1.set]]),
         ...t1.get, ...t0.get, ...i32.sub, ...rows.set,
         ...scratch.get, ...thread.get, ...sstride.get, ...i32.mul, ...i32.add, ...v.set,
-        ...v.get, ...i32.const(16), ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...m.set,
-        ...geom.get, ...x.get, ...t0.get, ...t1.get, ...v.get, ...tb.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...link.call('wino_input'),
+        ...v.get, ...i32.const(X), ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...m.set,
+        ...geom.get, ...x.get, ...t0.get, ...t1.get, ...v.get, ...tb.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...link.call(`${spec.name}_input`),
         // M_ξ = V_ξ · U_ξ
         ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
         ...panels.get, ...g.C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...pack.set,
-        ...forRange(xi, i32.const(0), i32.const(16), 1, [[
+        ...forRange(xi, i32.const(0), i32.const(X), 1, [[
           ...v.get, ...xi.get, ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
           ...g.C.get, ...i32.const(4), ...i32.mul, ...i32.const(4),
           ...up.get, ...xi.get, ...pack.get, ...i32.mul, ...i32.add,
@@ -276,7 +326,7 @@ function convKernel(): KernelDef {
           [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
           [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
             ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
-          forRange(c, i32.const(0), g.F.get, 4, [load, sandwich(A_T, d, A_T, tmp, out, half), store]),
+          forRange(c, i32.const(0), g.F.get, 4, [load, xform, store]),
         ]),
       ];
     },
@@ -284,27 +334,28 @@ function convKernel(): KernelDef {
 }
 
 /**
- * wino_wgrad_prep(geom, x, dy, t0, t1, v, e, tb, nv, thread, item): the
+ * <spec>_wgrad_prep(geom, x, dy, t0, t1, v, e, tb, nv, thread, item): the
  * operands of the filter gradient for the tiles [t0, t1): items [0, nv) the
  * input transforms of tb tiles each into v (V_ξ[t − t0, c], ξ-th block
  * (t1 − t0)·C floats apart); the rest the transforms A e Aᵀ of dY's 2×2 tiles
  * (zero past OH, OW) for 8 output channels each, packed as GEMM operands
  * ((t1 − t0) deep, F wide; ξ-th at e + ξ·⌈F/8⌉·(t1 − t0)·32).
  */
-function wgradPrepKernel(): KernelDef {
+function wgradPrepKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A, Amat = transpose(spec.AT); // α × 2
   return {
-    name: 'wino_wgrad_prep',
+    name: `${spec.name}_wgrad_prep`,
     params: ['geom', 'x', 'dy', 't0', 't1', 'v', 'e', 'tb', 'nv', 'thread', 'item'],
     body(f, link) {
       const { geom, x, dy, t0, t1, v, e, tb, nv, item } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
       const a0 = f.local(), a1 = f.local(), th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
       const oh = f.local(), ow = f.local(), c = f.local(), c1 = f.local(), depth = f.local(), panels = f.local(), dst = f.local();
-      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(16, 'v128');
+      const k = new Consts(f);
+      const d = f.locals_(4, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(X, 'v128');
       const load: Code = [];
       for (let a = 0; a < 2; a++) {
         for (let b = 0; b < 2; b++) {
-          // e tile into d[0..3] (2 × 2, row-major; padded to the 4×2 shape A expects via transposed use below)
           load.push(
             ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
             ...if_([[
@@ -315,20 +366,20 @@ function wgradPrepKernel(): KernelDef {
           );
         }
       }
-      // A e Aᵀ: tmp = A e (4 × 2), out = tmp Aᵀ (4 × 4)
+      // A e Aᵀ: tmp = A e (α × 2), out = tmp Aᵀ (α × α)
       const xform: Code = [];
-      for (let r = 0; r < 4; r++) for (let s = 0; s < 2; s++) xform.push(...combine(A[r]!, [0, 1].map((k) => d[2 * k + s]!.get), half), ...tmp[2 * r + s]!.set);
-      for (let r = 0; r < 4; r++) for (let s = 0; s < 4; s++) xform.push(...combine(A[s]!, [0, 1].map((k) => tmp[2 * r + k]!.get), half), ...out[4 * r + s]!.set);
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < 2; s2++) xform.push(...combine(Amat[r]!, [0, 1].map((q) => d[2 * q + s2]!.get), k), ...tmp[2 * r + s2]!.set);
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < A; s2++) xform.push(...combine(Amat[s2]!, [0, 1].map((q) => tmp[2 * r + q]!.get), k), ...out[A * r + s2]!.set);
       const store: Code = [];
-      for (let k = 0; k < 16; k++) {
+      for (let q = 0; q < X; q++) {
         store.push(
-          ...dst.get, ...i32.const(k), ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-          ...out[k]!.get, ...v128.store(),
+          ...dst.get, ...i32.const(q), ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+          ...out[q]!.get, ...v128.store(),
         );
       }
       return [
         ...code,
-        ...f32x4.const(0.5), ...half.set,
+        ...k.setup,
         ...item.get, ...nv.get, ...i32.lt_s,
         ...if_([[
           ...t0.get, ...item.get, ...tb.get, ...i32.mul, ...i32.add, ...a0.set,
@@ -337,7 +388,7 @@ function wgradPrepKernel(): KernelDef {
           ...geom.get, ...x.get, ...a0.get, ...a1.get,
           ...v.get, ...a0.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
           ...t1.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul,
-          ...link.call('wino_input'),
+          ...link.call(`${spec.name}_input`),
         ]], [[
           // dY channels [8p, 8p + 8) of every tile of the chunk
           ...tilesOf(g, th, tw),
@@ -365,12 +416,12 @@ function wgradPrepKernel(): KernelDef {
 }
 
 /**
- * wino_wgrad_gemm(C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item):
+ * <spec>_wgrad_gemm(C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item):
  * item = ξ·items + j: the j-th block of M_ξ[C, F] (+)= V_ξᵀ · E_ξ.
  */
-function wgradGemmKernel(): KernelDef {
+function wgradGemmKernel(spec: WinoSpec): KernelDef {
   return {
-    name: 'wino_wgrad_gemm',
+    name: `${spec.name}_wgrad_gemm`,
     params: ['C', 'F', 'depth', 'v', 'e', 'm', 'flags', 'mb', 'nb', 'ncb', 'items', 'thread', 'item'],
     body(f, link) {
       const { C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item } = f.params as Record<string, Local>;
@@ -391,32 +442,35 @@ function wgradGemmKernel(): KernelDef {
   };
 }
 
-/** wino_wgrad_out(m, C, F, dw, thread, item): dW[r, s, c, f] = (Gᵀ M G)[r, s] for input channel c = item, all f (F a multiple of 4). */
-function wgradOutKernel(): KernelDef {
+/** <spec>_wgrad_out(m, C, F, dw, thread, item): dW[p, q, c, f] = (Gᵀ M G)[p, q] for input channel c = item, all f (F a multiple of 4). */
+function wgradOutKernel(spec: WinoSpec): KernelDef {
+  const R = spec.r, A = spec.alpha, X = A * A, GT = transpose(spec.G);
   return {
-    name: 'wino_wgrad_out',
+    name: `${spec.name}_wgrad_out`,
     params: ['m', 'C', 'F', 'dw', 'thread', 'item'],
     body(f) {
       const { m, C, F, dw, item } = f.params as Record<string, Local>;
       const c = f.local(), fo = f.local();
-      const half = f.local('v128'), d = f.locals_(16, 'v128'), tmp = f.locals_(16, 'v128'), out = f.locals_(9, 'v128');
-      const code: Code = [...f32x4.const(0.5), ...half.set, ...item.get, ...c.set];
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(R * A, 'v128'), out = f.locals_(R * R, 'v128');
       const load: Code = [];
-      for (let k = 0; k < 16; k++) {
-        load.push(...m.get, ...i32.const(k), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
-          ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[k]!.set);
+      for (let q = 0; q < X; q++) {
+        load.push(...m.get, ...i32.const(q), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[q]!.set);
       }
       const store: Code = [];
-      for (let k = 0; k < 9; k++) {
-        store.push(...dw.get, ...i32.const(k), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
-          ...i32.const(4), ...i32.mul, ...i32.add, ...out[k]!.get, ...v128.store());
+      for (let q = 0; q < R * R; q++) {
+        store.push(...dw.get, ...i32.const(q), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...out[q]!.get, ...v128.store());
       }
-      return [...code, ...forRange(fo, i32.const(0), F.get, 4, [load, sandwich(G_T, d, G_T, tmp, out, half), store])];
+      const xform = sandwich(GT, d, GT, tmp, out, k);
+      return [...k.setup, ...item.get, ...c.set, ...forRange(fo, i32.const(0), F.get, 4, [load, xform, store])];
     },
   };
 }
 
 export function winogradKernels(): KernelDef[] {
-  return [inputKernel(), filterKernel(), convKernel(), wgradPrepKernel(), wgradGemmKernel(), wgradOutKernel()];
+  return [WINO3, WINO5].flatMap((spec) => [
+    inputKernel(spec), filterKernel(spec), convKernel(spec), wgradPrepKernel(spec), wgradGemmKernel(spec), wgradOutKernel(spec),
+  ]);
 }
-
