@@ -13,6 +13,8 @@ const benches = [
   ['compiler', 'compiler.mjs'],
   ['tfjs', 'tfjs.mjs'],
   ['training', 'train-kernels.mjs'],
+  // the torch engine beside the tfjs engine (`npm run bench -- training` runs both parts)
+  ['training-torch', 'train-torch.mjs'],
   ['lsp', 'lsp.mjs'],
   ['draw', 'draw.mjs'],
   ['quantize', 'quantize.mjs'],
@@ -22,7 +24,8 @@ const only = process.argv.slice(2).filter((a) => names.has(a));
 const options = process.argv.slice(2).filter((a) => !names.has(a));
 let failed = 0;
 for (const [name, file] of benches) {
-  if (only.length && !only.includes(name)) continue;
+  // a part's name selects its sub-parts too: `training` runs training and training-torch
+  if (only.length && !only.some((o) => name === o || name.startsWith(`${o}-`))) continue;
   const p = path.join(here, file);
   console.log(`\n=== ${name} (${file}) ===`);
   if (!existsSync(p)) {

@@ -1,12 +1,16 @@
 // The one pipeline entry the CLI, the language server and the tests call:
 // text → AST → checked networks + diagnostics. It never throws: an internal
 // failure becomes an E900 diagnostic.
-import type { Diagnostic } from './diagnostics/index.js';
+import { hasErrors, type Diagnostic } from './diagnostics/index.js';
 import { Checker, type StageInfo } from './check/checker.js';
 import type { Network } from './check/ir.js';
+import { loadModules, type ReadFile } from './check/modules.js';
 import { suggest } from './check/suggest.js';
 import { parse } from './syntax/parse.js';
 import type { Program } from './syntax/ast.js';
+import type { Span } from './diagnostics/span.js';
+
+export type { ReadFile } from './check/modules.js';
 
 export interface CompileOptions {
   /** which network to return (`--network`); a file with one network needs none */
@@ -17,19 +21,47 @@ export interface CompileOptions {
   all?: boolean;
   /**
    * the source file's name: in a file with several networks, the one named
-   * like the file (`alexnet.net` → `AlexNet`, case-insensitive) is the default
+   * like the file (`alexnet.net` → `AlexNet`, case-insensitive) is the
+   * default, and `import "x.net"` is resolved against its directory
    */
   file?: string;
+  /**
+   * how to read a file that is imported (its path resolved against `file`);
+   * throws when it cannot. Without it an `import` is E117: the compiler
+   * itself does no I/O (the CLI passes the file system, the language server
+   * its open documents first).
+   */
+  readFile?: ReadFile;
+}
+
+/** An imported file, as read (for rendering its diagnostics and for editors). */
+export interface SourceFile {
+  /** its path, resolved against the importing file */
+  file: string;
+  text: string;
+  program: Program;
+  /** the compiled file's `import` that leads to it */
+  via: Span;
+  /** the compiled file imports it itself (not only through another file) */
+  direct: boolean;
 }
 
 export interface CompileResult {
   program?: Program;
   /** every network that checked cleanly */
   networks: Network[];
-  /** the chosen network, when it checked cleanly */
+  /** the chosen network, when the whole file (and what it imports) checked without errors; warnings are fine */
   network?: Network;
+  /**
+   * sorted: the compiled file's own first, by position, then each imported
+   * file's (those carry `file`)
+   */
   diagnostics: Diagnostic[];
   stageInfo: StageInfo[];
+  /** every file read for `import`, in the order first reached */
+  files: SourceFile[];
+  /** every path an `import` named, read or not (what a build tool or an editor watches) */
+  dependencies: string[];
 }
 
 export function compile(text: string, opts: CompileOptions = {}): CompileResult {
@@ -40,6 +72,8 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
     return {
       networks: [],
       stageInfo: [],
+      files: [],
+      dependencies: [],
       diagnostics: [
         {
           code: 'E900',
@@ -57,39 +91,70 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
 function run(text: string, opts: CompileOptions): CompileResult {
   const parsed = parse(text);
   const program = parsed.program;
-  const names = program.decls.filter((d) => d.kind === 'network').map((d) => d.name.name);
+  // past a nesting limit the program is partial: the limit error is the one message
+  if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [], dependencies: [] };
   const diagnostics = [...parsed.diagnostics];
+  const loaded = loadModules(text, opts.file, program, opts.readFile);
+  for (const d of loaded.diagnostics) diagnostics.push(d);
+  const root = loaded.modules[0]!;
+  const files: SourceFile[] = loaded.modules.slice(1).map((m) => ({ file: m.file!, text: m.text, program: m.program, via: m.via!, direct: m.direct }));
+  // the networks this file can compile: its own, and those of the files it imports
+  const own = program.decls.filter((d) => d.kind === 'network' && root.own.has(d)).map((d) => d.name.name);
+  const inScope = [...root.scope.values()].filter((e) => e.decl.kind === 'network').map((e) => e.decl.name.name);
   let target = opts.network;
-  if (target !== undefined && !names.includes(target)) {
-    const s = suggest(target, names);
+  if (target !== undefined && !inScope.includes(target)) {
+    const s = suggest(target, inScope);
     diagnostics.push({
       code: 'E104',
       severity: 'error',
-      message: `no network \`${target}\` in this file${s ? `; did you mean \`${s}\`?` : names.length ? ` (it has ${names.join(', ')})` : ' (it declares no network)'}`,
+      message: `no network \`${target}\` in this file${s ? `; did you mean \`${s}\`?` : inScope.length ? ` (it has ${inScope.join(', ')})` : ' (it declares no network)'}`,
       span: { start: 0, end: 0 },
       notes: [],
       fixes: [],
     });
     target = undefined;
-  } else if (target === undefined && names.length === 1) target = names[0];
-  else if (target === undefined && namedLikeFile(names, opts.file)) target = namedLikeFile(names, opts.file);
-  else if (target === undefined && !opts.all) {
+  } else if (target === undefined && own.length === 1) target = own[0];
+  else if (target === undefined && namedLikeFile(own, opts.file)) target = namedLikeFile(own, opts.file);
+  else if (target === undefined && (!opts.all || (program.decls.length === 0 && program.imports.length === 0)) && !hasErrors(diagnostics)) {
+    // One rule for every command: a file that declares nothing is an error (check, summary and
+    // compile alike); a file of blocks only is a library, which checks cleanly but has nothing to
+    // compile or summarise.
     diagnostics.push({
       code: 'E105',
       severity: 'error',
-      message: names.length
-        ? `this file declares ${names.length} networks (${names.join(', ')}); choose one with --network NAME`
-        : 'this file declares no network',
+      message: own.length
+        ? `this file declares ${own.length} networks (${own.join(', ')}); choose one with --network NAME`
+        : inScope.length
+          ? `this file declares no network of its own; choose an imported one with --network NAME (${inScope.join(', ')})`
+          : program.decls.length
+            ? 'this file declares no network, only blocks (a library for other files to `import`): there is nothing to compile'
+            : 'this file declares nothing: a .net file holds networks (`network Name { input [..] … }`) and blocks',
       span: { start: 0, end: 0 },
       notes: [],
       fixes: [],
     });
   }
-  const checked = new Checker().check(program, { overrides: opts.set, target });
+  const sets = Object.keys(opts.set ?? {});
+  if (sets.length && target === undefined && own.length > 1) {
+    // `check --set k=v` on a file of several networks: say which one it is for, never drop it silently
+    diagnostics.push({
+      code: 'E111',
+      severity: 'error',
+      message: `--set ${sets.join(', ')}: this file declares ${own.length} networks (${own.join(', ')}); choose the one to set with --network NAME`,
+      span: { start: 0, end: 0 },
+      notes: [],
+      fixes: [],
+    });
+  }
+  const checked = new Checker().check(loaded.modules, { overrides: opts.set, target });
   for (const d of checked.diagnostics) diagnostics.push(d);
-  diagnostics.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-  const network = target !== undefined ? checked.networks.find((n) => n.name === target) : undefined;
-  return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo };
+  const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
+  diagnostics.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));
+  // a network is handed out only from a file that checked cleanly: exporting it from broken source would
+  // build something other than what is written
+  const network = target !== undefined && !hasErrors(diagnostics) ? checked.networks.find((n) => n.name === target) : undefined;
+  const dependencies = [...new Set(loaded.modules.flatMap((m) => m.imports.map((i) => i.file)))];
+  return { program, networks: checked.networks, network, diagnostics, stageInfo: checked.stageInfo, files, dependencies };
 }
 
 function namedLikeFile(names: string[], file: string | undefined): string | undefined {

@@ -90,7 +90,7 @@ function fmt(v: ArgValue): string {
 
 const int = (n: number): string => n.toLocaleString('en-US');
 
-function human(n: number, unit: string): string {
+export function human(n: number, unit: string): string {
   const steps: [number, string][] = [
     [1e12, 'T'],
     [1e9, 'G'],

@@ -1,11 +1,13 @@
 // The VS Code side of the alexnet language support: a thin LSP client that
 // launches `alexnetc lsp` over stdio. Everything else (diagnostics, shapes,
-// hovers, completion, rename, quick fixes, formatting) lives in the server.
+// hovers, completion, rename, quick fixes, formatting, the diagrams) lives in
+// the server; diagram-panel.js shows the server's diagram in a webview.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const vscode = require('vscode');
 const { LanguageClient } = require('vscode-languageclient/node');
+const { DiagramPanel } = require('./diagram-panel.js');
 
 /** @type {LanguageClient | undefined} */
 let client;
@@ -38,10 +40,15 @@ async function activate(context) {
     outputChannelName: 'alexnet',
   };
   client = new LanguageClient('alexnet', 'alexnet language server', serverOptions, clientOptions);
+  // the client registers the server's own `alexnetc.showDiagram` as a VS Code command that only
+  // returns the SVG; `alexnet.showDiagram` is the one for people: it opens the webview
+  const diagram = new DiagramPanel(vscode, () => (client && client.isRunning() ? client : undefined));
   context.subscriptions.push(
     vscode.commands.registerCommand('alexnet.restartServer', async () => {
       if (client) await client.restart();
     }),
+    vscode.commands.registerCommand('alexnet.showDiagram', () => diagram.show()),
+    { dispose: () => diagram.dispose() },
   );
   try {
     await client.start();

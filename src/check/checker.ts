@@ -3,22 +3,32 @@
 // Problems are reported, never thrown. A failed stage poisons the shape that
 // follows (undefined) so one root cause gives one diagnostic.
 import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diagnostics/index.js';
-import type { Code } from '../diagnostics/codes.js';
+import { CODES, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { BlockDecl, Expr, NetworkDecl, Program, Stage } from '../syntax/ast.js';
+import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
+import { MAX_NESTING } from '../syntax/limits.js';
+import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
-import { layers, type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
+import type { Module } from './modules.js';
+import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from './suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
-import { TRAIN_KEYS } from './train-keys.js';
+import { describeProblem, findSetting, suggestSetting, TRAIN_SETTINGS } from './train-settings.js';
 
 /** per-example elements of one tensor, and parameters of one network, beyond which nothing is allocated */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 /** expanded stages per network (a `repeat 1e9` must not hang the checker) */
-export const MAX_STAGES = 1_000_000;
+export const MAX_STAGES = 100_000;
+/** expanded stages of all the networks of one compilation together */
+export const MAX_TOTAL_STAGES = 2 * MAX_STAGES;
+/** the largest finite float32, and the smallest normal one (below it values flush to 0 on some back ends) */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+/** bodies nested inside each other, counting block calls (the checker recurses once per level) */
+export const MAX_DEPTH = 2 * MAX_NESTING;
 
 export interface CheckOptions {
   /** `--set name=value` overrides, applied to the network named `target` (or the only one) */
@@ -45,20 +55,39 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-/** A sink that drops exact repeats (a block called twice reports its own mistakes once) and adds call-site notes. */
+/**
+ * A sink that reports each problem once: a block called twice (or a hundred
+ * times by a `repeat`) reports its own mistakes once, at the first call, with
+ * the call site as a note. "Once" is per code and place: a later
+ * instantiation failing the same way with other shapes is the same root cause.
+ * It also records which file a problem is in: the checker sets `file` while it
+ * checks a block from an imported file.
+ */
 class CheckSink extends DiagnosticSink {
-  readonly frames: { name: string; span: Span }[] = [];
-  private readonly seen = new Set<string>();
+  /** the block calls being checked, innermost last, each in the file it is written in */
+  readonly frames: { name: string; span: Span; file: string | undefined }[] = [];
+  /** the file being checked (undefined: the compiled one) */
+  file: string | undefined;
+  private readonly seen = new Map<string, Diagnostic>();
+  /** errors reported, repeats included (whether a network failed does not depend on what was reported before) */
+  errorsRaised = 0;
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
-    const key = `${code}:${span.start}:${span.end}:${message}`;
-    const notes = [...(extra.notes ?? [])];
-    if (this.frames.length) {
-      const f = this.frames[this.frames.length - 1]!;
-      notes.push({ message: `in block \`${f.name}\`, called here`, span: f.span });
-    }
-    if (this.seen.has(key)) return this.items.find((d) => `${d.code}:${d.span.start}:${d.span.end}:${d.message}` === key)!;
-    this.seen.add(key);
-    return super.report(code, span, message, { ...extra, notes });
+    if (CODES[code].severity === 'error') this.errorsRaised++;
+    const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
+    const known = this.seen.get(key);
+    if (known) return known;
+    const here = (n: Note): Note => (this.file !== undefined && n.span && !('file' in n) ? { ...n, file: this.file } : n);
+    const notes = (extra.notes ?? []).map(here);
+    const call = (f: (typeof this.frames)[number], message: string): Note => (f.file === undefined ? { message, span: f.span } : { message, span: f.span, file: f.file });
+    const inner = this.frames[this.frames.length - 1];
+    if (inner) notes.push(call(inner, `in block \`${inner.name}\`, called here`));
+    // a problem in an imported file also points at the compiled file's call that leads to it
+    const outer = this.frames.find((f) => f.file === undefined);
+    if (this.file !== undefined && outer && outer !== inner) notes.push(call(outer, `reached from \`${outer.name}\`, called here`));
+    const d = super.report(code, span, message, { ...extra, notes });
+    if (this.file !== undefined) d.file = this.file;
+    this.seen.set(key, d);
+    return d;
   }
 }
 
@@ -81,74 +110,106 @@ interface Flow {
   nodes: Node[];
   /** undefined: poisoned by an earlier error */
   shape: Shape | undefined;
+  /** trainable parameters and MACs of `nodes`, summed on the way (a walk per construct would be quadratic) */
+  params: number;
+  macs: number;
+}
+
+function poisoned(): Flow {
+  return { nodes: [], shape: undefined, params: 0, macs: 0 };
 }
 
 export class Checker {
   readonly sink = new CheckSink();
   private readonly ev = new Evaluator(this.sink);
-  private readonly blocks = new Map<string, BlockDecl>();
-  private readonly stack: string[] = [];
+  /** the file whose names are in scope right now: the compiled one, or the one a called block comes from */
+  private module!: Module;
+  /** the blocks being expanded, innermost last (a block calling itself is E110) */
+  private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
+  /** stages expanded by all the networks so far */
+  private expanded = 0;
+  /** how many bodies (construct bodies and block calls) are open */
+  private depth = 0;
+  /** the nesting limit was reported for this network */
+  private tooDeep = false;
   private network = '';
+  private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
   readonly stageInfo: StageInfo[] = [];
 
-  check(program: Program, opts: CheckOptions = {}): CheckResult {
-    this.declarations(program);
-    const networks: Network[] = [];
-    const nets = program.decls.filter((d): d is NetworkDecl => d.kind === 'network');
+  /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
+  check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
+    const root = modules[0]!;
+    for (const m of modules) this.declarations(m, m === root);
+    const nets = root.program.decls.filter((d): d is NetworkDecl => d.kind === 'network' && root.own.has(d));
     const single = nets.length === 1 ? nets[0]!.name.name : undefined;
-    const seen = new Set<string>();
-    for (const d of nets) {
-      if (seen.has(d.name.name)) continue;
-      seen.add(d.name.name);
+    const chosen = opts.target !== undefined ? root.scope.get(opts.target) : undefined;
+    if (chosen && chosen.module !== root && chosen.decl.kind === 'network') nets.push(chosen.decl);
+    const networks: Network[] = [];
+    for (const [i, d] of nets.entries()) {
+      if (this.expanded > MAX_TOTAL_STAGES) {
+        // many networks sharing a runaway block would each expand to the limit again: say so once
+        const rest = nets.length - i;
+        this.sink.report('E401', d.name.span, `not checked${rest > 1 ? `, nor the ${rest - 1} network${rest > 2 ? 's' : ''} after it` : ''}: the networks before it expand to more than ${MAX_TOTAL_STAGES.toLocaleString('en-US')} stages in all`);
+        break;
+      }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
-      const n = this.checkNetwork(d, overrides);
+      const n = this.inModule(root.scope.get(d.name.name)?.module ?? root, () => this.checkNetwork(d, overrides));
       if (n) networks.push(n);
     }
     return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
   }
 
-  /** duplicate names, blocks shadowing layers, unused parameters and blocks, misplaced constructs */
-  private declarations(program: Program): void {
-    const names = new Map<string, Span>();
-    for (const d of program.decls) {
-      const prev = names.get(d.name.name);
-      if (prev) {
-        this.sink.report('E106', d.name.span, `\`${d.name.name}\` is already declared`, { notes: [{ message: 'first declared here', span: prev }] });
-        continue;
-      }
-      names.set(d.name.name, d.name.span);
-      if (d.kind === 'block') {
-        if (findLayer(d.name.name)) {
-          this.sink.report('E106', d.name.span, `block \`${d.name.name}\` has the name of a built-in layer; choose another name`);
-          continue;
-        }
-        this.blocks.set(d.name.name, d);
-      }
-      const params = new Map<string, Span>();
-      for (const p of d.params) {
-        if (params.has(p.name.name)) {
-          this.sink.report('E112', p.name.span, `parameter \`${p.name.name}\` is declared twice`, { notes: [{ message: 'first declared here', span: params.get(p.name.name)! }] });
-        }
-        params.set(p.name.name, p.name.span);
-      }
-      const used = new Set<string>();
-      collectRefs(d, used);
-      for (const p of d.params) {
-        if (!used.has(p.name.name)) this.sink.report('W501', p.name.span, `parameter \`${p.name.name}\` of \`${d.name.name}\` is never used`);
-      }
+  /** run `f` with `m`'s names in scope and its problems reported in its file */
+  private inModule<T>(m: Module, f: () => T): T {
+    const saved = this.module;
+    const savedFile = this.sink.file;
+    this.module = m;
+    this.sink.file = m.via === undefined ? undefined : m.file;
+    try {
+      return f();
+    } finally {
+      this.module = saved;
+      this.sink.file = savedFile;
     }
-    const called = new Set<string>();
-    for (const d of program.decls) collectCallees(d.body, called);
-    for (const b of this.blocks.values()) {
-      if (!called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
-    }
+  }
+
+  /** duplicate parameters in every file; in the compiled file also unused parameters and blocks */
+  private declarations(m: Module, isRoot: boolean): void {
+    this.inModule(m, () => {
+      const program = m.program;
+      for (const d of program.decls) {
+        if (!m.own.has(d)) continue;
+        const params = new Map<string, Span>();
+        for (const p of d.params) {
+          if (params.has(p.name.name)) {
+            this.sink.report('E112', p.name.span, `parameter \`${p.name.name}\` is declared twice`, { notes: [{ message: 'first declared here', span: params.get(p.name.name)! }] });
+          }
+          params.set(p.name.name, p.name.span);
+        }
+        // an imported file's warnings are its own business, not the importing file's
+        if (!isRoot) continue;
+        const used = new Set<string>();
+        collectRefs(d, used);
+        for (const p of d.params) {
+          if (!used.has(p.name.name)) this.sink.report('W501', p.name.span, `parameter \`${p.name.name}\` of \`${d.name.name}\` is never used`);
+        }
+      }
+      // a file of blocks only is a library: its blocks are there for the files that import it
+      if (!isRoot || !program.decls.some((d) => d.kind === 'network')) return;
+      const called = new Set<string>();
+      for (const d of program.decls) collectCallees(d.body, called);
+      for (const b of program.decls) {
+        if (b.kind === 'block' && m.own.has(b) && !called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
+      }
+    });
   }
 
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
-    const before = this.sink.items.filter((x) => x.severity === 'error').length;
+    this.tooDeep = false;
+    const before = this.sink.errorsRaised;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
     for (const [k, v] of Object.entries(overrides)) {
       if (!d.params.some((p) => p.name.name === k)) {
@@ -159,8 +220,11 @@ export class Checker {
     }
     for (const p of d.params) {
       const o = overrides[p.name.name];
-      if (o !== undefined) scope.values.set(p.name.name, parseOverride(o));
-      else if (p.default) {
+      if (o !== undefined) {
+        const v = this.override(p.name.name, o, p.span, scope, p.default);
+        if (v !== undefined) scope.values.set(p.name.name, v);
+        else scope.poisoned!.add(p.name.name);
+      } else if (p.default) {
         const v = this.ev.eval(p.default, scope);
         if (v instanceof Word) this.ev.unknownName(v, scope);
         if (v !== undefined && !(v instanceof Word)) scope.values.set(p.name.name, v);
@@ -183,14 +247,10 @@ export class Checker {
     }
     const flow = this.stages(d.body, input, scope, new PathScope(''));
     const train = this.trainConfig(d, scope);
-    const errors = this.sink.items.filter((x) => x.severity === 'error').length;
-    if (errors > before || !input || !flow.shape) return undefined;
-    let totalParams = 0;
-    let totalMacs = 0;
-    for (const l of layers(flow.nodes)) {
-      totalParams += l.params;
-      totalMacs += l.macs;
-    }
+    // counted before deduplication: a problem already reported for another network still fails this one
+    if (this.sink.errorsRaised > before || !input || !flow.shape) return undefined;
+    const totalParams = flow.params;
+    const totalMacs = flow.macs;
     if (totalParams > MAX_ELEMENTS) {
       this.sink.report('E402', d.name.span, `network \`${d.name.name}\` has ${totalParams.toExponential(3)} parameters, more than can be allocated (${MAX_ELEMENTS})`);
       return undefined;
@@ -200,29 +260,102 @@ export class Checker {
     return { name: d.name.name, params, input, output: flow.shape, body: flow.nodes, totalParams, totalMacs, train, span: d.span };
   }
 
+  /**
+   * A `--set name=value` value, read as the language reads a parameter's
+   * default: an expression (a number, `true`, `false`, a list, arithmetic on
+   * the parameters before it). Anything else is one E111 at the parameter.
+   */
+  private override(name: string, text: string, at: Span, scope: Scope, dflt: Expr | undefined): ArgValue | undefined {
+    const flag = `--set ${name}=${text}`;
+    const fail = (why: string): undefined => {
+      this.sink.report('E111', at, `${flag}: ${why}`);
+      return undefined;
+    };
+    const parsed = parseExpression(text);
+    if ('error' in parsed) return fail(`not a value (${parsed.error}); expected a number, \`true\`, \`false\` or a list such as [3, 3]`);
+    // evaluated on the side: the value's spans are offsets into the flag, not into the file
+    const local = new DiagnosticSink();
+    const v = new Evaluator(local).eval(parsed.expr, scope);
+    const problem = local.items[0];
+    if (problem) return fail(problem.message);
+    if (v === undefined) return fail('not a value');
+    if (v instanceof Word) {
+      return fail(`\`${v.name}\` is not a value; expected a number, \`true\`, \`false\` or a list such as [3, 3]`);
+    }
+    // the default says what kind of value the parameter holds: `classes = 1000` takes numbers, `bias = true` booleans
+    const d = dflt ? new Evaluator(new DiagnosticSink()).eval(dflt, scope) : undefined;
+    if (d !== undefined && !(d instanceof Word) && kindOf(d) !== kindOf(v)) {
+      return fail(`\`${name}\` takes ${kindOf(d)} (its default is ${fmtValue(d)}), got ${fmtValue(v)}`);
+    }
+    return v;
+  }
+
+  /**
+   * The network's `train { … }` section, evaluated and validated against the
+   * table of settings (src/check/train-settings.ts): names and values get
+   * located diagnostics here, so `alexnetc check` and the editor catch what
+   * `alexnetc train` would refuse.
+   */
   private trainConfig(d: NetworkDecl, scope: Scope): TrainConfig {
     const cfg: TrainConfig = {};
+    const given = new Map<string, Span>();
     for (const s of d.train?.settings ?? []) {
       const key = s.key.name;
-      if (!TRAIN_KEYS.includes(key)) {
-        const sug = suggest(key, TRAIN_KEYS);
-        this.sink.report('E115', s.key.span, `unknown training setting \`${key}\`${sug ? `; did you mean \`${sug}\`?` : ` (settings: ${TRAIN_KEYS.join(', ')})`}`, {
+      const spec = findSetting(key);
+      if (!spec) {
+        const sug = suggestSetting(key);
+        const alias = sug && findSetting(sug)!.aliases.includes(key.toLowerCase()) ? ` (\`${key}\` is what other libraries call it)` : '';
+        this.sink.report('E115', s.key.span, `unknown training setting \`${key}\`${sug ? `; did you mean \`${sug}\`?${alias}` : ` (settings: ${TRAIN_SETTINGS.map((x) => x.name).join(', ')})`}`, {
           fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.key.span, newText: sug }] }] : [],
         });
         continue;
       }
-      const head = this.ev.eval(s.value, scope);
-      if (head === undefined) continue;
-      const positional: ArgValue[] = [head instanceof Word ? head.name : head];
-      const named: Record<string, ArgValue> = {};
-      for (const a of s.args ?? []) {
-        const v = this.ev.eval(a.value, scope);
-        if (v === undefined) continue;
-        const val = v instanceof Word ? v.name : v;
-        if (a.name) named[a.name.name] = val;
-        else positional.push(val);
+      const first = given.get(key);
+      if (first) {
+        this.sink.report('E107', s.key.span, `train setting \`${key}\` is given twice`, { notes: [{ message: 'first given here', span: first }] });
+        continue;
       }
-      cfg[key] = { positional, named };
+      given.set(key, s.key.span);
+      // evaluate: words (`adam`, `step`) are the setting's own vocabulary, not parameters
+      const word = (v: Evaluated | undefined): ArgValue | undefined => (v instanceof Word ? v.name : v);
+      const head = word(this.ev.eval(s.value, scope));
+      if (head === undefined) continue;
+      const positional: ArgValue[] = [head];
+      const named: Record<string, ArgValue> = {};
+      const at: Span[] = [s.value.span];
+      const namedAt = new Map<string, { arg: Span; name: Span }>();
+      let ok = true;
+      for (const a of s.args ?? []) {
+        const v = word(this.ev.eval(a.value, scope));
+        if (v === undefined) {
+          ok = false;
+          continue;
+        }
+        if (a.name) {
+          if (namedAt.has(a.name.name)) {
+            this.sink.report('E107', a.span, `train setting \`${key}\`: argument \`${a.name.name}\` is given twice`, { notes: [{ message: 'first given here', span: namedAt.get(a.name.name)!.arg }] });
+            ok = false;
+            continue;
+          }
+          named[a.name.name] = v;
+          namedAt.set(a.name.name, { arg: a.value.span, name: a.name.span });
+        } else {
+          positional.push(v);
+          at.push(a.value.span);
+        }
+      }
+      if (!ok) continue;
+      const value = { positional, named };
+      const r = spec.parse(value);
+      if ('problem' in r) {
+        const p = r.problem;
+        const span =
+          p.at.kind === 'head' ? s.value.span : p.at.kind === 'positional' ? (at[p.at.index] ?? s.span) : ((p.at.nameOnly ? namedAt.get(p.at.name)?.name : namedAt.get(p.at.name)?.arg) ?? s.span);
+        const fixes = p.suggestion ? [{ title: `replace with \`${p.suggestion}\``, edits: [{ span, newText: p.suggestion }] }] : [];
+        this.sink.report(p.code, span, describeProblem(`train { ${key} … }`, p), { fixes });
+        continue;
+      }
+      cfg[key] = value;
     }
     return cfg;
   }
@@ -230,17 +363,37 @@ export class Checker {
   private stages(stages: readonly Stage[], input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const nodes: Node[] = [];
     let shape = input;
-    for (const s of stages) {
-      if (++this.stageCount > MAX_STAGES) {
-        if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
-        return { nodes, shape: undefined };
+    let params = 0;
+    let macs = 0;
+    if (this.depth >= MAX_DEPTH) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        const all = this.stack.map((b) => b.name.name);
+        const names = all.length > 6 ? [...all.slice(0, 3), '…', ...all.slice(-2)] : all;
+        const chain = this.stack.length ? ` (blocks ${names.join(' → ')})` : '';
+        this.sink.report('E403', stages[0]?.span ?? { start: 0, end: 0 }, `nesting too deep: blocks and bodies nest more than ${MAX_DEPTH} levels here${chain}`);
       }
-      const f = this.stage(s, shape, scope, paths);
-      append(nodes, f.nodes);
-      shape = f.shape;
-      if (s.assert) this.assertion(s, shape, scope);
+      return { nodes, shape: undefined, params, macs };
     }
-    return { nodes, shape };
+    this.depth++;
+    try {
+      for (const s of stages) {
+        this.expanded++;
+        if (++this.stageCount > MAX_STAGES) {
+          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          return { nodes, shape: undefined, params, macs };
+        }
+        const f = this.stage(s, shape, scope, paths);
+        append(nodes, f.nodes);
+        shape = f.shape;
+        params += f.params;
+        macs += f.macs;
+        if (s.assert) this.assertion(s, shape, scope);
+      }
+    } finally {
+      this.depth--;
+    }
+    return { nodes, shape, params, macs };
   }
 
   private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -249,24 +402,39 @@ export class Checker {
         return this.call(s, input, scope, paths);
       case 'repeat': {
         const n = this.ev.int(s.count, scope, 'repeat count', 0);
-        if (n === undefined) return { nodes: [], shape: undefined };
+        if (n === undefined) return poisoned();
         const nodes: Node[] = [];
         let shape = input;
-        for (let i = 0; i < n; i++) {
+        let params = 0;
+        let macs = 0;
+        // an empty body repeats nothing, however often (`repeat 2147483647 { }` must not spin)
+        const times = s.body.length ? n : 0;
+        for (let i = 0; i < times; i++) {
+          // every round adds at least the body's own stages: once the first round has been checked (its
+          // mistakes reported), a count that must pass the limit is refused without expanding the rest
+          if (i === 1 && (times - 1) * s.body.length > MAX_STAGES - this.stageCount) {
+            this.stageCount = MAX_STAGES + 1;
+            this.sink.report('E401', s.keyword, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (\`repeat ${n}\` of ${s.body.length} stage${s.body.length === 1 ? '' : 's'})`);
+            return poisoned();
+          }
           const f = this.stages(s.body, shape, scope, paths);
           append(nodes, f.nodes);
           shape = f.shape;
-          if (this.stageCount > MAX_STAGES) return { nodes, shape: undefined };
+          params += f.params;
+          macs += f.macs;
+          // the scope is the same every time, so once poisoned every further round would only
+          // redo the same failed checks (`repeat 1000000 { foo }`)
+          if (!shape || this.stageCount > MAX_STAGES) return { nodes, shape: undefined, params, macs };
         }
-        if (input && shape) this.info(s, paths.prefix.replace(/\/$/, ''), input, shape, nodes);
-        return { nodes, shape };
+        if (input && shape) this.info(s, paths.prefix.replace(/\/$/, ''), input, shape, params, macs);
+        return { nodes, shape, params, macs };
       }
       case 'residual': {
         const path = paths.next('residual');
         const inner = paths.child(path);
         const body = this.stages(s.body, input, scope, inner);
         const sc = s.shortcut ? this.stages(s.shortcut, input, scope, inner.child(`${path}/shortcut`)) : undefined;
-        if (!input || !body.shape || (sc && !sc.shape)) return { nodes: [], shape: undefined };
+        if (!input || !body.shape || (sc && !sc.shape)) return poisoned();
         const other = sc ? sc.shape! : input;
         if (!sameShape(body.shape, other)) {
           this.sink.report(
@@ -275,11 +443,13 @@ export class Checker {
             `residual: the body produces ${formatShape(body.shape)} but the ${sc ? 'shortcut produces' : 'identity shortcut passes'} ${formatShape(other)}; they must match to be added${sc ? '' : ' (add a `shortcut { … }` projection)'}`,
             { notes: sc ? [{ message: `the shortcut produces ${formatShape(other)}`, span: s.shortcutKeyword ?? s.keyword }] : [] },
           );
-          return { nodes: [], shape: undefined };
+          return poisoned();
         }
         const node: Node = { kind: 'residual', path, inShape: input, outShape: body.shape, span: s.span, body: body.nodes, shortcut: sc ? sc.nodes : null };
-        this.info(s, path, input, body.shape, [node]);
-        return { nodes: [node], shape: body.shape };
+        const params = body.params + (sc?.params ?? 0);
+        const macs = body.macs + (sc?.macs ?? 0);
+        this.info(s, path, input, body.shape, params, macs);
+        return { nodes: [node], shape: body.shape, params, macs };
       }
       case 'concat':
       case 'add': {
@@ -287,10 +457,14 @@ export class Checker {
         const inner = paths.child(path);
         if (s.branches.length === 0) {
           this.sink.report('E308', s.keyword, `\`${s.kind}\` needs at least one \`branch { … }\``);
-          return { nodes: [], shape: undefined };
+          return poisoned();
         }
-        const flows = s.branches.map((b, i) => this.stages(b.body, input, scope, inner.child(`${path}/branch${i + 1}`)));
-        if (!input || flows.some((f) => !f.shape)) return { nodes: [], shape: undefined };
+        const flows: Flow[] = [];
+        for (let i = 0; i < s.branches.length; i++) {
+          flows.push(this.stages(s.branches[i]!.body, input, scope, inner.child(`${path}/branch${i + 1}`)));
+          if (this.stageCount > MAX_STAGES) return poisoned();
+        }
+        if (!input || flows.some((f) => !f.shape)) return poisoned();
         const first = flows[0]!.shape!;
         for (let i = 1; i < flows.length; i++) {
           const sh = flows[i]!.shape!;
@@ -300,15 +474,17 @@ export class Checker {
             this.sink.report('E305', s.branches[i]!.span, `${s.kind}: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need ${need}`, {
               notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
             });
-            return { nodes: [], shape: undefined };
+            return poisoned();
           }
         }
         const out = s.kind === 'add' ? [...first] : [flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)];
         const shape = this.sized(out, s.keyword, `the ${s.kind} output`);
-        if (!shape) return { nodes: [], shape: undefined };
+        if (!shape) return poisoned();
         const node: Node = { kind: s.kind, path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
-        this.info(s, path, input, shape, [node]);
-        return { nodes: [node], shape };
+        const params = flows.reduce((a, f) => a + f.params, 0);
+        const macs = flows.reduce((a, f) => a + f.macs, 0);
+        this.info(s, path, input, shape, params, macs);
+        return { nodes: [node], shape, params, macs };
       }
     }
   }
@@ -317,28 +493,50 @@ export class Checker {
     const name = s.callee.name;
     if (name === '@input') {
       this.sink.report('E114', s.span, '`input [..]` must be the first line of a network body, and only there');
-      return { nodes: [], shape: input };
+      return { nodes: [], shape: input, params: 0, macs: 0 };
     }
     if (name === '@train') {
       this.sink.report('E114', s.span, 'a `train { … }` section belongs in a network body, not in a block or a nested body');
-      return { nodes: [], shape: input };
+      return { nodes: [], shape: input, params: 0, macs: 0 };
+    }
+    if (name === '@shortcut') {
+      this.sink.report('E114', s.span, '`shortcut { … }` belongs right after a residual\'s body: `residual { … } shortcut { … }`');
+      return { nodes: [], shape: input, params: 0, macs: 0 };
     }
     const layer = findLayer(name);
     if (layer) return this.layerCall(s, layer, input, scope, paths);
-    const block = this.blocks.get(name);
-    if (block) return this.blockCall(s, block, input, scope, paths);
-    const candidates = [...LAYERS.map((l) => l.name), ...this.blocks.keys()];
-    const sug = suggest(name, candidates);
-    this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?` : ''}`, {
+    const entry = this.module.scope.get(name);
+    if (entry?.decl.kind === 'block') return this.blockCall(s, entry.decl, entry.module, input, scope, paths);
+    if (entry) {
+      this.sink.report('E101', s.callee.span, `\`${name}\` is a network; only layers and blocks can be stages (make the shared part a block)`);
+      return poisoned();
+    }
+    // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
+    if (this.module.incomplete) return poisoned();
+    const { sug, why } = this.meant(name);
+    this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
     });
-    return { nodes: [], shape: undefined };
+    return poisoned();
+  }
+
+  /** what an unknown callee was probably meant as, worked out once per name and file (a typo repeated on every line) */
+  private meant(name: string): { sug: string | undefined; why: string } {
+    const key = `${this.sink.file ?? ''}\u0000${name}`;
+    const hit = this.meantCache.get(key);
+    if (hit) return hit;
+    const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
+    const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
+    const sug = alias?.name ?? suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    const out = { sug, why: alias ? ` (\`${name}\` is what other libraries call it)` : '' };
+    this.meantCache.set(key, out);
+    return out;
   }
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const path = paths.next(layer.name);
-    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined })), `\`${layer.name}\``, this.sink);
-    if (!bound) return { nodes: [], shape: undefined };
+    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), `\`${layer.name}\``, this.sink);
+    if (!bound) return poisoned();
     const raw: Record<string, ArgValue> = {};
     let ok = true;
     for (const spec of layer.args) {
@@ -352,7 +550,7 @@ export class Checker {
       if (checked === undefined) ok = false;
       else raw[spec.name] = checked;
     }
-    if (!ok || !input) return { nodes: [], shape: undefined };
+    if (!ok || !input) return poisoned();
     const at = (arg?: string): Span => (arg && bound.get(arg)?.span) || s.span;
     let failed = false;
     const ctx: LayerContext = {
@@ -367,35 +565,36 @@ export class Checker {
       warn: (code, message, arg) => this.sink.report(code, at(arg), message),
     };
     const res = layer.infer(raw, input, ctx);
-    if (!res || failed) return { nodes: [], shape: undefined };
+    if (!res || failed) return poisoned();
     const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
-    if (!shape) return { nodes: [], shape: undefined };
+    if (!shape) return poisoned();
     const weights = layer.weights(res.args, input);
     let params = 0;
     for (const w of weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (n > MAX_ELEMENTS) {
         this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
-        return { nodes: [], shape: undefined };
+        return poisoned();
       }
       if (w.trainable) params += n;
     }
     const macs = layer.macs(res.args, input, shape);
     const node: LayerNode = { kind: 'layer', path, layer, args: res.args, rawArgs: raw, inShape: input, outShape: shape, span: s.span, weights, params, macs };
     this.stageInfo.push({ stage: s, network: this.network, path, inShape: input, outShape: shape, params, macs, layer, rawArgs: raw });
-    return { nodes: [node], shape };
+    return { nodes: [node], shape, params, macs };
   }
 
-  private blockCall(s: Call, block: BlockDecl, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+  private blockCall(s: Call, block: BlockDecl, home: Module, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const name = block.name.name;
-    if (this.stack.includes(name)) {
-      const cycle = [...this.stack.slice(this.stack.indexOf(name)), name].join(' → ');
+    if (this.stack.includes(block)) {
+      const cycle = [...this.stack.slice(this.stack.indexOf(block)), block].map((b) => b.name.name).join(' → ');
       this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
-      return { nodes: [], shape: undefined };
+      return poisoned();
     }
     const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
-    if (!bound) return { nodes: [], shape: undefined };
+    if (!bound) return poisoned();
     const inner: Scope = { values: new Map(), poisoned: new Set() };
+    const frame = { name, span: s.span, file: this.sink.file };
     let ok = true;
     for (const p of block.params) {
       const a = bound.get(p.name.name);
@@ -408,22 +607,26 @@ export class Checker {
           else this.ev.unknownName(v, scope);
         }
       } else {
-        this.sink.frames.push({ name, span: s.span });
-        v = this.ev.eval(p.default!, inner);
-        if (v instanceof Word) this.ev.unknownName(v, inner);
+        // a default is written in the block's own file
+        this.sink.frames.push(frame);
+        v = this.inModule(home, () => {
+          const d = this.ev.eval(p.default!, inner);
+          if (d instanceof Word) this.ev.unknownName(d, inner);
+          return d;
+        });
         this.sink.frames.pop();
       }
       if (v === undefined || v instanceof Word) ok = false;
       else inner.values.set(p.name.name, v);
     }
-    if (!ok) return { nodes: [], shape: undefined };
+    if (!ok) return poisoned();
     const path = paths.next(name);
-    this.stack.push(name);
-    this.sink.frames.push({ name, span: s.span });
-    const flow = this.stages(block.body, input, inner, paths.child(path));
+    this.stack.push(block);
+    this.sink.frames.push(frame);
+    const flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
     this.sink.frames.pop();
     this.stack.pop();
-    if (input && flow.shape) this.info(s, path, input, flow.shape, flow.nodes);
+    if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
   }
 
@@ -449,25 +652,36 @@ export class Checker {
       return undefined;
     };
     const num = (x: ArgValue, isInt: boolean): boolean => {
-      if (typeof x !== 'number') return !wrong();
+      if (typeof x !== 'number') {
+        wrong();
+        return false;
+      }
       if (isInt && !Number.isInteger(x)) {
         this.ev.notWhole(e, x, what);
         return false;
       }
+      // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
+      const f = isInt ? x : Math.fround(x);
+      if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
+        const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
+        this.sink.report('E202', e.span, `${what} ${why}, got ${fmtValue(x)}`);
+        return false;
+      }
       const bad =
-        spec.min !== undefined && x < spec.min
+        spec.min !== undefined && f < spec.min
           ? `at least ${spec.min}`
-          : spec.max !== undefined && x > spec.max
+          : spec.max !== undefined && f > spec.max
             ? `at most ${spec.max}`
-            : spec.above !== undefined && x <= spec.above
+            : spec.above !== undefined && f <= spec.above
               ? `greater than ${spec.above}`
-              : spec.below !== undefined && x >= spec.below
+              : spec.below !== undefined && f >= spec.below
                 ? `less than ${spec.below}`
                 : isInt && x > MAX_INT
                   ? `at most ${MAX_INT}`
                   : undefined;
       if (bad) {
-        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}`);
+        const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
+        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}${rounded}`);
         return false;
       }
       return true;
@@ -490,9 +704,11 @@ export class Checker {
   }
 
   private assertion(s: Stage, shape: Shape | undefined, scope: Scope): void {
+    // after a failed stage the assertion cannot be judged: one root cause, one message
+    if (!shape) return;
     const a = s.assert!;
     const dims = a.dims.map((e) => this.ev.int(e, scope, 'asserted dimension'));
-    if (!shape || dims.some((x) => x === undefined)) return;
+    if (dims.some((x) => x === undefined)) return;
     if (!sameShape(dims as number[], shape)) {
       const listSpan = { start: a.span.start, end: a.span.end };
       this.sink.report('E306', listSpan, `shape assertion failed: expected ${formatShape(dims as number[])}, but this stage produces ${formatShape(shape)}`, {
@@ -511,15 +727,10 @@ export class Checker {
     return shape;
   }
 
-  private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, nodes: Node[]): void {
-    let params = 0;
-    let macs = 0;
-    for (const l of layers(nodes)) {
-      params += l.params;
-      macs += l.macs;
-    }
+  private info(stage: Stage, path: string, inShape: Shape, outShape: Shape, params: number, macs: number): void {
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
+
 }
 
 /** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */
@@ -527,18 +738,18 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
 }
 
+function kindOf(v: ArgValue): string {
+  if (typeof v === 'boolean') return '`true` or `false`';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  // whole or not is judged where the value is used (`dense(classes)` needs a whole number, `dropout(rate)` not)
+  if (typeof v === 'number') return 'a number';
+  return 'a word';
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-
-function parseOverride(v: string): ArgValue {
-  const t = v.trim();
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
-  return t;
-}
 
 function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
   for (const e of exprsOf(d)) for (const r of refs(e)) out.add(r.name);

@@ -40,6 +40,10 @@ export class Evaluator {
   eval(e: Expr, scope: Scope): Evaluated | undefined {
     switch (e.kind) {
       case 'num':
+        if (!Number.isFinite(e.value)) {
+          this.sink.report('E205', e.span, `the number \`${e.text}\` is too large (numbers go up to about 1.8e308)`);
+          return undefined;
+        }
         return e.value;
       case 'bool':
         return e.value;
@@ -71,13 +75,17 @@ export class Evaluator {
         const l = this.number(e.left, scope);
         const r = this.number(e.right, scope);
         if (l === undefined || r === undefined) return undefined;
+        let v: number;
         switch (e.op) {
           case '+':
-            return l + r;
+            v = l + r;
+            break;
           case '-':
-            return l - r;
+            v = l - r;
+            break;
           case '*':
-            return l * r;
+            v = l * r;
+            break;
           case '/':
           case '//':
           case '%':
@@ -85,8 +93,14 @@ export class Evaluator {
               this.sink.report('E204', e.right.span, `division by zero in \`${printExpr(e)}\``);
               return undefined;
             }
-            return e.op === '/' ? l / r : e.op === '//' ? Math.floor(l / r) : l - r * Math.floor(l / r);
+            v = e.op === '/' ? l / r : e.op === '//' ? Math.floor(l / r) : l - r * Math.floor(l / r);
+            break;
         }
+        if (!Number.isFinite(v)) {
+          this.sink.report('E205', e.span, `\`${printExpr(e)}\` overflows: the result is beyond about 1.8e308`);
+          return undefined;
+        }
+        return v;
       }
     }
   }

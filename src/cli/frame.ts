@@ -7,6 +7,7 @@
 // (SIGINT), 143 terminated (SIGTERM).
 import { readFileSync, statSync } from 'node:fs';
 import { compile, type CompileOptions, type CompileResult } from '../compile.js';
+import { readFromDisk } from '../read-file.js';
 import { hasErrors, LineIndex } from '../diagnostics/index.js';
 import { diagnosticToJson, renderDiagnostic } from '../diagnostics/render.js';
 import { UserError } from '../util/errors.js';
@@ -136,12 +137,12 @@ export interface Reported {
  */
 export function compileAndReport(file: string, opts: CompileOptions, json: boolean): Reported {
   const text = readSource(file);
-  const result = compile(text, { file, ...opts });
+  const result = compile(text, { file, readFile: readFromDisk, ...opts });
   if (!json) printDiagnostics(file, text, result);
   return { result, ok: !hasErrors(result.diagnostics), text };
 }
 
-export function printDiagnostics(file: string, text: string, result: Pick<CompileResult, 'diagnostics'>): void {
+export function printDiagnostics(file: string, text: string, result: Pick<CompileResult, 'diagnostics'> & { files?: CompileResult['files'] }): void {
   const index = new LineIndex(text);
   const color = useColor();
   let shownErrors = 0;
@@ -152,7 +153,7 @@ export function printDiagnostics(file: string, text: string, result: Pick<Compil
       continue;
     }
     if (d.severity === 'error') shownErrors++;
-    process.stderr.write(renderDiagnostic(d, file, text, { color }, index) + '\n\n');
+    process.stderr.write(renderDiagnostic(d, file, text, { color, sources: result.files }, index) + '\n\n');
   }
   if (hidden) process.stderr.write(`… and ${hidden} more error${hidden === 1 ? '' : 's'} (--json lists them all)\n`);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
@@ -161,9 +162,9 @@ export function printDiagnostics(file: string, text: string, result: Pick<Compil
 }
 
 /** The diagnostics of one file as JSON values (1-based lines and columns). */
-export function diagnosticsJson(file: string, text: string, result: Pick<CompileResult, 'diagnostics'>): unknown[] {
+export function diagnosticsJson(file: string, text: string, result: Pick<CompileResult, 'diagnostics' | 'files'>): unknown[] {
   const index = new LineIndex(text);
-  return result.diagnostics.map((d) => diagnosticToJson(d, file, index));
+  return result.diagnostics.map((d) => diagnosticToJson(d, file, index, result.files));
 }
 
 export function printJson(value: unknown): void {

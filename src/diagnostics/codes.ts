@@ -11,6 +11,7 @@ export const CODES = {
   // lexical and syntax
   E001: { severity: 'error', title: 'unexpected character' },
   E002: { severity: 'error', title: 'syntax error' },
+  E003: { severity: 'error', title: 'not a UTF-8 text file' },
   // names
   E101: { severity: 'error', title: 'unknown layer or block' },
   E102: { severity: 'error', title: 'unknown name' },
@@ -25,13 +26,17 @@ export const CODES = {
   E111: { severity: 'error', title: 'bad --set override' },
   E112: { severity: 'error', title: 'duplicate parameter' },
   E113: { severity: 'error', title: 'missing input' },
-  E114: { severity: 'error', title: 'misplaced input' },
+  E114: { severity: 'error', title: 'misplaced construct' },
   E115: { severity: 'error', title: 'unknown training setting' },
+  E116: { severity: 'error', title: 'positional argument after a named one' },
+  E117: { severity: 'error', title: 'cannot import' },
+  E118: { severity: 'error', title: 'import cycle' },
   // values and arithmetic
   E201: { severity: 'error', title: 'wrong argument type' },
   E202: { severity: 'error', title: 'argument out of range' },
   E203: { severity: 'error', title: 'not a whole number' },
   E204: { severity: 'error', title: 'division by zero' },
+  E205: { severity: 'error', title: 'number too large' },
   // shapes
   // E301 also covers a non-positive output size: with whole strides ≥ 1 the output is
   // positive exactly when the (dilated) kernel fits in the padded input. E302 is retired.
@@ -45,11 +50,13 @@ export const CODES = {
   // sizes
   E401: { severity: 'error', title: 'tensor too large' },
   E402: { severity: 'error', title: 'too many parameters' },
+  E403: { severity: 'error', title: 'nesting too deep' },
+  E404: { severity: 'error', title: 'file too large' },
   // warnings
   W501: { severity: 'warning', title: 'unused parameter' },
   W502: { severity: 'warning', title: 'unused block' },
   W503: { severity: 'warning', title: 'padding at least as large as the kernel' },
-  W504: { severity: 'warning', title: 'even LRN size' },
+  // W504 (even LRN size) is retired: onnxruntime refuses even sizes, so they are E202.
   // internal
   E900: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

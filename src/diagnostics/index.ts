@@ -4,6 +4,7 @@ import type { Span } from './span.js';
 export { CODES, type Code, type Severity } from './codes.js';
 export { type Span, LineIndex } from './span.js';
 
+/** An edit in the diagnostic's own file. */
 export interface TextEdit {
   span: Span;
   newText: string;
@@ -18,6 +19,8 @@ export interface Fix {
 export interface Note {
   message: string;
   span?: Span;
+  /** the file the span is in, when it is an imported one (absent: the file compiled) */
+  file?: string;
 }
 
 export interface Diagnostic {
@@ -25,6 +28,11 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   span: Span;
+  /**
+   * the file the span is in, when it is an imported one (absent: the file
+   * compiled); its text is in the compile result's `files`
+   */
+  file?: string;
   notes: Note[];
   fixes: Fix[];
 }

@@ -6,6 +6,28 @@ import { LineIndex, type Span } from './span.js';
 
 export interface RenderOptions {
   color?: boolean;
+  /**
+   * the texts of imported files, by path (`compile()`'s `files`), so that a
+   * diagnostic or note in one of them gets its code frame too
+   */
+  sources?: ReadonlyMap<string, string> | readonly { file: string; text: string }[];
+}
+
+/** Line indexes of imported files, made once per text. */
+const indexes = new WeakMap<object, Map<string, LineIndex>>();
+
+function indexOf(opts: RenderOptions, file: string): LineIndex | undefined {
+  const src = opts.sources;
+  if (!src) return undefined;
+  let cache = indexes.get(src);
+  if (!cache) indexes.set(src, (cache = new Map()));
+  const hit = cache.get(file);
+  if (hit) return hit;
+  const text = src instanceof Map ? src.get(file) : (src as readonly { file: string; text: string }[]).find((f) => f.file === file)?.text;
+  if (text === undefined) return undefined;
+  const index = new LineIndex(text);
+  cache.set(file, index);
+  return index;
 }
 
 const C = {
@@ -18,15 +40,23 @@ const plain = { red: (s: string) => s, yellow: (s: string) => s, blue: (s: strin
 
 export function renderDiagnostic(d: Diagnostic, file: string, text: string, opts: RenderOptions = {}, index = new LineIndex(text)): string {
   const c = opts.color ? C : plain;
-  const pos = index.position(d.span.start);
+  /** where a span lives: the compiled file, or an imported one (whose text may be unknown) */
+  const place = (f: string | undefined): { name: string; index: LineIndex | undefined } =>
+    f === undefined ? { name: file, index } : { name: f, index: indexOf(opts, f) };
+  const at = (name: string, idx: LineIndex | undefined, s: Span): string => {
+    if (!idx) return name;
+    const p = idx.position(s.start);
+    return `${name}:${p.line}:${p.column}`;
+  };
+  const main = place(d.file);
   const sev = d.severity === 'error' ? c.red(`error[${d.code}]`) : d.severity === 'warning' ? c.yellow(`warning[${d.code}]`) : c.blue(`info[${d.code}]`);
-  const out = [`${c.bold(`${file}:${pos.line}:${pos.column}`)}: ${sev}: ${c.bold(d.message)}`];
-  out.push(...frame(d.span, index, c, d.severity === 'error' ? c.red : c.yellow));
+  const out = [`${c.bold(at(main.name, main.index, d.span))}: ${sev}: ${c.bold(d.message)}`];
+  if (main.index) out.push(...frame(d.span, main.index, c, d.severity === 'error' ? c.red : c.yellow));
   for (const n of d.notes) {
     if (n.span) {
-      const p = index.position(n.span.start);
-      out.push(`  ${c.blue('note')}: ${n.message} (${file}:${p.line}:${p.column})`);
-      out.push(...frame(n.span, index, c, c.blue));
+      const where = place(n.file);
+      out.push(`  ${c.blue('note')}: ${n.message} (${at(where.name, where.index, n.span)})`);
+      if (where.index) out.push(...frame(n.span, where.index, c, c.blue));
     } else out.push(`  ${c.blue('note')}: ${n.message}`);
   }
   for (const f of d.fixes) out.push(`  ${c.blue('help')}: ${f.title}`);
@@ -51,20 +81,27 @@ function truncate(s: string): string {
   return s.length > 200 ? s.slice(0, 200) + '…' : s;
 }
 
-/** The machine-readable form behind `--json`: positions resolved, 1-based lines and columns. */
-export function diagnosticToJson(d: Diagnostic, file: string, index: LineIndex) {
-  const loc = (s: Span) => {
-    const a = index.position(s.start);
-    const b = index.position(s.end);
+/**
+ * The machine-readable form behind `--json`: positions resolved, 1-based
+ * lines and columns. A diagnostic or note in an imported file names that
+ * file (its positions need `sources`).
+ */
+export function diagnosticToJson(d: Diagnostic, file: string, index: LineIndex, sources?: RenderOptions['sources']) {
+  const idx = (f: string | undefined): LineIndex | undefined => (f === undefined ? index : indexOf({ sources }, f));
+  const loc = (s: Span, f?: string) => {
+    const ix = idx(f);
+    if (!ix) return { start: s.start, end: s.end };
+    const a = ix.position(s.start);
+    const b = ix.position(s.end);
     return { start: s.start, end: s.end, line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
   };
   return {
-    file,
+    file: d.file ?? file,
     code: d.code,
     severity: d.severity,
     message: d.message,
-    range: loc(d.span),
-    notes: d.notes.map((n) => ({ message: n.message, range: n.span ? loc(n.span) : undefined })),
-    fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: loc(e.span), newText: e.newText })) })),
+    range: loc(d.span, d.file),
+    notes: d.notes.map((n) => ({ message: n.message, file: n.file ?? (n.span ? file : undefined), range: n.span ? loc(n.span, n.file) : undefined })),
+    fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: loc(e.span, d.file), newText: e.newText })) })),
   };
 }

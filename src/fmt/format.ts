@@ -13,6 +13,7 @@
 //   arguments; ` = ` in parameter defaults; spaces around binary operators;
 // - a body stays on one line (`branch { conv(c1, 1) | relu }`) when the
 //   source wrote it on one line, and is otherwise laid out one chain per line;
+// - imports first, one per line, and one blank line after them;
 // - exactly one blank line between declarations; inside a body, blank lines
 //   the author left are kept (several collapse into one), none directly after
 //   `{` or before `}`;
@@ -28,7 +29,7 @@
 //   Elsewhere the assertion follows one space after its stage.
 import { printDims, printExpr } from '../syntax/print.js';
 import type { IToken } from 'chevrotain';
-import type { Arg, Assertion, Decl, Expr, NetworkDecl, Param, Stage, TrainSection } from '../syntax/ast.js';
+import type { Arg, Assertion, Decl, Expr, ImportDecl, NetworkDecl, Param, Stage, TrainSection } from '../syntax/ast.js';
 import { parse } from '../syntax/parse.js';
 import { lexer } from '../syntax/tokens.js';
 
@@ -62,7 +63,7 @@ export function format(text: string): string | undefined {
   const parsed = parse(text);
   if (parsed.diagnostics.length > 0) return undefined;
   try {
-    let out = new Printer(text, parsed.tokens, parsed.program.comments).file(parsed.program.decls);
+    let out = new Printer(text, parsed.tokens, parsed.program.comments).file(parsed.program.imports, parsed.program.decls);
     // keep the file's line endings (the first line break decides)
     if (/^[^\n]*\r\n/.test(text)) out = out.replace(/\n/g, '\r\n');
     return sameTokens(text, out) ? out : undefined;
@@ -102,9 +103,15 @@ class Printer {
     this.tokStarts = tokens.map((t) => t.startOffset);
   }
 
-  file(decls: Decl[]): string {
+  /** imports first (the parser reports any written later), one per line, then the declarations */
+  file(imports: ImportDecl[], decls: Decl[]): string {
+    for (const imp of imports) {
+      this.begin(0, imp.span.start);
+      this.add(`import "${imp.path}"`);
+      this.end(imp.span.end, false);
+    }
     decls.forEach((d, i) => {
-      if (i > 0) this.declBreak = true;
+      if (i > 0 || imports.length) this.declBreak = true;
       this.decl(d);
     });
     // comments after the last declaration

@@ -10,11 +10,12 @@ export interface BatchNormArgs {
 export const batchnorm = defineLayer<BatchNormArgs>({
   name: 'batchnorm',
   summary: 'Batch normalisation over the channel axis.',
+  aliases: ['batchnorm2d', 'batchnorm1d', 'batchnormalization', 'batch_norm', 'batch_normalization', 'bn'],
   doc:
     'out = weight · (x − mean) / √(var + eps) + bias, per channel. `momentum` follows PyTorch: ' +
     'running = (1 − momentum) · running + momentum · batch (ONNX stores 1 − momentum; Keras calls it 0.9 → 0.1 here).',
   args: [
-    { name: 'eps', type: 'number', default: 1e-5, above: 0, doc: 'added to the variance' },
+    { name: 'eps', type: 'number', default: 1e-5, above: 0, doc: 'added to the variance', aliases: ['epsilon'] },
     { name: 'momentum', type: 'number', default: 0.1, min: 0, max: 1, doc: 'running-statistics update rate (PyTorch convention)' },
   ],
   infer(raw, input) {

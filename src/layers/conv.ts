@@ -17,19 +17,20 @@ export interface ConvArgs {
 export const conv = defineLayer<ConvArgs>({
   name: 'conv',
   summary: '2-D convolution over an image [C, H, W].',
+  aliases: ['conv2d', 'convolution', 'convolution2d'],
   doc:
     'out[f] = bias[f] + Σ_c Σ_ij w[f, c, i, j] · x[c, s·y + d·i − pt, s·x + d·j − pl]\n' +
     'Output [filters, ⌊(H + pt + pb − d(k−1) − 1)/s⌋ + 1, …]. `groups g` splits input and output channels ' +
     'into g independent groups (AlexNet\'s two towers); both must be divisible by g. `pad same` pads as ' +
     'TensorFlow does so that the output is ⌈H/s⌉.',
   args: [
-    { name: 'filters', type: 'int', min: 1, doc: 'number of output channels' },
-    { name: 'k', type: 'int2', min: 1, doc: 'kernel size: k or [kh, kw]' },
-    { name: 'stride', type: 'int2', default: 1, min: 1, doc: 'step between windows' },
-    { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'zero padding: p, [ph, pw], [top, left, bottom, right] or same' },
-    { name: 'dilation', type: 'int2', default: 1, min: 1, doc: 'spacing between kernel taps' },
-    { name: 'groups', type: 'int', default: 1, min: 1, doc: 'channel groups' },
-    { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per filter' },
+    { name: 'filters', type: 'int', min: 1, doc: 'number of output channels', aliases: ['out_channels', 'units', 'num_filters', 'channels', 'features'] },
+    { name: 'k', type: 'int2', min: 1, doc: 'kernel size: k or [kh, kw]', aliases: ['kernel_size', 'kernel', 'kernel_shape', 'ksize', 'size'] },
+    { name: 'stride', type: 'int2', default: 1, min: 1, doc: 'step between windows', aliases: ['strides', 'subsample'] },
+    { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'zero padding: p, [ph, pw], [top, left, bottom, right] or same', aliases: ['padding', 'pads'] },
+    { name: 'dilation', type: 'int2', default: 1, min: 1, doc: 'spacing between kernel taps', aliases: ['dilation_rate', 'dilations'] },
+    { name: 'groups', type: 'int', default: 1, min: 1, doc: 'channel groups', aliases: ['group'] },
+    { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per filter', aliases: ['use_bias'] },
   ],
   infer(raw, input, ctx) {
     if (!needImage(input, ctx, 'conv')) return undefined;

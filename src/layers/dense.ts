@@ -11,10 +11,11 @@ export interface DenseArgs {
 export const dense = defineLayer<DenseArgs>({
   name: 'dense',
   summary: 'Fully connected layer on a vector [F].',
+  aliases: ['linear', 'fc', 'gemm', 'fully_connected', 'innerproduct'],
   doc: 'out = W · x + b with W of shape [units, F] (PyTorch nn.Linear layout; ONNX Gemm with transB = 1).',
   args: [
-    { name: 'units', type: 'int', min: 1, doc: 'output features' },
-    { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias' },
+    { name: 'units', type: 'int', min: 1, doc: 'output features', aliases: ['out_features', 'filters', 'output_dim', 'features'] },
+    { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias', aliases: ['use_bias'] },
   ],
   infer(raw, input, ctx) {
     if (input.length !== 1) {

@@ -12,21 +12,25 @@ export interface LrnArgs {
 export const lrn = defineLayer<LrnArgs>({
   name: 'lrn',
   summary: 'Local response normalisation across channels (AlexNet).',
+  aliases: ['localresponsenorm', 'local_response_normalization', 'local_response_norm'],
   doc:
     'b[c] = a[c] / (bias + alpha/size · Σ a[c′]²)^beta, the sum over the `size` channels centred on c ' +
     '(ONNX, Caffe and PyTorch convention: alpha is divided by size). The AlexNet paper\'s k = 2, α = 1e-4 ' +
     'undivided is lrn(alpha 5e-4, bias 2).',
   args: [
-    { name: 'size', type: 'int', default: 5, min: 1, doc: 'channels in the window' },
-    { name: 'alpha', type: 'number', default: 1e-4, min: 0, doc: 'scale (divided by size)' },
-    { name: 'beta', type: 'number', default: 0.75, min: 0, doc: 'exponent' },
-    { name: 'bias', type: 'number', default: 1, above: 0, doc: 'additive constant (k)' },
+    { name: 'size', type: 'int', default: 5, min: 1, doc: 'channels in the window', aliases: ['local_size', 'depth_radius', 'n'] },
+    // onnxruntime refuses alpha, beta or bias that are not positive
+    { name: 'alpha', type: 'number', default: 1e-4, above: 0, doc: 'scale (divided by size)' },
+    { name: 'beta', type: 'number', default: 0.75, above: 0, doc: 'exponent' },
+    { name: 'bias', type: 'number', default: 1, above: 0, doc: 'additive constant (k)', aliases: ['k'] },
   ],
   infer(raw, input, ctx) {
     if (!needImage(input, ctx, 'lrn')) return undefined;
     if ((raw.size as number) % 2 === 0) {
-      // valid ONNX and PyTorch (the window leans forward), but onnxruntime and Caffe accept odd sizes only
-      ctx.warn('W504', `lrn size ${raw.size} is even: the window is not centred, and onnxruntime and Caffe accept only odd sizes`, 'size');
+      // valid ONNX and PyTorch (the window leans forward), but onnxruntime and Caffe accept odd sizes only:
+      // a network the checker accepts must load everywhere
+      ctx.error('E202', `lrn size must be odd, got ${raw.size}: an even window is not centred, and onnxruntime and Caffe refuse it`, 'size');
+      return undefined;
     }
     return {
       args: { size: raw.size as number, alpha: raw.alpha as number, beta: raw.beta as number, bias: raw.bias as number },

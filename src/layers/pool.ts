@@ -1,6 +1,6 @@
 import { py } from './python.js';
 import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
-import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
+import { needImage, onnxWindow, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
   k: Pair;
@@ -9,17 +9,18 @@ export interface PoolArgs {
   ceil: boolean;
 }
 
-function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summary: string, doc: string): LayerDef<PoolArgs> {
+function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summary: string, doc: string, aliases: string[]): LayerDef<PoolArgs> {
   return defineLayer<PoolArgs>({
     name,
     summary,
     doc,
+    aliases,
     args: [
-      { name: 'k', type: 'int2', min: 1, doc: 'window size: k or [kh, kw]' },
+      { name: 'k', type: 'int2', min: 1, doc: 'window size: k or [kh, kw]', aliases: ['pool_size', 'kernel_size', 'kernel', 'kernel_shape', 'ksize', 'size'] },
       // the default stride is the window size (PyTorch, Keras)
-      { name: 'stride', type: 'int2', default: null, min: 1, doc: 'step between windows (default: k)' },
-      { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'implicit padding: p, [ph, pw], [top, left, bottom, right] or same' },
-      { name: 'ceil', type: 'bool', default: false, doc: 'round the output size up (Caffe, PyTorch ceil_mode)' },
+      { name: 'stride', type: 'int2', default: null, min: 1, doc: 'step between windows (default: k)', aliases: ['strides'] },
+      { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'implicit padding: p, [ph, pw], [top, left, bottom, right] or same', aliases: ['padding', 'pads'] },
+      { name: 'ceil', type: 'bool', default: false, doc: 'round the output size up (Caffe, PyTorch ceil_mode)', aliases: ['ceil_mode'] },
     ],
     infer(raw, input, ctx) {
       if (!needImage(input, ctx, name)) return undefined;
@@ -41,12 +42,14 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
     },
     weights: () => [],
     macs: () => 0,
-    onnx(a, g) {
+    onnx(a, g, input, output) {
+      // ceil mode as ONNX can say it (see onnxWindow): ceil_mode where it means the same, explicit pads where not
+      const w = onnxWindow({ ...a, dilation: [1, 1] }, input, [output[1]!, output[2]!]);
       const attrs = {
         kernel_shape: { ints: a.k },
         strides: { ints: a.stride },
-        pads: { ints: a.pads },
-        ceil_mode: { i: a.ceil ? 1 : 0 },
+        pads: { ints: w.pads },
+        ceil_mode: { i: w.ceilMode },
       };
       // count_include_pad defaults to 0: padding is not counted in averages
       return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);
@@ -130,6 +133,7 @@ export const maxpool = pool(
   'MaxPool',
   'Max pooling over k×k windows of an image.',
   'out = max over each window. Stride defaults to k. Output size as conv; with `ceil true` it rounds up, but a window starting inside the right/bottom padding is dropped (PyTorch/ONNX rule).',
+  ['maxpool2d', 'max_pool', 'max_pool2d', 'maxpooling2d'],
 );
 
 export const avgpool = pool(
@@ -137,4 +141,5 @@ export const avgpool = pool(
   'AveragePool',
   'Average pooling over k×k windows; padded positions are not counted.',
   'out = mean of the non-padding values in each window (PyTorch count_include_pad=False, ONNX count_include_pad=0). Stride defaults to k.',
+  ['avgpool2d', 'avg_pool', 'avg_pool2d', 'averagepool', 'averagepooling2d', 'average_pooling2d'],
 );

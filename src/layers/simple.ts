@@ -44,9 +44,10 @@ export const softmax = defineLayer<Record<string, never>>({
 
 export const leakyrelu = defineLayer<{ alpha: number }>({
   name: 'leakyrelu',
+  aliases: ['leaky_relu'],
   summary: 'Leaky rectified linear unit.',
   doc: 'out = x if x ≥ 0 else alpha · x',
-  args: [{ name: 'alpha', type: 'number', default: 0.01, min: 0, doc: 'slope for negative inputs' }],
+  args: [{ name: 'alpha', type: 'number', default: 0.01, min: 0, doc: 'slope for negative inputs', aliases: ['negative_slope'] }],
   infer: (raw, input) => ({ args: { alpha: raw.alpha as number }, shape: [...input] }),
   weights: () => [],
   macs: () => 0,
@@ -59,7 +60,7 @@ export const dropout = defineLayer<{ rate: number }>({
   name: 'dropout',
   summary: 'Randomly zeroes inputs during training (inverted dropout); identity at inference.',
   doc: 'Training: out = x · mask / (1 − rate), mask ~ Bernoulli(1 − rate). Inference: out = x. Omitted from ONNX graphs, which are inference graphs.',
-  args: [{ name: 'rate', type: 'number', default: 0.5, min: 0, below: 1, doc: 'probability of dropping a value' }],
+  args: [{ name: 'rate', type: 'number', default: 0.5, min: 0, below: 1, doc: 'probability of dropping a value', aliases: ['p'] }],
   infer: (raw, input) => ({ args: { rate: raw.rate as number }, shape: [...input] }),
   weights: () => [],
   macs: () => 0,
@@ -98,6 +99,7 @@ export const flatten = defineLayer<Record<string, never>>({
 
 export const globalavgpool = defineLayer<Record<string, never>>({
   name: 'globalavgpool',
+  aliases: ['adaptiveavgpool2d', 'globalaveragepooling2d', 'globalaveragepool', 'global_avg_pool', 'gap'],
   summary: 'Averages each channel over the whole image.',
   doc: 'out[c, 0, 0] = mean over h, w of x[c, h, w]; output [C, 1, 1].',
   args: [],

@@ -31,6 +31,11 @@ export interface ArgSpec {
   above?: number;
   below?: number;
   doc: string;
+  /**
+   * what PyTorch, Keras or ONNX call this argument (`kernel_size`, `padding`,
+   * `use_bias`): written by habit, it gets "did you mean" to the name here
+   */
+  aliases?: readonly string[];
 }
 
 /** Initialisation of a weight tensor when no trained weights are given. */
@@ -157,6 +162,8 @@ export interface LayerDef<A = unknown> {
   /** the formula / semantics, for hovers */
   doc: string;
   args: ArgSpec[];
+  /** what PyTorch, Keras or ONNX call this layer (`Conv2d`, `Linear`): written by habit, it gets "did you mean" (case-insensitive) */
+  aliases?: readonly string[];
   /**
    * Normalise evaluated arguments (defaults already filled in, `null` defaults left out) into the
    * layer's own form and check them against the input shape; returns the

@@ -64,6 +64,30 @@ export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, wha
   return [out[0]!, out[1]!];
 }
 
+/**
+ * How to hand a ceil-mode window to ONNX. ONNX's ceil_mode rounds up without
+ * PyTorch's rule that drops a last window starting in the end padding (onnx's
+ * shape inference then disagrees with onnxruntime and PyTorch:
+ * `maxpool(1, stride 2, ceil true)` on 4 rows is 2 here and in PyTorch, 3 to
+ * onnx.checker). Where that rule changes nothing, ceil_mode 1 says it as
+ * written; where it drops a window, floor rounding with the end pads grown by
+ * what ceil adds gives the same windows everywhere (padded positions count for
+ * nothing: max ignores them, averages exclude them; the extra pad stays below
+ * the window).
+ */
+export function onnxWindow(w: WindowArgs, input: Shape, out: Pair): { pads: Pads; ceilMode: 0 | 1 } {
+  if (!w.ceil) return { pads: w.pads, ceilMode: 0 };
+  const p: Pads = [...w.pads];
+  let drops = false;
+  for (let i = 0; i < 2; i++) {
+    const padded = input[i + 1]! + w.pads[i]! + w.pads[i + 2]!;
+    const span = w.dilation[i]! * (w.k[i]! - 1) + 1;
+    if (Math.ceil((padded - span) / w.stride[i]!) + 1 !== out[i]) drops = true;
+    p[i + 2] += Math.max(0, (out[i]! - 1) * w.stride[i]! + span - padded);
+  }
+  return drops ? { pads: p, ceilMode: 0 } : { pads: w.pads, ceilMode: 1 };
+}
+
 export function needImage(input: Shape, ctx: LayerContext, layer: string): boolean {
   if (input.length !== 3) {
     ctx.error('E307', `${layer} needs an image input [C, H, W], but its input has shape ${formatShape(input)}`);

@@ -2,31 +2,55 @@
 // plus the indexes the editor features read (stage → what the checker learnt
 // about it, name occurrences for definition / references / rename).
 import type { StageInfo } from '../check/checker.js';
-import { compile, type CompileResult } from '../compile.js';
-import type { Span } from '../diagnostics/span.js';
-import type { Arg, Decl, Expr, Program, Stage } from '../syntax/ast.js';
+import { compile, type CompileResult, type ReadFile } from '../compile.js';
+import { LineIndex, type Span } from '../diagnostics/span.js';
+import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 
 export interface Occurrence {
-  /** `block:NAME`, `network:NAME` or `param:DECL_INDEX:NAME` */
+  /**
+   * `block:NAME`, `network:NAME` or `param:DECL_INDEX:NAME` for this file's
+   * declarations; `FILE|block:NAME`, `FILE|param:NAME:PARAM` and `FILE|file`
+   * for what is declared in an imported file
+   */
   key: string;
   span: Span;
   /** the declaration itself (not a use) */
   isDecl: boolean;
+  /** where it is declared, when that is in an imported file */
+  target?: { file: string; span: Span };
+}
+
+/** A declaration a name in this file resolves to: its own, or one of a file it imports. */
+export interface Resolved<D extends Decl = Decl> {
+  decl: D;
+  /** the imported file it is in; undefined: this file */
+  file?: string;
 }
 
 export interface Analysis {
   version: number;
   text: string;
+  /** the document's path (undefined for an untitled buffer) */
+  file?: string;
   result: CompileResult;
   program: Program | undefined;
   /** every instantiation of a stage, in checking order */
   info: Map<Stage, StageInfo[]>;
   occurrences: Occurrence[];
+  /** every file this document imports, directly or not, read or not: a change to one re-checks it */
+  deps: Set<string>;
+  /** line indexes of the imported files, made when first needed */
+  indexes: Map<string, LineIndex>;
 }
 
-export function analyze(text: string, version: number): Analysis {
-  const result = compile(text, { all: true });
+export interface AnalyzeOptions {
+  file?: string;
+  readFile?: ReadFile;
+}
+
+export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
+  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile });
   const info = new Map<Stage, StageInfo[]>();
   for (const i of result.stageInfo) {
     const list = info.get(i.stage);
@@ -34,7 +58,52 @@ export function analyze(text: string, version: number): Analysis {
     else info.set(i.stage, [i]);
   }
   const program = result.program;
-  return { version, text, result, program, info, occurrences: program ? occurrences(program) : [] };
+  const a: Analysis = { version, text, file: opts.file, result, program, info, occurrences: [], deps: new Set(result.dependencies), indexes: new Map() };
+  if (program) a.occurrences = occurrences(program, a);
+  return a;
+}
+
+/** the text of this document or of a file it imports */
+export function textOf(a: Analysis, file: string | undefined): string | undefined {
+  return file === undefined ? a.text : a.result.files.find((f) => f.file === file)?.text;
+}
+
+/** line and column (1-based) in this document or in an imported file */
+export function indexOf(a: Analysis, file: string | undefined): LineIndex | undefined {
+  if (file === undefined) return undefined;
+  let ix = a.indexes.get(file);
+  if (!ix) {
+    const t = textOf(a, file);
+    if (t === undefined) return undefined;
+    a.indexes.set(file, (ix = new LineIndex(t)));
+  }
+  return ix;
+}
+
+/** the files this document imports itself, in the order of its imports, with the import's span */
+export function directImports(a: Analysis): { file: string; via: Span; program: Program }[] {
+  return a.result.files.filter((f) => f.direct).sort((x, y) => x.via.start - y.via.start);
+}
+
+/** what a name used in this document means: its own declaration first, then the first import that declares it */
+export function resolveName(a: Analysis, name: string): Resolved | undefined {
+  const own = a.program?.decls.find((d) => d.name.name === name);
+  if (own) return { decl: own };
+  for (const f of directImports(a)) {
+    const d = f.program.decls.find((x) => x.name.name === name);
+    if (d) return { decl: d, file: f.file };
+  }
+  return undefined;
+}
+
+/** every block this document can call */
+export function blocksInScope(a: Analysis): Resolved<BlockDecl>[] {
+  const out = new Map<string, Resolved<BlockDecl>>();
+  for (const d of a.program?.decls ?? []) if (d.kind === 'block' && !out.has(d.name.name)) out.set(d.name.name, { decl: d });
+  for (const f of directImports(a)) {
+    for (const d of f.program.decls) if (d.kind === 'block' && !out.has(d.name.name)) out.set(d.name.name, { decl: d, file: f.file });
+  }
+  return [...out.values()];
 }
 
 export function contains(s: Span, offset: number): boolean {
@@ -51,7 +120,7 @@ export function declAt(program: Program | undefined, offset: number): Decl | und
 }
 
 /** every expression of a declaration, with the arguments they belong to */
-function occurrences(program: Program): Occurrence[] {
+function occurrences(program: Program, a: Analysis): Occurrence[] {
   const out: Occurrence[] = [];
   const declIndex = new Map<string, number>();
   program.decls.forEach((d, i) => {
@@ -69,7 +138,10 @@ function occurrences(program: Program): Occurrence[] {
     for (const s of allStages(d.body)) {
       if (s.kind !== 'call') continue;
       const bi = blockIndex(s.callee.name);
-      if (bi === undefined) continue;
+      if (bi === undefined) {
+        imported(s, a, out);
+        continue;
+      }
       out.push({ key: `block:${s.callee.name}`, span: s.callee.span, isDecl: false });
       const block = program.decls[bi]!;
       for (const a of s.args as Arg[]) {
@@ -77,7 +149,22 @@ function occurrences(program: Program): Occurrence[] {
       }
     }
   });
+  for (const f of directImports(a)) {
+    const imp = program.imports.find((i) => i.span.start === f.via.start);
+    if (imp) out.push({ key: `${f.file}|file`, span: imp.pathSpan, isDecl: false, target: { file: f.file, span: { start: 0, end: 0 } } });
+  }
   return out.sort((a, b) => a.span.start - b.span.start);
+}
+
+/** a call of a block from an imported file, and its named arguments */
+function imported(s: Extract<Stage, { kind: 'call' }>, a: Analysis, out: Occurrence[]): void {
+  const r = resolveName(a, s.callee.name);
+  if (!r?.file || r.decl.kind !== 'block') return;
+  out.push({ key: `${r.file}|block:${r.decl.name.name}`, span: s.callee.span, isDecl: false, target: { file: r.file, span: r.decl.name.span } });
+  for (const arg of s.args as Arg[]) {
+    const p = arg.name && r.decl.params.find((x) => x.name.name === arg.name!.name);
+    if (p) out.push({ key: `${r.file}|param:${r.decl.name.name}:${p.name.name}`, span: arg.name!.span, isDecl: false, target: { file: r.file, span: p.name.span } });
+  }
 }
 
 export function occurrenceAt(a: Analysis, offset: number): Occurrence | undefined {

@@ -8,7 +8,10 @@ export type CursorContext =
   | { kind: 'top' }
   /** inside `{ … }` where a stage can start; `opener` is the word before `{` */
   | { kind: 'body'; opener: string | undefined; afterRepeat: boolean }
-  | { kind: 'train' }
+  /** inside `train { … }`; `key` is the setting whose value is being typed (`optimizer a|`) */
+  | { kind: 'train'; key?: string }
+  /** inside the parentheses of a setting's value (`optimizer adam(be|`) */
+  | { kind: 'trainArgs'; key: string; named: string[] }
   /** inside a call's parentheses */
   | {
       kind: 'call';
@@ -69,12 +72,38 @@ export function cursorContext(text: string, offset: number, tokens: IToken[] = t
   if (!top) return { kind: 'top' };
   const prev = before[top.index - 1];
   const prev2 = before[top.index - 2];
+  /** the first token of the line a token is on, within the tokens after `from` */
+  const lineHead = (index: number, from: number): IToken | undefined => {
+    let i = index;
+    while (i - 1 > from && before[i - 1]!.startLine === before[index]!.startLine) i--;
+    return before[i];
+  };
   if (top.tok.image === '{') {
-    if (prev?.image === 'train') return { kind: 'train' };
+    if (prev?.image === 'train') {
+      const last = before.length - 1;
+      const t = before[last];
+      // `key |`: the cursor is on the same line as a key that starts its line
+      if (t && last > top.index && t.tokenType.name === 'Identifier' && !/[\n\r]/.test(text.slice(t.endOffset! + 1, start)) && lineHead(last, top.index) === t) {
+        return { kind: 'train', key: t.image };
+      }
+      return { kind: 'train' };
+    }
     const last = before[before.length - 1];
     return { kind: 'body', opener: prev?.image, afterRepeat: last?.image === 'repeat' };
   }
   if (top.tok.image === '[') return { kind: 'value' };
+  // `(` of a training setting's value: `optimizer adam(beta1 0.9, |`
+  const under = stack[stack.length - 2];
+  if (under && under.tok.image === '{' && before[under.index - 1]?.image === 'train') {
+    const key = lineHead(top.index, under.index);
+    if (key && key.tokenType.name === 'Identifier') {
+      const named: string[] = [];
+      for (let i = top.index + 1; i < before.length - 1; i++) {
+        if (before[i]!.tokenType.name === 'Identifier' && (before[i - 1]!.image === '(' || before[i - 1]!.image === ',')) named.push(before[i]!.image);
+      }
+      return { kind: 'trainArgs', key: key.image, named };
+    }
+  }
   // `(`
   if (prev && /^[A-Za-z_]/.test(prev.image) && prev.tokenType.name === 'Identifier') {
     if (prev2 && (prev2.image === 'network' || prev2.image === 'block')) return { kind: 'params' };

@@ -23,7 +23,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { StageInfo } from '../check/checker.js';
-import { TRAIN_KEYS } from '../check/train-keys.js';
+import { findSetting, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
 import { fmtValue } from '../check/values.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
@@ -33,8 +33,10 @@ import { findLayer, LAYERS } from '../layers/registry.js';
 import type { AnyLayer, ArgSpec } from '../layers/types.js';
 import type { BlockDecl, Decl, Stage } from '../syntax/ast.js';
 import { KEYWORDS } from '../syntax/tokens.js';
-import { contains, declAt, occurrenceAt, stageAt, type Analysis } from './analysis.js';
+import { blocksInScope, contains, declAt, indexOf, occurrenceAt, resolveName, stageAt, type Analysis } from './analysis.js';
+import { uriOf } from './files.js';
 import { cursorContext, tokensOf, wordStart } from './context.js';
+import { networkHeaderAt, networkTotals } from './network-hover.js';
 
 export function range(doc: TextDocument, s: Span): Range {
   return { start: doc.positionAt(s.start), end: doc.positionAt(s.end) };
@@ -45,7 +47,23 @@ const count = (n: number): string => n.toLocaleString('en-US');
 
 // ---- diagnostics ------------------------------------------------------------
 
-export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic {
+/** a range in an imported file, from its text */
+function rangeIn(a: Analysis, file: string, s: Span): Range {
+  const ix = indexOf(a, file);
+  if (!ix) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const p = (o: number) => {
+    const lc = ix.position(o);
+    return { line: lc.line - 1, character: lc.column - 1 };
+  };
+  return { start: p(s.start), end: p(s.end) };
+}
+
+/** a location in this document or in an imported file */
+function location(doc: TextDocument, a: Analysis | undefined, file: string | undefined, s: Span): Location {
+  return file === undefined || !a ? { uri: doc.uri, range: range(doc, s) } : { uri: uriOf(file), range: rangeIn(a, file, s) };
+}
+
+export function toLspDiagnostic(doc: TextDocument, d: Diagnostic, a?: Analysis): LspDiagnostic {
   const related = d.notes.filter((n) => n.span);
   const loose = d.notes.filter((n) => !n.span);
   return {
@@ -54,13 +72,35 @@ export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic
     code: d.code,
     source: 'alexnetc',
     message: d.message + loose.map((n) => `\nnote: ${n.message}`).join(''),
-    relatedInformation: related.length ? related.map((n) => ({ location: { uri: doc.uri, range: range(doc, n.span!) }, message: n.message })) : undefined,
+    relatedInformation: related.length ? related.map((n) => ({ location: location(doc, a, n.file, n.span!), message: n.message })) : undefined,
     tags: d.code === 'W501' || d.code === 'W502' ? [DiagnosticTag.Unnecessary] : undefined,
   };
 }
 
+/**
+ * A problem in an imported file, shown in this document: at the first place
+ * in this document that leads to it (the call, or the import), with the real
+ * place as related information.
+ */
+function foreign(doc: TextDocument, d: Diagnostic, a: Analysis): LspDiagnostic {
+  const file = d.file!;
+  const local = d.notes.find((n) => n.span && n.file === undefined);
+  const at = local?.span ?? a.result.files.find((f) => f.file === file)?.via ?? { start: 0, end: 0 };
+  const lc = indexOf(a, file)?.position(d.span.start);
+  const where = lc ? `${file}:${lc.line}:${lc.column}` : file;
+  const lsp = toLspDiagnostic(doc, d, a);
+  return {
+    ...lsp,
+    range: range(doc, at),
+    message: `${where}: ${lsp.message}`,
+    relatedInformation: [{ location: location(doc, a, file, d.span), message: d.message }, ...(lsp.relatedInformation ?? [])],
+  };
+}
+
 export function diagnostics(doc: TextDocument, a: Analysis): LspDiagnostic[] {
-  return a.result.diagnostics.map((d) => toLspDiagnostic(doc, d));
+  // a fresh, empty buffer is not an error worth a squiggle
+  const empty = !!a.program && a.program.decls.length === 0 && a.program.imports.length === 0;
+  return a.result.diagnostics.filter((d) => !(empty && d.code === 'E105')).map((d) => (d.file === undefined ? toLspDiagnostic(doc, d, a) : foreign(doc, d, a)));
 }
 
 // ---- inlay hints ------------------------------------------------------------
@@ -144,7 +184,12 @@ function stageFacts(infos: readonly StageInfo[] | undefined): string {
 export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | null {
   const program = a.program;
   if (!program) return null;
+  const setting = settingAt(declAt(program, offset), offset);
+  if (setting) return { contents: { kind: MarkupKind.Markdown, value: settingDoc(setting.spec) }, range: range(doc, setting.span) };
   const occ = occurrenceAt(a, offset);
+  // a `network NAME(…) {` line: the network's totals (its parameters keep their own hover)
+  const header = networkHeaderAt(program, a.text, offset);
+  if (header && !occ?.key.startsWith('param:')) return { contents: { kind: MarkupKind.Markdown, value: networkTotals(a, header.decl) }, range: range(doc, header.span) };
   const hit = stageAt(program, offset);
   // a named argument's name inside a layer call: its own documentation
   if (hit?.stage.kind === 'call') {
@@ -167,11 +212,11 @@ export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | n
   let tail = '';
   if (s.kind === 'call') {
     const layer = findLayer(s.callee.name);
-    const block = program.decls.find((d) => d.kind === 'block' && d.name.name === s.callee.name);
+    const block = resolveName(a, s.callee.name);
     if (layer) {
       head = `\`\`\`alexnet\n${signature(layer)}\n\`\`\`\n${layer.summary}`;
       tail = `\n\n---\n\n${layer.doc}\n\n${layer.args.map((x) => `- ${argDoc(x)}`).join('\n')}`;
-    } else if (block) head = `\`\`\`alexnet\n${blockSignature(block)}\n\`\`\``;
+    } else if (block?.decl.kind === 'block') head = `\`\`\`alexnet\n${blockSignature(block.decl)}\n\`\`\`${block.file ? `\nfrom \`${block.file}\`` : ''}`;
     else return null;
   } else head = `\`${s.kind}\``;
   return { contents: { kind: MarkupKind.Markdown, value: `${head}\n\n${stageFacts(infos)}${tail}` }, range: range(doc, s.kind === 'call' ? s.callee.span : s.keyword) };
@@ -179,6 +224,21 @@ export function hover(doc: TextDocument, a: Analysis, offset: number): Hover | n
 
 function symbolHover(a: Analysis, key: string): string | undefined {
   const program = a.program!;
+  const bar = key.indexOf('|');
+  if (bar >= 0) {
+    // declared in an imported file
+    const file = key.slice(0, bar);
+    const [kind, name, param] = key.slice(bar + 1).split(':');
+    if (kind === 'file') return `\`${file}\`: ${(a.result.files.find((f) => f.file === file)?.program.decls ?? []).map((d) => `${d.kind} \`${d.name.name}\``).join(', ') || 'declares nothing'}`;
+    const r = resolveName(a, name ?? '');
+    if (!r || r.decl.kind !== 'block') return undefined;
+    if (kind === 'param') {
+      const p = r.decl.params.find((x) => x.name.name === param);
+      return p ? `\`\`\`alexnet\n(parameter of ${r.decl.name.name}) ${p.default ? `${p.name.name} = ${expr(p.default)}` : p.name.name}\n\`\`\`` : undefined;
+    }
+    const uses = [...a.info.entries()].filter(([st]) => st.kind === 'call' && st.callee.name === r.decl.name.name).flatMap(([, i]) => i);
+    return `\`\`\`alexnet\n${blockSignature(r.decl)}\n\`\`\`\nfrom \`${file}\`${uses.length ? `\n\n${stageFacts(uses)}` : ''}`;
+  }
   const [kind, ...rest] = key.split(':');
   if (kind === 'block' || kind === 'network') {
     const d = program.decls.find((x) => x.kind === kind && x.name.name === rest.join(':'));
@@ -208,6 +268,21 @@ function symbolHover(a: Analysis, key: string): string | undefined {
   return undefined;
 }
 
+function settingDoc(x: TrainSettingSpec): string {
+  const flag = x.flag ? `  \ncommand line: \`--${x.flag}\`` : '';
+  return `\`\`\`alexnet\n${x.form}\n\`\`\`\n${x.doc}${flag}`;
+}
+
+/** a training setting's key under the cursor */
+function settingAt(decl: Decl | undefined, offset: number): { spec: TrainSettingSpec; span: Span } | undefined {
+  if (decl?.kind !== 'network') return undefined;
+  for (const s of decl.train?.settings ?? []) {
+    const spec = findSetting(s.key.name);
+    if (spec && contains(s.key.span, offset)) return { spec, span: s.key.span };
+  }
+  return undefined;
+}
+
 // ---- completion and signature help -------------------------------------------
 
 const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
@@ -220,12 +295,26 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
   const params = (): CompletionItem[] =>
     (decl?.params ?? []).map((p) => ({ label: p.name.name, kind: CompletionItemKind.Variable, detail: `parameter of ${decl!.name.name}${p.default ? ` = ${expr(p.default)}` : ''}` }));
   const kw = (words: string[]): CompletionItem[] => words.map((w) => ({ label: w, kind: CompletionItemKind.Keyword }));
-  const blocks = (program?.decls ?? []).filter((d): d is BlockDecl => d.kind === 'block');
+  const scoped = blocksInScope(a);
+  const blocks = scoped.map((r) => r.decl);
   switch (ctx.kind) {
     case 'top':
-      return kw(['network', 'block']);
-    case 'train':
-      return TRAIN_KEYS.map((k) => ({ label: k, kind: CompletionItemKind.Property, insertText: `${k} ` }));
+      return kw(['network', 'block', 'import']);
+    case 'train': {
+      const spec = ctx.key !== undefined ? findSetting(ctx.key) : undefined;
+      if (spec) return (spec.words ?? []).map((w) => ({ label: w, kind: CompletionItemKind.EnumMember, detail: spec.form }));
+      return TRAIN_SETTINGS.map((x) => ({
+        label: x.name,
+        kind: CompletionItemKind.Property,
+        detail: x.form,
+        documentation: { kind: MarkupKind.Markdown, value: settingDoc(x) },
+        insertText: `${x.name} `,
+      }));
+    }
+    case 'trainArgs': {
+      const spec = findSetting(ctx.key);
+      return (spec?.args ?? []).filter((x) => !ctx.named.includes(x)).map((x) => ({ label: x, kind: CompletionItemKind.Field, detail: spec!.form, insertText: `${x} ` }));
+    }
     case 'params':
       return [];
     case 'value':
@@ -241,7 +330,7 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
           documentation: { kind: MarkupKind.Markdown, value: `${l.summary}\n\n${l.doc}` },
           ...(opts.snippets ? layerSnippet(l) : {}),
         })),
-        ...blocks.map((b) => ({ label: b.name.name, kind: CompletionItemKind.Module, detail: blockSignature(b) })),
+        ...scoped.map((r) => ({ label: r.decl.name.name, kind: CompletionItemKind.Module, detail: blockSignature(r.decl) + (r.file ? ` — ${r.file}` : '') })),
         ...kw(STAGE_KEYWORDS),
       ];
       if (decl?.kind === 'network') items.push(...kw(['input', 'train']));
@@ -293,7 +382,8 @@ export function signatureHelp(doc: TextDocument, a: Analysis, offset: number): S
   const ctx = cursorContext(doc.getText(), offset);
   if (ctx.kind !== 'call') return null;
   const layer = findLayer(ctx.callee);
-  const block = a.program?.decls.find((d) => d.kind === 'block' && d.name.name === ctx.callee);
+  const r = resolveName(a, ctx.callee);
+  const block = r?.decl.kind === 'block' ? r.decl : undefined;
   let labels: string[];
   let docs: string[];
   let head: string;
@@ -325,18 +415,20 @@ export function signatureHelp(doc: TextDocument, a: Analysis, offset: number): S
 export function definition(doc: TextDocument, a: Analysis, offset: number): Location[] {
   const occ = occurrenceAt(a, offset);
   if (!occ) return [];
+  if (occ.target) return [location(doc, a, occ.target.file, occ.target.span)];
   return a.occurrences.filter((o) => o.key === occ.key && o.isDecl).map((o) => ({ uri: doc.uri, range: range(doc, o.span) }));
 }
 
 export function references(doc: TextDocument, a: Analysis, offset: number, includeDeclaration: boolean): Location[] {
   const occ = occurrenceAt(a, offset);
   if (!occ) return [];
-  return a.occurrences.filter((o) => o.key === occ.key && (includeDeclaration || !o.isDecl)).map((o) => ({ uri: doc.uri, range: range(doc, o.span) }));
+  const here = a.occurrences.filter((o) => o.key === occ.key && (includeDeclaration || !o.isDecl)).map((o) => ({ uri: doc.uri, range: range(doc, o.span) }));
+  return occ.target && includeDeclaration ? [location(doc, a, occ.target.file, occ.target.span), ...here] : here;
 }
 
 export function prepareRename(doc: TextDocument, a: Analysis, offset: number): Range | null {
   const occ = occurrenceAt(a, offset);
-  return occ ? range(doc, occ.span) : null;
+  return occ && !occ.target ? range(doc, occ.span) : null;
 }
 
 const RESERVED = new Set(KEYWORDS.map((k) => (k.LABEL ?? k.name).replace(/'/g, '')));
@@ -345,6 +437,7 @@ const RESERVED = new Set(KEYWORDS.map((k) => (k.LABEL ?? k.name).replace(/'/g, '
 export function rename(doc: TextDocument, a: Analysis, offset: number, newName: string): WorkspaceEdit | string {
   const occ = occurrenceAt(a, offset);
   if (!occ) return 'nothing to rename here: put the cursor on a block, network or parameter name';
+  if (occ.target) return `declared in ${occ.target.file}: rename it there`;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(newName)) return `\`${newName}\` is not a valid name`;
   if (RESERVED.has(newName)) return `\`${newName}\` is a keyword`;
   if (occ.key.startsWith('block:') && findLayer(newName)) return `\`${newName}\` is a built-in layer`;
@@ -383,8 +476,9 @@ export function codeActions(doc: TextDocument, a: Analysis, r: Range): CodeActio
   const to = doc.offsetAt(r.end);
   const out: CodeAction[] = [];
   for (const d of a.result.diagnostics) {
-    if (!d.fixes.length || d.span.end < from || d.span.start > to) continue;
-    const lsp = toLspDiagnostic(doc, d);
+    // fixes edit the diagnostic's own file; one in an imported file is fixed there
+    if (d.file !== undefined || !d.fixes.length || d.span.end < from || d.span.start > to) continue;
+    const lsp = toLspDiagnostic(doc, d, a);
     for (const f of d.fixes) {
       out.push({
         title: f.title,

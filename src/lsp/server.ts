@@ -5,6 +5,9 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   createConnection,
+  DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  LSPErrorCodes,
   ProposedFeatures,
   ResponseError,
   TextDocuments,
@@ -13,6 +16,8 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { analyze, type Analysis } from './analysis.js';
+import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
+import { pathOf, workspaceReader } from './files.js';
 import * as F from './features.js';
 
 export const SERVER_NAME = 'alexnetc';
@@ -44,12 +49,15 @@ export function startServer(opts: ServerOptions = {}): Connection {
   /** milliseconds the last check of each document took */
   const cost = new Map<string, number>();
 
-  /** the analysis of a document's current version (computed at most once per version) */
+  /** imported files: an open document's text wins over the disk's */
+  const readFile = workspaceReader(documents);
+
+  /** the analysis of a document's current version (computed at most once per version, and again when a file it imports changes) */
   const analysisOf = (doc: TextDocument): Analysis => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit;
     const t0 = performance.now();
-    const a = analyze(doc.getText(), doc.version);
+    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile });
     cost.set(doc.uri, performance.now() - t0);
     cache.set(doc.uri, a);
     return a;
@@ -81,8 +89,17 @@ export function startServer(opts: ServerOptions = {}): Connection {
     }
   };
 
-  documents.onDidChangeContent((ev) => {
-    const { uri, version } = ev.document;
+  /** re-check the open documents that import `path` (an edited, closed or changed-on-disk file) */
+  const recheckDependents = (path: string | undefined): void => {
+    if (path === undefined) return;
+    for (const doc of documents.all()) {
+      if (pathOf(doc.uri) === path || !cache.get(doc.uri)?.deps.has(path)) continue;
+      cache.delete(doc.uri);
+      schedule(doc.uri, doc.version);
+    }
+  };
+
+  const schedule = (uri: string, version: number): void => {
     pending.get(uri)?.cancel();
     // A document that checks within a keystroke's budget is checked on the next tick (a burst
     // of edits already queued is checked once, at its last version). A slow one (thousands of
@@ -95,6 +112,11 @@ export function startServer(opts: ServerOptions = {}): Connection {
       const h = setTimeout(() => publish(uri, version), Math.min(DEBOUNCE_MAX_MS, last / 4));
       pending.set(uri, { cancel: () => clearTimeout(h) });
     }
+  };
+
+  documents.onDidChangeContent((ev) => {
+    schedule(ev.document.uri, ev.document.version);
+    recheckDependents(pathOf(ev.document.uri));
   });
 
   documents.onDidClose((ev) => {
@@ -103,11 +125,20 @@ export function startServer(opts: ServerOptions = {}): Connection {
     cache.delete(ev.document.uri);
     cost.delete(ev.document.uri);
     void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
+    // its importers now read it from disk
+    recheckDependents(pathOf(ev.document.uri));
+  });
+
+  // files changed on disk (saved elsewhere, created, deleted): their open importers are checked again
+  connection.onDidChangeWatchedFiles((p) => {
+    for (const ch of p.changes) recheckDependents(pathOf(ch.uri));
   });
 
   let snippets = false;
+  let watch = false;
   connection.onInitialize((params): InitializeResult => {
     snippets = params.capabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
+    watch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -121,9 +152,14 @@ export function startServer(opts: ServerOptions = {}): Connection {
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         documentFormattingProvider: true,
         inlayHintProvider: true,
+        executeCommandProvider: { commands: [SHOW_DIAGRAM] },
       },
       serverInfo: { name: SERVER_NAME },
     };
+  });
+
+  connection.onInitialized(() => {
+    if (watch) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.net' }] });
   });
 
   connection.onHover(guard('hover', null, (doc, p) => F.hover(doc, analysisOf(doc), doc.offsetAt(p.position))));
@@ -143,6 +179,21 @@ export function startServer(opts: ServerOptions = {}): Connection {
   connection.onCodeAction(guard('code actions', [], (doc, p) => F.codeActions(doc, analysisOf(doc), p.range)));
   connection.onDocumentFormatting(guard('formatting', null, (doc) => F.formatting(doc)));
   connection.languages.inlayHint.on(guard('inlay hints', [], (doc, p) => F.inlayHints(doc, analysisOf(doc), p.range)));
+
+  // the diagram of the network under the cursor (diagram.ts); failures are error responses the editor shows
+  connection.onExecuteCommand(async (p) => {
+    if (p.command !== SHOW_DIAGRAM) return new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}: this server offers ${SHOW_DIAGRAM}`);
+    try {
+      const args = parseDiagramArgs(p.arguments);
+      const doc = documents.get(args.uri);
+      if (!doc) throw new DiagramError(`${args.uri} is not open in the editor: open it first`, 'failed');
+      return await showDiagram(doc, analysisOf(doc), args);
+    } catch (e) {
+      if (e instanceof DiagramError) return new ResponseError(e.code === 'invalid-params' ? ErrorCodes.InvalidParams : LSPErrorCodes.RequestFailed, e.message);
+      connection.console.error(`alexnetc lsp: ${SHOW_DIAGRAM} failed: ${(e as Error)?.stack ?? e}`);
+      return new ResponseError(ErrorCodes.InternalError, `drawing the diagram failed: ${(e as Error)?.message ?? e} — this is a bug in alexnetc, please report it with the file`);
+    }
+  });
 
   documents.listen(connection);
   connection.listen();

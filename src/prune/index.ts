@@ -29,6 +29,7 @@ import { UserError } from '../util/errors.js';
 import { magnitudeMasks, maskedWeights, prunableWeights, type LayerSparsity } from './unstructured.js';
 import { newWidths, selectFilters, slicedWeights, type LayerWidth } from './structured.js';
 import { narrowedSource } from './source.js';
+import { readFromDisk } from '../read-file.js';
 
 export { magnitudeMasks, maskedWeights, prunableWeights } from './unstructured.js';
 export { selectFilters, slicedWeights, newWidths, outputNorms } from './structured.js';
@@ -107,7 +108,7 @@ function runNetwork(cfg: RunConfig, runDir: string): { network: Network; text: s
   } catch {
     throw new PruneError(`${runDir} was trained from ${file}, which cannot be read any more`);
   }
-  const r = compile(text, { file, network: cfg.source.network || undefined, set: cfg.source.set });
+  const r = compile(text, { file, network: cfg.source.network || undefined, set: cfg.source.set, readFile: readFromDisk });
   if (hasErrors(r.diagnostics) || !r.network) {
     const first = r.diagnostics.find((d) => d.severity === 'error');
     throw new PruneError(`${file} no longer checks${first ? ` (${first.message})` : ''}; it is the network ${runDir} was trained from`);

@@ -15,6 +15,7 @@ import { parse } from '../syntax/parse.js';
 import { allStages } from '../syntax/walk.js';
 import { format } from '../fmt/format.js';
 import { printExpanded } from './net-text.js';
+import { readFromDisk } from '../read-file.js';
 
 export interface NarrowedSource {
   text: string;
@@ -79,7 +80,7 @@ function edited(text: string, file: string, old: Network, set: Record<string, st
   let next = applyEdits(text, edits);
   // shape assertions that no longer hold: take the checker's own fix, a few rounds (a fix can reveal the next)
   for (let round = 0; round < 8; round++) {
-    const r = compile(next, { file, network: old.name, set });
+    const r = compile(next, { file, network: old.name, set, readFile: readFromDisk });
     const d = networkDecl(next, old.name)!;
     const fixes = r.diagnostics.filter((x) => x.code === 'E306' && x.fixes.length).flatMap((x) => x.fixes[0]!.edits);
     if (!fixes.length) {

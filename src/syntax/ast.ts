@@ -86,7 +86,16 @@ export interface TrainSection {
 
 export type Decl = NetworkDecl | BlockDecl;
 
+/** `import "common.net"`: the path as written (relative to the importing file) */
+export interface ImportDecl {
+  path: string;
+  /** the string, quotes included */
+  pathSpan: Span;
+  span: Span;
+}
+
 export interface Program {
+  imports: ImportDecl[];
   decls: Decl[];
   /** comments, kept for the formatter: span + text */
   comments: { text: string; span: Span }[];

@@ -1,8 +1,10 @@
 // CST → plain AST. With error recovery the CST can miss children or hold
 // tokens Chevrotain inserted (NaN offsets): everything here tolerates both.
 import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
+import { MAX_EXPR_DEPTH } from './limits.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -49,10 +51,12 @@ class Builder {
   /** offset of the last real token seen, the fallback position for recovered pieces */
   private last = 0;
 
+  /** how many `expr` calls are open: the depth of an expression is judged at the outermost */
+  private exprNesting = 0;
+
   constructor(
     private readonly text: string,
-    /** reports two stages on one line without `|` between them */
-    private readonly missingSeparator: (at: Span) => void,
+    private readonly report: BuildReports,
   ) {}
 
   private tok(n: CstNode, name: string, i = 0): IToken | undefined {
@@ -63,11 +67,16 @@ class Builder {
   }
 
   private kids(n: CstNode, name: string): CstNode[] {
-    return ((n.children as Children)[name] ?? []).filter((e): e is CstNode => !isToken(e));
+    const list = (n.children as Children)[name];
+    if (!list) return [];
+    // the usual case: every element is a node (no copy needed)
+    return list.every((e) => !isToken(e)) ? (list as CstNode[]) : list.filter((e): e is CstNode => !isToken(e));
   }
 
+  /** the first child node called `name` (looked up without building a list: this runs for every node) */
   private kid(n: CstNode, name: string): CstNode | undefined {
-    return this.kids(n, name)[0];
+    for (const e of (n.children as Children)[name] ?? []) if (!isToken(e)) return e;
+    return undefined;
   }
 
   private span(n: CstNode): Span {
@@ -82,13 +91,28 @@ class Builder {
 
   file(n: CstNode, text: string): A.Program {
     const decls: A.Decl[] = [];
+    const imports: A.ImportDecl[] = [];
     for (const el of Object.values(n.children as Children).flat()) {
       if (!el || isToken(el)) continue;
+      if (el.name === 'importDecl') {
+        const i = this.importDecl(el);
+        if (i) imports.push(i);
+        continue;
+      }
       const d = el.name === 'network' ? this.network(el) : el.name === 'block' ? this.block(el) : undefined;
       if (d) decls.push(d);
     }
     decls.sort((a, b) => a.span.start - b.span.start);
-    return { decls, comments: [], span: { start: 0, end: text.length } };
+    imports.sort((a, b) => a.span.start - b.span.start);
+    const firstDecl = decls[0]?.span.start ?? Infinity;
+    for (const i of imports) if (i.span.start > firstDecl) this.report.misplacedImport(i.span);
+    return { imports, decls, comments: [], span: { start: 0, end: text.length } };
+  }
+
+  private importDecl(n: CstNode): A.ImportDecl | undefined {
+    const t = this.tok(n, 'String');
+    if (!t) return undefined;
+    return { path: t.image.slice(1, -1), pathSpan: tokenSpan(t), span: this.span(n) };
   }
 
   private network(n: CstNode): A.NetworkDecl | undefined {
@@ -103,8 +127,11 @@ class Builder {
         if (!decl.input && decl.body.length === 0) decl.input = { dims: s.dims, span: s.span };
         else decl.body.push(s.misplaced());
       } else if (s.kind === 'train') {
-        decl.train = s.section;
-      } else decl.body.push(s);
+        // one section per network: a second one would silently win over the first
+        if (decl.train) this.report.duplicateTrain(s.span, decl.train.span);
+        else decl.train = s.section;
+      } else if (s.kind === 'shortcut') decl.body.push(s.misplaced());
+      else decl.body.push(s);
     }
     return decl;
   }
@@ -137,7 +164,7 @@ class Builder {
     for (const chain of this.kids(n, 'chain')) {
       const cs = cstSpan(chain, this.last);
       // a gap holding anything but spaces was already reported (a stray character), so stay quiet
-      if (prevEnd >= 0 && /^[ \t]*$/.test(this.text.slice(prevEnd, cs.start))) this.missingSeparator({ start: cs.start, end: cs.start });
+      if (prevEnd >= 0 && /^[ \t]*$/.test(this.text.slice(prevEnd, cs.start))) this.report.missingSeparator({ start: cs.start, end: cs.start });
       prevEnd = cs.end;
       for (const st of this.kids(chain, 'stage')) {
         const s = this.stage(st);
@@ -147,9 +174,9 @@ class Builder {
     return out;
   }
 
-  /** input/train outside a network body are errors; turned into diagnostics by the checker */
+  /** input/train outside a network body, and a shortcut away from its residual, are errors; the checker reports them */
   private stagesOnly(stages: Staged[]): A.Stage[] {
-    return stages.map((s) => (s.kind === 'input' ? s.misplaced() : s.kind === 'train' ? s.misplaced() : s));
+    return stages.map((s) => (s.kind === 'input' || s.kind === 'train' || s.kind === 'shortcut' ? s.misplaced() : s));
   }
 
   private stage(n: CstNode): Staged | undefined {
@@ -161,6 +188,7 @@ class Builder {
     const merge = this.kid(n, 'merge');
     const inp = this.kid(n, 'inputDecl');
     const train = this.kid(n, 'train');
+    const shortcut = this.kid(n, 'shortcut');
     if (call) s = this.call(call);
     else if (rep) {
       const kw = this.tok(rep, 'Repeat');
@@ -179,13 +207,34 @@ class Builder {
       const b = this.kid(res, 'body');
       const sc = this.kid(res, 'shortcutBody');
       const sk = this.tok(res, 'Shortcut');
+      const inner = b ? this.body(b) : [];
+      let shortcut = sc ? this.stagesOnly(this.body(sc)) : undefined;
+      let shortcutKeyword = sk ? tokenSpan(sk) : undefined;
+      // `residual { … shortcut { … } }`: the shortcut written inside the braces. One error that shows
+      // the right form, and the shortcut is taken as meant, so no mismatch follows from it.
+      const last = inner[inner.length - 1];
+      if (b && last?.kind === 'shortcut' && !shortcut) {
+        inner.pop();
+        shortcut = last.body;
+        shortcutKeyword = last.keyword;
+        const bodySpan = cstSpan(b, this.last);
+        const from = inner.length ? inner[inner.length - 1]!.span.end : bodySpan.start + 1;
+        const moved = this.text.slice(last.span.start, last.span.end);
+        this.report.misplacedShortcut(last.keyword, {
+          title: 'move the shortcut after the residual\'s closing brace',
+          edits: [
+            { span: { start: from, end: last.span.end }, newText: '' },
+            { span: { start: bodySpan.end, end: bodySpan.end }, newText: ` ${moved}` },
+          ],
+        });
+      }
       s = {
         kind: 'residual',
-        body: b ? this.stagesOnly(this.body(b)) : [],
-        shortcut: sc ? this.stagesOnly(this.body(sc)) : undefined,
+        body: this.stagesOnly(inner),
+        shortcut,
         span: this.span(res),
         keyword: kw ? tokenSpan(kw) : this.span(res),
-        shortcutKeyword: sk ? tokenSpan(sk) : undefined,
+        shortcutKeyword,
       };
     } else if (merge) {
       const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
@@ -207,9 +256,15 @@ class Builder {
     } else if (train) {
       const sp = this.span(train);
       s = { kind: 'train', section: this.trainSection(train), span: sp, misplaced: () => misplacedStage('train', sp) };
+    } else if (shortcut) {
+      const kw = this.tok(shortcut, 'Shortcut');
+      const b = this.kid(shortcut, 'body');
+      const sp = this.span(shortcut);
+      const keyword = kw ? tokenSpan(kw) : sp;
+      s = { kind: 'shortcut', body: b ? this.stagesOnly(this.body(b)) : [], keyword, span: sp, misplaced: () => misplacedStage('shortcut', keyword) };
     }
     if (!s) return undefined;
-    if (assertNode && s.kind !== 'input' && s.kind !== 'train') {
+    if (assertNode && s.kind !== 'input' && s.kind !== 'train' && s.kind !== 'shortcut') {
       const d = this.kid(assertNode, 'dims');
       s.assert = { dims: d ? this.exprList(d) : [], span: this.span(assertNode) };
       s.span = { start: s.span.start, end: Math.max(s.span.end, s.assert.span.end) };
@@ -255,9 +310,20 @@ class Builder {
   }
 
   expr(n: CstNode): A.Expr {
-    const terms = this.kids(n, 'term').map((t) => this.term(t));
-    const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
-    return this.fold(terms, ops, n);
+    this.exprNesting++;
+    let e: A.Expr;
+    try {
+      const terms = this.kids(n, 'term').map((t) => this.term(t));
+      const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
+      e = this.fold(terms, ops, n);
+    } finally {
+      this.exprNesting--;
+    }
+    if (this.exprNesting === 0 && exprDepth(e) > MAX_EXPR_DEPTH) {
+      this.report.tooDeep(e.span);
+      return { kind: 'num', value: 0, text: '0', span: e.span };
+    }
+    return e;
   }
 
   private term(n: CstNode): A.Expr {
@@ -316,16 +382,64 @@ class Builder {
 type Staged =
   | A.Stage
   | { kind: 'input'; dims: A.Expr[]; span: Span; misplaced: () => A.Stage; assert?: undefined }
-  | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined };
+  | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined }
+  | { kind: 'shortcut'; body: A.Stage[]; keyword: Span; span: Span; misplaced: () => A.Stage; assert?: undefined };
 
 /**
- * `input` or `train` where a stage is expected: kept in the AST as a call to
- * a reserved name so the checker reports it at the right place.
+ * `input`, `train` or `shortcut` where a stage is expected: kept in the AST
+ * as a call to a reserved name so the checker reports it at the right place.
  */
-function misplacedStage(what: 'input' | 'train', sp: Span): A.Stage {
+function misplacedStage(what: 'input' | 'train' | 'shortcut', sp: Span): A.Stage {
   return { kind: 'call', callee: { name: `@${what}`, span: sp }, args: [], hasParens: false, span: sp };
 }
 
-export function buildAst(cst: CstNode, text: string, missingSeparator: (at: Span) => void): A.Program {
-  return new Builder(text, missingSeparator).file(cst, text);
+export interface BuildReports {
+  /** two stages on one line without `|` between them */
+  missingSeparator(at: Span): void;
+  /** `residual { … shortcut { … } }`: the shortcut inside the braces (taken as meant) */
+  misplacedShortcut(at: Span, fix: Fix): void;
+  /** an `import` after a declaration (it still counts) */
+  misplacedImport(at: Span): void;
+  /** a second `train { … }` section in one network (the first one counts) */
+  duplicateTrain(at: Span, first: Span): void;
+  /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
+  tooDeep(at: Span): void;
+}
+
+/** The depth of an expression tree, without recursion (it may be thousands deep). */
+export function exprDepth(root: A.Expr): number {
+  let max = 0;
+  const todo: [A.Expr, number][] = [[root, 1]];
+  while (todo.length) {
+    const [e, d] = todo.pop()!;
+    if (d > max) max = d;
+    switch (e.kind) {
+      case 'binary':
+        todo.push([e.left, d + 1], [e.right, d + 1]);
+        break;
+      case 'unary':
+        todo.push([e.operand, d + 1]);
+        break;
+      case 'paren':
+        todo.push([e.inner, d + 1]);
+        break;
+      case 'list':
+        for (const i of e.items) todo.push([i, d + 1]);
+        break;
+      case 'num':
+      case 'bool':
+      case 'ref':
+        break;
+    }
+  }
+  return max;
+}
+
+export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Program {
+  return new Builder(text, report).file(cst, text);
+}
+
+/** the AST of a lone expression (a `--set` value) */
+export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, tooDeep }).expr(cst);
 }

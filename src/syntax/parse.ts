@@ -1,20 +1,27 @@
 // Text → AST plus syntax diagnostics. Lexer and parser errors become
 // diagnostics with readable messages; recovery keeps the rest of the file.
-import type { IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import type { CstNode, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
 import { EOF } from 'chevrotain';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
-import type { Program } from './ast.js';
-import { buildAst, tokenSpan } from './cst-to-ast.js';
+import type { Expr, Program } from './ast.js';
+import { buildAst, buildExpr, tokenSpan } from './cst-to-ast.js';
 import { parser } from './parser.js';
-import { Identifier, lexer } from './tokens.js';
+import { False, Identifier, LBrace, LBracket, lexer, LParen, Minus, NumberLit, Plus, RBrace, RBracket, RParen, True } from './tokens.js';
 import { suggest } from '../check/suggest.js';
+import { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';
+
+export { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';
 
 export interface ParseResult {
   program: Program;
   diagnostics: Diagnostic[];
   tokens: IToken[];
+  /** a nesting limit was hit (E403): the program is partial and should not be checked */
+  limited: boolean;
 }
+
+
 
 function describe(t: IToken): string {
   if (t.tokenType === EOF) return 'the end of the file';
@@ -26,7 +33,7 @@ function label(t: TokenType): string {
 }
 
 const RULE_NAMES: Record<string, string> = {
-  file: '`network` or `block`',
+  file: '`import`, `network` or `block`',
   stage: 'a stage (a layer call, `repeat`, `residual`, `concat` or `add`)',
   arg: 'an argument',
   expr: 'an expression',
@@ -39,17 +46,36 @@ const RULE_NAMES: Record<string, string> = {
 
 /** at the top level only declarations may start; a misspelt keyword gets a suggestion */
 function topLevel(t: IToken): string {
-  const s = t.tokenType === Identifier ? suggest(t.image, ['network', 'block']) : undefined;
-  return `expected \`network\` or \`block\` but found ${describe(t)}${s ? `; did you mean \`${s}\`?` : ''}`;
+  const s = t.tokenType === Identifier ? suggest(t.image, ['network', 'block', 'import']) : undefined;
+  return `expected \`network\`, \`block\` or \`import\` but found ${describe(t)}${s ? `; did you mean \`${s}\`?` : ''}`;
+}
+
+/** Thrown out of the parser (through the message provider) when it has found too many errors to go on. */
+class TooManyErrors extends Error {
+  constructor(readonly token: IToken) {
+    super('too many syntax errors');
+  }
+}
+
+/** errors the parser has raised in the current parse (recovery raises a few per real error) */
+let raised = 0;
+
+/** the parser's messages; counting them is how a hopeless parse is stopped early */
+function counted<A>(build: (a: A) => string, token: (a: A) => IToken): (a: A) => string {
+  return (a) => {
+    if (++raised > 2 * MAX_SYNTAX_ERRORS) throw new TooManyErrors(token(a));
+    return build(a);
+  };
 }
 
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) =>
-    expected === EOF ? topLevel(actual) : `expected ${label(expected)} but found ${describe(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => topLevel(firstRedundant),
-  buildNoViableAltMessage: ({ actual, ruleName }) =>
-    `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`,
-  buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`,
+  buildMismatchTokenMessage: counted(
+    ({ expected, actual }) => (expected === EOF ? topLevel(actual) : `expected ${label(expected)} but found ${describe(actual)}`),
+    (a) => a.actual,
+  ),
+  buildNotAllInputParsedMessage: counted(({ firstRedundant }) => topLevel(firstRedundant), (a) => a.firstRedundant),
+  buildNoViableAltMessage: counted(({ actual, ruleName }) => `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`, (a) => a.actual[0]!),
+  buildEarlyExitMessage: counted(({ actual, ruleName }) => `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`, (a) => a.actual[0]!),
 };
 
 (parser as unknown as { errorMessageProvider: IParserErrorMessageProvider }).errorMessageProvider = messages;
@@ -69,19 +95,101 @@ function errorSpan(e: IRecognitionException, text: string): Span {
   return tokenSpan(t);
 }
 
+/** Tokens after which a `+`/`-` is a binary operator; after anything else it is a sign. */
+const OPERAND_END = new Set<TokenType>([NumberLit, Identifier, True, False, RParen, RBracket]);
+const OPENERS = new Set<TokenType>([LParen, LBracket, LBrace]);
+const CLOSERS = new Set<TokenType>([RParen, RBracket, RBrace]);
+
+/**
+ * The first token at which brackets, braces and prefix signs nest deeper than
+ * MAX_NESTING, found before the (recursive) parser runs. A sign opens a level
+ * that lasts as long as its operand: `-(-(4))` is four deep.
+ */
+function tooDeep(tokens: readonly IToken[]): IToken | undefined {
+  const levels: number[] = [];
+  let level = 0;
+  let signs = 0;
+  let prev: TokenType | undefined;
+  for (const t of tokens) {
+    const type = t.tokenType;
+    if ((type === Plus || type === Minus) && (prev === undefined || !OPERAND_END.has(prev))) {
+      if (level + ++signs > MAX_NESTING) return t;
+    } else if (OPENERS.has(type)) {
+      levels.push(level);
+      level += 1 + signs;
+      signs = 0;
+      if (level > MAX_NESTING) return t;
+    } else {
+      if (CLOSERS.has(type)) level = levels.pop() ?? 0;
+      signs = 0;
+    }
+    prev = type;
+  }
+  return undefined;
+}
+
+/**
+ * The first sign that a text is not a UTF-8 text file: a NUL (binary data),
+ * U+FFFD (what a UTF-8 decoder makes of invalid bytes) or a lone surrogate.
+ */
+const NOT_TEXT = /\u0000|\ufffd|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function parse(text: string): ParseResult {
   const sink = new DiagnosticSink();
+  const bad = NOT_TEXT.exec(text);
+  if (bad) {
+    // one message, not one per stray byte (a binary file gave 130,385)
+    const why = bad[0] === '\u0000' ? 'binary data (a NUL byte) here' : 'bytes that are not valid UTF-8 here';
+    sink.report('E003', { start: bad.index, end: bad.index + bad[0].length }, `this is not a UTF-8 text file: ${why}; a .net file is UTF-8 text`);
+    return { program: { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } }, diagnostics: sink.items, tokens: [], limited: true };
+  }
   const lexed = lexer.tokenize(text);
   for (const e of lexed.errors) {
     const ch = text.slice(e.offset, e.offset + e.length);
     sink.report('E001', { start: e.offset, end: e.offset + e.length }, `unexpected character${e.length > 1 ? 's' : ''} ${JSON.stringify(ch.length > 20 ? ch.slice(0, 20) + '…' : ch)}`);
   }
+  const stop = (): ParseResult => {
+    const program: Program = { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } };
+    return { program, diagnostics: sink.items, tokens: lexed.tokens, limited: true };
+  };
+  if (lexed.tokens.length > MAX_TOKENS) {
+    const t = lexed.tokens[MAX_TOKENS]!;
+    sink.report('E404', tokenSpan(t), `file too large: more than ${MAX_TOKENS.toLocaleString('en-US')} tokens (this is token ${(MAX_TOKENS + 1).toLocaleString('en-US')}); split it into files that import each other`);
+    return stop();
+  }
+  const deep = tooDeep(lexed.tokens);
+  if (deep) {
+    sink.report('E403', tokenSpan(deep), `nesting too deep: brackets, braces and signs nest more than ${MAX_NESTING} levels here`);
+    return stop();
+  }
+  const tooMany = (t: IToken): ParseResult => {
+    const at = Number.isFinite(t.startOffset) ? tokenSpan(t) : { start: text.length, end: text.length };
+    sink.report('E002', at, `too many syntax errors (more than ${MAX_SYNTAX_ERRORS}); stopped here — is this a .net file?`);
+    return stop();
+  };
+  if (lexed.errors.length > MAX_SYNTAX_ERRORS) {
+    sink.items.length = MAX_SYNTAX_ERRORS;
+    const e = lexed.errors[MAX_SYNTAX_ERRORS]!;
+    return tooMany({ startOffset: e.offset, endOffset: e.offset + e.length - 1 } as IToken);
+  }
   parser.input = lexed.tokens;
-  const cst = parser.file();
+  raised = 0;
+  let cst: CstNode;
+  let abort: TooManyErrors | undefined;
+  try {
+    cst = parser.file();
+  } catch (e) {
+    if (!(e instanceof TooManyErrors)) throw e;
+    abort = e;
+  }
   // one root cause, one diagnostic: recovery can report the same spot more than once
   const seen = new Set<number>();
   let lastLine = -1;
   for (const e of parser.errors) {
+    if (sink.items.length >= MAX_SYNTAX_ERRORS) {
+      abort ??= new TooManyErrors(e.token);
+      break;
+    }
     const sp = errorSpan(e, text);
     const line = Number.isFinite(e.token.startLine) ? e.token.startLine! : -1;
     if (seen.has(sp.start)) continue;
@@ -91,7 +199,42 @@ export function parse(text: string): ParseResult {
     lastLine = line;
     sink.report('E002', sp, e.message);
   }
-  const program = buildAst(cst, text, (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'));
+  if (abort) return tooMany(abort.token);
+  let limited = false;
+  const program = buildAst(cst!, text, {
+    missingSeparator: (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'),
+    duplicateTrain: (at, first) =>
+      sink.report('E106', at, 'a network has one `train { … }` section; merge this one into the first', { notes: [{ message: 'the first one', span: first }] }),
+    misplacedImport: (at) => sink.report('E114', at, '`import` goes at the top of the file, before the first declaration'),
+    misplacedShortcut: (at, fix) =>
+      sink.report('E114', at, 'a residual\'s shortcut goes after its closing brace, not inside it: `residual { … } shortcut { … }`', { fixes: [fix] }),
+    tooDeep: (at) => {
+      limited = true;
+      sink.report('E403', at, `expression too deep: more than ${MAX_EXPR_DEPTH} operations nested (a long chain of + or * counts one per term); split it with parameters`);
+    },
+  });
   program.comments = ((lexed.groups.comments ?? []) as IToken[]).map((c) => ({ text: c.image, span: tokenSpan(c) }));
-  return { program, diagnostics: sink.items, tokens: lexed.tokens };
+  return { program, diagnostics: sink.items, tokens: lexed.tokens, limited };
+}
+
+/**
+ * A lone expression, as a command line gives one (`--set classes=10`,
+ * `--set k=[3, 5]`): the expression, or why the text is not one.
+ */
+export function parseExpression(text: string): { expr: Expr } | { error: string } {
+  const lexed = lexer.tokenize(text);
+  if (lexed.errors.length) {
+    const e = lexed.errors[0]!;
+    return { error: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + e.length))}` };
+  }
+  if (lexed.tokens.length === 0) return { error: 'it is empty' };
+  if (tooDeep(lexed.tokens)) return { error: `it nests more than ${MAX_NESTING} levels deep` };
+  parser.input = lexed.tokens;
+  const cst = parser.expr();
+  const e = parser.errors[0];
+  if (e?.name === 'NotAllInputParsedException') return { error: `unexpected ${describe(e.token)} after the value` };
+  if (e) return { error: e.message.replace(/ but found the end of the file$/, ', but it ends') };
+  let deep = false;
+  const expr = buildExpr(cst, text, () => (deep = true));
+  return deep ? { error: `it is more than ${MAX_EXPR_DEPTH} operations deep` } : { expr };
 }

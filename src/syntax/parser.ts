@@ -13,9 +13,15 @@ export class NetParser extends CstParser {
   }
 
   file = this.RULE('file', () => {
+    // imports belong at the top; one written later still parses, and gets E114
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.network) }, { ALT: () => this.SUBRULE(this.block) }]);
+      this.OR([{ ALT: () => this.SUBRULE(this.importDecl) }, { ALT: () => this.SUBRULE(this.network) }, { ALT: () => this.SUBRULE(this.block) }]);
     });
+  });
+
+  importDecl = this.RULE('importDecl', () => {
+    this.CONSUME(T.Import);
+    this.CONSUME(T.StringLit);
   });
 
   network = this.RULE('network', () => {
@@ -69,8 +75,16 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.merge) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
       { ALT: () => this.SUBRULE(this.train) },
+      // only valid right after a residual's body (which takes it itself); anywhere else, such as
+      // inside the residual's braces, it parses so the checker can show the right form
+      { ALT: () => this.SUBRULE(this.shortcut) },
     ]);
     this.OPTION(() => this.SUBRULE(this.assertion));
+  });
+
+  shortcut = this.RULE('shortcut', () => {
+    this.CONSUME(T.Shortcut);
+    this.SUBRULE(this.body);
   });
 
   call = this.RULE('call', () => {

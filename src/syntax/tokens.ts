@@ -1,7 +1,7 @@
 // Tokens in one ordered array (the order is the lexer's priority).
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 
 function keyword(word: string): TokenType {
   return createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(`${word}\\b`), longer_alt: Identifier, label: `'${word}'` });
@@ -17,16 +17,20 @@ export const Concat = keyword('concat');
 export const Add = keyword('add');
 export const Branch = keyword('branch');
 export const Train = keyword('train');
+export const Import = keyword('import');
 export const True = keyword('true');
 export const False = keyword('false');
 
-export const KEYWORDS = [Network, Block, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
+export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
 
 export const NumberLit = createToken({
   name: 'Number',
   pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/,
   label: 'number',
 });
+
+/** a file name in `import "common.net"`: double quotes, on one line, no escapes */
+export const StringLit = createToken({ name: 'String', pattern: /"[^"\n\r]*"/, label: 'a string' });
 
 export const LParen = createToken({ name: 'LParen', pattern: '(', label: "'('" });
 export const RParen = createToken({ name: 'RParen', pattern: ')', label: "')'" });
@@ -56,6 +60,7 @@ export const ALL_TOKENS: TokenType[] = [
   ...KEYWORDS,
   Identifier,
   NumberLit,
+  StringLit,
   LParen,
   RParen,
   LBrace,

@@ -55,6 +55,8 @@ export interface RunState {
   backend: string;
   /** the engine that computed the run (absent in runs from before engines: tfjs) */
   engine?: string;
+  /** the engine's options (EngineSetup.options), kept for --resume */
+  engineOptions?: Record<string, unknown>;
 }
 
 interface StateFile extends RunState {

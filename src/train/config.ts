@@ -1,21 +1,27 @@
 // Training settings, resolved in three layers: built-in defaults, then the
-// network's `train { … }` section, then command-line flags. Every value is
-// checked here, once, so the trainer only sees valid numbers; a bad value is
-// a ConfigError naming where it came from (`train { lr … }` or `--lr`).
+// network's `train { … }` section, then command-line flags. Names and values
+// follow the one table of settings (src/check/train-settings.ts): the checker
+// has already validated a file's section against it with located diagnostics,
+// and the flags are validated here by the same rules, so the trainer only sees
+// valid numbers. A bad value is a ConfigError naming where it came from
+// (`train { lr … }` or `--lr`).
 import type { TrainConfig } from '../check/ir.js';
-import type { ArgValue } from '../layers/types.js';
+import {
+  describeProblem,
+  flagValue,
+  show,
+  TRAIN,
+  type Augmentation,
+  type GivenNormalization,
+  type OptimizerName,
+  type Parsed,
+  type Schedule,
+  type SettingValue,
+  type TrainSettingSpec,
+} from '../check/train-settings.js';
 import { UserError } from '../util/errors.js';
 
-export type OptimizerName = 'sgd' | 'momentum' | 'adam';
-
-export type Schedule = { kind: 'constant' } | { kind: 'step'; every: number; gamma: number };
-
-/** Augmentation as resolved; `auto` is decided once the data is known (see resolveAugment). */
-export interface Augmentation {
-  /** random crop after zero-padding each side by this many pixels; 0: off */
-  crop: number;
-  flip: boolean;
-}
+export type { Augmentation, GivenNormalization, OptimizerName, Schedule } from '../check/train-settings.js';
 
 export interface TrainSettings {
   optimizer: OptimizerName;
@@ -41,11 +47,6 @@ export interface TrainSettings {
    * after ToTensor); `computed`: measured on the training split
    */
   normalize: GivenNormalization | 'computed';
-}
-
-export interface GivenNormalization {
-  mean: number[];
-  std: number[];
 }
 
 /** A setting the user got wrong (in the .net file or on the command line). */
@@ -92,149 +93,91 @@ export interface TrainFlags {
   std?: string;
 }
 
-type Check = (v: number) => boolean;
-const positiveInt: Check = (v) => Number.isSafeInteger(v) && v >= 1;
-const nonNegInt: Check = (v) => Number.isSafeInteger(v) && v >= 0;
-const positive: Check = (v) => Number.isFinite(v) && v > 0;
-const nonNeg: Check = (v) => Number.isFinite(v) && v >= 0;
-const unitOpen: Check = (v) => Number.isFinite(v) && v >= 0 && v < 1;
-
-function number(v: ArgValue | string | undefined, where: string, ok: Check, what: string): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !ok(n)) throw new ConfigError(`${where} must be ${what}, got ${fmt(v)}`);
-  return n;
+function value<T>(r: Parsed<T>, where: string): T {
+  if ('problem' in r) throw new ConfigError(describeProblem(where, r.problem));
+  return r.value;
 }
 
-function fmt(v: ArgValue | string | undefined): string {
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
-  return typeof v === 'string' ? `'${v}'` : String(v);
-}
-
-function optimizerName(v: ArgValue | string | undefined, where: string): OptimizerName {
-  if (v === 'sgd' || v === 'momentum' || v === 'adam') return v;
-  throw new ConfigError(`${where} must be sgd, momentum or adam, got ${fmt(v)}`);
-}
-
-const LOSS_NAMES = new Set(['cross_entropy', 'crossentropy', 'softmax_cross_entropy', 'categorical_crossentropy', 'ce']);
-
-/**
- * `augment none`, `augment false`, `augment flip`, `augment crop`,
- * `augment crop_flip`, `augment auto`, each optionally with `(pad P)` for the
- * crop padding: `augment crop_flip(pad 4)`.
- */
-function augmentSetting(s: { positional: ArgValue[]; named: Record<string, ArgValue> }): Augmentation | 'auto' {
-  const where = 'train { augment … }';
-  const head = s.positional[0];
-  for (const k of Object.keys(s.named)) if (k !== 'pad') throw new ConfigError(`${where}: unknown argument \`${k}\` (only \`pad\`)`);
-  const pad = s.named.pad === undefined ? undefined : number(s.named.pad, `${where} pad`, nonNegInt, 'a whole number ≥ 0');
-  switch (head) {
-    case 'auto':
-    case true:
-      return pad === undefined ? 'auto' : { crop: pad, flip: true };
-    case 'none':
-    case 'off':
-    case false:
-      return { crop: 0, flip: false };
-    case 'flip':
-      return { crop: 0, flip: true };
-    case 'crop':
-      return { crop: pad ?? 2, flip: false };
-    case 'crop_flip':
-    case 'flip_crop':
-      return { crop: pad ?? 2, flip: true };
-    default:
-      throw new ConfigError(`${where} must be auto, none, flip, crop or crop_flip (with optional \`(pad P)\`), got ${fmt(head)}`);
-  }
-}
-
-function numbers(v: ArgValue | string | undefined, where: string, ok: Check, what: string): number[] {
-  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : Array.isArray(v) ? v : [v];
-  if (list.length === 0) throw new ConfigError(`${where} needs one value per channel, got nothing`);
-  return list.map((x) => number(x as ArgValue | string, where, ok, what));
-}
-
-/** `normalize computed` (the default) or `normalize given(mean [..], std [..])`. */
-function normalizeSetting(s: { positional: ArgValue[]; named: Record<string, ArgValue> }): GivenNormalization | 'computed' {
-  const where = 'train { normalize … }';
-  const head = s.positional[0];
-  if (head === 'computed') return 'computed';
-  if (head !== 'given') throw new ConfigError(`${where} must be computed or given(mean [..], std [..]), got ${fmt(head)}`);
-  for (const k of Object.keys(s.named)) if (k !== 'mean' && k !== 'std') throw new ConfigError(`${where}: unknown argument \`${k}\` (mean, std)`);
-  if (s.named.mean === undefined || s.named.std === undefined) throw new ConfigError(`${where}: given(…) needs both mean and std`);
-  return {
-    mean: numbers(s.named.mean, `${where} mean`, (x) => Number.isFinite(x), 'numbers'),
-    std: numbers(s.named.std, `${where} std`, positive, 'positive numbers'),
-  };
+/** a section's setting, through the table (the checker has normally refused a bad one already) */
+function fromFile<T>(spec: TrainSettingSpec<T>, train: TrainConfig): T | undefined {
+  const s = train[spec.name];
+  return s ? value(spec.parse(s), `train { ${spec.name} … }`) : undefined;
 }
 
 function fromSection(train: TrainConfig): Partial<TrainSettings> {
   const out: Partial<TrainSettings> = {};
-  const one = (key: string): ArgValue | undefined => train[key]?.positional[0];
-  const where = (key: string): string => `train { ${key} … }`;
-  const named = (key: string): Record<string, ArgValue> => train[key]?.named ?? {};
-  if (train.optimizer) {
-    out.optimizer = optimizerName(one('optimizer'), where('optimizer'));
+  const optimizer = fromFile(TRAIN.optimizer, train);
+  if (optimizer) {
     // `optimizer momentum(momentum 0.9)`, `optimizer adam(beta1 0.9, beta2 0.999)`
-    for (const [k, v] of Object.entries(named('optimizer'))) {
-      if (k === 'momentum') out.momentum = number(v, `${where('optimizer')} momentum`, unitOpen, 'in [0, 1)');
-      else if (k === 'beta1') out.beta1 = number(v, `${where('optimizer')} beta1`, unitOpen, 'in [0, 1)');
-      else if (k === 'beta2') out.beta2 = number(v, `${where('optimizer')} beta2`, unitOpen, 'in [0, 1)');
-      else if (k === 'lr') out.lr = number(v, `${where('optimizer')} lr`, positive, 'a positive number');
-      else throw new ConfigError(`${where('optimizer')}: unknown argument \`${k}\` (momentum, beta1, beta2, lr)`);
-    }
+    out.optimizer = optimizer.name;
+    if (optimizer.momentum !== undefined) out.momentum = optimizer.momentum;
+    if (optimizer.beta1 !== undefined) out.beta1 = optimizer.beta1;
+    if (optimizer.beta2 !== undefined) out.beta2 = optimizer.beta2;
+    if (optimizer.lr !== undefined) out.lr = optimizer.lr;
   }
-  if (train.lr) out.lr = number(one('lr'), where('lr'), positive, 'a positive number');
-  if (train.momentum) out.momentum = number(one('momentum'), where('momentum'), unitOpen, 'in [0, 1)');
-  if (train.weight_decay) out.weightDecay = number(one('weight_decay'), where('weight_decay'), nonNeg, 'a number ≥ 0');
-  if (train.batch) out.batch = number(one('batch'), where('batch'), positiveInt, 'a whole number ≥ 1');
-  if (train.epochs) out.epochs = number(one('epochs'), where('epochs'), positiveInt, 'a whole number ≥ 1');
-  if (train.val_split) out.valSplit = number(one('val_split'), where('val_split'), unitOpen, 'in [0, 1)');
-  if (train.seed) out.seed = number(one('seed'), where('seed'), nonNegInt, 'a whole number ≥ 0');
-  if (train.loss) {
-    const v = one('loss');
-    if (typeof v !== 'string' || !LOSS_NAMES.has(v)) {
-      throw new ConfigError(`${where('loss')}: only softmax cross-entropy is supported (\`loss cross_entropy\`), got ${fmt(v)}`);
-    }
-    out.loss = 'cross_entropy';
-  }
-  if (train.schedule) {
-    const s = train.schedule;
-    const kind = s.positional[0];
-    if (kind === 'constant' || kind === 'none') out.schedule = { kind: 'constant' };
-    else if (kind === 'step') {
-      for (const k of Object.keys(s.named)) {
-        if (k !== 'every' && k !== 'gamma') throw new ConfigError(`${where('schedule')}: unknown argument \`${k}\` of step (every, gamma)`);
-      }
-      out.schedule = {
-        kind: 'step',
-        every: number(s.named.every ?? s.positional[1], `${where('schedule')} step every`, positiveInt, 'a whole number of epochs ≥ 1'),
-        gamma: number(s.named.gamma ?? s.positional[2] ?? 0.1, `${where('schedule')} step gamma`, positive, 'a positive number'),
-      };
-    } else throw new ConfigError(`${where('schedule')} must be constant or step(every N, gamma G), got ${fmt(kind)}`);
-  }
-  if (train.augment) out.augment = augmentSetting(train.augment);
-  if (train.normalize) out.normalize = normalizeSetting(train.normalize);
+  const set = <K extends keyof TrainSettings>(key: K, v: TrainSettings[K] | undefined): void => {
+    if (v !== undefined) out[key] = v;
+  };
+  set('lr', fromFile(TRAIN.lr, train));
+  set('momentum', fromFile(TRAIN.momentum, train));
+  set('weightDecay', fromFile(TRAIN.weight_decay, train));
+  set('batch', fromFile(TRAIN.batch, train));
+  set('epochs', fromFile(TRAIN.epochs, train));
+  set('valSplit', fromFile(TRAIN.val_split, train));
+  set('seed', fromFile(TRAIN.seed, train));
+  set('loss', fromFile(TRAIN.loss, train));
+  set('schedule', fromFile(TRAIN.schedule, train));
+  set('augment', fromFile(TRAIN.augment, train));
+  set('normalize', fromFile(TRAIN.normalize, train));
   return out;
+}
+
+/** a flag's text as the setting's value, by the table's rules: `--lr -1` fails as `train { lr -1 }` does */
+function fromFlag<T>(spec: TrainSettingSpec<T>, text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  const flag = `--${spec.flag ?? spec.name}`;
+  const v = flagValue(text);
+  if ('error' in v) throw new ConfigError(`${flag}: '${text}' is not a value (${v.error})`);
+  const r = spec.parse({ positional: [v.value], named: {} });
+  if ('problem' in r) throw new ConfigError(describeProblem(flag, r.problem).replace(`got ${show(v.value)}`, `got '${text}'`));
+  return r.value;
+}
+
+/** `--mean 0.5,0.5,0.5`: comma-separated numbers, read through `normalize given(…)`'s rules */
+function channels(flag: 'mean' | 'std', text: string): number[] {
+  const items = text.split(',').map((x) => x.trim());
+  const values = items.map((x) => {
+    const v = flagValue(x);
+    return 'value' in v && typeof v.value === 'number' ? v.value : undefined;
+  });
+  const badAt = values.findIndex((x) => x === undefined);
+  if (badAt >= 0) throw new ConfigError(`--${flag} must be comma-separated ${flag === 'std' ? 'positive ' : ''}numbers, got '${items[badAt]}'`);
+  const named: SettingValue['named'] = flag === 'mean' ? { mean: values as number[], std: values.map(() => 1) } : { mean: values.map(() => 0), std: values as number[] };
+  const r = TRAIN.normalize.parse({ positional: ['given'], named });
+  if ('problem' in r) throw new ConfigError(`--${flag} must be comma-separated ${flag === 'std' ? 'positive ' : ''}numbers, got '${text}'`);
+  return (r.value as GivenNormalization)[flag];
 }
 
 function fromFlags(f: TrainFlags): Partial<TrainSettings> {
   const out: Partial<TrainSettings> = {};
-  if (f.optimizer !== undefined) out.optimizer = optimizerName(f.optimizer, '--optimizer');
-  if (f.lr !== undefined) out.lr = number(f.lr, '--lr', positive, 'a positive number');
-  if (f.momentum !== undefined) out.momentum = number(f.momentum, '--momentum', unitOpen, 'in [0, 1)');
-  if (f['weight-decay'] !== undefined) out.weightDecay = number(f['weight-decay'], '--weight-decay', nonNeg, 'a number ≥ 0');
-  if (f.batch !== undefined) out.batch = number(f.batch, '--batch', positiveInt, 'a whole number ≥ 1');
-  if (f.epochs !== undefined) out.epochs = number(f.epochs, '--epochs', positiveInt, 'a whole number ≥ 1');
-  if (f['val-split'] !== undefined) out.valSplit = number(f['val-split'], '--val-split', unitOpen, 'in [0, 1)');
-  if (f.seed !== undefined) out.seed = number(f.seed, '--seed', nonNegInt, 'a whole number ≥ 0');
+  const set = <K extends keyof TrainSettings>(key: K, v: TrainSettings[K] | undefined): void => {
+    if (v !== undefined) out[key] = v;
+  };
+  set('optimizer', fromFlag(TRAIN.optimizer, f.optimizer)?.name);
+  set('lr', fromFlag(TRAIN.lr, f.lr));
+  set('momentum', fromFlag(TRAIN.momentum, f.momentum));
+  set('weightDecay', fromFlag(TRAIN.weight_decay, f['weight-decay']));
+  set('batch', fromFlag(TRAIN.batch, f.batch));
+  set('epochs', fromFlag(TRAIN.epochs, f.epochs));
+  set('valSplit', fromFlag(TRAIN.val_split, f['val-split']));
+  set('seed', fromFlag(TRAIN.seed, f.seed));
   if (f['no-augment'] === true) out.augment = { crop: 0, flip: false };
   if ((f.mean === undefined) !== (f.std === undefined)) throw new ConfigError('--mean and --std go together');
   if (f.mean !== undefined && f.std !== undefined) {
-    out.normalize = {
-      mean: numbers(f.mean, '--mean', (x) => Number.isFinite(x), 'comma-separated numbers'),
-      std: numbers(f.std, '--std', positive, 'comma-separated positive numbers'),
-    };
+    const mean = channels('mean', f.mean);
+    const std = channels('std', f.std);
+    if (mean.length !== std.length && mean.length !== 1 && std.length !== 1) throw new ConfigError(`--mean and --std need as many values (or one for all channels), got ${mean.length} and ${std.length}`);
+    out.normalize = { mean, std };
   }
   return out;
 }

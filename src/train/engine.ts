@@ -12,6 +12,7 @@ import type { WeightSource } from '../emit/onnx/index.js';
 import type { RunSource } from './checkpoint.js';
 import type { Augmentation, TrainSettings } from './config.js';
 import type { Normalization } from './data/index.js';
+import { UserError } from '../util/errors.js';
 
 /** A batch as the loop hands it over: normalised, augmented, in the engine's layout. */
 export interface EngineBatch {
@@ -48,6 +49,12 @@ export interface EngineSetup {
   masks?: ReadonlyMap<string, Uint8Array>;
   /** the tfjs backend choice (auto | gpu | node | cpu); other engines may ignore it */
   backend: string;
+  /**
+   * the engine's own options (the torch engine: python, device, nproc, nnodes,
+   * nodeRank, masterAddr, masterPort): where the run computes, not what, so a
+   * checkpoint keeps them and --resume may change them
+   */
+  options?: Record<string, unknown>;
   /** write a line to the run's log */
   say(line: string): void;
 }
@@ -68,6 +75,13 @@ export interface TrainEngine {
   step(batch: EngineBatch, lr: number, at: { epoch: number; step: number }): Promise<{ loss: number; hits: number }>;
   /** mean loss and the predicted class of every example, in inference mode */
   evaluate(batch: EngineBatch): Promise<{ loss: number; predicted: Int32Array }>;
+  /**
+   * Optional, for an engine whose run spans several machines, each with its
+   * own loop: asked before every step and at every epoch's end whether to
+   * stop, with this machine's wish (a Ctrl-C); answers whether any machine
+   * wishes to, so that all of them checkpoint at the same step.
+   */
+  agreeToStop?(wish: boolean): Promise<boolean>;
   /** write the model and the optimizer state into the (new, empty) directory `dir` */
   saveCheckpoint(dir: string): Promise<void>;
   /** write the trained model into the run directory; returns what it wrote, for the log */
@@ -77,11 +91,20 @@ export interface TrainEngine {
 
 export interface EngineModule {
   /** fail fast, before the data are loaded, when the engine cannot run here (a missing backend or Python) */
-  preflight?(setup: Pick<EngineSetup, 'backend'>): Promise<void>;
+  preflight?(setup: Pick<EngineSetup, 'backend' | 'options'> & Partial<Pick<EngineSetup, 'network' | 'source'>>): Promise<void>;
   create(setup: EngineSetup): Promise<TrainEngine>;
+}
+
+/**
+ * An engine that cannot go on (a worker process died or failed): the loop
+ * adds where the last good checkpoint is and how to resume. Exit code 1.
+ */
+export class EngineFailure extends UserError {
+  override readonly name = 'EngineFailure';
 }
 
 /** Engines by name; each is loaded only when a run asks for it. */
 export const ENGINES: Record<string, () => Promise<EngineModule>> = {
   tfjs: async () => (await import('./engines/tfjs/engine.js')).tfjsEngine,
+  torch: async () => (await import('./engines/torch/engine.js')).torchEngine,
 };

@@ -9,7 +9,7 @@ import { handleInterrupt, SIGNAL_EXIT, type Signal } from '../util/signals.js';
 import { hasCheckpoint, writeCheckpoint, checkpointDir, type HistoryEntry, type RunSource, type RunState } from './checkpoint.js';
 import { ConfigError, describeAugment, describeSettings, learningRate, resolveAugment, type Augmentation, type TrainSettings } from './config.js';
 import { batchCount, batches, channelStats, givenNormalization, type Normalization, type Split } from './data/index.js';
-import { ENGINES, type EngineBatch, type EngineSetup, type TrainEngine } from './engine.js';
+import { ENGINES, EngineFailure, type EngineBatch, type EngineSetup, type TrainEngine } from './engine.js';
 import { readMasks, weightShapes, writeMasks } from './masks.js';
 import { prepareData, TrainError, type PreparedData } from './prepare.js';
 import { EpochProgress } from './report/index.js';
@@ -24,6 +24,8 @@ export interface TrainOptions {
   engine?: string;
   /** the tfjs backend choice */
   backend: string;
+  /** the engine's own options (EngineSetup.options); on resume they override the run's */
+  engineOptions?: Record<string, unknown>;
   /** continue this run (its state read from runDir) */
   resume?: RunState;
   /** progress and messages (default process.stderr) */
@@ -95,7 +97,9 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
 
   // a missing backend, then the data: a mismatch shows before anything slow happens
   const engineModule = await makeEngine();
-  await engineModule.preflight?.({ backend: o.backend });
+  // where the engine computes: the run's own options unless given again
+  const engineOptions = resume?.engine === engineName ? { ...resume.engineOptions, ...o.engineOptions } : { ...o.engineOptions };
+  await engineModule.preflight?.({ backend: o.backend, options: engineOptions, network, source: o.source });
   const t0 = performance.now();
   const data = prepareData(o.source.data, network, { seed: o.settings.seed, valSplit: o.settings.valSplit, limit: o.source.limit, testLimit: o.source.testLimit });
   const norm: Normalization = resume?.normalization ?? normalization(o.settings.normalize, data.train);
@@ -119,6 +123,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     initialWeights: resume ? undefined : o.initialWeights,
     masks,
     backend: o.backend,
+    options: engineOptions,
     say,
   });
   say(`backend: ${engine.description}`);
@@ -146,6 +151,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       classes: data.classes,
       backend: engine.description,
       engine: engineName,
+      ...(Object.keys(engineOptions).length ? { engineOptions } : {}),
     });
 
   // Ctrl-C (or SIGTERM): finish the step in flight, write a checkpoint, exit 130 (143); a second
@@ -155,6 +161,16 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     interrupted = signal;
     out.write(`\n${signal === 'SIGINT' ? 'interrupt' : 'terminate'}: writing a checkpoint after this step (Ctrl-C again to quit at once)\n`);
   }, (m) => void out.write(m));
+  // an engine that spans several machines stops them all at the same step, whichever was interrupted
+  const stopAgreed = async (): Promise<boolean> => {
+    if (!engine.agreeToStop) return interrupted !== undefined;
+    const stop = await engine.agreeToStop(interrupted !== undefined);
+    if (stop && !interrupted) {
+      interrupted = 'SIGINT';
+      say('\nanother machine of the run was interrupted: writing a checkpoint');
+    }
+    return stop;
+  };
   const stopped = (where: string): TrainOutcome => {
     say(`interrupted ${where}: checkpoint written to ${checkpointDir(o.runDir)}; continue with \`alexnetc train --resume ${o.runDir}\``);
     return { exitCode: SIGNAL_EXIT[interrupted!] as 130 | 143, status: 'interrupted', history };
@@ -186,7 +202,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
           }
           // let signal handlers run between steps
           await new Promise((r) => setImmediate(r));
-          if (interrupted) {
+          if (await stopAgreed()) {
             await checkpoint(epoch, step, { lossSum, correct, seen, seconds: (performance.now() - epochStart) / 1000 });
             return stopped(`at epoch ${epoch + 1}, step ${step + 1}/${steps}`);
           }
@@ -218,7 +234,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
         partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
         history.push(entry);
         await checkpoint(epoch + 1, 0);
-        if (interrupted) return stopped(`after epoch ${epoch + 1}`);
+        if (await stopAgreed()) return stopped(`after epoch ${epoch + 1}`);
       }
     } finally {
       release();
@@ -245,6 +261,13 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     const set = Object.entries(o.source.set).map(([k, v]) => ` --set ${k}=${v}`).join('');
     say(`export with: alexnetc compile ${o.source.file}${o.source.network ? ` --network ${o.source.network}` : ''}${set} --weights ${o.runDir} -o ${network.name}.onnx`);
     return { exitCode: 0, status: 'done', testAccuracy: result?.accuracy, history };
+  } catch (e) {
+    // a dead engine (a worker process that stopped) leaves the last good checkpoint: say where
+    if (e instanceof EngineFailure && hasCheckpoint(o.runDir)) {
+      if (out.isTTY) out.write('\n'); // below the progress bar
+      throw new EngineFailure(`${e.message}. The last good checkpoint is kept in ${checkpointDir(o.runDir)}; continue with \`alexnetc train --resume ${o.runDir}\``);
+    }
+    throw e;
   } finally {
     await engine.dispose();
   }

@@ -27,6 +27,7 @@ import { runTrials } from './runner.js';
 import { withSettings, trainSection } from './source.js';
 import { describeAssignment, gridTrials, parseSpace, randomTrials, SpaceError, type Assignment, type Dimension } from './space.js';
 import { readState, SEARCH_JSON, trialFile, writeState, type SearchState } from './state.js';
+import { readFromDisk } from '../read-file.js';
 
 export { parseSpace, gridTrials, randomTrials, splitTop, SpaceError } from './space.js';
 export { medianRule, MIN_PEERS } from './runner.js';
@@ -93,7 +94,7 @@ export function planSearch(s: NewSearch): SearchState {
     const id = String(i + 1).padStart(3, '0');
     const { train, params: net } = split(dims, a);
     const text = withSettings(s.text, s.network.name, train);
-    const r = compile(text, { file: s.file, network: s.network.name, set: { ...s.set, ...net } });
+    const r = compile(text, { file: s.file, network: s.network.name, set: { ...s.set, ...net }, readFile: readFromDisk });
     if (hasErrors(r.diagnostics) || !r.network) {
       const first = r.diagnostics.find((d) => d.severity === 'error')!;
       throw new TuneError(`--grid: trial ${id} (${describeAssignment(a)}) does not check: ${first.message}`);
@@ -178,7 +179,7 @@ async function writeResults(state: SearchState, out: string): Promise<void> {
   writeFileAtomic(path.join(out, 'results.csv'), csv(state));
   const svg = scoresSvg(state);
   writeFileAtomic(path.join(out, 'scores.svg'), svg);
-  writeFileAtomic(path.join(out, 'scores.png'), await svgToPngBytes(svg, { width: 1000 }));
+  writeFileAtomic(path.join(out, 'scores.png'), (await svgToPngBytes(svg, { width: 1000, systemFonts: true })).png);
   const top = best(state.trials);
   if (top && fs.existsSync(state.file)) {
     const { train, params } = split(state.dims, top.params);
@@ -202,7 +203,7 @@ function writeBack(state: SearchState, train: Record<string, string>, params: Re
   }
   if (hash(text) !== state.sourceHash) throw new TuneError(`not writing into ${state.file}: it changed since the search started (the best settings are in best.txt)`, 1);
   const next = withSettings(text, state.network, train, params);
-  const r = compile(next, { file: state.file, network: state.network, set: state.set });
+  const r = compile(next, { file: state.file, network: state.network, set: state.set, readFile: readFromDisk });
   if (hasErrors(r.diagnostics) || !r.network) throw new Error(`internal: the file with the best settings does not check: ${r.diagnostics.find((d) => d.severity === 'error')?.message}`);
   writeFileAtomic(state.file, next);
   say(`wrote the best settings into ${state.file}`);

@@ -20,8 +20,9 @@ describe('diagnostic fixtures', () => {
   for (const f of fixtures) {
     it(f, () => {
       const text = readFileSync(path.join(dir, f), 'utf8');
-      const r = compile(text, options(text));
-      const rendered = r.diagnostics.map((d) => renderDiagnostic(d, f, text)).join('\n\n') + '\n';
+      // imports resolve against the fixtures folder, so the goldens name portable relative paths
+      const r = compile(text, { file: f, readFile: (p) => readFileSync(path.join(dir, p), 'utf8'), ...options(text) });
+      const rendered = r.diagnostics.map((d) => renderDiagnostic(d, f, text, { sources: r.files })).join('\n\n') + '\n';
       expectGolden(path.join(dir, f.replace(/\.net$/, '.out')), rendered);
       const code = f.slice(0, 4);
       expect(r.diagnostics.map((d) => d.code)).toContain(code);

@@ -96,7 +96,7 @@ describe('expressions', () => {
     const text = 'network T(classes = 1000, wide = false) {\n  input [4]\n  dense(classes)\n}\n';
     expect(compile(text, { set: { classes: '10' } }).network!.output).toEqual([10]);
     expect(compile(text, { set: { classes: '0' } }).diagnostics.map((d) => d.code)).toContain('E202');
-    expect(compile(text, { set: { classes: 'ten' } }).diagnostics.map((d) => d.code)).toContain('E201');
+    expect(compile(text, { set: { classes: 'ten' } }).diagnostics.map((d) => d.code)).toContain('E111');
   });
 
   it('picks one of several networks with --network', () => {

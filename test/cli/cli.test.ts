@@ -111,8 +111,35 @@ describe('alexnetc compile', () => {
     writeFileSync(src, bytes);
     const r = run(['check', src]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error[E001]');
+    // one error for a file that is not text, not one per byte
+    expect(r.stderr).toContain('error[E003]');
     expect(r.stderr).not.toContain('internal error');
+  });
+});
+
+describe('multi-file specs from the command line', () => {
+  it('check, summary and compile follow `import`; a library of blocks has nothing to compile; a missing import is located', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'common.net'), 'block cbr(c) {\n  conv(c, 3, pad 1) | batchnorm | relu\n}\n');
+    writeFileSync(path.join(d, 'net.net'), 'import "common.net"\n\nnetwork Net {\n  input [3, 32, 32]\n  cbr(16)\n  cbr(32) | maxpool(2)\n  flatten\n  dense(10)\n}\n');
+    const check = run(['check', path.join(d, 'net.net')]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toContain('Net: ok, output [10], 87,114 parameters');
+    expect(run(['summary', path.join(d, 'net.net')]).stdout).toMatch(/^cbr2\/conv1 +conv\(32, 3, pad 1\)/m);
+    expect(run(['compile', path.join(d, 'net.net'), '-o', path.join(d, 'net.onnx')]).code).toBe(0);
+    const lib = run(['summary', path.join(d, 'common.net')]);
+    expect(lib.code).toBe(1);
+    expect(lib.stderr).toContain('error[E105]');
+    writeFileSync(path.join(d, 'bad.net'), 'import "missing.net"\nnetwork N {\n  input [4]\n  relu\n}\n');
+    const bad = run(['check', path.join(d, 'bad.net')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bad.net:1:8: error[E117]');
+    // an error inside the imported file is shown in that file, with its own code frame
+    writeFileSync(path.join(d, 'common.net'), 'block cbr(c) {\n  conv(c, 3, pad 1, strid 2) | relu\n}\n');
+    const inner = run(['check', path.join(d, 'net.net')]);
+    expect(inner.code).toBe(1);
+    expect(inner.stderr).toContain(`${path.join(d, 'common.net')}:2:21: error[E103]`);
+    expect(inner.stderr).toContain('2 |   conv(c, 3, pad 1, strid 2) | relu');
   });
 });
 

@@ -151,6 +151,20 @@ describe('format: layout', () => {
   });
 });
 
+describe('format: imports', () => {
+  it('keeps imports first, one per line, then one blank line', () => {
+    const src = '# header\nimport   "a.net"   # units\nimport "lib/b.net"\nnetwork N {\n input [4]\n dense(2)\n}\n';
+    const out = '# header\nimport "a.net"  # units\nimport "lib/b.net"\n\nnetwork N {\n  input [4]\n  dense(2)\n}\n';
+    expect(format(src)).toBe(out);
+    expect(format(out)).toBe(out);
+    expect(format('import "a.net"\n')).toBe('import "a.net"\n');
+  });
+
+  it('leaves a file with an import after a declaration alone (E114 says to move it)', () => {
+    expect(format('network N {\n  input [4]\n}\nimport "a.net"\n')).toBeUndefined();
+  });
+});
+
 describe('format: line endings', () => {
   it('keeps CRLF files CRLF', () => {
     const src = 'network N {\r\n  input [4]   # x\r\n\r\n\r\n  relu|relu\r\n}\r\n';

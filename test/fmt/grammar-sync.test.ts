@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAYERS } from '../../src/layers/registry.js';
 import { KEYWORDS } from '../../src/syntax/tokens.js';
+import { withLayers } from '../../src/syntax/textmate.js';
 
 const root = path.resolve(__dirname, '../..');
 const grammar = JSON.parse(fs.readFileSync(path.join(root, 'grammar/alexnet.tmLanguage.json'), 'utf8'));
@@ -50,6 +51,19 @@ describe('TextMate grammar', () => {
 
   it('knows every layer in the catalogue', () => {
     for (const l of LAYERS) expect(scopeOf(l.name), l.name).toBe('support.function.layer.alexnet');
+  });
+
+  it('has its layer list generated from the registry (`npm run grammar` when this fails)', () => {
+    const text = fs.readFileSync(path.join(root, 'grammar/alexnet.tmLanguage.json'), 'utf8');
+    expect(text).toBe(withLayers(text, LAYERS.map((l) => l.name)));
+    // and the generator really rewrites a stale list
+    const stale = withLayers(text, ['conv']);
+    expect(stale).not.toBe(text);
+    expect(withLayers(stale, LAYERS.map((l) => l.name))).toBe(text);
+  });
+
+  it('colours import paths as strings', () => {
+    expect(scopeOf('"lib/common.net"')).toBe('string.quoted.double.alexnet');
   });
 
   it('colours numbers and comments', () => {

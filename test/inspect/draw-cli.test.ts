@@ -58,6 +58,18 @@ describe('alexnetc draw', () => {
     expect(expanded).toContain('>dense(10)</text>');
   });
 
+  it('titles block calls written in an imported file with that file\'s text', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'common.net'), 'block cbr(c) {\n  conv(c, 3, pad 1) | batchnorm | relu\n}\nblock two(a, b) {\n  cbr(a)\n  cbr(b)\n}\n');
+    writeFileSync(path.join(d, 'net.net'), 'import "common.net"\n\nnetwork Net {\n  input [3, 32, 32]\n  two(16, 32) | maxpool(2)\n  flatten\n  dense(10)\n}\n');
+    const r = run(['draw', 'net.net', '--expand', '-o', 'net.svg'], d);
+    expect(r.code, r.stderr).toBe(0);
+    const svg = readFileSync(path.join(d, 'net.svg'), 'utf8');
+    expect(svg).toContain('two(16, 32)');
+    expect(svg).toContain('cbr(a)');
+    expect(svg).toContain('cbr(b)');
+  });
+
   it('refuses a format it cannot tell or that contradicts the name (exit 2), writing nothing', () => {
     const d = tmp();
     const bad = run(['draw', spec('lenet5.net'), '-o', path.join(d, 'net.jpg')]);

@@ -9,28 +9,6 @@ import { CASES } from '../layer-cases.js';
 import { checked, Conformance, describeResult, hasTorch, TOL, type CaseResult } from './helpers.js';
 import { distinctWeights } from './weights.js';
 
-/** ONNX's LRN for any size (onnxruntime refuses even ones): floor((size-1)/2) channels before c, ceil((size-1)/2) after. */
-function lrnFormula(size: number, a: { alpha: number; beta: number; bias: number }) {
-  return (x: Float32Array, dims: number[]): Float32Array => {
-    const [n, c, h, w] = dims as [number, number, number, number];
-    const out = new Float32Array(x.length);
-    const lo = Math.floor((size - 1) / 2);
-    const hi = Math.ceil((size - 1) / 2);
-    const plane = h * w;
-    for (let b = 0; b < n; b++)
-      for (let ch = 0; ch < c; ch++)
-        for (let i = 0; i < plane; i++) {
-          let sum = 0;
-          for (let k = Math.max(0, ch - lo); k <= Math.min(c - 1, ch + hi); k++) sum += x[(b * c + k) * plane + i]! ** 2;
-          const at = (b * c + ch) * plane + i;
-          out[at] = x[at]! / (a.bias + (a.alpha / size) * sum) ** a.beta;
-        }
-    return out;
-  };
-}
-
-const EVEN_LRN = [2, 4, 6].map((size) => ({ id: `lrn even size ${size} (against the ONNX formula)`, size, a: { alpha: 0.3, beta: 0.75, bias: 1.5 } }));
-
 describe.skipIf(!hasTorch())('every layer and construct: PyTorch = ONNX', () => {
   const conf = new Conformance();
   let results = new Map<string, CaseResult>();
@@ -41,14 +19,10 @@ describe.skipIf(!hasTorch())('every layer and construct: PyTorch = ONNX', () => 
     }
     await conf.add({
       id: 'a batch of one',
-      module: checked('network T { input [3, 9, 9] conv(4, 3, stride 2) | lrn | maxpool(2, ceil true) | flatten | dense(3) }'),
+      module: checked('network T { input [3, 9, 9]\n conv(4, 3, stride 2) | lrn | maxpool(2, ceil true) | flatten | dense(3) }'),
       weights: distinctWeights(4),
       batch: 1,
     });
-    for (const { id, size, a } of EVEN_LRN) {
-      const module = checked(`network T { input [7, 3, 4]\n lrn(size ${size}, alpha ${a.alpha}, beta ${a.beta}, bias ${a.bias}) }`);
-      await conf.add({ id, module, weights: distinctWeights(1), expected: lrnFormula(size, a) });
-    }
     results = conf.run();
   }, 600_000);
 
@@ -58,7 +32,8 @@ describe.skipIf(!hasTorch())('every layer and construct: PyTorch = ONNX', () => 
     conf.dispose();
   });
 
-  for (const id of [...CASES.map((c) => c[0]), 'a batch of one', ...EVEN_LRN.map((c) => c.id)]) {
+  // even LRN sizes are refused by the checker (onnxruntime refuses them): no case here
+  for (const id of [...CASES.map((c) => c[0]), 'a batch of one']) {
     it(id, () => {
       const r = results.get(id);
       expect(r?.error ?? r?.names ?? null, describeResult(r)).toBeNull();

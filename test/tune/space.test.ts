@@ -137,7 +137,7 @@ describe.skipIf(!hasData)('planning a search (every trial checked before any run
   });
 
   it('refuses a trial whose settings are invalid, naming it', () => {
-    expect(() => planSearch({ ...base, grid: 'momentum=0.9,1.5', random: false })).toThrow(/trial 002 \(momentum=1.5\): train \{ momentum … \} must be in \[0, 1\)/);
+    expect(() => planSearch({ ...base, grid: 'momentum=0.9,1.5', random: false })).toThrow(/trial 002 \(momentum=1.5\) does not check: train \{ momentum … \} must be in \[0, 1\)/);
     expect(() => planSearch({ ...base, grid: 'val_split=0.1,0', random: false })).toThrow(/trial 002 \(val_split=0\) holds out no validation split/);
   });
 

@@ -63,8 +63,8 @@ export default defineCommand({
     if (toStdout && json) throw new UsageError('--json prints a report on standard output; write the drawing to a file with -o');
     if (!toStdout) checkFileOutput(out, [file!], o.force === true);
 
-    const { callLabels, drawNetwork } = await import('../../inspect/draw/index.js');
-    const drawing = await drawNetwork(net, { format, expand: o.expand === true, calls: callLabels(result.stageInfo, net.name, text), scale });
+    const { callLabelsIn, drawNetwork } = await import('../../inspect/draw/index.js');
+    const drawing = await drawNetwork(net, { format, expand: o.expand === true, calls: callLabelsIn(result, net.name, text), scale });
     const bytes = typeof drawing.data === 'string' ? Buffer.from(drawing.data, 'utf8') : drawing.data;
     if (toStdout) {
       process.stdout.write(bytes);

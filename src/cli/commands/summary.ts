@@ -17,6 +17,11 @@ export default defineCommand({
     const { result, ok } = compileAndReport(file!, { network, set: parseSets(o.set as string[]), all: network === undefined }, false);
     if (!ok) return 1;
     const nets = result.network ? [result.network] : result.networks;
+    if (nets.length === 0) {
+      // a library of blocks: say why there is nothing to summarise, as compile does (E105)
+      compileAndReport(file!, { network, set: parseSets(o.set as string[]) }, false);
+      return 1;
+    }
     const summaries = nets.map(summarize);
     if (o.json === true) printJson(summaries.length === 1 ? summaries[0] : summaries);
     else process.stdout.write(summaries.map(renderSummary).join('\n\n') + '\n');

@@ -5,7 +5,27 @@ import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumbe
 import { checkRunDirOutput } from '../outputs.js';
 
 /** Settings a resumed run keeps: changing them would break the exact continuation. */
-const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force'] as const;
+const FIXED_ON_RESUME = ['network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force', 'engine'] as const;
+
+/** The torch engine's options: where it computes (so --resume may change them); flag key → EngineSetup.options key. */
+const TORCH_FLAGS = ['python', 'device', 'nproc', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'] as const;
+
+/** The torch engine's flags that were given, as its options (numbers checked here). */
+function torchFlags(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of TORCH_FLAGS) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (k === 'nproc' || k === 'nnodes') out[k] = wholeNumber(v, flag(k), 1);
+    else if (k === 'nodeRank') out[k] = wholeNumber(v, flag(k), 0);
+    else if (k === 'masterPort') {
+      const port = wholeNumber(v, flag(k), 1);
+      if (port > 65535) throw new UsageError(`--master-port must be a port number (1 to 65535), got '${String(v)}'`);
+      out[k] = port;
+    } else out[k] = v;
+  }
+  return out;
+}
 
 /** commander's camelCase option key → the flag as typed */
 const flag = (k: string): string => (k === 'augment' ? '--no-augment' : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
@@ -45,8 +65,16 @@ export default defineCommand({
     { flags: '--limit <n>', help: 'train on N images only (a seeded sample; quick runs)' },
     { flags: '--test-limit <n>', help: 'evaluate on N test images only' },
     { flags: '--resume <dir>', help: 'continue an interrupted run exactly; --epochs may extend it' },
+    { flags: '--engine <name>', help: 'what computes the steps: tfjs (in this process) or torch (PyTorch in Python; default tfjs)', choices: ['tfjs', 'torch'] },
     OPT.backend,
-    { flags: '--threads <n>', help: 'cpu kernel threads (default: ALEXNETC_THREADS, else the number of cores)' },
+    { flags: '--threads <n>', help: 'cpu threads (tfjs kernels; torch: shared among its processes) (default: ALEXNETC_THREADS, else the number of cores)' },
+    { flags: '--python <path>', help: 'torch: the Python interpreter with PyTorch (default /usr/bin/python3)' },
+    { flags: '--device <name>', help: 'torch: cpu, cuda or auto (default auto: cuda when PyTorch sees a GPU)', choices: ['cpu', 'cuda', 'auto'] },
+    { flags: '--nproc <n>', help: 'torch: processes on this machine, launched by torchrun (DDP: gloo on cpu, NCCL on cuda); --batch is split among all (default 1)' },
+    { flags: '--nnodes <n>', help: 'torch: machines taking part, each running this command (default 1)' },
+    { flags: '--node-rank <n>', help: "torch: this machine's rank, 0 to nnodes-1; 0 writes the model" },
+    { flags: '--master-addr <host>', help: 'torch: the address of the --node-rank 0 machine (needed with --nnodes)' },
+    { flags: '--master-port <n>', help: 'torch: its rendezvous port (default: a free port on one machine, 29500 on several)' },
     { flags: '--force', help: 'write the run into a non-empty directory' },
   ],
   examples: [
@@ -54,6 +82,8 @@ export default defineCommand({
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --epochs 2 --limit 2000 --out runs/quick', 'a quick run'],
     ['alexnetc train --resume runs/LeNet5', 'continue after Ctrl-C'],
     ['alexnetc train --resume runs/LeNet5 --epochs 20', 'extend a finished run'],
+    ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch', 'train with PyTorch (/usr/bin/python3)'],
+    ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch --nproc 2', 'two processes on this machine (torchrun, DDP)'],
   ],
   async run([file], o) {
     const { ConfigError, resolveSettings, train, readState, hasCheckpoint } = await import('../../train/index.js');
@@ -80,14 +110,25 @@ export default defineCommand({
       }
     };
     if (o.threads !== undefined) process.env.ALEXNETC_THREADS = String(wholeNumber(o.threads, '--threads', 1));
+    const engineOptions = torchFlags(o);
+    const torchOnly = (engine: string | undefined, resumed?: string): void => {
+      const given = TORCH_FLAGS.find((k) => o[k] !== undefined);
+      if (given && engine !== 'torch') {
+        throw new UsageError(`${flag(given)} is an option of the torch engine; ${resumed ? `${resumed} was trained by the ${engine} engine` : 'add --engine torch'}`);
+      }
+    };
 
     if (o.resume !== undefined) {
       const runDir = o.resume as string;
       const fixed = FIXED_ON_RESUME.filter((k) => (k === 'augment' ? o.augment === false : k === 'set' ? (o.set as string[] | undefined)?.length : o[k] !== undefined));
       if (fixed.length) {
-        throw new UsageError(`--resume continues ${runDir} with its own settings (see ${path.join(runDir, 'config.json')}); only --epochs, --backend and --threads may be given, not ${flag(fixed[0]!)}`);
+        throw new UsageError(
+          `--resume continues ${runDir} with its own settings (see ${path.join(runDir, 'config.json')}); ` +
+            `only --epochs, --backend, --threads and the torch engine's ${TORCH_FLAGS.map(flag).join(', ')} may be given, not ${flag(fixed[0]!)}`,
+        );
       }
       const state = readState(runDir);
+      torchOnly(state.engine ?? 'tfjs', runDir);
       const source = file ?? state.source.file;
       const settings = { ...state.settings };
       if (o.epochs !== undefined) settings.epochs = settingsOf({}, { epochs: o.epochs as string }).epochs;
@@ -102,12 +143,14 @@ export default defineCommand({
       }
       const { result, ok } = compileAndReport(source, { network: state.source.network || undefined, set: state.source.set }, false);
       if (!ok || !result.network) return 1;
-      const outcome = await train({ network: result.network, settings, source: { ...state.source, file: source }, runDir, backend, resume: state });
+      const outcome = await train({ network: result.network, settings, source: { ...state.source, file: source }, runDir, backend, resume: state, engineOptions });
       return outcome.exitCode;
     }
 
     if (file === undefined) throw new UsageError('alexnetc train needs a FILE (or --resume RUN_DIR)');
     if (o.data === undefined) throw new UsageError('alexnetc train needs --data DIR (an IDX directory or an image folder)');
+    const engine = (o.engine as string | undefined) ?? 'tfjs';
+    torchOnly(engine);
     const set = parseSets(o.set as string[]);
     const { result, ok } = compileAndReport(file, { network: o.network as string | undefined, set }, false);
     if (!ok || !result.network) return 1;
@@ -124,7 +167,7 @@ export default defineCommand({
     const runDir = (o.out as string | undefined) ?? defaultRunDir(network.name);
     if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another --out`, 1);
     checkRunDirOutput(runDir, o.force === true);
-    const outcome = await train({ network, settings, source, runDir, backend });
+    const outcome = await train({ network, settings, source, runDir, backend, engine, engineOptions });
     return outcome.exitCode;
   },
 });

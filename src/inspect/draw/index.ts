@@ -1,6 +1,9 @@
 // `alexnetc draw`'s library: a checked network → an architecture diagram as
 // SVG (laid out by ELK), PNG (the SVG rendered by resvg) or Graphviz DOT.
 import type { StageInfo } from '../../check/checker.js';
+import type { CompileResult } from '../../compile.js';
+import type { Stage } from '../../syntax/ast.js';
+import { allStages } from '../../syntax/walk.js';
 import type { Network } from '../../check/ir.js';
 import { UserError } from '../../util/errors.js';
 import { buildDiagram, type Diagram } from './graph.js';
@@ -72,5 +75,32 @@ export function callLabels(stageInfo: readonly StageInfo[], network: string, tex
     const args = s.stage.args.map((a) => text.slice(a.span.start, a.span.end).replace(/\s+/g, ' '));
     out.set(s.path, s.stage.hasParens ? `${s.stage.callee.name}(${args.join(', ')})` : s.stage.callee.name);
   }
+  return out;
+}
+
+/**
+ * callLabels over a whole compile result: each call is read from the text of
+ * the file it is written in — a call inside a block of an imported file from
+ * that file, not from the file being drawn.
+ */
+export function callLabelsIn(result: Pick<CompileResult, 'stageInfo' | 'program' | 'files'>, network: string, text: string): Map<string, string> {
+  const fileOf = new Map<Stage, string>();
+  const texts = new Map<string, string>([['', text]]);
+  const mark = (decls: NonNullable<CompileResult['program']>['decls'], key: string): void => {
+    for (const d of decls) for (const s of allStages(d.body)) if (!fileOf.has(s)) fileOf.set(s, key);
+  };
+  mark(result.program?.decls ?? [], '');
+  for (const f of result.files) {
+    texts.set(f.file, f.text);
+    mark(f.program.decls, f.file);
+  }
+  const byFile = new Map<string, StageInfo[]>();
+  for (const i of result.stageInfo) {
+    const key = i.network === network ? fileOf.get(i.stage) : undefined;
+    if (key === undefined) continue;
+    byFile.set(key, [...(byFile.get(key) ?? []), i]);
+  }
+  const out = new Map<string, string>();
+  for (const [key, infos] of byFile) for (const [path, label] of callLabels(infos, network, texts.get(key)!)) out.set(path, label);
   return out;
 }

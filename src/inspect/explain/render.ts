@@ -54,7 +54,7 @@ function colorBar(map: { stops: readonly string[] }, id: string, x: number, y: n
 
 async function page(width: number, height: number, body: string): Promise<Uint8Array> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}</svg>`;
-  return svgToPngBytes(svg);
+  return (await svgToPngBytes(svg, { systemFonts: true })).png;
 }
 
 /** ~6.5 px per character at 12 px DejaVu Sans: where a subtitle has to break */

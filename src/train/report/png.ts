@@ -6,5 +6,5 @@ import { svgToPngBytes } from '../../util/png.js';
 
 /** Render `svgFile` to `pngFile` at `width` pixels. */
 export async function svgToPng(svgFile: string, pngFile: string, width = 900): Promise<void> {
-  writeFileAtomic(pngFile, await svgToPngBytes(readFileSync(svgFile, 'utf8'), { width }));
+  writeFileAtomic(pngFile, (await svgToPngBytes(readFileSync(svgFile, 'utf8'), { width, systemFonts: true })).png);
 }
