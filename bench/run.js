@@ -1,13 +1,14 @@
 // `npm run bench`: every benchmark of the project, each printing ratios
 // against a baseline measured in the same run. Sub-benchmarks that need a
-// part of the project that is missing say so and are skipped.
+// part of the project that is missing say so and are skipped. Names pick
+// benchmarks; options (`--quick`, …) go to each one that runs:
+// `npm run bench -- training --quick`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
 const benches = [
   ['compiler', 'compiler.mjs'],
   ['tfjs', 'tfjs.mjs'],
@@ -18,6 +19,9 @@ const benches = [
   ['draw', 'draw.mjs'],
   ['quantize', 'quantize.mjs'],
 ];
+const names = new Set(benches.map(([name]) => name));
+const only = process.argv.slice(2).filter((a) => names.has(a));
+const options = process.argv.slice(2).filter((a) => !names.has(a));
 let failed = 0;
 for (const [name, file] of benches) {
   // a part's name selects its sub-parts too: `training` runs training and training-torch
@@ -28,7 +32,7 @@ for (const [name, file] of benches) {
     console.log(`skipped: ${file} is not there`);
     continue;
   }
-  const r = spawnSync(process.execPath, ['--expose-gc', p], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', p, ...options], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.log(`${name}: exited with ${r.status}`);

@@ -1,158 +1,155 @@
-// LeNet-5 training throughput on tfjs' pure-JS cpu backend, stock kernels vs
-// installFastKernels, against PyTorch CPU measured in the same run. The fast
-// kernels and PyTorch take turns (--rounds of --seconds each) so that load
-// from other processes hits both alike; medians are reported. Images per
-// CPU-second (process CPU time, all threads) are printed too: on a loaded
-// machine they move far less than wall-clock rates, though PyTorch's count
-// includes its threads' spin-waiting. PyTorch also runs with 1 thread: with 2
-// threads on a 2-core machine that other processes load, each of its many
-// small parallel regions waits for a descheduled thread (measured here: 176
-// images/s with 2 threads against 12,600 with 1 under a load average of ~3),
-// so the ratio against the faster PyTorch configuration is printed as well.
-// Usage: npx tsc -p . && node bench/train-kernels.mjs [--batch 64] [--seconds 3] [--rounds 5]
-import { spawn } from 'node:child_process';
+// Training throughput of the shipped networks on pure tfjs (cpu backend with
+// alexnetc's fast kernels, as loadTf gives it to every user), against PyTorch
+// CPU training of the same architecture on the same random batch, measured in
+// one run. Each network runs in its own processes (one tfjs, one PyTorch with
+// 1 thread, one with all threads), which take turns round by round so that
+// load from other processes hits all alike; medians are reported, and the
+// ratio is taken against the faster PyTorch configuration (on a loaded 2-core
+// machine two threads often lose to one). Peak memory is each process's
+// maximum resident set after its rounds. Last, the whole command a user runs:
+// `alexnetc train specs/cnn.net` for one epoch on Fashion-MNIST.
+//
+// Usage: npx tsc -p . && node bench/train-kernels.mjs [--quick] [--rounds N] [--seconds S]
+//        [--only LeNet5,CNN,…] [--threads N] [--stock] [--no-train]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
-import * as tf from '@tensorflow/tfjs';
-import { installFastKernels, uninstallFastKernels } from '../dist/train/kernels/index.js';
+import { fileURLToPath } from 'node:url';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const BATCH = arg('batch', 64);
-const SECONDS = arg('seconds', 3);
-const ROUNDS = arg('rounds', 5);
-const THREADS = 2;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const argv = process.argv.slice(2);
+const flag = (n) => argv.includes(`--${n}`);
+const opt = (n, d) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : d; };
+const quick = flag('quick');
+const ROUNDS = Number(opt('rounds', quick ? 3 : 5));
+const SECONDS = Number(opt('seconds', quick ? 1 : 3));
+const CORES = availableParallelism();
+const THREADS = Number(opt('threads', process.env.ALEXNETC_THREADS ?? CORES));
+const only = opt('only', '').split(',').filter(Boolean);
+const FASHION = '/usr/share/datasets/fashion-mnist';
 
-function lenet5() {
-  const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [32, 32, 1], filters: 6, kernelSize: 5, activation: 'tanh' }));
-  m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'tanh' }));
-  m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 120, kernelSize: 5, activation: 'tanh' }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 84, activation: 'tanh' }));
-  m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-  m.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
-  return m;
-}
+const NETWORKS = [
+  { spec: 'lenet5', name: 'LeNet5', batch: 64, optimizer: 'adam', goal: 0.8 },
+  { spec: 'cnn', name: 'CNN', batch: 64, optimizer: 'adam', goal: 0.8 },
+  { spec: 'alexnet', name: 'AlexNetTorchvision', batch: 16, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'vgg', name: 'VGG11', batch: 8, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'resnet', name: 'ResNet18', batch: 8, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'googlenet', name: 'GoogLeNet', batch: 8, optimizer: 'momentum', goal: 0.5 },
+].filter((n) => only.length === 0 || only.includes(n.name));
 
-/** A model with data, warmed up; run(seconds, minSteps) gives images/s, wall and per CPU-second. */
-async function trainer() {
-  const model = lenet5();
-  const x = tf.randomNormal([BATCH, 32, 32, 1]);
-  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32'), 10);
-  await model.trainOnBatch(x, y); // warm-up: JIT and buffer allocation
-  return {
-    async run(seconds, minSteps) {
-      let steps = 0;
-      const t0 = performance.now(), c0 = process.cpuUsage();
-      while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
-        await model.trainOnBatch(x, y);
-        steps++;
-      }
-      const c = process.cpuUsage(c0);
-      return {
-        wall: (steps * BATCH) / ((performance.now() - t0) / 1000),
-        cpu: (steps * BATCH) / ((c.user + c.system) / 1e6),
-      };
-    },
-    dispose() { tf.dispose([x, y]); model.dispose(); },
-  };
-}
-
-// PyTorch runs as a server: one line in (seconds), one line out (images/s),
-// so its import and warm-up happen once and rounds interleave with ours.
-const torchScript = (threads) => `
-import sys, time, torch, torch.nn as nn
-torch.set_num_threads(${threads}); torch.manual_seed(0)
-B = ${BATCH}
-m = nn.Sequential(nn.Conv2d(1,6,5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6,16,5), nn.Tanh(), nn.AvgPool2d(2),
-    nn.Conv2d(16,120,5), nn.Tanh(), nn.Flatten(), nn.Linear(120,84), nn.Tanh(), nn.Linear(84,10))
-opt = torch.optim.SGD(m.parameters(), lr=0.01); lossf = nn.CrossEntropyLoss()
-x = torch.randn(B,1,32,32); y = torch.randint(0,10,(B,))
-def step():
-    opt.zero_grad(); l = lossf(m(x), y); l.backward(); opt.step()
-for _ in range(20): step()
-print('ready', flush=True)
-for line in sys.stdin:
-    secs = float(line)
-    n, t, c = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - t < secs: step(); n += 1
-    print(n * B / (time.perf_counter() - t), n * B / (time.process_time() - c), flush=True)
-`;
-
-async function torchServer(threads) {
-  const proc = spawn('/usr/bin/python3', ['-c', torchScript(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** A line-protocol server process: send(obj) → the next JSON line it prints. */
+async function server(label, cmd, args, env = {}) {
+  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: root, env: { ...process.env, ...env } });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
-    const r = await lines.next();
-    if (r.done) throw new Error(stderr.trim().split('\n').pop() || 'python exited');
-    return r.value;
+    for (;;) {
+      const r = await lines.next();
+      if (r.done) throw new Error(`${label} exited: ${stderr.trim().split('\n').filter((l) => l.trim() && !l.includes('node:internal')).slice(-6).join(' | ') || 'no output'}`);
+      if (r.value.startsWith('{')) return JSON.parse(r.value);
+    }
   };
   try {
     await new Promise((resolve, reject) => { proc.once('spawn', resolve); proc.once('error', reject); });
-    if ((await next()) !== 'ready') throw new Error('unexpected output');
+    await next(); // ready
   } catch (e) {
-    console.log(`PyTorch not measured: ${e.message}`);
     proc.kill();
+    console.log(`  ${label} not measured: ${e.message}`);
     return undefined;
   }
   return {
-    async run(seconds) {
-      proc.stdin.write(`${seconds}\n`);
-      const [wall, cpu] = (await next()).split(' ').map(Number);
-      return { wall, cpu };
-    },
-    close() { proc.stdin.end(); },
+    label,
+    async ask(q) { proc.stdin.write(JSON.stringify(q) + '\n'); return next(); },
+    close() { proc.stdin.end(); proc.kill(); },
   };
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
-const fmt = (xs) => xs.map((v) => v.toFixed(0)).join(', ');
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length === 0 ? NaN : s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+const mb = (b) => (b === undefined ? '—' : `${(b / 2 ** 20).toFixed(0)} MB`);
+const num = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(v >= 100 ? 0 : d) : '—');
 
-await tf.setBackend('cpu');
-console.log(`LeNet-5 training, batch ${BATCH}, tfjs ${tf.version.tfjs} cpu backend, PyTorch with ${THREADS} threads`);
-console.log(`${ROUNDS} interleaved rounds of ${SECONDS} s each; medians`);
+console.log(`Training throughput, pure tfjs (cpu backend, alexnetc fast kernels${flag('stock') ? ' OFF: stock kernels' : ''}, ${THREADS} threads) vs PyTorch ${process.env.TORCH_VERSION ?? ''}CPU`);
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`${CORES} cores (load average ${load()}); ${ROUNDS} interleaved rounds of ≥ ${SECONDS} s (and ≥ 1 step) per configuration; medians of images/s`);
 
-uninstallFastKernels(tf);
-const slow = await trainer();
-const stockRun = await slow.run(Math.min(SECONDS, 3), 2); // seconds a step: one round is enough
-slow.dispose();
-const stock = stockRun.wall;
-console.log(`tfjs stock kernels : ${stock.toFixed(1)} images/s   (${stockRun.cpu.toFixed(1)} per CPU-second)`);
-
-installFastKernels(tf);
-const fastT = await trainer();
-const torch = await torchServer(THREADS);
-const torch1 = torch === undefined ? undefined : await torchServer(1);
-const fast = [], pt = [], pt1 = [];
-for (let r = 0; r < ROUNDS; r++) {
-  fast.push(await fastT.run(SECONDS, 5));
-  if (torch !== undefined) pt.push(await torch.run(SECONDS));
-  if (torch1 !== undefined) pt1.push(await torch1.run(SECONDS));
+const rows = [];
+for (const n of NETWORKS) {
+  console.log(`\n${n.name} (batch ${n.batch}, ${n.optimizer}):`);
+  const tfjs = await server('tfjs', process.execPath,
+    [path.join(here, 'train-step.mjs'), path.join(root, 'specs', `${n.spec}.net`), n.name, String(n.batch), n.optimizer, ...(flag('stock') ? ['--stock'] : [])],
+    { ALEXNETC_THREADS: String(THREADS) });
+  const torch = [];
+  for (const t of [...new Set([1, CORES])]) {
+    const s = await server(`PyTorch ${t} thread${t > 1 ? 's' : ''}`, '/usr/bin/python3', [path.join(here, 'train_torch.py'), n.name, String(n.batch), n.optimizer, String(t)]);
+    if (s) torch.push(s);
+  }
+  const runs = new Map([[tfjs, []], ...torch.map((s) => [s, []])].filter(([s]) => s !== undefined));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [s, list] of runs) {
+      const res = await s.ask({ run: SECONDS, min: 1 });
+      list.push(res);
+    }
+  }
+  const rate = (list) => median(list.map((x) => x.images / x.wall));
+  const cpuRate = (list) => median(list.map((x) => x.images / x.cpu));
+  const rss = new Map();
+  for (const [s] of runs) rss.set(s, await s.ask({ rss: true }));
+  for (const [s] of runs) s.close();
+  const row = { name: n.name, batch: n.batch, goal: n.goal };
+  if (tfjs) {
+    row.tfjs = rate(runs.get(tfjs));
+    row.tfjsCpu = cpuRate(runs.get(tfjs));
+    row.tfjsRss = rss.get(tfjs).maxRss;
+    row.heapPeak = rss.get(tfjs).heapPeak;
+    console.log(`  tfjs              ${num(row.tfjs).padStart(8)} images/s   rounds ${runs.get(tfjs).map((x) => num(x.images / x.wall)).join(', ')}   (${num(row.tfjsCpu)} per CPU-second)   peak RSS ${mb(row.tfjsRss)}`);
+  }
+  for (const s of torch) {
+    const v = rate(runs.get(s));
+    console.log(`  ${s.label.padEnd(17)} ${num(v).padStart(8)} images/s   rounds ${runs.get(s).map((x) => num(x.images / x.wall)).join(', ')}   (${num(cpuRate(runs.get(s)))} per CPU-second)   peak RSS ${mb(rss.get(s).maxRss)}`);
+    if (!(v <= row.torch)) { row.torch = v; row.torchLabel = s.label; row.torchRss = rss.get(s).maxRss; }
+  }
+  if (row.tfjs !== undefined && row.torch !== undefined) {
+    row.ratio = row.tfjs / row.torch;
+    console.log(`  ratio tfjs / best PyTorch (${row.torchLabel}): ${row.ratio.toFixed(2)}   (goal ≥ ${n.goal})`);
+  }
+  rows.push(row);
 }
-fastT.dispose();
-torch?.close();
-torch1?.close();
-const wall = (rs) => rs.map((r) => r.wall), cpu = (rs) => rs.map((r) => r.cpu);
-const f = median(wall(fast)), fc = median(cpu(fast));
-console.log(`tfjs fast kernels  : ${f.toFixed(1)} images/s  (${(f / stock).toFixed(1)}x stock)   rounds: ${fmt(wall(fast))}`);
-console.log(`                     ${fc.toFixed(1)} per CPU-second`);
-if (pt.length > 0) {
-  const p = median(wall(pt)), pc = median(cpu(pt));
-  console.log(`PyTorch CPU        : ${p.toFixed(1)} images/s   rounds: ${fmt(wall(pt))}`);
-  console.log(`                     ${pc.toFixed(1)} per CPU-second`);
-  const ratios = fast.map((r, i) => r.wall / pt[i].wall);
-  console.log(`ratio fast/PyTorch : ${(f / p).toFixed(3)} (median of per-round ratios ${median(ratios).toFixed(3)})   stock/PyTorch: ${(stock / p).toFixed(4)}`);
-  console.log(`  per CPU-second   : ${(fc / pc).toFixed(3)}`);
-  if (pt1.length > 0) {
-    const p1 = median(wall(pt1));
-    console.log(`PyTorch, 1 thread  : ${p1.toFixed(1)} images/s   rounds: ${fmt(wall(pt1))}`);
-    const best = Math.max(p, p1);
-    console.log(`ratio fast/best PyTorch (${best === p ? THREADS : 1} thread${best === p && THREADS > 1 ? 's' : ''}): ${(f / best).toFixed(3)}`);
+
+console.log(`\nload average at the end: ${load()}`);
+console.log('\n| network | batch | alexnetc img/s | PyTorch img/s (best of 1 / all threads) | ratio | goal | peak RSS alexnetc | peak RSS PyTorch |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.batch} | ${num(r.tfjs)} | ${num(r.torch)} | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} | ≥ ${r.goal} | ${mb(r.tfjsRss)} | ${mb(r.torchRss)} |`);
+}
+
+// The whole command: one epoch of the tutorial CNN on Fashion-MNIST.
+if (!flag('no-train') && (only.length === 0 || only.includes('CNN'))) {
+  console.log('\n`alexnetc train specs/cnn.net` for one epoch on Fashion-MNIST:');
+  if (!existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz'))) {
+    console.log(`  skipped: no Fashion-MNIST in ${FASHION}`);
+  } else {
+    const out = mkdtempSync(path.join(tmpdir(), 'alexnetc-bench-'));
+    try {
+      const args = [path.join(root, 'bin', 'alexnetc.js'), 'train', path.join(root, 'specs', 'cnn.net'), '--data', FASHION, '--epochs', '1', '--out', path.join(out, 'run'),
+        ...(quick ? ['--limit', '6000', '--test-limit', '2000'] : [])];
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ALEXNETC_THREADS: String(THREADS) } });
+      const secs = (performance.now() - t0) / 1000;
+      const text = `${r.stdout}\n${r.stderr}`;
+      const acc = /test accuracy: ([\d.]+)%/.exec(text);
+      if (r.status !== 0 || !acc) {
+        console.log(`  failed (exit ${r.status}): ${text.trim().split('\n').slice(-3).join(' | ')}`);
+      } else {
+        const epoch = /epoch 1\/1.*?(\d+(?:\.\d+)?)\s*s\b/.exec(text);
+        console.log(`  ${secs.toFixed(0)} s for the whole command${quick ? ' (--quick: 6,000 training and 2,000 test images)' : ''}, test accuracy ${acc[1]}%`);
+        if (epoch) console.log(`  (the epoch itself: ${epoch[1]} s)`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }
 }

@@ -34,10 +34,11 @@ export const batchnorm = defineLayer<BatchNormArgs>({
       [g.input, g.weight('weight'), g.weight('bias'), g.weight('running_mean'), g.weight('running_var')],
       { epsilon: { f: a.eps }, momentum: { f: 1 - a.momentum } },
     ),
-  // channels are the last axis in tfjs; Keras's momentum is the share kept, PyTorch's the share taken
+  // channels are the last axis in tfjs; Keras's momentum is the share kept, PyTorch's the share taken.
+  // alexnetc's layer is tfjs-layers' BatchNormalization training on a fused kernel where there is one
   tfjs: (a, g) =>
     g.layer(
-      'BatchNormalization',
+      'AlexnetcBatchNorm',
       { axis: -1, epsilon: a.eps, momentum: 1 - a.momentum },
       {
         weights: [

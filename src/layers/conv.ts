@@ -89,26 +89,23 @@ export const conv = defineLayer<ConvArgs>({
   tfjs(a, g) {
     const weights: TfjsWeight[] = [{ tfjs: 'kernel', from: 'weight', layout: 'oihw' }];
     if (a.bias) weights.push({ tfjs: 'bias', from: 'bias', layout: 'same' });
-    const strided = a.stride[0] > 1 || a.stride[1] > 1;
     const dilated = a.dilation[0] > 1 || a.dilation[1] > 1;
-    // tfjs has no `groups` and refuses stride and dilation together: alexnetc's own conv layer does both
-    if (a.groups > 1 || (strided && dilated)) {
+    const mode = g.padding(a.pads, a.k, a.stride, a.dilation);
+    // tfjs's Conv2D says `valid` and `same` but no other pads, no groups, and has no gradient for
+    // dilation: alexnetc's own conv layer does the rest, with the pads inside the convolution
+    if (a.groups > 1 || dilated || mode === 'explicit') {
       const config = { filters: a.filters, kernelSize: a.k, strides: a.stride, pads: a.pads, dilationRate: a.dilation, groups: a.groups, useBias: a.bias };
       return g.layer('AlexnetcConv2D', config, { weights });
     }
-    const mode = g.padding(a.pads, a.k, a.stride, a.dilation);
-    const [t, l, b, r] = a.pads;
-    const x = mode === 'explicit' ? g.layer('ZeroPadding2D', { padding: [[t, b], [l, r]] }, { suffix: 'pad' }) : g.input;
     const config = {
       filters: a.filters,
       kernelSize: a.k,
       strides: a.stride,
-      padding: mode === 'same' ? 'same' : 'valid',
-      dilationRate: a.dilation,
+      padding: mode,
       useBias: a.bias,
       kernelInitializer: 'zeros', // the real values are set right after; zeros are cheap to make
     };
-    return g.layer('Conv2D', config, { inputs: [x], weights });
+    return g.layer('Conv2D', config, { weights });
   },
   // nn.Conv2d pads symmetrically: other pads (`same` with an odd total, [t, l, b, r]) zero-pad first
   torch: {

@@ -2,6 +2,7 @@
 // shares one output-size helper between Conv and the pooling ops).
 import type { ArgValue, LayerContext, Shape } from './types.js';
 import { formatShape } from '../diagnostics/index.js';
+import { samePads, windowOut, windowSpan } from './window-size.js';
 
 export type Pair = [number, number];
 /** top, left, bottom, right */
@@ -16,11 +17,7 @@ export function pair(v: ArgValue): Pair {
 export function pads(v: ArgValue, input: Pair, k: Pair, stride: Pair, dilation: Pair): Pads {
   if (v === 'same') {
     // TensorFlow/Keras SAME: out = ceil(in / stride); the extra pixel goes bottom/right.
-    const p = [0, 1].map((i) => {
-      const out = Math.ceil(input[i]! / stride[i]!);
-      const total = Math.max((out - 1) * stride[i]! + dilation[i]! * (k[i]! - 1) + 1 - input[i]!, 0);
-      return [Math.floor(total / 2), total - Math.floor(total / 2)] as const;
-    });
+    const p = [0, 1].map((i) => samePads(input[i]!, k[i]!, stride[i]!, dilation[i]!));
     return [p[0]![0], p[1]![0], p[0]![1], p[1]![1]];
   }
   if (Array.isArray(v)) {
@@ -52,7 +49,7 @@ export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, wha
   for (let i = 0; i < 2; i++) {
     const size = hw[i]!;
     const padded = size + w.pads[i]! + w.pads[i + 2]!;
-    const span = w.dilation[i]! * (w.k[i]! - 1) + 1;
+    const span = windowSpan(w.k[i]!, w.dilation[i]!);
     if (span > padded) {
       const dim = i === 0 ? 'height' : 'width';
       ctx.error(
@@ -62,10 +59,7 @@ export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, wha
       );
       return undefined;
     }
-    const q = (padded - span) / w.stride[i]!;
-    let o = (w.ceil ? Math.ceil(q) : Math.floor(q)) + 1;
-    if (w.ceil && (o - 1) * w.stride[i]! >= size + w.pads[i]!) o -= 1;
-    out.push(o);
+    out.push(windowOut(size, w.pads[i]!, w.pads[i + 2]!, w.k[i]!, w.stride[i]!, w.dilation[i]!, w.ceil));
   }
   return [out[0]!, out[1]!];
 }

@@ -13,6 +13,22 @@ export interface LoadedTf {
   name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node' | '@tensorflow/tfjs';
   /** tf.getBackend() after loading: tensorflow, or cpu */
   backend: string;
+  /** on the pure-JS cpu backend: the fast kernels now installed (empty where wasm SIMD is missing, or when not asked for) */
+  fastKernels: string[];
+}
+
+export interface LoadOptions {
+  backend?: BackendChoice;
+  /**
+   * Install alexnetc's fast kernels (WebAssembly SIMD on worker threads, src/train/kernels)
+   * when the backend is pure tfjs's cpu one (default true). Native backends are never touched.
+   */
+  fastKernels?: boolean;
+  /**
+   * Threads for the fast kernels, the calling one included (default: the
+   * ALEXNETC_THREADS variable, else the number of cores). Results do not depend on it.
+   */
+  threads?: number;
 }
 
 export class BackendUnavailableError extends Error {
@@ -43,7 +59,7 @@ function namespaceOf(mod: unknown): Tf {
 // the module specifier is a variable so TypeScript does not insist the optional packages be installed
 const load = (specifier: string): Promise<unknown> => import(specifier);
 
-async function tryLoad(choice: Exclude<BackendChoice, 'auto'>): Promise<LoadedTf> {
+async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean, threads?: number): Promise<LoadedTf> {
   const name = PACKAGES[choice];
   const tf = namespaceOf(await load(name));
   if (choice === 'cpu') await tf.setBackend('cpu');
@@ -51,19 +67,31 @@ async function tryLoad(choice: Exclude<BackendChoice, 'auto'>): Promise<LoadedTf
   // the cpu backend prints a multi-line "install tfjs-node" banner on first use; callers say which backend runs instead
   if (choice === 'cpu') (tf.backend() as { firstUse?: boolean }).firstUse = false;
   registerCustomLayers(tf);
-  return { tf, name, backend: tf.getBackend() };
+  let fastKernels: string[] = [];
+  if (fast && tf.getBackend() === 'cpu') {
+    // loaded only here: the compiler and the language server never pull in the kernels
+    const kernels = await import('../../train/kernels/index.js');
+    if (threads !== undefined) kernels.setKernelThreads(threads);
+    fastKernels = kernels.installFastKernels(tf as unknown as Parameters<typeof kernels.installFastKernels>[0]);
+  }
+  return { tf, name, backend: tf.getBackend(), fastKernels };
 }
 
 /**
  * Load tfjs. `auto` (the default) takes the first of tfjs-node-gpu,
  * tfjs-node, tfjs that loads; a forced choice that cannot be loaded throws
- * BackendUnavailableError with the install hint. Custom layers are registered.
+ * BackendUnavailableError with the install hint. Custom layers are
+ * registered, and on pure tfjs the fast cpu kernels are installed.
  */
-export async function loadTf(opts: { backend?: BackendChoice } = {}): Promise<LoadedTf> {
+export async function loadTf(opts: LoadOptions = {}): Promise<LoadedTf> {
   const choice = opts.backend ?? 'auto';
+  const fast = opts.fastKernels ?? true;
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 1024)) {
+    throw new RangeError(`loadTf({ threads: ${opts.threads} }): the kernel thread count must be a whole number from 1 to 1024`);
+  }
   if (choice !== 'auto') {
     try {
-      return await tryLoad(choice);
+      return await tryLoad(choice, fast, opts.threads);
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new BackendUnavailableError(
@@ -76,7 +104,7 @@ export async function loadTf(opts: { backend?: BackendChoice } = {}): Promise<Lo
   const errors: string[] = [];
   for (const c of ['gpu', 'node', 'cpu'] as const) {
     try {
-      return await tryLoad(c);
+      return await tryLoad(c, fast, opts.threads);
     } catch (e) {
       errors.push(`${PACKAGES[c]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }

@@ -1,18 +1,31 @@
 // alexnetc's own tfjs layers, for what tfjs-layers lacks or does differently:
 // LRN with ONNX's meaning, convolution with groups / explicit pads / stride and
-// dilation together, and pools with arbitrary pads and ceil mode. They are
-// defined against whichever tfjs namespace the program loaded (tfjs-node and
-// pure tfjs share one tfjs-core), and registered with tf.serialization so a
-// saved model reloads. Tensors are NHWC throughout.
+// dilation together, pools with arbitrary pads and ceil mode, and batch norm.
+// They are defined against whichever tfjs namespace the program loaded
+// (tfjs-node and pure tfjs share one tfjs-core), and registered with
+// tf.serialization so a saved model reloads. Tensors are NHWC throughout.
+//
+// Where the backend has alexnetc's fused kernels (pure tfjs with the fast
+// kernels installed: src/train/kernels) a layer calls them: a convolution
+// keeps its padding inside im2col, batch norm is two passes each way. Other
+// backends (tfjs-node, webgl, the stock cpu kernels) get compositions of
+// stock ops that every backend has, as before.
+import { walkPadAfter, windowOut } from '../../layers/window-size.js';
 import type { Tf } from './tf.js';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
 type Shape = (number | null)[];
 type Config = Record<string, unknown>;
+type LayerVariable = import('@tensorflow/tfjs').LayerVariable;
+/** The stock BatchNormalization's fields the fused path reads. */
+interface BatchNormFields {
+  axis: number; momentum: number; epsilon: number; center: boolean; scale: boolean;
+  gamma: LayerVariable; beta: LayerVariable; movingMean: LayerVariable; movingVariance: LayerVariable;
+}
 
 /** Class names, as written into model.json. */
-export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D'] as const;
+export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm'] as const;
 
 const registered = new WeakMap<object, true>();
 
@@ -25,17 +38,26 @@ function single(inputs: Tensor | Tensor[]): Tensor4D {
 }
 
 /**
- * Output size of a window along one axis, as the checker computes it
- * (src/layers/window.ts): floor, or ceil dropping a last window that would
- * start inside the far padding. Repeated here so a saved model needs only
- * this runtime.
+ * Does the current backend have this alexnetc kernel, and may it be used
+ * here? Not under a second tape (a gradient of a gradient): the fused
+ * kernels' gradients are not differentiable themselves. A fused call that
+ * finds the kernels' memory full (OutOfKernelMemory) falls back to the
+ * composition below.
  */
-export function windowOut(size: number, before: number, after: number, k: number, stride: number, dilation: number, ceil: boolean): number {
-  const span = dilation * (k - 1) + 1;
-  const q = (size + before + after - span) / stride;
-  let o = (ceil ? Math.ceil(q) : Math.floor(q)) + 1;
-  if (ceil && (o - 1) * stride >= size + before) o -= 1;
-  return o;
+function fused(tf: Tf, kernel: string): boolean {
+  if (tf.getKernel(kernel, tf.getBackend()) === undefined) return false;
+  const engine = tf.engine() as unknown as { state: { gradientDepth: number } };
+  return engine.state.gradientDepth <= 1;
+}
+
+/** f(), or null when it ran out of the fast kernels' memory. */
+function outOfMemoryAsNull<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'OutOfKernelMemory') return null;
+    throw e;
+  }
 }
 
 /** Register alexnetc's custom layers with this tfjs (idempotent). Needed before loading a saved model. */
@@ -121,10 +143,17 @@ export function registerCustomLayers(tf: Tf): void {
     }
     override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
+        const kernel = this.kernel!.read() as Tensor4D;
+        if (fused(tf, 'AlexnetcConv2D')) {
+          const ins: Record<string, Tensor> = { x: single(inputs), filter: kernel };
+          if (this.biasWeight) ins.bias = this.biasWeight.read();
+          const attrs = { strides: this.strides, pads: this.pads, dilations: this.dilationRate, groups: this.groups };
+          const y = outOfMemoryAsNull(() => tf.engine().runKernel('AlexnetcConv2D', ins as never, attrs as never) as Tensor);
+          if (y !== null) return y;
+        }
         const [t, l, b, r] = this.pads;
         let x = single(inputs);
         if (t || l || b || r) x = tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]]);
-        const kernel = this.kernel!.read() as Tensor4D;
         const dilated = this.dilationRate[0] > 1 || this.dilationRate[1] > 1;
         // tfjs refuses stride and dilation together: convolve densely, then keep every stride-th output
         const stride: [number, number] = dilated ? [1, 1] : this.strides;
@@ -189,7 +218,7 @@ export function registerCustomLayers(tf: Tf): void {
     /** pads that make a valid pool produce exactly the output windows: the far side grows for ceil mode */
     private padding(h: number, w: number): [[number, number], [number, number]] {
       const far = (size: number, axis: 0 | 1): number =>
-        Math.max(0, (this.out(size, axis) - 1) * this.strides[axis] + this.poolSize[axis] - size - this.pads[axis]);
+        walkPadAfter(size, this.pads[axis], this.poolSize[axis], this.strides[axis], this.out(size, axis));
       return [
         [this.pads[0], far(h, 0)],
         [this.pads[1], far(w, 1)],
@@ -219,6 +248,10 @@ export function registerCustomLayers(tf: Tf): void {
       return tf.tidy(() => {
         const x = single(inputs);
         const [ph, pw] = this.padding(x.shape[1], x.shape[2]);
+        if (this.mode === 'max' && tf.getBackend() === 'cpu') {
+          // the cpu kernels (stock and fast) skip cells outside the image: the pads stay inside the pool
+          return tf.maxPool(x, this.poolSize, this.strides, [[0, 0], ph, pw, [0, 0]]);
+        }
         const padded = tf.pad(x, [[0, 0], ph, pw, [0, 0]], this.mode === 'max' ? -Infinity : 0);
         if (this.mode === 'max') return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
         return tf.mul(tf.avgPool(padded, this.poolSize, this.strides, 'valid'), this.scale(x.shape[1], x.shape[2]));
@@ -229,6 +262,41 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
-  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D]) tf.serialization.registerClass(cls);
+  /**
+   * tfjs-layers' BatchNormalization (same weights, config and inference),
+   * training on alexnetc's fused kernel where the backend has it. Like the
+   * stock layer it normalises with the batch's biased variance and moves the
+   * running statistics by `momentum` (Keras' share kept).
+   */
+  const StockBatchNorm = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization![0] as unknown as typeof Layer;
+  class AlexnetcBatchNorm extends StockBatchNorm {
+    static className = 'AlexnetcBatchNorm';
+    override call(inputs: Tensor | Tensor[], kwargs: Config): Tensor | Tensor[] {
+      const self = this as unknown as BatchNormFields;
+      const x = single(inputs) as Tensor;
+      const axis = self.axis < 0 ? self.axis + x.rank : self.axis;
+      if (kwargs.training !== true || axis !== x.rank - 1 || !self.scale || !self.center || !fused(tf, 'AlexnetcBatchNormTrain')) {
+        return super.call(inputs, kwargs);
+      }
+      const out = outOfMemoryAsNull(() => tf.engine().runKernel(
+        'AlexnetcBatchNormTrain',
+        { x, scale: self.gamma.read(), offset: self.beta.read() } as never,
+        { varianceEpsilon: self.epsilon } as never,
+      ) as Tensor[]);
+      if (out === null) return super.call(inputs, kwargs);
+      const [y, mean, variance] = out;
+      const decay = 1 - self.momentum;
+      for (const [v, batch] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const old = v.read();
+          v.write(tf.sub(old, tf.mul(tf.sub(old, batch!), decay)));
+        });
+      }
+      tf.dispose([mean!, variance!]); // the gradient keeps its own copies
+      return y!;
+    }
+  }
+
+  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }

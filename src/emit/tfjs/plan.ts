@@ -5,6 +5,7 @@
 // names they produce always agree.
 import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
 import type { Shape, TfjsLayout, TfjsLowering, TfjsValue, TfjsWeight, WeightSpec } from '../../layers/types.js';
+import { samePads, windowOut, windowSpan } from '../../layers/window-size.js';
 import { tfjsShape } from './layout.js';
 
 /** One tfjs weight and the canonical weight it holds. */
@@ -67,11 +68,9 @@ export function paddingMode(
   for (let i = 0; i < 2; i++) {
     const size = inShape[i + 1]!;
     const out = outShape[i + 1]!;
-    const span = dilation[i]! * (k[i]! - 1) + 1;
-    const s = stride[i]!;
-    if (!(pads[i] === 0 && size >= span && Math.floor((size - span) / s) + 1 === out)) valid = false;
-    const total = Math.max((out - 1) * s + span - size, 0);
-    if (!(out === Math.ceil(size / s) && pads[i] === Math.floor(total / 2))) same = false;
+    const fits = size >= windowSpan(k[i]!, dilation[i]!);
+    if (!(pads[i] === 0 && fits && windowOut(size, 0, 0, k[i]!, stride[i]!, dilation[i]!) === out)) valid = false;
+    if (!(out === Math.ceil(size / stride[i]!) && pads[i] === samePads(size, k[i]!, stride[i]!, dilation[i]!)[0])) same = false;
   }
   return valid ? 'valid' : same ? 'same' : 'explicit';
 }

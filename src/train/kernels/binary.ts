@@ -1,23 +1,19 @@
-// Element-wise Add / Sub / Multiply / RealDiv on float32. The stock cpu
-// kernels compute 4-D indices per element (indexToLoc + locToIndex) whenever
-// an operand is broadcast, which is how `1 - y²` in the tanh gradient or a
-// scalar learning rate times a gradient is computed; those cost ~1 ms each
-// for a LeNet-sized batch. Here the three shapes training produces get flat
-// loops: equal shapes, a scalar operand, and an operand whose shape is a
-// suffix of the result (a bias row). Anything else goes to the stock kernel.
-// Arithmetic is in doubles rounded to float32, exactly as in the stock kernel.
-import type { CpuBackend, FastKernel, TensorInfo, Tf } from './backend.js';
-
-type Op = 'add' | 'sub' | 'mul' | 'div';
-
-function size(shape: number[]): number {
-  let s = 1;
-  for (const d of shape) s *= d;
-  return s;
-}
+// Element-wise Add / Sub / Multiply / RealDiv on float32, and AddN (the sum
+// of the gradients that meet where a tensor fed two layers, as a residual
+// input does). The stock kernels compute 4-D indices per element whenever an
+// operand is broadcast; the three shapes training produces get flat wasm
+// loops here: equal shapes, a scalar operand, and an operand whose shape is a
+// suffix of the result (a bias row, a multiple of 4 wide). Anything else goes
+// to the stock kernel. One float32 operation per element: the stock kernel's
+// double arithmetic rounds to the same bits.
+import type { FastKernel, KernelFunc, TensorInfo, Tf } from './backend.js';
+import { allFloat, onHeap, size } from './backend.js';
+import { BLOCK } from './wasm/copy.js';
+import { BINARY_MODE, type BinaryOp } from './wasm/elementwise.js';
+import type { Io } from './runtime/tensors.js';
 
 /** True when `small`, leading 1s dropped, equals the trailing dims of `full`. */
-function isSuffix(small: number[], full: number[]): boolean {
+function isSuffix(small: readonly number[], full: readonly number[]): boolean {
   let i = 0;
   while (i < small.length && small[i] === 1) i++;
   const rest = small.length - i;
@@ -26,65 +22,41 @@ function isSuffix(small: number[], full: number[]): boolean {
   return true;
 }
 
-/** out[i] = a[i] op b[i % bn] (bFirst: out[i] = b[i % bn] op a[i]). */
-function apply(op: Op, a: Float32Array, b: Float32Array, out: Float32Array, bFirst: boolean): void {
-  const n = out.length, bn = b.length;
-  if (bn === 1) {
-    const s = b[0]!;
-    if (!bFirst) {
-      switch (op) {
-        case 'add': for (let i = 0; i < n; i++) out[i] = a[i]! + s; return;
-        case 'sub': for (let i = 0; i < n; i++) out[i] = a[i]! - s; return;
-        case 'mul': for (let i = 0; i < n; i++) out[i] = a[i]! * s; return;
-        case 'div': for (let i = 0; i < n; i++) out[i] = a[i]! / s; return;
-      }
-    } else {
-      switch (op) {
-        case 'add': for (let i = 0; i < n; i++) out[i] = s + a[i]!; return;
-        case 'sub': for (let i = 0; i < n; i++) out[i] = s - a[i]!; return;
-        case 'mul': for (let i = 0; i < n; i++) out[i] = s * a[i]!; return;
-        case 'div': for (let i = 0; i < n; i++) out[i] = s / a[i]!; return;
-      }
-    }
-  }
-  for (let o = 0; o < n; o += bn) {
-    // Row by row: b is the row, a and out advance by one row each time.
-    if (!bFirst) {
-      switch (op) {
-        case 'add': for (let j = 0; j < bn; j++) out[o + j] = a[o + j]! + b[j]!; break;
-        case 'sub': for (let j = 0; j < bn; j++) out[o + j] = a[o + j]! - b[j]!; break;
-        case 'mul': for (let j = 0; j < bn; j++) out[o + j] = a[o + j]! * b[j]!; break;
-        case 'div': for (let j = 0; j < bn; j++) out[o + j] = a[o + j]! / b[j]!; break;
-      }
-    } else {
-      switch (op) {
-        case 'add': for (let j = 0; j < bn; j++) out[o + j] = b[j]! + a[o + j]!; break;
-        case 'sub': for (let j = 0; j < bn; j++) out[o + j] = b[j]! - a[o + j]!; break;
-        case 'mul': for (let j = 0; j < bn; j++) out[o + j] = b[j]! * a[o + j]!; break;
-        case 'div': for (let j = 0; j < bn; j++) out[o + j] = b[j]! / a[o + j]!; break;
-      }
-    }
-  }
+/** y = a op b (swap: b op a) with b of n, 1 or bn (a row) floats. */
+export function binaryInto(io: Io, op: BinaryOp, a: number, b: number, y: number, n: number, bn: number, swap: boolean): void {
+  const mode = bn === n ? BINARY_MODE.same : bn === 1 ? BINARY_MODE.scalar : BINARY_MODE.row;
+  io.rt.parallel(`binary_${op}`, Math.ceil(n / BLOCK), [a, b, y, n, bn, mode, swap ? 1 : 0], n < 4 * BLOCK);
 }
 
-export function makeBinary(tf: Tf, op: Op): FastKernel {
+export function makeBinary(tf: Tf, op: BinaryOp): FastKernel {
   return (args, fallback) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const be: CpuBackend = args.backend;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args as never) as TensorInfo;
-    const av = be.data.get(a.dataId).values, bv = be.data.get(b.dataId).values;
-    if (!(av instanceof Float32Array) || !(bv instanceof Float32Array)) return fallback(args as never) as TensorInfo;
+    if (!allFloat(a, b)) return fallback(args as never) as TensorInfo;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const n = size(shape);
-    const an = av.length, bn = bv.length;
-    const out = new Float32Array(n);
-    if (an === n && (bn === n || bn === 1 || (bn > 0 && isSuffix(b.shape, shape)))) {
-      apply(op, av, bv, out, false);
-    } else if (bn === n && (an === 1 || (an > 0 && isSuffix(a.shape, shape)))) {
-      apply(op, bv, av, out, true);
-    } else {
-      return fallback(args as never) as TensorInfo;
-    }
-    return be.makeTensorInfo(shape, 'float32', out);
+    const n = size(shape), an = size(a.shape), bn = size(b.shape);
+    const fits = (m: number, s: readonly number[]) => m === n || m === 1 || (m > 0 && m % 4 === 0 && n % m === 0 && isSuffix(s, shape));
+    let swap: boolean;
+    if (an === n && fits(bn, b.shape)) swap = false;
+    else if (bn === n && fits(an, a.shape)) swap = true;
+    else return fallback(args as never) as TensorInfo;
+    return onHeap(args, fallback, (io) => {
+      const y = io.output(n);
+      const [big, small] = swap ? [b, a] : [a, b];
+      binaryInto(io, op, io.input(big), io.input(small), y.p, n, swap ? an : bn, swap);
+      return io.tensor(y.view, shape);
+    });
   };
 }
+
+/** AddN: ((t0 + t1) + t2) + …, float32 after every add like the stock kernel's accumulator. */
+export const fastAddN: FastKernel = (args, fallback: KernelFunc) => {
+  const ts = Object.keys(args.inputs).sort((p, q) => Number(p) - Number(q)).map((k) => args.inputs[k]!) as TensorInfo[];
+  if (ts.length < 2 || !allFloat(...ts)) return fallback(args as never) as TensorInfo;
+  const n = size(ts[0]!.shape);
+  return onHeap(args, fallback, (io) => {
+    const y = io.output(n);
+    binaryInto(io, 'add', io.input(ts[0]!), io.input(ts[1]!), y.p, n, n, false);
+    for (let i = 2; i < ts.length; i++) binaryInto(io, 'add', y.p, io.input(ts[i]!), y.p, n, n, false);
+    return io.tensor(y.view, ts[0]!.shape);
+  });
+};

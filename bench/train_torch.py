@@ -1,0 +1,54 @@
+# One network's training step in PyTorch (CPU), as a server for bench/train-kernels.mjs:
+# the same architecture as the shipped spec (torchvision's for the ImageNet networks),
+# cross-entropy, the same optimizer, one random batch.
+# stdin, one JSON line each: {"run": seconds, "min": steps} -> {"images", "wall", "cpu"}
+#                            {"rss": true} -> {"maxRss": bytes}
+# argv: network batch optimizer threads
+import json, resource, sys, time
+import torch, torch.nn as nn, torchvision
+
+name, batch, optimizer, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+def lenet5():
+    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+                         nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10)), (1, 32, 32), 10
+
+def cnn():
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10)), (1, 28, 28), 10
+
+models = {
+    'LeNet5': lenet5,
+    'CNN': cnn,
+    'AlexNetTorchvision': lambda: (torchvision.models.alexnet(), (3, 224, 224), 1000),
+    'VGG11': lambda: (torchvision.models.vgg11(), (3, 224, 224), 1000),
+    'ResNet18': lambda: (torchvision.models.resnet18(), (3, 224, 224), 1000),
+    'GoogLeNet': lambda: (torchvision.models.googlenet(aux_logits=False, init_weights=False), (3, 224, 224), 1000),
+}
+model, shape, classes = models[name]()
+model.train()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3) if optimizer == 'adam' else torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+lossf = nn.CrossEntropyLoss()
+x = torch.randn(batch, *shape)
+y = torch.randint(0, classes, (batch,))
+
+def step():
+    opt.zero_grad()
+    loss = lossf(model(x), y)
+    loss.backward()
+    opt.step()
+
+step()
+print(json.dumps({'ready': True}), flush=True)
+for line in sys.stdin:
+    q = json.loads(line)
+    if 'run' in q:
+        n, t, c = 0, time.perf_counter(), time.process_time()
+        while n < q['min'] or time.perf_counter() - t < q['run']:
+            step()
+            n += 1
+        print(json.dumps({'images': n * batch, 'wall': time.perf_counter() - t, 'cpu': time.process_time() - c}), flush=True)
+    elif q.get('rss'):
+        print(json.dumps({'maxRss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}), flush=True)

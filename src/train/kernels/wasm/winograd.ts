@@ -1,0 +1,476 @@
+// 3×3 and 5×5 stride-1 convolutions by Winograd's minimal filtering
+// F(2×2, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016): each 2×2 block of outputs comes from an α×α input tile
+// (α = r + 1) with α² multiplications per input–output channel pair instead
+// of 4r², so the GEMMs, which bound these layers, do 2.25× (3×3) or 2.78×
+// (5×5) less work:
+//   forward   Y = Aᵀ [ Σ_c (Bᵀ d B) ⊙ (G g Gᵀ) ] A
+//   filter    dW = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A e Aᵀ) ] G      (e a 2×2 tile of dY:
+//             the transposition of the forward algorithm in g)
+// The sums are GEMMs, one per tile position ξ (α² of them):
+//   forward   M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
+//   filter    M_ξ[C, F] += V_ξᵀ[C, tiles] · E_ξ[tiles, F], chunk of tiles by chunk
+// and the input gradient is the forward computation on dY with the filter
+// turned 180° and its channels swapped (the filter transform's `flip`).
+// The matrices are Toom–Cook's for the points 0, ±1 (3×3) and 0, ±1, ½, −2
+// (5×5), and ∞, derived in exact rationals; 3×3's constants are ±1 and ½ (a
+// few float32 roundings from the direct sums), 5×5's reach 5 and 1/24, about
+// ten times the rounding error of a direct sum (measured ≤ 1e-5 of the
+// output's scale, as the conformance tests require).
+import { addTo, f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Func, type Local } from './assembler.js';
+import { NR } from './gemm.js';
+import { loadGeom, type Geom } from './im2col.js';
+import type { KernelDef } from './module.js';
+
+export interface WinoSpec {
+  /** kernel names' prefix */
+  name: string;
+  /** filter size */
+  r: number;
+  /** tile size r + 1 (2×2 outputs per tile) */
+  alpha: number;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
+
+const transpose = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
+
+export const WINO3: WinoSpec = {
+  name: 'wino3', r: 3, alpha: 4,
+  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+};
+
+export const WINO5: WinoSpec = {
+  name: 'wino5', r: 5, alpha: 6,
+  // points 0, ±1, ½, −2: half the rounding error of 0, ±1, ±2 (measured on 64-channel sums)
+  BT: [[1, -3 / 2, -2, 3 / 2, 1, 0], [0, -1, 1 / 2, 5 / 2, 1, 0], [0, 1, -5 / 2, 1 / 2, 1, 0], [0, -2, -1, 2, 1, 0], [0, 1 / 2, -1, -1 / 2, 1, 0],
+    [0, 1, -3 / 2, -2, 3 / 2, 1]],
+  G: [[1, 0, 0, 0, 0], [1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, -1 / 3, 1 / 3, -1 / 3], [-16 / 15, -8 / 15, -4 / 15, -2 / 15, -1 / 15],
+    [1 / 15, -2 / 15, 4 / 15, -8 / 15, 16 / 15], [0, 0, 0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1 / 2, -2, 1]],
+};
+
+/** The f32x4 constants a kernel's transforms multiply by, one local each (V8 rematerialises v128.const at every use). */
+class Consts {
+  private readonly map = new Map<number, Local>();
+  readonly setup: Code = [];
+  constructor(private readonly f: Func) {}
+  get(v: number): Local {
+    let l = this.map.get(v);
+    if (l === undefined) {
+      l = this.f.local('v128');
+      this.map.set(v, l);
+      this.setup.push(...f32x4.const(v), ...l.set);
+    }
+    return l;
+  }
+}
+
+/**
+ * Σ_k coeff[k]·term[k] over f32x4 values: the terms of each coefficient
+ * magnitude added (or subtracted) first, then scaled once by it.
+ */
+function combine(coeffs: number[], terms: Code[], k: Consts): Code {
+  const mags = [...new Set(coeffs.filter((c) => c !== 0).map(Math.abs))];
+  if (mags.length === 0) return v128.zero;
+  const code: Code = [];
+  mags.forEach((mag, gi) => {
+    let first = true;
+    coeffs.forEach((c, i) => {
+      if (Math.abs(c) !== mag) return;
+      if (first) {
+        code.push(...terms[i]!);
+        if (c < 0) code.push(...f32x4.neg);
+        first = false;
+      } else {
+        code.push(...terms[i]!, ...(c > 0 ? f32x4.add : f32x4.sub));
+      }
+    });
+    if (mag !== 1) code.push(...k.get(mag).get, ...f32x4.mul);
+    if (gi > 0) code.push(...f32x4.add);
+  });
+  return code;
+}
+
+/** P·X·Qᵀ for a p×n P, an n×n X (locals, row-major) and a q×n Q; results into `out` (p·q locals). */
+function sandwich(P: number[][], X: Local[], Q: number[][], tmp: Local[], out: Local[], k: Consts): Code {
+  const n = P[0]!.length;
+  const code: Code = [];
+  // tmp = P X   (p × n)
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < n; b++) code.push(...combine(P[a]!, X.slice(0).filter((_, i) => i % n === b).map((x) => x.get), k), ...tmp[n * a + b]!.set);
+  // out = tmp Qᵀ   (p × q)
+  for (let a = 0; a < P.length; a++) for (let b = 0; b < Q.length; b++) code.push(...combine(Q[b]!, tmp.slice(n * a, n * a + n).map((x) => x.get), k), ...out[Q.length * a + b]!.set);
+  return code;
+}
+
+/** Tile t's image, row and column of tiles, from t (th × tw tiles per image). */
+function tileOf(t: Local, th: Local, tw: Local, n: Local, ti: Local, tj: Local): Code {
+  return [
+    ...t.get, ...th.get, ...tw.get, ...i32.mul, ...i32.div_u, ...n.set,
+    ...t.get, ...th.get, ...tw.get, ...i32.mul, ...i32.rem_u, ...ti.set,
+    ...ti.get, ...tw.get, ...i32.rem_u, ...tj.set, ...ti.get, ...tw.get, ...i32.div_u, ...ti.set,
+  ];
+}
+
+const tilesOf = (g: Geom, th: Local, tw: Local): Code => [
+  ...g.OH.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...th.set,
+  ...g.OW.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...tw.set,
+];
+
+/**
+ * <spec>_input(geom, x, t0, t1, v, xiStride): V = Bᵀ d B of the tiles
+ * [t0, t1) of x (α×α input patches at (2·ti − top, 2·tj − left), zero
+ * outside the image), stored as V_ξ[t − t0, c] at v + ξ·xiStride + ((t − t0)·C + c)·4.
+ */
+function inputKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A;
+  return {
+    name: `${spec.name}_input`,
+    params: ['geom', 'x', 't0', 't1', 'v', 'xiStride'],
+    body(f) {
+      const { geom, x, t0, t1, v, xiStride } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
+      const ih0 = f.local(), iw0 = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
+      const base = f.local(), inside = f.local(), px = f.local(), ok = f.local(), pixB = f.local();
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(X, 'v128'), out = f.locals_(X, 'v128');
+      // a tile wholly inside the image: α² loads at base + a·rowB + b·pixB; else each cell checked (the padding reads 0)
+      const fast: Code = [], checked: Code = [];
+      for (let a = 0; a < A; a++) {
+        for (let b = 0; b < A; b++) {
+          const addr = [...base.get, ...rowB.get, ...i32.const(a), ...i32.mul, ...i32.add, ...pixB.get, ...i32.const(b), ...i32.mul, ...i32.add];
+          fast.push(...addr, ...v128.load(), ...d[A * a + b]!.set);
+          checked.push(
+            ...ih0.get, ...i32.const(a), ...i32.add, ...g.H.get, ...i32.lt_u, ...iw0.get, ...i32.const(b), ...i32.add, ...g.W.get, ...i32.lt_u, ...i32.and, ...ok.set,
+            ...ok.get, ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[A * a + b]!.set,
+          );
+        }
+      }
+      // ξ by ξ, xiStride apart
+      const store: Code = [];
+      for (let q = 0; q < X; q++) store.push(...px.get, ...out[q]!.get, ...v128.store(), ...px.get, ...xiStride.get, ...i32.add, ...px.set);
+      const xform = sandwich(spec.BT, d, spec.BT, tmp, out, k);
+      return [
+        ...code,
+        ...k.setup,
+        ...tilesOf(g, th, tw),
+        ...g.C.get, ...i32.const(4), ...i32.mul, ...pixB.set,
+        ...g.W.get, ...pixB.get, ...i32.mul, ...rowB.set,
+        ...g.H.get, ...rowB.get, ...i32.mul, ...img.set,
+        ...v.get, ...dst.set,
+        ...forRange(t, t0.get, t1.get, 1, [
+          tileOf(t, th, tw, n, ti, tj),
+          [...ti.get, ...i32.const(2), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
+          [...tj.get, ...i32.const(2), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
+          [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(A), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
+            ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(A), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
+          // the tile's corner (possibly outside the image: only read when its cells are)
+          [...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih0.get, ...rowB.get, ...i32.mul, ...i32.add, ...iw0.get, ...pixB.get, ...i32.mul, ...i32.add, ...base.set],
+          forRange(c, i32.const(0), g.C.get, 4, [
+            [...inside.get, ...if_([fast], [checked])],
+            xform,
+            [...dst.get, ...px.set],
+            store,
+            addTo(dst, 16),
+            addTo(base, 16),
+          ]),
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * <spec>_filter(w, C, F, flip, dst, thread, item): U = G g Gᵀ for the 8
+ * output channels of panel `item` (four at a time in f32x4 lanes) and every
+ * input channel, stored as α² packed GEMM operands (K = C deep, F wide; ξ-th
+ * at dst + ξ·⌈F/8⌉·C·32). g(p, q, c, f) is w[p, q, c, f] ([r, r, C, F]), or
+ * with `flip` w[r−1−p, r−1−q, f, c] of an [r, r, F, C] filter (the input
+ * gradient's), gathered lane by lane. F is a multiple of 4; lanes past F are zero.
+ */
+function filterKernel(spec: WinoSpec): KernelDef {
+  const R = spec.r, A = spec.alpha, X = A * A, taps = R * R;
+  return {
+    name: `${spec.name}_filter`,
+    params: ['w', 'C', 'F', 'flip', 'dst', 'thread', 'item'],
+    body(f) {
+      const { w, C, F, flip, dst, item } = f.params as Record<string, Local>;
+      const c = f.local(), n0 = f.local(), panels = f.local(), base = f.local();
+      const k = new Consts(f);
+      const g = f.locals_(2 * taps, 'v128'), t = f.locals_(2 * A * R, 'v128'), u = f.locals_(2 * X, 'v128');
+      /** g's 4 lanes for output channels n0 + 4h … at tap `tap`. */
+      const loadTap = (tap: number, h: number): Code => [
+        ...flip.get,
+        ...ifValue('v128', [[
+          // lane by lane: splat the first, replace the others (the vector waits on the stack under each address)
+          ...[0, 1, 2, 3].flatMap((l) => [
+            ...w.get, ...i32.const(taps - 1 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
+            ...n0.get, ...i32.const(4 * h + l), ...i32.add, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
+            ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
+          ]),
+        ]], [[
+          ...w.get, ...i32.const(tap), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add,
+          ...n0.get, ...i32.const(4 * h), ...i32.add, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(),
+        ]]),
+      ];
+      const perC: Code = [];
+      for (let h = 0; h < 2; h++) {
+        for (let tap = 0; tap < taps; tap++) {
+          if (h === 1) {
+            // the second four channels exist only when the panel is full
+            perC.push(...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s,
+              ...ifValue('v128', [loadTap(tap, 1)], [v128.zero]), ...g[taps + tap]!.set);
+          } else {
+            perC.push(...loadTap(tap, 0), ...g[tap]!.set);
+          }
+        }
+        // t = G g (α × r), U = t Gᵀ (α × α)
+        const gg = g.slice(taps * h, taps * (h + 1)), tt = t.slice(A * R * h, A * R * (h + 1)), uu = u.slice(X * h, X * (h + 1));
+        for (let a = 0; a < A; a++) for (let q = 0; q < R; q++) perC.push(...combine(spec.G[a]!, Array.from({ length: R }, (_, p) => gg[R * p + q]!.get), k), ...tt[R * a + q]!.set);
+        for (let a = 0; a < A; a++) for (let b = 0; b < A; b++) perC.push(...combine(spec.G[b]!, Array.from({ length: R }, (_, p) => tt[R * a + p]!.get), k), ...uu[A * a + b]!.set);
+      }
+      // the packed operands: ξ-th at dst + ξ·panels·C·32, panel item, row c, 8 lanes
+      for (let xi = 0; xi < X; xi++) {
+        for (let h = 0; h < 2; h++) {
+          perC.push(...base.get, ...i32.const(xi), ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+            ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...u[X * h + xi]!.get, ...v128.store(16 * h));
+        }
+      }
+      return [
+        ...k.setup,
+        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...item.get, ...i32.const(NR), ...i32.mul, ...n0.set,
+        ...dst.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...base.set,
+        ...forRange(c, i32.const(0), C.get, 1, [perC]),
+      ];
+    },
+  };
+}
+
+/**
+ * <spec>_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item):
+ * output tiles [item·tb, …) (2×2 outputs each, row-major over images): the
+ * input transform into V (α² × tb × C floats of the thread's scratch), α²
+ * GEMMs into M (α² × tb × F after V), the output transform (+ bias) into y.
+ * C and F are multiples of 4.
+ */
+function convKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A;
+  return {
+    name: `${spec.name}_conv`,
+    params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'thread', 'item'],
+    body(f, link) {
+      const { geom, x, up, y, bias, tb, scratch, sstride, thread, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const th = f.local(), tw = f.local(), T = f.local(), t0 = f.local(), t1 = f.local(), t = f.local(), rows = f.local();
+      const v = f.local(), m = f.local(), n = f.local(), ti = f.local(), tj = f.local(), c = f.local(), xi = f.local();
+      const panels = f.local(), pack = f.local(), q = f.local(), oh = f.local(), ow = f.local(), yb = f.local();
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(4, 'v128');
+      const load: Code = [];
+      for (let e = 0; e < X; e++) {
+        load.push(
+          ...m.get, ...i32.const(e), ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...q.get, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[e]!.set,
+        );
+      }
+      const store: Code = [];
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          store.push(
+            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
+            ...if_([[
+              ...yb.get, ...i32.const(a), ...g.OW.get, ...i32.mul, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add,
+              ...i32.const(4), ...i32.mul, ...i32.add,
+              ...out[2 * a + b]!.get,
+              ...bias.get, ...ifValue('v128', [[...bias.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load()]], [v128.zero]), ...f32x4.add,
+              ...v128.store(),
+            ]]),
+          );
+        }
+      }
+      const xform = sandwich(spec.AT, d, spec.AT, tmp, out, k);
+      return [
+        ...code,
+        ...k.setup,
+        ...tilesOf(g, th, tw),
+        ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
+        ...item.get, ...tb.get, ...i32.mul, ...t0.set,
+        ...t0.get, ...tb.get, ...i32.add, ...t1.set,
+        ...t1.get, ...T.get, ...i32.gt_s, ...if_([[...T.get, ...t1.set]]),
+        ...t1.get, ...t0.get, ...i32.sub, ...rows.set,
+        ...scratch.get, ...thread.get, ...sstride.get, ...i32.mul, ...i32.add, ...v.set,
+        ...v.get, ...i32.const(X), ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...m.set,
+        ...geom.get, ...x.get, ...t0.get, ...t1.get, ...v.get, ...tb.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...link.call(`${spec.name}_input`),
+        // M_ξ = V_ξ · U_ξ
+        ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...panels.get, ...g.C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...pack.set,
+        ...forRange(xi, i32.const(0), i32.const(X), 1, [[
+          ...v.get, ...xi.get, ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...g.C.get, ...i32.const(4), ...i32.mul, ...i32.const(4),
+          ...up.get, ...xi.get, ...pack.get, ...i32.mul, ...i32.add,
+          ...g.C.get,
+          ...m.get, ...xi.get, ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...g.F.get, ...i32.const(4), ...i32.mul, ...i32.const(0),
+          ...i32.const(0), ...rows.get, ...i32.const(0), ...panels.get, ...g.F.get, ...i32.const(0),
+          ...link.call('gemm_run_row'),
+        ]]),
+        // Y = Aᵀ M A (+ bias)
+        ...forRange(t, t0.get, t1.get, 1, [
+          [...t.get, ...t0.get, ...i32.sub, ...q.set],
+          tileOf(t, th, tw, n, ti, tj),
+          [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+          [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
+            ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
+          forRange(c, i32.const(0), g.F.get, 4, [load, xform, store]),
+        ]),
+      ];
+    },
+  };
+}
+
+/**
+ * <spec>_wgrad_prep(geom, x, dy, t0, t1, v, e, tb, nv, thread, item): the
+ * operands of the filter gradient for the tiles [t0, t1): items [0, nv) the
+ * input transforms of tb tiles each into v (V_ξ[t − t0, c], ξ-th block
+ * (t1 − t0)·C floats apart); the rest the transforms A e Aᵀ of dY's 2×2 tiles
+ * (zero past OH, OW) for 8 output channels each, packed as GEMM operands
+ * ((t1 − t0) deep, F wide; ξ-th at e + ξ·⌈F/8⌉·(t1 − t0)·32).
+ */
+function wgradPrepKernel(spec: WinoSpec): KernelDef {
+  const A = spec.alpha, X = A * A, Amat = transpose(spec.AT); // α × 2
+  return {
+    name: `${spec.name}_wgrad_prep`,
+    params: ['geom', 'x', 'dy', 't0', 't1', 'v', 'e', 'tb', 'nv', 'thread', 'item'],
+    body(f, link) {
+      const { geom, x, dy, t0, t1, v, e, tb, nv, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const a0 = f.local(), a1 = f.local(), th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
+      const oh = f.local(), ow = f.local(), c = f.local(), c1 = f.local(), depth = f.local(), panels = f.local(), dst = f.local();
+      const k = new Consts(f);
+      const d = f.locals_(4, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(X, 'v128');
+      const load: Code = [];
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          load.push(
+            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
+            ...if_([[
+              ...dy.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.mul,
+              ...ow.get, ...i32.add, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
+              ...v128.load(), ...d[2 * a + b]!.set,
+            ]], [[...v128.zero, ...d[2 * a + b]!.set]]),
+          );
+        }
+      }
+      // A e Aᵀ: tmp = A e (α × 2), out = tmp Aᵀ (α × α)
+      const xform: Code = [];
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < 2; s2++) xform.push(...combine(Amat[r]!, [0, 1].map((q) => d[2 * q + s2]!.get), k), ...tmp[2 * r + s2]!.set);
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < A; s2++) xform.push(...combine(Amat[s2]!, [0, 1].map((q) => tmp[2 * r + q]!.get), k), ...out[A * r + s2]!.set);
+      const store: Code = [];
+      for (let q = 0; q < X; q++) {
+        store.push(
+          ...dst.get, ...i32.const(q), ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+          ...out[q]!.get, ...v128.store(),
+        );
+      }
+      return [
+        ...code,
+        ...k.setup,
+        ...item.get, ...nv.get, ...i32.lt_s,
+        ...if_([[
+          ...t0.get, ...item.get, ...tb.get, ...i32.mul, ...i32.add, ...a0.set,
+          ...a0.get, ...tb.get, ...i32.add, ...a1.set,
+          ...a1.get, ...t1.get, ...i32.gt_s, ...if_([[...t1.get, ...a1.set]]),
+          ...geom.get, ...x.get, ...a0.get, ...a1.get,
+          ...v.get, ...a0.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+          ...t1.get, ...t0.get, ...i32.sub, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul,
+          ...link.call(`${spec.name}_input`),
+        ]], [[
+          // dY channels [8p, 8p + 8) of every tile of the chunk
+          ...tilesOf(g, th, tw),
+          ...t1.get, ...t0.get, ...i32.sub, ...depth.set,
+          ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+          ...item.get, ...nv.get, ...i32.sub, ...i32.const(NR), ...i32.mul, ...c1.set,
+          ...forRange(t, t0.get, t1.get, 1, [
+            tileOf(t, th, tw, n, ti, tj),
+            [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+            forRange(c, c1.get, [...c1.get, ...i32.const(NR), ...i32.add], 4, [
+              [...c.get, ...g.F.get, ...i32.lt_s],
+              if_([[
+                ...load, ...xform,
+                ...e.get, ...c.get, ...i32.const(NR), ...i32.div_u, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+                ...t.get, ...t0.get, ...i32.sub, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+                ...c.get, ...i32.const(NR - 1), ...i32.and, ...i32.const(4), ...i32.mul, ...i32.add, ...dst.set,
+                ...store,
+              ]]),
+            ]),
+          ]),
+        ]]),
+      ];
+    },
+  };
+}
+
+/**
+ * <spec>_wgrad_gemm(C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item):
+ * item = ξ·items + j: the j-th block of M_ξ[C, F] (+)= V_ξᵀ · E_ξ.
+ */
+function wgradGemmKernel(spec: WinoSpec): KernelDef {
+  return {
+    name: `${spec.name}_wgrad_gemm`,
+    params: ['C', 'F', 'depth', 'v', 'e', 'm', 'flags', 'mb', 'nb', 'ncb', 'items', 'thread', 'item'],
+    body(f, link) {
+      const { C, F, depth, v, e, m, flags, mb, nb, ncb, items, thread, item } = f.params as Record<string, Local>;
+      const xi = f.local(), j = f.local(), panels = f.local();
+      return [
+        ...item.get, ...items.get, ...i32.div_u, ...xi.set,
+        ...item.get, ...items.get, ...i32.rem_u, ...j.set,
+        ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
+        ...C.get, ...F.get, ...depth.get,
+        ...v.get, ...xi.get, ...depth.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+        ...i32.const(4), ...C.get, ...i32.const(4), ...i32.mul,
+        ...e.get, ...xi.get, ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
+        ...m.get, ...xi.get, ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
+        ...F.get, ...i32.const(4), ...i32.mul, ...i32.const(0), ...flags.get, ...mb.get, ...nb.get, ...ncb.get, ...thread.get, ...j.get,
+        ...link.call('gemm_col'),
+      ];
+    },
+  };
+}
+
+/** <spec>_wgrad_out(m, C, F, dw, thread, item): dW[p, q, c, f] = (Gᵀ M G)[p, q] for input channel c = item, all f (F a multiple of 4). */
+function wgradOutKernel(spec: WinoSpec): KernelDef {
+  const R = spec.r, A = spec.alpha, X = A * A, GT = transpose(spec.G);
+  return {
+    name: `${spec.name}_wgrad_out`,
+    params: ['m', 'C', 'F', 'dw', 'thread', 'item'],
+    body(f) {
+      const { m, C, F, dw, item } = f.params as Record<string, Local>;
+      const c = f.local(), fo = f.local();
+      const k = new Consts(f);
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(R * A, 'v128'), out = f.locals_(R * R, 'v128');
+      const load: Code = [];
+      for (let q = 0; q < X; q++) {
+        load.push(...m.get, ...i32.const(q), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[q]!.set);
+      }
+      const store: Code = [];
+      for (let q = 0; q < R * R; q++) {
+        store.push(...dw.get, ...i32.const(q), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add, ...fo.get, ...i32.add,
+          ...i32.const(4), ...i32.mul, ...i32.add, ...out[q]!.get, ...v128.store());
+      }
+      const xform = sandwich(GT, d, GT, tmp, out, k);
+      return [...k.setup, ...item.get, ...c.set, ...forRange(fo, i32.const(0), F.get, 4, [load, xform, store])];
+    },
+  };
+}
+
+export function winogradKernels(): KernelDef[] {
+  return [WINO3, WINO5].flatMap((spec) => [
+    inputKernel(spec), filterKernel(spec), convKernel(spec), wgradPrepKernel(spec), wgradGemmKernel(spec), wgradOutKernel(spec),
+  ]);
+}

@@ -1,0 +1,135 @@
+// Dilated convolution gradients, which tfjs lacks: the Conv2D gradient
+// installed with the fast kernels and alexnetc's own conv kernel, against the
+// stock kernels on the equivalent undilated convolution (the kernel spread
+// out with zeros between its taps): the same dx, and dW at the taps.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
+
+let seed = 7;
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = seed / 2 ** 31 - 1;
+  }
+  return a;
+}
+const randT = (shape: number[]) => tf.tensor(rand(shape.reduce((p, d) => p * d, 1)), shape);
+
+function expectClose(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  let maxAbs = 0, maxErr = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+    maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
+  }
+  expect(maxErr / Math.max(maxAbs, 1e-12)).toBeLessThanOrEqual(1e-5);
+}
+
+const stock = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array => {
+  const info = stockKernel(tf, name)!({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo;
+  return tf.backend().readSync(info.dataId) as Float32Array;
+};
+
+/** The filter [FH, FW, C, F] spread to [d(FH−1)+1, …] with zeros between taps. */
+function spread(w: Float32Array, [FH, FW, C, F]: number[], [DH, DW]: number[]): { values: Float32Array; shape: number[] } {
+  const sh = [DH * (FH! - 1) + 1, DW * (FW! - 1) + 1, C!, F!];
+  const out = new Float32Array(sh.reduce((p, d) => p * d, 1));
+  for (let r = 0; r < FH!; r++) for (let s = 0; s < FW!; s++) for (let k = 0; k < C! * F!; k++) {
+    out[((r * DH! * sh[1]!) + s * DW!) * C! * F! + k] = w[(r * FW! + s) * C! * F! + k]!;
+  }
+  return { values: out, shape: sh };
+}
+
+/** The spread filter's gradient read back at the taps. */
+function gather(dw: Float32Array, [FH, FW, C, F]: number[], [DH, DW]: number[], spreadShape: number[]): Float32Array {
+  const out = new Float32Array(FH! * FW! * C! * F!);
+  for (let r = 0; r < FH!; r++) for (let s = 0; s < FW!; s++) for (let k = 0; k < C! * F!; k++) {
+    out[(r * FW! + s) * C! * F! + k] = dw[((r * DH! * spreadShape[1]!) + s * DW!) * C! * F! + k]!;
+  }
+  return out;
+}
+
+interface Case { x: number[]; f: number[]; s: [number, number]; d: [number, number]; pads: [number, number, number, number] }
+const cases: Case[] = [
+  { x: [2, 12, 11, 3], f: [3, 3, 3, 4], s: [1, 1], d: [2, 2], pads: [0, 0, 0, 0] },
+  { x: [3, 12, 13, 2], f: [3, 2, 2, 5], s: [1, 1], d: [2, 3], pads: [2, 1, 2, 2] },
+  { x: [1, 15, 14, 2], f: [3, 3, 2, 3], s: [2, 1], d: [2, 1], pads: [2, 0, 1, 1] },
+  { x: [2, 13, 12, 4], f: [3, 3, 4, 6], s: [2, 2], d: [2, 2], pads: [1, 1, 1, 1] },
+];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  installFastKernels(tf);
+});
+afterAll(() => uninstallFastKernels(tf));
+
+describe.each(cases)('dilated conv x=$x f=$f s=$s d=$d pads=$pads', (c) => {
+  const explicit = [[0, 0], [c.pads[0], c.pads[2]], [c.pads[1], c.pads[3]], [0, 0]];
+  function reference(x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): { y: Float32Array; dx: Float32Array; dw: Float32Array } {
+    const sp = spread(w.dataSync() as Float32Array, c.f, c.d);
+    const ws = tf.tensor(sp.values, sp.shape);
+    const attrs = { strides: c.s, pad: explicit, dataFormat: 'NHWC', dilations: [1, 1] };
+    const y = stock('Conv2D', { x, filter: ws }, attrs);
+    const dx = stock('Conv2DBackpropInput', { dy, filter: ws }, { ...attrs, inputShape: x.shape });
+    const dws = stock('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: sp.shape });
+    ws.dispose();
+    return { y, dx, dw: gather(dws, c.f, c.d, sp.shape) };
+  }
+  it('alexnetc conv kernel: forward and both gradients', () => {
+    const x = randT(c.x), w = randT(c.f);
+    const attrs = { strides: c.s, pads: c.pads, dilations: c.d, groups: 1 };
+    const y = tf.engine().runKernel('AlexnetcConv2D', { x, filter: w } as never, attrs as never) as tf.Tensor;
+    const dy = randT(y.shape);
+    const want = reference(x, w, dy);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.engine().runKernel('AlexnetcConv2D', { x: a, filter: b } as never, attrs as never) as tf.Tensor, dy)))([x, w]);
+    expectClose(y.dataSync() as Float32Array, want.y);
+    expectClose(dx!.dataSync() as Float32Array, want.dx);
+    expectClose(dw!.dataSync() as Float32Array, want.dw);
+  });
+  if (c.s[0] === 1 && c.s[1] === 1) {
+    // tfjs's own conv2d refuses stride and dilation together
+    it('tf.conv2d gradient (which tfjs lacks)', () => {
+      const x = randT(c.x), w = randT(c.f);
+      const conv = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, explicit as never, 'NHWC', c.d);
+      const dy = randT(conv(x, w).shape);
+      const want = reference(x, w, dy);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([x, w]);
+      expectClose(dx!.dataSync() as Float32Array, want.dx);
+      expectClose(dw!.dataSync() as Float32Array, want.dw);
+    });
+  }
+});
+
+// 3×3 and 5×5 stride-1 convolutions with enough channels and a big enough
+// output run by Winograd F(2×2, 3×3) / F(2×2, 5×5) (forward, input gradient,
+// filter gradient): against the stock kernels on odd sizes, every padding
+// from 0 to r − 1 (asymmetric too), output widths that leave half tiles,
+// channel counts not a multiple of 8, batch 1, and AlexNet's conv2.
+describe.each([
+  { x: [2, 13, 11, 16], f: [3, 3, 16, 20], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { x: [1, 12, 15, 20], f: [3, 3, 20, 16], pad: [[0, 0], [0, 2], [2, 0], [0, 0]] },
+  { x: [3, 13, 12, 24], f: [3, 3, 24, 36], pad: 'valid' },
+  { x: [2, 17, 9, 16], f: [3, 3, 16, 16], pad: [[0, 0], [2, 2], [1, 0], [0, 0]] },
+  { x: [3, 7, 7, 32], f: [3, 3, 32, 24], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // ResNet's 7×7 stage: half tiles at the edges
+  { x: [2, 13, 12, 16], f: [5, 5, 16, 20], pad: 'same' },
+  { x: [1, 15, 11, 24], f: [5, 5, 24, 16], pad: [[0, 0], [4, 0], [1, 3], [0, 0]] },
+  { x: [3, 12, 13, 16], f: [5, 5, 16, 32], pad: 'valid' },
+  { x: [2, 27, 27, 64], f: [5, 5, 64, 192], pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // AlexNet's conv2
+])('Winograd conv x=$x f=$f pad=$pad', (c) => {
+  const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+  const fast = (name: string, inputs: Record<string, tf.Tensor>, a: Record<string, unknown>) =>
+    (tf.engine().runKernel(name, inputs as never, a as never) as tf.Tensor).dataSync() as Float32Array;
+  it('forward, input and filter gradients match stock', () => {
+    const x = randT(c.x), w = randT(c.f);
+    const y = tf.engine().runKernel('Conv2D', { x, filter: w } as never, attrs as never) as tf.Tensor;
+    expect(y.shape[1]! * y.shape[2]!).toBeGreaterThanOrEqual(36); // large enough for the Winograd path
+    const dy = randT(y.shape);
+    expectClose(y.dataSync() as Float32Array, stock('Conv2D', { x, filter: w }, attrs));
+    expectClose(fast('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }), stock('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x }));
+    expectClose(fast('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }), stock('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }));
+  });
+});
