@@ -98,7 +98,7 @@ describe('a full heap', () => {
     tf.dispose([x, w]);
   });
   it('sends alexnetc’s conv and batch-norm layers back to their compositions', () => {
-    const net = compile('network T { input [4, 8, 8] conv(6, 3, stride 2, pad [1, 0, 1, 0]) | batchnorm | relu }').network!;
+    const net = compile('network T {\n  input [4, 8, 8]\n  conv(6, 3, stride 2, pad [1, 0, 1, 0]) | batchnorm | relu }').network!;
     const model = toTfjs(tf, net, { seed: 2 });
     const x = tf.randomNormal([3, 8, 8, 4], 0, 1, 'float32', 7);
     const want = (model.apply(x, { training: true }) as tf.Tensor).dataSync();
