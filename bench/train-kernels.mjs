@@ -49,7 +49,12 @@ async function server(label, cmd, args, env = {}) {
   const next = async () => {
     for (;;) {
       const r = await lines.next();
-      if (r.done) throw new Error(`${label} exited: ${stderr.trim().split('\n').filter((l) => l.trim() && !l.includes('node:internal')).slice(-6).join(' | ') || 'no output'}`);
+      if (r.done) {
+        // the error's own line and the frames under it, not only the last frames
+        const lines = stderr.trim().split('\n').filter((l) => l.trim() && !l.includes('node:internal'));
+        const at = lines.findIndex((l) => /Error|error:/.test(l));
+        throw new Error(`${label} exited: ${(at >= 0 ? lines.slice(at, at + 8) : lines.slice(-6)).join(' | ') || 'no output'}`);
+      }
       if (r.value.startsWith('{')) return JSON.parse(r.value);
     }
   };

@@ -5,7 +5,7 @@ import { hasErrors, type Diagnostic } from './diagnostics/index.js';
 import { Checker, type StageInfo } from './check/checker.js';
 import type { Network } from './check/ir.js';
 import { loadModules, type ReadFile } from './check/modules.js';
-import { suggest } from './check/suggest.js';
+import { suggest } from './util/suggest.js';
 import { parse } from './syntax/parse.js';
 import type { Program } from './syntax/ast.js';
 import type { Span } from './diagnostics/span.js';

@@ -7,7 +7,7 @@
 import type { DiagnosticSink, Fix } from '../diagnostics/index.js';
 import type { Arg, Stage } from '../syntax/ast.js';
 import { printExpr } from '../syntax/print.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 
 export interface ParamSlot {
   name: string;

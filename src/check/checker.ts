@@ -14,7 +14,7 @@ import { allStages, exprsOf, refs } from '../syntax/walk.js';
 import { bindArgs } from './bind.js';
 import type { Module } from './modules.js';
 import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 import { Evaluator, fmtValue, MAX_INT, Word, type Evaluated, type Scope } from './values.js';
 import { describeProblem, findSetting, suggestSetting, TRAIN_SETTINGS } from './train-settings.js';
 import { checkFreeze, freezeEntries, stagePathOf } from './freeze.js';

@@ -13,7 +13,7 @@
 import type { Expr } from '../syntax/ast.js';
 import type { ArgValue } from '../layers/types.js';
 import { layers, type LayerNode, type Network, type Node } from './ir.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 
 /** The word that freezes nothing (`freeze none`, `--freeze none`): no stage path can be `none`. */
 export const FREEZE_NONE = 'none';

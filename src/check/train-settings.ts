@@ -18,7 +18,7 @@ import type { ArgValue } from '../layers/types.js';
 import { parseExpression } from '../syntax/parse.js';
 import { DiagnosticSink } from '../diagnostics/index.js';
 import { FREEZE_NONE, freezeEntries, isStagePath } from './freeze.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 import { Evaluator, fmtValue, Word } from './values.js';
 
 /** A setting as written: `key head` or `key head(positional…, name value…)`, evaluated (words are strings). */

@@ -5,7 +5,7 @@ import type { Expr } from '../syntax/ast.js';
 import type { ArgValue } from '../layers/types.js';
 import type { Span } from '../diagnostics/span.js';
 import type { DiagnosticSink } from '../diagnostics/index.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 
 export interface Scope {
   /** parameter name → value */

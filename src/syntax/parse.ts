@@ -8,7 +8,7 @@ import type { Expr, Program } from './ast.js';
 import { buildAst, buildExpr, tokenSpan } from './cst-to-ast.js';
 import { parser } from './parser.js';
 import { False, Identifier, LBrace, LBracket, lexer, LParen, Minus, NumberLit, Plus, RBrace, RBracket, RParen, True } from './tokens.js';
-import { suggest } from '../check/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';
 
 export { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';

@@ -11,7 +11,7 @@
 // sampled uniformly, and three distributions are allowed besides:
 // `uniform(a, b)`, `loguniform(a, b)` (log-uniform, for rates) and
 // `int(a, b)` (whole numbers a…b).
-import { suggest } from '../check/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { TRAIN_KEYS } from '../check/train-keys.js';
 import { deriveSeed, rng } from '../util/rng.js';
 

@@ -26,6 +26,20 @@ describe('every layer and construct: tfjs = ONNX', () => {
     expect(r.rel).toBeLessThanOrEqual(TOL);
   });
 
+  // An empty body, shortcut or branch passes its input on, so a merge can take
+  // one tensor twice; tfjs 4.22 alone disposes such a tensor too early when it
+  // also feeds another layer ("Tensor is disposed"), which the lowering avoids.
+  it.each([
+    ['residual of an add of two empty branches', 'relu | residual { add { branch { } branch { } } }'],
+    ['concat of two empty branches and a conv', 'relu | concat { branch { } branch { conv(2, 1) } branch { } } | conv(3, 1)'],
+    ['empty residual body, used again', 'relu | residual { } | residual { add { branch { } branch { relu } branch { } } }'],
+  ])('a merge taking one tensor twice: %s', async (_name, body) => {
+    const n = net(`network T { input [3, 5, 5]\n ${body} }`);
+    const r = await conform(n, { weights: randomWeights(6), batch: 2 });
+    expect(r.scale).toBeGreaterThan(0);
+    expect(r.rel).toBeLessThanOrEqual(TOL);
+  });
+
   // onnxruntime refuses even LRN sizes (its kernel asserts size % 2 == 1), so the checker does too (E202):
   // a network the checker accepts must run in every back end
   it('lrn even sizes are refused by the checker', () => {

@@ -162,7 +162,6 @@ export default defineCommand({
     const { loadTfForCli, announceBackend } = await import('../tfjs.js');
     const loaded = await loadTfForCli(o.backend as string);
     if (!json) announceBackend(loaded);
-    await P.useFastCpuKernels(loaded.tf);
     const done = await E.explain({ tf: loaded.tf, network, weights, example, normalization, ...(classes ? { classes } : {}), notes, ...(target !== undefined ? { target } : {}) });
     let written: string[];
     try {

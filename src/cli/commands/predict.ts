@@ -58,7 +58,6 @@ export default defineCommand({
         const loaded = await loadTfForCli(o.backend as string);
         if (!json && !announced) announceBackend(loaded);
         announced = true;
-        await P.useFastCpuKernels(loaded.tf);
         return loaded.tf;
       },
     });

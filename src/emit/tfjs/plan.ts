@@ -125,16 +125,29 @@ class Walker<V> implements NodeLowering<V> {
   residual(n: ResidualNode, input: V): V {
     const body = this.sequence(n.body, input);
     const shortcut = n.shortcut ? this.sequence(n.shortcut, input) : input;
-    return this.apply(layerName(n.path), 'Add', {}, [body, shortcut]);
+    return this.apply(layerName(n.path), 'Add', {}, this.distinct(layerName(n.path), [body, shortcut]));
   }
 
   merge(n: MergeNode, input: V): V {
     const branches = n.branches.map((b) => this.sequence(b, input));
     if (branches.length === 1) return branches[0]!;
     // channels are the last axis inside tfjs
+    const operands = this.distinct(layerName(n.path), branches);
     return n.kind === 'concat'
-      ? this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, branches)
-      : this.apply(layerName(n.path), 'Add', {}, branches);
+      ? this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, operands)
+      : this.apply(layerName(n.path), 'Add', {}, operands);
+  }
+
+  /**
+   * A merge's operands, each a different tensor: an empty body, shortcut or
+   * branch hands its input on unchanged, so two of them make one tensor two
+   * operands. tfjs 4.22's executor counts a tensor's uses once per layer, not
+   * once per input, and disposes it early when it also feeds another layer
+   * ("Tensor is disposed" in predict): a repeated operand goes through a
+   * linear Activation (no weights, the same values), as `finish` does.
+   */
+  private distinct(name: string, operands: V[]): V[] {
+    return operands.map((v, i) => (operands.indexOf(v) < i ? this.apply(`${name}_operand${i}`, 'Activation', { activation: 'linear' }, [v]) : v));
   }
 
   /** a network that computes nothing still needs a layer between input and output */

@@ -6,7 +6,7 @@
 // class's index in the data's own order (the order of `predict`'s output
 // and the confusion matrix), `a-b` a range of them, anything else a class
 // name.
-import { suggest } from '../../check/suggest.js';
+import { suggest } from '../../util/suggest.js';
 import type { Dataset, Split } from './dataset.js';
 import { subset } from './dataset.js';
 

@@ -44,9 +44,8 @@ export async function loadBackend(choice: string): Promise<{ tf: Tf; description
   }
   const tf = loaded.tf;
   if (loaded.backend === 'cpu') {
-    const { installFastKernels } = await import('../../kernels/index.js');
-    const fast = installFastKernels(tf as unknown as Parameters<typeof installFastKernels>[0]);
-    return { tf, description: `cpu (pure JS ${loaded.name} ${tf.version.tfjs}, ${fast.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
+    // loadTf installed the fast cpu kernels
+    return { tf, description: `cpu (pure JS ${loaded.name} ${tf.version.tfjs}, ${loaded.fastKernels.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
   }
   return { tf, description: `${loaded.backend} (${loaded.name})` };
 }
