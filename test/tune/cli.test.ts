@@ -80,19 +80,25 @@ describe.skipIf(!hasData)('alexnetc tune on Fashion-MNIST', () => {
   it('Ctrl-C keeps the finished trials; --resume continues the others and keeps the finished ones', async () => {
     const file = lenetCopy('resume');
     const out = path.join(dir, 'resume');
-    const child = spawn(process.execPath, [BIN, 'tune', file, ...SMALL, '--grid', 'batch=32,64,128', '--jobs', '1', '--no-early-stop', '-o', out], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    // 6 epochs, so that the second trial has epochs left when the signal lands (an epoch of 360 images takes ~0.2 s)
+    const args = [...SMALL.slice(0, -1), '6'];
+    const child = spawn(process.execPath, [BIN, 'tune', file, ...args, '--grid', 'batch=32,64,128', '--jobs', '1', '--no-early-stop', '-o', out], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    // interrupt once the first trial has finished and the second has a checkpoint mid-run
-    const deadline = Date.now() + 240_000;
-    while (Date.now() < deadline && !(/trial 001 done/.test(stderr) && /trial 002 epoch 1\/2/.test(stderr))) await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    // interrupt as soon as the first trial has finished and the second has a checkpoint mid-run
+    let sent = false;
+    child.stderr.on('data', (b) => {
+      stderr += b;
+      if (!sent && /trial 001 done/.test(stderr) && /trial 002 epoch 1\/6/.test(stderr)) sent = child.kill('SIGINT');
+    });
+    const code = await Promise.race([
+      new Promise<number | null>((r) => child.on('close', r)),
+      new Promise<null>((r) => setTimeout(() => { child.kill('SIGKILL'); r(null); }, 240_000)),
+    ]);
     expect(code, stderr).toBe(130);
     const state = json(path.join(out, 'search.json'));
     expect(state.trials.map((t: { status: string }) => t.status)).toEqual(['done', 'interrupted', 'pending']);
     expect(fs.existsSync(path.join(out, 'trials', '002', 'checkpoint', 'state.json'))).toBe(true);
-    expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toMatch(/\n001,32,done,2,/);
+    expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toMatch(/\n001,32,done,6,/);
     const firstModel = fs.readFileSync(path.join(out, 'trials', '001', 'model', 'weights.bin'));
 
     // a search is resumed as it was defined
