@@ -9,15 +9,19 @@
 //   never throw, give an internal error (E900), put a span outside the text,
 //   or hang; a mutation the checker accepts must pass the back ends too.
 // Findings are written to a folder (named in the failure) with their inputs.
+// FUZZ_FAST=1 runs the tfjs side on alexnetc's fast cpu kernels instead of
+// tfjs's stock ones (the generated shapes then test the kernels too).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { requirePython } from '../onnx/helpers.js';
 import { backEnds, onnxChecker, runnable, Watchdog, type Finding } from './campaign.js';
 import { generate } from './generate.js';
 import { mutate } from './mutate.js';
+import { tf } from '../tfjs/helpers.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
@@ -44,8 +48,14 @@ function report(findings: Finding[], what: string): string {
   return `${findings.length} findings (${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')}), inputs in ${dir}; first: ${findings[0]?.kind}: ${findings[0]?.detail}\n${findings[0]?.source}`;
 }
 
+const FAST = process.env.FUZZ_FAST === '1';
+beforeAll(() => {
+  if (FAST) expect(installFastKernels(tf).length).toBeGreaterThan(0);
+});
+
 afterAll(() => {
-  console.log(`fuzz (seed ${SEED}, ${SECONDS} s): ${stats.join('; ')}`);
+  if (FAST) uninstallFastKernels(tf);
+  console.log(`fuzz (seed ${SEED}, ${SECONDS} s, ${FAST ? 'fast' : 'stock'} tfjs kernels): ${stats.join('; ')}`);
   if (!process.env.FUZZ_KEEP) fs.rmSync(out, { recursive: true, force: true });
 });
 
