@@ -20,7 +20,7 @@ import type { Position, Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Network } from '../check/ir.js';
 import type { Diagnostic } from '../diagnostics/index.js';
-import type { Decl, NetworkDecl, Stage } from '../syntax/ast.js';
+import type { Decl, NetworkDecl } from '../syntax/ast.js';
 import { allStages } from '../syntax/walk.js';
 import { UserError } from '../util/errors.js';
 import { contains, declAt, indexOf, type Analysis } from './analysis.js';

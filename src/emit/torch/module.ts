@@ -99,7 +99,7 @@ class ModuleWriter {
       networkClass,
     ];
     const body = sections.join('\n\n\n');
-    return `${this.docstring(decl)}\n${imports(body)}\n\n\n${body}\n`;
+    return `${this.docstring()}\n${imports(body)}\n\n\n${body}\n`;
   }
 
   /** the blocks a body calls, transitively; also records the layers used and refuses those without a PyTorch lowering */
@@ -146,7 +146,7 @@ class ModuleWriter {
     return [STAGES, ...methods].join('\n\n');
   }
 
-  private docstring(decl: NetworkDecl): string {
+  private docstring(): string {
     const n = this.network;
     const from = this.opts.source ? ` from ${this.opts.source}` : '';
     const dims = ['N', ...n.input].join(', ');

@@ -1,6 +1,6 @@
 // Moving floats: short runs, parallel fills, batched 2-D transposes, and
 // strided rows (the copies behind Concat, SplitV and Transpose).
-import { addTo, f32, f32x4, forRange, i32, i32x4, if_, v128, type Local } from './assembler.js';
+import { addTo, f32, forRange, i32, i32x4, if_, v128, type Local } from './assembler.js';
 import type { KernelDef } from './module.js';
 
 /** copy_f32(dst, src, n): n floats, four at a time then one at a time; exact, no overrun. */

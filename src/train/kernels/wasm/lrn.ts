@@ -98,7 +98,7 @@ function grad(): KernelDef {
       const p = f.params as unknown as Common & { y: Local; dy: Local; dx: Local };
       const c = f.local(), k = f.local(), mode = f.local(), row2 = f.local(), sq = f.local();
       const bias = f.local('v128'), alpha = f.local('v128'), one = f.local('v128'), m2ab = f.local('v128');
-      const acc = f.local('v128'), s = f.local('v128'), xv = f.local('v128'), n = f.local('v128'), pw = f.local('v128');
+      const acc = f.local('v128'), s = f.local('v128'), xv = f.local('v128'), n = f.local('v128');
       const at = (base: Local, px: Local): Code => [...base.get, ...px.get, ...i32.add, ...c.get, ...i32.add];
       return [
         ...p.consts.get, ...v128.load32_splat(0), ...bias.set, ...p.consts.get, ...v128.load32_splat(4), ...alpha.set,
