@@ -14,12 +14,12 @@ import { frozenWeightKeys } from '../../src/check/freeze.js';
 import { layers, type Network } from '../../src/check/ir.js';
 import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
 import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import { DEFAULTS, type TrainSettings } from '../../src/train/config.js';
-import type { EngineModule, EngineSetup, TrainEngine } from '../../src/train/engine.js';
+import type { EngineModule, TrainEngine } from '../../src/train/engine.js';
 import { tfjsEngine } from '../../src/train/engines/tfjs/engine.js';
 import { safetensorsWeights } from '../../src/weights/safetensors.js';
-import { randomInput, tempDir } from '../onnx/helpers.js';
+import { tempDir } from '../onnx/helpers.js';
 import { hasTorch } from '../train-torch/helpers.js';
+import { batch, engineSetup } from '../engine-fixtures.js';
 
 const dir = tempDir('freeze-engines');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -39,20 +39,6 @@ block stage(c) {
 const file = path.join(dir, 'm.net');
 fs.writeFileSync(file, NET);
 const network = (): Network => compile(NET).network!;
-
-function setup(n: Network, extra: Partial<EngineSetup>, settings: Partial<TrainSettings> = {}): EngineSetup {
-  return {
-    network: n,
-    settings: { ...DEFAULTS, lr: 0.05, ...settings, augment: { crop: 0, flip: false } },
-    classes: ['a', 'b', 'c'],
-    normalization: { mean: [0, 0], std: [1, 1], scale: 1 },
-    source: { file, network: 'M', set: {}, data: 'none' },
-    backend: 'cpu',
-    options: { device: 'cpu' },
-    say: () => {},
-    ...extra,
-  };
-}
 
 /** Weights that are no engine's defaults: running statistics away from 0 and 1, so that inference and training modes differ. */
 function startWeights(): WeightSource {
@@ -101,10 +87,6 @@ const ENGINES: Engine[] = [
   },
 ];
 
-function batch(seed: number, layout: 'NCHW' | 'NHWC') {
-  return { x: randomInput(8 * 72, seed), labels: Int32Array.from({ length: 8 }, (_, i) => (i * seed) % 3), count: 8, shape: layout === 'NCHW' ? [8, 2, 6, 6] : [8, 6, 6, 2] };
-}
-
 const bits = (v: Float32Array): number[] => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
 
 for (const e of ENGINES) {
@@ -118,7 +100,7 @@ for (const e of ENGINES) {
         const frozen = frozenWeightKeys(n.body, ['stage1']);
         expect([...frozen]).toEqual(['stage1/conv1.weight', 'stage1/conv1.bias', 'stage1/batchnorm1.weight', 'stage1/batchnorm1.bias', 'stage1/batchnorm1.running_mean', 'stage1/batchnorm1.running_var']);
         const init = startWeights();
-        const engine = await e.module.create(setup(n, { initialWeights: init, frozen }, { optimizer, ...extra }));
+        const engine = await e.module.create(engineSetup(n, file, { initialWeights: init, frozen }, { optimizer, ...extra }));
         try {
           for (let s = 0; s < 4; s++) expect(Number.isFinite((await engine.step(batch(s + 1, e.layout), 0.05, { epoch: 0, step: s })).loss)).toBe(true);
           const end = await e.weights(engine, n, `${optimizer}-end`);
@@ -146,7 +128,7 @@ for (const e of ENGINES) {
       fs.writeFileSync(f2, NET2);
       const n = compile(NET2).network!;
       const frozen = frozenWeightKeys(n.body, ['conv1', 'batchnorm1']);
-      const s = setup(n, { initialWeights: startWeights(), frozen, source: { file: f2, network: 'B', set: {}, data: 'none' } }, { optimizer: 'sgd' });
+      const s = engineSetup(n, file, { initialWeights: startWeights(), frozen, source: { file: f2, network: 'B', set: {}, data: 'none' } }, { optimizer: 'sgd' });
       const engine = await e.module.create(s);
       try {
         const b = batch(3, e.layout);
@@ -170,9 +152,9 @@ for (const e of ENGINES) {
 
     it('refuses a frozen key that names no weight, and a network with nothing left to train', async () => {
       const n = network();
-      await expect(e.module.create(setup(n, { frozen: new Set(['conv9.weight']) }))).rejects.toThrow(/frozen weight conv9.weight: the network M has no such weight/);
+      await expect(e.module.create(engineSetup(n, file, { frozen: new Set(['conv9.weight']) }))).rejects.toThrow(/frozen weight conv9.weight: the network M has no such weight/);
       const all = frozenWeightKeys(n.body, ['stage1', 'conv1', 'batchnorm1', 'dense1', 'dense2']);
-      await expect(e.module.create(setup(n, { frozen: all }))).rejects.toThrow(/every weight of M is frozen: nothing to train/);
+      await expect(e.module.create(engineSetup(n, file, { frozen: all }))).rejects.toThrow(/every weight of M is frozen: nothing to train/);
     }, 60_000);
   });
 }

@@ -11,46 +11,16 @@ import { compile } from '../../src/compile.js';
 import { layers, type Network } from '../../src/check/ir.js';
 import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
 import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import type { EngineSetup } from '../../src/train/engine.js';
 import { tfjsEngine } from '../../src/train/engines/tfjs/engine.js';
-import { DEFAULTS, type TrainSettings } from '../../src/train/config.js';
 import { readMasks, weightShapes, writeMasks } from '../../src/train/masks.js';
-import { randomInput, tempDir } from '../onnx/helpers.js';
+import { tempDir } from '../onnx/helpers.js';
+import { batch, engineSetup, halfMasks } from '../engine-fixtures.js';
 
 const dir = tempDir('masks');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const NET = 'network M {\n  input [2, 6, 6]\n  conv(4, 3) | relu | flatten\n  dense(8) | relu | dense(3)\n}';
 const network = (): Network => compile(NET).network!;
-
-function setup(n: Network, extra: Partial<EngineSetup>, settings: Partial<TrainSettings> = {}): EngineSetup {
-  return {
-    network: n,
-    settings: { ...DEFAULTS, lr: 0.05, ...settings, augment: { crop: 0, flip: false } },
-    classes: ['a', 'b', 'c'],
-    normalization: { mean: [0, 0], std: [1, 1], scale: 1 },
-    source: { file: 'm.net', network: 'M', set: {}, data: 'none' },
-    backend: 'cpu',
-    say: () => {},
-    ...extra,
-  };
-}
-
-/** Half of every conv/dense weight masked, at seeded positions. */
-function halfMasks(n: Network): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>();
-  let k = 1;
-  for (const l of layers(n.body)) {
-    if (l.layer.name !== 'conv' && l.layer.name !== 'dense') continue;
-    const size = l.weights[0]!.shape.reduce((a, b) => a * b, 1);
-    m.set(`${l.path}.weight`, Uint8Array.from({ length: size }, () => ((k = (k * 1103515245 + 12345) >>> 0) >>> 16) & 1));
-  }
-  return m;
-}
-
-function batch(seed: number) {
-  return { x: randomInput(8 * 72, seed), labels: Int32Array.from({ length: 8 }, (_, i) => (i * seed) % 3), count: 8, shape: [8, 6, 6, 2] };
-}
 
 async function savedWeights(engine: Awaited<ReturnType<typeof tfjsEngine.create>>, n: Network, name: string): Promise<WeightSource> {
   const out = path.join(dir, name);
@@ -67,7 +37,7 @@ describe('EngineSetup.initialWeights and .masks (tfjs engine)', () => {
       const n = network();
       const masks = halfMasks(n);
       const init = seededWeights(9);
-      const engine = await tfjsEngine.create(setup(n, { initialWeights: init, masks }, { optimizer, ...extra }));
+      const engine = await tfjsEngine.create(engineSetup(n, 'm.net', { initialWeights: init, masks }, { optimizer, ...extra }));
       // before any step: the given weights, masked
       const start = await savedWeights(engine, n, `${optimizer}-0`);
       for (const l of layers(n.body))
@@ -77,7 +47,7 @@ describe('EngineSetup.initialWeights and .masks (tfjs engine)', () => {
           // (a masked negative weight reads −0: zero all the same)
           expect(Array.from(start.get(l.path, w), (v) => v + 0)).toEqual(Array.from(want, (v, i) => (m && !m[i] ? 0 : v)));
         }
-      for (let s = 0; s < 5; s++) expect(Number.isFinite((await engine.step(batch(s + 1), 0.05, { epoch: 0, step: s })).loss)).toBe(true);
+      for (let s = 0; s < 5; s++) expect(Number.isFinite((await engine.step(batch(s + 1, 'NHWC'), 0.05, { epoch: 0, step: s })).loss)).toBe(true);
       const end = await savedWeights(engine, n, `${optimizer}-5`);
       for (const [key, m] of masks) {
         const l = [...layers(n.body)].find((x) => `${x.path}.weight` === key)!;
@@ -96,8 +66,8 @@ describe('EngineSetup.initialWeights and .masks (tfjs engine)', () => {
 
   it('refuses a mask for a weight the network does not have, or of the wrong length', async () => {
     const n = network();
-    await expect(tfjsEngine.create(setup(n, { masks: new Map([['conv9.weight', new Uint8Array(4)]]) }))).rejects.toThrow(/mask for conv9.weight: the network M has no such weight/);
-    await expect(tfjsEngine.create(setup(n, { masks: new Map([['conv1.weight', new Uint8Array(5)]]) }))).rejects.toThrow(/mask for conv1.weight: 5 values, the weight \[4, 2, 3, 3\] has 72/);
+    await expect(tfjsEngine.create(engineSetup(n, 'm.net', { masks: new Map([['conv9.weight', new Uint8Array(4)]]) }))).rejects.toThrow(/mask for conv9.weight: the network M has no such weight/);
+    await expect(tfjsEngine.create(engineSetup(n, 'm.net', { masks: new Map([['conv1.weight', new Uint8Array(5)]]) }))).rejects.toThrow(/mask for conv1.weight: 5 values, the weight \[4, 2, 3, 3\] has 72/);
   });
 });
 

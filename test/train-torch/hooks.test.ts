@@ -9,12 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { layers, type Network } from '../../src/check/ir.js';
 import { compile } from '../../src/compile.js';
 import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
-import { DEFAULTS, type TrainSettings } from '../../src/train/config.js';
-import type { EngineSetup, TrainEngine } from '../../src/train/engine.js';
+import type { TrainEngine } from '../../src/train/engine.js';
 import { torchEngine } from '../../src/train/engines/torch/engine.js';
 import { safetensorsWeights } from '../../src/weights/safetensors.js';
-import { randomInput } from '../onnx/helpers.js';
 import { hasTorch, tmp } from './helpers.js';
+import { batch, engineSetup, halfMasks } from '../engine-fixtures.js';
 
 const dir = tmp();
 
@@ -22,36 +21,6 @@ const NET = 'network M {\n  input [2, 6, 6]\n  conv(4, 3) | relu | flatten\n  de
 const file = path.join(dir, 'm.net');
 fs.writeFileSync(file, NET);
 const network = (): Network => compile(NET).network!;
-
-function setup(n: Network, extra: Partial<EngineSetup>, settings: Partial<TrainSettings> = {}): EngineSetup {
-  return {
-    network: n,
-    settings: { ...DEFAULTS, lr: 0.05, ...settings, augment: { crop: 0, flip: false } },
-    classes: ['a', 'b', 'c'],
-    normalization: { mean: [0, 0], std: [1, 1], scale: 1 },
-    source: { file, network: 'M', set: {}, data: 'none' },
-    backend: 'cpu',
-    options: { device: 'cpu' },
-    say: () => {},
-    ...extra,
-  };
-}
-
-/** Half of every conv/dense weight masked, at seeded positions. */
-function halfMasks(n: Network): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>();
-  let k = 1;
-  for (const l of layers(n.body)) {
-    if (l.layer.name !== 'conv' && l.layer.name !== 'dense') continue;
-    const size = l.weights[0]!.shape.reduce((a, b) => a * b, 1);
-    m.set(`${l.path}.weight`, Uint8Array.from({ length: size }, () => ((k = (k * 1103515245 + 12345) >>> 0) >>> 16) & 1));
-  }
-  return m;
-}
-
-function batch(seed: number) {
-  return { x: randomInput(8 * 72, seed), labels: Int32Array.from({ length: 8 }, (_, i) => (i * seed) % 3), count: 8, shape: [8, 2, 6, 6] };
-}
 
 async function savedWeights(engine: TrainEngine, n: Network, name: string): Promise<WeightSource> {
   const out = path.join(dir, name);
@@ -69,7 +38,7 @@ describe.skipIf(!hasTorch)('EngineSetup.initialWeights and .masks (torch engine)
       const n = network();
       const masks = halfMasks(n);
       const init = seededWeights(9);
-      const engine = await torchEngine.create(setup(n, { initialWeights: init, masks }, { optimizer, ...extra }));
+      const engine = await torchEngine.create(engineSetup(n, file, { initialWeights: init, masks }, { optimizer, ...extra }));
       try {
         // before any step: the given weights, masked
         const start = await savedWeights(engine, n, `${optimizer}-0`);
@@ -78,7 +47,7 @@ describe.skipIf(!hasTorch)('EngineSetup.initialWeights and .masks (torch engine)
             const m = masks.get(`${l.path}.${w.name}`);
             expect(Array.from(start.get(l.path, w), (v) => v + 0)).toEqual(Array.from(init.get(l.path, w), (v, i) => (m && !m[i] ? 0 : v)));
           }
-        for (let s = 0; s < 5; s++) expect(Number.isFinite((await engine.step(batch(s + 1), 0.05, { epoch: 0, step: s })).loss)).toBe(true);
+        for (let s = 0; s < 5; s++) expect(Number.isFinite((await engine.step(batch(s + 1, 'NCHW'), 0.05, { epoch: 0, step: s })).loss)).toBe(true);
         const end = await savedWeights(engine, n, `${optimizer}-5`);
         for (const [key, m] of masks) {
           const l = [...layers(n.body)].find((x) => `${x.path}.weight` === key)!;
@@ -98,7 +67,7 @@ describe.skipIf(!hasTorch)('EngineSetup.initialWeights and .masks (torch engine)
 
   it('refuses a mask for a weight the network does not have, or of the wrong length', async () => {
     const n = network();
-    await expect(torchEngine.create(setup(n, { masks: new Map([['conv9.weight', new Uint8Array(4)]]) }))).rejects.toThrow(/mask for conv9.weight: the network M has no such weight/);
-    await expect(torchEngine.create(setup(n, { masks: new Map([['conv1.weight', new Uint8Array(5)]]) }))).rejects.toThrow(/mask for conv1.weight: 5 values, the weight \[4, 2, 3, 3\] has 72/);
+    await expect(torchEngine.create(engineSetup(n, file, { masks: new Map([['conv9.weight', new Uint8Array(4)]]) }))).rejects.toThrow(/mask for conv9.weight: the network M has no such weight/);
+    await expect(torchEngine.create(engineSetup(n, file, { masks: new Map([['conv1.weight', new Uint8Array(5)]]) }))).rejects.toThrow(/mask for conv1.weight: 5 values, the weight \[4, 2, 3, 3\] has 72/);
   }, 60_000);
 });

@@ -5,17 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { randomStream } from './random.js';
 
-let seed = 7;
-function rand(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
-const randT = (shape: number[]) => tf.tensor(rand(shape.reduce((p, d) => p * d, 1)), shape);
+const { randT } = randomStream(7);
 
 function expectClose(got: Float32Array, want: Float32Array): void {
   expect(got.length).toBe(want.length);

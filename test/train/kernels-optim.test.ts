@@ -6,16 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { randomStream } from './random.js';
 
-let seed = 4242;
-function rand(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
+const { rand, reseed } = randomStream(4242);
 
 const makers: Array<[string, () => tf.Optimizer]> = [
   ['sgd', () => tf.train.sgd(0.1)],
@@ -28,7 +21,7 @@ interface Run { weights: Float32Array[]; slots: Array<{ name: string; values: Fl
 
 /** Three steps on two variables (one with an odd size) from fixed values and gradients. */
 async function run(make: () => tf.Optimizer): Promise<Run> {
-  seed = 4242;
+  reseed(4242);
   const shapes = [[7, 5], [64, 3]];
   const vars = shapes.map((s, i) => tf.variable(tf.tensor(rand(s[0]! * s[1]!), s), true, `w${i}_${Math.random()}`));
   const opt = make();

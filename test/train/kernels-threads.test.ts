@@ -8,17 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, kernelThreads, setKernelThreads, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { randomStream } from './random.js';
 
-let seed = 99;
-function rand(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
-const randT = (shape: number[]) => tf.tensor(rand(shape.reduce((p, d) => p * d, 1)), shape);
+const { randT, reseed } = randomStream(99);
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): Float32Array[] => {
   const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
   const list = Array.isArray(out) ? out : [out];
@@ -29,7 +21,7 @@ const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<stri
 
 /** Every parallel kernel once, on inputs made from a fixed seed. */
 function kernels(): Float32Array[] {
-  seed = 99;
+  reseed(99);
   const out: Float32Array[] = [];
   const x = randT([5, 17, 15, 6]), f = randT([3, 3, 6, 12]), f2 = randT([3, 3, 2, 12]);
   const conv = { strides: [2, 1], pads: [1, 0, 2, 1], dilations: [1, 2], groups: 1 };
@@ -80,7 +72,7 @@ async function training(): Promise<number[]> {
     concat { branch { conv(4, 1) } branch { avgpool(3, 1, pad 1) } } | flatten | dropout(0.3) | dense(5) }`;
   const net = compile(src).network!;
   const model = toTfjs(tf, net, { seed: 1 });
-  seed = 5;
+  reseed(5);
   const x = randT([7, 13, 11, 3]);
   const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1], 'int32'), 5);
   const opt = tf.train.adam(0.01);

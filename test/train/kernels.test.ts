@@ -6,21 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
 import { runtime } from '../../src/train/kernels/runtime/index.js';
 import { packedBytes, splitGemm } from '../../src/train/kernels/ops/gemm.js';
+import { randomStream } from './random.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
-let seed = 12345;
-function rand(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
-function randT(shape: number[]): tf.Tensor {
-  return tf.tensor(rand(shape.reduce((p, d) => p * d, 1)), shape);
-}
+const { rand, randT, reseed } = randomStream(12345);
 
 function runStock(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array {
   const k = stockKernel(tf, name)!;
@@ -345,7 +335,7 @@ describe('LeNet-style training end to end', () => {
   // A few SGD steps through tf.layers with stock kernels, then with the fast
   // ones from the same initial weights: the trained weights must agree.
   async function train(): Promise<Float32Array[]> {
-    seed = 777;
+    reseed(777);
     const m = tf.sequential();
     m.add(tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 6, kernelSize: 5, activation: 'tanh' }));
     m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
