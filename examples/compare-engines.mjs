@@ -33,7 +33,8 @@ const rows = [];
 for (const [key, what, flags] of runs) {
   if (skip.includes(key)) continue;
   const dir = path.join(out, key);
-  if (existsSync(dir)) rmSync(dir, { recursive: true });
+  // an earlier run of this script is replaced; anything else there is left for train to refuse
+  if (existsSync(path.join(dir, 'config.json'))) rmSync(dir, { recursive: true });
   const args = [path.join(root, 'bin/alexnetc.js'), 'train', 'specs/lenet5.net', '--set', 'size=28', '--data', data, ...extra, ...flags, '--out', dir];
   console.error(`\n$ alexnetc ${args.slice(1).join(' ')}`);
   const t0 = performance.now();
