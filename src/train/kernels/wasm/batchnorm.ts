@@ -20,6 +20,18 @@ function channelPairs(f: Func, C: Local, pair: (off: Local) => Code, single: (of
   ];
 }
 
+/**
+ * A partial kernel's two per-channel sums for its item, zeroed: s = out + item·16·C
+ * (C doubles) and q = s + 8·C (C doubles), the layout the combining pass reads.
+ */
+function itemSums(out: Local, item: Local, C: Local, s: Local, q: Local, c: Local): Code {
+  return [
+    ...out.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(16), ...i32.mul, ...i32.add, ...s.set,
+    ...s.get, ...C.get, ...i32.const(8), ...i32.mul, ...i32.add, ...q.set,
+    ...forRange(c, i32.const(0), [...C.get, ...i32.const(16), ...i32.mul], 8, [[...s.get, ...c.get, ...i32.add, ...f64.const(0), ...f64.store()]]),
+  ];
+}
+
 /** bn_stats_partial(x, rows, C, chunk, out, thread, item): out[item] = [Σx (C doubles), Σx² (C doubles)] over the chunk. */
 function statsPartial(): KernelDef {
   return {
@@ -29,9 +41,7 @@ function statsPartial(): KernelDef {
       const { x, rows, C, chunk, out, item } = f.params as Record<string, Local>;
       const s = f.local(), q = f.local(), row = f.local(), c = f.local(), v = f.local('v128'), w = f.local('f64');
       return [
-        ...out.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(16), ...i32.mul, ...i32.add, ...s.set,
-        ...s.get, ...C.get, ...i32.const(8), ...i32.mul, ...i32.add, ...q.set,
-        ...forRange(c, i32.const(0), [...C.get, ...i32.const(16), ...i32.mul], 8, [[...s.get, ...c.get, ...i32.add, ...f64.const(0), ...f64.store()]]),
+        ...itemSums(out, item, C, s, q, c),
         ...chunkRows(f, rows, chunk, item, (r) => [
           ...x.get, ...r.get, ...C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...row.set,
           ...channelPairs(f, C, (off) => [
@@ -60,9 +70,7 @@ function gradPartial(): KernelDef {
       const s = f.local(), q = f.local(), row = f.local(), drow = f.local(), c = f.local();
       const g = f.local('v128'), d = f.local('v128'), gs = f.local('f64'), ds = f.local('f64');
       return [
-        ...out.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(16), ...i32.mul, ...i32.add, ...s.set,
-        ...s.get, ...C.get, ...i32.const(8), ...i32.mul, ...i32.add, ...q.set,
-        ...forRange(c, i32.const(0), [...C.get, ...i32.const(16), ...i32.mul], 8, [[...s.get, ...c.get, ...i32.add, ...f64.const(0), ...f64.store()]]),
+        ...itemSums(out, item, C, s, q, c),
         ...chunkRows(f, rows, chunk, item, (r) => [
           ...x.get, ...r.get, ...C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...row.set,
           ...dy.get, ...r.get, ...C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...drow.set,
