@@ -48,7 +48,7 @@ function kernels(): Float32Array[] {
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
-  // 3×3 and 5×5 stride-1 convolutions big enough for Winograd
+  // 3×3 and 5×5 stride-1 convolutions big enough for Winograd (16 × 15 outputs: F(2×2, ·))
   const wx = randT([3, 16, 15, 16]), wf = randT([3, 3, 16, 20]);
   const same = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
   out.push(...run('Conv2D', { x: wx, filter: wf }, same));
@@ -59,7 +59,12 @@ function kernels(): Float32Array[] {
   out.push(...run('Conv2D', { x: wx, filter: f5 }, same));
   out.push(...run('Conv2DBackpropInput', { dy: dy5, filter: f5 }, { ...same, inputShape: wx.shape }));
   out.push(...run('Conv2DBackpropFilter', { x: wx, dy: dy5 }, { ...same, filterShape: f5.shape }));
-  tf.dispose([wx, wf, wdy, f5, dy5]);
+  // 18 × 17 outputs: F(4×4, 3×3), with partial tiles
+  const vx = randT([3, 18, 17, 16]), vdy = randT([3, 18, 17, 20]);
+  out.push(...run('Conv2D', { x: vx, filter: wf }, same));
+  out.push(...run('Conv2DBackpropInput', { dy: vdy, filter: wf }, { ...same, inputShape: vx.shape }));
+  out.push(...run('Conv2DBackpropFilter', { x: vx, dy: vdy }, { ...same, filterShape: wf.shape }));
+  tf.dispose([wx, wf, wdy, f5, dy5, vx, vdy]);
   tf.dispose([x, f, f2, y, dy, gy, p, bn!, mean!, variance!]);
   return out;
 }

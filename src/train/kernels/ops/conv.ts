@@ -6,7 +6,7 @@
 // K-fold copy of a whole input.
 import { FLAG_ADD, FLAG_RELU, gemm, packB, packedBytes, splitGemm, NR } from './gemm.js';
 import { GEOM, GEOM_FIELDS } from '../wasm/im2col.js';
-import { WINO3, WINO5, type WinoSpec } from '../wasm/winograd.js';
+import { WINO3, WINO43, WINO5, type WinoSpec } from '../wasm/winograd.js';
 import { BLOCK } from '../wasm/copy.js';
 import type { Io } from '../runtime/tensors.js';
 
@@ -59,11 +59,15 @@ export function zeroFill(io: Io, p: number, n: number): void {
  * The Winograd variant that applies, if any: 3×3 or 5×5, stride 1, no
  * dilation, one group, channels in fours and enough of them that the GEMMs
  * are the work, pads within the window, and outputs of at least 6×6 (smaller
- * ones waste too much of their 2×2 tiles; 7×7×512 measured 20–40 % faster
- * than im2col).
+ * ones waste too much of their tiles; 7×7×512 measured 20–40 % faster than
+ * im2col). 3×3 takes F(4×4, 3×3) from 16×16 outputs up (measured per pass
+ * 25–40 % faster than F(2×2, 3×3) at ResNet's 56² and 28², and at 16² and
+ * 20²), F(2×2, 3×3) below (at 14² its 4×4 tiles waste 30 % of their outputs
+ * and at 7×7×512 its filter transform outweighs the GEMMs' saving: 10–30 %
+ * slower).
  */
 export function winogradSpec(g: ConvGeom): WinoSpec | null {
-  const spec = g.FH === 3 ? WINO3 : g.FH === 5 ? WINO5 : null;
+  const spec = g.FH === 3 ? (Math.min(g.OH, g.OW) >= 16 ? WINO43 : WINO3) : g.FH === 5 ? WINO5 : null;
   if (spec === null || g.FW !== g.FH || g.SH !== 1 || g.SW !== 1 || g.DH !== 1 || g.DW !== 1 || g.groups !== 1) return null;
   if (g.C % 4 !== 0 || g.F % 4 !== 0 || g.C < 16 || g.F < 16 || g.OH * g.OW < 36) return null;
   if (g.top < 0 || g.top > spec.r - 1 || g.left < 0 || g.left > spec.r - 1) return null;
@@ -81,7 +85,7 @@ function winograd(io: Io, spec: WinoSpec, g: ConvGeom, x: number, w: number, fli
   const up = io.temp(X * panels * g.C * NR + 16);
   io.rt.parallel(`${spec.name}_filter`, panels, [w, g.C, g.F, flip ? 1 : 0, up], g.C * g.F < 1 << 12);
   const y = io.output(g.N * g.OH * g.OW * g.F);
-  const tiles = g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2);
+  const tiles = g.N * Math.ceil(g.OH / spec.m) * Math.ceil(g.OW / spec.m);
   // V (α² × tb × C) and M (α² × tb × F) of a block stay within ~2 MiB; at least 8 tiles a block
   const tb = Math.max(8, Math.min(256, Math.floor(524288 / (X * (g.C + g.F)))));
   const sstride = (X * tb * (g.C + g.F) + 16) * 4;
@@ -168,7 +172,7 @@ export function convBackpropInput(io: Io, g: ConvGeom, dy: number, w: number): {
 function winogradFilter(io: Io, spec: WinoSpec, g: ConvGeom, x: number, dy: number): { p: number; view: Float32Array } {
   const X = spec.alpha * spec.alpha;
   const panels = Math.ceil(g.F / NR);
-  const tiles = g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2);
+  const tiles = g.N * Math.ceil(g.OH / spec.m) * Math.ceil(g.OW / spec.m);
   const limit = Math.max(g.N * g.H * g.W * g.C, 1 << 20);
   const chunk = Math.max(16, Math.min(tiles, Math.floor(limit / (X * (g.C + panels * NR)))));
   const v = io.temp(X * chunk * g.C + 16), e = io.temp(X * panels * chunk * NR + 16), m = io.temp(X * g.C * g.F + 16);

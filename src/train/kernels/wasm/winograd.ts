@@ -1,22 +1,25 @@
 // 3×3 and 5×5 stride-1 convolutions by Winograd's minimal filtering
-// F(2×2, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
-// Networks", 2016): each 2×2 block of outputs comes from an α×α input tile
-// (α = r + 1) with α² multiplications per input–output channel pair instead
-// of 4r², so the GEMMs, which bound these layers, do 2.25× (3×3) or 2.78×
-// (5×5) less work:
+// F(m×m, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016): each m×m block of outputs comes from an α×α input tile
+// (α = m + r − 1) with α² multiplications per input–output channel pair
+// instead of m²r², so the GEMMs, which bound these layers, do less work:
+// F(2×2, 3×3) 2.25×, F(4×4, 3×3) 4×, F(2×2, 5×5) 2.78×.
 //   forward   Y = Aᵀ [ Σ_c (Bᵀ d B) ⊙ (G g Gᵀ) ] A
-//   filter    dW = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A e Aᵀ) ] G      (e a 2×2 tile of dY:
+//   filter    dW = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A e Aᵀ) ] G      (e an m×m tile of dY:
 //             the transposition of the forward algorithm in g)
 // The sums are GEMMs, one per tile position ξ (α² of them):
 //   forward   M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
 //   filter    M_ξ[C, F] += V_ξᵀ[C, tiles] · E_ξ[tiles, F], chunk of tiles by chunk
 // and the input gradient is the forward computation on dY with the filter
 // turned 180° and its channels swapped (the filter transform's `flip`).
-// The matrices are Toom–Cook's for the points 0, ±1 (3×3) and 0, ±1, ½, −2
-// (5×5), and ∞, derived in exact rationals; 3×3's constants are ±1 and ½ (a
-// few float32 roundings from the direct sums), 5×5's reach 5 and 1/24, about
-// ten times the rounding error of a direct sum (measured ≤ 1e-5 of the
-// output's scale, as the conformance tests require).
+// The matrices are Toom–Cook's for the points 0, ±1 (F(2×2, 3×3)) and
+// 0, ±1, ½, −2 (α = 6), and ∞, derived in exact rationals (Aᵀ and G from the
+// points, Bᵀ solved from the convolution identity). F(2×2, 3×3)'s constants
+// are ±1 and ½ (a few float32 roundings from the direct sums); the α = 6
+// ones reach 8 and 1/15, several times the rounding error of a direct sum
+// (the points ½, −2 halve it against ±2; measured ≤ 1e-5 of the output's
+// scale, as the conformance tests require: float32 against float64 over 64
+// channels, 3e-6 for F(4×4, 3×3), 5e-6 for F(2×2, 5×5)).
 import { addTo, f32, f32x4, forRange, i32, if_, ifValue, v128, type Code, type Func, type Local } from './assembler.js';
 import { NR } from './gemm.js';
 import { loadGeom, type Geom } from './im2col.js';
@@ -27,7 +30,9 @@ export interface WinoSpec {
   name: string;
   /** filter size */
   r: number;
-  /** tile size r + 1 (2×2 outputs per tile) */
+  /** outputs per tile side (m×m outputs per tile) */
+  m: number;
+  /** tile size m + r − 1 */
   alpha: number;
   BT: number[][];
   G: number[][];
@@ -37,20 +42,28 @@ export interface WinoSpec {
 const transpose = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
 
 export const WINO3: WinoSpec = {
-  name: 'wino3', r: 3, alpha: 4,
+  name: 'wino3', r: 3, m: 2, alpha: 4,
   BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
   G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
   AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
 };
 
 export const WINO5: WinoSpec = {
-  name: 'wino5', r: 5, alpha: 6,
+  name: 'wino5', r: 5, m: 2, alpha: 6,
   // points 0, ±1, ½, −2: half the rounding error of 0, ±1, ±2 (measured on 64-channel sums)
   BT: [[1, -3 / 2, -2, 3 / 2, 1, 0], [0, -1, 1 / 2, 5 / 2, 1, 0], [0, 1, -5 / 2, 1 / 2, 1, 0], [0, -2, -1, 2, 1, 0], [0, 1 / 2, -1, -1 / 2, 1, 0],
     [0, 1, -3 / 2, -2, 3 / 2, 1]],
   G: [[1, 0, 0, 0, 0], [1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, -1 / 3, 1 / 3, -1 / 3], [-16 / 15, -8 / 15, -4 / 15, -2 / 15, -1 / 15],
     [1 / 15, -2 / 15, 4 / 15, -8 / 15, 16 / 15], [0, 0, 0, 0, 1]],
   AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1 / 2, -2, 1]],
+};
+
+/** F(4×4, 3×3): 5×5's points and so its Bᵀ; 36 multiplications for 16 outputs (2.25 each) where F(2×2, 3×3) takes 4 each. */
+export const WINO43: WinoSpec = {
+  name: 'wino43', r: 3, m: 4, alpha: 6,
+  BT: WINO5.BT,
+  G: [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, -1 / 3], [-16 / 15, -8 / 15, -4 / 15], [1 / 15, -2 / 15, 4 / 15], [0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1 / 2, -2, 0], [0, 1, 1, 1 / 4, 4, 0], [0, 1, -1, 1 / 8, -8, 1]],
 };
 
 /** The f32x4 constants a kernel's transforms multiply by, one local each (V8 rematerialises v128.const at every use). */
@@ -115,14 +128,15 @@ function tileOf(t: Local, th: Local, tw: Local, n: Local, ti: Local, tj: Local):
   ];
 }
 
-const tilesOf = (g: Geom, th: Local, tw: Local): Code => [
-  ...g.OH.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...th.set,
-  ...g.OW.get, ...i32.const(1), ...i32.add, ...i32.const(1), ...i32.shr_u, ...tw.set,
+/** Tiles per column and per row: ⌈OH/m⌉, ⌈OW/m⌉. */
+const tilesOf = (g: Geom, th: Local, tw: Local, m: number): Code => [
+  ...g.OH.get, ...i32.const(m - 1), ...i32.add, ...i32.const(m), ...i32.div_u, ...th.set,
+  ...g.OW.get, ...i32.const(m - 1), ...i32.add, ...i32.const(m), ...i32.div_u, ...tw.set,
 ];
 
 /**
  * <spec>_input(geom, x, t0, t1, v, xiStride): V = Bᵀ d B of the tiles
- * [t0, t1) of x (α×α input patches at (2·ti − top, 2·tj − left), zero
+ * [t0, t1) of x (α×α input patches at (m·ti − top, m·tj − left), zero
  * outside the image), stored as V_ξ[t − t0, c] at v + ξ·xiStride + ((t − t0)·C + c)·4.
  */
 function inputKernel(spec: WinoSpec): KernelDef {
@@ -157,15 +171,15 @@ function inputKernel(spec: WinoSpec): KernelDef {
       return [
         ...code,
         ...k.setup,
-        ...tilesOf(g, th, tw),
+        ...tilesOf(g, th, tw, spec.m),
         ...g.C.get, ...i32.const(4), ...i32.mul, ...pixB.set,
         ...g.W.get, ...pixB.get, ...i32.mul, ...rowB.set,
         ...g.H.get, ...rowB.get, ...i32.mul, ...img.set,
         ...v.get, ...dst.set,
         ...forRange(t, t0.get, t1.get, 1, [
           tileOf(t, th, tw, n, ti, tj),
-          [...ti.get, ...i32.const(2), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
-          [...tj.get, ...i32.const(2), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
+          [...ti.get, ...i32.const(spec.m), ...i32.mul, ...g.top.get, ...i32.sub, ...ih0.set],
+          [...tj.get, ...i32.const(spec.m), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
           [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(A), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
             ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(A), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
           // the tile's corner (possibly outside the image: only read when its cells are)
@@ -253,13 +267,13 @@ function filterKernel(spec: WinoSpec): KernelDef {
 
 /**
  * <spec>_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item):
- * output tiles [item·tb, …) (2×2 outputs each, row-major over images): the
+ * output tiles [item·tb, …) (m×m outputs each, row-major over images): the
  * input transform into V (α² × tb × C floats of the thread's scratch), α²
  * GEMMs into M (α² × tb × F after V), the output transform (+ bias) into y.
  * C and F are multiples of 4.
  */
 function convKernel(spec: WinoSpec): KernelDef {
-  const A = spec.alpha, X = A * A;
+  const A = spec.alpha, X = A * A, mo = spec.m;
   return {
     name: `${spec.name}_conv`,
     params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'thread', 'item'],
@@ -270,7 +284,7 @@ function convKernel(spec: WinoSpec): KernelDef {
       const v = f.local(), m = f.local(), n = f.local(), ti = f.local(), tj = f.local(), c = f.local(), xi = f.local();
       const panels = f.local(), pack = f.local(), q = f.local(), oh = f.local(), ow = f.local(), yb = f.local();
       const k = new Consts(f);
-      const d = f.locals_(X, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(4, 'v128');
+      const d = f.locals_(X, 'v128'), tmp = f.locals_(mo * A, 'v128'), out = f.locals_(mo * mo, 'v128');
       const load: Code = [];
       for (let e = 0; e < X; e++) {
         load.push(
@@ -279,14 +293,14 @@ function convKernel(spec: WinoSpec): KernelDef {
         );
       }
       const store: Code = [];
-      for (let a = 0; a < 2; a++) {
-        for (let b = 0; b < 2; b++) {
+      for (let a = 0; a < mo; a++) {
+        for (let b = 0; b < mo; b++) {
           store.push(
             ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
             ...if_([[
               ...yb.get, ...i32.const(a), ...g.OW.get, ...i32.mul, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add,
               ...i32.const(4), ...i32.mul, ...i32.add,
-              ...out[2 * a + b]!.get,
+              ...out[mo * a + b]!.get,
               ...bias.get, ...ifValue('v128', [[...bias.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load()]], [v128.zero]), ...f32x4.add,
               ...v128.store(),
             ]]),
@@ -297,7 +311,7 @@ function convKernel(spec: WinoSpec): KernelDef {
       return [
         ...code,
         ...k.setup,
-        ...tilesOf(g, th, tw),
+        ...tilesOf(g, th, tw, spec.m),
         ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
         ...item.get, ...tb.get, ...i32.mul, ...t0.set,
         ...t0.get, ...tb.get, ...i32.add, ...t1.set,
@@ -323,7 +337,7 @@ function convKernel(spec: WinoSpec): KernelDef {
         ...forRange(t, t0.get, t1.get, 1, [
           [...t.get, ...t0.get, ...i32.sub, ...q.set],
           tileOf(t, th, tw, n, ti, tj),
-          [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+          [...ti.get, ...i32.const(spec.m), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(spec.m), ...i32.mul, ...ow.set],
           [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
             ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
           forRange(c, i32.const(0), g.F.get, 4, [load, xform, store]),
@@ -337,12 +351,12 @@ function convKernel(spec: WinoSpec): KernelDef {
  * <spec>_wgrad_prep(geom, x, dy, t0, t1, v, e, tb, nv, thread, item): the
  * operands of the filter gradient for the tiles [t0, t1): items [0, nv) the
  * input transforms of tb tiles each into v (V_ξ[t − t0, c], ξ-th block
- * (t1 − t0)·C floats apart); the rest the transforms A e Aᵀ of dY's 2×2 tiles
+ * (t1 − t0)·C floats apart); the rest the transforms A e Aᵀ of dY's m×m tiles
  * (zero past OH, OW) for 8 output channels each, packed as GEMM operands
  * ((t1 − t0) deep, F wide; ξ-th at e + ξ·⌈F/8⌉·(t1 − t0)·32).
  */
 function wgradPrepKernel(spec: WinoSpec): KernelDef {
-  const A = spec.alpha, X = A * A, Amat = transpose(spec.AT); // α × 2
+  const A = spec.alpha, X = A * A, m = spec.m, Amat = transpose(spec.AT); // α × m
   return {
     name: `${spec.name}_wgrad_prep`,
     params: ['geom', 'x', 'dy', 't0', 't1', 'v', 'e', 'tb', 'nv', 'thread', 'item'],
@@ -352,24 +366,24 @@ function wgradPrepKernel(spec: WinoSpec): KernelDef {
       const a0 = f.local(), a1 = f.local(), th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
       const oh = f.local(), ow = f.local(), c = f.local(), c1 = f.local(), depth = f.local(), panels = f.local(), dst = f.local();
       const k = new Consts(f);
-      const d = f.locals_(4, 'v128'), tmp = f.locals_(2 * A, 'v128'), out = f.locals_(X, 'v128');
+      const d = f.locals_(m * m, 'v128'), tmp = f.locals_(m * A, 'v128'), out = f.locals_(X, 'v128');
       const load: Code = [];
-      for (let a = 0; a < 2; a++) {
-        for (let b = 0; b < 2; b++) {
+      for (let a = 0; a < m; a++) {
+        for (let b = 0; b < m; b++) {
           load.push(
             ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
             ...if_([[
               ...dy.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.mul,
               ...ow.get, ...i32.add, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
-              ...v128.load(), ...d[2 * a + b]!.set,
-            ]], [[...v128.zero, ...d[2 * a + b]!.set]]),
+              ...v128.load(), ...d[m * a + b]!.set,
+            ]], [[...v128.zero, ...d[m * a + b]!.set]]),
           );
         }
       }
-      // A e Aᵀ: tmp = A e (α × 2), out = tmp Aᵀ (α × α)
-      const xform: Code = [];
-      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < 2; s2++) xform.push(...combine(Amat[r]!, [0, 1].map((q) => d[2 * q + s2]!.get), k), ...tmp[2 * r + s2]!.set);
-      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < A; s2++) xform.push(...combine(Amat[s2]!, [0, 1].map((q) => tmp[2 * r + q]!.get), k), ...out[A * r + s2]!.set);
+      // A e Aᵀ: tmp = A e (α × m), out = tmp Aᵀ (α × α)
+      const xform: Code = [], qs = Array.from({ length: m }, (_, q) => q);
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < m; s2++) xform.push(...combine(Amat[r]!, qs.map((q) => d[m * q + s2]!.get), k), ...tmp[m * r + s2]!.set);
+      for (let r = 0; r < A; r++) for (let s2 = 0; s2 < A; s2++) xform.push(...combine(Amat[s2]!, qs.map((q) => tmp[m * r + q]!.get), k), ...out[A * r + s2]!.set);
       const store: Code = [];
       for (let q = 0; q < X; q++) {
         store.push(
@@ -391,13 +405,13 @@ function wgradPrepKernel(spec: WinoSpec): KernelDef {
           ...link.call(`${spec.name}_input`),
         ]], [[
           // dY channels [8p, 8p + 8) of every tile of the chunk
-          ...tilesOf(g, th, tw),
+          ...tilesOf(g, th, tw, spec.m),
           ...t1.get, ...t0.get, ...i32.sub, ...depth.set,
           ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
           ...item.get, ...nv.get, ...i32.sub, ...i32.const(NR), ...i32.mul, ...c1.set,
           ...forRange(t, t0.get, t1.get, 1, [
             tileOf(t, th, tw, n, ti, tj),
-            [...ti.get, ...i32.const(2), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(2), ...i32.mul, ...ow.set],
+            [...ti.get, ...i32.const(spec.m), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(spec.m), ...i32.mul, ...ow.set],
             forRange(c, c1.get, [...c1.get, ...i32.const(NR), ...i32.add], 4, [
               [...c.get, ...g.F.get, ...i32.lt_s],
               if_([[
@@ -470,7 +484,7 @@ function wgradOutKernel(spec: WinoSpec): KernelDef {
 }
 
 export function winogradKernels(): KernelDef[] {
-  return [WINO3, WINO5].flatMap((spec) => [
+  return [WINO3, WINO43, WINO5].flatMap((spec) => [
     inputKernel(spec), filterKernel(spec), convKernel(spec), wgradPrepKernel(spec), wgradGemmKernel(spec), wgradOutKernel(spec),
   ]);
 }
