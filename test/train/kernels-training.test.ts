@@ -34,7 +34,7 @@ network ResNetStyle {
 const VGG = `
 network VGGStyle {
   input [3, 24, 26]
-  conv(8, 3, pad 1) | relu | maxpool(2)
+  conv(16, 3, pad 1) | relu | conv(16, 3, pad 1, bias false) | batchnorm | relu | maxpool(2)
   conv(16, 3, pad 1, bias false) | batchnorm | relu | conv(16, 3, pad 1) | relu | maxpool(2, ceil true)
   conv(24, 3, pad [1, 0, 1, 2]) | relu | maxpool(3, 2, ceil true)
   flatten | dense(32) | relu | dropout(0.5) | dense(32) | relu | dropout(0.5) | dense(10) | softmax
