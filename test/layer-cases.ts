@@ -24,6 +24,10 @@ export const CASES: [string, string, string][] = [
   ['conv groups 4, stride 2, asymmetric pads, no bias', '[8, 11, 10]', 'conv(12, 3, groups 4, stride 2, pad [0, 1, 1, 0], bias false)'],
   ['conv depthwise (groups = channels)', '[6, 7, 7]', 'conv(6, 3, groups 6, pad same)'],
   ['conv groups with dilation', '[4, 10, 10]', 'conv(4, 3, groups 2, dilation 2)'],
+  // big enough for the fast kernels' Winograd paths (≥ 16 channels in and out, ≥ 6×6 outputs)
+  ['conv 3×3 Winograd F(2×2), 13×12', '[16, 13, 12]', 'conv(20, 3, pad 1)'],
+  ['conv 3×3 Winograd F(4×4), 18×17 (partial tiles), pads [0, 2, 2, 0]', '[20, 18, 17]', 'conv(16, 3, pad [0, 2, 2, 0])'],
+  ['conv 5×5 Winograd F(2×2), 12×13', '[16, 12, 13]', 'conv(16, 5, pad 2)'],
   // maxpool / avgpool
   ...(['maxpool', 'avgpool'] as const).flatMap((p): [string, string, string][] => [
     [`${p} 2 on odd sizes (floor)`, '[3, 9, 11]', `${p}(2)`],
