@@ -167,7 +167,12 @@ describe('Sum', () => {
     { shape: [5, 4, 3], axis: [0, 2], keepDims: true },
     { shape: [64, 28, 28, 6], axis: [0, 1, 2], keepDims: false }, // wasm, 3 lane pairs
     { shape: [64, 5, 5, 16], axis: [0, 1, 2], keepDims: false },
-    { shape: [64, 7, 5], axis: [0, 1], keepDims: false }, // odd inner: JS
+    { shape: [64, 7, 5], axis: [0, 1], keepDims: false }, // odd inner
+    // up to 8 columns the sums stay in locals: 1, an odd 3, 8, and more rows than one chunk
+    { shape: [300, 1], axis: 0, keepDims: false },
+    { shape: [7, 11, 3], axis: [0, 1], keepDims: false },
+    { shape: [9, 13, 8], axis: [0, 1], keepDims: true },
+    { shape: [40000, 5], axis: 0, keepDims: false },
   ])('matches stock: $shape over $axis', ({ shape, axis, keepDims }) => {
     const x = randT(shape);
     const attrs = { axis, keepDims };

@@ -4,7 +4,10 @@
 // each chunk's column sums go to a row of partials, and the partials are
 // added in chunk order, so any number of threads gives the same bits — and a
 // matrix of one chunk gives exactly the stock kernel's sequential sums.
-import { addTo, f32, f64, f64x2, forRange, i32, if_, v128, type Code, type Func, type Local } from './assembler.js';
+import { addTo, f32, f64, f64x2, forRange, i32, if_, ret, v128, type Code, type Func, type Local } from './assembler.js';
+
+/** Columns up to which the sums stay in locals. */
+const SMALL = 8;
 import type { KernelDef } from './module.js';
 
 /**
@@ -32,10 +35,27 @@ function colsumPartial(): KernelDef {
     body(f) {
       const { x, rows, cols, chunk, out, item } = f.params as Record<string, Local>;
       const acc = f.local(), c = f.local(), src = f.local(), a = f.local(), pairs = f.local();
+      // up to SMALL columns (conv1's bias gradient has 6): the sums in locals, not in memory
+      const regs = f.locals_(SMALL / 2, 'v128'), tail = f.local('f64');
+      const small: Code = [
+        ...regs.flatMap((v) => [...v128.zero, ...v.set]), ...f64.const(0), ...tail.set,
+        ...chunkRows(f, rows, chunk, item, (r) => [
+          ...x.get, ...r.get, ...cols.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set,
+          ...regs.flatMap((v, k) => [...pairs.get, ...i32.const(k), ...i32.gt_u, ...if_([[
+            ...v.get, ...src.get, ...v128.load64_zero(8 * k), ...f64x2.promote_low_f32x4, ...f64x2.add, ...v.set,
+          ]])]),
+          ...cols.get, ...i32.const(1), ...i32.and, ...if_([[
+            ...tail.get, ...src.get, ...cols.get, ...i32.const(1), ...i32.sub, ...i32.const(4), ...i32.mul, ...i32.add, ...f32.load(), ...f64.promote_f32, ...f64.add, ...tail.set,
+          ]]),
+        ]),
+        ...regs.flatMap((v, k) => [...pairs.get, ...i32.const(k), ...i32.gt_u, ...if_([[...acc.get, ...v.get, ...v128.store(16 * k)]])]),
+        ...cols.get, ...i32.const(1), ...i32.and, ...if_([[...acc.get, ...cols.get, ...i32.const(8), ...i32.mul, ...i32.add, ...i32.const(8), ...i32.sub, ...tail.get, ...f64.store()]]),
+      ];
       return [
         ...out.get, ...item.get, ...cols.get, ...i32.mul, ...i32.const(8), ...i32.mul, ...i32.add, ...acc.set,
-        ...forRange(c, i32.const(0), cols.get, 1, [[...acc.get, ...c.get, ...i32.const(8), ...i32.mul, ...i32.add, ...f64.const(0), ...f64.store()]]),
         ...cols.get, ...i32.const(1), ...i32.shr_u, ...pairs.set,
+        ...cols.get, ...i32.const(SMALL), ...i32.le_u, ...if_([small, ret]),
+        ...forRange(c, i32.const(0), cols.get, 1, [[...acc.get, ...c.get, ...i32.const(8), ...i32.mul, ...i32.add, ...f64.const(0), ...f64.store()]]),
         ...chunkRows(f, rows, chunk, item, (r) => [
           ...x.get, ...r.get, ...cols.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set,
           ...acc.get, ...a.set,
