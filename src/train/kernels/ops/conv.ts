@@ -93,7 +93,7 @@ function winograd(io: Io, spec: WinoSpec, g: ConvGeom, x: number, w: number, fli
   const threads = io.rt.threads, blocks = Math.ceil(tiles / tb);
   if (blocks > 1 && blocks % threads !== 0) tb = Math.max(4, Math.ceil(tiles / (Math.ceil(blocks / threads) * threads)));
   const sstride = (X * tb * (g.C + g.F) + 16) * 4;
-  const scratch = io.temp(io.rt.threads * sstride / 4);
+  const scratch = io.temp(threads * sstride / 4);
   io.rt.parallel(`${spec.name}_conv`, Math.ceil(tiles / tb), [geomBlock(io, g), x, up, y.p, bias, tb, scratch, sstride], false);
   return y;
 }

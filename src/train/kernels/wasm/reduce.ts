@@ -5,10 +5,10 @@
 // added in chunk order, so any number of threads gives the same bits — and a
 // matrix of one chunk gives exactly the stock kernel's sequential sums.
 import { addTo, f32, f64, f64x2, forRange, i32, if_, ret, v128, type Code, type Func, type Local } from './assembler.js';
+import type { KernelDef } from './module.js';
 
 /** Columns up to which the sums stay in locals. */
 const SMALL = 8;
-import type { KernelDef } from './module.js';
 
 /**
  * Over rows [item·chunk, …): for each row, `row(rowAddr, accAddr)` per
