@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { compile } from '../dist/compile.js';
 import { loadTf, toTfjs } from '../dist/emit/tfjs/index.js';
-import { kernelMemory } from '../dist/train/kernels/index.js';
+import { kernelMemory } from '../dist/kernels/index.js';
 
 const [file, name, batchArg, optimizer] = process.argv.slice(2);
 const stock = process.argv.includes('--stock');

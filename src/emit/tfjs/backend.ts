@@ -20,7 +20,7 @@ export interface LoadedTf {
 export interface LoadOptions {
   backend?: BackendChoice;
   /**
-   * Install alexnetc's fast kernels (WebAssembly SIMD on worker threads, src/train/kernels)
+   * Install alexnetc's fast kernels (WebAssembly SIMD on worker threads, src/kernels)
    * when the backend is pure tfjs's cpu one (default true). Native backends are never touched.
    */
   fastKernels?: boolean;
@@ -70,7 +70,7 @@ async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean, th
   let fastKernels: string[] = [];
   if (fast && tf.getBackend() === 'cpu') {
     // loaded only here: the compiler and the language server never pull in the kernels
-    const kernels = await import('../../train/kernels/index.js');
+    const kernels = await import('../../kernels/index.js');
     if (threads !== undefined) kernels.setKernelThreads(threads);
     fastKernels = kernels.installFastKernels(tf as unknown as Parameters<typeof kernels.installFastKernels>[0]);
   }

@@ -6,7 +6,7 @@
 // tf.serialization so a saved model reloads. Tensors are NHWC throughout.
 //
 // Where the backend has alexnetc's fused kernels (pure tfjs with the fast
-// kernels installed: src/train/kernels) a layer calls them: a convolution
+// kernels installed: src/kernels) a layer calls them: a convolution
 // keeps its padding inside im2col, batch norm is two passes each way. Other
 // backends (tfjs-node, webgl, the stock cpu kernels) get compositions of
 // stock ops that every backend has, as before.

@@ -9,7 +9,7 @@
 // lacks (its gradient asserts dilation 1), on the cpu backend.
 import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { allFloat, onHeap } from './backend.js';
-import { windowOut } from '../../layers/window-size.js';
+import { windowOut } from '../layers/window-size.js';
 import { convBackpropFilter, convBackpropInput, convForward, type ConvGeom } from './ops/conv.js';
 
 export const CONV = 'AlexnetcConv2D';
