@@ -21,7 +21,7 @@ import { backEnds, onnxChecker, runnable, Watchdog, type Finding } from './campa
 import { generate } from './generate.js';
 import { mutate } from './mutate.js';
 import { tf } from '../tfjs/helpers.js';
-import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);

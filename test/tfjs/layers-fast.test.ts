@@ -1,4 +1,4 @@
-// Every conformance case again, on the fast cpu kernels (src/train/kernels),
+// Every conformance case again, on the fast cpu kernels (src/kernels),
 // which the tfjs lowering calls through alexnetc's fused kernels (padding
 // inside the convolution, batch norm in two passes):
 // - inference: the tfjs model and the ONNX graph agree to 1e-4, as with the
@@ -10,9 +10,9 @@
 //   convolutions aside: tfjs has no gradient for them to compare with).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
-import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { createRng } from '../../src/util/rng.js';
-import { CASES } from '../layer-cases.js';
+import { CASES } from '../layers/cases.js';
 import { conform, cpu, net, randomWeights, relDiff, tf } from './helpers.js';
 
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

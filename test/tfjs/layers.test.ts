@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { LAYERS } from '../../src/layers/registry.js';
-import { CASES } from '../layer-cases.js';
+import { CASES } from '../layers/cases.js';
 import { conform, net, randomWeights } from './helpers.js';
 
 const TOL = 1e-4;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { loadTf, toTfjs } from '../../src/emit/tfjs/index.js';
-import { kernelThreads } from '../../src/train/kernels/index.js';
+import { kernelThreads } from '../../src/kernels/index.js';
 
 describe('loadTf on pure tfjs', () => {
   it('installs the fast kernels, and model.fit trains on them', async () => {

@@ -1,10 +1,10 @@
 // The remaining shipped networks at 224×224, batch 1. tfjs's stock cpu
 // convolution needs ~25 s for one VGG11 forward pass on this machine, so these
 // run on the same pure-JS cpu backend with the project's im2col+GEMM kernels
-// (src/train/kernels, checked against the stock ones in test/train). The
+// (src/kernels, checked against the stock ones in test/train). The
 // lowering under test is the same; networks.test.ts covers stock kernels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { checkShipped, cpu, tf } from './helpers.js';
 
 const FAST: [string, string][] = [

@@ -1,11 +1,11 @@
-// Every layer and construct of the tfjs conformance suite (test/layer-cases.ts)
+// Every layer and construct of the tfjs conformance suite (test/layers/cases.ts)
 // through the PyTorch target: the generated module, run by /usr/bin/python3's
 // torch with weights it loads from a safetensors file alexnetc wrote, and the
 // ONNX graph run by onnxruntime-node, given the same weights and input, agree
 // to 1e-4 relative, and the modules' weight names are alexnetc's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYERS } from '../../src/layers/registry.js';
-import { CASES } from '../layer-cases.js';
+import { CASES } from '../layers/cases.js';
 import { checked, Conformance, describeResult, hasTorch, TOL, type CaseResult } from './helpers.js';
 import { distinctWeights } from './weights.js';
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toTorchModule } from '../../src/emit/torch/index.js';
-import { CASES } from '../layer-cases.js';
+import { CASES } from '../layers/cases.js';
 import { PYTHON, tempDir } from '../onnx/helpers.js';
 import { shippedNetworks, SPECS } from '../onnx/specs.js';
 import { checked } from './helpers.js';

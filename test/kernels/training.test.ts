@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
-import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { createRng } from '../../src/util/rng.js';
 
 const RESNET = `

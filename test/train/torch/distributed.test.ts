@@ -14,7 +14,7 @@ import { FASHION, hasData, hasTorch, json, LENET, maxDiff, root, tmp, train, tra
 
 /** `alexnetc train ARGS` in the background (for two "machines" on this one). */
 function trainAsync(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [path.join(root, 'test/train-cli/run-train.mjs'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ALEXNETC_THREADS: '1' } });
+  const child = spawn(process.execPath, [path.join(root, 'test/train/cli/run-train.mjs'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ALEXNETC_THREADS: '1' } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));

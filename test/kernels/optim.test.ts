@@ -1,11 +1,11 @@
-// The fused optimizer updates (src/train/kernels/optimizers.ts) against
+// The fused optimizer updates (src/kernels/optimizers.ts) against
 // tfjs's own SGD, momentum (with and without Nesterov) and Adam: a few steps
 // on the same variables and gradients give bit-identical weights and slots,
 // the same slot names for checkpoints, and the update is done in place once
 // the weights live in the kernels' heap.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { randomStream } from './random.js';
 
 const { rand, reseed } = randomStream(4242);

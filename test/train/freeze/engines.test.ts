@@ -9,17 +9,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
-import { frozenWeightKeys } from '../../src/check/freeze.js';
-import { layers, type Network } from '../../src/check/ir.js';
-import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import type { EngineModule, TrainEngine } from '../../src/train/engine.js';
-import { tfjsEngine } from '../../src/train/engines/tfjs/engine.js';
-import { safetensorsWeights } from '../../src/weights/safetensors.js';
-import { tempDir } from '../onnx/helpers.js';
-import { hasTorch } from '../train-torch/helpers.js';
-import { batch, engineSetup } from '../engine-fixtures.js';
+import { compile } from '../../../src/compile.js';
+import { frozenWeightKeys } from '../../../src/check/freeze.js';
+import { layers, type Network } from '../../../src/check/ir.js';
+import { seededWeights, type WeightSource } from '../../../src/emit/onnx/index.js';
+import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import type { EngineModule, TrainEngine } from '../../../src/train/engine.js';
+import { tfjsEngine } from '../../../src/train/engines/tfjs/engine.js';
+import { safetensorsWeights } from '../../../src/weights/safetensors.js';
+import { tempDir } from '../../onnx/helpers.js';
+import { hasTorch } from '../torch/helpers.js';
+import { batch, engineSetup } from '../../engine-fixtures.js';
 
 const dir = tempDir('freeze-engines');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +75,7 @@ const ENGINES: Engine[] = [
   },
   {
     name: 'torch',
-    module: { create: async (s) => (await import('../../src/train/engines/torch/engine.js')).torchEngine.create(s) },
+    module: { create: async (s) => (await import('../../../src/train/engines/torch/engine.js')).torchEngine.create(s) },
     layout: 'NCHW',
     skip: !hasTorch,
     async weights(engine, n, tag) {

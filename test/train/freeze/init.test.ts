@@ -9,13 +9,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
-import { layers, type Network } from '../../src/check/ir.js';
-import { seededWeights, toOnnxBytes, type WeightSource } from '../../src/emit/onnx/index.js';
-import { loadTf, saveTfjs, toTfjs } from '../../src/emit/tfjs/index.js';
-import { initFrom, renderInit } from '../../src/train/init.js';
-import { networkTensors, stateDictKey, writeSafetensors } from '../../src/weights/safetensors.js';
-import { tempDir } from '../onnx/helpers.js';
+import { compile } from '../../../src/compile.js';
+import { layers, type Network } from '../../../src/check/ir.js';
+import { seededWeights, toOnnxBytes, type WeightSource } from '../../../src/emit/onnx/index.js';
+import { loadTf, saveTfjs, toTfjs } from '../../../src/emit/tfjs/index.js';
+import { initFrom, renderInit } from '../../../src/train/init.js';
+import { networkTensors, stateDictKey, writeSafetensors } from '../../../src/weights/safetensors.js';
+import { tempDir } from '../../onnx/helpers.js';
 
 const dir = tempDir('freeze-init');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -6,14 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layers, type Network } from '../../src/check/ir.js';
-import { compile } from '../../src/compile.js';
-import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
-import type { TrainEngine } from '../../src/train/engine.js';
-import { torchEngine } from '../../src/train/engines/torch/engine.js';
-import { safetensorsWeights } from '../../src/weights/safetensors.js';
+import { layers, type Network } from '../../../src/check/ir.js';
+import { compile } from '../../../src/compile.js';
+import { seededWeights, type WeightSource } from '../../../src/emit/onnx/index.js';
+import type { TrainEngine } from '../../../src/train/engine.js';
+import { torchEngine } from '../../../src/train/engines/torch/engine.js';
+import { safetensorsWeights } from '../../../src/weights/safetensors.js';
 import { hasTorch, tmp } from './helpers.js';
-import { batch, engineSetup, halfMasks } from '../engine-fixtures.js';
+import { batch, engineSetup, halfMasks } from '../../engine-fixtures.js';
 
 const dir = tmp();
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAtomic, withAtomicFile, writeDirAtomic, writeFileAtomic } from '../../src/util/atomic.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../onnx/helpers.js';
 
 describe('atomic files', () => {
   it('writes, replaces, and leaves no temporaries', () => {

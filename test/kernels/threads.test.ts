@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
-import { installFastKernels, kernelThreads, setKernelThreads, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, kernelThreads, setKernelThreads, uninstallFastKernels } from '../../src/kernels/index.js';
 import { randomStream } from './random.js';
 
 const { randT, reseed } = randomStream(99);

@@ -25,7 +25,7 @@ import {
 } from '../../src/weights/safetensors.js';
 import { PY_DIR, PYTHON, randomInput, runOrt, runPython, tempDir, writeFloats } from '../onnx/helpers.js';
 import { SPECS } from '../onnx/specs.js';
-import { checked, hasTorch } from './helpers.js';
+import { checked, hasTorch } from '../torch/helpers.js';
 
 const root = path.join(import.meta.dirname, '../..');
 const dir = tempDir('safetensors');
@@ -113,7 +113,7 @@ describe('safetensors as the weights of a network', () => {
   it('the seeded weights come back exactly, under alexnetc names or state_dict keys', async () => {
     const seeded = seededWeights(4);
     await writeSafetensors(at('seed4.safetensors'), networkTensors(lenet.network, seeded));
-    const dotted = networkTensors(lenet.network, seeded).map((x) => ({ ...x, name: x.name.replace(/\//g, '.') }));
+    const dotted = networkTensors(lenet.network, seeded).map((x) => ({ ...x, name: x.name.replace(/\//g, '../torch') }));
     // PyTorch's num_batches_tracked is no alexnetc weight: it is passed over
     await writeSafetensors(at('dotted.safetensors'), [...dotted, tensor('conv1.num_batches_tracked', [], [3])]);
     for (const f of ['seed4.safetensors', 'dotted.safetensors']) {

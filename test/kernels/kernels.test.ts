@@ -3,9 +3,9 @@
 // the largest magnitude, bit-identical where the summation order allows.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
-import { runtime } from '../../src/train/kernels/runtime/index.js';
-import { packedBytes, splitGemm } from '../../src/train/kernels/ops/gemm.js';
+import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
+import { runtime } from '../../src/kernels/runtime/index.js';
+import { packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
 import { randomStream } from './random.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
-import { installFastKernels, kernelMemory, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
-import { Heap, OutOfKernelMemory } from '../../src/train/kernels/runtime/heap.js';
-import { runtime } from '../../src/train/kernels/runtime/index.js';
+import { installFastKernels, kernelMemory, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
+import { Heap, OutOfKernelMemory } from '../../src/kernels/runtime/heap.js';
+import { runtime } from '../../src/kernels/runtime/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -4,7 +4,7 @@
 // out with zeros between its taps): the same dx, and dW at the taps.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/train/kernels/index.js';
+import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
 import { randomStream } from './random.js';
 
 const { randT } = randomStream(7);

@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
-import { layers } from '../../src/check/ir.js';
-import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import { safetensorsWeights } from '../../src/weights/safetensors.js';
-import { cli, FASHION, hasData, hasTorch, json, root, tmp, train } from '../train-torch/helpers.js';
+import { compile } from '../../../src/compile.js';
+import { layers } from '../../../src/check/ir.js';
+import { seededWeights, type WeightSource } from '../../../src/emit/onnx/index.js';
+import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { safetensorsWeights } from '../../../src/weights/safetensors.js';
+import { cli, FASHION, hasData, hasTorch, json, root, tmp, train } from '../torch/helpers.js';
 
 const network = compile(readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8'), { set: { size: '28', classes: '5' } }).network!;
 const LENET5 = ['specs/lenet5.net', '--set', 'size=28', '--set', 'classes=5', '--data', FASHION, '--test-limit', '100'];

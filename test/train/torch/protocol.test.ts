@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/train/config.js';
-import { torchOptions } from '../../src/train/engines/torch/options.js';
-import { encode, FrameReader } from '../../src/train/engines/torch/protocol.js';
-import { torchrunFailures } from '../../src/train/engines/torch/workers.js';
-import { WORKER_SCRIPT } from '../../src/train/engines/torch/engine.js';
+import { ConfigError } from '../../../src/train/config.js';
+import { torchOptions } from '../../../src/train/engines/torch/options.js';
+import { encode, FrameReader } from '../../../src/train/engines/torch/protocol.js';
+import { torchrunFailures } from '../../../src/train/engines/torch/workers.js';
+import { WORKER_SCRIPT } from '../../../src/train/engines/torch/engine.js';
 
 describe('framing', () => {
   it('reassembles messages from any split of the stream, payloads intact', () => {

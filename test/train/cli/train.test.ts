@@ -12,13 +12,13 @@ import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
-import { toOnnxBytes } from '../../src/emit/onnx/index.js';
-import { loadTfjs } from '../../src/emit/tfjs/io.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import { batches, loadIdxDir, subset } from '../../src/train/data/index.js';
+import { compile } from '../../../src/compile.js';
+import { toOnnxBytes } from '../../../src/emit/onnx/index.js';
+import { loadTfjs } from '../../../src/emit/tfjs/io.js';
+import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { batches, loadIdxDir, subset } from '../../../src/train/data/index.js';
 
-const root = path.join(import.meta.dirname, '../..');
+const root = path.join(import.meta.dirname, '../../..');
 const runner = path.join(import.meta.dirname, 'run-train.mjs');
 const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 const hasData = existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(path.join(FASHION, 'train-images-idx3-ubyte'));
@@ -209,7 +209,7 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
 
   it('stops on a NaN loss naming the epoch and step, and keeps the last good checkpoint', () => {
     const dir = path.join(tmp(), 'run');
-    const r = train(['test/train-cli/fixtures/mlp.net', '--data', FASHION, '--limit', '500', '--test-limit', '100', '--epochs', '1', '--out', dir]);
+    const r = train(['test/train/cli/fixtures/mlp.net', '--data', FASHION, '--limit', '500', '--test-limit', '100', '--epochs', '1', '--out', dir]);
     expect(r.stderr).toMatch(/training diverged: the loss became (NaN|Infinity|-Infinity) at epoch 1, step \d+\/8/);
     expect(r.stderr).toContain('the last good checkpoint (the initial weights) is kept');
     expect(r.code).toBe(1);
@@ -220,7 +220,7 @@ describe.skipIf(!hasData)('alexnetc train on Fashion-MNIST', () => {
 
   it('trains a vector network (input [784]) on IDX images, flattened in C, H, W order', () => {
     const dir = path.join(tmp(), 'run');
-    const r = train(['test/train-cli/fixtures/vector-mlp.net', '--data', FASHION, '--limit', '2000', '--test-limit', '500', '--out', dir]);
+    const r = train(['test/train/cli/fixtures/vector-mlp.net', '--data', FASHION, '--limit', '2000', '--test-limit', '500', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('flattened to vectors of 784');
     expect(r.stderr).toContain('augmentation: none');
@@ -287,7 +287,7 @@ describe('alexnetc train: usage and other data sources', () => {
       }
     });
     const dir = path.join(tmp(), 'run');
-    const r = train(['test/train-cli/fixtures/tiny.net', '--data', data, '--epochs', '2', '--batch', '8', '--val-split', '0.25', '--lr', '0.01', '--no-augment', '--out', dir]);
+    const r = train(['test/train/cli/fixtures/tiny.net', '--data', data, '--epochs', '2', '--batch', '8', '--val-split', '0.25', '--lr', '0.01', '--no-augment', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('(image folder), 36 training / 12 validation / 0 test images, 3 classes');
     expect(r.stderr).toContain('the data have no test set: the final metrics are on the validation split');

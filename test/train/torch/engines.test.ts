@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layers, type Network } from '../../src/check/ir.js';
-import { compile } from '../../src/compile.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import { batches, channelStats } from '../../src/train/data/index.js';
-import { ENGINES, type EngineSetup, type TrainEngine } from '../../src/train/engine.js';
-import { prepareData, resolveSettings } from '../../src/train/index.js';
-import { safetensorsWeights } from '../../src/weights/safetensors.js';
+import { layers, type Network } from '../../../src/check/ir.js';
+import { compile } from '../../../src/compile.js';
+import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { batches, channelStats } from '../../../src/train/data/index.js';
+import { ENGINES, type EngineSetup, type TrainEngine } from '../../../src/train/engine.js';
+import { prepareData, resolveSettings } from '../../../src/train/index.js';
+import { safetensorsWeights } from '../../../src/weights/safetensors.js';
 import { FASHION, hasData, hasTorch, root, tmp } from './helpers.js';
 
 const file = path.join(root, 'specs/lenet5.net');

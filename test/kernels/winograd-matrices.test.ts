@@ -1,10 +1,10 @@
-// The Winograd transforms' constants (src/train/kernels/wasm/winograd.ts)
+// The Winograd transforms' constants (src/kernels/wasm/winograd.ts)
 // satisfy the identity they stand for, in float64 where only rounding at
 // 1e-15 remains: for any α×α input tile d and r×r filter g,
 //   Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A = the m×m valid correlation of d with g.
 // A wrong constant anywhere makes some output differ by O(1).
 import { describe, expect, it } from 'vitest';
-import { WINO3, WINO43, WINO5, type WinoSpec } from '../../src/train/kernels/wasm/winograd.js';
+import { WINO3, WINO43, WINO5, type WinoSpec } from '../../src/kernels/wasm/winograd.js';
 import { randomStream } from './random.js';
 
 type M = number[][];

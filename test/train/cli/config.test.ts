@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
-import { ConfigError, DEFAULTS, learningRate, resolveAugment, resolveSettings } from '../../src/train/config.js';
+import { compile } from '../../../src/compile.js';
+import { ConfigError, DEFAULTS, learningRate, resolveAugment, resolveSettings } from '../../../src/train/config.js';
 
-const root = path.join(import.meta.dirname, '../..');
+const root = path.join(import.meta.dirname, '../../..');
 const trainOf = (file: string, set: Record<string, string> = {}) => {
   const r = compile(readFileSync(path.join(root, file), 'utf8'), { file, set });
   if (!r.network) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));

@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { readSafetensorsHeader, readTensor } from '../../src/weights/safetensors.js';
+import { readSafetensorsHeader, readTensor } from '../../../src/weights/safetensors.js';
 
-export const root = path.join(import.meta.dirname, '../..');
-const runner = path.join(root, 'test/train-cli/run-train.mjs');
+export const root = path.join(import.meta.dirname, '../../..');
+const runner = path.join(root, 'test/train/cli/run-train.mjs');
 export const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 export const hasData = existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(path.join(FASHION, 'train-images-idx3-ubyte'));
 if (!hasData) console.warn(`SKIPPED: Fashion-MNIST not found in ${FASHION} (install dataset-fashion-mnist or set ALEXNETC_FASHION_MNIST)`);

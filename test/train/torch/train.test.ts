@@ -10,11 +10,11 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { layers } from '../../src/check/ir.js';
-import { compile } from '../../src/compile.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
-import { batches, loadIdxDir, subset } from '../../src/train/data/index.js';
-import { safetensorsWeights } from '../../src/weights/safetensors.js';
+import { layers } from '../../../src/check/ir.js';
+import { compile } from '../../../src/compile.js';
+import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { batches, loadIdxDir, subset } from '../../../src/train/data/index.js';
+import { safetensorsWeights } from '../../../src/weights/safetensors.js';
 import { cli, FASHION, hasData, hasTorch, json, LENET, maxDiff, root, tensors, tmp, train, trainUntil, type Run } from './helpers.js';
 
 describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch on Fashion-MNIST', () => {
@@ -145,7 +145,7 @@ describe.skipIf(!hasData || !hasTorch)('alexnetc train --engine torch on Fashion
 
   it('stops on a NaN loss naming the epoch and step, and keeps the last good checkpoint', () => {
     const dir = path.join(tmp(), 'run');
-    const r = train(['test/train-cli/fixtures/mlp.net', '--engine', 'torch', '--data', FASHION, '--limit', '500', '--test-limit', '100', '--epochs', '1', '--out', dir]);
+    const r = train(['test/train/cli/fixtures/mlp.net', '--engine', 'torch', '--data', FASHION, '--limit', '500', '--test-limit', '100', '--epochs', '1', '--out', dir]);
     expect(r.stderr).toMatch(/training diverged: the loss became (NaN|Infinity|-Infinity) at epoch 1, step \d+\/8/);
     expect(r.stderr).toContain('the last good checkpoint (the initial weights) is kept');
     expect(r.code).toBe(1);
@@ -172,7 +172,7 @@ describe.skipIf(!hasTorch || !hasData)('alexnetc train --engine torch: dropout, 
         writeFileSync(path.join(data, cls, `${i}.png`), PNG.sync.write(png));
       }
     });
-    const args = ['test/train-cli/fixtures/tiny.net', '--engine', 'torch', '--data', data, '--batch', '8', '--val-split', '0.25', '--lr', '0.01'];
+    const args = ['test/train/cli/fixtures/tiny.net', '--engine', 'torch', '--data', data, '--batch', '8', '--val-split', '0.25', '--lr', '0.01'];
     const a = path.join(tmp(), 'run'), b = path.join(tmp(), 'run');
     const straight = train([...args, '--epochs', '3', '--out', a]);
     expect(straight.code, straight.stderr).toBe(0);
