@@ -5,14 +5,14 @@
 // trainable parameters, and the editor completes and explains the paths.
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../../src/compile.js';
-import { checkFreeze, declaredFreeze, frozenParams, frozenWeightKeys, stagePaths } from '../../../src/check/freeze.js';
-import { format } from '../../../src/fmt/format.js';
-import { analyze } from '../../../src/lsp/analysis.js';
-import { cursorContext } from '../../../src/lsp/context.js';
-import * as F from '../../../src/lsp/features.js';
-import { renderSummary, summarize } from '../../../src/summary.js';
-import { ConfigError, resolveSettings } from '../../../src/train/config.js';
+import { compile } from '../../src/compile.js';
+import { checkFreeze, declaredFreeze, frozenParams, frozenWeightKeys, stagePaths } from '../../src/check/freeze.js';
+import { format } from '../../src/fmt/format.js';
+import { analyze } from '../../src/lsp/analysis.js';
+import { cursorContext } from '../../src/lsp/context.js';
+import * as F from '../../src/lsp/features.js';
+import { renderSummary, summarize } from '../../src/summary.js';
+import { ConfigError, resolveSettings } from '../../src/train/config.js';
 
 const net = (freeze: string): string => `network N(classes = 3) {
   input [1, 8, 8]
