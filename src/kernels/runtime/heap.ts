@@ -72,7 +72,8 @@ export class Heap {
 
   /** Is this array a view into the heap? */
   owns(a: ArrayBufferView): boolean {
-    return a.buffer instanceof SharedArrayBuffer && this.buffers.has(a.buffer);
+    // no instanceof SharedArrayBuffer: a page that is not cross-origin isolated has shared wasm memory but no such global
+    return this.buffers.has(a.buffer as SharedArrayBuffer);
   }
 
   /** Bytes currently in use by live blocks (excluding free ones). */

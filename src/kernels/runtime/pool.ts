@@ -17,20 +17,23 @@
 // returns as soon as the last claimed item is done. Workers spin briefly for
 // the next job (a training step issues them back to back), then sleep in
 // Atomics.wait, so an idle process costs no CPU.
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+//
+// Where the threads come from is the platform's (threads.ts): Node's
+// worker_threads here (threads-node.ts), Web Workers in the playground page
+// (threads-web.ts, swapped in by its bundler). The worker loop is one source.
 import type { Heap } from './heap.js';
+import { spawnThread, platformThreads, type ThreadData } from './threads-node.js';
 
 const GEN = 0, FN = 1, NARGS = 2, ITEMS = 3, DONE = 4, QUIT = 5, ERROR = 6, ARGS = 16;
 const MAX_ARGS = 48;
 /** Atomics.load spins before a sleep: tens of µs, about the JS between two kernels. */
 const SPIN = 5000;
 
-// The worker: instantiate, then loop on jobs. Plain CommonJS so it can run
-// from a string (no file path to resolve, in dist/ or under a test runner).
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, claim, generation, tid, names, spin } = workerData;
+// The worker: instantiate, then loop on jobs. Plain JavaScript in a string
+// (no file path to resolve, in dist/ or under a test runner, or in a page);
+// the platform calls it with the ThreadData.
+export const WORKER_LOOP = `function alexnetcKernelThread(data) {
+const { module, memory, control, claim, generation, tid, names, spin } = data;
 const inst = new WebAssembly.Instance(module, { e: { m: memory } });
 const fns = names.map((n) => inst.exports[n]);
 const ctl = new Int32Array(control);
@@ -60,13 +63,11 @@ for (;;) {
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === items) Atomics.notify(ctl, ${DONE});
   }
 }
-`;
+}`;
 
-/** The number of threads the kernels use unless told otherwise: ALEXNETC_THREADS, else the cores. */
-export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.ALEXNETC_THREADS;
-  if (raw === undefined || raw.trim() === '') return availableParallelism();
-  return checkThreads(Number(raw.trim()), `ALEXNETC_THREADS=${raw}`);
+/** The number of threads the kernels use unless told otherwise: in Node ALEXNETC_THREADS, else the cores. */
+export function defaultThreads(): number {
+  return platformThreads(checkThreads);
 }
 
 export function checkThreads(n: number, what: string): number {
@@ -78,12 +79,17 @@ export function checkThreads(n: number, what: string): number {
 
 export type WasmFn = (...args: number[]) => unknown;
 
+function shared(bytes: number): SharedArrayBuffer | ArrayBuffer {
+  return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
 export class Pool {
-  private readonly control = new SharedArrayBuffer(4 * (ARGS + MAX_ARGS));
+  // shared where threads can be had (a page that is not cross-origin isolated has no SharedArrayBuffer: one thread)
+  private readonly control = shared(4 * (ARGS + MAX_ARGS));
   private readonly ctl = new Int32Array(this.control);
-  private readonly claim = new SharedArrayBuffer(8);
+  private readonly claim = shared(8);
   private readonly next = new BigInt64Array(this.claim);
-  private workers: Worker[] = [];
+  private workers: Array<{ terminate(): unknown }> = [];
   /** threads wanted; workers start on the first job that needs them */
   private wanted = 1;
   private readonly index = new Map<string, number>();
@@ -106,6 +112,11 @@ export class Pool {
     return this.wanted;
   }
 
+  /** Start the worker threads now rather than on the first job (a page gives them time to start before training). */
+  start(): void {
+    if (this.wanted > 1 && this.workers.length !== this.wanted - 1) this.startWorkers();
+  }
+
   resize(threads: number): void {
     this.wanted = threads;
     if (this.workers.length > threads - 1) this.stopWorkers();
@@ -113,22 +124,18 @@ export class Pool {
 
   private startWorkers(): void {
     while (this.workers.length < this.wanted - 1) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: {
-          module: this.module,
-          memory: this.heap.memory,
-          control: this.control,
-          claim: this.claim,
-          // a worker still starting up must not miss a job published meanwhile
-          generation: Atomics.load(this.ctl, GEN),
-          tid: this.workers.length + 1,
-          names: this.names,
-          spin: SPIN,
-        },
-      });
-      w.unref();
-      this.workers.push(w);
+      const data: ThreadData = {
+        module: this.module,
+        memory: this.heap.memory,
+        control: this.control as SharedArrayBuffer,
+        claim: this.claim as SharedArrayBuffer,
+        // a worker still starting up must not miss a job published meanwhile
+        generation: Atomics.load(this.ctl, GEN),
+        tid: this.workers.length + 1,
+        names: this.names,
+        spin: SPIN,
+      };
+      this.workers.push(spawnThread(WORKER_LOOP, data));
     }
   }
 
