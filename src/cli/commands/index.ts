@@ -8,10 +8,11 @@ import explain from './explain.js';
 import fmt from './fmt.js';
 import importCmd from './import.js';
 import lsp from './lsp.js';
+import playground from './playground.js';
 import predict from './predict.js';
 import prune from './prune.js';
 import summary from './summary.js';
 import train from './train.js';
 import tune from './tune.js';
 
-export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, draw, train, predict, explain, prune, tune, importCmd, fmt, lsp];
+export const COMMANDS: readonly CommandSpec[] = [compile, check, summary, draw, train, predict, explain, prune, tune, importCmd, fmt, lsp, playground];

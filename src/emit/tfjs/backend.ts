@@ -56,8 +56,18 @@ function namespaceOf(mod: unknown): Tf {
   return (m.layers ? m : (m.default ?? m)) as Tf;
 }
 
+let bundled: Tf | undefined;
+
+/**
+ * Use this namespace as @tensorflow/tfjs: for a program that bundles tfjs
+ * itself (the playground page), where a package cannot be imported by name.
+ */
+export function provideTf(tf: Tf): void {
+  bundled = tf;
+}
+
 // the module specifier is a variable so TypeScript does not insist the optional packages be installed
-const load = (specifier: string): Promise<unknown> => import(specifier);
+const load = (specifier: string): Promise<unknown> => (bundled && specifier === PACKAGES.cpu ? Promise.resolve(bundled) : import(specifier));
 
 async function tryLoad(choice: Exclude<BackendChoice, 'auto'>, fast: boolean, threads?: number): Promise<LoadedTf> {
   const name = PACKAGES[choice];

@@ -57,7 +57,12 @@ export const tfjsEngine: EngineModule = {
   create: createTfjsEngine,
 };
 
-async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
+/** The tfjs engine's own view: its model too (the playground predicts and explains with it in memory). */
+export interface TfjsEngine extends TrainEngine {
+  readonly model: LayersModel;
+}
+
+export async function createTfjsEngine(setup: EngineSetup): Promise<TfjsEngine> {
   const { tf, description } = await loadBackend(setup.backend);
   const { network, settings } = setup;
   const model: LayersModel = setup.resumeFrom
@@ -98,6 +103,7 @@ async function createTfjsEngine(setup: EngineSetup): Promise<TrainEngine> {
   let lrNow = settings.lr;
 
   return {
+    model,
     description,
     layout: 'NHWC',
     lossDescription: `softmax cross-entropy ${endsWithSoftmax ? 'on the logits before the final softmax' : 'with the outputs as logits'}`,

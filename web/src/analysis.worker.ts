@@ -1,0 +1,118 @@
+// The editor's analysis, off the page's thread: the language server's own
+// analysis (src/lsp/analysis.ts) and features (hover, completion, formatting,
+// diagnostics) on each version of the text, so typing never waits for it.
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, type Analysis } from '../../src/lsp/analysis.js';
+import { completion, diagnostics, formatting, hover } from '../../src/lsp/features.js';
+import { LAYERS } from '../../src/layers/registry.js';
+import { KEYWORDS } from '../../src/syntax/tokens.js';
+import { summarize } from '../../src/summary.js';
+import { printExpr } from '../../src/syntax/print.js';
+import type { AnalysisReply, AnalysisRequest, NetworkOut, PageDiagnostic } from './protocol.js';
+
+const post = (m: AnalysisReply): void => postMessage(m);
+
+let doc: TextDocument | undefined;
+let current: Analysis | undefined;
+
+const KINDS: Record<number, string> = { 3: 'function', 6: 'variable', 5: 'property', 14: 'keyword', 12: 'constant', 18: 'type', 10: 'property', 4: 'function', 7: 'class', 13: 'enum', 20: 'enum', 21: 'constant', 22: 'type' };
+
+function defaultNetwork(a: Analysis, file: string): string | undefined {
+  const own = (a.program?.decls ?? []).filter((d) => d.kind === 'network').map((d) => d.name.name);
+  if (own.length === 1) return own[0];
+  const base = file.replace(/\.net$/i, '').toLowerCase();
+  return own.find((n) => n.toLowerCase() === base) ?? own[0];
+}
+
+function networks(a: Analysis): NetworkOut[] {
+  const out: NetworkOut[] = [];
+  for (const d of a.program?.decls ?? []) {
+    if (d.kind !== 'network') continue;
+    const net = a.result.networks.find((n) => n.name === d.name.name);
+    const params = d.params.map((p) => (p.default ? `${p.name.name} = ${printExpr(p.default)}` : p.name.name));
+    if (!net) {
+      out.push({ name: d.name.name, params });
+      continue;
+    }
+    const s = summarize(net);
+    const where = new Map<string, number>();
+    for (const i of a.result.stageInfo) if (i.network === net.name && !where.has(i.path)) where.set(i.path, i.stage.span.start);
+    out.push({
+      name: net.name,
+      params,
+      summary: {
+        input: s.input,
+        output: s.output,
+        rows: s.rows.map((r) => ({ ...r, from: where.get(r.path) })),
+        totalParams: s.totalParams,
+        trainableParams: s.trainableParams,
+        nonTrainableParams: s.nonTrainableParams,
+        totalMacs: s.totalMacs,
+        weightBytes: s.weightBytes,
+      },
+    });
+  }
+  return out;
+}
+
+function onAnalyze(version: number, text: string, file: string): void {
+  const t0 = performance.now();
+  doc = TextDocument.create(`file:///playground/${file}`, 'alexnet', version, text);
+  const a = analyze(text, version, { file });
+  current = a;
+  const diags: PageDiagnostic[] = diagnostics(doc, a).map((d) => ({
+    from: doc!.offsetAt(d.range.start),
+    to: doc!.offsetAt(d.range.end),
+    severity: d.severity === 1 ? 'error' : d.severity === 2 ? 'warning' : 'info',
+    code: String(d.code ?? ''),
+    message: d.message,
+    line: d.range.start.line + 1,
+    column: d.range.start.character + 1,
+  }));
+  post({ type: 'analyzed', version, diagnostics: diags, networks: networks(a), defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0 });
+}
+
+self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
+  const m = e.data;
+  try {
+    switch (m.type) {
+      case 'analyze':
+        onAnalyze(m.version, m.text, m.file);
+        break;
+      case 'hover': {
+        const h = doc && current && current.version === m.version ? hover(doc, current, m.offset) : null;
+        const value = h && typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : null;
+        post({ type: 'hover', id: m.id, markdown: value, from: h?.range ? doc!.offsetAt(h.range.start) : m.offset, to: h?.range ? doc!.offsetAt(h.range.end) : m.offset });
+        break;
+      }
+      case 'complete': {
+        if (!doc || !current || current.version !== m.version) {
+          post({ type: 'complete', id: m.id, from: m.offset, items: [] });
+          break;
+        }
+        const text = doc.getText();
+        let from = m.offset;
+        while (from > 0 && /[A-Za-z0-9_]/.test(text[from - 1]!)) from--;
+        const items = completion(doc, current, m.offset, { snippets: false }).map((c, i) => {
+          const edit = c.textEdit && 'range' in c.textEdit ? c.textEdit : undefined;
+          if (edit) from = Math.min(from, doc!.offsetAt(edit.range.start));
+          const info = typeof c.documentation === 'string' ? c.documentation : c.documentation?.value;
+          return { label: c.label, detail: c.detail, info, apply: edit?.newText ?? c.insertText ?? c.label, type: KINDS[c.kind ?? 0] ?? 'text', boost: -i / 1000 };
+        });
+        post({ type: 'complete', id: m.id, from, items });
+        break;
+      }
+      case 'format': {
+        const d = TextDocument.create('file:///playground/fmt.net', 'alexnet', 0, m.text);
+        const edits = formatting(d);
+        post({ type: 'format', id: m.id, text: edits === null ? null : TextDocument.applyEdits(d, edits) });
+        break;
+      }
+    }
+  } catch (err) {
+    // an internal failure: the page keeps working; the console says what broke
+    console.error('alexnetc analysis:', err);
+  }
+};
+
+post({ type: 'ready', keywords: KEYWORDS.map((k) => String(k.LABEL ?? k.name).replace(/'/g, '')), layers: LAYERS.map((l) => l.name) });

@@ -1,0 +1,4 @@
+declare module '*.net' {
+  const text: string;
+  export default text;
+}
