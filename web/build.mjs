@@ -9,11 +9,12 @@
 //   - `node:*` modules resolve to platform/node.ts, whose functions throw
 //     (the page never reaches the file system code paths it drags in), and
 //     the image codecs (pngjs, jpeg-js, resvg) to platform/codecs.ts;
+//   - a free `process` is platform/process.ts (no environment, no-op handlers);
 //   - the kernels' threads-node.ts is replaced by threads-web.ts (Web Workers);
 //   - `vscode-languageserver`, of which the editor features use only the
 //     protocol's constants, resolves to vscode-languageserver-types.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSubset } from './data.mjs';
@@ -30,14 +31,23 @@ const seams = {
     // image codecs and the PNG renderer: file formats of the command line (the page draws SVG and canvases)
     b.onResolve({ filter: /^(pngjs|jpeg-js|@resvg\/resvg-js)$/ }, () => ({ path: path.join(here, 'src', 'platform', 'codecs.ts') }));
     b.onResolve({ filter: /\/threads-node\.js$/ }, (a) => ({ path: path.join(path.dirname(a.importer), 'threads-web.ts') }));
+    // the shipped specifications, whatever specs/ holds
+    b.onResolve({ filter: /^alexnetc:specs$/ }, () => ({ path: 'specs', namespace: 'alexnetc-specs' }));
+    b.onLoad({ filter: /.*/, namespace: 'alexnetc-specs' }, () => {
+      const dir = path.join(root, 'specs');
+      const files = readdirSync(dir).filter((f) => f.endsWith('.net')).sort();
+      const list = files.map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]);
+      return { contents: `export default ${JSON.stringify(list)};`, loader: 'js', watchFiles: files.map((f) => path.join(dir, f)) };
+    });
     b.onResolve({ filter: /^vscode-languageserver$/ }, () => b.resolve('vscode-languageserver-types', { kind: 'import-statement', resolveDir: root }));
   },
 };
 
 export async function buildWeb() {
   const t0 = Date.now();
-  rmSync(out, { recursive: true, force: true });
+  // everything but the data subset, which is remade only when its source changed
   mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f !== 'data') rmSync(path.join(out, f), { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
     entryPoints: { main: 'web/src/main.ts', analysis: 'web/src/analysis.worker.ts', export: 'web/src/export.worker.ts', train: 'web/src/train.worker.ts' },
@@ -47,12 +57,12 @@ export async function buildWeb() {
     format: 'esm',
     platform: 'browser',
     target: ['chrome110', 'firefox115', 'safari16'],
-    minify: true,
+    minify: !process.env.ALEXNETC_WEB_DEBUG,
     sourcemap: false,
     legalComments: 'linked',
     chunkNames: 'chunks/[name]-[hash]',
-    loader: { '.net': 'text' },
     define: { 'process.env.NODE_ENV': '"production"' },
+    inject: [path.join(here, 'src', 'platform', 'process.ts')],
     plugins: [seams],
     metafile: true,
     logLevel: 'warning',

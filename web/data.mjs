@@ -4,7 +4,7 @@
 // files gzipped like the originals — so `alexnetc train --data DIR` reads the
 // very same subset. Nothing is written (and the page says the subset is
 // missing) where the package is not installed.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
@@ -28,10 +28,25 @@ function head(raw, n) {
   return gzipSync(out, { level: 9 });
 }
 
+const NAMES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+
+/** what the subset was made from: a rebuild that finds the same skips the work (a few seconds) */
+function stampOf() {
+  return JSON.stringify({ TRAIN, TEST, files: NAMES.map((n) => [n, statSync(path.join(SOURCE, n)).size, statSync(path.join(SOURCE, n)).mtimeMs]) });
+}
+
 /** Write the subset into `dir`; returns what was written, or why nothing was. */
 export function writeSubset(dir) {
+  if (!existsSync(path.join(SOURCE, 'train-images-idx3-ubyte.gz'))) {
+    rmSync(dir, { recursive: true, force: true });
+    return { written: false, why: `${SOURCE} is missing (apt-get install dataset-fashion-mnist)` };
+  }
+  const stamp = stampOf();
+  const stampFile = path.join(dir, '.made-from.json');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && NAMES.every((n) => existsSync(path.join(dir, n)))) {
+    return { written: true, files: NAMES.map((n) => [n, statSync(path.join(dir, n)).size]), reused: true };
+  }
   rmSync(dir, { recursive: true, force: true });
-  if (!existsSync(path.join(SOURCE, 'train-images-idx3-ubyte.gz'))) return { written: false, why: `${SOURCE} is missing (apt-get install dataset-fashion-mnist)` };
   mkdirSync(dir, { recursive: true });
   const files = [];
   for (const [split, n] of [['train', TRAIN], ['t10k', TEST]]) {
@@ -48,5 +63,6 @@ export function writeSubset(dir) {
     `The first ${TRAIN.toLocaleString('en-US')} training and ${TEST.toLocaleString('en-US')} test images of Fashion-MNIST\n` +
       `(Han Xiao, Kashif Rasul, Roland Vollgraf, Zalando Research, 2017), taken from Debian's dataset-fashion-mnist package.\n\n${licence}`,
   );
+  writeFileSync(stampFile, stamp);
   return { written: true, files };
 }

@@ -65,7 +65,7 @@ function onAnalyze(version: number, text: string, file: string): void {
     to: doc!.offsetAt(d.range.end),
     severity: d.severity === 1 ? 'error' : d.severity === 2 ? 'warning' : 'info',
     code: String(d.code ?? ''),
-    message: d.message,
+    message: typeof d.message === 'string' ? d.message : d.message.value,
     line: d.range.start.line + 1,
     column: d.range.start.character + 1,
   }));

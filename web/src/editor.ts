@@ -65,7 +65,8 @@ export function createEditor(parent: HTMLElement, doc: string, names: { keywords
   }, { hoverTime: 250 });
   const complete = async (ctx: CompletionContext): Promise<CompletionResult | null> => {
     const word = ctx.matchBefore(/[A-Za-z0-9_/]*/);
-    if (!ctx.explicit && (!word || word.from === word.to) && !/[(,\s[]$/.test(ctx.state.sliceDoc(Math.max(0, ctx.pos - 1), ctx.pos))) return null;
+    // typing a name, or just past `(` or `, `: not on every space or new line
+    if (!ctx.explicit && (!word || word.from === word.to) && !/(\(|, ?)$/.test(ctx.state.sliceDoc(Math.max(0, ctx.pos - 2), ctx.pos))) return null;
     const r = await hooks.complete(ctx.pos);
     if (!r.items.length) return null;
     return {

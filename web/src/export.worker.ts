@@ -50,10 +50,15 @@ async function handle(m: ExportRequest): Promise<void> {
   }
 }
 
-self.onmessage = (e: MessageEvent<ExportRequest>) => {
+// elkjs's bundle, evaluated in a worker, makes the worker an ELK worker: it assigns self.onmessage
+// to its own dispatcher. Here it is a library: the assignment is made to go nowhere, and this
+// worker listens with addEventListener.
+Object.defineProperty(self, 'onmessage', { configurable: true, get: () => null, set: () => {} });
+
+self.addEventListener('message', (e: MessageEvent<ExportRequest>) => {
   handle(e.data).catch((err: unknown) => {
     const expected = err instanceof SourceError || isUserError(err) || (err instanceof Error && err.name === 'TorchUnsupportedError') || err instanceof RangeError;
     if (!expected) console.error('alexnetc export:', err);
     post({ type: 'error', id: e.data.id, message: err instanceof Error ? err.message : String(err) });
   });
-};
+});

@@ -21,6 +21,8 @@ interface Probe {
   analyzedVersion: number;
   diagnostics: PageDiagnostic[];
   drawnVersion: number;
+  /** the text the URL fragment holds now */
+  linkedText?: string;
   ready: boolean;
   view?: EditorView;
   setText(text: string, file?: string): void;
@@ -67,7 +69,7 @@ function showProblems(diags: PageDiagnostic[]): void {
   list.replaceChildren(
     ...diags.map((d) => {
       const li = document.createElement('li');
-      li.className = d.severity;
+      li.className = `sev-${d.severity}`;
       li.dataset.line = String(d.line);
       li.dataset.code = d.code;
       const sev = document.createElement('span');
@@ -287,6 +289,7 @@ function scheduleSave(): void {
     const s: Saved = { file, text: text() };
     saveLocal(s);
     history.replaceState(null, '', await encodeFragment(s));
+    probe.linkedText = s.text;
   }, 200);
 }
 
@@ -294,6 +297,7 @@ $('share').onclick = async () => {
   const s: Saved = { file, text: text() };
   const url = location.href.replace(/#.*$/, '') + (await encodeFragment(s));
   history.replaceState(null, '', url);
+  probe.linkedText = s.text;
   try {
     await navigator.clipboard.writeText(url);
     $('state').textContent = 'link copied';

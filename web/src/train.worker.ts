@@ -23,7 +23,7 @@ import { isUserError } from '../../src/util/errors.js';
 import { compileSource, SourceError } from './compile-source.js';
 import type { EpochOut, TrainReply, TrainRequest } from './protocol.js';
 
-const post = (m: TrainReply, transfer: Transferable[] = []): void => postMessage(m, transfer);
+const post = (m: TrainReply, transfer: Transferable[] = []): void => (postMessage as (m: unknown, t: Transferable[]) => void)(m, transfer);
 const T = tf as unknown as Tf;
 provideTf(T);
 

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { handleInterrupt } from '../../util/signals.js';
 import { defineCommand, UsageError, wholeNumber } from '../frame.js';
 
-/** dist/web beside this file's dist/cli/commands */
+/** the package's dist/web (from dist/cli/commands, or from src/cli/commands under a test runner) */
 export function pageDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'web');
 }
 
 const TYPES: Record<string, string> = {

@@ -1,4 +1,0 @@
-declare module '*.net' {
-  const text: string;
-  export default text;
-}
