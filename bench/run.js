@@ -18,6 +18,7 @@ const benches = [
   ['lsp', 'lsp.mjs'],
   ['draw', 'draw.mjs'],
   ['quantize', 'quantize.mjs'],
+  ['web', 'web.mjs'],
 ];
 const names = new Set(benches.map(([name]) => name));
 const only = process.argv.slice(2).filter((a) => names.has(a));

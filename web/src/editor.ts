@@ -64,6 +64,8 @@ export function createEditor(parent: HTMLElement, doc: string, names: { keywords
     return { pos: h.from, end: h.to, above: true, create: () => ({ dom: renderMarkdown(h.markdown!) }) };
   }, { hoverTime: 250 });
   const complete = async (ctx: CompletionContext): Promise<CompletionResult | null> => {
+    // nothing to complete in a comment
+    if (ctx.state.doc.lineAt(ctx.pos).text.slice(0, ctx.pos - ctx.state.doc.lineAt(ctx.pos).from).includes('#')) return null;
     const word = ctx.matchBefore(/[A-Za-z0-9_/]*/);
     // typing a name, or just past `(` or `, `: not on every space or new line
     if (!ctx.explicit && (!word || word.from === word.to) && !/(\(|, ?)$/.test(ctx.state.sliceDoc(Math.max(0, ctx.pos - 2), ctx.pos))) return null;

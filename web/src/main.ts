@@ -18,6 +18,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 interface Probe {
   /** per analysed version: ms from the keystroke to its diagnostics in the editor */
   latencies: number[];
+  /** per analysed version: ms the analysis itself took in its worker */
+  analysisMs: number[];
   analyzedVersion: number;
   diagnostics: PageDiagnostic[];
   drawnVersion: number;
@@ -27,7 +29,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { latencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { latencies: [], analysisMs: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -101,8 +103,14 @@ function jump(from: number, to = from): void {
 const int = (n: number): string => n.toLocaleString('en-US');
 const shape = (s: number[]): string => `[${s.join(', ')}]`;
 
+let summaryShown = '';
+
 function showSummary(): void {
   const host = $('summary');
+  // the table is rebuilt only when what it shows changed (a keystroke in a comment changes nothing)
+  const key = JSON.stringify([chosen, networks.find((n) => n.name === chosen) ?? networks.length]);
+  if (key === summaryShown) return;
+  summaryShown = key;
   const net = networks.find((n) => n.name === chosen);
   if (!net) {
     host.textContent = networks.length ? '' : 'No network in the text yet.';
@@ -322,9 +330,14 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
     if (m.version !== version) return; // a newer text is on its way
     const cm: CmDiagnostic[] = m.diagnostics.map((d) => ({ from: d.from, to: Math.max(d.to, d.from), severity: d.severity, message: `${d.code} ${d.message}`, source: 'alexnetc' }));
     view.dispatch(setDiagnostics(view.state, cm));
-    const t0 = sentAt.get(m.version);
-    if (t0 !== undefined) probe.latencies.push(performance.now() - t0);
-    sentAt.clear();
+    // every keystroke up to this version now shows its diagnostics (the replies to older ones were dropped)
+    const now = performance.now();
+    for (const [v, t0] of sentAt) {
+      if (v > m.version) continue;
+      probe.latencies.push(now - t0);
+      sentAt.delete(v);
+    }
+    probe.analysisMs.push(m.ms);
     probe.analyzedVersion = m.version;
     probe.diagnostics = m.diagnostics;
     networks = m.networks;
