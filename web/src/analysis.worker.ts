@@ -55,7 +55,10 @@ function networks(a: Analysis): NetworkOut[] {
   return out;
 }
 
+const clock = (): number => performance.timeOrigin + performance.now();
+
 function onAnalyze(version: number, text: string, file: string): void {
+  const received = clock();
   const t0 = performance.now();
   doc = TextDocument.create(`file:///playground/${file}`, 'alexnet', version, text);
   const a = analyze(text, version, { file });
@@ -69,7 +72,7 @@ function onAnalyze(version: number, text: string, file: string): void {
     line: d.range.start.line + 1,
     column: d.range.start.character + 1,
   }));
-  post({ type: 'analyzed', version, diagnostics: diags, networks: networks(a), defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0 });
+  post({ type: 'analyzed', version, diagnostics: diags, networks: networks(a), defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0, received, sent: clock() });
 }
 
 self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
@@ -78,6 +81,9 @@ self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
     switch (m.type) {
       case 'analyze':
         onAnalyze(m.version, m.text, m.file);
+        break;
+      case 'echo':
+        post({ type: 'echoed', version: m.version });
         break;
       case 'hover': {
         const h = doc && current && current.version === m.version ? hover(doc, current, m.offset) : null;

@@ -20,6 +20,14 @@ interface Probe {
   latencies: number[];
   /** per analysed version: ms the analysis itself took in its worker */
   analysisMs: number[];
+  /**
+   * the benchmark's baseline: keystrokes answered by an echo from the analysis
+   * worker (no analysis), applied as diagnostics are; their latencies
+   */
+  echo: boolean;
+  echoLatencies: number[];
+  /** per analysed version: [keystroke → worker has the text, worker answered → page has the answer] in ms */
+  transit: Array<[number, number]>;
   analyzedVersion: number;
   diagnostics: PageDiagnostic[];
   drawnVersion: number;
@@ -29,7 +37,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { latencies: [], analysisMs: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -61,10 +69,14 @@ const source = (): Source => ({ text: text(), file, network: chosen });
 function analyze(): void {
   version++;
   sentAt.set(version, performance.now());
+  if (probe.echo) return void analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
   analysis.postMessage({ type: 'analyze', version, text: text(), file } satisfies AnalysisRequest);
 }
 
 // ---------------------------------------------------------------- problems
+
+const toCm = (diags: PageDiagnostic[]): CmDiagnostic[] =>
+  diags.map((d) => ({ from: d.from, to: Math.max(d.to, d.from), severity: d.severity, message: `${d.code} ${d.message}`, source: 'alexnetc' }));
 
 function showProblems(diags: PageDiagnostic[]): void {
   const list = $('problem-list');
@@ -326,18 +338,27 @@ const names = await new Promise<{ keywords: string[]; layers: string[] }>((resol
 
 analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
   const m = e.data;
+  if (m.type === 'echoed') {
+    // the same work as for an analysis, on the diagnostics already shown
+    view.dispatch(setDiagnostics(view.state, toCm(probe.diagnostics)));
+    const t0 = sentAt.get(m.version);
+    sentAt.delete(m.version);
+    if (t0 !== undefined) probe.echoLatencies.push(performance.now() - t0);
+    return;
+  }
   if (m.type === 'analyzed') {
     if (m.version !== version) return; // a newer text is on its way
-    const cm: CmDiagnostic[] = m.diagnostics.map((d) => ({ from: d.from, to: Math.max(d.to, d.from), severity: d.severity, message: `${d.code} ${d.message}`, source: 'alexnetc' }));
-    view.dispatch(setDiagnostics(view.state, cm));
+    view.dispatch(setDiagnostics(view.state, toCm(m.diagnostics)));
     // every keystroke up to this version now shows its diagnostics (the replies to older ones were dropped)
     const now = performance.now();
+    const own = sentAt.get(m.version);
     for (const [v, t0] of sentAt) {
       if (v > m.version) continue;
       probe.latencies.push(now - t0);
       sentAt.delete(v);
     }
     probe.analysisMs.push(m.ms);
+    if (own !== undefined) probe.transit.push([m.received - (performance.timeOrigin + own), performance.timeOrigin + now - m.sent]);
     probe.analyzedVersion = m.version;
     probe.diagnostics = m.diagnostics;
     networks = m.networks;

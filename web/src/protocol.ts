@@ -46,14 +46,28 @@ export type AnalysisRequest =
   | { type: 'analyze'; version: number; text: string; file: string }
   | { type: 'hover'; id: number; version: number; offset: number }
   | { type: 'complete'; id: number; version: number; offset: number }
-  | { type: 'format'; id: number; text: string };
+  | { type: 'format'; id: number; text: string }
+  /** the benchmark's baseline: the same round trip with no analysis */
+  | { type: 'echo'; version: number };
 
 export type AnalysisReply =
   | { type: 'ready'; keywords: string[]; layers: string[] }
-  | { type: 'analyzed'; version: number; diagnostics: PageDiagnostic[]; networks: NetworkOut[]; defaultNetwork?: string; ms: number }
+  | {
+      type: 'analyzed';
+      version: number;
+      diagnostics: PageDiagnostic[];
+      networks: NetworkOut[];
+      defaultNetwork?: string;
+      /** the analysis itself, in ms */
+      ms: number;
+      /** when the worker got the text and when it answered (performance.timeOrigin + now(), comparable across threads) */
+      received: number;
+      sent: number;
+    }
   | { type: 'hover'; id: number; markdown: string | null; from: number; to: number }
   | { type: 'complete'; id: number; from: number; items: { label: string; detail?: string; info?: string; apply: string; type: string; boost: number }[] }
-  | { type: 'format'; id: number; text: string | null };
+  | { type: 'format'; id: number; text: string | null }
+  | { type: 'echoed'; version: number };
 
 export interface Source {
   text: string;
