@@ -219,6 +219,11 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     expect(a.length).toBe(b.length);
     expect(a.equals(b)).toBe(true);
     if (hasOnnx) execFileSync(PYTHON, ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', mine]);
+    // the PyTorch module: the command line's, character for character
+    const [py] = await Promise.all([page.waitForEvent('download'), page.click('#dl-torch')]);
+    await py.saveAs(path.join(dir, 'page.py'));
+    execFileSync(process.execPath, [CLI, 'compile', 'lenet5.net', '--target', 'torch', '-o', 'cli.py'], { cwd: dir, stdio: 'pipe' });
+    expect(readFileSync(path.join(dir, 'page.py'), 'utf8')).toBe(readFileSync(path.join(dir, 'cli.py'), 'utf8'));
   });
 
   it.skipIf(!hasData)('trains LeNet-5 one epoch on the shipped subset (9,000 images, 2,000 test) to at least 75 %', async () => {
@@ -246,6 +251,19 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     await page.click('#predict-run');
     await page.waitForSelector('#top5 .bar');
     expect(await page.locator('#top5 .bar').count()).toBe(5);
+    // the trained model as a TensorFlow.js download: model.json and weights.bin, LeNet-5's 61,706 weights
+    await page.click('#tabs button[data-tab=export]');
+    const downloads: import('playwright-core').Download[] = [];
+    page.on('download', (d) => downloads.push(d));
+    await page.click('#dl-tfjs');
+    await page.waitForFunction(() => /trained in this page/.test(document.getElementById('export-status')!.textContent ?? ''), null, { timeout: 30_000 });
+    await expect.poll(() => downloads.length).toBe(2);
+    const dir = tempDir('pg-tfjs');
+    for (const d of downloads) await d.saveAs(path.join(dir, d.suggestedFilename()));
+    const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(json.weightsManifest[0].paths).toEqual(['./weights.bin']);
+    expect(json.userDefinedMetadata.alexnetc.network).toBe('LeNet5');
+    expect(readFileSync(path.join(dir, 'weights.bin')).length).toBe(61_706 * 4);
     expect(problems).toEqual([]);
   });
 });
