@@ -626,8 +626,8 @@ export class Checker {
       if (a) {
         v = this.ev.eval(a.value, scope);
         if (v instanceof Word) {
-          // bare words pass into a block only where a layer takes them (`pad same`)
-          if (v.name === 'same') v = 'same';
+          // bare words pass into a block only where a layer takes them (`pad same`, `approximate tanh`)
+          if (LAYER_WORDS.has(v.name)) v = v.name;
           else this.ev.unknownName(v, scope);
         }
       } else {
@@ -658,7 +658,9 @@ export class Checker {
     const what = `\`${layer}\` argument \`${spec.name}\``;
     if (v instanceof Word) {
       if (spec.type === 'pad' && v.name === 'same') return 'same';
-      const s = suggest(v.name, [...scope.values.keys(), ...(spec.type === 'pad' ? ['same'] : [])]);
+      if (spec.type === 'word' && spec.words?.includes(v.name)) return v.name;
+      const words = spec.type === 'pad' ? ['same'] : spec.type === 'word' ? [...(spec.words ?? [])] : [];
+      const s = suggest(v.name, [...scope.values.keys(), ...words]);
       this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${what}${s ? `; did you mean \`${s}\`?` : ''}`, {
         fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: v.span, newText: s }] }] : [],
       });
@@ -670,6 +672,7 @@ export class Checker {
       bool: '`true` or `false`',
       int2: 'a whole number or [h, w]',
       pad: 'a whole number, [h, w], [top, left, bottom, right] or `same`',
+      word: (spec.words ?? []).map((w) => `\`${w}\``).join(' or '),
     }[spec.type];
     const wrong = (): undefined => {
       this.sink.report('E201', e.span, `${what} expects ${expected}, got ${fmtValue(v)}`);
@@ -711,6 +714,8 @@ export class Checker {
       return true;
     };
     switch (spec.type) {
+      case 'word':
+        return typeof v === 'string' && spec.words?.includes(v) ? v : wrong();
       case 'bool':
         return typeof v === 'boolean' ? v : wrong();
       case 'number':
@@ -756,6 +761,9 @@ export class Checker {
   }
 
 }
+
+/** the bare words some layer argument takes: they may be passed to blocks as values */
+const LAYER_WORDS = new Set(['same', ...LAYERS.flatMap((l) => l.args.flatMap((a) => a.words ?? []))]);
 
 /** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */
 function append<T>(to: T[], from: readonly T[]): void {

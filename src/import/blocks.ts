@@ -9,7 +9,7 @@
 // Inner scopes are settled first, so an Inception block calls a conv-bn-relu
 // block, as in the shipped specs. A scope seen once, or one made only of
 // calls (PyTorch's `layer2` Sequential), is written inline.
-import { LAYERS } from '../layers/registry.js';
+import { findLayer, LAYERS } from '../layers/registry.js';
 import type { ArgValue } from '../layers/types.js';
 import type { OnnxNode } from '../weights/onnx-read.js';
 import type { ImportLayer } from './ops.js';
@@ -93,10 +93,11 @@ function segment(items: Item[], ctx: string[]): T[] {
   return out;
 }
 
-const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'tanh', 'sigmoid']);
-
+/** An element-wise activation (not softmax, which mixes channels): ResNet's relu after its sum belongs to the unit. */
 function isActivation(item: Item): boolean {
-  return item.kind === 'layer' && ACTIVATIONS.has(item.layer);
+  if (item.kind !== 'layer') return false;
+  const def = findLayer(item.layer);
+  return def?.kind === 'activation' && def.mixes === 'nothing';
 }
 
 function convert(item: Item, ctx: string[]): T {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { layers, type Network } from '../check/ir.js';
 import { compile } from '../compile.js';
+import { findLayer } from '../layers/registry.js';
 import { readOnnxFile } from '../weights/onnx-read.js';
 import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
 import { ImportError, ImportGraph } from './graph.js';
@@ -65,7 +66,9 @@ function classesParam(body: Stmt[], output: number[]): { name: string; value: nu
       s.args.units = { ref: 'classes' };
       return [{ name: 'classes', value: output[0]! }];
     }
-    if (!['softmax', 'dropout', 'identity', 'relu', 'sigmoid', 'tanh', 'leakyrelu'].includes(s.layer)) return [];
+    // what may follow the classifier: activations and dropout
+    const kind = findLayer(s.layer)?.kind;
+    if (kind !== 'activation' && kind !== 'dropout') return [];
   }
   return [];
 }

@@ -33,11 +33,22 @@ export interface NetworkDecl {
   output: number[];
 }
 
-/** Layers that continue the line of the layer before them (no weights of their own, or a batch norm). */
-const JOINS_LINE = new Set(['batchnorm', 'relu', 'leakyrelu', 'tanh', 'sigmoid', 'softmax', 'lrn', 'maxpool', 'avgpool', 'globalavgpool', 'dropout', 'flatten', 'identity']);
+/** Layers that continue the line of the layer before them: all but convolutions and dense layers (LayerDef.kind). */
+function joinsLine(layer: string): boolean {
+  const kind = findLayer(layer)?.kind;
+  return kind !== undefined && kind !== 'conv' && kind !== 'dense';
+}
 
-/** How many leading arguments each layer takes positionally (the spec files' style: `conv(64, 3, pad 1)`, `maxpool(3, 2)`). */
-const POSITIONAL: Record<string, number> = { conv: 2, maxpool: 2, avgpool: 2, dense: 1, dropout: 1, leakyrelu: 1 };
+/** A windowed pool joins the line of a block call before it (`cbr(64, 7) | maxpool(3, 2)`), as in the specs. */
+function isPool(layer: string): boolean {
+  const def = findLayer(layer);
+  return def?.kind === 'pool' && def.args.length > 0;
+}
+
+/** How many leading arguments a layer takes positionally (the spec files' style: `conv(64, 3, pad 1)`, `maxpool(3, 2)`). */
+export function positionalCount(def: { args: readonly { default?: unknown }[]; positional?: number }): number {
+  return def.positional ?? def.args.filter((a) => a.default === undefined).length;
+}
 
 export function printValue(v: Value): string {
   if (typeof v === 'object' && !Array.isArray(v)) return v.ref;
@@ -57,7 +68,7 @@ const same = (a: Value | undefined, b: ArgValue | null | undefined): boolean => 
 export function printLayer(layer: string, args: Record<string, Value>): string {
   const def = findLayer(layer);
   if (!def) throw new Error(`internal: no layer ${layer}`);
-  const positional = POSITIONAL[layer] ?? 0;
+  const positional = positionalCount(def);
   const parts: string[] = [];
   let named = false;
   def.args.forEach((spec, i) => {
@@ -96,7 +107,7 @@ function printBody(body: Stmt[], indent: string, out: string[]): void {
     switch (s.kind) {
       case 'layer': {
         // after a block call only a pool joins its line (`cbr(64, 7) | maxpool(3, 2)`), as in the specs
-        if (!JOINS_LINE.has(s.layer) || line.length === 0 || (afterCall && s.layer !== 'maxpool' && s.layer !== 'avgpool')) flush();
+        if (!joinsLine(s.layer) || line.length === 0 || (afterCall && !isPool(s.layer))) flush();
         afterCall = false;
         line.push(printLayer(s.layer, s.args));
         break;

@@ -7,7 +7,7 @@
 // is not a nesting the language has, and is an error naming the node.
 import type { OnnxNode } from '../weights/onnx-read.js';
 import { type ImportGraph, intAttr } from './graph.js';
-import { CONVERTERS, type ImportLayer } from './ops.js';
+import { CONVERTERS, importableLayers, type ImportLayer } from './ops.js';
 
 export interface ImportResidual {
   kind: 'residual';
@@ -125,7 +125,7 @@ export class StructureBuilder {
     }
     const convert = CONVERTERS[n.op];
     if (!convert) {
-      g.fail(n, `${n.op} is outside alexnetc's catalogue (conv, batchnorm, relu, leakyrelu, tanh, sigmoid, softmax, maxpool, avgpool, globalavgpool, lrn, flatten, dense, dropout; residual/add/concat joins)`);
+      g.fail(n, `${n.op} is outside alexnetc's catalogue (${importableLayers().join(', ')}; residual/add/concat joins)`);
     }
     const inShape = g.shapes.get(v)!;
     const r = convert!({ g, node: n, inShape });

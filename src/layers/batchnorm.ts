@@ -1,5 +1,6 @@
+import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer } from './types.js';
+import { defineLayer, type ImportContext, type ImportResult } from './types.js';
 
 export interface BatchNormArgs {
   eps: number;
@@ -9,6 +10,10 @@ export interface BatchNormArgs {
 
 export const batchnorm = defineLayer<BatchNormArgs>({
   name: 'batchnorm',
+  kind: 'norm',
+  mixes: 'nothing',
+  channels: () => ({ kind: 'each' }),
+  onnxImport: { ops: ['BatchNormalization'], convert: importBatchNorm },
   summary: 'Batch normalisation over the channel axis.',
   aliases: ['batchnorm2d', 'batchnorm1d', 'batchnormalization', 'batch_norm', 'batch_normalization', 'bn'],
   doc:
@@ -58,3 +63,21 @@ export const batchnorm = defineLayer<BatchNormArgs>({
     `,
   },
 });
+
+/** PyTorch's batch-norm momentum from ONNX's (1 − m), the shortest that alexnetc writes back identically. */
+function torchMomentum(onnx: number): number {
+  const target = Math.fround(onnx);
+  for (let p = 1; p <= 17; p++) {
+    const v = Number((1 - target).toPrecision(p));
+    if (Math.fround(1 - v) === target) return v;
+  }
+  return 1 - target;
+}
+
+function importBatchNorm(c: ImportContext): ImportResult {
+  if (c.int('training_mode', 0) !== 0) c.fail('is in training mode (training_mode=1); export the model in eval mode');
+  c.onlyFirstOutput('a training statistic');
+  const weights = [c.weight(1, 'weight'), c.weight(2, 'bias'), c.weight(3, 'running_mean'), c.weight(4, 'running_var')];
+  const args = { eps: f32(c.float('epsilon', 1e-5)), momentum: torchMomentum(c.float('momentum', 0.9)) };
+  return one(c, c.layer('batchnorm', args, weights));
+}

@@ -1,6 +1,7 @@
 import { formatShape } from '../diagnostics/index.js';
+import { one, padArg, pairArg, readWindow } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
+import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type TfjsWeight, type WeightSpec } from './types.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface ConvArgs {
@@ -16,6 +17,13 @@ export interface ConvArgs {
 
 export const conv = defineLayer<ConvArgs>({
   name: 'conv',
+  kind: 'conv',
+  mixes: 'both',
+  positional: 2,
+  // a depthwise conv(c, k, groups c) is a producer too: its filters and groups arguments fix its width
+  // (`dwconv`, whose width is its input's, follows each channel)
+  channels: (a) => ({ kind: 'new', groups: a.groups, inputs: ['weight'], width: 'filters' }),
+  onnxImport: { ops: ['Conv', 'Pad'], convert: (c) => (c.node.op === 'Pad' ? importPad(c) : importConv(c)) },
   summary: '2-D convolution over an image [C, H, W].',
   aliases: ['conv2d', 'convolution', 'convolution2d'],
   doc:
@@ -145,3 +153,53 @@ export const conv = defineLayer<ConvArgs>({
     `,
   },
 });
+
+function importConv(c: ImportContext, extraPads: number[] = [0, 0, 0, 0]): ImportResult {
+  const w = c.weight(1, 'weight');
+  if (w.dims.length !== 4) c.fail(`has a ${w.dims.length - 2}-D kernel [${w.dims.join(', ')}]; alexnetc's conv is 2-D`);
+  const kernel = c.ints('kernel_shape') ?? w.dims.slice(2);
+  if (kernel[0] !== w.dims[2] || kernel[1] !== w.dims[3]) c.fail(`kernel_shape [${kernel.join(', ')}] disagrees with its weight [${w.dims.join(', ')}]`);
+  const win = readWindow(c, kernel);
+  if (extraPads.some((p) => p > 0) && c.string('auto_pad', 'NOTSET') !== 'NOTSET') c.fail('combines auto_pad with a Pad before it');
+  win.pads = win.pads.map((p, i) => p + extraPads[i]!);
+  const groups = c.int('group', 1);
+  const weights = [w];
+  if (c.hasInput(2)) weights.push(c.weight(2, 'bias'));
+  const args: Record<string, ArgValue> = {
+    filters: w.dims[0]!,
+    k: pairArg(kernel),
+    stride: pairArg(win.stride),
+    pad: padArg(win.pads),
+    dilation: pairArg(win.dilation),
+    groups,
+    bias: weights.length === 2,
+  };
+  return one(c, c.layer('conv', args, weights));
+}
+
+/**
+ * Zero padding before a Conv (what tf2onnx and some PyTorch exports write):
+ * folded into the Conv's own pads. Before a pool it would change the
+ * function (padding counted in averages, zeros in maxima), so it is refused.
+ */
+function importPad(c: ImportContext): ImportResult {
+  const n = c.node;
+  const mode = c.string('mode', 'constant');
+  const pads = c.hasInput(1) ? (c.constInts(1) as number[]) : (c.ints('pads') ?? []);
+  const value = c.hasInput(2) ? (c.floats(2).values[0] ?? 0) : c.float('value', 0);
+  if (c.hasInput(3)) c.fail('pads chosen axes (the axes input); alexnetc folds only padding of height and width');
+  const next = c.next();
+  const rank = c.inShape.length + 1;
+  // ONNX pads: all begins, then all ends, over [N, C, H, W]
+  const spatialOnly = rank === 4 && pads.length === 8 && [0, 1, 4, 5].every((i) => pads[i] === 0) && pads.every((p) => p >= 0);
+  if (mode !== 'constant' || value !== 0 || !spatialOnly || !next || next.op !== 'Conv' || next.inputs[0] !== n.outputs[0]) {
+    const why =
+      next?.op === 'AveragePool'
+        ? "pads before an AveragePool, which then counts the padding in its averages; alexnetc's avgpool leaves padding out of the mean (PyTorch: count_include_pad=False)"
+        : `is a ${mode} padding${mode === 'constant' ? ` with ${value}` : ''} of [${pads.join(', ')}] followed by ${next ? `${next.op} '${next.name}'` : 'more than one node'}; alexnetc folds only zero padding of height and width into a Conv`;
+    c.fail(why);
+  }
+  const r = importConv(c.at(next!), [pads[2]!, pads[3]!, pads[6]!, pads[7]!]);
+  r.layers[0]!.nodes.unshift(n);
+  return r;
+}

@@ -1,6 +1,7 @@
 import { formatShape } from '../diagnostics/index.js';
+import { one } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type TfjsWeight, type WeightSpec } from './types.js';
+import { defineLayer, type ImportContext, type ImportResult, type ImportWeight, type OnnxNodeView, type TfjsWeight, type WeightSpec } from './types.js';
 
 export interface DenseArgs {
   units: number;
@@ -10,6 +11,10 @@ export interface DenseArgs {
 
 export const dense = defineLayer<DenseArgs>({
   name: 'dense',
+  kind: 'dense',
+  mixes: 'both',
+  channels: () => ({ kind: 'new', groups: 1, inputs: ['weight'], width: 'units' }),
+  onnxImport: { ops: ['Gemm', 'MatMul'], convert: (c) => (c.node.op === 'Gemm' ? importGemm(c) : importMatMul(c)) },
   summary: 'Fully connected layer on a vector [F].',
   aliases: ['linear', 'fc', 'gemm', 'fully_connected', 'innerproduct'],
   doc: 'out = W · x + b with W of shape [units, F] (PyTorch nn.Linear layout; ONNX Gemm with transB = 1).',
@@ -55,3 +60,55 @@ export const dense = defineLayer<DenseArgs>({
     `,
   },
 });
+
+function denseOf(c: ImportContext, w: ImportWeight, b: ImportWeight | undefined, out: string, nodes: OnnxNodeView[]): ImportResult {
+  if (c.inShape.length !== 1) c.fail(`multiplies a [N, ${c.inShape.join(', ')}] tensor; alexnetc's dense takes vectors`);
+  const weights = b ? [w, b] : [w];
+  return one(c, c.layer('dense', { units: w.dims[0]!, bias: b !== undefined }, weights, nodes), out);
+}
+
+function transpose(w: ImportWeight): ImportWeight {
+  const [r, k] = w.dims as [number, number];
+  const out = new Float32Array(r * k);
+  for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) out[j * r + i] = w.values[i * k + j]!;
+  return { name: w.name, dims: [k, r], values: out };
+}
+
+function scaled(w: ImportWeight, s: number): ImportWeight {
+  return s === 1 ? w : { ...w, values: w.values.map((v) => v * s) };
+}
+
+/** A bias that broadcasts over [N, units]: [units], [1, units], or a scalar. */
+function biasVector(c: ImportContext, b: ImportWeight, units: number): ImportWeight {
+  const size = b.values.length;
+  const okDims = b.dims.length <= 2 && (size === units || size === 1) && (b.dims.length < 2 || b.dims[0] === 1);
+  if (!okDims) c.fail(`adds a bias of shape [${b.dims.join(', ')}] to [N, ${units}]`);
+  return { name: 'bias', dims: [units], values: size === units ? b.values : new Float32Array(units).fill(b.values[0]!) };
+}
+
+function importGemm(c: ImportContext): ImportResult {
+  if (c.int('transA', 0) !== 0) c.fail('transposes its data input (transA=1)');
+  let w = c.weight(1, 'weight');
+  if (w.dims.length !== 2) c.fail(`has a weight of shape [${w.dims.join(', ')}]`);
+  if (c.int('transB', 0) === 0) w = transpose(w);
+  w = scaled(w, c.float('alpha', 1));
+  const b = c.hasInput(2) ? biasVector(c, scaled(c.weight(2, 'bias'), c.float('beta', 1)), w.dims[0]!) : undefined;
+  return denseOf(c, w, b, c.node.outputs[0]!, [c.node]);
+}
+
+/** MatMul by a constant [in, units], and the Add of a constant bias after it when there is one. */
+function importMatMul(c: ImportContext): ImportResult {
+  const wIn = c.weight(1, 'weight');
+  if (wIn.dims.length !== 2) c.fail(`multiplies by a tensor of shape [${wIn.dims.join(', ')}]; alexnetc's dense needs a matrix`);
+  const w = transpose(wIn);
+  const add = c.next();
+  if (add && add.op === 'Add') {
+    const other = add.inputs[1 - add.inputs.indexOf(c.node.outputs[0]!)]!;
+    if (!c.isData(other)) {
+      const a = c.at(add);
+      const b = biasVector(a, a.weight(add.inputs.indexOf(other), 'bias'), w.dims[0]!);
+      return denseOf(c, w, b, add.outputs[0]!, [c.node, add]);
+    }
+  }
+  return denseOf(c, w, undefined, c.node.outputs[0]!, [c.node]);
+}

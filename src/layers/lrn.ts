@@ -1,3 +1,4 @@
+import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer } from './types.js';
 import { needImage } from './window.js';
@@ -11,6 +12,16 @@ export interface LrnArgs {
 
 export const lrn = defineLayer<LrnArgs>({
   name: 'lrn',
+  kind: 'norm',
+  mixes: 'channels',
+  channels: () => ({ kind: 'mixes' }),
+  onnxImport: {
+    ops: ['LRN'],
+    convert: (c) => {
+      const args = { size: c.int('size', 0), alpha: f32(c.float('alpha', 1e-4)), beta: f32(c.float('beta', 0.75)), bias: f32(c.float('bias', 1)) };
+      return one(c, c.layer('lrn', args));
+    },
+  },
   summary: 'Local response normalisation across channels (AlexNet).',
   aliases: ['localresponsenorm', 'local_response_normalization', 'local_response_norm'],
   doc:

@@ -1,5 +1,6 @@
+import { one, padArg, pairArg, readWindow } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
+import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type LayerDef, type TorchLowering } from './types.js';
 import { needImage, onnxWindow, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
@@ -15,6 +16,11 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
     summary,
     doc,
     aliases,
+    kind: 'pool',
+    mixes: 'space',
+    positional: 2,
+    channels: () => ({ kind: 'each' }),
+    onnxImport: { ops: [op], convert: (c) => importPool(c, name) },
     args: [
       { name: 'k', type: 'int2', min: 1, doc: 'window size: k or [kh, kw]', aliases: ['pool_size', 'kernel_size', 'kernel', 'kernel_shape', 'ksize', 'size'] },
       // the default stride is the window size (PyTorch, Keras)
@@ -143,3 +149,27 @@ export const avgpool = pool(
   'out = mean of the non-padding values in each window (PyTorch count_include_pad=False, ONNX count_include_pad=0). Stride defaults to k.',
   ['avgpool2d', 'avg_pool', 'avg_pool2d', 'averagepool', 'averagepooling2d', 'average_pooling2d'],
 );
+
+function importPool(c: ImportContext, kind: 'maxpool' | 'avgpool'): ImportResult {
+  const kernel = c.ints('kernel_shape');
+  if (!kernel) c.fail('has no kernel_shape');
+  const win = readWindow(c, kernel!);
+  if (win.dilation.some((d) => d !== 1)) c.fail(`dilations [${win.dilation.join(', ')}]: alexnetc's ${kind} has no dilation`);
+  const ceil = c.int('ceil_mode', 0) === 1;
+  if (kind === 'maxpool') c.onlyFirstOutput('the indices');
+  if (kind === 'avgpool' && c.int('count_include_pad', 0) === 1) {
+    // alexnetc's avgpool leaves padding out of the mean; with no padding and no
+    // partial window the two agree, anywhere else they differ
+    const partial = [0, 1].some((i) => {
+      const size = c.inShape[i + 1]!;
+      return (size - win.k[i]!) % win.stride[i]! !== 0 && ceil;
+    });
+    if (win.pads.some((p) => p > 0) || partial) {
+      c.fail("counts padding in its averages (count_include_pad=1); alexnetc's avgpool leaves padding out of the mean, so it would compute another function (PyTorch: AvgPool2d(count_include_pad=False))");
+    }
+  }
+  // a 1×1 window with stride 1 is the identity (AdaptiveAvgPool2d to the size it already has)
+  if (win.k.every((k) => k === 1) && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0)) return one(c, undefined);
+  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(win.pads), ceil };
+  return one(c, c.layer(kind, args));
+}

@@ -2,6 +2,8 @@
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
+import { gelu } from './gelu.js';
+import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
 import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
@@ -23,6 +25,8 @@ export const LAYERS: readonly AnyLayer[] = [
   softmax,
   identity,
   leakyrelu,
+  gelu,
+  layernorm,
 ];
 
 const byName = new Map(LAYERS.map((l) => [l.name, l]));

@@ -1,6 +1,7 @@
 // Layers without weights whose output has the input's shape.
+import { f32, one, plain } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type LayerDef, type TorchLowering } from './types.js';
+import { defineLayer, type ImportContext, type ImportResult, type LayerDef, type OnnxImport, type TorchLowering } from './types.js';
 import { needImage } from './window.js';
 
 /** The PyTorch lowering of a layer that keeps its input's shape: one module. */
@@ -8,9 +9,21 @@ function same(name: string, module: string): TorchLowering {
   return { body: `return self.append("${name}", ${module}, self.shape)` };
 }
 
-function elementwise(name: string, op: string, activation: string, torchModule: string, summary: string, doc: string): LayerDef<Record<string, never>> {
+function elementwise(
+  name: string,
+  op: string,
+  activation: string,
+  torchModule: string,
+  summary: string,
+  doc: string,
+  onnxImport: OnnxImport = { ops: [op], convert: plain(name) },
+): LayerDef<Record<string, never>> {
   return defineLayer<Record<string, never>>({
     name,
+    kind: 'activation',
+    mixes: 'nothing',
+    channels: () => ({ kind: 'each' }),
+    onnxImport,
     summary,
     doc,
     args: [],
@@ -26,10 +39,18 @@ function elementwise(name: string, op: string, activation: string, torchModule: 
 export const relu = elementwise('relu', 'Relu', 'relu', 'nn.ReLU()', 'Rectified linear unit.', 'out = max(x, 0)');
 export const tanh = elementwise('tanh', 'Tanh', 'tanh', 'nn.Tanh()', 'Hyperbolic tangent.', 'out = tanh(x)');
 export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'nn.Sigmoid()', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
-export const identity = elementwise('identity', 'Identity', 'linear', 'nn.Identity()', 'Passes its input through unchanged.', 'out = x');
+// an ONNX Identity node is no layer at all: it is skipped
+export const identity = elementwise('identity', 'Identity', 'linear', 'nn.Identity()', 'Passes its input through unchanged.', 'out = x', {
+  ops: ['Identity'],
+  convert: (c) => one(c, undefined),
+});
 
 export const softmax = defineLayer<Record<string, never>>({
   name: 'softmax',
+  kind: 'activation',
+  mixes: 'channels',
+  channels: () => ({ kind: 'mixes' }),
+  onnxImport: { ops: ['Softmax'], convert: importSoftmax },
   summary: 'Softmax over the channel axis (the only axis of a vector).',
   doc: 'out[c] = e^x[c] / Σ_k e^x[k], over channels (axis 1 of NCHW) like nn.Softmax(dim=1).',
   args: [],
@@ -44,6 +65,11 @@ export const softmax = defineLayer<Record<string, never>>({
 
 export const leakyrelu = defineLayer<{ alpha: number }>({
   name: 'leakyrelu',
+  kind: 'activation',
+  mixes: 'nothing',
+  positional: 1,
+  channels: () => ({ kind: 'each' }),
+  onnxImport: { ops: ['LeakyRelu'], convert: (c) => one(c, c.layer('leakyrelu', { alpha: f32(c.float('alpha', 0.01)) })) },
   aliases: ['leaky_relu'],
   summary: 'Leaky rectified linear unit.',
   doc: 'out = x if x ≥ 0 else alpha · x',
@@ -58,6 +84,11 @@ export const leakyrelu = defineLayer<{ alpha: number }>({
 
 export const dropout = defineLayer<{ rate: number }>({
   name: 'dropout',
+  kind: 'dropout',
+  mixes: 'nothing',
+  positional: 1,
+  channels: () => ({ kind: 'each' }),
+  onnxImport: { ops: ['Dropout'], convert: importDropout },
   summary: 'Randomly zeroes inputs during training (inverted dropout); identity at inference.',
   doc: 'Training: out = x · mask / (1 − rate), mask ~ Bernoulli(1 − rate). Inference: out = x. Omitted from ONNX graphs, which are inference graphs.',
   args: [{ name: 'rate', type: 'number', default: 0.5, min: 0, below: 1, doc: 'probability of dropping a value', aliases: ['p'] }],
@@ -73,6 +104,13 @@ export const dropout = defineLayer<{ rate: number }>({
 
 export const flatten = defineLayer<Record<string, never>>({
   name: 'flatten',
+  kind: 'reshape',
+  mixes: 'nothing',
+  channels: (_a, input) => ({ kind: 'spread', per: input.length === 3 ? input[1]! * input[2]! : 1 }),
+  onnxImport: {
+    ops: ['Flatten', 'Reshape', 'Squeeze'],
+    convert: (c) => (c.node.op === 'Flatten' ? importFlatten(c) : c.node.op === 'Reshape' ? importReshape(c) : importSqueeze(c)),
+  },
   summary: 'Flattens [C, H, W] into a vector [C·H·W] in C, H, W order.',
   doc: 'The order is channels-major like PyTorch\'s torch.flatten(x, 1), so dense weights carry over from PyTorch unchanged.',
   args: [],
@@ -99,6 +137,10 @@ export const flatten = defineLayer<Record<string, never>>({
 
 export const globalavgpool = defineLayer<Record<string, never>>({
   name: 'globalavgpool',
+  kind: 'pool',
+  mixes: 'space',
+  channels: () => ({ kind: 'each' }),
+  onnxImport: { ops: ['GlobalAveragePool', 'ReduceMean'], convert: (c) => (c.node.op === 'ReduceMean' ? importReduceMean(c) : one(c, c.layer('globalavgpool', {}))) },
   aliases: ['adaptiveavgpool2d', 'globalaveragepooling2d', 'globalaveragepool', 'global_avg_pool', 'gap'],
   summary: 'Averages each channel over the whole image.',
   doc: 'out[c, 0, 0] = mean over h, w of x[c, h, w]; output [C, 1, 1].',
@@ -118,3 +160,78 @@ export const globalavgpool = defineLayer<Record<string, never>>({
     `,
   },
 });
+
+function importSoftmax(c: ImportContext): ImportResult {
+  const rank = c.inShape.length + 1;
+  const modern = c.opset >= 13;
+  let axis = c.int('axis', modern ? -1 : 1);
+  if (axis < 0) axis += rank;
+  const spatial = c.inShape.slice(1).reduce((a, b) => a * b, 1);
+  // before opset 13 Softmax flattens from `axis` on: over C·H·W, which is the channels only for 1×1 images
+  const ok = rank === 2 ? axis === 1 : axis === 1 && (modern || spatial === 1);
+  if (!ok) c.fail(`works over axis ${axis} of a [N, ${c.inShape.join(', ')}] tensor; alexnetc's softmax works over the channels (axis 1)`);
+  return one(c, c.layer('softmax', {}));
+}
+
+function importDropout(c: ImportContext): ImportResult {
+  c.onlyFirstOutput('the mask');
+  const rate = c.hasInput(1) ? c.floats(1).values[0]! : c.float('ratio', 0.5);
+  // a rate of 0 is the identity, and alexnetc's dropout needs 0 < rate < 1
+  if (rate === 0) return one(c, undefined);
+  return one(c, c.layer('dropout', { rate: f32(rate) }));
+}
+
+/** To a vector [C·H·W] in C, H, W order (what Flatten with axis 1, and a Reshape to [N, -1], compute). */
+function toVector(c: ImportContext): ImportResult {
+  if (c.inShape.length === 1) return one(c, undefined);
+  return one(c, c.layer('flatten', {}));
+}
+
+function importFlatten(c: ImportContext): ImportResult {
+  const axis = c.int('axis', 1);
+  if (axis !== 1 && axis !== -c.inShape.length) c.fail(`flattens from axis ${axis}; alexnetc's flatten keeps the batch axis (axis 1)`);
+  return toVector(c);
+}
+
+function importReshape(c: ImportContext): ImportResult {
+  const target = c.constInts(1);
+  const allowzero = c.int('allowzero', 0) === 1;
+  const full = [null, ...c.inShape];
+  const total = c.inShape.reduce((a, b) => a * b, 1);
+  const desc = `[${target.map((d) => (d === null ? 'N' : d)).join(', ')}]`;
+  // the first dimension must stay the batch: the batch symbol itself, 0 (copy), or -1 with the rest fixed
+  const first = target[0];
+  if (!(first === null || (first === 0 && !allowzero) || first === -1)) {
+    c.fail(`reshapes to ${desc}, which does not keep the batch dimension (alexnetc's batch is implicit)`);
+  }
+  const rest = target.slice(1).map((d, i) => (d === 0 && !allowzero ? full[i + 1] : d));
+  if (rest.some((d) => d === null || d === undefined)) c.fail(`reshapes to ${desc}, mixing the batch size into an example's shape`);
+  const known = (rest as number[]).filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const dims = (rest as number[]).map((d) => (d === -1 ? total / known : d));
+  if (first === -1 && dims.some((d) => d === -1)) c.fail(`reshapes to ${desc} with two unknown dimensions`);
+  const same = dims.length === c.inShape.length && dims.every((d, i) => d === c.inShape[i]);
+  if (same) return one(c, undefined);
+  if (dims.length === 1 && dims[0] === total) return toVector(c);
+  return c.fail(`reshapes [${c.inShape.join(', ')}] to [${dims.join(', ')}] per example; alexnetc can only flatten to a vector`);
+}
+
+function importSqueeze(c: ImportContext): ImportResult {
+  const axes = c.hasInput(1) ? (c.constInts(1) as number[]) : c.ints('axes');
+  const rank = c.inShape.length + 1;
+  const norm = (axes ?? []).map((a) => (a < 0 ? a + rank : a)).sort();
+  if (rank === 4 && c.inShape[1] === 1 && c.inShape[2] === 1 && (axes === undefined || (norm.length === 2 && norm[0] === 2 && norm[1] === 3))) return toVector(c);
+  return c.fail(`squeezes axes [${(axes ?? []).join(', ')}] of [N, ${c.inShape.join(', ')}]; alexnetc can only flatten a [C, 1, 1] image to a vector`);
+}
+
+/** ReduceMean over H and W: a global average pool (keepdims 0: then flattened). */
+function importReduceMean(c: ImportContext): ImportResult {
+  const axes = c.hasInput(1) ? (c.constInts(1) as number[]) : c.ints('axes');
+  const norm = (axes ?? []).map((a) => (a < 0 ? a + 4 : a)).sort();
+  if (c.inShape.length !== 3 || norm.length !== 2 || norm[0] !== 2 || norm[1] !== 3) {
+    c.fail(`averages over axes [${(axes ?? ['all']).join(', ')}]; alexnetc averages only over an image's height and width (globalavgpool)`);
+  }
+  const pooled = c.layer('globalavgpool', {});
+  if (c.int('keepdims', 1) === 1) return one(c, pooled);
+  const flat = c.at(c.node, pooled.shape).layer('flatten', {});
+  return { layers: [pooled, flat], out: c.node.outputs[0]! };
+}

@@ -14,7 +14,8 @@ export type ArgType =
   | 'number' //   any number
   | 'bool' //     true / false
   | 'int2' //     int or [h, w]
-  | 'pad'; //     int, [h, w], [top, left, bottom, right] or `same`
+  | 'pad' //      int, [h, w], [top, left, bottom, right] or `same`
+  | 'word'; //     one of `words` (gelu's `approximate tanh`)
 
 export interface ArgSpec {
   name: string;
@@ -24,6 +25,8 @@ export interface ArgSpec {
    * its default itself (a pool's stride defaults to its window)
    */
   default?: ArgValue | null;
+  /** the words a `word` argument takes */
+  words?: readonly string[];
   /** inclusive bounds for numbers / every element of a list */
   min?: number;
   max?: number;
@@ -42,7 +45,8 @@ export interface ArgSpec {
 export type WeightInit =
   | { kind: 'he_uniform'; fanIn: number } // U(-sqrt(6/fanIn), sqrt(6/fanIn))
   | { kind: 'zeros' }
-  | { kind: 'ones' };
+  | { kind: 'ones' }
+  | { kind: 'constant'; value: number }; // every element `value` (PReLU's 0.25, layer scale's 1e-6)
 
 /** One weight tensor, in the canonical (ONNX / PyTorch) layout. */
 export interface WeightSpec {
@@ -82,6 +86,12 @@ export interface OnnxLowering {
   weight(name: string): string;
   /** an int64 constant initializer, e.g. a Reshape target */
   int64s(values: number[]): string;
+  /**
+   * A float constant: a scalar (a number) or a vector, as a Constant node
+   * (not an initializer, so that a file's float initializers stay exactly
+   * the network's weights)
+   */
+  constant(value: number | number[]): string;
 }
 
 /** An opaque value in the tfjs graph being built (a SymbolicTensor); layers only pass it along. */
@@ -92,9 +102,10 @@ export interface TfjsValue {
 /**
  * How a canonical weight becomes a tfjs weight: `same` (vectors), `oihw` (a
  * conv kernel [F, C/g, kh, kw] → tfjs [kh, kw, C/g, F]), `oi` (a dense
- * weight [units, in] → tfjs [in, units]).
+ * weight [units, in] → tfjs [in, units]), `flat` (the same values as one
+ * vector: a per-channel [C, 1, 1] → tfjs [C]).
  */
-export type TfjsLayout = 'same' | 'oihw' | 'oi';
+export type TfjsLayout = 'same' | 'oihw' | 'oi' | 'flat';
 
 /** One weight of a tfjs layer, in the tfjs layer's own weight order. */
 export interface TfjsWeight {
@@ -151,6 +162,129 @@ export interface TorchLowering {
   classes?: string;
 }
 
+/**
+ * What kind of layer it is: the colour `draw` gives its box, and where
+ * alexnetc starts a line when it writes `.net` text (`import`, `prune`): a
+ * `conv` or `dense` layer starts one, the others join the line before them
+ * (`conv(64, 3) | batchnorm | relu`).
+ */
+export type LayerKind = 'conv' | 'pool' | 'norm' | 'activation' | 'dense' | 'reshape' | 'dropout';
+
+/**
+ * What each output value is computed from, besides the layer's weights:
+ * `nothing` else than the input value at the same place (activations, batch
+ * norm at inference, dropout), the `channels` at the same position (lrn,
+ * softmax, layer norm), a `space` of one channel (pools, a depthwise conv),
+ * or `both` (conv, dense). `explain` reads a convolution's feature map
+ * through the same-shape stages that mix nothing (`conv | batchnorm | relu`).
+ */
+export type Mixes = 'nothing' | 'channels' | 'space' | 'both';
+
+/**
+ * How a layer's output channels (features, for vectors) depend on its input
+ * channels: what structured pruning follows (src/prune/channels.ts).
+ * - `each`: output channel c is computed from input channel c alone
+ *   (activations, batch norm, pools, a depthwise conv). Removing channel c
+ *   upstream removes it here too, and every weight's first axis is the
+ *   channel (batch norm's statistics, a depthwise kernel [C, 1, k, k]).
+ * - `new`: the outputs are new channels computed from the inputs of their
+ *   group (conv, dense): they may be removed. Every weight's first axis is
+ *   the output; the weights named in `inputs` have the input channel (within
+ *   its group) as their second axis; `width` is the argument that sets the
+ *   number of outputs (written back when a network is narrowed).
+ * - `spread`: flatten: input channel c becomes `per` consecutive features.
+ * - `mixes`: channels are combined (lrn, softmax, layer norm, a shuffle):
+ *   the layers that made them keep every channel.
+ */
+export type ChannelRule =
+  | { kind: 'each' }
+  | { kind: 'new'; groups: number; inputs: readonly string[]; width: string }
+  | { kind: 'spread'; per: number }
+  | { kind: 'mixes' };
+
+/** A weight read from an ONNX file, in the catalogue's name and canonical layout. */
+export interface ImportWeight {
+  /** the catalogue's weight name: weight, bias, running_mean, running_var */
+  name: string;
+  dims: number[];
+  values: Float32Array;
+}
+
+/** The part of an ONNX node a converter reads. */
+export interface OnnxNodeView {
+  readonly name: string;
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** One catalogue layer the importer will write. */
+export interface ImportedLayer {
+  kind: 'layer';
+  layer: string;
+  /** arguments as the layer takes them (defaults left out or filled in; the printer omits defaults) */
+  args: Record<string, ArgValue>;
+  weights: ImportWeight[];
+  /** the ONNX nodes it came from (the first names it) */
+  nodes: OnnxNodeView[];
+  /** its output shape per example */
+  shape: number[];
+}
+
+export interface ImportResult {
+  layers: ImportedLayer[];
+  /** the value the layers compute (the last node's output) */
+  out: string;
+}
+
+/**
+ * What the importer (src/import) hands to a layer's ONNX converter: one node
+ * of the graph, on the data path, with its input's shape per example. Every
+ * failure is thrown by `fail` as an error naming the node; a converter never
+ * approximates.
+ */
+export interface ImportContext {
+  readonly node: OnnxNodeView;
+  /** the data input's shape per example */
+  readonly inShape: Shape;
+  /** the file's default-domain opset */
+  readonly opset: number;
+  fail(message: string): never;
+  int(attr: string, dflt: number): number;
+  ints(attr: string): number[] | undefined;
+  float(attr: string, dflt: number): number;
+  string(attr: string, dflt: string): string;
+  /** whether input `slot` is given (not absent, not '') */
+  hasInput(slot: number): boolean;
+  /** a float constant input as a weight of this name; NaN or infinite values are refused */
+  weight(slot: number, name: string): ImportWeight;
+  /** a float constant input (a Dropout's ratio, a Pad's value) */
+  floats(slot: number): { dims: number[]; values: Float32Array };
+  /** an integer constant input (a Reshape's target: null for a dimension that is the batch) */
+  constInts(slot: number): (number | null)[];
+  /** whether a value is computed from the network's input (not a constant) */
+  isData(value: string): boolean;
+  /** refuse the node when an output other than its first is read (a MaxPool's indices) */
+  onlyFirstOutput(what: string): void;
+  /** the node that alone reads this node's first output, unless that output is the graph's */
+  next(): OnnxNodeView | undefined;
+  /** the same questions about another node (`next()`), with the same input shape unless given */
+  at(node: OnnxNodeView, inShape?: Shape): ImportContext;
+  /**
+   * The catalogue layer `name` with these arguments: its own argument check
+   * and shape rule run (their complaint becomes the node's), and its declared
+   * weights must be exactly `weights`.
+   */
+  layer(name: string, args: Record<string, ArgValue>, weights?: ImportWeight[], nodes?: OnnxNodeView[]): ImportedLayer;
+}
+
+/** How ONNX nodes become this layer (`alexnetc import`). */
+export interface OnnxImport {
+  /** the ONNX op types it converts; each op is claimed by one layer of the catalogue */
+  ops: readonly string[];
+  convert(c: ImportContext): ImportResult;
+}
+
 export interface Inference {
   shape: Shape;
 }
@@ -180,6 +314,20 @@ export interface LayerDef<A = unknown> {
   tfjs?(args: A, g: TfjsLowering, input: Shape, output: Shape): TfjsValue;
   /** lower to PyTorch (Python source: see TorchLowering). Optional so a new layer can land before it. */
   torch?: TorchLowering;
+  /** what kind of layer it is (draw's colours, where written text breaks lines) */
+  kind: LayerKind;
+  /** what each output value is computed from */
+  mixes: Mixes;
+  /** how its output channels depend on its input channels (structured pruning) */
+  channels(args: A, input: Shape, output: Shape): ChannelRule;
+  /**
+   * The ONNX ops `alexnetc import` turns into this layer, or why none does
+   * (a training-only layer omitted from inference graphs, a layer whose
+   * export is a pattern of several ops that the importer recognises itself).
+   */
+  onnxImport: OnnxImport | { none: string };
+  /** how many leading arguments written text gives positionally (`conv(64, 3, pad 1)`); default: the required ones */
+  positional?: number;
 }
 
 /** Erase the argument type so heterogeneous layers fit one registry list. */

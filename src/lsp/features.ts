@@ -163,7 +163,7 @@ function argLabel(a: ArgSpec): string {
 
 function argDoc(a: ArgSpec): string {
   const dflt = a.default === undefined ? 'required' : a.default === null ? 'default: computed by the layer' : `default \`${fmtValue(a.default)}\``;
-  const types = { int: 'whole number', number: 'number', bool: 'true / false', int2: 'n or [h, w]', pad: 'p, [ph, pw], [t, l, b, r] or same' }[a.type];
+  const types = { int: 'whole number', number: 'number', bool: 'true / false', int2: 'n or [h, w]', pad: 'p, [ph, pw], [t, l, b, r] or same', word: (a.words ?? []).join(' or ') }[a.type];
   return `\`${a.name}\` (${types}; ${dflt}) — ${a.doc}`;
 }
 

@@ -1,9 +1,10 @@
 // Which filters and units can be removed, found by following every channel
-// through the checked network. Each value carries, per channel (per feature
-// for vectors), the conv/dense output it came from: the ops that act on each
-// channel alone (activations, batch norm, pooling, dropout) pass channels on,
-// flatten spreads a channel over its H·W features (C-major, as torch.flatten),
-// concat puts branches side by side. A conv or dense layer may lose outputs
+// through the checked network, by each layer's own rule (LayerDef.channels).
+// Each value carries, per channel (per feature for vectors), the conv/dense
+// output it came from: the layers that act on each channel alone
+// (activations, batch norm, pooling, dropout, a depthwise conv) pass channels
+// on, flatten spreads a channel over its H·W features (C-major, as
+// torch.flatten), concat puts branches side by side. A conv or dense layer may lose outputs
 // when every place its channels reach can follow: the next conv/dense (which
 // loses the matching inputs), batch norm (which loses the matching
 // statistics), a concat (whose later offsets shift). Where channels must keep
@@ -40,9 +41,6 @@ export interface ChannelFlow {
   producerOf: Map<LayerNode, number>;
 }
 
-/** Layers that act on every channel alone: their output channel c depends on input channel c only. */
-const PER_CHANNEL = new Set(['relu', 'tanh', 'sigmoid', 'leakyrelu', 'identity', 'dropout', 'batchnorm', 'maxpool', 'avgpool', 'globalavgpool']);
-
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
@@ -58,26 +56,28 @@ export function channelFlow(network: Network): ChannelFlow {
 
   const layer = (n: LayerNode, input: ChannelRef[]): ChannelRef[] => {
     inputs.set(n, input);
-    const name = n.layer.name;
-    if (name === 'conv' || name === 'dense') {
-      if (name === 'conv') {
-        const g = (n.args as { groups: number }).groups;
-        if (g > 1) groupedInput(input, g, n.path);
+    const rule = n.layer.channels(n.args, n.inShape, n.outShape);
+    switch (rule.kind) {
+      case 'new': {
+        if (rule.groups > 1) groupedInput(input, rule.groups, n.path);
+        const width = n.outShape[0]!;
+        const id = producers.length;
+        producers.push({ node: n, width, chunks: rule.groups });
+        producerOf.set(n, id);
+        return Array.from({ length: width }, (_, c) => ({ producer: id, channel: c }));
       }
-      const width = n.outShape[0]!;
-      const id = producers.length;
-      producers.push({ node: n, width, chunks: name === 'conv' ? (n.args as { groups: number }).groups : 1 });
-      producerOf.set(n, id);
-      return Array.from({ length: width }, (_, c) => ({ producer: id, channel: c }));
+      case 'spread':
+        return input.flatMap((r) => Array.from({ length: rule.per }, () => r));
+      case 'each':
+        return input;
+      case 'mixes':
+        keep(input, `\`${n.layer.name}\` at ${n.path} mixes channels`);
+        return input;
+      default: {
+        const never: never = rule;
+        throw new Error(`unhandled channel rule ${(never as { kind: string }).kind}`);
+      }
     }
-    if (name === 'flatten') {
-      const plane = n.inShape.length === 3 ? n.inShape[1]! * n.inShape[2]! : 1;
-      return input.flatMap((r) => Array.from({ length: plane }, () => r));
-    }
-    if (PER_CHANNEL.has(name)) return input;
-    // lrn, softmax and any layer not known to act per channel
-    keep(input, `\`${name}\` at ${n.path} mixes channels`);
-    return input;
   };
 
   /** a grouped conv: its input must come from one layer, in order, which then removes channels per chunk */
@@ -123,7 +123,7 @@ export function channelFlow(network: Network): ChannelFlow {
 
   const out = sequence(network.body, none(network.input[0]!));
   keep(out, 'it is the network output');
-  // sanity: every conv/dense became a producer
-  for (const n of layers(network.body)) if ((n.layer.name === 'conv' || n.layer.name === 'dense') && !producerOf.has(n)) throw new Error(`internal: ${n.path} was not visited`);
+  // sanity: every layer was visited
+  for (const n of layers(network.body)) if (!inputs.has(n)) throw new Error(`internal: ${n.path} was not visited`);
   return { producers, inputs, producerOf };
 }

@@ -6,6 +6,13 @@ import type { LayerNode, Network, Node, TrainConfig } from '../check/ir.js';
 import { format } from '../fmt/format.js';
 import type { ArgValue } from '../layers/types.js';
 
+/** The argument that sets a layer's number of outputs (`filters`, `units`): its channel rule's width. */
+export function widthArg(n: LayerNode): string {
+  const rule = n.layer.channels(n.args, n.inShape, n.outShape);
+  if (rule.kind !== 'new') throw new Error(`internal: ${n.path} (${n.layer.name}) has no width argument`);
+  return rule.width;
+}
+
 /** An evaluated argument as source text: `3`, `0.5`, `same`, `[2, 2]`, `true`. */
 export function printValue(v: ArgValue): string {
   if (Array.isArray(v)) return `[${v.map(printValue).join(', ')}]`;
@@ -61,7 +68,7 @@ export function printExpanded(network: Network, widths: ReadonlyMap<LayerNode, n
   const call = (n: LayerNode): string => {
     const w = widths.get(n);
     if (w === undefined) return printCall(n);
-    return printCall(n, { [n.layer.name === 'conv' ? 'filters' : 'units']: w });
+    return printCall(n, { [widthArg(n)]: w });
   };
   const body = (nodes: readonly Node[], indent: string): void => {
     let chain: string[] = [];
@@ -72,7 +79,7 @@ export function printExpanded(network: Network, widths: ReadonlyMap<LayerNode, n
     for (const n of nodes) {
       if (n.kind === 'layer') {
         // a new chain at every conv/dense, as the shipped specs are written
-        if (n.layer.name === 'conv' || n.layer.name === 'dense') flush();
+        if (n.layer.kind === 'conv' || n.layer.kind === 'dense') flush();
         chain.push(call(n));
         continue;
       }

@@ -129,19 +129,28 @@ export function slicedWeights(old: Network, next: Network, sel: FilterSelection,
   };
 }
 
-function pick(values: Float32Array, keep: Int32Array): Float32Array {
-  return Float32Array.from(keep, (i) => values[i]!);
+/** Rows `keep` of a tensor along its first axis. */
+function rows(v: Float32Array, shape: readonly number[], keep: Int32Array): Float32Array {
+  const per = shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(keep.length * per);
+  keep.forEach((r, i) => out.set(v.subarray(r * per, (r + 1) * per), i * per));
+  return out;
 }
 
+/** A weight of the narrower network, by the layer's channel rule (LayerDef.channels). */
 function slice(from: LayerNode, to: LayerNode, oldSpec: WeightSpec, spec: WeightSpec, v: Float32Array, outKeep: Int32Array | undefined, inKeep: Int32Array): Float32Array {
-  switch (from.layer.name) {
-    case 'conv': {
-      if (spec.name !== 'weight') return pick(v, outKeep!);
-      const [F, Cg, kh, kw] = oldSpec.shape as [number, number, number, number];
-      const g = (from.args as { groups: number }).groups;
+  const rule = from.layer.channels(from.args, from.inShape, from.outShape);
+  switch (rule.kind) {
+    case 'each':
+      // every weight's first axis is the channel (batch norm's statistics, a depthwise kernel)
+      return rows(v, oldSpec.shape, inKeep);
+    case 'new': {
+      if (!rule.inputs.includes(spec.name)) return rows(v, oldSpec.shape, outKeep!);
+      // [outputs, inputs within the group, …]: per group, the kept input channels as offsets inside the group's chunk
+      const [F, Cg] = oldSpec.shape as [number, number];
+      const g = rule.groups;
       const [F2, Cg2] = spec.shape as [number, number];
-      const plane = kh * kw;
-      // per group, the kept input channels as offsets inside the group's chunk
+      const plane = oldSpec.shape.slice(2).reduce((a, b) => a * b, 1);
       const local: number[][] = Array.from({ length: g }, () => []);
       for (const c of inKeep) local[Math.floor(c / Cg)]!.push(c % Cg);
       if (local.some((l) => l.length !== Cg2)) throw new Error(`internal: ${to.path}: the kept input channels are not the same number in every group`);
@@ -152,16 +161,12 @@ function slice(from: LayerNode, to: LayerNode, oldSpec: WeightSpec, spec: Weight
       });
       return out;
     }
-    case 'dense': {
-      if (spec.name !== 'weight') return pick(v, outKeep!);
-      const I = oldSpec.shape[1]!;
-      const out = new Float32Array(outKeep!.length * inKeep.length);
-      outKeep!.forEach((u, u2) => inKeep.forEach((i, i2) => (out[u2 * inKeep.length + i2] = v[u * I + i]!)));
-      return out;
-    }
-    case 'batchnorm':
-      return pick(v, inKeep);
-    default:
+    case 'spread':
+    case 'mixes':
       throw new Error(`structured pruning does not know how to cut the weights of \`${from.layer.name}\` (${from.path})`);
+    default: {
+      const never: never = rule;
+      throw new Error(`unhandled channel rule ${(never as { kind: string }).kind}`);
+    }
   }
 }

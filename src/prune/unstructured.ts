@@ -26,7 +26,7 @@ export interface MagnitudeMasks {
 export function prunableWeights(network: Network): Array<{ key: string; path: string; spec: import('../layers/types.js').WeightSpec }> {
   const out = [];
   for (const n of layers(network.body)) {
-    if (n.layer.name !== 'conv' && n.layer.name !== 'dense') continue;
+    if (n.layer.kind !== 'conv' && n.layer.kind !== 'dense') continue;
     const spec = n.weights.find((w) => w.name === 'weight')!;
     out.push({ key: `${n.path}.weight`, path: n.path, spec });
   }

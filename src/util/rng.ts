@@ -81,6 +81,9 @@ export function initWeight(spec: WeightSpec, seed: number, key: string): Float32
     case 'ones':
       out.fill(1);
       break;
+    case 'constant':
+      out.fill(init.value);
+      break;
     case 'he_uniform': {
       const limit = Math.sqrt(6 / init.fanIn);
       const rng = createRng(seed, key);

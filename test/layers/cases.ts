@@ -70,6 +70,12 @@ export const CASES: [string, string, string][] = [
   ['leakyrelu', '[3, 5, 5]', 'conv(4, 1) | leakyrelu(alpha 0.2)'],
   ['softmax over channels of an image', '[3, 4, 5]', 'conv(6, 1) | softmax'],
   ['softmax on a vector', '[12]', 'dense(8) | softmax'],
+  ['gelu (exact, erf)', '[3, 5, 7]', 'conv(5, 1) | gelu'],
+  ['gelu approximate tanh on a vector', '[13]', 'dense(9) | gelu(approximate tanh)'],
+  // layernorm (random weight and bias: see the back ends' weights)
+  ['layernorm over the channels of an image', '[7, 5, 3]', 'conv(6, 1) | layernorm'],
+  ['layernorm eps 1e-6 after a depthwise conv (ConvNeXt)', '[5, 9, 7]', 'conv(5, 7, pad 3, groups 5) | layernorm(eps 1e-6) | conv(11, 1) | gelu | conv(5, 1)'],
+  ['layernorm on a vector', '[11]', 'dense(9) | layernorm | dense(4)'],
   // constructs
   ['repeat', '[3, 8, 8]', 'repeat 3 { conv(3, 3, pad 1) | relu }'],
   ['residual, identity shortcut', '[4, 7, 7]', 'residual { conv(4, 3, pad 1) | batchnorm | relu | conv(4, 3, pad 1) } | relu'],

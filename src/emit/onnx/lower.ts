@@ -115,6 +115,8 @@ class GraphBuilder implements NodeLowering<string> {
         this.initializers.push({ name, dataType: DataType.INT64, dims: [values.length], data: int64Bytes(values) });
         return name;
       },
+      constant: (value) =>
+        this.emit(`${n.path}/const`, 'Constant', [], typeof value === 'number' ? { value_float: { f: value } } : { value_floats: { floats: value } }),
     };
     const out = n.layer.onnx(n.args, g, n.inShape, n.outShape);
     if (out !== input) this.shape(out, n.outShape);

@@ -25,7 +25,11 @@ interface BatchNormFields {
 }
 
 /** Class names, as written into model.json. */
-export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm'] as const;
+export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation'] as const;
+
+/** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
+export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh'] as const;
+export type ActivationFunction = (typeof ACTIVATION_FUNCTIONS)[number];
 
 const registered = new WeakMap<object, true>();
 
@@ -297,6 +301,49 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
-  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm]) tf.serialization.registerClass(cls as never);
+  /**
+   * Element-wise activations tfjs-layers lacks, or defines otherwise than
+   * PyTorch (its hardSigmoid is 0.2·x + 0.5): compositions of stock ops, so
+   * every backend runs them and autodiff gives their gradients.
+   */
+  class AlexnetcActivation extends Layer {
+    static className = 'AlexnetcActivation';
+    readonly fn: ActivationFunction;
+    constructor(config: Config) {
+      super(config);
+      const fn = String(config.fn) as ActivationFunction;
+      if (!ACTIVATION_FUNCTIONS.includes(fn)) throw new Error(`AlexnetcActivation has no function ${String(config.fn)}`);
+      this.fn = fn;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => activation(tf, this.fn, single(inputs)));
+    }
+    override getConfig() {
+      return { ...super.getConfig(), fn: this.fn };
+    }
+  }
+
+  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
+}
+
+/** One of AlexnetcActivation's functions on a tensor, from stock ops. */
+export function activation(tf: Tf, fn: ActivationFunction, x: Tensor): Tensor {
+  switch (fn) {
+    case 'gelu':
+      // ½ · x · (1 + erf(x / √2)), as nn.GELU()
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1));
+    case 'gelu_tanh': {
+      // ½ · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), as nn.GELU(approximate="tanh")
+      const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    }
+    default: {
+      const never: never = fn;
+      throw new Error(`unhandled activation ${String(never)}`);
+    }
+  }
 }

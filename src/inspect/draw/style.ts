@@ -1,27 +1,13 @@
-// Layer kinds and their colours. The catalogue (src/layers) is open: a layer
-// this table does not know is drawn as "other", never refused.
-export type Category = 'input' | 'conv' | 'pool' | 'norm' | 'activation' | 'dense' | 'reshape' | 'dropout' | 'merge' | 'block' | 'other';
+// Kinds of boxes and their colours. A layer's kind is declared in its own
+// file (LayerDef.kind); the others are the diagram's own boxes.
+import { findLayer } from '../../layers/registry.js';
+import type { LayerKind } from '../../layers/types.js';
 
-const BY_LAYER: Record<string, Category> = {
-  conv: 'conv',
-  maxpool: 'pool',
-  avgpool: 'pool',
-  globalavgpool: 'pool',
-  lrn: 'norm',
-  batchnorm: 'norm',
-  relu: 'activation',
-  tanh: 'activation',
-  sigmoid: 'activation',
-  softmax: 'activation',
-  leakyrelu: 'activation',
-  identity: 'activation',
-  dense: 'dense',
-  flatten: 'reshape',
-  dropout: 'dropout',
-};
+export type Category = 'input' | LayerKind | 'merge' | 'block' | 'other';
 
+/** A layer's colour group: its declared kind ('other' for a name the catalogue does not have). */
 export function categoryOf(layer: string): Category {
-  return BY_LAYER[layer] ?? 'other';
+  return findLayer(layer)?.kind ?? 'other';
 }
 
 export interface Colours {

@@ -9,8 +9,18 @@
 // order (body, shortcut, branches), like the checker's layers().
 import type { LayerNode, Network, Node } from '../../check/ir.js';
 
-/** Same-shape, element-wise stages that belong to the stage before them. */
-const FOLLOWERS = new Set(['batchnorm', 'relu', 'leakyrelu', 'tanh', 'sigmoid', 'identity']);
+/**
+ * Same-shape stages that mix nothing (each value from the same input value:
+ * batch norm, the element-wise activations) belong to the stage before
+ * them; dropout, the identity at inference, is not read through.
+ */
+function follows(m: LayerNode): boolean {
+  return m.layer.mixes === 'nothing' && m.layer.kind !== 'dropout' && sameShape(m.inShape, m.outShape);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** A place in the network whose output is read. */
 export interface Probe {
@@ -36,7 +46,7 @@ function through(seq: readonly Node[], i: number, path: string): Probe {
   const followers: string[] = [];
   for (let j = i + 1; j < seq.length; j++) {
     const m = seq[j]!;
-    if (m.kind !== 'layer' || !FOLLOWERS.has(m.layer.name)) break;
+    if (m.kind !== 'layer' || !follows(m)) break;
     node = m;
     followers.push(m.path);
   }
@@ -50,7 +60,7 @@ export function convStages(network: Network): ConvStage[] {
       const at = top ?? i;
       switch (n.kind) {
         case 'layer':
-          if (n.layer.name === 'conv' && n.outShape.length === 3) out.push({ ...through(seq, i, n.path), conv: n, top: at });
+          if (n.layer.kind === 'conv' && n.outShape.length === 3) out.push({ ...through(seq, i, n.path), conv: n, top: at });
           return;
         case 'residual':
           walk(n.body, at);
