@@ -62,6 +62,25 @@ describe('alexnetc playground, the server', () => {
     expect(resolvePagePath(root, '/%E0%A4%A')).toBeUndefined();
   });
 
+  it('says so when the port is taken, exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, 'playground', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        p.stderr!.on('data', (d) => (err += d));
+        p.on('exit', (code) => resolve({ code, err }));
+      });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`port ${port} is in use`));
+    } finally {
+      taken.close();
+    }
+  });
+
   it('refuses a bad port with a usage error', () => {
     let err: { status?: number; stderr?: Buffer } = {};
     try {
