@@ -262,11 +262,21 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     // the confusion matrix counts every test image
     expect(state.done.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(2000);
     // a prediction on a drawn image: ten probabilities that sum to one, a saliency map of the input's size
+    await page.locator('#pad').scrollIntoViewIfNeeded();
     const pad = (await page.locator('#pad').boundingBox())!;
-    await page.mouse.move(pad.x + 80, pad.y + 60);
+    await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.2);
     await page.mouse.down();
-    await page.mouse.move(pad.x + 200, pad.y + 240, { steps: 8 });
+    await page.mouse.move(pad.x + pad.width * 0.7, pad.y + pad.height * 0.8, { steps: 8 });
     await page.mouse.up();
+    // the stroke is on the pad: what is predicted is not a blank image
+    const lit = await page.evaluate(() => {
+      const c = document.getElementById('pad') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 128) n++;
+      return n;
+    });
+    expect(lit).toBeGreaterThan(500);
     await page.click('#predict-run');
     await page.waitForSelector('#top5 .bar');
     expect(await page.locator('#top5 .bar').count()).toBe(5);
