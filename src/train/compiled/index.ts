@@ -18,14 +18,25 @@ import { runtime, type Runtime } from '../../kernels/runtime/index.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
 import { deriveSeed, rng } from '../../util/rng.js';
-import type { TrainSettings } from '../config.js';
 import { Arena } from './arena.js';
 import { backwardAll, buildOps, forwardAll, NotCompilable, type BuildContext, type Ctx, type Op, type Param } from './ops.js';
 
 export { NotCompilable } from './ops.js';
 
-/** The settings the step needs (a TrainSettings will do). */
-export type CompiledSettings = Pick<TrainSettings, 'optimizer' | 'lr' | 'momentum' | 'beta1' | 'beta2' | 'weightDecay' | 'seed'>;
+/** The settings the step needs (the trainer's TrainSettings will do): the conventions of src/train/engines/tfjs/optim.ts. */
+export interface CompiledSettings {
+  optimizer: 'sgd' | 'momentum' | 'adam';
+  lr: number;
+  /** momentum only */
+  momentum: number;
+  /** Adam only (ε is tfjs's 1e-7) */
+  beta1: number;
+  beta2: number;
+  /** coupled L2 on conv and dense kernels: grad += weightDecay · w */
+  weightDecay: number;
+  /** dropout's default stream */
+  seed: number;
+}
 
 /** One optimizer slot as a checkpoint holds it (the tfjs engine's format: tfjs's slot names). */
 export interface SlotState {
