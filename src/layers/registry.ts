@@ -1,4 +1,5 @@
 // The layer catalogue. Adding a layer: one file plus one line here (and its tests).
+import { elu, hardsigmoid, hardswish, prelu, relu6, silu, softplus } from './activations.js';
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
@@ -27,6 +28,13 @@ export const LAYERS: readonly AnyLayer[] = [
   leakyrelu,
   gelu,
   layernorm,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  silu,
+  elu,
+  prelu,
+  softplus,
 ];
 
 const byName = new Map(LAYERS.map((l) => [l.name, l]));

@@ -76,6 +76,17 @@ export const CASES: [string, string, string][] = [
   ['layernorm over the channels of an image', '[7, 5, 3]', 'conv(6, 1) | layernorm'],
   ['layernorm eps 1e-6 after a depthwise conv (ConvNeXt)', '[5, 9, 7]', 'conv(5, 7, pad 3, groups 5) | layernorm(eps 1e-6) | conv(11, 1) | gelu | conv(5, 1)'],
   ['layernorm on a vector', '[11]', 'dense(9) | layernorm | dense(4)'],
+  // today's activations (conv outputs spread enough to reach every piece: below −3, 0..6, above 6)
+  ['relu6', '[3, 6, 5]', 'conv(5, 3, pad 1) | relu6'],
+  ['hardsigmoid', '[3, 5, 7]', 'conv(5, 3, pad 1) | hardsigmoid'],
+  ['hardswish', '[3, 7, 5]', 'conv(5, 3, pad 1) | hardswish'],
+  ['silu', '[3, 5, 5]', 'conv(6, 1) | silu'],
+  ['silu on a vector', '[9]', 'dense(7) | silu'],
+  ['elu', '[3, 5, 6]', 'conv(4, 1) | elu'],
+  ['elu alpha 0.5 on a vector', '[10]', 'dense(6) | elu(0.5)'],
+  ['prelu (a slope per channel)', '[3, 5, 5]', 'conv(6, 3, pad 1) | prelu'],
+  ['prelu on a vector', '[12]', 'dense(7) | prelu | dense(3)'],
+  ['softplus', '[3, 4, 6]', 'conv(5, 1) | softplus'],
   // constructs
   ['repeat', '[3, 8, 8]', 'repeat 3 { conv(3, 3, pad 1) | relu }'],
   ['residual, identity shortcut', '[4, 7, 7]', 'residual { conv(4, 3, pad 1) | batchnorm | relu | conv(4, 3, pad 1) } | relu'],

@@ -28,7 +28,7 @@ interface BatchNormFields {
 export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation'] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
-export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh'] as const;
+export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh', 'hardswish', 'hardsigmoid', 'elu'] as const;
 export type ActivationFunction = (typeof ACTIVATION_FUNCTIONS)[number];
 
 const registered = new WeakMap<object, true>();
@@ -309,20 +309,23 @@ export function registerCustomLayers(tf: Tf): void {
   class AlexnetcActivation extends Layer {
     static className = 'AlexnetcActivation';
     readonly fn: ActivationFunction;
+    /** elu's slope of the exponential part (1 elsewhere, unused) */
+    readonly alpha: number;
     constructor(config: Config) {
       super(config);
       const fn = String(config.fn) as ActivationFunction;
       if (!ACTIVATION_FUNCTIONS.includes(fn)) throw new Error(`AlexnetcActivation has no function ${String(config.fn)}`);
       this.fn = fn;
+      this.alpha = config.alpha === undefined ? 1 : Number(config.alpha);
     }
     override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
       return inputShape;
     }
     override call(inputs: Tensor | Tensor[]): Tensor {
-      return tf.tidy(() => activation(tf, this.fn, single(inputs)));
+      return tf.tidy(() => activation(tf, this.fn, single(inputs), this.alpha));
     }
     override getConfig() {
-      return { ...super.getConfig(), fn: this.fn };
+      return { ...super.getConfig(), fn: this.fn, ...(this.fn === 'elu' ? { alpha: this.alpha } : {}) };
     }
   }
 
@@ -331,7 +334,7 @@ export function registerCustomLayers(tf: Tf): void {
 }
 
 /** One of AlexnetcActivation's functions on a tensor, from stock ops. */
-export function activation(tf: Tf, fn: ActivationFunction, x: Tensor): Tensor {
+export function activation(tf: Tf, fn: ActivationFunction, x: Tensor, alpha = 1): Tensor {
   switch (fn) {
     case 'gelu':
       // ½ · x · (1 + erf(x / √2)), as nn.GELU()
@@ -341,6 +344,16 @@ export function activation(tf: Tf, fn: ActivationFunction, x: Tensor): Tensor {
       const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
     }
+    case 'hardsigmoid':
+      // relu6(x + 3) / 6, as nn.Hardsigmoid (tfjs's hardSigmoid is 0.2·x + 0.5)
+      return tf.div(tf.relu6(tf.add(x, 3)), 6);
+    case 'hardswish':
+      // x · relu6(x + 3) / 6, as nn.Hardswish
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    case 'elu':
+      // x if x > 0 else alpha · (eˣ − 1), as nn.ELU(alpha) (tfjs's ELU layer takes only alpha 1):
+      // (1 − alpha) · relu(x) + alpha · elu(x), differentiable by stock ops
+      return alpha === 1 ? tf.elu(x) : tf.add(tf.mul(tf.relu(x), 1 - alpha), tf.mul(tf.elu(x), alpha));
     default: {
       const never: never = fn;
       throw new Error(`unhandled activation ${String(never)}`);
