@@ -177,7 +177,8 @@ export default defineCommand({
   summary: 'check a network and write it as ONNX (or another target)',
   args: '<file>',
   description:
-    'Checks FILE and writes the chosen network. OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors). ' +
+    'Checks FILE and writes the chosen network. Without --target, the target follows OUT\'s name (.onnx, .py torch, .safetensors, a directory/ tfjs; a name saying another kind, like .net, is refused); - is standard output. ' +
+    'OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors), and a default name never replaces an existing file (name it with -o, or --force). ' +
     'Without --weights the weights are seeded He-uniform (--seed): the same input and seed give byte-identical files. ' +
     'Nothing is written when FILE has errors; an output that is an input, or a non-empty directory alexnetc did not write, is refused unless --force.',
   options: [
