@@ -2,11 +2,13 @@
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
+import { attention } from './attention.js';
 import { gelu } from './gelu.js';
 import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
 import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
+import { avgtokens, classtoken, image, posembed, token, tokens } from './tokens.js';
 import type { AnyLayer } from './types.js';
 
 export const LAYERS: readonly AnyLayer[] = [
@@ -27,6 +29,13 @@ export const LAYERS: readonly AnyLayer[] = [
   leakyrelu,
   gelu,
   layernorm,
+  tokens,
+  image,
+  classtoken,
+  posembed,
+  attention,
+  token,
+  avgtokens,
 ];
 
 const byName = new Map(LAYERS.map((l) => [l.name, l]));
