@@ -4,7 +4,7 @@
 // 10 epochs, no augmentation): the tfjs engine, the torch engine in one
 // process, and the torch engine with two processes (torchrun, DDP, gloo).
 // Prints test accuracy and training time per engine as a Markdown table (the
-// README's "Training at scale" numbers come from this script).
+// docs/training.md's "Training at scale" numbers come from this script).
 //
 //   node examples/compare-engines.mjs [--data DIR] [--out DIR] [--epochs N] [--limit N] [--skip tfjs,torch,torch-2]
 // Needs a built tree (npx tsc -p .) and /usr/bin/python3 with PyTorch.

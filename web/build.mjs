@@ -1,6 +1,6 @@
 // `npm run build:web`: the playground page as static files in dist/web, for
 // `alexnetc playground` to serve or for any web host (which must send the
-// COOP/COEP headers of README "Playground" for the kernels to use threads).
+// COOP/COEP headers of docs/playground.md for the kernels to use threads).
 //
 // esbuild bundles the page and its three workers from the TypeScript sources
 // (ES modules, shared code split into chunks; tfjs sits only in the training

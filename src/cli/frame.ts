@@ -2,7 +2,7 @@
 // under commands/), the options most commands share, the one ladder from a
 // failure to an exit code, colour, and the one way diagnostics are printed.
 //
-// Exit codes (README "Command line"): 0 ok, 1 the input has errors (nothing
+// Exit codes (docs/cli.md "Command line"): 0 ok, 1 the input has errors (nothing
 // is written), 2 bad usage, 70 internal error (a bug), 130 interrupted
 // (SIGINT), 143 terminated (SIGTERM).
 import { readFileSync, statSync } from 'node:fs';

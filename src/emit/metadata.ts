@@ -24,7 +24,7 @@ export interface ModelInfo {
 export const PREPROCESSING_FORMULA = "x' = (x * scale - mean[c]) / std[c]";
 
 /**
- * metadata_props keys (README "ONNX output"): `alexnetc.network`,
+ * metadata_props keys (docs/cli.md "ONNX output"): `alexnetc.network`,
  * `alexnetc.source`, `alexnetc.input_layout` (NCHW), `alexnetc.input_shape`
  * (per example, JSON), and when known `alexnetc.classes` (JSON list),
  * `alexnetc.normalization` (JSON {mean, std, scale}) with

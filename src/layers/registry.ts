@@ -1,14 +1,18 @@
 // The layer catalogue. Adding a layer: one file plus one line here (and its tests).
+import { elu, hardsigmoid, hardswish, prelu, relu6, silu, softplus } from './activations.js';
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
 import { attention } from './attention.js';
+import { droppath } from './droppath.js';
 import { gelu } from './gelu.js';
 import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
 import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
 import { avgtokens, classtoken, image, posembed, token, tokens } from './tokens.js';
+import { scale } from './scale.js';
+import { shuffle } from './shuffle.js';
 import type { AnyLayer } from './types.js';
 
 export const LAYERS: readonly AnyLayer[] = [
@@ -36,6 +40,16 @@ export const LAYERS: readonly AnyLayer[] = [
   attention,
   token,
   avgtokens,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  silu,
+  elu,
+  prelu,
+  softplus,
+  shuffle,
+  scale,
+  droppath,
 ];
 
 const byName = new Map(LAYERS.map((l) => [l.name, l]));

@@ -104,9 +104,10 @@ export interface TfjsValue {
  * How a canonical weight becomes a tfjs weight: `same` (vectors), `oihw` (a
  * conv kernel [F, C/g, kh, kw] → tfjs [kh, kw, C/g, F]), `oi` (a dense
  * weight [units, in] → tfjs [in, units]), `flat` (the same values as one
- * vector: a per-channel [C, 1, 1] → tfjs [C]).
+ * vector: a per-channel [C, 1, 1] → tfjs [C]), `hwc` (a per-channel [C] →
+ * tfjs [1, 1, C], broadcast over an NHWC image: PReLU's alpha).
  */
-export type TfjsLayout = 'same' | 'oihw' | 'oi' | 'flat';
+export type TfjsLayout = 'same' | 'oihw' | 'oi' | 'flat' | 'hwc';
 
 /** One weight of a tfjs layer, in the tfjs layer's own weight order. */
 export interface TfjsWeight {

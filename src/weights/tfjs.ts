@@ -20,6 +20,7 @@ const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 function canonicalShape(shape: readonly number[], layout: TfjsLayout): number[] {
   if (layout === 'oihw' && shape.length === 4) return [shape[3]!, shape[2]!, shape[0]!, shape[1]!];
   if (layout === 'oi' && shape.length === 2) return [shape[1]!, shape[0]!];
+  if (layout === 'hwc' && shape.length === 3) return [shape[2]!];
   return [...shape];
 }
 

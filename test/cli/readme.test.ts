@@ -1,9 +1,10 @@
-// The README's commands stay true: every command line it shows uses only
-// commands and flags that exist, the synopsis lists every command, and the
-// quick commands (compile, check, summary, fmt, draw, import) run as written
-// in a scratch copy of the repository's specs, exiting 0.
+// The documented commands stay true: every command line the README and
+// docs/*.md show uses only commands and flags that exist, the synopsis (in the
+// README and in docs/cli.md) lists every command, and the quick commands
+// (compile, check, summary, fmt, draw, import) run as written in a scratch
+// copy of the repository's specs, exiting 0.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,13 +13,17 @@ import { COMMANDS } from '../../src/cli/commands/index.js';
 const root = path.join(import.meta.dirname, '../..');
 const bin = path.join(root, 'bin/alexnetc.js');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+const docs = readdirSync(path.join(root, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => readFileSync(path.join(root, 'docs', f), 'utf8'));
+const cliDoc = readFileSync(path.join(root, 'docs/cli.md'), 'utf8');
 
-/** The contents of the README's shell code blocks (fences with no language, sh, bash or console). */
+/** The contents of the shell code blocks (fences with no language, sh, bash or console) of the README and docs/*.md. */
 function shellBlocks(): string[] {
   const blocks: string[] = [];
   let current: string[] | undefined;
   let shell = false;
-  for (const line of readme.split('\n')) {
+  for (const line of [readme, ...docs].join('\n').split('\n')) {
     const fence = /^```(\w*)\s*$/.exec(line);
     if (fence && current === undefined) {
       current = [];
@@ -48,7 +53,7 @@ function commandLines(): string[] {
     }
     if (current) lines.push(current);
   }
-  return lines.map((l) => l.replace(/\s+#.*$/, '').trim());
+  return [...new Set(lines.map((l) => l.replace(/\s+#.*$/, '').trim()))]; // the README repeats docs/cli.md's synopsis
 }
 
 const help = new Map<string, string>();
@@ -57,16 +62,18 @@ function helpOf(cmd: string): string {
   return help.get(cmd)!;
 }
 
-describe('README commands', () => {
+describe('documented commands', () => {
   const lines = commandLines();
 
   it('finds the documented commands', () => {
     expect(lines.length).toBeGreaterThan(10);
   });
 
-  it('the synopsis lists every command', () => {
-    const synopsis = readme.slice(readme.indexOf('## Command line'));
-    for (const c of COMMANDS) expect(synopsis, c.name).toMatch(new RegExp(`^alexnetc ${c.name}\\b`, 'm'));
+  it('the synopsis lists every command (README and docs/cli.md)', () => {
+    for (const text of [readme, cliDoc]) {
+      const synopsis = text.slice(text.indexOf('## Command line'));
+      for (const c of COMMANDS) expect(synopsis, c.name).toMatch(new RegExp(`^alexnetc ${c.name}\\b`, 'm'));
+    }
   });
 
   it('uses only commands and flags that exist', () => {
@@ -100,7 +107,7 @@ describe('README commands', () => {
   });
 
   it('the summary shown is what summary prints', () => {
-    const shown = /```\n\$ npx alexnetc (summary [^\n]+)\n([\s\S]*?)```/.exec(readme)!;
+    const shown = /```\n\$ npx alexnetc (summary [^\n]+)\n([\s\S]*?)```/.exec(cliDoc)!;
     const r = spawnSync(process.execPath, [bin, ...shown[1]!.split(/\s+/)], { cwd: root, encoding: 'utf8' });
     for (const l of shown[2]!.split('\n').filter((x) => x && x !== '…')) expect(r.stdout).toContain(l);
   });

@@ -123,7 +123,7 @@ describe('alexnetc draw', () => {
     expect(r.stderr).toMatch(/^alexnetc: cannot write .*x\.svg/);
   });
 
-  it("the README's picture is what its documented command draws today", () => {
+  it("docs/inspect.md's picture is what its documented command draws today", () => {
     const out = path.join(tmp(), 'small.png');
     // the command docs/draw-example.net names in its header
     expect(run(['draw', 'docs/draw-example.net', '--expand', '-o', out]).code).toBe(0);

@@ -26,12 +26,12 @@ interface BatchNormFields {
 
 /** Class names, as written into model.json. */
 export const CUSTOM_LAYERS = [
-  'AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation',
+  'AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale',
   'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken',
 ] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
-export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh'] as const;
+export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh', 'hardswish', 'hardsigmoid', 'elu'] as const;
 export type ActivationFunction = (typeof ACTIVATION_FUNCTIONS)[number];
 
 const registered = new WeakMap<object, true>();
@@ -200,7 +200,8 @@ export function registerCustomLayers(tf: Tf): void {
    */
   class AlexnetcPool2D extends Layer {
     static className = 'AlexnetcPool2D';
-    readonly mode: 'max' | 'avg';
+    /** avgpad: the padding's zeros count in the mean (count_include_pad) */
+    readonly mode: 'max' | 'avg' | 'avgpad';
     readonly poolSize: [number, number];
     readonly strides: [number, number];
     readonly pads: [number, number, number, number];
@@ -208,7 +209,7 @@ export function registerCustomLayers(tf: Tf): void {
     private readonly scales = new Map<string, Tensor>();
     constructor(config: Config) {
       super(config);
-      this.mode = config.mode === 'avg' ? 'avg' : 'max';
+      this.mode = config.mode === 'avg' || config.mode === 'avgpad' ? config.mode : 'max';
       this.poolSize = pair(config.poolSize);
       this.strides = pair(config.strides ?? config.poolSize);
       const p = (config.pads ?? [0, 0, 0, 0]) as number[];
@@ -261,6 +262,7 @@ export function registerCustomLayers(tf: Tf): void {
         }
         const padded = tf.pad(x, [[0, 0], ph, pw, [0, 0]], this.mode === 'max' ? -Infinity : 0);
         if (this.mode === 'max') return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
+        if (this.mode === 'avgpad') return tf.avgPool(padded, this.poolSize, this.strides, 'valid');
         return tf.mul(tf.avgPool(padded, this.poolSize, this.strides, 'valid'), this.scale(x.shape[1], x.shape[2]));
       });
     }
@@ -312,20 +314,40 @@ export function registerCustomLayers(tf: Tf): void {
   class AlexnetcActivation extends Layer {
     static className = 'AlexnetcActivation';
     readonly fn: ActivationFunction;
+    /** elu's slope of the exponential part (1 elsewhere, unused) */
+    readonly alpha: number;
     constructor(config: Config) {
       super(config);
       const fn = String(config.fn) as ActivationFunction;
       if (!ACTIVATION_FUNCTIONS.includes(fn)) throw new Error(`AlexnetcActivation has no function ${String(config.fn)}`);
       this.fn = fn;
+      this.alpha = config.alpha === undefined ? 1 : Number(config.alpha);
     }
     override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
       return inputShape;
     }
     override call(inputs: Tensor | Tensor[]): Tensor {
-      return tf.tidy(() => activation(tf, this.fn, single(inputs)));
+      return tf.tidy(() => activation(tf, this.fn, single(inputs), this.alpha));
     }
     override getConfig() {
-      return { ...super.getConfig(), fn: this.fn };
+      return { ...super.getConfig(), fn: this.fn, ...(this.fn === 'elu' ? { alpha: this.alpha } : {}) };
+    }
+  }
+
+  /** A learned factor per channel (the last axis): ConvNeXt's layer scale. */
+  class AlexnetcScale extends Layer {
+    static className = 'AlexnetcScale';
+    private factor?: LayerVariable;
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      this.factor = this.addWeight('scale', [Number(s[s.length - 1])], 'float32', tf.initializers.ones());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => tf.mul(single(inputs), this.factor!.read()));
     }
   }
 
@@ -450,14 +472,14 @@ export function registerCustomLayers(tf: Tf): void {
   }
 
   for (const cls of [
-    AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation,
+    AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale,
     AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken,
   ]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }
 
 /** One of AlexnetcActivation's functions on a tensor, from stock ops. */
-export function activation(tf: Tf, fn: ActivationFunction, x: Tensor): Tensor {
+export function activation(tf: Tf, fn: ActivationFunction, x: Tensor, alpha = 1): Tensor {
   switch (fn) {
     case 'gelu':
       // ½ · x · (1 + erf(x / √2)), as nn.GELU()
@@ -467,6 +489,16 @@ export function activation(tf: Tf, fn: ActivationFunction, x: Tensor): Tensor {
       const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
     }
+    case 'hardsigmoid':
+      // relu6(x + 3) / 6, as nn.Hardsigmoid (tfjs's hardSigmoid is 0.2·x + 0.5)
+      return tf.div(tf.relu6(tf.add(x, 3)), 6);
+    case 'hardswish':
+      // x · relu6(x + 3) / 6, as nn.Hardswish
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    case 'elu':
+      // x if x > 0 else alpha · (eˣ − 1), as nn.ELU(alpha) (tfjs's ELU layer takes only alpha 1):
+      // (1 − alpha) · relu(x) + alpha · elu(x), differentiable by stock ops
+      return alpha === 1 ? tf.elu(x) : tf.add(tf.mul(tf.relu(x), 1 - alpha), tf.mul(tf.elu(x), alpha));
     default: {
       const never: never = fn;
       throw new Error(`unhandled activation ${String(never)}`);

@@ -9,6 +9,8 @@ export function tfjsShape(canonical: readonly number[], layout: TfjsLayout): num
       return [...canonical];
     case 'flat':
       return [canonical.reduce((a, b) => a * b, 1)];
+    case 'hwc':
+      return [1, 1, canonical.reduce((a, b) => a * b, 1)];
     case 'oihw': {
       const [o, i, h, w] = canonical as [number, number, number, number];
       return [h, w, i, o];
@@ -35,7 +37,7 @@ export function fromTfjs(data: Float32Array, canonical: readonly number[], layou
 }
 
 function convert(data: Float32Array, canonical: readonly number[], layout: TfjsLayout, forward: boolean): Float32Array {
-  if (layout === 'same' || layout === 'flat') return data;
+  if (layout === 'same' || layout === 'flat' || layout === 'hwc') return data;
   const out = new Float32Array(data.length);
   if (layout === 'oi') {
     const [o, i] = canonical as [number, number];

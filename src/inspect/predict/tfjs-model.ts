@@ -1,6 +1,6 @@
 // Training runs and tfjs model directories as classifiers. The model runs in
 // the tfjs the program loaded; inputs arrive channels first and are
-// transposed to the channels-last layout tfjs models take (README
+// transposed to the channels-last layout tfjs models take (docs/export-import.md
 // "TensorFlow.js": an image model takes [N, H, W, C]).
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// The documented fine-tuning commands (README "Fine-tuning and transfer
+// The documented fine-tuning commands (docs/training.md "Fine-tuning and transfer
 // learning", examples/transfer-learning.md) end to end on a tiny budget of
 // real Fashion-MNIST: LeNet-5 on classes 0-4, then on classes 5-9 from its
 // convolutions, frozen, with a new head — on the tfjs engine and on the
