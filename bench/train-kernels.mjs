@@ -58,9 +58,10 @@ async function server(label, cmd, args, env = {}) {
       if (r.value.startsWith('{')) return JSON.parse(r.value);
     }
   };
+  let ready;
   try {
     await new Promise((resolve, reject) => { proc.once('spawn', resolve); proc.once('error', reject); });
-    await next(); // ready
+    ready = await next();
   } catch (e) {
     proc.kill();
     console.log(`  ${label} not measured: ${e.message}`);
@@ -68,6 +69,7 @@ async function server(label, cmd, args, env = {}) {
   }
   return {
     label,
+    ready,
     async ask(q) { proc.stdin.write(JSON.stringify(q) + '\n'); return next(); },
     close() { proc.stdin.end(); proc.kill(); },
   };
