@@ -125,7 +125,10 @@ export class StructureBuilder {
     }
     const join = n.op === 'Add' || n.op === 'Sum' || n.op === 'Concat' || n.op === 'Mul';
     // a Concat or Sum of one input is that input (DenseNet exports have them): nothing to import
-    if ((n.op === 'Concat' || n.op === 'Sum') && n.inputs.length === 1) return { layers: [], out: n.outputs[0]! };
+    if ((n.op === 'Concat' || n.op === 'Sum') && n.inputs.length === 1) {
+      g.shapes.set(n.outputs[0]!, g.shapes.get(v)!);
+      return { layers: [], out: n.outputs[0]! };
+    }
     const convert = CONVERTERS[n.op];
     if (!convert && join && n.inputs.length > 1) {
       // the other inputs are constants: not a join of branches, and no layer of the catalogue converts it

@@ -31,7 +31,7 @@ nodes = [h.make_node('Conv', ['x', 'w', 'b'], ['c'], kernel_shape=[3, 3]),
          h.make_node('${op}', ins, ['j'], **attrs),
          h.make_node('Relu', ['j'], ['y'])]
 g = h.make_graph(nodes, 'g', [h.make_tensor_value_info('x', T.FLOAT, [1, 3, 8, 8])],
-                 [h.make_tensor_value_info('y', T.FLOAT, None)], inits)
+                 [h.make_tensor_value_info('y', T.FLOAT, [1, ${extra && op === 'Concat' ? 8 : 4}, 6, 6])], inits)
 m = h.make_model(g, opset_imports=[h.make_opsetid('', 17)])
 onnx.checker.check_model(m, full_check=True)
 onnx.save(m, sys.argv[1])
