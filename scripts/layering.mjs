@@ -33,6 +33,7 @@ export const LEVELS = [
   ['weights', 10, 'weight formats, one reader each; name/shape matching'],
   ['import', 11, 'ONNX → .net source + weights'],
   ['train', 12, 'the run directory, loop, data, reports, engine interface'],
+  ['train/compiled', 12, 'the compiled training step (kernel calls planned once)'],
   ['train/engines', 13, 'the training engines (tfjs, torch)'],
   ['inspect', 14, 'draw, predict, explain'],
   ['quantize', 14, 'int8 quantization'],

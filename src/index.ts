@@ -27,3 +27,12 @@ export {
   type BackendChoice,
   type LoadedTf,
 } from './emit/tfjs/index.js';
+export {
+  compileTraining,
+  compiledTrainingSupport,
+  createCompiledTraining,
+  NotCompilable,
+  type CompiledTraining,
+  type CompiledSettings,
+  type StepResult,
+} from './train/compiled/index.js';
