@@ -570,7 +570,8 @@ export class Checker {
     }
     // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
     if (this.module.incomplete) return poisoned();
-    const foreign = foreignLayer(name);
+    // a layer's own alias (`swish` for silu) is a suggestion of the same function: it wins over the foreign list
+    const foreign = LAYERS.some((l) => l.aliases?.includes(name.toLowerCase())) ? undefined : foreignLayer(name);
     if (foreign) {
       this.sink.report('E101', s.callee.span, `\`${name}\` (${foreign.from}) is not in alexnetc's catalogue; its layers are listed in docs/language.md`);
       return poisoned();

@@ -105,7 +105,7 @@ describe('10. layers of other frameworks', () => {
     expect(diags('network N {\n  input [8]\n  rleu\n}\n')[0]!.fixes[0]!.title).toBe('replace with `relu`');
   });
 
-  it('a real layer (or alias) always wins over the foreign list', () => {
+  it('a real layer always wins over the foreign list, and an alias gets its layer suggested', () => {
     // every real layer and alias, written where a foreign name would be: none is reported as foreign
     for (const l of LAYERS) {
       for (const name of [l.name, ...(l.aliases ?? [])]) {
