@@ -1,5 +1,18 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The command line: dist/cli/bundle (a few files, see scripts/bundle-cli.mjs) when it is
+// as new as the last build of dist/, else dist/cli/main.js itself (a `tsc` since the bundle).
+import { statSync } from 'node:fs';
+
+function mtime(rel) {
+  try {
+    return statSync(new URL(rel, import.meta.url)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+const bundled = mtime('../dist/cli/bundle/main.js');
+const built = mtime('../dist/.tsbuildinfo');
+const { main } = await (bundled !== undefined && (built === undefined || bundled >= built) ? import('../dist/cli/bundle/main.js') : import('../dist/cli/main.js'));
 
 main(process.argv.slice(2)).then(
   (code) => {

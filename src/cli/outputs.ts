@@ -1,8 +1,11 @@
 // Where a command may write. Nothing the user did not ask to replace is
-// destroyed: an output that is one of the inputs, or a non-empty directory
-// that alexnetc did not write, is refused (exit 2, nothing touched) unless
-// --force; and even then alexnetc writes only its own files into a directory,
-// it never deletes what else is there.
+// destroyed: an output that is one of the inputs, an existing file under a
+// name the user did not type (a default output name), or a non-empty
+// directory that alexnetc did not write, is refused (exit 2, nothing touched)
+// unless --force; and even then alexnetc writes only its own files into a
+// directory, it never deletes what else is there. How a file is written
+// (through symbolic links, devices and FIFOs written through, `-` for
+// standard output) is util/atomic.ts's; docs/cli.md says it for users.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './frame.js';
@@ -27,8 +30,42 @@ function inputAt(out: string, inputs: readonly string[]): string | undefined {
   return inputs.find((i) => sameFile(out, i));
 }
 
-/** A single output file (ONNX, a Python module, safetensors). */
-export function checkFileOutput(out: string, inputs: readonly string[], force: boolean): void {
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface FileOutputOptions {
+  /** the user did not type this name (a default such as NETWORK.onnx): an existing file there is never replaced without --force */
+  implicit?: boolean;
+  /** the content is binary (ONNX, safetensors, PNG): refused on a terminal */
+  binary?: boolean;
+  /** what the content is, for messages ("ONNX") */
+  what?: string;
+  /** --json prints its report on standard output, which `-` would share */
+  json?: boolean;
+}
+
+/** Refuse to replace an existing file or directory whose name the user did not type (unless --force). */
+export function checkImplicitOutput(out: string, force: boolean, flag = '-o'): void {
+  if (force || !exists(out)) return;
+  throw new UsageError(`refusing to replace ${out}, which exists and was not named on the command line: name it with ${flag} ${out} to replace it, choose another ${flag}, or pass --force`);
+}
+
+/** A single output file (ONNX, a Python module, safetensors); `-` is standard output. */
+export function checkFileOutput(out: string, inputs: readonly string[], force: boolean, opts: FileOutputOptions = {}): void {
+  if (out === '-') {
+    if (opts.json) throw new UsageError('--json prints its report on standard output; write the output to a file with -o');
+    if (opts.binary && process.stdout.isTTY) {
+      throw new UsageError(`refusing to write ${opts.what ?? 'binary data'} to the terminal: redirect it (> file) or pipe it, or name a file with -o`);
+    }
+    return;
+  }
+  if (opts.implicit) checkImplicitOutput(out, force);
   const st = stat(out);
   if (st?.isDirectory()) throw new UsageError(`${out} is a directory; this target writes a file (choose a file name with -o)`);
   const input = inputAt(out, inputs);
@@ -54,7 +91,9 @@ function isModelDir(dir: string, entries: string[]): boolean {
  * model directory (whose model files alone are replaced). A file, the input,
  * or a non-empty foreign directory is refused — the latter unless --force.
  */
-export function checkModelDirOutput(out: string, inputs: readonly string[], force: boolean): void {
+export function checkModelDirOutput(out: string, inputs: readonly string[], force: boolean, implicit = false): void {
+  if (out === '-') throw new UsageError('a model directory cannot go to standard output: name a directory with -o');
+  if (implicit) checkImplicitOutput(out, force);
   const st = stat(out);
   if (!st) return;
   const input = inputAt(out, inputs);

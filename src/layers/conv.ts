@@ -1,7 +1,7 @@
 import { formatShape } from '../diagnostics/index.js';
 import { one, padArg, pairArg, readWindow } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type TfjsWeight, type WeightSpec } from './types.js';
+import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type OnnxNodeView, type TfjsWeight, type WeightSpec } from './types.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface ConvArgs {
@@ -179,8 +179,9 @@ function importConv(c: ImportContext, extraPads: number[] = [0, 0, 0, 0]): Impor
 
 /**
  * Zero padding before a Conv (what tf2onnx and some PyTorch exports write):
- * folded into the Conv's own pads. Before a pool it would change the
- * function (padding counted in averages, zeros in maxima), so it is refused.
+ * folded into the Conv's own pads. Before an AveragePool it is the
+ * padding of `avgpool(…, countpad true)` (PyTorch's count_include_pad=True
+ * export); before anything else it is refused.
  */
 function importPad(c: ImportContext): ImportResult {
   const n = c.node;
@@ -192,6 +193,9 @@ function importPad(c: ImportContext): ImportResult {
   const rank = c.inShape.length + 1;
   // ONNX pads: all begins, then all ends, over [N, C, H, W]
   const spatialOnly = rank === 4 && pads.length === 8 && [0, 1, 4, 5].every((i) => pads[i] === 0) && pads.every((p) => p >= 0);
+  const zeros = mode === 'constant' && value === 0 && spatialOnly && next !== undefined && next.inputs[0] === n.outputs[0];
+  // PyTorch exports avg_pool2d(count_include_pad=True) as a zero Pad and an AveragePool without pads: avgpool countpad
+  if (zeros && next.op === 'AveragePool') return importCountPad(c, next, [pads[2]!, pads[3]!, pads[6]!, pads[7]!]);
   if (mode !== 'constant' || value !== 0 || !spatialOnly || !next || next.op !== 'Conv' || next.inputs[0] !== n.outputs[0]) {
     const why =
       next?.op === 'AveragePool'
@@ -202,4 +206,17 @@ function importPad(c: ImportContext): ImportResult {
   const r = importConv(c.at(next!), [pads[2]!, pads[3]!, pads[6]!, pads[7]!]);
   r.layers[0]!.nodes.unshift(n);
   return r;
+}
+
+/** A zero Pad then an AveragePool of its own without pads: the padding counts in the mean (avgpool countpad). */
+function importCountPad(c: ImportContext, poolNode: OnnxNodeView, pads: number[]): ImportResult {
+  const p = c.at(poolNode);
+  const kernel = p.ints('kernel_shape');
+  if (!kernel) p.fail('has no kernel_shape');
+  const win = readWindow(p, kernel!);
+  if (win.pads.some((x) => x !== 0) || p.int('ceil_mode', 0) !== 0 || win.dilation.some((d) => d !== 1)) {
+    p.fail('follows a Pad and pads, dilates or rounds up itself; alexnetc reads a Pad before an AveragePool only as the padding of `avgpool(…, countpad true)`');
+  }
+  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(pads), countpad: true };
+  return { layers: [p.layer('avgpool', args, [], [c.node, poolNode])], out: poolNode.outputs[0]! };
 }

@@ -8,6 +8,8 @@ export interface PoolArgs {
   stride: Pair;
   pads: Pads;
   ceil: boolean;
+  /** avgpool: padding counts in the mean (PyTorch's count_include_pad=True) */
+  countpad: boolean;
 }
 
 function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summary: string, doc: string, aliases: string[]): LayerDef<PoolArgs> {
@@ -27,6 +29,9 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
       { name: 'stride', type: 'int2', default: null, min: 1, doc: 'step between windows (default: k)', aliases: ['strides'] },
       { name: 'pad', type: 'pad', default: 0, min: 0, doc: 'implicit padding: p, [ph, pw], [top, left, bottom, right] or same', aliases: ['padding', 'pads'] },
       { name: 'ceil', type: 'bool', default: false, doc: 'round the output size up (Caffe, PyTorch ceil_mode)', aliases: ['ceil_mode'] },
+      ...(op === 'AveragePool'
+        ? [{ name: 'countpad', type: 'bool' as const, default: false, doc: 'count the padding in the mean (PyTorch count_include_pad=True, Inception-v3)', aliases: ['count_include_pad'] }]
+        : []),
     ],
     infer(raw, input, ctx) {
       if (!needImage(input, ctx, name)) return undefined;
@@ -42,9 +47,15 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
         }
       }
       const ceil = raw.ceil as boolean;
+      const countpad = raw.countpad === true;
+      if (countpad && ceil) {
+        // PyTorch and onnxruntime disagree on what a window past the padding counts
+        ctx.error('E202', `${name}: \`countpad true\` with \`ceil true\` is ambiguous (the back ends count a window that runs past the padding differently); use one of them`, 'countpad');
+        return undefined;
+      }
       const hw = windowOutput({ k, stride, pads: p, dilation: [1, 1], ceil }, input, ctx, name);
       if (!hw) return undefined;
-      return { args: { k, stride, pads: p, ceil }, shape: [input[0]!, hw[0], hw[1]] };
+      return { args: { k, stride, pads: p, ceil, countpad }, shape: [input[0]!, hw[0], hw[1]] };
     },
     weights: () => [],
     macs: () => 0,
@@ -57,17 +68,18 @@ function pool(name: 'maxpool' | 'avgpool', op: 'MaxPool' | 'AveragePool', summar
         pads: { ints: w.pads },
         ceil_mode: { i: w.ceilMode },
       };
-      // count_include_pad defaults to 0: padding is not counted in averages
-      return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: 0 } } : attrs);
+      // count_include_pad: whether padding counts in averages
+      return g.node(op, [g.input], op === 'AveragePool' ? { ...attrs, count_include_pad: { i: a.countpad ? 1 : 0 } } : attrs);
     },
     tfjs(a, g) {
       // tfjs's `same` pools ignore padded positions (max) and leave them out of the count (average),
       // exactly as ONNX does; other pads, and ceil mode, need alexnetc's own pool layer
-      const mode = g.padding(a.pads, a.k, a.stride, [1, 1], a.ceil);
+      const padded = a.pads.some((p) => p > 0);
+      const mode = a.countpad && padded ? 'explicit' : g.padding(a.pads, a.k, a.stride, [1, 1], a.ceil);
       if (mode !== 'explicit') {
         return g.layer(op === 'MaxPool' ? 'MaxPooling2D' : 'AveragePooling2D', { poolSize: a.k, strides: a.stride, padding: mode });
       }
-      const config = { mode: op === 'MaxPool' ? 'max' : 'avg', poolSize: a.k, strides: a.stride, pads: a.pads, ceil: a.ceil };
+      const config = { mode: op === 'MaxPool' ? 'max' : a.countpad ? 'avgpad' : 'avg', poolSize: a.k, strides: a.stride, pads: a.pads, ceil: a.ceil };
       return g.layer('AlexnetcPool2D', config);
     },
     torch: torchPool(name, op === 'MaxPool' ? 'max' : 'avg'),
@@ -82,7 +94,7 @@ function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
   const native =
     mode === 'max'
       ? 'nn.MaxPool2d(k, stride, (top, left), ceil_mode=ceil)'
-      : 'nn.AvgPool2d(k, stride, (top, left), ceil_mode=ceil,\n' + ' '.repeat(24) + 'count_include_pad=False)';
+      : 'nn.AvgPool2d(k, stride, (top, left), ceil_mode=ceil,\n' + ' '.repeat(24) + 'count_include_pad=countpad)';
   return {
     uses: ['pair', 'explicit_pads', 'window_output'],
     body: py`
@@ -95,14 +107,17 @@ function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
       if top == bottom and left == right:
           pool = NATIVE
       else:
-          pool = Pool2d("${mode}", k, stride, pads, ceil)
+          pool = Pool2d(MODE, k, stride, pads, ceil)
       return self.append("${name}", pool, (channels,) + out)
-    `.replace('NATIVE', native),
+    `
+      .replace('NATIVE', native)
+      .replace('MODE', mode === 'max' ? '"max"' : '"avgpad" if countpad else "avg"'),
     classes: py`
       class Pool2d(nn.Module):
           """Max or average pooling with padding (top, left, bottom, right)
           that PyTorch's pools cannot express; averages count only the values
-          inside the image, like count_include_pad=False."""
+          inside the image, like count_include_pad=False (mode "avg"), or
+          the padding too (mode "avgpad")."""
 
           def __init__(self, mode, k, stride, pads, ceil):
               super().__init__()
@@ -121,6 +136,9 @@ function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
               if self.mode == "max":
                   x = F.pad(x, pads, value=-math.inf)
                   return F.max_pool2d(x, self.k, self.stride)
+              if self.mode == "avgpad":
+                  # count_include_pad=True: the padding's zeros count
+                  return F.avg_pool2d(F.pad(x, pads), self.k, self.stride)
               ones = F.pad(x.new_ones((1, 1) + tuple(size)), pads)
               total = F.avg_pool2d(F.pad(x, pads), self.k, self.stride,
                                    divisor_override=1)
@@ -157,19 +175,18 @@ function importPool(c: ImportContext, kind: 'maxpool' | 'avgpool'): ImportResult
   if (win.dilation.some((d) => d !== 1)) c.fail(`dilations [${win.dilation.join(', ')}]: alexnetc's ${kind} has no dilation`);
   const ceil = c.int('ceil_mode', 0) === 1;
   if (kind === 'maxpool') c.onlyFirstOutput('the indices');
+  let countpad = false;
   if (kind === 'avgpool' && c.int('count_include_pad', 0) === 1) {
-    // alexnetc's avgpool leaves padding out of the mean; with no padding and no
-    // partial window the two agree, anywhere else they differ
+    // with no padding and no partial window counting the padding changes nothing
     const partial = [0, 1].some((i) => {
       const size = c.inShape[i + 1]!;
       return (size - win.k[i]!) % win.stride[i]! !== 0 && ceil;
     });
-    if (win.pads.some((p) => p > 0) || partial) {
-      c.fail("counts padding in its averages (count_include_pad=1); alexnetc's avgpool leaves padding out of the mean, so it would compute another function (PyTorch: AvgPool2d(count_include_pad=False))");
-    }
+    if (partial) c.fail("counts padding in its averages (count_include_pad=1) in ceil mode; alexnetc's avgpool takes `countpad true` or `ceil true`, not both");
+    countpad = win.pads.some((p) => p > 0);
   }
   // a 1×1 window with stride 1 is the identity (AdaptiveAvgPool2d to the size it already has)
   if (win.k.every((k) => k === 1) && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0)) return one(c, undefined);
-  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(win.pads), ceil };
+  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(win.pads), ceil, ...(countpad ? { countpad } : {}) };
   return one(c, c.layer(kind, args));
 }

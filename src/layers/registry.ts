@@ -3,11 +3,14 @@ import { elu, hardsigmoid, hardswish, prelu, relu6, silu, softplus } from './act
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
+import { droppath } from './droppath.js';
 import { gelu } from './gelu.js';
 import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
 import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
+import { scale } from './scale.js';
+import { shuffle } from './shuffle.js';
 import type { AnyLayer } from './types.js';
 
 export const LAYERS: readonly AnyLayer[] = [
@@ -35,6 +38,9 @@ export const LAYERS: readonly AnyLayer[] = [
   elu,
   prelu,
   softplus,
+  shuffle,
+  scale,
+  droppath,
 ];
 
 const byName = new Map(LAYERS.map((l) => [l.name, l]));

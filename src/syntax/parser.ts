@@ -7,8 +7,14 @@ import * as T from './tokens.js';
 const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket];
 
 export class NetParser extends CstParser {
-  constructor() {
-    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'onlyOffset' });
+  /**
+   * `validate`: run Chevrotain's checks of the grammar itself (ambiguities, left
+   * recursion, …). They cost a good part of every start and can only fail when
+   * this file changes, so the one shared instance skips them and a test
+   * (test/syntax/grammar.test.ts) builds a validated parser instead.
+   */
+  constructor(validate = false) {
+    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'onlyOffset', skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

@@ -79,4 +79,6 @@ export const ALL_TOKENS: TokenType[] = [
   Percent,
 ];
 
-export const lexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
+/** the lexer's options; `skipValidations` as for the parser (test/syntax/grammar.test.ts validates them) */
+export const LEXER_OPTIONS = { positionTracking: 'full', ensureOptimizations: false } as const;
+export const lexer = new Lexer(ALL_TOKENS, { ...LEXER_OPTIONS, skipValidations: true });

@@ -2,6 +2,15 @@
 // goes to a temporary sibling — same directory, hence same file system, so
 // the final rename is atomic — and is renamed over the target only once
 // complete; on any failure the temporary is removed.
+//
+// Only a regular file (or a name that does not exist yet) is replaced that
+// way. A symbolic link is followed: the file it points to is written
+// atomically, beside itself, and the link stays a link. A target that is not
+// a regular file — a device such as /dev/null, a FIFO — is written through
+// (opened and written, no temporary, no rename): it is never replaced. `-`
+// (STDOUT) is standard output. The temporaries of processes that died
+// without removing them (SIGKILL, a power cut) are removed by the next write
+// to the same output.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +18,77 @@ import * as path from 'node:path';
 function tempSibling(target: string): string {
   const dir = path.dirname(target);
   return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** The name an output given as standard output has (the command line's `-o -`). */
+export const STDOUT = '-';
+
+/**
+ * The path a write to `target` really lands on: symbolic links followed to
+ * their end (a dangling link names the file to create), so that the link
+ * itself is never replaced by a regular file.
+ */
+export function followLinks(target: string): string {
+  let p = target;
+  for (let hops = 0; hops < 40; hops++) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return p;
+    }
+    if (!st.isSymbolicLink()) return p;
+    p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+  }
+  throw Object.assign(new Error(`too many levels of symbolic links at ${target}`), { code: 'ELOOP' });
+}
+
+/** Is `target` something other than a regular file or a directory (a device, a FIFO, a socket)? */
+export function isSpecialFile(target: string): boolean {
+  try {
+    const st = fs.statSync(target);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp(\.old)?$/;
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it belongs to someone else
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporaries that writes to `target` left behind in processes
+ * that no longer exist (a SIGKILL gives no chance to clean up). Temporaries
+ * of running processes are left alone: they may still be writing.
+ */
+export function removeStaleTemporaries(target: string): void {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (!m || m[1] !== base || alive(Number(m[2]))) continue;
+    try {
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    } catch {
+      // someone else's, or already gone: not ours to insist on
+    }
+  }
 }
 
 // Every temporary that exists right now. A signal handler (src/util/signals.ts)
@@ -64,8 +144,62 @@ export interface AtomicSink {
   abort(): void;
 }
 
-/** Open a streaming atomic write to `target`. */
-export function openAtomic(target: string): AtomicSink {
+/** Write all of `bytes` to `fd`, waiting while a non-blocking pipe is full. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  // writeSync may write less than asked (large buffers, signals); loop until all is out
+  while (off < bytes.length) {
+    try {
+      off += fs.writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * A sink that writes straight into `fd` (standard output, a device, a FIFO):
+ * nothing to rename, nothing to remove on abort — what was written is out.
+ */
+function throughSink(fd: number, name: string, close: boolean): AtomicSink {
+  let open = true;
+  let written = 0;
+  const finish = (): void => {
+    if (!open) return;
+    open = false;
+    if (close) fs.closeSync(fd);
+  };
+  return {
+    tempPath: name,
+    get bytesWritten() {
+      return written;
+    },
+    write(bytes) {
+      if (!open) throw new Error(`the write to ${name} is already closed`);
+      writeAll(fd, bytes);
+      written += bytes.length;
+    },
+    commit() {
+      if (!open) throw new Error(`the write to ${name} is already closed`);
+      finish();
+    },
+    abort() {
+      finish();
+    },
+  };
+}
+
+/**
+ * Open a streaming write to `target`: atomic for a regular file (through
+ * symbolic links), written through for a device or FIFO, standard output
+ * for STDOUT.
+ */
+export function openAtomic(requested: string): AtomicSink {
+  if (requested === STDOUT) return throughSink(1, 'standard output', false);
+  const target = followLinks(requested);
+  if (isSpecialFile(target)) return throughSink(fs.openSync(target, 'w'), target, true);
+  removeStaleTemporaries(target);
   const tempPath = tempSibling(target);
   let fd: number | undefined = fs.openSync(tempPath, 'wx', 0o644);
   track(tempPath);
@@ -85,9 +219,7 @@ export function openAtomic(target: string): AtomicSink {
     },
     write(bytes) {
       if (fd === undefined) throw new Error(`atomic write to ${target} is already closed`);
-      let off = 0;
-      // writeSync may write less than asked (large buffers, signals); loop until all is out
-      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      writeAll(fd, bytes);
       written += bytes.length;
     },
     commit() {
@@ -145,7 +277,9 @@ export function writeFileAtomic(target: string, data: Uint8Array | string): void
  * The swap is two renames, so a crash between them can leave the old
  * directory under its backup name, but never a half-filled target.
  */
-export async function writeDirAtomic(target: string, fill: (tempDir: string) => void | Promise<void>): Promise<void> {
+export async function writeDirAtomic(requested: string, fill: (tempDir: string) => void | Promise<void>): Promise<void> {
+  const target = followLinks(requested);
+  removeStaleTemporaries(target);
   const temp = tempSibling(target);
   fs.mkdirSync(temp);
   track(temp);
@@ -181,8 +315,11 @@ export async function writeDirAtomic(target: string, fill: (tempDir: string) => 
  * at the end (the file that refers to the others, e.g. model.json after
  * weights.bin). Returns the names written.
  */
-export async function writeIntoDir(dir: string, fill: (tempDir: string) => void | Promise<void>, last: readonly string[] = []): Promise<string[]> {
+export async function writeIntoDir(requested: string, fill: (tempDir: string) => void | Promise<void>, last: readonly string[] = []): Promise<string[]> {
+  // a link to a directory: the files go into the directory it points to, their temporaries beside that
+  const dir = followLinks(requested);
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  removeStaleTemporaries(dir);
   const temp = tempSibling(dir);
   fs.mkdirSync(temp);
   track(temp);

@@ -46,3 +46,21 @@ describe('lean start-up', () => {
     expect(files.filter((f) => HEAVY.test(f))).toEqual([]);
   });
 });
+
+describe('the bundled command line (dist/cli/bundle, what bin/alexnetc.js runs)', () => {
+  it('check from the bundle loads none of the heavy packages either', () => {
+    const files = loadedBy(`import { main } from './dist/cli/bundle/main.js'; process.exitCode = await main(['check', 'specs/resnet.net']);`);
+    expect(files.filter((f) => HEAVY.test(f))).toEqual([]);
+  });
+
+  it('prints what dist/cli/main.js prints, for commands that read the package, the fonts and the parser', () => {
+    const run = (entry: string, args: string[]) => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { main } from '${entry}'; process.exitCode = await main(${JSON.stringify(args)});`], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    for (const args of [['--version'], ['check', 'specs/resnet.net'], ['summary', 'specs/lenet5.net', '--json'], ['check', 'test/fixtures/does-not-exist.net'], ['fmt', 'specs/vgg.net']]) {
+      const bundled = run('./dist/cli/bundle/main.js', args);
+      expect(bundled, args.join(' ')).toEqual(run('./dist/cli/main.js', args));
+    }
+  });
+});

@@ -31,15 +31,18 @@ describe('outputs that are inputs', () => {
     const { d, src } = workspace();
     const r = run(['compile', src, '-o', src]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`refusing to overwrite the input ${src}`);
+    expect(r.stderr).toContain(`-o ${src} is a .net source name`);
     expect(readFileSync(src, 'utf8')).toBe(LENET);
     expect(readdirSync(d)).toEqual(['net.net']);
   });
 
   it('also through another spelling of the same path', () => {
-    const { d, src } = workspace();
-    const r = run(['compile', 'net.net', '-o', `../${path.basename(d)}/net.net`], d);
+    const { d } = workspace();
+    const src = path.join(d, 'net');
+    writeFileSync(src, LENET);
+    const r = run(['compile', 'net', '-o', `../${path.basename(d)}/net`], d);
     expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refusing to overwrite the input');
     expect(readFileSync(src, 'utf8')).toBe(LENET);
   });
 
@@ -53,8 +56,20 @@ describe('outputs that are inputs', () => {
     }
   });
 
-  it('--force does overwrite the input when asked to', () => {
-    const { src } = workspace();
+  it('an input without a .net name: refused, exit 2, unless --force', () => {
+    const { d } = workspace();
+    const src = path.join(d, 'net');
+    writeFileSync(src, LENET);
+    const refused = run(['compile', src, '-o', src]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`refusing to overwrite the input ${src}`);
+    expect(readFileSync(src, 'utf8')).toBe(LENET);
+  });
+
+  it('--force does overwrite the input when asked to (where its name does not say it is source)', () => {
+    const { d } = workspace();
+    const src = path.join(d, 'net');
+    writeFileSync(src, LENET);
     const r = run(['compile', src, '-o', src, '--force']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(src).subarray(0, 2).equals(Buffer.from(LENET).subarray(0, 2))).toBe(false);

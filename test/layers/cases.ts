@@ -87,6 +87,15 @@ export const CASES: [string, string, string][] = [
   ['prelu (a slope per channel)', '[3, 5, 5]', 'conv(6, 3, pad 1) | prelu'],
   ['prelu on a vector', '[12]', 'dense(7) | prelu | dense(3)'],
   ['softplus', '[3, 4, 6]', 'conv(5, 1) | softplus'],
+  // today's CNNs' other layers
+  ['avgpool countpad (Inception-v3)', '[3, 9, 10]', 'avgpool(3, 1, pad 1, countpad true)'],
+  ['avgpool countpad, stride 2, asymmetric pads', '[3, 10, 9]', 'avgpool(3, 2, pad [1, 0, 1, 1], countpad true)'],
+  ['avgpool countpad pad same', '[3, 8, 7]', 'avgpool(2, 2, pad same, countpad true)'],
+  ['shuffle 2 groups (ShuffleNetV2)', '[6, 5, 4]', 'conv(8, 1) | shuffle(2)'],
+  ['shuffle 3 groups', '[6, 3, 5]', 'conv(9, 1) | shuffle(3) | conv(4, 1)'],
+  ['scale on an image (layer scale)', '[4, 5, 5]', 'conv(6, 1) | scale(1e-6)'],
+  ['scale on a vector', '[8]', 'dense(5) | scale'],
+  ['droppath is the identity at inference', '[4, 5, 5]', 'residual { conv(4, 3, pad 1) | droppath(0.2) }'],
   // constructs
   ['repeat', '[3, 8, 8]', 'repeat 3 { conv(3, 3, pad 1) | relu }'],
   ['residual, identity shortcut', '[4, 7, 7]', 'residual { conv(4, 3, pad 1) | batchnorm | relu | conv(4, 3, pad 1) } | relu'],

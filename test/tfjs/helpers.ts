@@ -97,6 +97,8 @@ export function randomWeights(seed = 5): WeightSource {
         if (spec.name === 'running_var') out[i] = 0.5 + rng.next();
         else if (spec.init.kind === 'ones') out[i] = 1 + 0.3 * u();
         else if (spec.init.kind === 'zeros') out[i] = 0.2 * u();
+        // PReLU's slopes, layer scale's factors: values of either sign, so each element is checked
+        else if (spec.init.kind === 'constant') out[i] = u();
         else out[i] = limit * u();
       }
       return out;

@@ -23,13 +23,13 @@ import { paddingMode } from '../../src/emit/tfjs/plan.js';
 import { randomInput, runOrt, tempDir } from '../onnx/helpers.js';
 import { cpu, net, randomWeights, relDiff, runTfjs, tf } from './helpers.js';
 
-// every custom layer (gelu is AlexnetcActivation), grouped conv, batchnorm statistics, a residual and a concat: small but complete
+// every custom layer (gelu is AlexnetcActivation, scale AlexnetcScale), grouped conv, batchnorm statistics, a residual and a concat: small but complete
 const SOURCE = `
 network Small(classes = 5) {
   input [3, 17, 15]
   conv(8, 3, stride 2, pad [1, 0, 1, 1]) | batchnorm | gelu | lrn(size 3)
   maxpool(3, 2, pad [1, 0, 0, 1], ceil true)
-  residual { conv(8, 3, pad 1, groups 2) | batchnorm } shortcut { conv(8, 1) }
+  residual { conv(8, 3, pad 1, groups 2) | batchnorm | scale } shortcut { conv(8, 1) }
   concat { branch { conv(4, 1) } branch { avgpool(3, 1, pad 1) } }
   flatten | dropout(0.5) | dense(classes) | softmax
 }`;

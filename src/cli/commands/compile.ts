@@ -1,24 +1,82 @@
 // `alexnetc compile FILE -o OUT`: a checked network → ONNX (default), a tfjs
 // model directory, or another target. With --weights the exported model
 // carries trained weights (a run directory's settings are used by default).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelInfo } from '../../emit/metadata.js';
-import { TARGETS, type TargetJob } from '../../emit/targets.js';
+import { TARGETS, type Target, type TargetJob } from '../../emit/targets.js';
 import type { WeightSource } from '../../weights/index.js';
 import { compileAndReport, defineCommand, diagnosticsJson, OPT, parseSets, printJson, UsageError, wholeNumber } from '../frame.js';
 import { checkFileOutput, checkModelDirOutput } from '../outputs.js';
+
+/** What a file name's extension says it holds, where alexnetc knows: a target's name, or what else it is. */
+const EXTENSIONS: Record<string, { target?: string; is: string }> = {
+  '.onnx': { target: 'onnx', is: 'an ONNX name' },
+  '.py': { target: 'torch', is: 'a Python name' },
+  '.safetensors': { target: 'safetensors', is: 'a safetensors name' },
+  '.net': { is: 'a .net source name' },
+  '.svg': { is: 'a drawing name (alexnetc draw)' },
+  '.png': { is: 'an image name (alexnetc draw)' },
+  '.dot': { is: 'a Graphviz name (alexnetc draw)' },
+  '.json': { is: 'a JSON name' },
+  '.pt': { is: 'a pickled PyTorch name (alexnetc writes weights as .safetensors)' },
+  '.pth': { is: 'a pickled PyTorch name (alexnetc writes weights as .safetensors)' },
+};
+
+/** Does `out` name a directory: a trailing slash, or an existing directory? */
+function namesDirectory(out: string): boolean {
+  if (out.endsWith('/') || out.endsWith(path.sep)) return true;
+  try {
+    return fs.statSync(out).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The target: --target, else what the -o name says (.onnx, .py, .safetensors,
+ * a directory for tfjs), else ONNX. A name whose extension says another kind
+ * of file than the target writes is refused (exit 2): ONNX bytes never go
+ * into a .net file, Python never into a .onnx.
+ */
+export function chooseTarget(out: string | undefined, requested: string | undefined): Target {
+  const named = requested === undefined ? undefined : TARGETS.find((t) => t.name === requested)!;
+  if (out === undefined || out === '-') return named ?? TARGETS[0]!;
+  const ext = EXTENSIONS[path.extname(out).toLowerCase()];
+  const dir = namesDirectory(out);
+  if (named) {
+    if (named.kind === 'dir') {
+      if (ext && !dir) throw new UsageError(`-o ${out} is ${ext.is}, but --target tfjs writes a directory (model.json + weights.bin): name a directory with -o`);
+      return named;
+    }
+    if (ext && ext.target !== named.name) {
+      const fits = TARGETS.find((t) => t.name === ext.target);
+      throw new UsageError(
+        `-o ${out} is ${ext.is}, but --target ${named.name} writes ${named.help.split(' (')[0]}: ` +
+          `use a ${named.ext} name${fits ? `, or --target ${fits.name} for ${fits.ext}` : ''}`,
+      );
+    }
+    return named;
+  }
+  const trailingSlash = out.endsWith('/') || out.endsWith(path.sep);
+  if (ext?.target && !trailingSlash) return TARGETS.find((t) => t.name === ext.target)!;
+  if (dir) return TARGETS.find((t) => t.kind === 'dir')!;
+  if (ext) throw new UsageError(`-o ${out} is ${ext.is}; compile writes ${TARGETS.filter((t) => t.kind === 'file').map((t) => t.ext).join(', ')} files or a directory (tfjs): choose another name, or --target`);
+  return TARGETS[0]!;
+}
 
 export default defineCommand({
   name: 'compile',
   summary: 'check a network and write it as ONNX (or another target)',
   args: '<file>',
   description:
-    'Checks FILE and writes the chosen network. OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors). ' +
+    'Checks FILE and writes the chosen network. Without --target, the target follows OUT\'s name (.onnx, .py torch, .safetensors, a directory/ tfjs; a name saying another kind, like .net, is refused); - is standard output. ' +
+    'OUT defaults to NETWORK.onnx (NETWORK/ for --target tfjs, NETWORK.py for torch, NETWORK.safetensors), and a default name never replaces an existing file (name it with -o, or --force). ' +
     'Without --weights the weights are seeded He-uniform (--seed): the same input and seed give byte-identical files. ' +
     'Nothing is written when FILE has errors; an output that is an input, or a non-empty directory alexnetc did not write, is refused unless --force.',
   options: [
     { flags: '-o, --output <path>', help: 'where to write (a file, or a directory for --target tfjs)' },
-    { flags: '--target <name>', help: `what to write: ${TARGETS.map((t) => t.name).join(', ')}`, choices: TARGETS.map((t) => t.name), default: 'onnx' },
+    { flags: '--target <name>', help: `what to write: ${TARGETS.map((t) => t.name).join(', ')} (default: from the -o name, else onnx)`, choices: TARGETS.map((t) => t.name) },
     OPT.network,
     OPT.set,
     { flags: '--seed <n>', help: 'seed of the initial weights', default: '0' },
@@ -45,7 +103,8 @@ export default defineCommand({
     ],
   ],
   async run([file], o) {
-    const target = TARGETS.find((t) => t.name === o.target)!;
+    const outOpt = o.output as string | undefined;
+    const target = chooseTarget(outOpt, o.target as string | undefined);
     if (o.weights !== undefined && target.takesWeights === false) {
       throw new UsageError(`--target ${target.name} writes no weights; write them with --target safetensors --weights ${o.weights as string}`);
     }
@@ -71,10 +130,11 @@ export default defineCommand({
       return 1;
     }
     const net = result.network;
-    const out = (o.output as string | undefined) ?? `${net.name}${target.ext}`;
+    const out = outOpt ?? `${net.name}${target.ext}`;
     const inputs = [file!, ...(weightsPath ? [weightsPath] : [])];
-    if (target.kind === 'file') checkFileOutput(out, inputs, o.force === true);
-    else checkModelDirOutput(out, inputs, o.force === true);
+    const implicit = outOpt === undefined;
+    if (target.kind === 'file') checkFileOutput(out, inputs, o.force === true, { implicit, binary: target.name !== 'torch', what: target.name === 'onnx' ? 'ONNX' : target.name, json });
+    else checkModelDirOutput(out, inputs, o.force === true, implicit);
     let weights: WeightSource | undefined;
     if (weightsPath !== undefined) {
       const { openWeights } = await import('../../weights/index.js');
@@ -91,7 +151,7 @@ export default defineCommand({
       const log = (line: string): void => void process.stderr.write(line + '\n');
       written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized, log });
     } catch (e) {
-      if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out}: ${e.message}`, 1);
+      if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out === '-' ? 'standard output' : out}: ${e.message}`, 1);
       throw e;
     }
     if (json) {
@@ -108,8 +168,8 @@ export default defineCommand({
           ...(quantized ? { quantization: quantized.about } : {}),
         },
       });
-    } else {
-      process.stderr.write(`wrote ${out}${target.kind === 'dir' ? '/' : ''} (${net.name}, ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${written.what})\n`);
+    } else if (out !== '-') {
+      process.stderr.write(`wrote ${target.kind === 'dir' ? out.replace(/\/+$/, '') + '/' : out} (${net.name}, ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${written.what})\n`);
     }
     return 0;
   },

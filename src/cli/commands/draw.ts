@@ -59,16 +59,12 @@ export default defineCommand({
     const net = result.network;
     const out = outOpt ?? `${net.name}.${format}`;
     const toStdout = out === '-';
-    if (toStdout && format === 'png' && process.stdout.isTTY) throw new UsageError('refusing to write a PNG to the terminal: name a file with -o, or redirect the output');
-    if (toStdout && json) throw new UsageError('--json prints a report on standard output; write the drawing to a file with -o');
-    if (!toStdout) checkFileOutput(out, [file!], o.force === true);
+    checkFileOutput(out, [file!], o.force === true, { implicit: outOpt === undefined, binary: format === 'png', what: 'a PNG', json });
 
     const { callLabelsIn, drawNetwork } = await import('../../inspect/draw/index.js');
     const drawing = await drawNetwork(net, { format, expand: o.expand === true, calls: callLabelsIn(result, net.name, text), scale });
     const bytes = typeof drawing.data === 'string' ? Buffer.from(drawing.data, 'utf8') : drawing.data;
-    if (toStdout) {
-      process.stdout.write(bytes);
-    } else {
+    {
       const { writeFileAtomic } = await import('../../util/atomic.js');
       try {
         writeFileAtomic(out, bytes);

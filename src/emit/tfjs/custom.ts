@@ -25,7 +25,7 @@ interface BatchNormFields {
 }
 
 /** Class names, as written into model.json. */
-export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation'] as const;
+export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale'] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
 export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh', 'hardswish', 'hardsigmoid', 'elu'] as const;
@@ -197,7 +197,8 @@ export function registerCustomLayers(tf: Tf): void {
    */
   class AlexnetcPool2D extends Layer {
     static className = 'AlexnetcPool2D';
-    readonly mode: 'max' | 'avg';
+    /** avgpad: the padding's zeros count in the mean (count_include_pad) */
+    readonly mode: 'max' | 'avg' | 'avgpad';
     readonly poolSize: [number, number];
     readonly strides: [number, number];
     readonly pads: [number, number, number, number];
@@ -205,7 +206,7 @@ export function registerCustomLayers(tf: Tf): void {
     private readonly scales = new Map<string, Tensor>();
     constructor(config: Config) {
       super(config);
-      this.mode = config.mode === 'avg' ? 'avg' : 'max';
+      this.mode = config.mode === 'avg' || config.mode === 'avgpad' ? config.mode : 'max';
       this.poolSize = pair(config.poolSize);
       this.strides = pair(config.strides ?? config.poolSize);
       const p = (config.pads ?? [0, 0, 0, 0]) as number[];
@@ -258,6 +259,7 @@ export function registerCustomLayers(tf: Tf): void {
         }
         const padded = tf.pad(x, [[0, 0], ph, pw, [0, 0]], this.mode === 'max' ? -Infinity : 0);
         if (this.mode === 'max') return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
+        if (this.mode === 'avgpad') return tf.avgPool(padded, this.poolSize, this.strides, 'valid');
         return tf.mul(tf.avgPool(padded, this.poolSize, this.strides, 'valid'), this.scale(x.shape[1], x.shape[2]));
       });
     }
@@ -329,7 +331,24 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
-  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation]) tf.serialization.registerClass(cls as never);
+  /** A learned factor per channel (the last axis): ConvNeXt's layer scale. */
+  class AlexnetcScale extends Layer {
+    static className = 'AlexnetcScale';
+    private factor?: LayerVariable;
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      this.factor = this.addWeight('scale', [Number(s[s.length - 1])], 'float32', tf.initializers.ones());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => tf.mul(single(inputs), this.factor!.read()));
+    }
+  }
+
+  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }
 
