@@ -104,6 +104,8 @@ export default defineCommand({
   ],
   async run([file], o) {
     const outOpt = o.output as string | undefined;
+    // --quantize with another --target says so before the -o name is weighed against the target
+    if (o.quantize !== undefined && o.target !== undefined && o.target !== 'onnx') quantizeRequest(o, o.target as string, o.weights as string | undefined);
     const target = chooseTarget(outOpt, o.target as string | undefined);
     if (o.weights !== undefined && target.takesWeights === false) {
       throw new UsageError(`--target ${target.name} writes no weights; write them with --target safetensors --weights ${o.weights as string}`);
