@@ -34,6 +34,7 @@ export const LEVELS = [
   ['emit/targets.ts', 11, "the compile targets, beside the emitters (the safetensors target writes with src/weights' writer)"],
   ['import', 11, 'ONNX → .net source + weights'],
   ['train', 12, 'the run directory, loop, data, reports, engine interface'],
+  ['train/compiled', 12, 'the compiled training step (kernel calls planned once)'],
   ['train/engines', 13, 'the training engines (tfjs, torch)'],
   ['inspect', 14, 'draw, predict, explain'],
   ['quantize', 14, 'int8 quantization'],

@@ -4,13 +4,13 @@
 import { hasErrors, type Diagnostic } from './diagnostics/index.js';
 import { Checker, type StageInfo } from './check/checker.js';
 import type { Network } from './check/ir.js';
-import { loadModules, type ReadFile } from './check/modules.js';
+import { loadModules, type ParseFile, type ReadFile } from './check/modules.js';
 import { suggest } from './util/suggest.js';
 import { parse } from './syntax/parse.js';
 import type { Program } from './syntax/ast.js';
 import type { Span } from './diagnostics/span.js';
 
-export type { ReadFile } from './check/modules.js';
+export type { ParseFile, ReadFile } from './check/modules.js';
 
 export interface CompileOptions {
   /** which network to return (`--network`); a file with one network needs none */
@@ -32,6 +32,12 @@ export interface CompileOptions {
    * its open documents first).
    */
   readFile?: ReadFile;
+  /**
+   * how to parse an imported file (default: parse it). The language server
+   * passes a memo, so an unchanged imported file is not parsed again; the
+   * result must be what `parse` gives for that text.
+   */
+  parseFile?: ParseFile;
 }
 
 /** An imported file, as read (for rendering its diagnostics and for editors). */
@@ -94,7 +100,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
   // past a nesting limit the program is partial: the limit error is the one message
   if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [], dependencies: [] };
   const diagnostics = [...parsed.diagnostics];
-  const loaded = loadModules(text, opts.file, program, opts.readFile);
+  const loaded = loadModules(text, opts.file, program, opts.readFile, opts.parseFile);
   for (const d of loaded.diagnostics) diagnostics.push(d);
   const root = loaded.modules[0]!;
   const files: SourceFile[] = loaded.modules.slice(1).map((m) => ({ file: m.file!, text: m.text, program: m.program, via: m.via!, direct: m.direct }));

@@ -27,3 +27,12 @@ export {
   type LoadedTf,
 } from './emit/tfjs/index.js';
 export { readTfjsWeights } from './weights/tfjs.js';
+export {
+  compileTraining,
+  compiledTrainingSupport,
+  createCompiledTraining,
+  NotCompilable,
+  type CompiledTraining,
+  type CompiledSettings,
+  type StepResult,
+} from './train/compiled/index.js';

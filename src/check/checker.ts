@@ -241,8 +241,8 @@ export class Checker {
     } else {
       const dims = d.input.dims.map((e) => this.ev.int(e, scope, 'input dimension'));
       if (dims.every((x): x is number => x !== undefined)) {
-        if (dims.length !== 1 && dims.length !== 3) {
-          this.sink.report('E307', d.input.span, `input must be an image [C, H, W] or a vector [F], got ${dims.length} dimension${dims.length === 1 ? '' : 's'} ${formatShape(dims)}`);
+        if (dims.length < 1 || dims.length > 3) {
+          this.sink.report('E307', d.input.span, `input must be an image [C, H, W], tokens [T, D] or a vector [F], got ${dims.length} dimension${dims.length === 1 ? '' : 's'} ${formatShape(dims)}`);
         } else input = this.sized(dims, d.input.span, 'the input');
       }
     }

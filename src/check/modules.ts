@@ -15,10 +15,12 @@ import { CODES, type Code, type Diagnostic, type Fix, type Note } from '../diagn
 import type { Span } from '../diagnostics/span.js';
 import { findLayer } from '../layers/registry.js';
 import type { Decl, ImportDecl, Program } from '../syntax/ast.js';
-import { parse } from '../syntax/parse.js';
+import { parse, type ParseResult } from '../syntax/parse.js';
 
 /** Reads an imported file; throws (an Error, perhaps with a Node `code`) when it cannot. */
 export type ReadFile = (path: string) => string;
+/** how an imported file's text is parsed: `parse`, or an editor's memo of it (same text, same result) */
+export type ParseFile = (path: string, text: string) => ParseResult;
 
 /** how many files one compilation may read (a generated import graph must not run away) */
 export const MAX_FILES = 256;
@@ -99,7 +101,7 @@ function why(e: unknown): string {
  * Load the files `root` imports, transitively, and build every file's scope.
  * `rootProgram` is the compiled file, already parsed.
  */
-export function loadModules(rootText: string, rootFile: string | undefined, rootProgram: Program, readFile: ReadFile | undefined): Loaded {
+export function loadModules(rootText: string, rootFile: string | undefined, rootProgram: Program, readFile: ReadFile | undefined, parseFile: ParseFile = (_, text) => parse(text)): Loaded {
   const diagnostics: Diagnostic[] = [];
   const root: Module = { file: rootFile === undefined ? undefined : normalizePath(rootFile), text: rootText, program: rootProgram, direct: false, imports: [], scope: new Map(), own: new Set(), incomplete: false };
   const byPath = new Map<string, Module>();
@@ -152,7 +154,7 @@ export function loadModules(rootText: string, rootFile: string | undefined, root
           fail('E117', `cannot import \`${decl.path}\` (${path}): ${why(e)}`);
           continue;
         }
-        const parsed = parse(text);
+        const parsed = parseFile(path, text);
         target = { file: path, text, program: parsed.program, via: m === root ? decl.span : m.via, direct: m === root, imports: [], scope: new Map(), own: new Set(), incomplete: false };
         byPath.set(path, target);
         modules.push(target);

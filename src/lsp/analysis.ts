@@ -2,7 +2,7 @@
 // plus the indexes the editor features read (stage → what the checker learnt
 // about it, name occurrences for definition / references / rename).
 import type { StageInfo } from '../check/checker.js';
-import { compile, type CompileResult, type ReadFile } from '../compile.js';
+import { compile, type CompileResult, type ParseFile, type ReadFile } from '../compile.js';
 import { LineIndex, type Span } from '../diagnostics/span.js';
 import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
@@ -47,10 +47,11 @@ export interface Analysis {
 export interface AnalyzeOptions {
   file?: string;
   readFile?: ReadFile;
+  parseFile?: ParseFile;
 }
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
-  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile });
+  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile });
   const info = new Map<Stage, StageInfo[]>();
   for (const i of result.stageInfo) {
     const list = info.get(i.stage);

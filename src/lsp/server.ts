@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageserver/node';
 import { analyze, type Analysis } from './analysis.js';
 import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
-import { pathOf, workspaceReader } from './files.js';
+import { pathOf, SourceCache } from './files.js';
 import * as F from './features.js';
 
 export const SERVER_NAME = 'alexnetc';
@@ -49,15 +49,15 @@ export function startServer(opts: ServerOptions = {}): Connection {
   /** milliseconds the last check of each document took */
   const cost = new Map<string, number>();
 
-  /** imported files: an open document's text wins over the disk's */
-  const readFile = workspaceReader(documents);
+  /** imported files: an open document's text wins over the disk's; unchanged files are neither read nor parsed again */
+  const sources = new SourceCache(documents);
 
   /** the analysis of a document's current version (computed at most once per version, and again when a file it imports changes) */
   const analysisOf = (doc: TextDocument): Analysis => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit;
     const t0 = performance.now();
-    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile });
+    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile });
     cost.set(doc.uri, performance.now() - t0);
     cache.set(doc.uri, a);
     return a;
@@ -131,7 +131,11 @@ export function startServer(opts: ServerOptions = {}): Connection {
 
   // files changed on disk (saved elsewhere, created, deleted): their open importers are checked again
   connection.onDidChangeWatchedFiles((p) => {
-    for (const ch of p.changes) recheckDependents(pathOf(ch.uri));
+    for (const ch of p.changes) {
+      const path = pathOf(ch.uri);
+      if (path !== undefined) sources.forget(path);
+      recheckDependents(path);
+    }
   });
 
   let snippets = false;

@@ -75,7 +75,8 @@ class Builder {
 
   /** the first child node called `name` (looked up without building a list: this runs for every node) */
   private kid(n: CstNode, name: string): CstNode | undefined {
-    for (const e of (n.children as Children)[name] ?? []) if (!isToken(e)) return e;
+    const list = (n.children as Children)[name];
+    if (list) for (const e of list) if (!isToken(e)) return e;
     return undefined;
   }
 
@@ -313,13 +314,15 @@ class Builder {
     this.exprNesting++;
     let e: A.Expr;
     try {
-      const terms = this.kids(n, 'term').map((t) => this.term(t));
-      const ops = [...((n.children as Children).Plus ?? []), ...((n.children as Children).Minus ?? [])] as IToken[];
-      e = this.fold(terms, ops, n);
+      const ch = n.children as Children;
+      const kids = this.kids(n, 'term');
+      // the usual case, one term and no operator: no lists to build (this runs for every argument)
+      if (kids.length === 1 && !ch.Plus && !ch.Minus) e = this.term(kids[0]!);
+      else e = this.fold(kids.map((t) => this.term(t)), [...(ch.Plus ?? []), ...(ch.Minus ?? [])] as IToken[], n);
     } finally {
       this.exprNesting--;
     }
-    if (this.exprNesting === 0 && exprDepth(e) > MAX_EXPR_DEPTH) {
+    if (this.exprNesting === 0 && e.kind !== 'num' && e.kind !== 'ref' && e.kind !== 'bool' && exprDepth(e) > MAX_EXPR_DEPTH) {
       this.report.tooDeep(e.span);
       return { kind: 'num', value: 0, text: '0', span: e.span };
     }
@@ -328,7 +331,9 @@ class Builder {
 
   private term(n: CstNode): A.Expr {
     const ch = n.children as Children;
-    const factors = this.kids(n, 'unary').map((u) => this.unary(u));
+    const kids = this.kids(n, 'unary');
+    if (kids.length === 1 && !ch.Star && !ch.SlashSlash && !ch.Slash && !ch.Percent) return this.unary(kids[0]!);
+    const factors = kids.map((u) => this.unary(u));
     const ops = [...(ch.Star ?? []), ...(ch.SlashSlash ?? []), ...(ch.Slash ?? []), ...(ch.Percent ?? [])] as IToken[];
     return this.fold(factors, ops, n);
   }

@@ -37,9 +37,9 @@ export interface Plan<V> {
 /** The name of the model's input layer. */
 export const INPUT_NAME = 'input';
 
-/** Channels-first per-example shape → the tfjs per-example shape (channels last). */
+/** Channels-first per-example shape → the tfjs per-example shape (channels last). Tokens [T, D] are the same in both. */
 export function tfjsExampleShape(shape: Shape): number[] {
-  return shape.length <= 1 ? [...shape] : [...shape.slice(1), shape[0]!];
+  return shape.length !== 3 ? [...shape] : [...shape.slice(1), shape[0]!];
 }
 
 /** tfjs layer name for a network path: `stage2/conv1` → `stage2.conv1`. */
@@ -131,10 +131,10 @@ class Walker<V> implements NodeLowering<V> {
   merge(n: MergeNode, input: V): V {
     const branches = n.branches.map((b) => this.sequence(b, input));
     if (branches.length === 1) return branches[0]!;
-    // channels are the last axis inside tfjs
+    // channels are the last axis inside tfjs; tokens [T, D] join along the tokens, as in ONNX
     const operands = this.distinct(layerName(n.path), branches);
     return n.kind === 'concat'
-      ? this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, operands)
+      ? this.apply(layerName(n.path), 'Concatenate', { axis: n.outShape.length === 2 ? 1 : -1 }, operands)
       : this.apply(layerName(n.path), 'Add', {}, operands);
   }
 

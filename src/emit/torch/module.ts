@@ -281,7 +281,7 @@ class ModuleWriter {
         ];
         const layer = findLayer(s.callee.name);
         if (layer) {
-          out.push(...callLines(ind, `${target}.${layer.name}`, args((n) => n)));
+          out.push(...callLines(ind, `${target}.${methodName(layer)}`, args((n) => n)));
           return;
         }
         const block = this.blocks.get(s.callee.name)!;
@@ -332,11 +332,19 @@ class ModuleWriter {
   }
 }
 
+/** `Stages`' own methods (src/emit/torch/runtime.ts) that a layer's name must not replace. */
+const STAGES_METHODS = new Set(['append', 'image', 'expect', 'block', 'residual', 'concat', 'add', 'forward', 'output_shape', 'branch', 'add_shortcut', 'weight_names', 'load_safetensors', 'save_safetensors']);
+
+/** The method of `Stages` a layer lowers to: its name, unless `Stages` has a method of that name (`image` → `image_layer`). */
+function methodName(l: AnyLayer): string {
+  return STAGES_METHODS.has(l.name) ? `${l.name}_layer` : l.name;
+}
+
 /** The Python source of one layer's method of `Stages`: the signature from its arguments, the body from its lowering. */
 function layerMethod(l: AnyLayer): string {
   const params = l.args.map((a) => (a.default === undefined ? a.name : `${a.name}=${a.default === null ? 'None' : pyValue(a.default)}`));
-  const doc = wrap(`"""${l.name}: ${l.summary.replace(/×/g, 'x').replace(/·/g, '*')}"""`, INDENT.repeat(2));
-  return [...callLines(INDENT, `def ${l.name}`, ['self', ...params], ':'), ...doc, indent(l.torch!.body, INDENT.repeat(2))].join('\n');
+  const doc = wrap(`"""${l.name}: ${l.summary.replace(/×/g, 'x').replace(/·/g, '*').replace(/→/g, '->')}"""`, INDENT.repeat(2));
+  return [...callLines(INDENT, `def ${methodName(l)}`, ['self', ...params], ':'), ...doc, indent(l.torch!.body, INDENT.repeat(2))].join('\n');
 }
 
 function newScope(): Scope {

@@ -250,11 +250,20 @@ export const NETWORK = py`
           """{alexnetc weight name: state_dict key}, e.g.
           {"stage2/conv1.weight": "stage2.conv1.weight"}. PyTorch's
           num_batches_tracked is no alexnetc weight and is left out."""
+          # the layer is the first module on a key's path that is no Stages:
+          # its own names may hold dots (attention's out_proj.weight)
+          stages = {name for name, m in self.named_modules()
+                    if isinstance(m, Stages)}
           names = {}
           for key in self.state_dict():
-              path, _, local = key.rpartition(".")
-              if local != "num_batches_tracked":
-                  names[path.replace(".", "/") + "." + local] = key
+              if key.endswith("num_batches_tracked"):
+                  continue
+              parts = key.split(".")
+              i = 1
+              while ".".join(parts[:i]) in stages:
+                  i += 1
+              local = ".".join(parts[i:])
+              names["/".join(parts[:i]) + "." + local] = key
           return names
 
       def load_safetensors(self, path):

@@ -9,6 +9,14 @@
 // that does not end with softmax has its outputs taken as logits (PyTorch's
 // CrossEntropyLoss convention). The saved model keeps the softmax.
 //
+// The step: on the cpu backend with the fast kernels, when every layer has a
+// kernel there and no masks or frozen weights are asked for, the compiled
+// step (src/train/compiled) runs it — the same arithmetic as a fixed sequence
+// of wasm kernel calls on buffers planned once, without tfjs — and the model
+// gets its weights back whenever it is read or saved. Otherwise tfjs runs it
+// (autodiff over the layers). The log says which and why. ALEXNETC_COMPILED=0
+// asks for the tfjs path.
+//
 // Determinism: weights start from toTfjs's seeded initialisation; dropout
 // draws from Math.random, which is replaced by a stream seeded from
 // (seed, epoch, step) for the duration of each step.
@@ -24,6 +32,7 @@ import { CheckpointError } from '../../checkpoint.js';
 import type { EngineBatch, EngineModule, EngineSetup, TrainEngine } from '../../engine.js';
 import { TrainError } from '../../prepare.js';
 import { makeOptimizer, optimizerState, restoreOptimizer, setLearningRate, type SlotState } from './optim.js';
+import { compiledTrainingSupport, createCompiledTraining, type CompiledTraining } from '../../compiled/index.js';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Variable = import('@tensorflow/tfjs').Variable;
@@ -90,6 +99,22 @@ export async function createTfjsEngine(setup: EngineSetup): Promise<TfjsEngine> 
   // weight decay on kernels (conv and dense weights), not on biases or batch-norm parameters
   const decay = weights.map((w) => /(^|\/)kernel$/.test(w.originalName));
   const classes = network.output[0]!;
+
+  // the compiled step, where it applies
+  const why = tf.getBackend() !== 'cpu' ? `the ${tf.getBackend()} backend` :
+    process.env.ALEXNETC_COMPILED === '0' ? 'ALEXNETC_COMPILED=0' :
+    setup.masks && setup.masks.size > 0 ? 'pruning masks' :
+    frozen.size > 0 ? 'frozen weights' : compiledTrainingSupport(network);
+  if (why === null) {
+    const compiled = createCompiledTraining(network, settings, new Map(model.weights.map((w) => [w.originalName, w.read().dataSync() as Float32Array])));
+    if (setup.resumeFrom) compiled.restoreOptimizerSlots(readOptimizerSlots(setup.resumeFrom));
+    setup.say(`training step: ${compiled.description}`);
+    return compiledEngine(tf, model, compiled, {
+      description, settings,
+      lossDescription: `softmax cross-entropy ${endsWithSoftmax ? 'on the logits before the final softmax' : 'with the outputs as logits'}`,
+    });
+  }
+  setup.say(`training step: tfjs layers and autodiff (not compiled: ${why})`);
 
   const masks = maskTensors(tf, network, model, setup.masks);
   const applyMasks = (): void => {
@@ -168,6 +193,52 @@ export async function createTfjsEngine(setup: EngineSetup): Promise<TfjsEngine> 
     async dispose() {
       tf.dispose(masks.map((m) => m.mask));
       optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the compiled step
+
+/** The engine over a compiled step; the tfjs model gets the trained weights whenever it is read or saved. */
+function compiledEngine(tf: Tf, model: LayersModel, step: CompiledTraining,
+  o: { description: string; lossDescription: string; settings: EngineSetup['settings'] }): TfjsEngine {
+  let stale = false;
+  const sync = (): LayersModel => {
+    if (!stale) return model;
+    const values = step.weights();
+    const tensors = model.weights.map((w) => tf.tensor(values.get(w.originalName)!, w.shape as number[], 'float32'));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
+    stale = false;
+    return model;
+  };
+  return {
+    get model() {
+      return sync();
+    },
+    description: `${o.description}; ${step.description}`,
+    layout: 'NHWC',
+    lossDescription: o.lossDescription,
+    async step(b, lr, at) {
+      stale = true;
+      return step.step(b.x, b.labels, b.count, { lr, random: rng(deriveSeed(o.settings.seed, 'dropout', at.epoch, at.step)) });
+    },
+    async evaluate(b) {
+      return step.evaluate(b.x, b.labels, b.count);
+    },
+    async saveCheckpoint(dir) {
+      const modelDir = path.join(dir, MODEL);
+      fs.mkdirSync(modelDir);
+      await sync().save(fileSaver(modelDir));
+      writeOptimizerSlots(dir, step.optimizerSlots());
+    },
+    async saveModel(runDir) {
+      await saveTfjs(sync(), path.join(runDir, MODEL));
+      return `${MODEL}/ (tfjs)`;
+    },
+    async dispose() {
+      step.dispose();
       model.dispose();
     },
   };

@@ -1,0 +1,624 @@
+// The compiled step's operations: each layer's forward and backward pass as
+// direct calls of the wasm kernels (kernels/ops and the kernels' own wasm
+// functions) on NHWC buffers in the kernel heap, with no tfjs in between. A
+// network becomes a list of these once (buildOps); a step runs the list
+// forward, then backward in reverse, each op remembering the buffers its
+// backward pass needs. Fusions the plan makes free: relu in the GEMM's
+// epilogue after a dense layer, and after a convolution that is not a Winograd
+// one (whose epilogue has no relu); the relu's gradient then reads the output.
+import type { LayerNode, Node } from '../../check/ir.js';
+import type { ConvArgs } from '../../layers/conv.js';
+import type { DenseArgs } from '../../layers/dense.js';
+import type { PoolArgs } from '../../layers/pool.js';
+import type { BatchNormArgs } from '../../layers/batchnorm.js';
+import type { Shape } from '../../layers/types.js';
+import { binaryInto } from '../../kernels/binary.js';
+import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
+import { FLAG_RELU, gemm, packB } from '../../kernels/ops/gemm.js';
+import { columnSums } from '../../kernels/sum.js';
+import { BLOCK } from '../../kernels/wasm/copy.js';
+import type { Arena } from './arena.js';
+
+/** One trainable (or running-statistic) weight in the heap, in tfjs's layout. */
+export interface Param {
+  /** the tfjs weight name (planWeights' name, `conv1/kernel`) */
+  name: string;
+  /** the canonical key (`conv1.weight`) */
+  key: string;
+  /** tfjs shape */
+  shape: number[];
+  size: number;
+  /** heap address of the values */
+  p: number;
+  /** updated by the optimizer (running statistics are not) */
+  trainable: boolean;
+  /** weight decay applies (conv and dense kernels) */
+  decay: boolean;
+  /** this step's gradient (an arena output), 0 before the first backward pass */
+  grad: number;
+  /** optimizer slots (momentum; Adam's m and v), heap addresses */
+  slots: number[];
+  /** a dense kernel after an image's flatten: internal row q holds tfjs row perm[q] (HWC order inside, CHW in tfjs) */
+  perm?: Int32Array;
+}
+
+export interface Ctx {
+  a: Arena;
+  /** examples in this batch */
+  N: number;
+  training: boolean;
+  /** dropout's random stream (training only) */
+  random: () => number;
+}
+
+export interface Op {
+  forward(c: Ctx, x: number): number;
+  /** the input's gradient (0 when needDx is false); weight gradients go to their Params */
+  backward(c: Ctx, dy: number, needDx: boolean): number;
+}
+
+/** A layer the compiled step has no kernel for (the caller falls back to the tfjs path). */
+export class NotCompilable extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'NotCompilable';
+  }
+}
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+const small = (n: number): boolean => n < 4 * BLOCK;
+
+/** y = kernel(x) element-wise; returns y. */
+function unary(c: Ctx, kernel: string, x: number, n: number, consts = 0): number {
+  const y = c.a.output(n);
+  c.a.rt.parallel(kernel, Math.ceil(n / BLOCK), [x, y.p, n, consts], small(n));
+  c.a.endOp();
+  return y.p;
+}
+
+/** y = kernel(a, b) element-wise (an activation's gradient); returns y. */
+function binaryMap(c: Ctx, kernel: string, a: number, b: number, n: number, consts = 0): number {
+  const y = c.a.output(n);
+  c.a.rt.parallel(kernel, Math.ceil(n / BLOCK), [a, b, y.p, n, consts], small(n));
+  c.a.endOp();
+  return y.p;
+}
+
+/** y = a + b (or a · b), a new buffer. */
+function elementwise(c: Ctx, op: 'add' | 'mul', a: number, b: number, n: number): number {
+  const y = c.a.output(n);
+  binaryInto(c.a.io, op, a, b, y.p, n, n, false);
+  c.a.endOp();
+  return y.p;
+}
+
+// ---------------------------------------------------------------- activations
+
+type ActKind = 'relu' | 'tanh' | 'sigmoid' | 'leakyrelu';
+
+class Activation implements Op {
+  private x = 0;
+  private y = 0;
+  constructor(private readonly kind: ActKind, private readonly per: number, private readonly consts: number) {}
+  forward(c: Ctx, x: number): number {
+    this.x = x;
+    this.y = unary(c, this.kind === 'leakyrelu' ? 'leaky_relu' : this.kind, x, c.N * this.per, this.consts);
+    return this.y;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    const n = c.N * this.per;
+    switch (this.kind) {
+      case 'relu': return binaryMap(c, 'relu_grad', this.x, dy, n);
+      case 'leakyrelu': return binaryMap(c, 'leaky_relu_grad', this.x, dy, n, this.consts);
+      case 'tanh': return binaryMap(c, 'tanh_grad', this.y, dy, n);
+      case 'sigmoid': return binaryMap(c, 'sigmoid_grad', this.y, dy, n);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- convolution
+
+type Geo = Omit<ConvGeom, 'N'>;
+
+class Conv implements Op {
+  private x = 0;
+  private y = 0;
+  constructor(private readonly geo: Geo, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {}
+  forward(c: Ctx, x: number): number {
+    this.x = x;
+    this.y = convForward(c.a.io, { ...this.geo, N: c.N }, x, this.w.p, this.b?.p ?? 0, this.relu).p;
+    c.a.endOp();
+    return this.y;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const g: ConvGeom = { ...this.geo, N: c.N };
+    const rows = c.N * g.OH * g.OW;
+    if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * g.F);
+    if (this.w.trainable) {
+      this.w.grad = convBackpropFilter(c.a.io, g, this.x, dy).p;
+      c.a.endOp();
+    }
+    if (this.b?.trainable) {
+      this.b.grad = columnSums(c.a.io, dy, rows, g.F).p;
+      c.a.endOp();
+    }
+    if (!needDx) return 0;
+    const dx = convBackpropInput(c.a.io, g, dy, this.w.p).p;
+    c.a.endOp();
+    return dx;
+  }
+}
+
+// ---------------------------------------------------------------- dense
+
+/** The GEMM packs its right operand: when that is the big one, Cᵀ = Bᵀ·Aᵀ is computed instead (as kernels/matmul.ts does). */
+const swapped = (M: number, K: number, N: number): boolean => N > 4 * M && K * N > 1 << 16;
+
+class Dense implements Op {
+  private x = 0;
+  private y = 0;
+  constructor(private readonly inF: number, private readonly outF: number, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {}
+
+  /** C[M, N] = A[M, K] · B where B[k, j] is at b + k·ldb + 4j (or b + j·ldb + 4k when tb); A row-major (or column-major when ta). */
+  private product(c: Ctx, M: number, K: number, N: number, a: number, ta: boolean, b: number, ldb: number, tb: boolean, bias: number, relu: boolean): number {
+    const io = c.a.io;
+    const out = c.a.output(M * N);
+    if (!swapped(M, K, N)) {
+      const bp = packB(io, b, ldb, tb, K, N);
+      gemm(io, { M, N, K, a, rs: ta ? 4 : K * 4, cs: ta ? M * 4 : 4, bp, c: out.p, ldc: N * 4, bias, flags: relu ? FLAG_RELU : 0 });
+      c.a.endOp();
+      return out.p;
+    }
+    // Cᵀ[N, M] = Bᵀ · Aᵀ: B read in place, A packed
+    const ct = io.temp(M * N);
+    const bp = packB(io, a, ta ? M * 4 : K * 4, !ta, K, M);
+    gemm(io, { M: N, N: M, K, a: b, rs: tb ? ldb : 4, cs: tb ? 4 : ldb, bp, c: ct, ldc: M * 4 });
+    const f = c.a.heap.f32, o = out.p / 4, s = ct / 4, bi = bias / 4;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let v = f[s + j * M + i]!;
+        if (bias !== 0) v = Math.fround(v + f[bi + j]!);
+        f[o + i * N + j] = relu && v < 0 ? 0 : v;
+      }
+    }
+    c.a.endOp();
+    return out.p;
+  }
+
+  forward(c: Ctx, x: number): number {
+    this.x = x;
+    this.y = this.product(c, c.N, this.inF, this.outF, x, false, this.w.p, this.outF * 4, false, this.b?.p ?? 0, this.relu);
+    return this.y;
+  }
+
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const N = c.N, I = this.inF, O = this.outF;
+    if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, N * O);
+    // dW[I, O] = xᵀ · dy
+    if (this.w.trainable) this.w.grad = this.product(c, I, N, O, this.x, true, dy, O * 4, false, 0, false);
+    if (this.b?.trainable) {
+      this.b.grad = columnSums(c.a.io, dy, N, O).p;
+      c.a.endOp();
+    }
+    if (!needDx) return 0;
+    // dx[N, I] = dy · Wᵀ
+    return this.product(c, N, O, I, dy, false, this.w.p, O * 4, true, 0, false);
+  }
+}
+
+// ---------------------------------------------------------------- pooling
+
+class Pool implements Op {
+  private x = 0;
+  private y = 0;
+  constructor(private readonly kind: 'max' | 'avg', private readonly geo: Geo) {}
+  forward(c: Ctx, x: number): number {
+    const g: ConvGeom = { ...this.geo, N: c.N };
+    const rows = g.N * g.OH;
+    const y = c.a.output(rows * g.OW * g.C);
+    const rowsPer = Math.max(1, Math.ceil(rows / (8 * c.a.rt.threads)));
+    c.a.rt.parallel(`${this.kind}pool_fwd`, Math.ceil(rows / rowsPer), [geomBlock(c.a.io, g), x, y.p, rowsPer],
+      rows * g.OW * g.C * g.FH * g.FW < 1 << 16);
+    c.a.endOp();
+    this.x = x;
+    this.y = y.p;
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    const g: ConvGeom = { ...this.geo, N: c.N };
+    const io = c.a.io;
+    const n = g.N * g.H * g.W * g.C;
+    const dx = c.a.output(n);
+    zeroFill(io, dx.p, n);
+    const { bh, nbands } = bandRows(g, 1 << 14);
+    const geom = geomBlock(io, g);
+    const inputs = this.kind === 'max' ? [this.x, this.y, dy] : [dy];
+    const extra = this.kind === 'max' ? [io.temp(c.a.rt.threads * g.C + 4)] : [];
+    for (const phase of [0, 1]) {
+      const per = (nbands - phase + 1) >> 1;
+      c.a.rt.parallel(`${this.kind}pool_grad`, g.N * per, [geom, ...inputs, dx.p, phase, bh, nbands, ...extra],
+        g.N * g.OH * g.OW * g.C * g.FH * g.FW < 1 << 16);
+    }
+    c.a.endOp();
+    return dx.p;
+  }
+}
+
+// ---------------------------------------------------------------- batch norm
+
+/** Rows per statistics chunk and per apply item, for C channels (as kernels/batchnorm.ts). */
+const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
+
+/** Sum the per-chunk partials (2 × C doubles each) in chunk order. */
+function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
+  const s = new Float64Array(C), q = new Float64Array(C);
+  for (let k = 0; k < chunks; k++) {
+    const base = at + k * 2 * C;
+    for (let ch = 0; ch < C; ch++) {
+      s[ch] += f64[base + ch]!;
+      q[ch] += f64[base + C + ch]!;
+    }
+  }
+  return [s, q];
+}
+
+/**
+ * Batch norm over the channels (the last axis), as alexnetc's tfjs layer
+ * trains it: the batch's biased variance, running statistics moved by
+ * `decay` (tfjs's float32 arithmetic: old − (old − batch)·decay); inference
+ * normalises with the running statistics.
+ */
+class BatchNorm implements Op {
+  private x = 0;
+  private mean = 0;
+  private variance = 0;
+  constructor(private readonly C: number, private readonly per: number, private readonly eps: number, private readonly decay: number,
+    private readonly gamma: Param, private readonly beta: Param, private readonly movingMean: Param, private readonly movingVar: Param,
+    private readonly frozenStats: boolean) {}
+
+  forward(c: Ctx, x: number): number {
+    const C = this.C, rows = (c.N * this.per) / C;
+    const a = c.a, io = a.io;
+    const chunk = chunkRows(C);
+    const y = a.output(rows * C);
+    if (!c.training || this.frozenStats) {
+      const coef = io.temp(C), f = a.heap.f32;
+      for (let ch = 0; ch < C; ch++) f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(f[this.movingVar.p / 4 + ch]! + this.eps);
+      a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, this.movingMean.p, coef, this.beta.p, rows, C, chunk], rows * C < 1 << 17);
+      a.endOp();
+      this.x = x;
+      this.mean = 0;
+      return y.p;
+    }
+    const chunks = Math.max(1, Math.ceil(rows / chunk));
+    const partials = io.temp(4 * chunks * C + 4);
+    const isSmall = rows * C < 1 << 17;
+    a.rt.parallel('bn_stats_partial', chunks, [x, rows, C, chunk, partials], isSmall);
+    const [s, q] = combine(new Float64Array(a.heap.f32.buffer), partials / 8, chunks, C);
+    const mean = a.output(C), variance = a.output(C), coef = io.temp(C);
+    const f = a.heap.f32;
+    const fr = Math.fround, d = fr(this.decay);
+    for (let ch = 0; ch < C; ch++) {
+      const m = rows > 0 ? s[ch]! / rows : 0;
+      const v = rows > 0 ? Math.max(0, q[ch]! / rows - m * m) : 0;
+      f[mean.p / 4 + ch] = m;
+      f[variance.p / 4 + ch] = v;
+      f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(v + this.eps);
+    }
+    a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, mean.p, coef, this.beta.p, rows, C, chunk], isSmall);
+    a.endOp();
+    // the running statistics, as the tfjs layer moves them
+    for (const [stat, batch] of [[this.movingMean, mean.p], [this.movingVar, variance.p]] as const) {
+      for (let ch = 0; ch < C; ch++) {
+        const old = f[stat.p / 4 + ch]!;
+        f[stat.p / 4 + ch] = fr(old - fr(fr(old - f[batch / 4 + ch]!) * d));
+      }
+    }
+    this.x = x;
+    this.mean = mean.p;
+    this.variance = variance.p;
+    return y.p;
+  }
+
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const C = this.C, rows = (c.N * this.per) / C;
+    const a = c.a, io = a.io;
+    if (this.mean === 0) {
+      // inference-mode normalisation (frozen statistics): an affine map per channel
+      if (this.gamma.trainable || this.beta.trainable) throw new Error('internal: trainable batch norm with frozen statistics');
+      if (!needDx) return 0;
+      const zero = io.temp(C), k = io.temp(C), f = a.heap.f32;
+      for (let ch = 0; ch < C; ch++) {
+        f[zero / 4 + ch] = 0;
+        f[k / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(f[this.movingVar.p / 4 + ch]! + this.eps);
+      }
+      const dx = a.output(rows * C);
+      a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunkRows(C)), [dy, dx.p, zero, k, zero, rows, C, chunkRows(C)], rows * C < 1 << 17);
+      a.endOp();
+      return dx.p;
+    }
+    const chunk = chunkRows(C), chunks = Math.max(1, Math.ceil(rows / chunk));
+    const partials = io.temp(4 * chunks * C + 4);
+    const isSmall = rows * C < 1 << 17;
+    a.rt.parallel('bn_grad_partial', chunks, [this.x, dy, this.mean, rows, C, chunk, partials], isSmall);
+    const [sdy, sdyx] = combine(new Float64Array(a.heap.f32.buffer), partials / 8, chunks, C);
+    const dscale = a.output(C), doffset = a.output(C);
+    const k = io.temp(3 * C);
+    const g = a.heap.f32;
+    for (let ch = 0; ch < C; ch++) {
+      const inv = 1 / Math.sqrt(g[this.variance / 4 + ch]! + this.eps);
+      g[dscale.p / 4 + ch] = sdyx[ch]! * inv;
+      g[doffset.p / 4 + ch] = sdy[ch]!;
+      g[k / 4 + ch] = g[this.gamma.p / 4 + ch]! * inv;
+      g[k / 4 + C + ch] = rows > 0 ? sdy[ch]! / rows : 0;
+      g[k / 4 + 2 * C + ch] = rows > 0 ? (sdyx[ch]! * inv * inv) / rows : 0;
+    }
+    if (this.gamma.trainable) this.gamma.grad = dscale.p;
+    if (this.beta.trainable) this.beta.grad = doffset.p;
+    let dx = 0;
+    if (needDx) {
+      const out = a.output(rows * C);
+      a.rt.parallel('bn_bwd_apply', Math.ceil(rows / chunk), [this.x, dy, out.p, this.mean, k, k + 4 * C, k + 8 * C, rows, C, chunk], isSmall);
+      dx = out.p;
+    }
+    a.endOp();
+    return dx;
+  }
+}
+
+// ---------------------------------------------------------------- dropout
+
+/** Inverted dropout: a mask of 0 and 1/(1 − rate) drawn from the step's stream; the identity at inference. */
+class Dropout implements Op {
+  private mask = 0;
+  constructor(private readonly rate: number, private readonly per: number) {}
+  forward(c: Ctx, x: number): number {
+    if (!c.training || this.rate === 0) {
+      this.mask = 0;
+      return x;
+    }
+    const n = c.N * this.per;
+    const m = c.a.output(n);
+    const keep = Math.fround(1 / (1 - this.rate)), v = m.view;
+    for (let i = 0; i < n; i++) v[i] = c.random() >= this.rate ? keep : 0;
+    c.a.endOp();
+    this.mask = m.p;
+    return elementwise(c, 'mul', x, m.p, n);
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    return this.mask === 0 ? dy : elementwise(c, 'mul', dy, this.mask, c.N * this.per);
+  }
+}
+
+// ---------------------------------------------------------------- structure
+
+/** Ops run in order; the gradient flows back through them in reverse. */
+export function forwardAll(ops: readonly Op[], c: Ctx, x: number): number {
+  let h = x;
+  for (const op of ops) h = op.forward(c, h);
+  return h;
+}
+
+export function backwardAll(ops: readonly Op[], c: Ctx, dy: number, needDx: boolean): number {
+  let g = dy;
+  for (let i = ops.length - 1; i >= 0; i--) g = ops[i]!.backward(c, g, i > 0 || needDx);
+  return needDx ? g : 0;
+}
+
+/** Branches fed by the same input whose outputs are added (a residual block, an `add`). */
+class Sum implements Op {
+  constructor(private readonly branches: Op[][], private readonly inPer: number, private readonly outPer: number) {}
+  forward(c: Ctx, x: number): number {
+    const n = c.N * this.outPer;
+    let y = forwardAll(this.branches[0]!, c, x);
+    for (const b of this.branches.slice(1)) y = elementwise(c, 'add', y, forwardAll(b, c, x), n);
+    return y;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const n = c.N * this.inPer;
+    let dx = 0;
+    for (const b of this.branches) {
+      // an empty branch (an identity shortcut) passes dy on
+      const d = b.length === 0 ? (needDx ? dy : 0) : backwardAll(b, c, dy, needDx);
+      if (needDx) dx = dx === 0 ? d : elementwise(c, 'add', dx, d, n);
+    }
+    return dx;
+  }
+}
+
+/** Copy `rows` rows of `run` floats (strides in floats), in parallel blocks (as kernels/concat.ts). */
+function rowsCopy(c: Ctx, src: number, srcStride: number, dst: number, dstStride: number, run: number, rows: number): void {
+  if (rows === 0 || run === 0) return;
+  const rowsPer = Math.max(1, Math.ceil(16384 / run));
+  c.a.rt.parallel('copy_rows', Math.ceil(rows / rowsPer), [src, srcStride * 4, dst, dstStride * 4, run, rows, rowsPer], rows * run < 1 << 16);
+}
+
+/** Branches fed by the same input whose outputs are concatenated along the channels (the last axis inside). */
+class Concat implements Op {
+  constructor(private readonly branches: Op[][], private readonly widths: number[], private readonly positions: number,
+    private readonly inPer: number) {}
+  forward(c: Ctx, x: number): number {
+    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions;
+    const outs = this.branches.map((b) => forwardAll(b, c, x));
+    const y = c.a.output(rows * total);
+    let col = 0;
+    outs.forEach((o, i) => {
+      rowsCopy(c, o, this.widths[i]!, y.p + col * 4, total, this.widths[i]!, rows);
+      col += this.widths[i]!;
+    });
+    c.a.endOp();
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions, n = c.N * this.inPer;
+    let dx = 0, col = 0;
+    this.branches.forEach((b, i) => {
+      const w = this.widths[i]!;
+      const part = c.a.output(rows * w);
+      rowsCopy(c, dy + col * 4, total, part.p, w, w, rows);
+      c.a.endOp();
+      col += w;
+      const d = b.length === 0 ? (needDx ? part.p : 0) : backwardAll(b, c, part.p, needDx);
+      if (needDx) dx = dx === 0 ? d : elementwise(c, 'add', dx, d, n);
+    });
+    return dx;
+  }
+}
+
+// ---------------------------------------------------------------- building
+
+/** What flows between ops at build time: the canonical shape, and whether a vector is an image flattened in H, W, C order. */
+interface Val {
+  shape: Shape;
+  /** a flatten of this image [C, H, W] left its values in H, W, C order */
+  hwc?: [number, number, number];
+}
+
+export interface BuildContext {
+  /** the Param for a node's weight by canonical key (`path.weight`) */
+  param(key: string): Param;
+  /** a small persistent block in the heap (constants) */
+  constants(values: (view: DataView) => void, bytes: number): number;
+  /** the running statistics of this batch norm are frozen (inference mode in training) */
+  frozenStats(path: string): boolean;
+}
+
+function geoOf(n: LayerNode, k: readonly [number, number], stride: readonly [number, number], pads: readonly number[], dilation: readonly [number, number], groups: number, F: number): Geo {
+  const [C, H, W] = n.inShape as [number, number, number];
+  const [, OH, OW] = n.outShape as [number, number, number];
+  return {
+    H, W, C, OH, OW, F, FH: k[0], FW: k[1], SH: stride[0], SW: stride[1], DH: dilation[0], DW: dilation[1],
+    top: pads[0]!, left: pads[1]!, groups,
+  };
+}
+
+/**
+ * The ops of a sequence of nodes; throws NotCompilable at the first layer
+ * that has no kernel here. `last`: the final node of the network (a softmax
+ * there is left to the loss).
+ */
+export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, isTop: boolean): { ops: Op[]; out: Val } {
+  const ops: Op[] = [];
+  let v = input;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.kind === 'residual' || node.kind === 'add') {
+      if (v.hwc) throw new NotCompilable(node.path, `a ${node.kind} after flatten`);
+      const branches = node.kind === 'residual' ? [node.body, node.shortcut ?? []] : node.branches;
+      const built = branches.map((br) => buildOps(br, v, b, false));
+      if (built.some((x) => x.out.hwc)) throw new NotCompilable(node.path, `a flatten inside a ${node.kind}`);
+      ops.push(new Sum(built.map((x) => x.ops), size(node.inShape), size(node.outShape)));
+      v = { shape: node.outShape };
+      continue;
+    }
+    if (node.kind === 'concat') {
+      if (v.hwc) throw new NotCompilable(node.path, 'a concat after flatten');
+      const built = node.branches.map((br) => buildOps(br, v, b, false));
+      if (built.some((x) => x.out.hwc)) throw new NotCompilable(node.path, 'a flatten inside a concat');
+      const positions = node.outShape.length === 3 ? node.outShape[1]! * node.outShape[2]! : 1;
+      const widths = built.map((x) => x.out.shape[0]!);
+      ops.push(built.length === 1 ? new Sum([built[0]!.ops], size(node.inShape), size(node.outShape))
+        : new Concat(built.map((x) => x.ops), widths, positions, size(node.inShape)));
+      v = { shape: node.outShape };
+      continue;
+    }
+    if (node.kind !== 'layer') throw new NotCompilable(node.path, `${(node as Node).kind} has no compiled kernel yet`);
+    const n = node;
+    const name = n.layer.name;
+    const per = size(n.inShape);
+    const next = nodes[i + 1];
+    const nextIsRelu = next?.kind === 'layer' && next.layer.name === 'relu';
+    const needPlain = (): void => {
+      if (v.hwc) throw new NotCompilable(n.path, `${name} after flatten (only dense layers read a flattened image here)`);
+    };
+    switch (name) {
+      case 'conv': {
+        needPlain();
+        const a = n.args as ConvArgs;
+        if (n.inShape.length !== 3) throw new NotCompilable(n.path, 'conv on a vector');
+        const geo = geoOf(n, a.k, a.stride, a.pads, a.dilation, a.groups, a.filters);
+        // relu rides in the im2col GEMM's epilogue; a Winograd convolution's has none (and is worth more)
+        const fuse = nextIsRelu && winogradSpec({ ...geo, N: 1 }) === null;
+        ops.push(new Conv(geo, b.param(`${n.path}.weight`), a.bias ? b.param(`${n.path}.bias`) : null, fuse));
+        if (fuse) i++;
+        break;
+      }
+      case 'dense': {
+        const a = n.args as DenseArgs;
+        const w = b.param(`${n.path}.weight`);
+        if (v.hwc) {
+          const [C, H, W] = v.hwc;
+          // internal row (h·W + w)·C + c holds tfjs row c·H·W + h·W + w
+          const perm = new Int32Array(C * H * W);
+          for (let h = 0; h < H; h++) for (let x = 0; x < W; x++) for (let ch = 0; ch < C; ch++) perm[(h * W + x) * C + ch] = ch * H * W + h * W + x;
+          w.perm = perm;
+        }
+        const fuse = nextIsRelu;
+        ops.push(new Dense(per, a.units, w, a.bias ? b.param(`${n.path}.bias`) : null, fuse));
+        if (fuse) i++;
+        v = { shape: n.outShape };
+        continue;
+      }
+      case 'relu':
+      case 'tanh':
+      case 'sigmoid':
+        ops.push(new Activation(name, per, 0));
+        break;
+      case 'leakyrelu': {
+        const alpha = (n.args as { alpha: number }).alpha;
+        // the kernels read α as a double at 0 and as a float at 8
+        const consts = b.constants((dv) => {
+          dv.setFloat64(0, alpha, true);
+          dv.setFloat32(8, alpha, true);
+        }, 16);
+        ops.push(new Activation('leakyrelu', per, consts));
+        break;
+      }
+      case 'maxpool':
+      case 'avgpool': {
+        needPlain();
+        const a = n.args as PoolArgs;
+        ops.push(new Pool(name === 'maxpool' ? 'max' : 'avg', geoOf(n, a.k, a.stride, a.pads, [1, 1], 1, n.inShape[0]!)));
+        break;
+      }
+      case 'globalavgpool': {
+        needPlain();
+        const [, H, W] = n.inShape as [number, number, number];
+        ops.push(new Pool('avg', geoOf(n, [H, W], [H, W], [0, 0, 0, 0], [1, 1], 1, n.inShape[0]!)));
+        break;
+      }
+      case 'batchnorm': {
+        needPlain();
+        const a = n.args as BatchNormArgs;
+        const C = a.channels;
+        ops.push(new BatchNorm(C, per, a.eps, 1 - (1 - a.momentum), b.param(`${n.path}.weight`), b.param(`${n.path}.bias`),
+          b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path)));
+        break;
+      }
+      case 'dropout':
+        ops.push(new Dropout((n.args as { rate: number }).rate, per));
+        break;
+      case 'identity':
+        break;
+      case 'flatten':
+        if (n.inShape.length === 3 && !v.hwc) {
+          const [C, H, W] = n.inShape as [number, number, number];
+          // the buffer stays as it is; the dense layer reading it takes its rows in H, W, C order
+          v = C === 1 || H * W === 1 ? { shape: n.outShape } : { shape: n.outShape, hwc: [C, H, W] };
+          continue;
+        }
+        break;
+      case 'softmax':
+        // the network's last layer: the loss takes the logits before it
+        if (isTop && i === nodes.length - 1) return { ops, out: v };
+        throw new NotCompilable(n.path, 'softmax before the end of the network has no compiled kernel');
+      default:
+        throw new NotCompilable(n.path, `${name} has no compiled kernel`);
+    }
+    v = v.hwc ? { shape: n.outShape, hwc: v.hwc } : { shape: n.outShape };
+  }
+  return { ops, out: v };
+}
