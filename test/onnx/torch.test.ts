@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NEEDS_BIG, skipping } from '../skip.js';
 import type { Network } from '../../src/check/ir.js';
 import { writeOnnx, type WeightSource } from '../../src/emit/onnx/index.js';
 import { createRng, sizeOf } from '../../src/util/rng.js';
@@ -69,7 +70,7 @@ const cases: [string, string, () => Network, boolean][] = [
 
 describe('PyTorch cross-check', () => {
   for (const [title, ref, make, enabled] of cases) {
-    it.skipIf(!hasTorch || !enabled)(title, async () => {
+    it.skipIf(!hasTorch || skipping(`PyTorch cross-check ${title}`, !enabled && NEEDS_BIG))(title, async () => {
       const net = make();
       const dir = tempDir(`torch-${ref}`);
       try {
