@@ -170,7 +170,7 @@ export function renderSummary(s: Summary): string {
     `Trainable params:     ${int(s.trainableParams)}`,
     ...(frozenColumn ? [`Frozen params:        ${int(s.frozenParams)} (freeze ${s.freeze.join(', ')})`] : []),
     `Non-trainable params: ${int(s.nonTrainableParams)} (batch-norm running statistics)`,
-    `Total MACs:           ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example; multiply-accumulates of conv and dense)`,
+    `Total MACs:           ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example; multiply-accumulates of conv and dense${s.rows.some((r) => r.layer.startsWith('attention')) ? ', attention\'s projections and products' : ''})`,
     `Weights size:         ${(s.weightBytes / 2 ** 20).toFixed(2)} MiB as float32`,
   ];
   return out.join('\n');

@@ -6,6 +6,7 @@ import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diag
 import { CODES, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
+import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
@@ -128,6 +129,8 @@ export class Checker {
   /** the blocks being expanded, innermost last (a block calling itself is E110) */
   private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
+  /** the repeats being expanded, outermost first: a size limit is blamed on the outermost, with the product */
+  private repeats: { n: number; keyword: Span; file: string | undefined; stages: number }[] = [];
   /** stages expanded by all the networks so far */
   private expanded = 0;
   /** how many bodies (construct bodies and block calls) are open */
@@ -209,6 +212,7 @@ export class Checker {
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
+    this.repeats = [];
     this.tooDeep = false;
     const before = this.sink.errorsRaised;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
@@ -404,7 +408,10 @@ export class Checker {
       for (const s of stages) {
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
-          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          if (this.stageCount === MAX_STAGES + 1) {
+            if (this.repeats.length) this.tooManyStages(stages.length);
+            else this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          }
           return { nodes, shape: undefined, params, macs };
         }
         const f = this.stage(s, shape, scope, paths);
@@ -418,6 +425,24 @@ export class Checker {
       this.depth--;
     }
     return { nodes, shape, params, macs };
+  }
+
+  /**
+   * E401 for a network whose repeats multiply past the stage limit: blamed on
+   * the outermost repeat of the file being checked (`repeat 1000 { repeat
+   * 1000 { relu } }` is the outer one's fault), with the product.
+   */
+  private tooManyStages(innermost: number): void {
+    const here = this.repeats.filter((r) => r.file === this.sink.file);
+    const outer = here[0] ?? this.repeats[this.repeats.length - 1]!;
+    const chain = this.repeats.slice(this.repeats.indexOf(outer));
+    const product = chain.reduce((p, r) => p * r.n, 1) * innermost;
+    const how = chain.map((r) => `\`repeat ${r.n}\``).join(' of ') + ` of ${innermost} stage${innermost === 1 ? '' : 's'}`;
+    this.sink.report(
+      'E401',
+      outer.keyword,
+      `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (${how}: ${chain.length > 1 || innermost > 1 ? 'at least ' : ''}${product.toLocaleString('en-US')} stages)`,
+    );
   }
 
   private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -438,10 +463,18 @@ export class Checker {
           // mistakes reported), a count that must pass the limit is refused without expanding the rest
           if (i === 1 && (times - 1) * s.body.length > MAX_STAGES - this.stageCount) {
             this.stageCount = MAX_STAGES + 1;
-            this.sink.report('E401', s.keyword, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (\`repeat ${n}\` of ${s.body.length} stage${s.body.length === 1 ? '' : 's'})`);
+            this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+            this.tooManyStages(s.body.length);
+            this.repeats.pop();
             return poisoned();
           }
-          const f = this.stages(s.body, shape, scope, paths);
+          this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+          let f: Flow;
+          try {
+            f = this.stages(s.body, shape, scope, paths);
+          } finally {
+            this.repeats.pop();
+          }
           append(nodes, f.nodes);
           shape = f.shape;
           params += f.params;
@@ -602,6 +635,12 @@ export class Checker {
     }
     // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
     if (this.module.incomplete) return poisoned();
+    // a layer's own alias (`swish` for silu) is a suggestion of the same function: it wins over the foreign list
+    const foreign = LAYERS.some((l) => l.aliases?.includes(name.toLowerCase())) ? undefined : foreignLayer(name);
+    if (foreign) {
+      this.sink.report('E101', s.callee.span, `\`${name}\` (${foreign.from}) is not in alexnetc's catalogue; its layers are listed in docs/language.md`);
+      return poisoned();
+    }
     const { sug, why } = this.meant(name);
     this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
@@ -616,7 +655,9 @@ export class Checker {
     if (hit) return hit;
     const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
     const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
-    const sug = alias?.name ?? suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    const near = suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    // a suggestion is a spelling fix, never another function (`relu6` is not `relu`)
+    const sug = alias?.name ?? (near !== undefined && !differentFunction(name, near) ? near : undefined);
     const out = { sug, why: alias ? ` (\`${name}\` is what other libraries call it)` : '' };
     this.meantCache.set(key, out);
     return out;

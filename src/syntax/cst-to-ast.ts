@@ -291,6 +291,15 @@ class Builder {
       const name = this.ident(this.tok(a, 'name'));
       const e = this.kid(a, 'expr');
       if (!e) continue;
+      const eq = this.tok(a, 'equals');
+      if (eq && name) {
+        const value = cstSpan(e, this.last);
+        const written = this.text.slice(value.start, value.end);
+        this.report.equalsInArgument(tokenSpan(eq), {
+          title: `write \`${name.name} ${written.length > 30 ? '…' : written}\``,
+          edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }],
+        }, `${name.name} ${written.length > 30 ? '…' : written}`);
+      }
       out.push({ name, value: this.expr(e), span: this.span(a) });
     }
     return out;
@@ -416,6 +425,8 @@ export interface BuildReports {
   duplicateTrain(at: Span, first: Span): void;
   /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
   tooDeep(at: Span): void;
+  /** `name=value` in a call (taken as `name value`) */
+  equalsInArgument(at: Span, fix: Fix, meant: string): void;
 }
 
 /** The depth of an expression tree, without recursion (it may be thousands deep). */
@@ -453,5 +464,5 @@ export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Pr
 
 /** the AST of a lone expression (a `--set` value) */
 export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
-  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, tooDeep }).expr(cst);
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, equalsInArgument: () => {}, tooDeep }).expr(cst);
 }

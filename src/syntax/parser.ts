@@ -115,6 +115,15 @@ export class NetParser extends CstParser {
           this.SUBRULE(this.expr);
         },
       },
+      {
+        // `name=value`, as Python writes it: built as `name value` and reported once, with a fix (cst-to-ast.ts)
+        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && tokenMatcher(this.LA(2), T.Equals),
+        ALT: () => {
+          this.CONSUME2(T.Identifier, { LABEL: 'name' });
+          this.CONSUME(T.Equals, { LABEL: 'equals' });
+          this.SUBRULE3(this.expr);
+        },
+      },
       { ALT: () => this.SUBRULE2(this.expr) },
     ]);
   });

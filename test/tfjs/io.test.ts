@@ -12,12 +12,12 @@ import {
   loadTf,
   loadTfjs,
   planWeights,
-  readTfjsWeights,
   saveTfjs,
   tfjsModelWeights,
   toTfjs,
   WeightsMismatchError,
 } from '../../src/emit/tfjs/index.js';
+import { readTfjsWeights } from '../../src/weights/tfjs.js';
 import { fromTfjs, toTfjs as toTfjsLayout } from '../../src/emit/tfjs/layout.js';
 import { paddingMode } from '../../src/emit/tfjs/plan.js';
 import { randomInput, runOrt, tempDir } from '../onnx/helpers.js';
