@@ -543,7 +543,72 @@ export class Checker {
         this.info(s, path, input, shape, params, macs);
         return { nodes: [node], shape, params, macs };
       }
+      case 'split':
+        return this.split(s, input, scope, paths);
+      case 'gate':
+        return this.gate(s, input, scope, paths);
     }
+  }
+
+  /** `split { branch … }`: each branch gets its share of the channels, in order; the outputs are concatenated */
+  private split(s: Extract<Stage, { kind: 'concat' | 'add' | 'split' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('split');
+    const inner = paths.child(path);
+    const k = s.branches.length;
+    if (k === 0) {
+      this.sink.report('E308', s.keyword, '`split` needs at least one `branch { … }`');
+      return poisoned();
+    }
+    let part: Shape | undefined;
+    if (input) {
+      if (input.length !== 3 && input.length !== 1) {
+        this.sink.report('E307', s.keyword, `split divides the channels of an image [C, H, W] or the features of a vector [F], but its input has shape ${formatShape(input)}`);
+      } else if (input[0]! % k !== 0) {
+        this.sink.report('E304', s.keyword, `split: ${input[0]} channels do not divide into ${k} equal branches`);
+      } else part = [input[0]! / k, ...input.slice(1)];
+    }
+    const flows: Flow[] = [];
+    for (let i = 0; i < k; i++) {
+      flows.push(this.stages(s.branches[i]!.body, part, scope, inner.child(`${path}/branch${i + 1}`)));
+      if (this.stageCount > MAX_STAGES) return poisoned();
+    }
+    if (!input || !part || flows.some((f) => !f.shape)) return poisoned();
+    const first = flows[0]!.shape!;
+    for (let i = 1; i < k; i++) {
+      const sh = flows[i]!.shape!;
+      if (sh.length !== first.length || !sameShape(sh.slice(1), first.slice(1))) {
+        this.sink.report('E305', s.branches[i]!.span, `split: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need the same size in every dimension but channels to be concatenated`, {
+          notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
+        });
+        return poisoned();
+      }
+    }
+    const shape = this.sized([flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)], s.keyword, 'the split output');
+    if (!shape) return poisoned();
+    const node: Node = { kind: 'split', path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
+    const params = flows.reduce((a, f) => a + f.params, 0);
+    const macs = flows.reduce((a, f) => a + f.macs, 0);
+    this.info(s, path, input, shape, params, macs);
+    return { nodes: [node], shape, params, macs };
+  }
+
+  /** `gate { … }`: input × body(input); the body gives the input's shape, or [C, 1, 1] for an image [C, H, W] (broadcast) */
+  private gate(s: Extract<Stage, { kind: 'gate' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('gate');
+    const body = this.stages(s.body, input, scope, paths.child(path));
+    if (!input || !body.shape) return poisoned();
+    const g = body.shape;
+    const ok = sameShape(g, input) || (input.length === 3 && sameShape(g, [input[0]!, 1, 1]));
+    if (!ok) {
+      const want = input.length === 3 ? `${formatShape(input)} or ${formatShape([input[0]!, 1, 1])}` : formatShape(input);
+      this.sink.report('E305', s.keyword, `gate: the body produces ${formatShape(g)}, but multiplying the input ${formatShape(input)} needs ${want}`, {
+        notes: input.length === 3 && g.length === 3 && g[0] !== input[0] ? [{ message: `the gate has ${g[0]} channels, the input ${input[0]}: the last conv of a squeeze-and-excitation gives the input's channels`, span: s.span }] : [],
+      });
+      return poisoned();
+    }
+    const node: Node = { kind: 'gate', path, inShape: input, outShape: [...input], span: s.span, body: body.nodes };
+    this.info(s, path, input, input, body.params, body.macs);
+    return { nodes: [node], shape: [...input], params: body.params, macs: body.macs };
   }
 
   private call(s: Call, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {

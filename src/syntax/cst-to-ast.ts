@@ -187,6 +187,7 @@ class Builder {
     const rep = this.kid(n, 'repeat');
     const res = this.kid(n, 'residual');
     const merge = this.kid(n, 'merge');
+    const gate = this.kid(n, 'gate');
     const inp = this.kid(n, 'inputDecl');
     const train = this.kid(n, 'train');
     const shortcut = this.kid(n, 'shortcut');
@@ -238,17 +239,21 @@ class Builder {
         shortcutKeyword,
       };
     } else if (merge) {
-      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
+      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add') ?? this.tok(merge, 'Split');
       const branches = this.kids(merge, 'branch').map((b) => {
         const body = this.kid(b, 'body');
         return { body: body ? this.stagesOnly(this.body(body)) : [], span: this.span(b) };
       });
       s = {
-        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : 'concat',
+        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : kw?.image === 'split' || (merge.children as Children).Split ? 'split' : 'concat',
         branches,
         span: this.span(merge),
         keyword: kw ? tokenSpan(kw) : this.span(merge),
       };
+    } else if (gate) {
+      const kw = this.tok(gate, 'Gate');
+      const b = this.kid(gate, 'body');
+      s = { kind: 'gate', body: b ? this.stagesOnly(this.body(b)) : [], span: this.span(gate), keyword: kw ? tokenSpan(kw) : this.span(gate) };
     } else if (inp) {
       const dimsNode = this.kid(inp, 'dims');
       const sp = this.span(inp);

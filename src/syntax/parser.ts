@@ -79,6 +79,7 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.repeat) },
       { ALT: () => this.SUBRULE(this.residual) },
       { ALT: () => this.SUBRULE(this.merge) },
+      { ALT: () => this.SUBRULE(this.gate) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
       { ALT: () => this.SUBRULE(this.train) },
       // only valid right after a residual's body (which takes it itself); anywhere else, such as
@@ -143,10 +144,16 @@ export class NetParser extends CstParser {
   });
 
   merge = this.RULE('merge', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }]);
+    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }, { ALT: () => this.CONSUME(T.Split) }]);
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.branch));
     this.CONSUME(T.RBrace);
+  });
+
+  /** `gate { … }`: the input times what the body computes from it (squeeze-and-excitation) */
+  gate = this.RULE('gate', () => {
+    this.CONSUME(T.Gate);
+    this.SUBRULE(this.body);
   });
 
   branch = this.RULE('branch', () => {
