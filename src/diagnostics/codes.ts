@@ -45,10 +45,10 @@ export const CODES = {
   E301: { severity: 'error', title: 'kernel larger than input', doc: 'kernel larger than the padded input (the output would be empty)' },
   E303: { severity: 'error', title: 'dense needs a vector', doc: '`dense` on a non-vector (fix: insert `flatten`)' },
   E304: { severity: 'error', title: 'channels not divisible by groups', doc: 'channels not divisible by `groups`' },
-  E305: { severity: 'error', title: 'branch shapes disagree', doc: 'residual / add / concat branches disagree (both shapes named)' },
+  E305: { severity: 'error', title: 'branch shapes disagree', doc: 'residual / add / concat / split branches disagree, or a gate\'s output does not fit its input (both shapes named)' },
   E306: { severity: 'error', title: 'shape assertion failed', doc: 'shape assertion failed (fix: update it to the inferred shape)' },
   E307: { severity: 'error', title: 'wrong input rank', doc: 'wrong input rank (an image layer on a vector or tokens, a token layer on an image, an input of rank 4)' },
-  E308: { severity: 'error', title: 'empty branch list', doc: '`concat`/`add` without branches' },
+  E308: { severity: 'error', title: 'empty branch list', doc: '`concat`/`add`/`split` without branches' },
   E309: { severity: 'error', title: 'tokens do not fit', doc: 'tokens that do not fit: attention heads that do not divide the features, `image(h, w)` whose grid is not the tokens, `token(i)` past the last token' },
   // sizes
   E401: { severity: 'error', title: 'tensor too large', doc: 'tensor too large to allocate, or a network expanding past 100,000 stages' },
