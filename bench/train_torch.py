@@ -19,7 +19,36 @@ def cnn():
     return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10)), (1, 28, 28), 10
 
+def keras_lenet():
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)), (1, 28, 28), 10
+
+def cifar_cnn():
+    def cbr(i, o):
+        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+    return nn.Sequential(*cbr(3, 32), *cbr(32, 32), nn.MaxPool2d(2), *cbr(32, 64), *cbr(64, 64), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(4096, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10)), (3, 32, 32), 10
+
+def blas():
+    """The BLAS and oneDNN libraries this process has loaded (after a step): OpenBLAS, MKL or Debian's reference libblas."""
+    libs = set()
+    with open('/proc/self/maps') as maps:
+        for line in maps:
+            path = line.split()[-1] if '/' in line else ''
+            name = path.rsplit('/', 1)[-1]
+            if 'blas' in name or 'mkl' in name:
+                libs.add(path)
+    if any('openblas' in p for p in libs):
+        return 'OpenBLAS (' + ', '.join(sorted(p for p in libs if 'openblas' in p and 'libopenblas' in p) or sorted(libs)) + ')'
+    if any('mkl' in p for p in libs):
+        return 'MKL'
+    if libs:
+        return 'reference (' + ', '.join(sorted(libs)) + ')'
+    return 'none loaded'
+
 models = {
+    'KerasLeNet': keras_lenet,
+    'CifarCNN': cifar_cnn,
     'LeNet5': lenet5,
     'CNN': cnn,
     'AlexNetTorchvision': lambda: (torchvision.models.alexnet(), (3, 224, 224), 1000),
@@ -41,7 +70,7 @@ def step():
     opt.step()
 
 step()
-print(json.dumps({'ready': True}), flush=True)
+print(json.dumps({'ready': True, 'blas': blas(), 'torch': torch.__version__}), flush=True)
 for line in sys.stdin:
     q = json.loads(line)
     if 'run' in q:

@@ -6,6 +6,7 @@ import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diag
 import { CODES, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
+import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
@@ -150,6 +151,8 @@ export class Checker {
   /** the blocks being expanded, innermost last (a block calling itself is E110) */
   private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
+  /** the repeats being expanded, outermost first: a size limit is blamed on the outermost, with the product */
+  private repeats: { n: number; keyword: Span; file: string | undefined; stages: number }[] = [];
   /** stages expanded by all the networks so far */
   private expanded = 0;
   /** how many bodies (construct bodies and block calls) are open */
@@ -241,6 +244,7 @@ export class Checker {
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
+    this.repeats = [];
     this.tooDeep = false;
     const before = this.sink.errorsRaised;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
@@ -273,8 +277,8 @@ export class Checker {
     } else {
       const dims = d.input.dims.map((e) => this.ev.int(e, scope, 'input dimension'));
       if (dims.every((x): x is number => x !== undefined)) {
-        if (dims.length !== 1 && dims.length !== 3) {
-          this.sink.report('E307', d.input.span, `input must be an image [C, H, W] or a vector [F], got ${dims.length} dimension${dims.length === 1 ? '' : 's'} ${formatShape(dims)}`);
+        if (dims.length < 1 || dims.length > 3) {
+          this.sink.report('E307', d.input.span, `input must be an image [C, H, W], tokens [T, D] or a vector [F], got ${dims.length} dimension${dims.length === 1 ? '' : 's'} ${formatShape(dims)}`);
         } else input = this.sized(dims, d.input.span, 'the input');
       }
     }
@@ -436,7 +440,10 @@ export class Checker {
       for (const s of stages) {
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
-          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          if (this.stageCount === MAX_STAGES + 1) {
+            if (this.repeats.length) this.tooManyStages(stages.length);
+            else this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          }
           return { nodes, shape: undefined, params, macs };
         }
         const f = this.stage(s, shape, scope, paths);
@@ -450,6 +457,24 @@ export class Checker {
       this.depth--;
     }
     return { nodes, shape, params, macs };
+  }
+
+  /**
+   * E401 for a network whose repeats multiply past the stage limit: blamed on
+   * the outermost repeat of the file being checked (`repeat 1000 { repeat
+   * 1000 { relu } }` is the outer one's fault), with the product.
+   */
+  private tooManyStages(innermost: number): void {
+    const here = this.repeats.filter((r) => r.file === this.sink.file);
+    const outer = here[0] ?? this.repeats[this.repeats.length - 1]!;
+    const chain = this.repeats.slice(this.repeats.indexOf(outer));
+    const product = chain.reduce((p, r) => p * r.n, 1) * innermost;
+    const how = chain.map((r) => `\`repeat ${r.n}\``).join(' of ') + ` of ${innermost} stage${innermost === 1 ? '' : 's'}`;
+    this.sink.report(
+      'E401',
+      outer.keyword,
+      `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (${how}: ${chain.length > 1 || innermost > 1 ? 'at least ' : ''}${product.toLocaleString('en-US')} stages)`,
+    );
   }
 
   private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -470,10 +495,18 @@ export class Checker {
           // mistakes reported), a count that must pass the limit is refused without expanding the rest
           if (i === 1 && (times - 1) * s.body.length > MAX_STAGES - this.stageCount) {
             this.stageCount = MAX_STAGES + 1;
-            this.sink.report('E401', s.keyword, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (\`repeat ${n}\` of ${s.body.length} stage${s.body.length === 1 ? '' : 's'})`);
+            this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+            this.tooManyStages(s.body.length);
+            this.repeats.pop();
             return poisoned();
           }
-          const f = this.stages(s.body, shape, scope, paths);
+          this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+          let f: Flow;
+          try {
+            f = this.stages(s.body, shape, scope, paths);
+          } finally {
+            this.repeats.pop();
+          }
           append(nodes, f.nodes);
           shape = f.shape;
           params += f.params;
@@ -542,7 +575,72 @@ export class Checker {
         this.info(s, path, input, shape, params, macs);
         return { nodes: [node], shape, params, macs };
       }
+      case 'split':
+        return this.split(s, input, scope, paths);
+      case 'gate':
+        return this.gate(s, input, scope, paths);
     }
+  }
+
+  /** `split { branch … }`: each branch gets its share of the channels, in order; the outputs are concatenated */
+  private split(s: Extract<Stage, { kind: 'concat' | 'add' | 'split' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('split');
+    const inner = paths.child(path);
+    const k = s.branches.length;
+    if (k === 0) {
+      this.sink.report('E308', s.keyword, '`split` needs at least one `branch { … }`');
+      return poisoned();
+    }
+    let part: Shape | undefined;
+    if (input) {
+      if (input.length !== 3 && input.length !== 1) {
+        this.sink.report('E307', s.keyword, `split divides the channels of an image [C, H, W] or the features of a vector [F], but its input has shape ${formatShape(input)}`);
+      } else if (input[0]! % k !== 0) {
+        this.sink.report('E304', s.keyword, `split: ${input[0]} channels do not divide into ${k} equal branches`);
+      } else part = [input[0]! / k, ...input.slice(1)];
+    }
+    const flows: Flow[] = [];
+    for (let i = 0; i < k; i++) {
+      flows.push(this.stages(s.branches[i]!.body, part, scope, inner.child(`${path}/branch${i + 1}`)));
+      if (this.stageCount > MAX_STAGES) return poisoned();
+    }
+    if (!input || !part || flows.some((f) => !f.shape)) return poisoned();
+    const first = flows[0]!.shape!;
+    for (let i = 1; i < k; i++) {
+      const sh = flows[i]!.shape!;
+      if (sh.length !== first.length || !sameShape(sh.slice(1), first.slice(1))) {
+        this.sink.report('E305', s.branches[i]!.span, `split: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need the same size in every dimension but channels to be concatenated`, {
+          notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
+        });
+        return poisoned();
+      }
+    }
+    const shape = this.sized([flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)], s.keyword, 'the split output');
+    if (!shape) return poisoned();
+    const node: Node = { kind: 'split', path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
+    const params = flows.reduce((a, f) => a + f.params, 0);
+    const macs = flows.reduce((a, f) => a + f.macs, 0);
+    this.info(s, path, input, shape, params, macs);
+    return { nodes: [node], shape, params, macs };
+  }
+
+  /** `gate { … }`: input × body(input); the body gives the input's shape, or [C, 1, 1] for an image [C, H, W] (broadcast) */
+  private gate(s: Extract<Stage, { kind: 'gate' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('gate');
+    const body = this.stages(s.body, input, scope, paths.child(path));
+    if (!input || !body.shape) return poisoned();
+    const g = body.shape;
+    const ok = sameShape(g, input) || (input.length === 3 && sameShape(g, [input[0]!, 1, 1]));
+    if (!ok) {
+      const want = input.length === 3 ? `${formatShape(input)} or ${formatShape([input[0]!, 1, 1])}` : formatShape(input);
+      this.sink.report('E305', s.keyword, `gate: the body produces ${formatShape(g)}, but multiplying the input ${formatShape(input)} needs ${want}`, {
+        notes: input.length === 3 && g.length === 3 && g[0] !== input[0] ? [{ message: `the gate has ${g[0]} channels, the input ${input[0]}: the last conv of a squeeze-and-excitation gives the input's channels`, span: s.span }] : [],
+      });
+      return poisoned();
+    }
+    const node: Node = { kind: 'gate', path, inShape: input, outShape: [...input], span: s.span, body: body.nodes };
+    this.info(s, path, input, input, body.params, body.macs);
+    return { nodes: [node], shape: [...input], params: body.params, macs: body.macs };
   }
 
   private call(s: Call, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -569,6 +667,12 @@ export class Checker {
     }
     // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
     if (this.module.incomplete) return poisoned();
+    // a layer's own alias (`swish` for silu) is a suggestion of the same function: it wins over the foreign list
+    const foreign = LAYERS.some((l) => l.aliases?.includes(name.toLowerCase())) ? undefined : foreignLayer(name);
+    if (foreign) {
+      this.sink.report('E101', s.callee.span, `\`${name}\` (${foreign.from}) is not in alexnetc's catalogue; its layers are listed in docs/language.md`);
+      return poisoned();
+    }
     const { sug, why } = this.meant(name);
     this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
@@ -583,7 +687,9 @@ export class Checker {
     if (hit) return hit;
     const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
     const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
-    const sug = alias?.name ?? suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    const near = suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    // a suggestion is a spelling fix, never another function (`relu6` is not `relu`)
+    const sug = alias?.name ?? (near !== undefined && !differentFunction(name, near) ? near : undefined);
     const out = { sug, why: alias ? ` (\`${name}\` is what other libraries call it)` : '' };
     this.meantCache.set(key, out);
     return out;

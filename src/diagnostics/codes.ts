@@ -47,6 +47,7 @@ export const CODES = {
   E306: { severity: 'error', title: 'shape assertion failed' },
   E307: { severity: 'error', title: 'wrong input rank' },
   E308: { severity: 'error', title: 'empty branch list' },
+  E309: { severity: 'error', title: 'tokens do not fit' },
   // sizes
   E401: { severity: 'error', title: 'tensor too large' },
   E402: { severity: 'error', title: 'too many parameters' },

@@ -33,7 +33,7 @@ export const PREPROCESSING_FORMULA = "x' = (x * scale - mean[c]) / std[c]";
 export function onnxMetadata(info: ModelInfo): Record<string, string> {
   const m: Record<string, string> = {
     'alexnetc.network': info.network.name,
-    'alexnetc.input_layout': info.network.input.length === 3 ? 'NCHW' : 'NC',
+    'alexnetc.input_layout': info.network.input.length === 3 ? 'NCHW' : info.network.input.length === 2 ? 'NTD' : 'NC',
     'alexnetc.input_shape': JSON.stringify(info.network.input),
   };
   if (info.source !== undefined) m['alexnetc.source'] = info.source;
@@ -53,7 +53,7 @@ export function tfjsMetadata(info: ModelInfo): { alexnetc: Record<string, unknow
       network: info.network.name,
       ...(info.source !== undefined ? { source: info.source } : {}),
       params: info.network.params,
-      layout: info.network.input.length === 3 ? 'NHWC' : 'NC',
+      layout: info.network.input.length === 3 ? 'NHWC' : info.network.input.length === 2 ? 'NTD' : 'NC',
       inputShape: info.network.input,
       ...(info.classes ? { classes: info.classes } : {}),
       ...(info.normalization ? { normalization: { ...info.normalization, formula: PREPROCESSING_FORMULA } } : {}),

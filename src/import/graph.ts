@@ -416,13 +416,13 @@ export function where(n: OnnxNode, model: OnnxModelFile): string {
 function inputShape(v: { name: string; elemType: number; dims: (number | string | undefined)[] | undefined }, file: string): number[] {
   if (v.elemType !== 1) throw new ImportError(`${file}: the input ${v.name} is ${typeName(v.elemType)}; alexnetc networks take float32`);
   if (!v.dims) throw new ImportError(`${file}: the input ${v.name} has no shape; alexnetc needs its size per example`);
-  if (v.dims.length !== 2 && v.dims.length !== 4) {
-    throw new ImportError(`${file}: the input ${v.name} has rank ${v.dims.length}; alexnetc networks take images [N, C, H, W] or vectors [N, F]`);
+  if (v.dims.length < 2 || v.dims.length > 4) {
+    throw new ImportError(`${file}: the input ${v.name} has rank ${v.dims.length}; alexnetc networks take images [N, C, H, W], tokens [N, T, D] or vectors [N, F]`);
   }
   const rest = v.dims.slice(1);
   rest.forEach((d, i) => {
     if (typeof d !== 'number' || d <= 0) {
-      const axis = v.dims!.length === 4 ? ['channels', 'height', 'width'][i] : 'features';
+      const axis = v.dims!.length === 4 ? ['channels', 'height', 'width'][i] : v.dims!.length === 3 ? ['tokens', 'features'][i] : 'features';
       throw new ImportError(
         `${file}: the input ${v.name} has a dynamic ${axis} (${d === undefined ? 'unknown' : `'${d}'`}); alexnetc needs fixed sizes per example — re-export with a fixed input size (only the batch may be symbolic)`,
       );

@@ -1,3 +1,4 @@
+import { formatShape } from '../diagnostics/index.js';
 import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult } from './types.js';
@@ -23,7 +24,11 @@ export const batchnorm = defineLayer<BatchNormArgs>({
     { name: 'eps', type: 'number', default: 1e-5, above: 0, doc: 'added to the variance', aliases: ['epsilon'] },
     { name: 'momentum', type: 'number', default: 0.1, min: 0, max: 1, doc: 'running-statistics update rate (PyTorch convention)' },
   ],
-  infer(raw, input) {
+  infer(raw, input, ctx) {
+    if (input.length === 2) {
+      ctx.error('E307', `batchnorm normalises the channels of an image or a vector, but its input is tokens ${formatShape(input)}; use \`layernorm\` on tokens`);
+      return undefined;
+    }
     return { args: { eps: raw.eps as number, momentum: raw.momentum as number, channels: input[0]! }, shape: [...input] };
   },
   weights: (a) => [

@@ -7,28 +7,32 @@ export interface DenseArgs {
   units: number;
   bias: boolean;
   inFeatures: number;
+  /** applied to each of this many tokens [T, F] (the last axis, as nn.Linear); 0 for a vector */
+  tokens: number;
 }
 
 export const dense = defineLayer<DenseArgs>({
   name: 'dense',
   kind: 'dense',
   mixes: 'both',
-  channels: () => ({ kind: 'new', groups: 1, inputs: ['weight'], width: 'units' }),
+  // on tokens the features are the last axis, which structured pruning does not follow
+  channels: (a) => (a.tokens ? { kind: 'mixes' } : { kind: 'new', groups: 1, inputs: ['weight'], width: 'units' }),
   onnxImport: { ops: ['Gemm', 'MatMul'], convert: (c) => (c.node.op === 'Gemm' ? importGemm(c) : importMatMul(c)) },
-  summary: 'Fully connected layer on a vector [F].',
+  summary: 'Fully connected layer on a vector [F], or on each token of a sequence [T, F].',
   aliases: ['linear', 'fc', 'gemm', 'fully_connected', 'innerproduct'],
-  doc: 'out = W · x + b with W of shape [units, F] (PyTorch nn.Linear layout; ONNX Gemm with transB = 1).',
+  doc: 'out = W · x + b with W of shape [units, F] (PyTorch nn.Linear layout; ONNX Gemm with transB = 1). On tokens [T, F] it applies to each token (the last axis, as nn.Linear): [T, units].',
   args: [
     { name: 'units', type: 'int', min: 1, doc: 'output features', aliases: ['out_features', 'filters', 'output_dim', 'features'] },
     { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias', aliases: ['use_bias'] },
   ],
   infer(raw, input, ctx) {
-    if (input.length !== 1) {
-      ctx.error('E303', `dense needs a vector input [F], but its input has shape ${formatShape(input)}; insert \`flatten\` before it`);
+    if (input.length !== 1 && input.length !== 2) {
+      ctx.error('E303', `dense needs a vector input [F] (or tokens [T, F]), but its input has shape ${formatShape(input)}; insert \`flatten\` before it`);
       return undefined;
     }
     const units = raw.units as number;
-    return { args: { units, bias: raw.bias as boolean, inFeatures: input[0]! }, shape: [units] };
+    const tokens = input.length === 2 ? input[0]! : 0;
+    return { args: { units, bias: raw.bias as boolean, inFeatures: input[input.length - 1]!, tokens }, shape: tokens ? [tokens, units] : [units] };
   },
   weights(a) {
     const w: WeightSpec[] = [
@@ -37,8 +41,13 @@ export const dense = defineLayer<DenseArgs>({
     if (a.bias) w.push({ name: 'bias', shape: [a.units], init: { kind: 'zeros' }, trainable: true });
     return w;
   },
-  macs: (a) => a.units * a.inFeatures,
+  macs: (a) => Math.max(a.tokens, 1) * a.units * a.inFeatures,
   onnx(a, g) {
+    if (a.tokens) {
+      // Gemm is 2-D: tokens [N, T, F] take MatMul by Wᵀ (a Transpose node keeps the initializer canonical)
+      const y = g.node('MatMul', [g.input, g.node('Transpose', [g.weight('weight')], { perm: { ints: [1, 0] } })]);
+      return a.bias ? g.node('Add', [y, g.weight('bias')]) : y;
+    }
     const inputs = [g.input, g.weight('weight')];
     if (a.bias) inputs.push(g.weight('bias'));
     return g.node('Gemm', inputs, { transB: { i: 1 } });
@@ -51,18 +60,20 @@ export const dense = defineLayer<DenseArgs>({
   torch: {
     uses: ['whole', 'he_uniform'],
     body: py`
-      if len(self.shape) != 1:
-          raise ValueError(f"dense needs a vector input [F], but its input "
-                           f"has shape {list(self.shape)}; insert flatten")
+      if len(self.shape) not in (1, 2):
+          raise ValueError(f"dense needs a vector input [F] or tokens "
+                           f"[T, F], but its input has shape "
+                           f"{list(self.shape)}; insert flatten")
       units = whole(units, "units")
-      linear = nn.Linear(self.shape[0], units, bias=bias)
-      return self.append("dense", he_uniform(linear), (units,))
+      linear = nn.Linear(self.shape[-1], units, bias=bias)
+      shape = (*self.shape[:-1], units)
+      return self.append("dense", he_uniform(linear), shape)
     `,
   },
 });
 
 function denseOf(c: ImportContext, w: ImportWeight, b: ImportWeight | undefined, out: string, nodes: OnnxNodeView[]): ImportResult {
-  if (c.inShape.length !== 1) c.fail(`multiplies a [N, ${c.inShape.join(', ')}] tensor; alexnetc's dense takes vectors`);
+  if (c.inShape.length !== 1 && !(c.inShape.length === 2 && c.node.op === 'MatMul')) c.fail(`multiplies a [N, ${c.inShape.join(', ')}] tensor; alexnetc's dense takes vectors (and tokens, by MatMul)`);
   const weights = b ? [w, b] : [w];
   return one(c, c.layer('dense', { units: w.dims[0]!, bias: b !== undefined }, weights, nodes), out);
 }

@@ -26,16 +26,16 @@ export const layernorm = defineLayer<LayerNormArgs>({
   mixes: 'channels',
   channels: () => ({ kind: 'mixes' }),
   onnxImport: { ops: ['LayerNormalization', 'Transpose'], convert: importLayerNorm },
-  summary: 'Layer normalisation over the features: an image\'s channels at each position, a vector\'s features.',
+  summary: 'Layer normalisation over the features: an image\'s channels at each position, each token\'s features, a vector\'s features.',
   aliases: ['layernorm2d', 'layer_norm', 'layernormalization', 'layer_normalization', 'ln'],
   doc:
     'out = weight · (x − mean) / √(var + eps) + bias, the mean and (biased) variance taken over the ' +
     'features of each example: over C at every position of an image [C, H, W] (ConvNeXt\'s LayerNorm2d, ' +
-    'nn.LayerNorm on channels-last), over F for a vector [F]. weight and bias are learned, one per feature.',
+    'nn.LayerNorm on channels-last), over D for each token of a sequence [T, D], over F for a vector [F]. weight and bias are learned, one per feature.',
   args: [{ name: 'eps', type: 'number', default: 1e-5, above: 0, doc: 'added to the variance', aliases: ['epsilon'] }],
   infer(raw, input, ctx) {
-    if (input.length !== 1 && input.length !== 3) {
-      ctx.error('E307', `layernorm needs an image [C, H, W] or a vector [F], but its input has shape ${formatShape(input)}`);
+    if (input.length < 1 || input.length > 3) {
+      ctx.error('E307', `layernorm needs an image [C, H, W], tokens [T, D] or a vector [F], but its input has shape ${formatShape(input)}`);
       return undefined;
     }
     return { args: { eps: raw.eps as number, features: normalisedSize(input), image: input.length === 3 }, shape: [...input] };
@@ -103,9 +103,9 @@ function importLayerNorm(c: ImportContext): ImportResult {
     return f32(ln.float('epsilon', 1e-5));
   };
   if (c.node.op === 'LayerNormalization') {
-    if (c.inShape.length !== 1) c.fail(`normalises a [N, ${c.inShape.join(', ')}] tensor over its last axis; alexnetc's layernorm normalises an image's channels (written Transpose, LayerNormalization, Transpose) or a vector's features`);
-    const eps = lnAttrs(c, 2);
-    return one(c, c.layer('layernorm', { eps }, normWeights(c, c.inShape[0]!)));
+    if (c.inShape.length !== 1 && c.inShape.length !== 2) c.fail(`normalises a [N, ${c.inShape.join(', ')}] tensor over its last axis; alexnetc's layernorm normalises an image's channels (written Transpose, LayerNormalization, Transpose), each token's features or a vector's features`);
+    const eps = lnAttrs(c, c.inShape.length + 1);
+    return one(c, c.layer('layernorm', { eps }, normWeights(c, c.inShape[c.inShape.length - 1]!)));
   }
   // Transpose to channels-last, normalise the last axis, and back
   const perm = c.ints('perm') ?? [];

@@ -3,12 +3,14 @@ import { elu, hardsigmoid, hardswish, prelu, relu6, silu, softplus } from './act
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
+import { attention } from './attention.js';
 import { droppath } from './droppath.js';
 import { gelu } from './gelu.js';
 import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
 import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
+import { avgtokens, classtoken, image, posembed, token, tokens } from './tokens.js';
 import { scale } from './scale.js';
 import { shuffle } from './shuffle.js';
 import type { AnyLayer } from './types.js';
@@ -31,6 +33,13 @@ export const LAYERS: readonly AnyLayer[] = [
   leakyrelu,
   gelu,
   layernorm,
+  tokens,
+  image,
+  classtoken,
+  posembed,
+  attention,
+  token,
+  avgtokens,
   relu6,
   hardsigmoid,
   hardswish,

@@ -51,16 +51,22 @@ export const softmax = defineLayer<Record<string, never>>({
   mixes: 'channels',
   channels: () => ({ kind: 'mixes' }),
   onnxImport: { ops: ['Softmax'], convert: importSoftmax },
-  summary: 'Softmax over the channel axis (the only axis of a vector).',
-  doc: 'out[c] = e^x[c] / Σ_k e^x[k], over channels (axis 1 of NCHW) like nn.Softmax(dim=1).',
+  summary: 'Softmax over the channel axis (the only axis of a vector; each token\'s features).',
+  doc: 'out[c] = e^x[c] / Σ_k e^x[k], over channels (axis 1 of NCHW) like nn.Softmax(dim=1); on tokens [T, D] over each token\'s D features (nn.Softmax(dim=-1)).',
   args: [],
   infer: (_raw, input) => ({ args: {}, shape: [...input] }),
   weights: () => [],
   macs: () => 0,
-  onnx: (_a, g) => g.node('Softmax', [g.input], { axis: { i: 1 } }),
+  onnx: (_a, g, input) => g.node('Softmax', [g.input], { axis: { i: input.length === 2 ? -1 : 1 } }),
   // channels are the last axis inside tfjs
   tfjs: (_a, g) => g.layer('Softmax', { axis: -1 }),
-  torch: same('softmax', 'nn.Softmax(dim=1)'),
+  // over the channels (dim 1), each token's features on tokens (dim -1)
+  torch: {
+    body: py`
+      dim = -1 if len(self.shape) == 2 else 1
+      return self.append("softmax", nn.Softmax(dim=dim), self.shape)
+    `,
+  },
 });
 
 export const leakyrelu = defineLayer<{ alpha: number }>({
@@ -106,7 +112,7 @@ export const flatten = defineLayer<Record<string, never>>({
   name: 'flatten',
   kind: 'reshape',
   mixes: 'nothing',
-  channels: (_a, input) => ({ kind: 'spread', per: input.length === 3 ? input[1]! * input[2]! : 1 }),
+  channels: (_a, input) => (input.length === 2 ? { kind: 'mixes' } : { kind: 'spread', per: input.length === 3 ? input[1]! * input[2]! : 1 }),
   onnxImport: {
     ops: ['Flatten', 'Reshape', 'Squeeze'],
     convert: (c) => (c.node.op === 'Flatten' ? importFlatten(c) : c.node.op === 'Reshape' ? importReshape(c) : importSqueeze(c)),
@@ -119,7 +125,9 @@ export const flatten = defineLayer<Record<string, never>>({
   macs: () => 0,
   onnx: (_a, g) => g.node('Flatten', [g.input], { axis: { i: 1 } }),
   tfjs(_a, g, input) {
+    // a vector is flat already; tokens [T, D] are in the same order in tfjs and ONNX
     if (input.length <= 1) return g.input;
+    if (input.length === 2) return g.layer('Flatten', {});
     // tfjs holds [H, W, C]; bring channels first so the vector is in C, H, W order like ONNX/PyTorch
     // (unless the order cannot differ: one channel, or a 1×1 image)
     const spatial = input.slice(1).reduce((a, b) => a * b, 1);
@@ -168,8 +176,9 @@ function importSoftmax(c: ImportContext): ImportResult {
   if (axis < 0) axis += rank;
   const spatial = c.inShape.slice(1).reduce((a, b) => a * b, 1);
   // before opset 13 Softmax flattens from `axis` on: over C·H·W, which is the channels only for 1×1 images
-  const ok = rank === 2 ? axis === 1 : axis === 1 && (modern || spatial === 1);
-  if (!ok) c.fail(`works over axis ${axis} of a [N, ${c.inShape.join(', ')}] tensor; alexnetc's softmax works over the channels (axis 1)`);
+  // tokens [N, T, D]: over each token's features (the last axis)
+  const ok = rank === 2 ? axis === 1 : rank === 3 ? axis === 2 : axis === 1 && (modern || spatial === 1);
+  if (!ok) c.fail(`works over axis ${axis} of a [N, ${c.inShape.join(', ')}] tensor; alexnetc's softmax works over the channels (axis 1; the last axis of tokens)`);
   return one(c, c.layer('softmax', {}));
 }
 

@@ -46,7 +46,8 @@ export type WeightInit =
   | { kind: 'he_uniform'; fanIn: number } // U(-sqrt(6/fanIn), sqrt(6/fanIn))
   | { kind: 'zeros' }
   | { kind: 'ones' }
-  | { kind: 'constant'; value: number }; // every element `value` (PReLU's 0.25, layer scale's 1e-6)
+  | { kind: 'constant'; value: number } // every element `value` (PReLU's 0.25, layer scale's 1e-6)
+  | { kind: 'normal'; std: number }; // N(0, std²) (ViT's position embeddings: std 0.02)
 
 /** One weight tensor, in the canonical (ONNX / PyTorch) layout. */
 export interface WeightSpec {

@@ -90,6 +90,17 @@ export function initWeight(spec: WeightSpec, seed: number, key: string): Float32
       for (let i = 0; i < out.length; i++) out[i] = limit * (2 * rng.next() - 1);
       break;
     }
+    case 'normal': {
+      // Box–Muller: two uniforms in (0, 1] give two independent normals
+      const rng = createRng(seed, key);
+      for (let i = 0; i < out.length; i += 2) {
+        const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
+        const a = 2 * Math.PI * rng.next();
+        out[i] = init.std * r * Math.cos(a);
+        if (i + 1 < out.length) out[i + 1] = init.std * r * Math.sin(a);
+      }
+      break;
+    }
     default: {
       const never: never = init;
       throw new Error(`unhandled weight init ${(never as { kind: string }).kind}`);

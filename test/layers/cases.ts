@@ -76,6 +76,23 @@ export const CASES: [string, string, string][] = [
   ['layernorm over the channels of an image', '[7, 5, 3]', 'conv(6, 1) | layernorm'],
   ['layernorm eps 1e-6 after a depthwise conv (ConvNeXt)', '[5, 9, 7]', 'conv(5, 7, pad 3, groups 5) | layernorm(eps 1e-6) | conv(11, 1) | gelu | conv(5, 1)'],
   ['layernorm on a vector', '[11]', 'dense(9) | layernorm | dense(4)'],
+  // tokens [T, D] (the Vision Transformer's layers; random weights, the class token included)
+  ['tokens from an image, dense on each token', '[6, 4, 5]', 'conv(7, 1) | tokens | dense(5)'],
+  ['tokens and back to an image', '[5, 4, 3]', 'conv(6, 1) | tokens | layernorm | image(4, 3) | conv(3, 1)'],
+  ['patch embedding, class token, position embeddings, the class token\'s features', '[3, 8, 8]', 'conv(8, 4, stride 4) | tokens | classtoken | posembed | token | dense(5)'],
+  ['token(2) of a sequence input, no bias', '[5, 6]', 'token(2) | dense(3, bias false)'],
+  ['avgtokens', '[4, 5, 6]', 'conv(6, 1) | tokens | gelu | avgtokens'],
+  ['attention, 2 heads, on a sequence input', '[7, 8]', 'attention(2)'],
+  ['attention, 1 head, no bias', '[4, 3, 5]', 'conv(6, 1) | tokens | attention(1, bias false) | dense(4)'],
+  ['attention, 4 heads of 3', '[5, 12]', 'dense(12) | attention(4, dropout 0.1) | layernorm(eps 1e-6)'],
+  ['softmax over each token\'s features', '[6, 5]', 'dense(7) | softmax'],
+  ['flatten tokens', '[3, 4, 4]', 'conv(5, 1) | tokens | flatten | dense(4)'],
+  ['concat of token sequences (along the tokens)', '[6, 4]', 'concat { branch { } branch { dense(4) | tanh } } | posembed'],
+  [
+    'an encoder block (pre-norm, as torchvision\'s ViT)',
+    '[3, 8, 8]',
+    'conv(12, 2, stride 2) | tokens | classtoken | posembed | residual { layernorm(eps 1e-6) | attention(3) | dropout(0.1) } | residual { layernorm(eps 1e-6) | dense(24) | gelu | dropout(0.1) | dense(12) } | layernorm | token(0) | dense(4)',
+  ],
   // today's activations (conv outputs spread enough to reach every piece: below −3, 0..6, above 6)
   ['relu6', '[3, 6, 5]', 'conv(5, 3, pad 1) | relu6'],
   ['hardsigmoid', '[3, 5, 7]', 'conv(5, 3, pad 1) | hardsigmoid'],
@@ -96,6 +113,12 @@ export const CASES: [string, string, string][] = [
   ['scale on an image (layer scale)', '[4, 5, 5]', 'conv(6, 1) | scale(1e-6)'],
   ['scale on a vector', '[8]', 'dense(5) | scale'],
   ['droppath is the identity at inference', '[4, 5, 5]', 'residual { conv(4, 3, pad 1) | droppath(0.2) }'],
+  // gate and split (today's CNNs' constructs)
+  ['gate: squeeze-and-excitation ([C, 1, 1] broadcast)', '[8, 5, 6]', 'gate { globalavgpool | conv(2, 1) | relu | conv(8, 1) | hardsigmoid }'],
+  ['gate of the same shape', '[4, 5, 5]', 'conv(4, 1) | gate { conv(4, 3, pad 1) | sigmoid }'],
+  ['gate on a vector', '[6]', 'dense(6) | gate { dense(3) | relu | dense(6) | sigmoid }'],
+  ['split: identity and a branch, then shuffle (ShuffleNetV2)', '[8, 6, 5]', 'split { branch { } branch { conv(4, 1) | relu | conv(4, 3, pad 1, groups 4) | conv(4, 1) } } | shuffle(2)'],
+  ['split three ways', '[9, 4, 4]', 'conv(9, 1) | split { branch { conv(2, 1) } branch { } branch { relu | conv(5, 3, pad 1) } }'],
   // constructs
   ['repeat', '[3, 8, 8]', 'repeat 3 { conv(3, 3, pad 1) | relu }'],
   ['residual, identity shortcut', '[4, 7, 7]', 'residual { conv(4, 3, pad 1) | batchnorm | relu | conv(4, 3, pad 1) } | relu'],

@@ -23,15 +23,15 @@ export function cpu(): Promise<boolean> {
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-/** NCHW (or any channels-first) → channels-last: [N, C, ...] → [N, ..., C]. */
+/** NCHW → channels-last: [N, C, H, W] → [N, H, W, C]; vectors and tokens [N, T, D] are the same in both. */
 export function toChannelsLast(x: tf.Tensor): tf.Tensor {
   const r = x.rank;
-  return r <= 2 ? x : tf.transpose(x, [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
+  return r !== 4 ? x : tf.transpose(x, [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
 }
 
 export function toChannelsFirst(x: tf.Tensor): tf.Tensor {
   const r = x.rank;
-  return r <= 2 ? x : tf.transpose(x, [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)]);
+  return r !== 4 ? x : tf.transpose(x, [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)]);
 }
 
 /** Run a tfjs model on a channels-first input; returns channels-first values. */
@@ -96,7 +96,7 @@ export function randomWeights(seed = 5): WeightSource {
       for (let i = 0; i < out.length; i++) {
         if (spec.name === 'running_var') out[i] = 0.5 + rng.next();
         else if (spec.init.kind === 'ones') out[i] = 1 + 0.3 * u();
-        else if (spec.init.kind === 'zeros') out[i] = 0.2 * u();
+        else if (spec.init.kind === 'zeros' || spec.init.kind === 'normal') out[i] = 0.2 * u();
         // PReLU's slopes, layer scale's factors: values of either sign, so each element is checked
         else if (spec.init.kind === 'constant') out[i] = u();
         else out[i] = limit * u();

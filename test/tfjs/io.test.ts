@@ -12,18 +12,18 @@ import {
   loadTf,
   loadTfjs,
   planWeights,
-  readTfjsWeights,
   saveTfjs,
   tfjsModelWeights,
   toTfjs,
   WeightsMismatchError,
 } from '../../src/emit/tfjs/index.js';
+import { readTfjsWeights } from '../../src/weights/tfjs.js';
 import { fromTfjs, toTfjs as toTfjsLayout } from '../../src/emit/tfjs/layout.js';
 import { paddingMode } from '../../src/emit/tfjs/plan.js';
 import { randomInput, runOrt, tempDir } from '../onnx/helpers.js';
 import { cpu, net, randomWeights, relDiff, runTfjs, tf } from './helpers.js';
 
-// every custom layer (gelu is AlexnetcActivation, scale AlexnetcScale), grouped conv, batchnorm statistics, a residual and a concat: small but complete
+// every custom layer (gelu is AlexnetcActivation, scale AlexnetcScale, a split AlexnetcSlice; the token layers), grouped conv, batchnorm statistics, a residual and a concat: small but complete
 const SOURCE = `
 network Small(classes = 5) {
   input [3, 17, 15]
@@ -31,7 +31,9 @@ network Small(classes = 5) {
   maxpool(3, 2, pad [1, 0, 0, 1], ceil true)
   residual { conv(8, 3, pad 1, groups 2) | batchnorm | scale } shortcut { conv(8, 1) }
   concat { branch { conv(4, 1) } branch { avgpool(3, 1, pad 1) } }
-  flatten | dropout(0.5) | dense(classes) | softmax
+  split { branch { } branch { relu } }
+  conv(8, 1) | tokens | classtoken | posembed | attention(2) | token(0)
+  dropout(0.5) | dense(classes) | softmax
 }`;
 
 const small = () => net(SOURCE);
@@ -168,10 +170,10 @@ describe('a model directory that does not fit the network is refused', () => {
     const r = net(SOURCE.replace('classes = 5', 'classes = 7'));
     const e = await refuse(dir, r);
     expect(e.layer).toBe('dense1');
-    expect(e.expected).toEqual([240, 7]);
-    expect(e.actual).toEqual([240, 5]);
-    expect(e.message).toContain('[240, 7]');
-    expect(e.message).toContain('[240, 5]');
+    expect(e.expected).toEqual([8, 7]);
+    expect(e.actual).toEqual([8, 5]);
+    expect(e.message).toContain('[8, 7]');
+    expect(e.message).toContain('[8, 5]');
   });
 
   it('a network with more layers than the model', async () => {

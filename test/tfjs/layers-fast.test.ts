@@ -29,7 +29,8 @@ function pass(source: string): Pass {
   try {
     return tf.tidy(() => {
       const [c, h, w] = n.input.length === 3 ? n.input : [n.input[0]!, 0, 0];
-      const shape = n.input.length === 3 ? [3, h!, w!, c!] : [3, n.input[0]!];
+      // images channels-last; vectors and tokens [T, D] as they are
+      const shape = n.input.length === 3 ? [3, h!, w!, c!] : [3, ...n.input];
       const r1 = createRng(5, 'x'), r2 = createRng(5, 'r');
       const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
       const x = tf.variable(tf.tensor(Float32Array.from({ length: size(shape) }, () => 2 * r1.next() - 1), shape), true, 'x');

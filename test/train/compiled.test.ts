@@ -2,7 +2,8 @@
 // VGG-style and a ResNet-style network (tanh and average pooling, a dense
 // layer after an image's flatten, relu fused into conv and dense epilogues,
 // batch norm, max pooling with padding and ceil mode, explicit pads, a strided
-// projection shortcut, global average pooling) trained 5 steps of SGD with
+// projection shortcut, global average pooling) and an Inception-style one
+// (concat, an identity branch) trained 5 steps of SGD with
 // momentum from the same seed, once through toTfjs and tfjs's autodiff the
 // way `alexnetc train` does, once as a compiled step: the same losses
 // (≤ 1e-5 relative) step by step, and the same weights after. The compiled
@@ -47,6 +48,26 @@ network ResNetStyle {
   input [3, 29, 27]
   conv(8, 7, stride 2, pad 3, bias false) | batchnorm | relu | maxpool(3, 2, pad 1)
   basic(8) | down(16) | basic(16)
+  globalavgpool | flatten | dense(10)
+}`;
+
+const INCEPTION = `
+block cbr(c, k, pad = 0) {
+  conv(c, k, pad pad, bias false) | batchnorm(eps 0.001) | relu
+}
+network InceptionStyle {
+  input [3, 12, 11]
+  cbr(8, 3, pad 1)
+  concat {
+    branch { cbr(4, 1) }
+    branch { cbr(4, 1) | cbr(6, 3, pad 1) }
+    branch { maxpool(3, 1, pad 1, ceil true) | cbr(4, 1) }
+  }
+  maxpool(2, 2, ceil true)
+  concat {
+    branch { cbr(6, 1) }
+    branch { }
+  }
   globalavgpool | flatten | dense(10)
 }`;
 
@@ -138,7 +159,7 @@ describe('compiled training step', () => {
   });
   afterAll(() => setKernelThreads(threads));
 
-  for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET]] as const) {
+  for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION]] as const) {
     it(`${name}: 5 momentum steps train to the tfjs path's losses and weights`, () => {
       expectSameTraining(trainCompiled(source, 5, 'momentum'), trainTfjs(source, 5, 'momentum'));
     });
@@ -166,5 +187,6 @@ describe('compiled training step', () => {
     expect(() => createCompiledTraining(net, settings('sgd'), initialWeights('network G { input [8, 6, 6]\n conv(8, 3, pad 1) | gelu | globalavgpool | flatten | dense(4) }')))
       .toThrow(NotCompilable);
     expect(compiledTrainingSupport(compile(LENET).network!)).toBeNull();
+    expect(compiledTrainingSupport(compile(INCEPTION).network!)).toBeNull();
   });
 });

@@ -25,7 +25,10 @@ interface BatchNormFields {
 }
 
 /** Class names, as written into model.json. */
-export const CUSTOM_LAYERS = ['AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale'] as const;
+export const CUSTOM_LAYERS = [
+  'AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale',
+  'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken', 'AlexnetcSlice',
+] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
 export const ACTIVATION_FUNCTIONS = ['gelu', 'gelu_tanh', 'hardswish', 'hardsigmoid', 'elu'] as const;
@@ -348,7 +351,157 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
-  for (const cls of [AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale]) tf.serialization.registerClass(cls as never);
+  /** Prepends the learned class token [1, 1, D] to tokens [N, T, D]. */
+  class AlexnetcClassToken extends Layer {
+    static className = 'AlexnetcClassToken';
+    private token?: LayerVariable;
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      this.token = this.addWeight('class_token', [1, 1, s[2] as number], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      return [s[0]!, s[1] == null ? null : (s[1] as number) + 1, s[2]!];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        const cls = tf.tile(this.token!.read(), [x.shape[0]!, 1, 1]);
+        return tf.concat([cls, x], 1);
+      });
+    }
+  }
+
+  /** Adds the learned position embeddings [1, T, D] to tokens [N, T, D]. */
+  class AlexnetcPositionEmbedding extends Layer {
+    static className = 'AlexnetcPositionEmbedding';
+    private embedding?: LayerVariable;
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      this.embedding = this.addWeight('pos_embedding', [1, s[1] as number, s[2] as number], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => tf.add(single(inputs), this.embedding!.read()));
+    }
+  }
+
+  /** One token's features: [N, T, D] → [N, D]. */
+  class AlexnetcToken extends Layer {
+    static className = 'AlexnetcToken';
+    readonly index: number;
+    constructor(config: Config) {
+      super(config);
+      this.index = Number(config.index ?? 0);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      return [s[0]!, s[2]!];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        return tf.reshape(tf.slice(x, [0, this.index, 0], [-1, 1, -1]), [x.shape[0]!, x.shape[2]!]);
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), index: this.index };
+    }
+  }
+
+  /**
+   * Multi-head self-attention on tokens [N, T, D] with nn.MultiheadAttention's
+   * weights (kernels transposed, as tfjs's Dense holds them): the packed q, k, v
+   * projection [D, 3D], softmax(q·kᵀ/√(D/heads))·v per head, dropout on the
+   * attention weights in training, the output projection [D, D].
+   */
+  class AlexnetcAttention extends Layer {
+    static className = 'AlexnetcAttention';
+    readonly heads: number;
+    readonly dropout: number;
+    readonly useBias: boolean;
+    private inKernel?: LayerVariable;
+    private inBias?: LayerVariable;
+    private outKernel?: LayerVariable;
+    private outBias?: LayerVariable;
+    constructor(config: Config) {
+      super(config);
+      this.heads = Number(config.heads);
+      this.dropout = Number(config.dropout ?? 0);
+      this.useBias = config.useBias !== false;
+    }
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      const d = s[2] as number;
+      this.inKernel = this.addWeight('in_proj_kernel', [d, 3 * d], 'float32', tf.initializers.zeros());
+      if (this.useBias) this.inBias = this.addWeight('in_proj_bias', [3 * d], 'float32', tf.initializers.zeros());
+      this.outKernel = this.addWeight('out_proj_kernel', [d, d], 'float32', tf.initializers.zeros());
+      if (this.useBias) this.outBias = this.addWeight('out_proj_bias', [d], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[], kwargs: Config): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        const [n, t, d] = x.shape as [number, number, number];
+        const h = this.heads;
+        const dh = d / h;
+        const linear = (v: Tensor, k: LayerVariable, b: LayerVariable | undefined): Tensor => {
+          const y = tf.matMul(v as import('@tensorflow/tfjs').Tensor2D, k.read() as import('@tensorflow/tfjs').Tensor2D);
+          return b ? tf.add(y, b.read()) : y;
+        };
+        const qkv = linear(tf.reshape(x, [n * t, d]), this.inKernel!, this.inBias);
+        // [N·T, 3D] → three [N, heads, T, D/heads]
+        const heads = tf.transpose(tf.reshape(qkv, [n, t, 3, h, dh]), [2, 0, 3, 1, 4]);
+        const [q, k, v] = tf.unstack(heads, 0);
+        let weights = tf.softmax(tf.matMul(tf.mul(q!, 1 / Math.sqrt(dh)), k!, false, true));
+        if (kwargs?.training === true && this.dropout > 0) weights = tf.dropout(weights, this.dropout);
+        const joined = tf.reshape(tf.transpose(tf.matMul(weights, v!), [0, 2, 1, 3]), [n * t, d]);
+        return tf.reshape(linear(joined, this.outKernel!, this.outBias), [n, t, d]);
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), heads: this.heads, dropout: this.dropout, useBias: this.useBias };
+    }
+  }
+
+  /** `size` channels (the last axis) from `begin`: one branch of a split. */
+  class AlexnetcSlice extends Layer {
+    static className = 'AlexnetcSlice';
+    readonly begin: number;
+    readonly size: number;
+    constructor(config: Config) {
+      super(config);
+      this.begin = Number(config.begin);
+      this.size = Number(config.size);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      return [...s.slice(0, -1), this.size];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        const begin = x.shape.map((_, i) => (i === x.rank - 1 ? this.begin : 0));
+        const size = x.shape.map((d, i) => (i === x.rank - 1 ? this.size : d));
+        return tf.slice(x, begin, size);
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), begin: this.begin, size: this.size };
+    }
+  }
+
+  for (const cls of [
+    AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale,
+    AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken, AlexnetcSlice,
+  ]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }
 

@@ -3,7 +3,7 @@
 // the layer names and the weight mapping (so a saved model's weights can be
 // read back without loading tfjs). Both walk exactly the same code, so the
 // names they produce always agree.
-import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
+import { lowerSequence, type GateNode, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode, type SplitNode } from '../../check/ir.js';
 import type { Shape, TfjsLayout, TfjsLowering, TfjsValue, TfjsWeight, WeightSpec } from '../../layers/types.js';
 import { samePads, windowOut, windowSpan } from '../../layers/window-size.js';
 import { tfjsShape } from './layout.js';
@@ -37,9 +37,9 @@ export interface Plan<V> {
 /** The name of the model's input layer. */
 export const INPUT_NAME = 'input';
 
-/** Channels-first per-example shape → the tfjs per-example shape (channels last). */
+/** Channels-first per-example shape → the tfjs per-example shape (channels last). Tokens [T, D] are the same in both. */
 export function tfjsExampleShape(shape: Shape): number[] {
-  return shape.length <= 1 ? [...shape] : [...shape.slice(1), shape[0]!];
+  return shape.length !== 3 ? [...shape] : [...shape.slice(1), shape[0]!];
 }
 
 /** tfjs layer name for a network path: `stage2/conv1` → `stage2.conv1`. */
@@ -131,11 +131,28 @@ class Walker<V> implements NodeLowering<V> {
   merge(n: MergeNode, input: V): V {
     const branches = n.branches.map((b) => this.sequence(b, input));
     if (branches.length === 1) return branches[0]!;
-    // channels are the last axis inside tfjs
+    // channels are the last axis inside tfjs; tokens [T, D] join along the tokens, as in ONNX
     const operands = this.distinct(layerName(n.path), branches);
     return n.kind === 'concat'
-      ? this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, operands)
+      ? this.apply(layerName(n.path), 'Concatenate', { axis: n.outShape.length === 2 ? 1 : -1 }, operands)
       : this.apply(layerName(n.path), 'Add', {}, operands);
+  }
+
+  split(n: SplitNode, input: V): V {
+    const k = n.branches.length;
+    const part = n.inShape[0]! / k;
+    // each branch its slice of the channels (the last axis inside tfjs), in order
+    const branches = n.branches.map((b, i) =>
+      this.sequence(b, k === 1 ? input : this.apply(`${layerName(n.path)}_part${i + 1}`, 'AlexnetcSlice', { begin: i * part, size: part }, [input])),
+    );
+    if (k === 1) return branches[0]!;
+    return this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, this.distinct(layerName(n.path), branches));
+  }
+
+  gate(n: GateNode, input: V): V {
+    // Multiply broadcasts a [1, 1, C] gate over [H, W, C]
+    const g = this.sequence(n.body, input);
+    return this.apply(layerName(n.path), 'Multiply', {}, this.distinct(layerName(n.path), [input, g]));
   }
 
   /**

@@ -429,6 +429,45 @@ class Sum implements Op {
   }
 }
 
+/** Copy `rows` rows of `run` floats (strides in floats), in parallel blocks (as kernels/concat.ts). */
+function rowsCopy(c: Ctx, src: number, srcStride: number, dst: number, dstStride: number, run: number, rows: number): void {
+  if (rows === 0 || run === 0) return;
+  const rowsPer = Math.max(1, Math.ceil(16384 / run));
+  c.a.rt.parallel('copy_rows', Math.ceil(rows / rowsPer), [src, srcStride * 4, dst, dstStride * 4, run, rows, rowsPer], rows * run < 1 << 16);
+}
+
+/** Branches fed by the same input whose outputs are concatenated along the channels (the last axis inside). */
+class Concat implements Op {
+  constructor(private readonly branches: Op[][], private readonly widths: number[], private readonly positions: number,
+    private readonly inPer: number) {}
+  forward(c: Ctx, x: number): number {
+    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions;
+    const outs = this.branches.map((b) => forwardAll(b, c, x));
+    const y = c.a.output(rows * total);
+    let col = 0;
+    outs.forEach((o, i) => {
+      rowsCopy(c, o, this.widths[i]!, y.p + col * 4, total, this.widths[i]!, rows);
+      col += this.widths[i]!;
+    });
+    c.a.endOp();
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions, n = c.N * this.inPer;
+    let dx = 0, col = 0;
+    this.branches.forEach((b, i) => {
+      const w = this.widths[i]!;
+      const part = c.a.output(rows * w);
+      rowsCopy(c, dy + col * 4, total, part.p, w, w, rows);
+      c.a.endOp();
+      col += w;
+      const d = b.length === 0 ? (needDx ? part.p : 0) : backwardAll(b, c, part.p, needDx);
+      if (needDx) dx = dx === 0 ? d : elementwise(c, 'add', dx, d, n);
+    });
+    return dx;
+  }
+}
+
 // ---------------------------------------------------------------- building
 
 /** What flows between ops at build time: the canonical shape, and whether a vector is an image flattened in H, W, C order. */
@@ -475,7 +514,18 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       v = { shape: node.outShape };
       continue;
     }
-    if (node.kind !== 'layer') throw new NotCompilable(node.path, `${node.kind} has no compiled kernel yet`);
+    if (node.kind === 'concat') {
+      if (v.hwc) throw new NotCompilable(node.path, 'a concat after flatten');
+      const built = node.branches.map((br) => buildOps(br, v, b, false));
+      if (built.some((x) => x.out.hwc)) throw new NotCompilable(node.path, 'a flatten inside a concat');
+      const positions = node.outShape.length === 3 ? node.outShape[1]! * node.outShape[2]! : 1;
+      const widths = built.map((x) => x.out.shape[0]!);
+      ops.push(built.length === 1 ? new Sum([built[0]!.ops], size(node.inShape), size(node.outShape))
+        : new Concat(built.map((x) => x.ops), widths, positions, size(node.inShape)));
+      v = { shape: node.outShape };
+      continue;
+    }
+    if (node.kind !== 'layer') throw new NotCompilable(node.path, `${(node as Node).kind} has no compiled kernel yet`);
     const n = node;
     const name = n.layer.name;
     const per = size(n.inShape);

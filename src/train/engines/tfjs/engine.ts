@@ -22,7 +22,8 @@
 // (seed, epoch, step) for the duration of each step.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BackendUnavailableError, loadTf, planWeights, readTfjsWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
+import { readTfjsWeights } from '../../../weights/tfjs.js';
+import { BackendUnavailableError, loadTf, planWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
 import { toTfjs as toTfjsLayout } from '../../../emit/tfjs/layout.js';
 import type { Network } from '../../../check/ir.js';
 import { tfjsMetadata } from '../../../emit/metadata.js';
@@ -43,10 +44,10 @@ const OPT_JSON = 'optimizer.json';
 const OPT_BIN = 'optimizer.bin';
 
 /** loadTf plus the fast cpu kernels when it is pure tfjs; the description says which. */
-export async function loadBackend(choice: string): Promise<{ tf: Tf; description: string }> {
+export async function loadBackend(choice: string, threads?: number): Promise<{ tf: Tf; description: string }> {
   let loaded;
   try {
-    loaded = await loadTf({ backend: choice as 'auto' | 'gpu' | 'node' | 'cpu' });
+    loaded = await loadTf({ backend: choice as 'auto' | 'gpu' | 'node' | 'cpu', threads });
   } catch (e) {
     if (e instanceof BackendUnavailableError) throw new TrainError(e.message);
     throw e;
@@ -61,7 +62,7 @@ export async function loadBackend(choice: string): Promise<{ tf: Tf; description
 
 export const tfjsEngine: EngineModule = {
   async preflight(setup) {
-    await loadBackend(setup.backend);
+    await loadBackend(setup.backend, setup.threads);
   },
   create: createTfjsEngine,
 };
@@ -72,7 +73,7 @@ export interface TfjsEngine extends TrainEngine {
 }
 
 export async function createTfjsEngine(setup: EngineSetup): Promise<TfjsEngine> {
-  const { tf, description } = await loadBackend(setup.backend);
+  const { tf, description } = await loadBackend(setup.backend, setup.threads);
   const { network, settings } = setup;
   const model: LayersModel = setup.resumeFrom
     ? toTfjs(tf, network, { weights: readTfjsWeights(path.join(setup.resumeFrom, MODEL), network) })
