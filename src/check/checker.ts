@@ -817,12 +817,20 @@ export class Checker {
   /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
   private replay(m: BlockMemo, path: string): Flow {
     const swap = (p: string): string => (p === m.path ? path : p.startsWith(m.path) && p[m.path.length] === '/' ? path + p.slice(m.path.length) : p);
-    const copy = (n: Node): Node =>
-      n.kind === 'layer'
-        ? { ...n, path: swap(n.path) }
-        : n.kind === 'residual'
-          ? { ...n, path: swap(n.path), body: n.body.map(copy), shortcut: n.shortcut ? n.shortcut.map(copy) : null }
-          : { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
+    const copy = (n: Node): Node => {
+      switch (n.kind) {
+        case 'layer':
+          return { ...n, path: swap(n.path) };
+        case 'residual':
+          return { ...n, path: swap(n.path), body: n.body.map(copy), shortcut: n.shortcut ? n.shortcut.map(copy) : null };
+        case 'gate':
+          return { ...n, path: swap(n.path), body: n.body.map(copy) };
+        case 'concat':
+        case 'add':
+        case 'split':
+          return { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
+      }
+    };
     for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
     this.stageCount += m.stages;
     this.expanded += m.stages;
