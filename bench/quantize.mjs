@@ -18,7 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../dist/compile.js';
 import { encodeModel, quantizeGraph } from '../dist/emit/onnx/index.js';
-import { OnnxModel, onnxAccuracy } from '../dist/quantize/evaluate.js';
+import { OnnxModel } from '../dist/emit/onnx/session.js';
+import { onnxAccuracy } from '../dist/quantize/evaluate.js';
 import { loadIdxDir } from '../dist/train/data/index.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -35,7 +35,7 @@ for (const [key, what, flags] of runs) {
   const dir = path.join(out, key);
   // an earlier run of this script is replaced; anything else there is left for train to refuse
   if (existsSync(path.join(dir, 'config.json'))) rmSync(dir, { recursive: true });
-  const args = [path.join(root, 'bin/alexnetc.js'), 'train', 'specs/lenet5.net', '--set', 'size=28', '--data', data, ...extra, ...flags, '--out', dir];
+  const args = [path.join(root, 'bin/alexnetc.js'), 'train', 'specs/lenet5.net', '--set', 'size=28', '--data', data, ...extra, ...flags, '-o', dir];
   console.error(`\n$ alexnetc ${args.slice(1).join(' ')}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -44,7 +44,7 @@ const NET = ['specs/lenet5.net', '--set', 'size=28', '--set', 'classes=5', '--da
 function train(dir, args) {
   // an earlier run of this script is replaced; anything else there is left for train to refuse
   if (existsSync(path.join(dir, 'config.json'))) rmSync(dir, { recursive: true });
-  const argv = [path.join(root, 'bin/alexnetc.js'), 'train', ...NET, ...args, '--out', dir];
+  const argv = [path.join(root, 'bin/alexnetc.js'), 'train', ...NET, ...args, '-o', dir];
   console.error(`\n$ alexnetc ${argv.slice(1).join(' ')}`);
   const r = spawnSync(process.execPath, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
@@ -80,7 +80,7 @@ for (const size of sizes) {
 
 // 3. the frozen convolutions are the base's, bit for bit (read back from the model directories)
 const { compile } = await import(path.join(root, 'dist/compile.js'));
-const { readTfjsWeights } = await import(path.join(root, 'dist/emit/tfjs/weights.js'));
+const { readTfjsWeights } = await import(path.join(root, 'dist/weights/tfjs.js'));
 const { layers } = await import(path.join(root, 'dist/check/ir.js'));
 const network = compile(readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8'), { set: { size: '28', classes: '5' } }).network;
 const weightsOf = (dir) => readTfjsWeights(path.join(dir, 'model'), network);

@@ -1,12 +1,17 @@
-// Regenerates what of grammar/ is generated: the EBNF from the parser, and the
-// TextMate grammar's layer list from the layer registry.
+// Regenerates what of grammar/ and docs/ is generated: the EBNF from the
+// parser, the TextMate grammar's layer list from the layer registry, and the
+// training settings table of docs/training.md from the table of settings.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { grammarEbnf } from '../dist/syntax/ebnf.js';
 import { withLayers } from '../dist/syntax/textmate.js';
 import { LAYERS } from '../dist/layers/registry.js';
+import { withSettingsTable } from '../dist/check/train-settings.js';
 
 writeFileSync(new URL('../grammar/alexnet.ebnf', import.meta.url), grammarEbnf());
 console.log('wrote grammar/alexnet.ebnf');
 const tm = new URL('../grammar/alexnet.tmLanguage.json', import.meta.url);
 writeFileSync(tm, withLayers(readFileSync(tm, 'utf8'), LAYERS.map((l) => l.name)));
 console.log('wrote grammar/alexnet.tmLanguage.json (layer names)');
+const training = new URL('../docs/training.md', import.meta.url);
+writeFileSync(training, withSettingsTable(readFileSync(training, 'utf8')));
+console.log('wrote docs/training.md (the settings table)');

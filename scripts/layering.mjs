@@ -31,6 +31,7 @@ export const LEVELS = [
   ['emit/torch', 8, 'target: PyTorch module'],
   ['emit/tfjs', 9, 'target: TensorFlow.js (its ONNX-style weight names from emit/onnx)'],
   ['weights', 10, 'weight formats, one reader each; name/shape matching'],
+  ['emit/targets.ts', 11, "the compile targets, beside the emitters (the safetensors target writes with src/weights' writer)"],
   ['import', 11, 'ONNX → .net source + weights'],
   ['train', 12, 'the run directory, loop, data, reports, engine interface'],
   ['train/compiled', 12, 'the compiled training step (kernel calls planned once)'],

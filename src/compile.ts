@@ -115,6 +115,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
       severity: 'error',
       message: `no network \`${target}\` in this file${s ? `; did you mean \`${s}\`?` : inScope.length ? ` (it has ${inScope.join(', ')})` : ' (it declares no network)'}`,
       span: { start: 0, end: 0 },
+      unlocated: true,
       notes: [],
       fixes: [],
     });
@@ -136,6 +137,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
             ? 'this file declares no network, only blocks (a library for other files to `import`): there is nothing to compile'
             : 'this file declares nothing: a .net file holds networks (`network Name { input [..] … }`) and blocks',
       span: { start: 0, end: 0 },
+      unlocated: true,
       notes: [],
       fixes: [],
     });

@@ -18,7 +18,6 @@ export {
   saveTfjs,
   loadTfjs,
   loadTf,
-  readTfjsWeights,
   tfjsModelWeights,
   WeightsMismatchError,
   BackendUnavailableError,
@@ -27,6 +26,7 @@ export {
   type BackendChoice,
   type LoadedTf,
 } from './emit/tfjs/index.js';
+export { readTfjsWeights } from './weights/tfjs.js';
 export {
   compileTraining,
   compiledTrainingSupport,

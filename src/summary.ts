@@ -73,11 +73,22 @@ export function summarize(net: Network, o: { freeze?: readonly string[] } = {}):
           break;
         }
         case 'concat':
-        case 'add': {
+        case 'add':
+        case 'split': {
           const at = rows.push({ path: n.path, layer: `${n.kind} (${n.branches.length} branches)`, depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
           for (const b of n.branches) walk(b, depth + 1);
           mark(at, at + 1);
           break;
+        }
+        case 'gate': {
+          const at = rows.push({ path: n.path, layer: 'gate (input × body)', depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
+          walk(n.body, depth + 1);
+          mark(at, at + 1);
+          break;
+        }
+        default: {
+          const never: never = n;
+          throw new Error(`unhandled node ${(never as Node).kind}`);
         }
       }
     }
@@ -159,7 +170,7 @@ export function renderSummary(s: Summary): string {
     `Trainable params:     ${int(s.trainableParams)}`,
     ...(frozenColumn ? [`Frozen params:        ${int(s.frozenParams)} (freeze ${s.freeze.join(', ')})`] : []),
     `Non-trainable params: ${int(s.nonTrainableParams)} (batch-norm running statistics)`,
-    `Total MACs:           ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example; multiply-accumulates of conv and dense)`,
+    `Total MACs:           ${int(s.totalMacs)} (${human(s.totalMacs, 'MAC')} per example; multiply-accumulates of conv and dense${s.rows.some((r) => r.layer.startsWith('attention')) ? ', attention\'s projections and products' : ''})`,
     `Weights size:         ${(s.weightBytes / 2 ** 20).toFixed(2)} MiB as float32`,
   ];
   return out.join('\n');

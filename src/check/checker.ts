@@ -6,6 +6,7 @@ import { DiagnosticSink, formatShape, type Diagnostic, type Note } from '../diag
 import { CODES, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
+import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
@@ -35,6 +36,25 @@ export interface CheckOptions {
   /** `--set name=value` overrides, applied to the network named `target` (or the only one) */
   overrides?: Record<string, string>;
   target?: string;
+}
+
+/**
+ * A block call's checked body, kept for the next call of the same block with
+ * the same argument values on the same input shape (a block checks the same
+ * wherever it is called): the nodes and stage facts it made, with the call's
+ * path to swap for the next call's. Only a body that reported nothing is
+ * kept, and it is replayed only where it would again report nothing: at the
+ * same nesting depth, within the stage limit, with none of the blocks it
+ * calls already open (recursion).
+ */
+interface BlockMemo {
+  path: string;
+  flow: Flow;
+  infos: StageInfo[];
+  stages: number;
+  depth: number;
+  /** every block expanded inside it, itself included */
+  blocks: Set<BlockDecl>;
 }
 
 /** What the checker learnt about one stage of source, for hovers and inlay hints. */
@@ -72,7 +92,10 @@ class CheckSink extends DiagnosticSink {
   private readonly seen = new Map<string, Diagnostic>();
   /** errors reported, repeats included (whether a network failed does not depend on what was reported before) */
   errorsRaised = 0;
+  /** every report, of any severity, repeats included */
+  reports = 0;
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
+    this.reports++;
     if (CODES[code].severity === 'error') this.errorsRaised++;
     const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
     const known = this.seen.get(key);
@@ -128,6 +151,8 @@ export class Checker {
   /** the blocks being expanded, innermost last (a block calling itself is E110) */
   private readonly stack: BlockDecl[] = [];
   private stageCount = 0;
+  /** the repeats being expanded, outermost first: a size limit is blamed on the outermost, with the product */
+  private repeats: { n: number; keyword: Span; file: string | undefined; stages: number }[] = [];
   /** stages expanded by all the networks so far */
   private expanded = 0;
   /** how many bodies (construct bodies and block calls) are open */
@@ -137,6 +162,16 @@ export class Checker {
   private network = '';
   private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
   readonly stageInfo: StageInfo[] = [];
+  /** checked block bodies by block and by input shape and argument values (see BlockMemo) */
+  private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
+  /** the blocks expanded inside each block body being recorded, innermost last */
+  private readonly recording: Set<BlockDecl>[] = [];
+
+  /** block calls answered from a kept body */
+  memoHits = 0;
+
+  /** `memo: false` checks every block call afresh (the tests compare both ways) */
+  constructor(private readonly opts: { memo?: boolean } = {}) {}
 
   /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
   check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
@@ -209,6 +244,7 @@ export class Checker {
   private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
+    this.repeats = [];
     this.tooDeep = false;
     const before = this.sink.errorsRaised;
     const scope: Scope = { values: new Map(), poisoned: new Set() };
@@ -404,7 +440,10 @@ export class Checker {
       for (const s of stages) {
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
-          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          if (this.stageCount === MAX_STAGES + 1) {
+            if (this.repeats.length) this.tooManyStages(stages.length);
+            else this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          }
           return { nodes, shape: undefined, params, macs };
         }
         const f = this.stage(s, shape, scope, paths);
@@ -418,6 +457,24 @@ export class Checker {
       this.depth--;
     }
     return { nodes, shape, params, macs };
+  }
+
+  /**
+   * E401 for a network whose repeats multiply past the stage limit: blamed on
+   * the outermost repeat of the file being checked (`repeat 1000 { repeat
+   * 1000 { relu } }` is the outer one's fault), with the product.
+   */
+  private tooManyStages(innermost: number): void {
+    const here = this.repeats.filter((r) => r.file === this.sink.file);
+    const outer = here[0] ?? this.repeats[this.repeats.length - 1]!;
+    const chain = this.repeats.slice(this.repeats.indexOf(outer));
+    const product = chain.reduce((p, r) => p * r.n, 1) * innermost;
+    const how = chain.map((r) => `\`repeat ${r.n}\``).join(' of ') + ` of ${innermost} stage${innermost === 1 ? '' : 's'}`;
+    this.sink.report(
+      'E401',
+      outer.keyword,
+      `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (${how}: ${chain.length > 1 || innermost > 1 ? 'at least ' : ''}${product.toLocaleString('en-US')} stages)`,
+    );
   }
 
   private stage(s: Stage, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -438,10 +495,18 @@ export class Checker {
           // mistakes reported), a count that must pass the limit is refused without expanding the rest
           if (i === 1 && (times - 1) * s.body.length > MAX_STAGES - this.stageCount) {
             this.stageCount = MAX_STAGES + 1;
-            this.sink.report('E401', s.keyword, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages (\`repeat ${n}\` of ${s.body.length} stage${s.body.length === 1 ? '' : 's'})`);
+            this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+            this.tooManyStages(s.body.length);
+            this.repeats.pop();
             return poisoned();
           }
-          const f = this.stages(s.body, shape, scope, paths);
+          this.repeats.push({ n, keyword: s.keyword, file: this.sink.file, stages: s.body.length });
+          let f: Flow;
+          try {
+            f = this.stages(s.body, shape, scope, paths);
+          } finally {
+            this.repeats.pop();
+          }
           append(nodes, f.nodes);
           shape = f.shape;
           params += f.params;
@@ -510,7 +575,72 @@ export class Checker {
         this.info(s, path, input, shape, params, macs);
         return { nodes: [node], shape, params, macs };
       }
+      case 'split':
+        return this.split(s, input, scope, paths);
+      case 'gate':
+        return this.gate(s, input, scope, paths);
     }
+  }
+
+  /** `split { branch … }`: each branch gets its share of the channels, in order; the outputs are concatenated */
+  private split(s: Extract<Stage, { kind: 'concat' | 'add' | 'split' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('split');
+    const inner = paths.child(path);
+    const k = s.branches.length;
+    if (k === 0) {
+      this.sink.report('E308', s.keyword, '`split` needs at least one `branch { … }`');
+      return poisoned();
+    }
+    let part: Shape | undefined;
+    if (input) {
+      if (input.length !== 3 && input.length !== 1) {
+        this.sink.report('E307', s.keyword, `split divides the channels of an image [C, H, W] or the features of a vector [F], but its input has shape ${formatShape(input)}`);
+      } else if (input[0]! % k !== 0) {
+        this.sink.report('E304', s.keyword, `split: ${input[0]} channels do not divide into ${k} equal branches`);
+      } else part = [input[0]! / k, ...input.slice(1)];
+    }
+    const flows: Flow[] = [];
+    for (let i = 0; i < k; i++) {
+      flows.push(this.stages(s.branches[i]!.body, part, scope, inner.child(`${path}/branch${i + 1}`)));
+      if (this.stageCount > MAX_STAGES) return poisoned();
+    }
+    if (!input || !part || flows.some((f) => !f.shape)) return poisoned();
+    const first = flows[0]!.shape!;
+    for (let i = 1; i < k; i++) {
+      const sh = flows[i]!.shape!;
+      if (sh.length !== first.length || !sameShape(sh.slice(1), first.slice(1))) {
+        this.sink.report('E305', s.branches[i]!.span, `split: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need the same size in every dimension but channels to be concatenated`, {
+          notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
+        });
+        return poisoned();
+      }
+    }
+    const shape = this.sized([flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)], s.keyword, 'the split output');
+    if (!shape) return poisoned();
+    const node: Node = { kind: 'split', path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
+    const params = flows.reduce((a, f) => a + f.params, 0);
+    const macs = flows.reduce((a, f) => a + f.macs, 0);
+    this.info(s, path, input, shape, params, macs);
+    return { nodes: [node], shape, params, macs };
+  }
+
+  /** `gate { … }`: input × body(input); the body gives the input's shape, or [C, 1, 1] for an image [C, H, W] (broadcast) */
+  private gate(s: Extract<Stage, { kind: 'gate' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('gate');
+    const body = this.stages(s.body, input, scope, paths.child(path));
+    if (!input || !body.shape) return poisoned();
+    const g = body.shape;
+    const ok = sameShape(g, input) || (input.length === 3 && sameShape(g, [input[0]!, 1, 1]));
+    if (!ok) {
+      const want = input.length === 3 ? `${formatShape(input)} or ${formatShape([input[0]!, 1, 1])}` : formatShape(input);
+      this.sink.report('E305', s.keyword, `gate: the body produces ${formatShape(g)}, but multiplying the input ${formatShape(input)} needs ${want}`, {
+        notes: input.length === 3 && g.length === 3 && g[0] !== input[0] ? [{ message: `the gate has ${g[0]} channels, the input ${input[0]}: the last conv of a squeeze-and-excitation gives the input's channels`, span: s.span }] : [],
+      });
+      return poisoned();
+    }
+    const node: Node = { kind: 'gate', path, inShape: input, outShape: [...input], span: s.span, body: body.nodes };
+    this.info(s, path, input, input, body.params, body.macs);
+    return { nodes: [node], shape: [...input], params: body.params, macs: body.macs };
   }
 
   private call(s: Call, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -537,6 +667,12 @@ export class Checker {
     }
     // a file whose imports failed cannot tell a typo from a name in the missing file: the import's error says it all
     if (this.module.incomplete) return poisoned();
+    // a layer's own alias (`swish` for silu) is a suggestion of the same function: it wins over the foreign list
+    const foreign = LAYERS.some((l) => l.aliases?.includes(name.toLowerCase())) ? undefined : foreignLayer(name);
+    if (foreign) {
+      this.sink.report('E101', s.callee.span, `\`${name}\` (${foreign.from}) is not in alexnetc's catalogue; its layers are listed in docs/language.md`);
+      return poisoned();
+    }
     const { sug, why } = this.meant(name);
     this.sink.report('E101', s.callee.span, `unknown layer or block \`${name}\`${sug ? `; did you mean \`${sug}\`?${why}` : ''}`, {
       fixes: sug ? [{ title: `replace with \`${sug}\``, edits: [{ span: s.callee.span, newText: sug }] }] : [],
@@ -551,7 +687,9 @@ export class Checker {
     if (hit) return hit;
     const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
     const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
-    const sug = alias?.name ?? suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    const near = suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
+    // a suggestion is a spelling fix, never another function (`relu6` is not `relu`)
+    const sug = alias?.name ?? (near !== undefined && !differentFunction(name, near) ? near : undefined);
     const out = { sug, why: alias ? ` (\`${name}\` is what other libraries call it)` : '' };
     this.meantCache.set(key, out);
     return out;
@@ -645,13 +783,58 @@ export class Checker {
     }
     if (!ok) return poisoned();
     const path = paths.next(name);
-    this.stack.push(block);
-    this.sink.frames.push(frame);
-    const flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
-    this.sink.frames.pop();
-    this.stack.pop();
+    const key = input && this.opts.memo !== false ? memoKey(input, inner.values) : undefined;
+    const memos = key === undefined ? undefined : (this.blockMemo.get(block) ?? this.blockMemo.set(block, new Map()).get(block)!);
+    const hit = key === undefined ? undefined : memos!.get(key);
+    let flow: Flow;
+    if (hit && hit.depth === this.depth && this.stageCount + hit.stages <= MAX_STAGES && !this.stack.some((b) => hit.blocks.has(b))) {
+      flow = this.replay(hit, path);
+      this.memoHits++;
+      for (const r of this.recording) for (const b of hit.blocks) r.add(b);
+    } else {
+      for (const r of this.recording) r.add(block);
+      const blocks = new Set<BlockDecl>([block]);
+      this.recording.push(blocks);
+      const [reports, stageCount, infos, depth] = [this.sink.reports, this.stageCount, this.stageInfo.length, this.depth];
+      this.stack.push(block);
+      this.sink.frames.push(frame);
+      try {
+        flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
+      } finally {
+        this.sink.frames.pop();
+        this.stack.pop();
+        this.recording.pop();
+      }
+      for (const r of this.recording) for (const b of blocks) r.add(b);
+      if (key !== undefined && flow.shape && this.sink.reports === reports) {
+        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages: this.stageCount - stageCount, depth, blocks });
+      }
+    }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
+  }
+
+  /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
+  private replay(m: BlockMemo, path: string): Flow {
+    const swap = (p: string): string => (p === m.path ? path : p.startsWith(m.path) && p[m.path.length] === '/' ? path + p.slice(m.path.length) : p);
+    const copy = (n: Node): Node => {
+      switch (n.kind) {
+        case 'layer':
+          return { ...n, path: swap(n.path) };
+        case 'residual':
+          return { ...n, path: swap(n.path), body: n.body.map(copy), shortcut: n.shortcut ? n.shortcut.map(copy) : null };
+        case 'gate':
+          return { ...n, path: swap(n.path), body: n.body.map(copy) };
+        case 'concat':
+        case 'add':
+        case 'split':
+          return { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
+      }
+    };
+    for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
+    this.stageCount += m.stages;
+    this.expanded += m.stages;
+    return { nodes: m.flow.nodes.map(copy), shape: m.flow.shape, params: m.flow.params, macs: m.flow.macs };
   }
 
   private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
@@ -760,6 +943,14 @@ export class Checker {
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
 
+}
+
+/** a block call's input shape and argument values as a key (every number exactly: -0, NaN and Infinity apart) */
+function memoKey(input: Shape, values: ReadonlyMap<string, ArgValue>): string {
+  const v = (x: ArgValue): string => (Array.isArray(x) ? `[${x.map(v).join(',')}]` : typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : typeof x === 'string' ? JSON.stringify(x) : String(x));
+  let k = input.join(',');
+  for (const [name, x] of values) k += `;${name}=${v(x)}`;
+  return k;
 }
 
 /** the bare words some layer argument takes: they may be passed to blocks as values */

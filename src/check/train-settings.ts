@@ -6,12 +6,17 @@
 //   editor);
 // - the language server's completion and hover come from it;
 // - src/train/config.ts resolves the values, and the command-line flags
-//   (`--lr 0.01`), through the same rules.
+//   (`--lr 0.01`), through the same rules; its DEFAULTS are the table's;
+// - `alexnetc train`'s options for the settings (`--lr <x>`, their help and
+//   defaults) are made from it (trainOptions);
+// - the settings table of docs/training.md is generated from it
+//   (settingsTable; `npm run grammar` rewrites it, a test compares).
 //
 // A setting's `parse` takes the evaluated value as the checker records it —
 // the head value and the arguments of `key head(args)` — and returns the
 // typed value or a Problem saying which part is wrong. A new setting is one
-// entry here plus its use in src/train/config.ts. `freeze` is the one whose
+// entry here (its parse, its default, its flags) plus its use in
+// src/train/config.ts. `freeze` is the one whose
 // value also depends on the network (its stage paths): the table checks its
 // form, and src/check/freeze.ts checks the names against the stages.
 import type { ArgValue } from '../layers/types.js';
@@ -55,6 +60,12 @@ export interface TrainSettingSpec<T = unknown> {
   /** the named arguments it takes (for completion) */
   args?: readonly string[];
   parse(v: SettingValue): Parsed<T>;
+  /** the built-in default: the fields of TrainSettings this setting sets, as they are when nothing says otherwise */
+  defaults: Partial<TrainSettings>;
+  /** the default as --help and the reference say it */
+  defaultText: string;
+  /** `alexnetc train`'s options that set it: commander's flags (`--lr <x>`) and what they do (the first one's help gets the default) */
+  options?: readonly { flags: string; help: string }[];
 }
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
@@ -80,6 +91,41 @@ export interface GivenNormalization {
   mean: number[];
   std: number[];
 }
+
+/** The settings of a run, resolved (src/train/config.ts: defaults < `train { }` < flags). */
+export interface TrainSettings {
+  optimizer: OptimizerName;
+  lr: number;
+  /** momentum optimizer only */
+  momentum: number;
+  /** Adam only */
+  beta1: number;
+  beta2: number;
+  /** coupled L2 on kernels (conv/dense weights, not biases): grad += weight_decay · w */
+  weightDecay: number;
+  batch: number;
+  epochs: number;
+  /** only softmax cross-entropy exists today */
+  loss: 'cross_entropy';
+  schedule: Schedule;
+  /** fraction of the training data held out for validation; 0: none */
+  valSplit: number;
+  seed: number;
+  augment: Augmentation | 'auto';
+  /**
+   * per-channel mean/std on the [0, 1] scale (like torchvision's Normalize
+   * after ToTensor); `computed`: measured on the training split
+   */
+  normalize: GivenNormalization | 'computed';
+  /**
+   * stage paths (or scopes) whose weights do not train (src/check/freeze.ts);
+   * absent in runs from before freezing: none
+   */
+  freeze?: string[];
+}
+
+/** The learning rate when neither the file nor a flag gives one: the chosen optimizer's. */
+export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
 
 // ---- value rules -------------------------------------------------------------
 
@@ -170,6 +216,9 @@ function spec<T>(s: Omit<TrainSettingSpec<T>, 'aliases'> & { aliases?: readonly 
 export const TRAIN = {
   optimizer: spec<OptimizerValue>({
     name: 'optimizer',
+    defaults: { optimizer: 'adam', beta1: 0.9, beta2: 0.999 },
+    defaultText: 'adam',
+    options: [{ flags: '--optimizer <name>', help: 'sgd | momentum | adam' }],
     flag: 'optimizer',
     aliases: ['optim', 'solver'],
     form: 'optimizer sgd | momentum | adam, optionally with (momentum m) or (beta1 b1, beta2 b2), and (lr r)',
@@ -192,45 +241,62 @@ export const TRAIN = {
   }),
   lr: spec<number>({
     name: 'lr',
+    defaults: { lr: DEFAULT_LR.adam },
+    defaultText: '0.001 for adam, 0.01 for sgd and momentum',
+    options: [{ flags: '--lr <x>', help: 'learning rate' }],
     flag: 'lr',
     aliases: ['learning_rate', 'learningrate', 'lr0', 'base_lr', 'eta'],
     form: 'lr 0.01',
-    doc: 'The learning rate (the first epoch\'s, when a schedule lowers it). Default: 0.01 for sgd and momentum, 0.001 for adam.',
+    doc: 'The learning rate (the first epoch\'s, when a schedule lowers it).',
     parse: plain(POSITIVE),
   }),
   momentum: spec<number>({
     name: 'momentum',
+    defaults: { momentum: 0.9 },
+    defaultText: '0.9',
+    options: [{ flags: '--momentum <x>', help: 'for --optimizer momentum' }],
     flag: 'momentum',
     form: 'momentum 0.9',
-    doc: 'The momentum of the `momentum` optimizer, in [0, 1). Default 0.9.',
+    doc: 'The momentum of the `momentum` optimizer, in [0, 1).',
     parse: plain(UNIT),
   }),
   weight_decay: spec<number>({
     name: 'weight_decay',
+    defaults: { weightDecay: 0 },
+    defaultText: '0',
+    options: [{ flags: '--weight-decay <x>', help: 'L2 on conv/dense kernels, added to the gradient' }],
     flag: 'weight-decay',
     aliases: ['weightdecay', 'decay', 'wd', 'l2'],
     form: 'weight_decay 5e-4',
-    doc: 'Coupled L2 on conv and dense kernels (not biases), as PyTorch\'s SGD and Caffe apply it: grad += weight_decay · w. Default 0.',
+    doc: 'Coupled L2 on conv and dense kernels (not biases), as PyTorch\'s SGD and Caffe apply it: grad += weight_decay · w.',
     parse: plain(NON_NEGATIVE),
   }),
   batch: spec<number>({
     name: 'batch',
+    defaults: { batch: 64 },
+    defaultText: '64',
+    options: [{ flags: '--batch <n>', help: 'batch size' }],
     flag: 'batch',
     aliases: ['batch_size', 'batchsize', 'minibatch'],
     form: 'batch 64',
-    doc: 'Examples per step. Default 64.',
+    doc: 'Examples per step.',
     parse: plain(COUNT),
   }),
   epochs: spec<number>({
     name: 'epochs',
+    defaults: { epochs: 10 },
+    defaultText: '10',
+    options: [{ flags: '--epochs <n>', help: 'passes over the training data' }],
     flag: 'epochs',
     aliases: ['num_epochs', 'n_epochs', 'max_epochs', 'nb_epoch'],
     form: 'epochs 10',
-    doc: 'Passes over the training data. Default 10.',
+    doc: 'Passes over the training data.',
     parse: plain(COUNT),
   }),
   loss: spec<'cross_entropy'>({
     name: 'loss',
+    defaults: { loss: 'cross_entropy' },
+    defaultText: 'cross_entropy',
     aliases: ['criterion', 'objective'],
     form: 'loss cross_entropy',
     doc: 'The loss: softmax cross-entropy (the only one so far).',
@@ -245,6 +311,8 @@ export const TRAIN = {
   }),
   schedule: spec<Schedule>({
     name: 'schedule',
+    defaults: { schedule: { kind: 'constant' } },
+    defaultText: 'constant',
     aliases: ['lr_schedule', 'scheduler', 'lr_scheduler'],
     form: 'schedule constant | step(every N, gamma G)',
     doc: 'How the learning rate changes: constant, or step: lr · G^⌊epoch / N⌋ (G defaults to 0.1).',
@@ -269,25 +337,34 @@ export const TRAIN = {
   }),
   val_split: spec<number>({
     name: 'val_split',
+    defaults: { valSplit: 0.1 },
+    defaultText: '0.1',
+    options: [{ flags: '--val-split <x>', help: 'fraction held out for validation, 0 for none' }],
     flag: 'val-split',
     aliases: ['validation_split', 'valsplit', 'val', 'validation'],
     form: 'val_split 0.1',
-    doc: 'Share of the training data held out (seeded) for validation, in [0, 1). Default 0.1.',
+    doc: 'Share of the training data held out (seeded) for validation, in [0, 1).',
     parse: plain(UNIT),
   }),
   seed: spec<number>({
     name: 'seed',
+    defaults: { seed: 0 },
+    defaultText: '0',
+    options: [{ flags: '--seed <n>', help: 'initialisation, data order, augmentation, dropout' }],
     flag: 'seed',
     aliases: ['random_seed', 'manual_seed'],
     form: 'seed 0',
-    doc: 'Seeds the weights, the split, the shuffling and the augmentation. Default 0.',
+    doc: 'Seeds the weights, the split, the shuffling and the augmentation.',
     parse: plain(WHOLE),
   }),
   augment: spec<Augmentation | 'auto'>({
     name: 'augment',
+    defaults: { augment: 'auto' },
+    defaultText: 'auto',
+    options: [{ flags: '--no-augment', help: 'no random crop or flip' }],
     aliases: ['augmentation', 'augmentations', 'transforms'],
     form: 'augment auto | none | flip | crop | crop_flip, optionally (pad P)',
-    doc: 'Random crops (after zero-padding each side by P, default 2) and horizontal flips. `auto` (the default) pads about 1/14 of the image and flips unless the data are digits.',
+    doc: 'Random crops (after zero-padding each side by P, default 2) and horizontal flips. `auto` pads about 1/14 of the image and flips unless the data are digits.',
     words: AUGMENTS,
     args: ['pad'],
     parse(v) {
@@ -322,9 +399,12 @@ export const TRAIN = {
   }),
   normalize: spec<GivenNormalization | 'computed'>({
     name: 'normalize',
+    defaults: { normalize: 'computed' },
+    defaultText: 'computed from the training split',
+    options: [{ flags: '--mean <m1,m2,…>', help: 'per-channel mean on the [0, 1] scale (with --std)' }, { flags: '--std <s1,s2,…>', help: 'per-channel standard deviation on the [0, 1] scale (with --mean)' }],
     aliases: ['normalise', 'normalization', 'normalisation', 'norm'],
     form: 'normalize computed | given(mean [..], std [..])',
-    doc: 'Per-channel normalisation: `computed` from the training split (the default), or `given` mean and std on the [0, 1] scale, like torchvision\'s Normalize.',
+    doc: 'Per-channel normalisation: `computed` from the training split, or `given` mean and std on the [0, 1] scale, like torchvision\'s Normalize.',
     words: ['computed', 'given'],
     args: ['mean', 'std'],
     parse(v) {
@@ -346,13 +426,16 @@ export const TRAIN = {
   }),
   freeze: spec<string[]>({
     name: 'freeze',
+    defaults: { freeze: [] },
+    defaultText: 'none',
+    options: [{ flags: '--freeze <paths>', help: "comma-separated stage paths or scopes whose weights do not train (conv1,stage2/conv1), or none; replaces the file's `train { freeze … }`" }],
     flag: 'freeze',
     aliases: ['frozen', 'freeze_layers', 'frozen_layers', 'fixed', 'fixed_layers'],
     form: 'freeze [conv1, conv2] | freeze stage1 | freeze [stage2/conv1, residual1/shortcut] | freeze none',
     doc:
       'Stages whose weights do not change while training (transfer learning): each entry is a stage path as `alexnetc summary` prints it, or the scope of a block call, residual or branch ' +
       '(`stage1` freezes every stage under `stage1/`). Frozen weights get no gradient and no optimizer update (nor weight decay), and their batch norms run in inference mode, ' +
-      'so the running statistics stay as loaded. A name that matches no stage is an error. Default: none.',
+      'so the running statistics stay as loaded. A name that matches no stage is an error.',
     words: [FREEZE_NONE],
     parse(v) {
       const wrong = extras(v, 1, [], 'freeze');
@@ -374,6 +457,50 @@ export type TrainSettingName = keyof typeof TRAIN;
 
 /** every setting, in the order the reference lists them */
 export const TRAIN_SETTINGS: readonly TrainSettingSpec[] = Object.values(TRAIN);
+
+/** The built-in settings: every setting's default, from the table. */
+export function defaultSettings(): TrainSettings {
+  const out = Object.assign({}, ...TRAIN_SETTINGS.map((x) => structuredClone(x.defaults))) as TrainSettings;
+  for (const k of ['optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'weightDecay', 'batch', 'epochs', 'loss', 'schedule', 'valSplit', 'seed', 'augment', 'normalize'] as const) {
+    if (out[k] === undefined) throw new Error(`internal: no default for the training setting ${k}`);
+  }
+  return out;
+}
+
+/** A setting's documentation with its default: hovers and the reference. */
+export function settingDocWithDefault(x: TrainSettingSpec): string {
+  return `${x.doc} Default: ${x.defaultText}.`;
+}
+
+/** `alexnetc train`'s options for the settings, in the table's order: the first option of each setting says its default. */
+export function trainOptions(): { flags: string; help: string }[] {
+  return TRAIN_SETTINGS.flatMap((x) => (x.options ?? []).map((o, i) => ({ flags: o.flags, help: i === 0 ? `${o.help} (default: ${x.defaultText})` : o.help })));
+}
+
+/**
+ * The settings as the reference's table (docs/training.md, between its
+ * `settings table` markers): setting, how it is written, the flag, the
+ * default, what it does.
+ */
+export function settingsTable(): string {
+  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rows = TRAIN_SETTINGS.map((x) => {
+    const flags = (x.options ?? []).map((o) => `\`${o.flags.replace(/ <.*/, '')}\``).join(', ') || '—';
+    return `| \`${x.name}\` | \`${cell(x.form)}\` | ${flags} | ${cell(x.defaultText)} | ${cell(x.doc)} |`;
+  });
+  return ['| setting | written | `alexnetc train` flag | default | what it does |', '|---|---|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+const TABLE_START = /<!-- settings table: [^\n]*-->\n/;
+const TABLE_END = '<!-- end of the settings table -->';
+
+/** `md` with the settings table between its markers replaced by settingsTable(); throws when the markers are missing. */
+export function withSettingsTable(md: string): string {
+  const start = TABLE_START.exec(md);
+  const end = md.indexOf(TABLE_END);
+  if (!start || end < start.index) throw new Error('no settings table markers (<!-- settings table: … --> … <!-- end of the settings table -->)');
+  return md.slice(0, start.index + start[0].length) + settingsTable() + md.slice(end);
+}
 
 export function findSetting(name: string): TrainSettingSpec | undefined {
   return (TRAIN as Record<string, TrainSettingSpec>)[name];

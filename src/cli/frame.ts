@@ -31,7 +31,12 @@ export interface OptionSpec {
   repeatable?: boolean;
   /** the only values accepted (checked, with the list in the error) */
   choices?: readonly string[];
+  /** another long spelling that means the same, kept so that old scripts run (`--out` for `-o, --output`) */
+  alias?: string;
 }
+
+/** `-o, --output`: one spelling of the output for every command; `--out` (train, prune and tune's old one) still works. */
+export const outputOption = (what: string): OptionSpec => ({ flags: '-o, --output <path>', help: what, alias: '--out' });
 
 export interface CommandSpec {
   name: string;

@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { installSignalHandlers } from '../util/signals.js';
 import { COMMANDS } from './commands/index.js';
-import { EXIT, setColor, type CommandSpec } from './frame.js';
+import { EXIT, setColor, UsageError, type CommandSpec } from './frame.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')) as { version: string };
@@ -31,12 +31,19 @@ function collect(value: string, previous: string[] | undefined): string[] {
 function addCommand(program: Command, spec: CommandSpec, done: (code: number) => void): void {
   const cmd = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
   if (spec.args) cmd.arguments(spec.args);
+  const aliases: Array<[string, string, string]> = [];
   for (const o of spec.options) {
-    const opt = new Option(o.flags, o.help);
+    const opt = new Option(o.flags, o.alias ? `${o.help} (also ${o.alias})` : o.help);
     if (o.choices) opt.choices(o.choices);
     if (o.repeatable) opt.argParser(collect);
     if (o.default !== undefined) opt.default(o.default);
     cmd.addOption(opt);
+    if (o.alias) {
+      const alias = new Option(`${o.alias}${opt.required ? ' <value>' : opt.optional ? ' [value]' : ''}`, `the same as ${opt.long}`).hideHelp();
+      if (o.choices) alias.choices(o.choices);
+      cmd.addOption(alias);
+      aliases.push([opt.attributeName(), alias.attributeName(), `${o.alias} and ${opt.long}`]);
+    }
   }
   cmd.addOption(new Option('--color', 'colour the diagnostics (default: when stderr is a terminal and NO_COLOR is unset)'));
   cmd.addOption(new Option('--no-color', 'never colour'));
@@ -46,6 +53,12 @@ function addCommand(program: Command, spec: CommandSpec, done: (code: number) =>
   cmd.action(async (...args: unknown[]) => {
     // commander passes the declared arguments, then the options, then the command
     const opts = args[args.length - 2] as Record<string, unknown>;
+    for (const [key, alias, both] of aliases) {
+      if (opts[alias] === undefined) continue;
+      if (opts[key] !== undefined) throw new UsageError(`${both} are the same option: give it once`);
+      opts[key] = opts[alias];
+      delete opts[alias];
+    }
     const positional = args.slice(0, -2).flatMap((a) => (a === undefined ? [] : Array.isArray(a) ? (a as string[]) : [a as string]));
     setColor(opts.color as boolean | undefined);
     done(await spec.run(positional, opts));

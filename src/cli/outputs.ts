@@ -110,14 +110,14 @@ export function checkModelDirOutput(out: string, inputs: readonly string[], forc
 }
 
 /**
- * A run directory (`train --out`): missing or empty. A non-empty directory is
+ * A run directory (`train -o`): missing or empty. A non-empty directory is
  * refused unless --force (an earlier run there is continued with --resume).
  */
 export function checkRunDirOutput(out: string, force: boolean): void {
   const st = stat(out);
   if (!st) return;
-  if (!st.isDirectory()) throw new UsageError(`${out} is a file; --out names a run directory`);
+  if (!st.isDirectory()) throw new UsageError(`${out} is a file; -o names a run directory`);
   const entries = fs.readdirSync(out);
   if (entries.length === 0 || force) return;
-  throw new UsageError(`refusing to write the run into ${out}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out, or pass --force`);
+  throw new UsageError(`refusing to write the run into ${out}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another -o, or pass --force`);
 }

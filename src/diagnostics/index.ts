@@ -33,6 +33,12 @@ export interface Diagnostic {
    * compiled); its text is in the compile result's `files`
    */
   file?: string;
+  /**
+   * about the command line or the file as a whole (no `--network` chosen, an
+   * unknown one): rendered without a position or code frame; the span is the
+   * file's start, where an editor shows it
+   */
+  unlocated?: true;
   notes: Note[];
   fixes: Fix[];
 }

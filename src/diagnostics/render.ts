@@ -50,17 +50,51 @@ export function renderDiagnostic(d: Diagnostic, file: string, text: string, opts
   };
   const main = place(d.file);
   const sev = d.severity === 'error' ? c.red(`error[${d.code}]`) : d.severity === 'warning' ? c.yellow(`warning[${d.code}]`) : c.blue(`info[${d.code}]`);
-  const out = [`${c.bold(at(main.name, main.index, d.span))}: ${sev}: ${c.bold(d.message)}`];
-  if (main.index) out.push(...frame(d.span, main.index, c, d.severity === 'error' ? c.red : c.yellow));
+  // a diagnostic about the command line (no source position) has no frame
+  const located = d.unlocated !== true;
+  const head = located ? at(main.name, main.index, d.span) : main.name;
+  const out = [`${c.bold(escapeControls(head))}: ${sev}: ${c.bold(escapeControls(d.message))}`];
+  if (main.index && located) out.push(...frame(d.span, main.index, c, d.severity === 'error' ? c.red : c.yellow));
   for (const n of d.notes) {
     if (n.span) {
       const where = place(n.file);
-      out.push(`  ${c.blue('note')}: ${n.message} (${at(where.name, where.index, n.span)})`);
+      out.push(`  ${c.blue('note')}: ${escapeControls(n.message)} (${escapeControls(at(where.name, where.index, n.span))})`);
       if (where.index) out.push(...frame(n.span, where.index, c, c.blue));
-    } else out.push(`  ${c.blue('note')}: ${n.message}`);
+    } else out.push(`  ${c.blue('note')}: ${escapeControls(n.message)}`);
   }
-  for (const f of d.fixes) out.push(`  ${c.blue('help')}: ${f.title}`);
+  for (const f of d.fixes) out.push(`  ${c.blue('help')}: ${escapeControls(f.title)}`);
   return out.join('\n');
+}
+
+// Characters that would act on a terminal instead of showing: C0 controls
+// (but tab), DEL, C1 controls, and the bidirectional overrides that reorder
+// what is shown (CVE-2021-42574, "Trojan Source").
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A message with its control characters escaped (`\x1b`, `\u202e`), so that
+ * quoted source text cannot colour, move or rewrite the user's terminal.
+ */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, (ch) => {
+    const n = ch.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A source line as shown in a frame: one visible character per character, so
+ * the caret below still lines up — a control character becomes its Unicode
+ * control picture (␛ for ESC, ␀ for NUL, ␍ for CR, ␡ for DEL), a C1 control or
+ * a bidirectional override becomes �, a tab one space.
+ */
+function visibleLine(s: string): string {
+  return s.replace(/\t/g, ' ').replace(CONTROL, (ch) => {
+    const n = ch.charCodeAt(0);
+    if (n < 0x20) return String.fromCharCode(0x2400 + n);
+    if (n === 0x7f) return '\u2421';
+    return '\ufffd';
+  });
 }
 
 function frame(span: Span, index: LineIndex, c: typeof plain, mark: (s: string) => string): string[] {
@@ -70,16 +104,22 @@ function frame(span: Span, index: LineIndex, c: typeof plain, mark: (s: string) 
   const line = index.lineText(start.line);
   const gutter = String(start.line).length;
   const pad = ' '.repeat(gutter);
-  // tabs are shown as one space so the caret lines up
-  const shown = line.replace(/\t/g, ' ');
-  const width = end.line === start.line ? Math.max(1, end.column - start.column + 1) : Math.max(1, line.length - start.column + 1);
-  const caret = ' '.repeat(Math.max(0, start.column - 1)) + mark('^'.repeat(span.end > span.start ? width : 1));
-  return [`  ${pad} ${c.blue('|')}`, `  ${c.blue(String(start.line))} ${c.blue('|')} ${truncate(shown)}`, `  ${pad} ${c.blue('|')} ${caret}`];
+  const shown = visibleLine(line);
+  let width = span.end > span.start ? (end.line === start.line ? Math.max(1, end.column - start.column + 1) : Math.max(1, line.length - start.column + 1)) : 1;
+  // a long line (minified, generated, a binary file read as text) is cut to a window around the caret
+  let from = 0;
+  if (shown.length > MAX_FRAME) from = Math.max(0, Math.min(start.column - 1 - CONTEXT, shown.length - MAX_FRAME));
+  const to = Math.min(shown.length, from + MAX_FRAME);
+  const text = (from > 0 ? '…' : '') + shown.slice(from, to) + (to < shown.length ? '…' : '');
+  const col = start.column - 1 - from + (from > 0 ? 1 : 0);
+  width = Math.max(1, Math.min(width, to - (start.column - 1)));
+  const caret = ' '.repeat(Math.max(0, col)) + mark('^'.repeat(width));
+  return [`  ${pad} ${c.blue('|')}`, `  ${c.blue(String(start.line))} ${c.blue('|')} ${text}`, `  ${pad} ${c.blue('|')} ${caret}`];
 }
 
-function truncate(s: string): string {
-  return s.length > 200 ? s.slice(0, 200) + '…' : s;
-}
+/** the widest source text a frame shows, and how much of it comes before the caret when a line is cut */
+const MAX_FRAME = 120;
+const CONTEXT = 40;
 
 /**
  * The machine-readable form behind `--json`: positions resolved, 1-based

@@ -222,8 +222,13 @@ class Printer {
           this.body(s.shortcut, this.tokenAfter(s.shortcutKeyword.end, '{'), indent);
         }
         return;
+      case 'gate':
+        this.add('gate ');
+        this.body(s.body, this.tokenAfter(s.keyword.end, '{'), indent);
+        return;
       case 'concat':
-      case 'add': {
+      case 'add':
+      case 'split': {
         const open = this.tokenAfter(s.keyword.end, '{');
         const close = this.closeOf(open);
         this.add(`${s.kind} {`);

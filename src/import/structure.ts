@@ -123,7 +123,17 @@ export class StructureBuilder {
       }
       g.fail(n, `computes on ${dataInputs.length} values of the network (${dataInputs.join(', ')}); alexnetc's layers take one`);
     }
+    const join = n.op === 'Add' || n.op === 'Sum' || n.op === 'Concat' || n.op === 'Mul';
+    // a Concat or Sum of one input is that input (DenseNet exports have them): nothing to import
+    if ((n.op === 'Concat' || n.op === 'Sum') && n.inputs.length === 1) {
+      g.shapes.set(n.outputs[0]!, g.shapes.get(v)!);
+      return { layers: [], out: n.outputs[0]! };
+    }
     const convert = CONVERTERS[n.op];
+    if (!convert && join && n.inputs.length > 1) {
+      // the other inputs are constants: not a join of branches, and no layer of the catalogue converts it
+      g.fail(n, `${n.op} joins the network's value ${v} with ${n.inputs.length - 1} constant${n.inputs.length > 2 ? 's' : ''}; alexnetc's add and concat join branches of the network, not constants`);
+    }
     if (!convert) {
       g.fail(n, `${n.op} is outside alexnetc's catalogue (${importableLayers().join(', ')}; residual/add/concat joins)`);
     }

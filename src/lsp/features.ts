@@ -24,7 +24,7 @@ import {
 } from 'vscode-languageserver';
 import type { StageInfo } from '../check/checker.js';
 import { stagePathOf, under } from '../check/freeze.js';
-import { findSetting, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
+import { findSetting, settingDocWithDefault, TRAIN_SETTINGS, type TrainSettingSpec } from '../check/train-settings.js';
 import { fmtValue } from '../check/values.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
@@ -274,7 +274,7 @@ function symbolHover(a: Analysis, key: string): string | undefined {
 
 function settingDoc(x: TrainSettingSpec): string {
   const flag = x.flag ? `  \ncommand line: \`--${x.flag}\`` : '';
-  return `\`\`\`alexnet\n${x.form}\n\`\`\`\n${x.doc}${flag}`;
+  return `\`\`\`alexnet\n${x.form}\n\`\`\`\n${settingDocWithDefault(x)}${flag}`;
 }
 
 /** a training setting's key under the cursor */
@@ -350,7 +350,7 @@ function freezeCompletions(doc: TextDocument, a: Analysis, decl: Decl | undefine
 
 // ---- completion and signature help -------------------------------------------
 
-const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
+const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add', 'split', 'gate'];
 
 export function completion(doc: TextDocument, a: Analysis, offset: number, opts: { snippets?: boolean } = {}): CompletionItem[] {
   const text = doc.getText();
@@ -390,7 +390,7 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
       return [...params(), ...kw(['true', 'false', 'same'])];
     case 'body': {
       if (ctx.afterRepeat) return params();
-      if (ctx.opener === 'concat' || ctx.opener === 'add') return kw(['branch']);
+      if (ctx.opener === 'concat' || ctx.opener === 'add' || ctx.opener === 'split') return kw(['branch']);
       const items: CompletionItem[] = [
         ...LAYERS.map((l) => ({
           label: l.name,

@@ -19,7 +19,8 @@ import type { Network } from '../check/ir.js';
 import { compile } from '../compile.js';
 import { hasErrors } from '../diagnostics/index.js';
 import { toOnnxBytes, type WeightSource } from '../emit/onnx/index.js';
-import { OnnxModel, onnxAccuracy } from '../quantize/evaluate.js';
+import { OnnxModel } from '../emit/onnx/session.js';
+import { onnxAccuracy } from '../quantize/evaluate.js';
 import { writeMasks, weightShapes } from '../train/masks.js';
 import type { RunSource } from '../train/checkpoint.js';
 import type { TrainSettings } from '../train/config.js';
@@ -131,7 +132,7 @@ const num = (x: number): string => x.toLocaleString('en-US');
 export async function prune(o: PruneOptions): Promise<{ report: PruneReport; exitCode: number }> {
   const cfg = readRunConfig(o.runDir);
   const { network, text } = runNetwork(cfg, o.runDir);
-  const { readTfjsWeights, WeightsMismatchError } = await import('../emit/tfjs/index.js');
+  const { readTfjsWeights, WeightsMismatchError } = await import('../weights/tfjs.js');
   let weights: WeightSource;
   try {
     weights = readTfjsWeights(path.join(o.runDir, 'model'), network);

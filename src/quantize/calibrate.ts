@@ -14,7 +14,8 @@ import type { Network } from '../check/ir.js';
 import { calibrationTensors, exposeValues, toOnnxBytes, type Range, type WeightSource } from '../emit/onnx/index.js';
 import { channelStats, deriveSeed, permutation, rng, subset, type Normalization, type Split } from '../train/data/index.js';
 import { loadData } from '../train/prepare.js';
-import { OnnxModel, onnxBatches } from './evaluate.js';
+import { OnnxModel } from '../emit/onnx/session.js';
+import { onnxBatches } from './evaluate.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile';
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile'];

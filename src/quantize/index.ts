@@ -11,7 +11,8 @@ import { UserError } from '../util/errors.js';
 import { calibrate, type CalibrationMethod } from './calibrate.js';
 
 export { calibrate, calibrationSample, percentileRange, CALIBRATION_METHODS, type CalibrationMethod, type Calibration } from './calibrate.js';
-export { OnnxModel, onnxAccuracy, onnxBatches, type OnnxEvaluation } from './evaluate.js';
+export { OnnxModel } from '../emit/onnx/session.js';
+export { onnxAccuracy, onnxBatches, type OnnxEvaluation } from './evaluate.js';
 
 export interface QuantizeRequest {
   mode: QuantizeMode;

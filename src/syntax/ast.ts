@@ -40,7 +40,9 @@ export type Stage =
   | { kind: 'call'; callee: Ident; args: Arg[]; hasParens: boolean; span: Span; assert?: Assertion }
   | { kind: 'repeat'; count: Expr; body: Stage[]; span: Span; keyword: Span; assert?: Assertion }
   | { kind: 'residual'; body: Stage[]; shortcut?: Stage[]; span: Span; keyword: Span; shortcutKeyword?: Span; assert?: Assertion }
-  | { kind: 'concat' | 'add'; branches: Branch[]; span: Span; keyword: Span; assert?: Assertion };
+  | { kind: 'concat' | 'add' | 'split'; branches: Branch[]; span: Span; keyword: Span; assert?: Assertion }
+  // the input times body(input): a [C, 1, 1] body output is broadcast over [C, H, W] (squeeze-and-excitation)
+  | { kind: 'gate'; body: Stage[]; span: Span; keyword: Span; assert?: Assertion };
 
 export interface Branch {
   body: Stage[];

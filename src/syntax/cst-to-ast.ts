@@ -187,6 +187,7 @@ class Builder {
     const rep = this.kid(n, 'repeat');
     const res = this.kid(n, 'residual');
     const merge = this.kid(n, 'merge');
+    const gate = this.kid(n, 'gate');
     const inp = this.kid(n, 'inputDecl');
     const train = this.kid(n, 'train');
     const shortcut = this.kid(n, 'shortcut');
@@ -238,17 +239,21 @@ class Builder {
         shortcutKeyword,
       };
     } else if (merge) {
-      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
+      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add') ?? this.tok(merge, 'Split');
       const branches = this.kids(merge, 'branch').map((b) => {
         const body = this.kid(b, 'body');
         return { body: body ? this.stagesOnly(this.body(body)) : [], span: this.span(b) };
       });
       s = {
-        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : 'concat',
+        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : kw?.image === 'split' || (merge.children as Children).Split ? 'split' : 'concat',
         branches,
         span: this.span(merge),
         keyword: kw ? tokenSpan(kw) : this.span(merge),
       };
+    } else if (gate) {
+      const kw = this.tok(gate, 'Gate');
+      const b = this.kid(gate, 'body');
+      s = { kind: 'gate', body: b ? this.stagesOnly(this.body(b)) : [], span: this.span(gate), keyword: kw ? tokenSpan(kw) : this.span(gate) };
     } else if (inp) {
       const dimsNode = this.kid(inp, 'dims');
       const sp = this.span(inp);
@@ -286,6 +291,15 @@ class Builder {
       const name = this.ident(this.tok(a, 'name'));
       const e = this.kid(a, 'expr');
       if (!e) continue;
+      const eq = this.tok(a, 'equals');
+      if (eq && name) {
+        const value = cstSpan(e, this.last);
+        const written = this.text.slice(value.start, value.end);
+        this.report.equalsInArgument(tokenSpan(eq), {
+          title: `write \`${name.name} ${written.length > 30 ? '…' : written}\``,
+          edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }],
+        }, `${name.name} ${written.length > 30 ? '…' : written}`);
+      }
       out.push({ name, value: this.expr(e), span: this.span(a) });
     }
     return out;
@@ -411,6 +425,8 @@ export interface BuildReports {
   duplicateTrain(at: Span, first: Span): void;
   /** an expression deeper than MAX_EXPR_DEPTH (it is replaced by a placeholder) */
   tooDeep(at: Span): void;
+  /** `name=value` in a call (taken as `name value`) */
+  equalsInArgument(at: Span, fix: Fix, meant: string): void;
 }
 
 /** The depth of an expression tree, without recursion (it may be thousands deep). */
@@ -448,5 +464,5 @@ export function buildAst(cst: CstNode, text: string, report: BuildReports): A.Pr
 
 /** the AST of a lone expression (a `--set` value) */
 export function buildExpr(cst: CstNode, text: string, tooDeep: (at: Span) => void): A.Expr {
-  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, tooDeep }).expr(cst);
+  return new Builder(text, { missingSeparator: () => {}, misplacedShortcut: () => {}, misplacedImport: () => {}, duplicateTrain: () => {}, equalsInArgument: () => {}, tooDeep }).expr(cst);
 }

@@ -7,7 +7,7 @@ import type { Span } from '../diagnostics/span.js';
 import type { Expr, Program } from './ast.js';
 import { buildAst, buildExpr, tokenSpan } from './cst-to-ast.js';
 import { parser } from './parser.js';
-import { False, Identifier, LBrace, LBracket, lexer, LParen, Minus, NumberLit, Plus, RBrace, RBracket, RParen, True } from './tokens.js';
+import { Block, Colon, Comma, Equals, False, Identifier, LBrace, LBracket, lexer, LParen, Minus, Network, NumberLit, Percent, Pipe, Plus, RBrace, RBracket, Repeat, RParen, Slash, SlashSlash, Star, True } from './tokens.js';
 import { suggest } from '../util/suggest.js';
 import { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';
 
@@ -172,7 +172,15 @@ export function parse(text: string): ParseResult {
     const e = lexed.errors[MAX_SYNTAX_ERRORS]!;
     return tooMany({ startOffset: e.offset, endOffset: e.offset + e.length - 1 } as IToken);
   }
-  parser.input = lexed.tokens;
+  const constructs = unknownConstructs(lexed.tokens, text, sink);
+  const unclosed = unclosedBrace(constructs.tokens, text);
+  if (unclosed) {
+    const before = unclosed.before ? `\`${unclosed.before}\` ` : '';
+    sink.report('E002', tokenSpan(unclosed.open), `unclosed \`{\`: the ${before}body opened here has no \`}\``, {
+      notes: unclosed.closer ? [{ message: `this \`}\` is indented as the end of the enclosing body`, span: tokenSpan(unclosed.closer) }] : [],
+    });
+  }
+  parser.input = constructs.tokens;
   raised = 0;
   let cst: CstNode;
   let abort: TooManyErrors | undefined;
@@ -193,6 +201,8 @@ export function parse(text: string): ParseResult {
     const sp = errorSpan(e, text);
     const line = Number.isFinite(e.token.startLine) ? e.token.startLine! : -1;
     if (seen.has(sp.start)) continue;
+    // what follows an unclosed brace is parsed against the wrong body: its errors are that one's
+    if (unclosed && sp.start > unclosed.open.startOffset) continue;
     // follow-on errors on the same line as the previous one are noise from recovery
     if (line !== -1 && line === lastLine) continue;
     seen.add(sp.start);
@@ -208,13 +218,101 @@ export function parse(text: string): ParseResult {
     misplacedImport: (at) => sink.report('E114', at, '`import` goes at the top of the file, before the first declaration'),
     misplacedShortcut: (at, fix) =>
       sink.report('E114', at, 'a residual\'s shortcut goes after its closing brace, not inside it: `residual { … } shortcut { … }`', { fixes: [fix] }),
+    equalsInArgument: (at, fix, meant) => sink.report('E002', at, `arguments are named without \`=\`: \`${meant}\``, { fixes: [fix] }),
     tooDeep: (at) => {
       limited = true;
       sink.report('E403', at, `expression too deep: more than ${MAX_EXPR_DEPTH} operations nested (a long chain of + or * counts one per term); split it with parameters`);
     },
   });
   program.comments = ((lexed.groups.comments ?? []) as IToken[]).map((c) => ({ text: c.image, span: tokenSpan(c) }));
+  // a structure that could not be read as written is not checked: its errors would all follow from it
+  if (unclosed || constructs.found) limited = true;
   return { program, diagnostics: sink.items, tokens: lexed.tokens, limited };
+}
+
+/** Constructs with a body in braces; an unknown word before `{` is compared with these. */
+const CONSTRUCTS = ['repeat', 'residual', 'shortcut', 'concat', 'add', 'branch', 'train'];
+
+/** tokens after which a line break does not start a stage (the expression or declaration goes on) */
+const STAGE_CANNOT_FOLLOW = new Set<TokenType>([Network, Block, Repeat, Plus, Minus, Star, Slash, SlashSlash, Percent, Comma, LParen, LBracket, Colon, Equals]);
+
+/** Words of other languages for a construct alexnetc has under another name (the same operation). */
+const CONSTRUCT_NAMES: Record<string, string> = { sum: 'add', cat: 'concat', concatenate: 'concat', loop: 'repeat', for: 'repeat' };
+
+/**
+ * `mul { branch { … } }`: a word that is not a construct, followed by a body.
+ * One error naming it (with a suggestion where one construct is meant), and
+ * the body is taken out of the token stream so that it causes no more.
+ */
+function unknownConstructs(tokens: IToken[], text: string, sink: DiagnosticSink): { tokens: IToken[]; found: boolean } {
+  let out = tokens;
+  let found = false;
+  for (let i = 0; i + 1 < out.length; i++) {
+    const t = out[i]!;
+    if (t.tokenType !== Identifier || out[i + 1]!.tokenType !== LBrace) continue;
+    // only where a stage starts (after `{`, `}`, `|` or at the start of a line), not `network A {` or `repeat n {`
+    const prev = out[i - 1];
+    const startsStage =
+      prev === undefined ||
+      prev.tokenType === LBrace ||
+      prev.tokenType === RBrace ||
+      prev.tokenType === Pipe ||
+      (/[\n\r]/.test(text.slice(prev.endOffset! + 1, t.startOffset)) && !STAGE_CANNOT_FOLLOW.has(prev.tokenType));
+    if (!startsStage) continue;
+    let depth = 0;
+    let j = i + 1;
+    for (; j < out.length; j++) {
+      if (out[j]!.tokenType === LBrace) depth++;
+      else if (out[j]!.tokenType === RBrace && --depth === 0) break;
+    }
+    if (j === out.length) continue; // unclosed: unclosedBrace says so
+    const word = t.image.toLowerCase();
+    const meant = CONSTRUCT_NAMES[word] ?? suggest(word, CONSTRUCTS);
+    sink.report(
+      'E002',
+      tokenSpan(t),
+      `\`${t.image} { … }\` is not a construct: a body in braces follows ${CONSTRUCTS.map((c) => `\`${c}\``).join(', ')}` +
+        (meant ? `; did you mean \`${meant}\`?` : ' (branches are merged by `concat` or `add`; other merges are not in the catalogue)'),
+      { fixes: meant ? [{ title: `replace with \`${meant}\``, edits: [{ span: tokenSpan(t), newText: meant }] }] : [] },
+    );
+    found = true;
+    out = [...out.slice(0, i + 1), ...out.slice(j + 1)];
+  }
+  return { tokens: out, found };
+}
+
+/** The indentation of the line a token is on. */
+function indentOf(text: string, t: IToken): number {
+  const start = text.lastIndexOf('\n', t.startOffset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start, t.startOffset))![0].length;
+}
+
+/**
+ * With more `{` than `}`: which `{` is the unclosed one. A `}` indented less
+ * than the line of the innermost open `{` closes an outer one (the way the
+ * author indented it), so the inner one is the unclosed brace; at the end of
+ * the file, the innermost still open.
+ */
+function unclosedBrace(tokens: readonly IToken[], text: string): { open: IToken; before?: string; closer?: IToken } | undefined {
+  let balance = 0;
+  for (const t of tokens) balance += t.tokenType === LBrace ? 1 : t.tokenType === RBrace ? -1 : 0;
+  if (balance <= 0) return undefined;
+  const stack: { open: IToken; before?: string }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.tokenType === LBrace) {
+      const prev = tokens[i - 1];
+      const before2 = tokens[i - 2];
+      const before = prev && (prev.tokenType === Identifier && (before2?.tokenType === Network || before2?.tokenType === Block) ? `${before2.image} ${prev.image}` : prev.tokenType === RParen ? undefined : prev.image);
+      stack.push({ open: t, before });
+    } else if (t.tokenType === RBrace) {
+      const top = stack[stack.length - 1];
+      if (!top) continue;
+      if (stack.length > 1 && indentOf(text, t) < indentOf(text, top.open)) return { ...top, closer: t };
+      stack.pop();
+    }
+  }
+  return stack[stack.length - 1];
 }
 
 /**

@@ -79,6 +79,7 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.repeat) },
       { ALT: () => this.SUBRULE(this.residual) },
       { ALT: () => this.SUBRULE(this.merge) },
+      { ALT: () => this.SUBRULE(this.gate) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
       { ALT: () => this.SUBRULE(this.train) },
       // only valid right after a residual's body (which takes it itself); anywhere else, such as
@@ -114,6 +115,15 @@ export class NetParser extends CstParser {
           this.SUBRULE(this.expr);
         },
       },
+      {
+        // `name=value`, as Python writes it: built as `name value` and reported once, with a fix (cst-to-ast.ts)
+        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && tokenMatcher(this.LA(2), T.Equals),
+        ALT: () => {
+          this.CONSUME2(T.Identifier, { LABEL: 'name' });
+          this.CONSUME(T.Equals, { LABEL: 'equals' });
+          this.SUBRULE3(this.expr);
+        },
+      },
       { ALT: () => this.SUBRULE2(this.expr) },
     ]);
   });
@@ -134,10 +144,16 @@ export class NetParser extends CstParser {
   });
 
   merge = this.RULE('merge', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }]);
+    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }, { ALT: () => this.CONSUME(T.Split) }]);
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.branch));
     this.CONSUME(T.RBrace);
+  });
+
+  /** `gate { … }`: the input times what the body computes from it (squeeze-and-excitation) */
+  gate = this.RULE('gate', () => {
+    this.CONSUME(T.Gate);
+    this.SUBRULE(this.body);
   });
 
   branch = this.RULE('branch', () => {

@@ -15,13 +15,15 @@ export const Residual = keyword('residual');
 export const Shortcut = keyword('shortcut');
 export const Concat = keyword('concat');
 export const Add = keyword('add');
+export const Split = keyword('split');
+export const Gate = keyword('gate');
 export const Branch = keyword('branch');
 export const Train = keyword('train');
 export const Import = keyword('import');
 export const True = keyword('true');
 export const False = keyword('false');
 
-export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
+export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Split, Gate, Branch, Train, True, False];
 
 export const NumberLit = createToken({
   name: 'Number',

@@ -17,7 +17,11 @@ export function* allStages(stages: readonly Stage[]): Generator<Stage> {
         break;
       case 'concat':
       case 'add':
+      case 'split':
         for (const b of s.branches) yield* allStages(b.body);
+        break;
+      case 'gate':
+        yield* allStages(s.body);
         break;
       default: {
         const never: never = s;

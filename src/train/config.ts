@@ -1,4 +1,4 @@
-// Training settings, resolved in three layers: built-in defaults, then the
+// Training settings, resolved in three layers: built-in defaults (the table's), then the
 // network's `train { … }` section, then command-line flags. Names and values
 // follow the one table of settings (src/check/train-settings.ts): the checker
 // has already validated a file's section against it with located diagnostics,
@@ -8,6 +8,8 @@
 import { checkFreeze, freezeFlagList } from '../check/freeze.js';
 import type { Network, TrainConfig } from '../check/ir.js';
 import {
+  DEFAULT_LR,
+  defaultSettings,
   describeProblem,
   flagValue,
   show,
@@ -19,41 +21,11 @@ import {
   type Schedule,
   type SettingValue,
   type TrainSettingSpec,
+  type TrainSettings,
 } from '../check/train-settings.js';
 import { UserError } from '../util/errors.js';
 
-export type { Augmentation, GivenNormalization, OptimizerName, Schedule } from '../check/train-settings.js';
-
-export interface TrainSettings {
-  optimizer: OptimizerName;
-  lr: number;
-  /** momentum optimizer only */
-  momentum: number;
-  /** Adam only */
-  beta1: number;
-  beta2: number;
-  /** coupled L2 on kernels (conv/dense weights, not biases): grad += weight_decay · w */
-  weightDecay: number;
-  batch: number;
-  epochs: number;
-  /** only softmax cross-entropy exists today */
-  loss: 'cross_entropy';
-  schedule: Schedule;
-  /** fraction of the training data held out for validation; 0: none */
-  valSplit: number;
-  seed: number;
-  augment: Augmentation | 'auto';
-  /**
-   * per-channel mean/std on the [0, 1] scale (like torchvision's Normalize
-   * after ToTensor); `computed`: measured on the training split
-   */
-  normalize: GivenNormalization | 'computed';
-  /**
-   * stage paths (or scopes) whose weights do not train (src/check/freeze.ts);
-   * absent in runs from before freezing: none
-   */
-  freeze?: string[];
-}
+export type { Augmentation, GivenNormalization, OptimizerName, Schedule, TrainSettings } from '../check/train-settings.js';
 
 /** A setting the user got wrong (in the .net file or on the command line). */
 export class ConfigError extends UserError {
@@ -63,26 +35,8 @@ export class ConfigError extends UserError {
   }
 }
 
-export const DEFAULTS: TrainSettings = {
-  optimizer: 'adam',
-  lr: 0.001,
-  momentum: 0.9,
-  beta1: 0.9,
-  beta2: 0.999,
-  weightDecay: 0,
-  batch: 64,
-  epochs: 10,
-  loss: 'cross_entropy',
-  schedule: { kind: 'constant' },
-  valSplit: 0.1,
-  seed: 0,
-  augment: 'auto',
-  normalize: 'computed',
-  freeze: [],
-};
-
-/** Default learning rate per optimizer when neither the file nor a flag gives one. */
-const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
+/** The built-in defaults: the table's (src/check/train-settings.ts). */
+export const DEFAULTS: TrainSettings = defaultSettings();
 
 /** Command-line overrides, as strings straight from parseArgs. */
 export interface TrainFlags {

@@ -33,6 +33,12 @@ export interface EngineSetup {
   /** a checkpoint directory (written by this engine's saveCheckpoint) to continue from */
   resumeFrom?: string;
   /**
+   * cpu threads to compute on (`--threads`): the tfjs engine's fast kernels,
+   * or the torch engine's processes together. Default: ALEXNETC_THREADS,
+   * else the number of cores (src/util/threads.ts). Results do not depend on it.
+   */
+  threads?: number;
+  /**
    * Fine-tuning: start from these weights (canonical layout, looked up by
    * layer path and weight name) with a fresh optimizer, instead of the seeded
    * initialisation. Ignored when resuming: the checkpoint holds the weights.
@@ -105,7 +111,7 @@ export interface TrainEngine {
 
 export interface EngineModule {
   /** fail fast, before the data are loaded, when the engine cannot run here (a missing backend or Python) */
-  preflight?(setup: Pick<EngineSetup, 'backend' | 'options'> & Partial<Pick<EngineSetup, 'network' | 'source'>>): Promise<void>;
+  preflight?(setup: Pick<EngineSetup, 'backend' | 'options'> & Partial<Pick<EngineSetup, 'network' | 'source' | 'threads'>>): Promise<void>;
   create(setup: EngineSetup): Promise<TrainEngine>;
 }
 

@@ -28,6 +28,8 @@ export interface TrainOptions {
   backend: string;
   /** the engine's own options (EngineSetup.options); on resume they override the run's */
   engineOptions?: Record<string, unknown>;
+  /** cpu threads (EngineSetup.threads; `--threads`): not part of the run, so not kept on resume */
+  threads?: number;
   /** continue this run (its state read from runDir) */
   resume?: RunState;
   /** progress and messages (default process.stderr) */
@@ -96,14 +98,14 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   if (!makeEngine) throw new TrainError(`no training engine \`${engineName}\` (engines: ${Object.keys(ENGINES).join(', ')})`, 2);
 
   if (!resume && hasCheckpoint(o.runDir)) {
-    throw new TrainError(`${o.runDir} already holds a training run; continue it with \`--resume ${o.runDir}\` or choose another --out`);
+    throw new TrainError(`${o.runDir} already holds a training run; continue it with \`--resume ${o.runDir}\` or choose another -o`);
   }
 
   // a missing backend, then the data: a mismatch shows before anything slow happens
   const engineModule = await makeEngine();
   // where the engine computes: the run's own options unless given again
   const engineOptions = resume?.engine === engineName ? { ...resume.engineOptions, ...o.engineOptions } : { ...o.engineOptions };
-  await engineModule.preflight?.({ backend: o.backend, options: engineOptions, network, source: o.source });
+  await engineModule.preflight?.({ backend: o.backend, options: engineOptions, network, source: o.source, threads: o.threads });
   const t0 = performance.now();
   // the frozen weights, from the stage paths of the settings (the checker and resolveSettings checked them; a resumed run's file may have changed since)
   const freeze = o.settings.freeze ?? [];
@@ -138,6 +140,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     frozen: frozen.size ? frozen : undefined,
     backend: o.backend,
     options: engineOptions,
+    threads: o.threads,
     say,
   });
   say(`backend: ${engine.description}`);

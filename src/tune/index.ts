@@ -1,4 +1,4 @@
-// `alexnetc tune FILE --data DIR --grid '…' --out DIR`: grid or seeded random
+// `alexnetc tune FILE --data DIR --grid '…' -o DIR`: grid or seeded random
 // search over train { } settings and network parameters, every trial an
 // ordinary `alexnetc train` run directory, scored on its validation split.
 //
@@ -165,7 +165,7 @@ export async function runSearch(state: SearchState, o: RunOptions): Promise<numb
   } else o.print('\nno trial finished: there are no best settings yet');
   o.say(`wrote ${o.out}: search.json, results.csv, scores.svg/.png${top ? ', best.txt' : ''}, trials/`);
   if (interrupted) {
-    o.say(`interrupted: finished trials are kept; continue with \`alexnetc tune --resume --out ${o.out}\``);
+    o.say(`interrupted: finished trials are kept; continue with \`alexnetc tune --resume -o ${o.out}\``);
     return SIGNAL_EXIT[interrupted];
   }
   return state.trials.some((t) => t.status === 'done') ? 0 : 1;

@@ -94,7 +94,7 @@ function trainArgs(state: SearchState, t: TrialState, o: RunnerOptions): string[
     ...(state.limit !== undefined ? ['--limit', String(state.limit)] : []),
     ...(state.testLimit !== undefined ? ['--test-limit', String(state.testLimit)] : []),
     ...common,
-    '--out',
+    '--output',
     dir,
     // a trial that was interrupted before its first checkpoint left only its config: ours to replace
     ...(fs.existsSync(dir) ? ['--force'] : []),

@@ -50,7 +50,7 @@ const tfjsDir: WeightsFormat = {
   async open(p, network) {
     const dir = tfjsModelDir(p);
     if (!dir) throw new WeightsError(`--weights ${p}: no model.json there (nor in ${path.join(p, 'model')}); expected ${this.describe}`);
-    const { readTfjsWeights, WeightsMismatchError } = await import('../emit/tfjs/weights.js');
+    const { readTfjsWeights, WeightsMismatchError } = await import('./tfjs.js');
     try {
       return readTfjsWeights(dir, network);
     } catch (e) {

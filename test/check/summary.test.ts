@@ -31,6 +31,9 @@ const published: [string, string, number, number?][] = [
   ['resnet.net', 'ResNet18', 11_689_512],
   ['resnet.net', 'ResNet34', 21_797_672],
   ['googlenet.net', 'GoogLeNet', 6_624_904],
+  // torchvision's GFLOPS for ViT (17.564, 4.409) count attention's two batched products with the projections
+  ['vit.net', 'ViT_B_16', 86_567_656, 17_563_828_224],
+  ['vit.net', 'ViT_B_32', 88_224_232, 4_409_186_304],
 ];
 
 describe('published parameter counts', () => {

@@ -85,3 +85,34 @@ describe('the layering check', () => {
     expect(violations({ 'src/layers/a.ts': "// import { x } from '../cli/main.js';\n/* import('../cli/main.js') */\nexport const a = 1;\n" })).toEqual([]);
   });
 });
+
+describe('one of each', () => {
+  const src = sourceFiles(root);
+  /** the files of src/ whose code (comments left out) matches `re` */
+  const using = (re: RegExp): string[] =>
+    Object.entries(src)
+      .filter(([, text]) => re.test(text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/[^\n]*/g, '$1')))
+      .map(([f]) => f)
+      .sort();
+
+  it('one module loads onnxruntime-node (the session loader)', () => {
+    expect(using(/['"]onnxruntime-node['"]/)).toEqual(['src/emit/onnx/session.ts']);
+  });
+
+  it('one ONNX reader (protobufjs decodes ONNX files in one place)', () => {
+    expect(using(/['"]protobufjs(\/[\w.]+)?['"]/)).toEqual(['src/weights/onnx-read.ts']);
+  });
+
+  it("one reader of tfjs weight files (io.ts writes them and hands them to tfjs's own loader)", () => {
+    expect(using(/weightsManifest/)).toEqual(['src/emit/tfjs/io.ts', 'src/weights/tfjs.ts']);
+  });
+
+  it('ALEXNETC_THREADS is read in one place, and no option travels through the environment', () => {
+    expect(using(/env(\.|\[['"])ALEXNETC_THREADS/)).toEqual(['src/util/threads.ts']);
+    expect(using(/process\.env\.\w+\s*=[^=]/)).toEqual([]);
+  });
+
+  it('the compile targets are listed beside the emitters', () => {
+    expect(using(/export const TARGETS\b/)).toEqual(['src/emit/targets.ts']);
+  });
+});

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NEEDS_BIG, skipping } from '../skip.js';
 import { tempDir } from '../onnx/helpers.js';
 import { alexnetc, compareModels, computedLayers, ROOT } from './helpers.js';
 
@@ -28,7 +29,7 @@ const RUN: Record<string, number[]> = { LeNet5: [2, 1, 32, 32], ResNet18: [1, 3,
 
 describe('shipped specs: compile → import → the same network', () => {
   for (const [file, network, enabled] of specs) {
-    it.skipIf(!enabled)(`${network} (${file})`, async () => {
+    it.skipIf(skipping(`import round trip ${network}`, !enabled && NEEDS_BIG))(`${network} (${file})`, async () => {
       const spec = path.join(ROOT, 'specs', file);
       const onnx = path.join(dir, `${network}.onnx`);
       expect(alexnetc(['compile', spec, '--network', network, '--seed', '3', '-o', onnx]).code).toBe(0);

@@ -13,6 +13,7 @@ import { deriveSeed, permutation, readIdxPair, rng, type Split } from '../../src
 export const root = path.join(import.meta.dirname, '../..');
 export const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 export const hasData = existsSync(path.join(FASHION, 't10k-images-idx3-ubyte.gz')) || existsSync(path.join(FASHION, 't10k-images-idx3-ubyte'));
+if (!hasData) console.warn(`SKIPPED the tests on a trained LeNet-5: the Fashion-MNIST test set is not in ${FASHION} (install dataset-fashion-mnist or set ALEXNETC_FASHION_MNIST)`);
 
 export const tmp = (prefix = 'alexnetc-inspect-'): string => mkdtempSync(path.join(os.tmpdir(), prefix));
 

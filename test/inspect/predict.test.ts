@@ -7,8 +7,9 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import path from 'node:path';
 import protobuf from 'protobufjs/minimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageExample, loadOrt, parseIndices } from '../../src/inspect/predict/index.js';
-import { readOnnxInfo } from '../../src/inspect/predict/onnx-file.js';
+import { loadOrt } from '../../src/emit/onnx/session.js';
+import { imageExample, parseIndices } from '../../src/inspect/predict/index.js';
+import { readOnnxFile } from '../../src/weights/onnx-read.js';
 import { loadImageFolderSplit } from '../../src/train/data/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { cli, FASHION, fashionImage, fashionPng, fashionTest, hasData, rgbaOf, testLimitIndices, tmp, trainLenet, writeJpeg, writePng } from './lenet-run.js';
@@ -123,8 +124,8 @@ describe.skipIf(!hasData)('alexnetc predict with a LeNet-5 trained on Fashion-MN
   it('reads an ONNX file without alexnetc metadata: class indices, a note, and --mean/--std', () => {
     const bare = path.join(tmp(), 'bare.onnx');
     writeFileSync(bare, stripMetadata(readFileSync(onnx)));
-    expect(readOnnxInfo(readFileSync(bare)).metadata).toEqual({});
-    expect(readOnnxInfo(readFileSync(onnx)).metadata['alexnetc.classes']).toContain('Ankle boot');
+    expect(readOnnxFile(bare).metadata).toEqual({});
+    expect(readOnnxFile(onnx).metadata['alexnetc.classes']).toContain('Ankle boot');
     const plain = predictJson([bare, '--data', FASHION, '--index', '0-49']);
     expect(plain.model.classes).toBeNull();
     expect(plain.model.normalization).toMatchObject({ mean: [0], std: [1], from: 'none' });

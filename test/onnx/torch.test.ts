@@ -5,11 +5,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NEEDS_BIG, skipping } from '../skip.js';
 import type { Network } from '../../src/check/ir.js';
 import { writeOnnx, type WeightSource } from '../../src/emit/onnx/index.js';
 import { createRng, sizeOf } from '../../src/util/rng.js';
 import { randomInput, requirePython, runOrt, runPython, tempDir, writeFloats } from './helpers.js';
-import { alexnetTorchvision, lenet5, resnet18, spec } from './specs.js';
+import { compile } from '../../src/index.js';
+import { alexnetTorchvision, lenet5, resnet18, spec, SPECS } from './specs.js';
+
+/** specs/vit.net's encoder block in a network torchvision's VisionTransformer can be built as (3-channel 32×32 input, 4×4 patches) */
+function vitSmall(): Network {
+  const source = fs.readFileSync(path.join(SPECS, 'vit.net'), 'utf8').replace(/network ViT_B_16[\s\S]*$/, '');
+  const r = compile(`${source}
+network ViTSmall {
+  input [3, 32, 32]
+  conv(64, 4, stride 4) | tokens | classtoken | posembed
+  repeat 2 { encoder(64, 4, 128) }
+  layernorm(eps 1e-6) | token(0) | dense(10)
+}`);
+  if (!r.network) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return r.network;
+}
 
 const hasTorch = requirePython('onnx, torch, torchvision, numpy', 'PyTorch cross-checks');
 const big = process.env.ALEXNETC_BIG_TESTS === '1';
@@ -47,11 +63,14 @@ const cases: [string, string, () => Network, boolean][] = [
   ['ResNet18 vs torchvision.models.resnet18', 'resnet18', resnet18, true],
   ['GoogLeNet vs torchvision.models.googlenet', 'googlenet', () => spec('googlenet.net'), true],
   ['VGG11_BN vs torchvision.models.vgg11_bn', 'vgg11_bn', () => spec('vgg.net', 'VGG11_BN'), big],
+  ['a small ViT (encoder blocks of specs/vit.net) vs torchvision VisionTransformer', 'vit_small', vitSmall, true],
+  ['ViT_B_32 vs torchvision.models.vit_b_32', 'vit_b_32', () => spec('vit.net', 'ViT_B_32'), big],
+  ['ViT_B_16 vs torchvision.models.vit_b_16', 'vit_b_16', () => spec('vit.net', 'ViT_B_16'), big],
 ];
 
 describe('PyTorch cross-check', () => {
   for (const [title, ref, make, enabled] of cases) {
-    it.skipIf(!hasTorch || !enabled)(title, async () => {
+    it.skipIf(!hasTorch || skipping(`PyTorch cross-check ${title}`, !enabled && NEEDS_BIG))(title, async () => {
       const net = make();
       const dir = tempDir(`torch-${ref}`);
       try {

@@ -9,10 +9,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { layers } from '../../src/check/ir.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../src/weights/tfjs.js';
 import { readMasks } from '../../src/train/masks.js';
 import { prepareData } from '../../src/train/prepare.js';
-import { OnnxModel, onnxAccuracy } from '../../src/quantize/evaluate.js';
+import { OnnxModel } from '../../src/emit/onnx/session.js';
+import { onnxAccuracy } from '../../src/quantize/evaluate.js';
 import { requirePython, runPython, tempDir } from '../onnx/helpers.js';
 
 const root = path.join(import.meta.dirname, '../..');

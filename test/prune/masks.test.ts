@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { layers, type Network } from '../../src/check/ir.js';
 import { seededWeights, type WeightSource } from '../../src/emit/onnx/index.js';
-import { readTfjsWeights } from '../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../src/weights/tfjs.js';
 import { tfjsEngine } from '../../src/train/engines/tfjs/engine.js';
 import { readMasks, weightShapes, writeMasks } from '../../src/train/masks.js';
 import { tempDir } from '../onnx/helpers.js';

@@ -15,7 +15,7 @@ import { layers, type LayerNode, type Network } from '../../src/check/ir.js';
 import { seededWeights, toOnnxBytes, type WeightSource } from '../../src/emit/onnx/index.js';
 import { channelFlow, narrowedSource, newWidths, selectFilters, slicedWeights } from '../../src/prune/index.js';
 import { magnitudeMasks, maskedWeights } from '../../src/prune/unstructured.js';
-import { OnnxModel } from '../../src/quantize/evaluate.js';
+import { OnnxModel } from '../../src/emit/onnx/session.js';
 import { deriveSeed, permutation, rng } from '../../src/util/rng.js';
 import { randomInput } from '../onnx/helpers.js';
 

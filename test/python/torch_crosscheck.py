@@ -3,7 +3,9 @@
 Usage:
   torch_crosscheck.py MODEL ONNX_FILE INPUT.f32 ORT_OUTPUT.f32 INPUT_SHAPE
 
-MODEL is lenet5 | alexnet | resnet18 | googlenet | vgg11_bn. INPUT_SHAPE is
+MODEL is lenet5 | alexnet | resnet18 | googlenet | vgg11_bn | vit_b_16 |
+vit_b_32 | vit_small (torchvision's VisionTransformer on 32x32 images with
+4x4 patches, 2 layers of 4 heads, 64 features, MLP 128, 10 classes). INPUT_SHAPE is
 comma separated (batch first). INPUT.f32 / ORT_OUTPUT.f32 are raw little-endian
 float32: the input the vitest test fed to onnxruntime-node, and what it got.
 
@@ -55,6 +57,13 @@ def reference(name):
         return m.googlenet(weights=None, aux_logits=False, transform_input=False, init_weights=False)
     if name == "vgg11_bn":
         return m.vgg11_bn(weights=None)
+    if name in ("vit_b_16", "vit_b_32"):
+        return getattr(m, name)(weights=None)
+    if name == "vit_small":
+        from torchvision.models.vision_transformer import VisionTransformer
+        return VisionTransformer(image_size=32, patch_size=4, num_layers=2,
+                                 num_heads=4, hidden_dim=64, mlp_dim=128,
+                                 num_classes=10)
     raise SystemExit(f"unknown reference model {name}")
 
 
@@ -66,6 +75,11 @@ def main(name, onnx_file, input_file, ort_file, shape):
     inits = [(t.name, numpy_helper.to_array(t)) for t in graph.initializer if t.data_type == onnx.TensorProto.FLOAT]
     state = model.state_dict()
     keys = [k for k in state if not k.endswith("num_batches_tracked")]
+    if "class_token" in keys:
+        # torchvision's ViT registers its class token first; alexnetc's
+        # classtoken comes after the patch-embedding conv
+        keys.remove("class_token")
+        keys.insert(2, "class_token")
     if len(keys) != len(inits):
         raise SystemExit(f"{len(inits)} initializers in the ONNX file but {len(keys)} tensors in {name}'s state_dict")
     new_state = dict(state)

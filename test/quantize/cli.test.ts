@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdxDir, subset } from '../../src/train/data/index.js';
-import { OnnxModel, onnxAccuracy } from '../../src/quantize/evaluate.js';
+import { OnnxModel } from '../../src/emit/onnx/session.js';
+import { onnxAccuracy } from '../../src/quantize/evaluate.js';
 import { requirePython, runPython, tempDir } from '../onnx/helpers.js';
 
 const root = path.join(import.meta.dirname, '../..');

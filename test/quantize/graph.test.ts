@@ -13,7 +13,7 @@ import { layers, type Network } from '../../src/check/ir.js';
 import { calibrationTensors, exposeValues, quantizeGraph, toOnnxBytes, type Range } from '../../src/emit/onnx/index.js';
 import { activationParams, quantizePerChannel } from '../../src/emit/onnx/quantize.js';
 import { percentileRange } from '../../src/quantize/calibrate.js';
-import { OnnxModel } from '../../src/quantize/evaluate.js';
+import { OnnxModel } from '../../src/emit/onnx/session.js';
 import { randomInput, requirePython, runPython, tempDir } from '../onnx/helpers.js';
 
 const root = path.join(import.meta.dirname, '../..');

@@ -11,6 +11,7 @@ const STOCK: [string, string][] = [
   ['alexnet', 'AlexNet'],
   ['googlenet', 'GoogLeNet'],
   ['resnet', 'ResNet18'],
+  ['vit', 'ViT_Tiny28'],
 ];
 
 describe('shipped networks: tfjs = ONNX (stock cpu kernels)', () => {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { skipping } from '../skip.js';
 import {
   DataError, batches, channelStats, loadIdxDir, loadImageFolder, parseIdx, readIdxFile, resizeBilinear, validationSplit,
 } from '../../src/train/data/index.js';
@@ -88,7 +89,7 @@ describe('IDX', () => {
   });
 
   const FASHION = '/usr/share/datasets/fashion-mnist';
-  it.skipIf(!existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz')))(
+  it.skipIf(skipping('reading the real Fashion-MNIST', !existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz')) && `dataset-fashion-mnist is not installed in ${FASHION}`))(
     `reads the real Fashion-MNIST test set from ${FASHION} (skipped when dataset-fashion-mnist is not installed)`, () => {
       const ds = loadIdxDir(FASHION);
       expect(ds.test?.count).toBe(10000);

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipping } from '../skip.js';
 import { compile } from '../../src/compile.js';
 import { format } from '../../src/fmt/format.js';
 import { gridTrials, medianRule, parseSpace, planSearch, randomTrials, splitTop, trainSection, withSettings } from '../../src/tune/index.js';
@@ -124,7 +125,7 @@ describe('the median stopping rule', () => {
 const FASHION = process.env.ALEXNETC_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 const hasData = fs.existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz')) || fs.existsSync(path.join(FASHION, 'train-images-idx3-ubyte'));
 
-describe.skipIf(!hasData)('planning a search (every trial checked before any runs)', () => {
+describe.skipIf(skipping('planning a search', !hasData && `Fashion-MNIST is not in ${FASHION}`))('planning a search (every trial checked before any runs)', () => {
   const lenet = compile(LENET, { network: 'LeNet5', set: { size: '28' } }).network!;
   const base = { file: 'specs/lenet5.net', text: LENET, network: lenet, set: { size: '28' }, data: FASHION, seed: 3, earlyStop: true };
 

@@ -3,118 +3,11 @@
 // carries trained weights (a run directory's settings are used by default).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Network } from '../../check/ir.js';
-import type { Program } from '../../syntax/ast.js';
 import type { ModelInfo } from '../../emit/metadata.js';
-import type { QuantizeMode, Range } from '../../emit/onnx/index.js';
+import { TARGETS, type Target, type TargetJob } from '../../emit/targets.js';
 import type { WeightSource } from '../../weights/index.js';
 import { compileAndReport, defineCommand, diagnosticsJson, OPT, parseSets, printJson, UsageError, wholeNumber } from '../frame.js';
 import { checkFileOutput, checkModelDirOutput } from '../outputs.js';
-
-/** What a target needs to write its artifact. */
-export interface TargetJob {
-  network: Network;
-  /** the source the network was checked from (the torch target writes from it), and the --set values */
-  source: { file: string; text: string; program: Program; set: Record<string, string> };
-  out: string;
-  seed: number;
-  weights?: WeightSource;
-  info: ModelInfo;
-  backend: string;
-  /** int8 quantization (onnx only): the mode, and for int8-static the calibrated activation ranges */
-  quantize?: { mode: QuantizeMode; ranges?: ReadonlyMap<string, Range>; about: Record<string, unknown> };
-}
-
-export interface Target {
-  name: string;
-  /** a single file, or a directory of files */
-  kind: 'file' | 'dir';
-  /** default output: NETWORK + ext */
-  ext: string;
-  help: string;
-  /** false: the target writes no weights, so --weights is refused */
-  takesWeights?: boolean;
-  /** writes `job.out` atomically; returns the size in bytes and a few words on what was written */
-  write(job: TargetJob): Promise<{ bytes: number; what: string }>;
-}
-
-/** The targets, in the order --help lists them. Adding one is one entry here. */
-export const TARGETS: Target[] = [
-  {
-    name: 'onnx',
-    kind: 'file',
-    ext: '.onnx',
-    help: 'ONNX, opset 17 (default)',
-    async write(job) {
-      const [{ writeOnnxAsync, encodeModel, quantizeGraph }, { onnxMetadata }] = await Promise.all([import('../../emit/onnx/index.js'), import('../../emit/metadata.js')]);
-      const q = job.quantize;
-      const metadata = onnxMetadata(job.info);
-      if (q) metadata['alexnetc.quantization'] = JSON.stringify(q.about);
-      const opts = {
-        seed: job.seed,
-        weights: job.weights,
-        docString: `${job.network.name}${job.info.source ? ` from ${path.basename(job.info.source)}` : ''}`,
-        metadata,
-      };
-      const bytes = await writeOnnxAsync(job.network, job.out, { ...opts, transform: q && ((g) => quantizeGraph(g, q.mode, q.ranges)) });
-      const params = `${job.network.totalParams.toLocaleString('en-US')} parameters`;
-      if (!q) return { bytes, what: params };
-      // the float file's size is known without producing a weight (the encoding is lazy)
-      const float = encodeModel(job.network, opts).size;
-      return { bytes, what: `${params}, ${q.mode}: ${(bytes / float).toFixed(2)}× the float file` };
-    },
-  },
-  {
-    name: 'tfjs',
-    kind: 'dir',
-    ext: '',
-    help: "TensorFlow.js layers model directory (model.json + weights.bin; load with `import 'alexnetc/tfjs'`)",
-    async write(job) {
-      const { writeTfjsModelDir } = await import('../tfjs.js');
-      return writeTfjsModelDir(job);
-    },
-  },
-  {
-    name: 'torch',
-    kind: 'file',
-    ext: '.py',
-    help: 'a PyTorch module (Python source; its weights: --target safetensors)',
-    takesWeights: false,
-    async write(job) {
-      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
-        import('../../emit/torch/index.js'),
-        import('../../util/atomic.js'),
-        import('../../diagnostics/span.js'),
-      ]);
-      let text;
-      try {
-        text = toTorchModule(job.source.program, job.network, { source: path.basename(job.source.file), set: job.source.set });
-      } catch (e) {
-        if (!(e instanceof TorchUnsupportedError)) throw e;
-        const at = new LineIndex(job.source.text).position(e.span.start);
-        throw new UsageError(`${job.source.file}:${at.line}:${at.column}: ${e.message}`, 1);
-      }
-      writeFileAtomic(job.out, text);
-      return { bytes: Buffer.byteLength(text), what: `class ${torchClassName(job.network)}(torch.nn.Module); weights: --target safetensors` };
-    },
-  },
-  {
-    name: 'safetensors',
-    kind: 'file',
-    ext: '.safetensors',
-    help: 'the weights alone (seeded, or --weights converted) as safetensors, named like the weights (stage2/conv1.weight)',
-    async write(job) {
-      const [{ writeSafetensors, networkTensors }, { seededWeights }, { onnxMetadata }] = await Promise.all([
-        import('../../weights/safetensors.js'),
-        import('../../emit/onnx/index.js'),
-        import('../../emit/metadata.js'),
-      ]);
-      const tensors = networkTensors(job.network, job.weights ?? seededWeights(job.seed));
-      const bytes = await writeSafetensors(job.out, tensors, { format: 'pt', ...onnxMetadata(job.info) });
-      return { bytes, what: `${tensors.length} tensors, ${job.network.totalParams.toLocaleString('en-US')} parameters` };
-    },
-  },
-];
 
 /** What a file name's extension says it holds, where alexnetc knows: a target's name, or what else it is. */
 const EXTENSIONS: Record<string, { target?: string; is: string }> = {
@@ -211,6 +104,8 @@ export default defineCommand({
   ],
   async run([file], o) {
     const outOpt = o.output as string | undefined;
+    // --quantize with another --target says so before the -o name is weighed against the target
+    if (o.quantize !== undefined && o.target !== undefined && o.target !== 'onnx') quantizeRequest(o, o.target as string, o.weights as string | undefined);
     const target = chooseTarget(outOpt, o.target as string | undefined);
     if (o.weights !== undefined && target.takesWeights === false) {
       throw new UsageError(`--target ${target.name} writes no weights; write them with --target safetensors --weights ${o.weights as string}`);
@@ -255,7 +150,8 @@ export default defineCommand({
     let written;
     try {
       const source = { file: file!, text, program: result.program!, set };
-      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized });
+      const log = (line: string): void => void process.stderr.write(line + '\n');
+      written = await target.write({ network: net, source, out, seed, weights, info: { ...info, network: net }, backend: o.backend as string, quantize: quantized, log });
     } catch (e) {
       if (isFsError(e) || e instanceof RangeError) throw new UsageError(`cannot write ${out === '-' ? 'standard output' : out}: ${e.message}`, 1);
       throw e;

@@ -28,7 +28,7 @@ async function recorded(p: string): Promise<Recorded> {
     throw new UsageError(`${p}: no such run or model directory`, 1);
   }
   const dir = st.isDirectory() ? p : path.basename(p) === 'model.json' ? path.dirname(p) : undefined;
-  if (dir === undefined) throw new UsageError(`${p}: expected a run directory (alexnetc train --out) or a tfjs model directory, not a file`, 1);
+  if (dir === undefined) throw new UsageError(`${p}: expected a run directory (alexnetc train -o) or a tfjs model directory, not a file`, 1);
   if (fs.existsSync(path.join(dir, 'config.json'))) {
     const { readRunInfo } = await import('../../train/index.js');
     const run = readRunInfo(dir);
@@ -138,7 +138,7 @@ export default defineCommand({
     if (network.input.length !== 3) throw new UsageError(`network ${network.name} takes vectors [${network.input.join(', ')}]; explain draws images and needs an image network (input [C, H, W])`, 1);
 
     const P = await import('../../inspect/predict/index.js');
-    const { readTfjsWeights, WeightsMismatchError } = await import('../../emit/tfjs/index.js');
+    const { readTfjsWeights, WeightsMismatchError } = await import('../../weights/tfjs.js');
     let weights;
     try {
       weights = readTfjsWeights(rec.modelDir, network);

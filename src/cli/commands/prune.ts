@@ -2,7 +2,7 @@
 // a smaller model from a trained run (src/prune/), written as a new run directory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defineCommand, OPT, printJson, UsageError, wholeNumber } from '../frame.js';
+import { defineCommand, OPT, printJson, UsageError, wholeNumber, outputOption } from '../frame.js';
 import { checkRunDirOutput, sameFile } from '../outputs.js';
 
 /** A number in [0, 1) from --sparsity. */
@@ -28,7 +28,7 @@ export default defineCommand({
     { flags: '--structured', help: 'remove whole filters and units, and write a narrower .net file' },
     { flags: '--finetune-epochs <n>', help: 'then fine-tune for N epochs with the run\'s settings (default 0)', default: '0' },
     { flags: '--lr <x>', help: "fine-tuning learning rate (default: the run's ÷ 10)" },
-    { flags: '-o, --out <dir>', help: 'the new run directory' },
+    outputOption('the new run directory'),
     { flags: '--test-limit <n>', help: 'measure the accuracy on N test images only' },
     OPT.backend,
     OPT.force,
@@ -51,8 +51,8 @@ export default defineCommand({
       if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, got '${String(o.lr)}'`);
       if (finetuneEpochs === 0) throw new UsageError('--lr is the fine-tuning learning rate: it needs --finetune-epochs');
     }
-    if (o.out === undefined) throw new UsageError('alexnetc prune needs -o OUT (the new run directory)');
-    const out = o.out as string;
+    if (o.output === undefined) throw new UsageError('alexnetc prune needs -o OUT (the new run directory)');
+    const out = o.output as string;
     if (sameFile(out, runDir!)) throw new UsageError(`refusing to write the pruned run into its source ${runDir}: choose another -o`);
     checkRunDirOutput(out, o.force === true);
     // even with --force, a directory that holds a model or a run is never overwritten

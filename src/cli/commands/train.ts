@@ -1,16 +1,37 @@
 // `alexnetc train FILE --data DIR`: flags → settings → the trainer.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber } from '../frame.js';
+import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber, outputOption } from '../frame.js';
 import { checkFreeze, FREEZE_NONE, isStagePath } from '../../check/freeze.js';
 import type { Network } from '../../check/ir.js';
 import { checkRunDirOutput, sameFile } from '../outputs.js';
+import { trainOptions } from '../../check/train-settings.js';
+import type { TrainFlags } from '../../train/config.js';
 
 /** Settings a resumed run keeps: changing them would break the exact continuation. */
 const FIXED_ON_RESUME = [
-  'network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'out', 'limit', 'testLimit', 'force', 'engine',
+  'network', 'set', 'data', 'batch', 'lr', 'optimizer', 'momentum', 'weightDecay', 'valSplit', 'seed', 'augment', 'mean', 'std', 'output', 'limit', 'testLimit', 'force', 'engine',
   'init', 'initStrict', 'initOnly', 'freeze', 'classes',
 ] as const;
+
+/** The training settings' options, made from the table of settings (src/check/train-settings.ts). */
+const SETTING_OPTIONS = trainOptions();
+
+/**
+ * The settings' flags as given, keyed by flag name (`weight-decay`,
+ * `no-augment`) as resolveSettings takes them: `--x <v>` is commander's
+ * `o.x` (camel-cased), `--no-x` is `o.x === false`.
+ */
+function settingFlags(o: Record<string, unknown>): TrainFlags {
+  const out: Record<string, string | boolean | undefined> = {};
+  for (const { flags } of SETTING_OPTIONS) {
+    const name = /--([\w-]+)/.exec(flags)![1]!;
+    const camel = (t: string): string => t.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    if (name.startsWith('no-')) out[name] = o[camel(name.slice(3))] === false;
+    else out[name] = o[camel(name)] as string | undefined;
+  }
+  return out as TrainFlags;
+}
 
 /** The torch engine's options: where it computes (so --resume may change them); flag key → EngineSetup.options key. */
 const TORCH_FLAGS = ['python', 'device', 'nproc', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'] as const;
@@ -65,25 +86,15 @@ export default defineCommand({
     { flags: '--data <dir>', help: 'the training data (IDX directory or image folder)' },
     OPT.network,
     OPT.set,
-    { flags: '--epochs <n>', help: 'passes over the training data (default 10)' },
-    { flags: '--batch <n>', help: 'batch size (default 64)' },
-    { flags: '--optimizer <name>', help: 'sgd | momentum | adam (default adam)' },
-    { flags: '--lr <x>', help: 'learning rate (default 0.001 for adam, 0.01 otherwise)' },
-    { flags: '--momentum <x>', help: 'for --optimizer momentum (default 0.9)' },
-    { flags: '--weight-decay <x>', help: 'L2 on conv/dense kernels, added to the gradient (default 0)' },
-    { flags: '--val-split <x>', help: 'fraction held out for validation, 0 for none (default 0.1)' },
-    { flags: '--seed <n>', help: 'initialisation, data order, augmentation, dropout (default 0)' },
-    { flags: '--no-augment', help: 'no random crop or flip' },
-    { flags: '--mean <m1,m2,…>', help: 'per-channel mean on the [0, 1] scale (with --std; default: computed from the training split)' },
-    { flags: '--std <s1,s2,…>', help: 'per-channel standard deviation on the [0, 1] scale' },
-    { flags: '-o, --out <dir>', help: 'the run directory (default runs/NETWORK)' },
+    // the settings' options (--epochs, --lr, …, --freeze), their help and defaults: from the one table
+    ...SETTING_OPTIONS,
+    outputOption('the run directory (default runs/NETWORK)'),
     { flags: '--limit <n>', help: 'train on N images only (a seeded sample; quick runs)' },
     { flags: '--test-limit <n>', help: 'evaluate on N test images only' },
     { flags: '--classes <list>', help: 'train on some classes of the data only, relabelled 0, 1, … in this order: indices, ranges or names (0-4; 5,7,9; sandal,sneaker)' },
     { flags: '--init <weights>', help: 'fine-tune: start from the weights in an ONNX or safetensors file, a tfjs model directory or a run directory that match by name and shape; the rest keep their seeded initialisation' },
     { flags: '--init-strict', help: 'with --init: refuse any weight that does not match (as compile --weights does)' },
     { flags: '--init-only <paths>', help: 'with --init: load only the stages under these comma-separated paths (conv1,conv2: a new head starts from scratch)' },
-    { flags: '--freeze <paths>', help: "comma-separated stage paths or scopes whose weights do not train (conv1,stage2/conv1), or none; replaces the file's `train { freeze … }`" },
     { flags: '--resume <dir>', help: 'continue an interrupted run exactly; --epochs may extend it' },
     { flags: '--engine <name>', help: 'what computes the steps: tfjs (in this process) or torch (PyTorch in Python; default tfjs)', choices: ['tfjs', 'torch'] },
     OPT.backend,
@@ -99,10 +110,10 @@ export default defineCommand({
   ],
   examples: [
     ['alexnetc train specs/lenet5.net --set size=28 --data /usr/share/datasets/fashion-mnist', 'LeNet-5 on Fashion-MNIST'],
-    ['alexnetc train specs/lenet5.net --set size=28 --data DIR --epochs 2 --limit 2000 --out runs/quick', 'a quick run'],
+    ['alexnetc train specs/lenet5.net --set size=28 --data DIR --epochs 2 --limit 2000 -o runs/quick', 'a quick run'],
     ['alexnetc train --resume runs/LeNet5', 'continue after Ctrl-C'],
     ['alexnetc train --resume runs/LeNet5 --epochs 20', 'extend a finished run'],
-    ['alexnetc train specs/lenet5.net --set size=28 --set classes=5 --data DIR --classes 0-4 --out runs/base', 'train on classes 0-4 only'],
+    ['alexnetc train specs/lenet5.net --set size=28 --set classes=5 --data DIR --classes 0-4 -o runs/base', 'train on classes 0-4 only'],
     ['alexnetc train specs/lenet5.net --set size=28 --set classes=5 --data DIR --classes 5-9 --init runs/base --freeze conv1,conv2,conv3', 'fine-tune on classes 5-9 with the convolutions frozen'],
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch', 'train with PyTorch (/usr/bin/python3)'],
     ['alexnetc train specs/lenet5.net --set size=28 --data DIR --engine torch --nproc 2', 'two processes on this machine (torchrun, DDP)'],
@@ -110,20 +121,7 @@ export default defineCommand({
   async run([file], o) {
     const { ConfigError, resolveSettings, train, readState, hasCheckpoint } = await import('../../train/index.js');
     const backend = o.backend as 'auto' | 'gpu' | 'node' | 'cpu';
-    const flags = {
-      epochs: o.epochs as string | undefined,
-      batch: o.batch as string | undefined,
-      lr: o.lr as string | undefined,
-      optimizer: o.optimizer as string | undefined,
-      momentum: o.momentum as string | undefined,
-      'weight-decay': o.weightDecay as string | undefined,
-      'val-split': o.valSplit as string | undefined,
-      seed: o.seed as string | undefined,
-      'no-augment': o.augment === false,
-      mean: o.mean as string | undefined,
-      std: o.std as string | undefined,
-      freeze: o.freeze as string | undefined,
-    };
+    const flags = settingFlags(o);
     const settingsOf = (...a: Parameters<typeof resolveSettings>) => {
       try {
         return resolveSettings(...a);
@@ -132,7 +130,7 @@ export default defineCommand({
         throw e;
       }
     };
-    if (o.threads !== undefined) process.env.ALEXNETC_THREADS = String(wholeNumber(o.threads, '--threads', 1));
+    const threads = o.threads === undefined ? undefined : wholeNumber(o.threads, '--threads', 1);
     const engineOptions = torchFlags(o);
     const torchOnly = (engine: string | undefined, resumed?: string): void => {
       const given = TORCH_FLAGS.find((k) => o[k] !== undefined);
@@ -166,7 +164,7 @@ export default defineCommand({
       }
       const { result, ok } = compileAndReport(source, { network: state.source.network || undefined, set: state.source.set }, false);
       if (!ok || !result.network) return 1;
-      const outcome = await train({ network: result.network, settings, source: { ...state.source, file: source }, runDir, backend, resume: state, engineOptions });
+      const outcome = await train({ network: result.network, settings, source: { ...state.source, file: source }, runDir, backend, resume: state, engineOptions, threads });
       return outcome.exitCode;
     }
 
@@ -198,19 +196,19 @@ export default defineCommand({
       ...(o.testLimit !== undefined ? { testLimit: wholeNumber(o.testLimit, '--test-limit', 1) } : {}),
       ...(o.classes !== undefined ? { classes: o.classes as string } : {}),
     };
-    const runDir = (o.out as string | undefined) ?? defaultRunDir(network.name);
-    if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another --out`, 1);
+    const runDir = (o.output as string | undefined) ?? defaultRunDir(network.name);
+    if (hasCheckpoint(runDir)) throw new UsageError(`${runDir} already holds a training run; continue it with \`--resume ${runDir}\` or choose another -o`, 1);
     checkRunDirOutput(runDir, o.force === true);
     // fine-tuning: the weights that match, read before the data so that a wrong file fails fast
     let init: Awaited<ReturnType<typeof import('../../train/init.js').initFrom>> | undefined;
     if (o.init !== undefined) {
       const from = o.init as string;
-      if (sameFile(from, runDir) || path.resolve(from).startsWith(path.resolve(runDir) + path.sep)) throw new UsageError(`--init ${from} is inside the run directory being written (${runDir}); choose another --out`);
+      if (sameFile(from, runDir) || path.resolve(from).startsWith(path.resolve(runDir) + path.sep)) throw new UsageError(`--init ${from} is inside the run directory being written (${runDir}); choose another -o`);
       const only = o.initOnly !== undefined ? stagePathsFlag(o.initOnly as string, network) : undefined;
       const { initFrom } = await import('../../train/init.js');
       init = await initFrom(from, network, { strict: o.initStrict === true, only, seed: settings.seed });
     }
-    const outcome = await train({ network, settings, source, runDir, backend, engine, engineOptions, initialWeights: init?.weights, init: init?.record });
+    const outcome = await train({ network, settings, source, runDir, backend, engine, engineOptions, threads, initialWeights: init?.weights, init: init?.record });
     return outcome.exitCode;
   },
 });

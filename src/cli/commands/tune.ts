@@ -1,9 +1,9 @@
-// `alexnetc tune FILE --data DIR --grid '…' --out DIR`: hyperparameter search
+// `alexnetc tune FILE --data DIR --grid '…' -o DIR`: hyperparameter search
 // (src/tune/), every trial a child `alexnetc train`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber } from '../frame.js';
+import { compileAndReport, defineCommand, OPT, parseSets, UsageError, wholeNumber, outputOption } from '../frame.js';
 
 /** Flags that define a search: on --resume they come from OUT/search.json. */
 const SEARCH_FLAGS = ['data', 'grid', 'network', 'set', 'trials', 'random', 'seed', 'epochs', 'limit', 'testLimit', 'earlyStop'] as const;
@@ -36,8 +36,8 @@ export default defineCommand({
     { flags: '--jobs <n>', help: 'trials at a time (default: the cores ÷ threads per trial)' },
     { flags: '--threads <n>', help: 'cpu kernel threads per trial (default: the cores ÷ --jobs, else 1)' },
     { flags: '--no-early-stop', help: 'run every trial to its last epoch' },
-    { flags: '-o, --out <dir>', help: 'the search directory' },
-    { flags: '--resume', help: 'continue the search in --out (finished trials are kept)' },
+    outputOption('the search directory'),
+    { flags: '--resume', help: 'continue the search in -o DIR (finished trials are kept)' },
     { flags: '--write', help: 'put the best settings into FILE (atomically; the rest of the file as it was)' },
     OPT.backend,
   ],
@@ -52,8 +52,8 @@ export default defineCommand({
     const { planSearch, createSearch, runSearch, readState, SEARCH_JSON } = await import('../../tune/index.js');
     const say = (line: string): void => void process.stderr.write(line + '\n');
     const print = (line: string): void => void process.stdout.write(line + '\n');
-    if (o.out === undefined) throw new UsageError('alexnetc tune needs --out DIR (the search directory)');
-    const out = o.out as string;
+    if (o.output === undefined) throw new UsageError('alexnetc tune needs -o DIR (the search directory)');
+    const out = o.output as string;
     const cores = availableParallelism();
     const threadsFlag = o.threads === undefined ? undefined : wholeNumber(o.threads, '--threads', 1);
     const jobsFlag = o.jobs === undefined ? undefined : wholeNumber(o.jobs, '--jobs', 1);
@@ -69,17 +69,17 @@ export default defineCommand({
       return runSearch(state, common);
     }
 
-    if (file === undefined) throw new UsageError('alexnetc tune needs a FILE (or --resume --out DIR)');
+    if (file === undefined) throw new UsageError('alexnetc tune needs a FILE (or --resume -o DIR)');
     if (o.data === undefined) throw new UsageError('alexnetc tune needs --data DIR (an IDX directory or an image folder)');
     if (o.grid === undefined) throw new UsageError("alexnetc tune needs --grid, e.g. --grid 'lr=0.01,0.001;batch=32,64'");
     const random = o.random === true;
     if (random && o.trials === undefined) throw new UsageError('--random needs --trials N (how many points to sample)');
     if (!random && o.trials !== undefined) throw new UsageError('--trials N goes with --random (a grid runs every combination)');
     if (fs.existsSync(out)) {
-      if (!fs.statSync(out).isDirectory()) throw new UsageError(`${out} is a file; --out names the search directory`);
-      if (fs.existsSync(path.join(out, SEARCH_JSON))) throw new UsageError(`${out} already holds a search; continue it with \`alexnetc tune --resume --out ${out}\` or choose another --out`);
+      if (!fs.statSync(out).isDirectory()) throw new UsageError(`${out} is a file; -o names the search directory`);
+      if (fs.existsSync(path.join(out, SEARCH_JSON))) throw new UsageError(`${out} already holds a search; continue it with \`alexnetc tune --resume -o ${out}\` or choose another -o`);
       const entries = fs.readdirSync(out);
-      if (entries.length) throw new UsageError(`refusing to write the search into ${out}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out`);
+      if (entries.length) throw new UsageError(`refusing to write the search into ${out}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another -o`);
     }
     const set = parseSets(o.set as string[]);
     const { result, ok, text } = compileAndReport(file, { network: o.network as string | undefined, set }, false);

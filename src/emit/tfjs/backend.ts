@@ -121,3 +121,9 @@ export async function loadTf(opts: LoadOptions = {}): Promise<LoadedTf> {
   }
   throw new BackendUnavailableError(`no tfjs could be loaded:\n  ${errors.join('\n  ')}\ninstall one with: ${HINTS.cpu}`, 'auto');
 }
+
+/** The line that says which tfjs runs (loadTf silences tfjs's own banner on pure JS). */
+export function backendAnnouncement(loaded: { name: string; backend: string }): string {
+  const pure = loaded.name === '@tensorflow/tfjs';
+  return `tfjs backend: ${loaded.name} (${loaded.backend})${pure ? ' — npm install @tensorflow/tfjs-node for native speed' : ''}`;
+}

@@ -8,7 +8,6 @@ import type { Classifier } from './model.js';
 
 export { idxExamples, imageExample, imageToInput, normalise, parseIndices, type Example } from './examples.js';
 export { openClassifier, ModelError, type Classifier, type LoadTf } from './model.js';
-export { loadOrt } from './onnx-model.js';
 
 export interface Ranked {
   index: number;

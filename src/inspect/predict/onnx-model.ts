@@ -1,22 +1,23 @@
-// ONNX files as classifiers, run in onnxruntime-node. alexnetc's own exports
+// ONNX files as classifiers, run in onnxruntime-node (src/emit/onnx/session.ts;
+// the file's metadata read by src/weights/onnx-read.ts). alexnetc's own exports
 // say how to feed them (metadata_props: alexnetc.classes,
 // alexnetc.normalization, alexnetc.input_shape, alexnetc.input_layout; see
 // src/emit/metadata.ts); a file without them is fed by the graph's input
 // shape, with class indices for names and no normalisation unless --mean/--std
 // say otherwise (the command adds that note).
-import { readFileSync, statSync } from 'node:fs';
 import { formatShape } from '../../diagnostics/index.js';
 import type { Preprocessing } from '../../emit/metadata.js';
+import { openSession, type Ort } from '../../emit/onnx/session.js';
 import { UserError } from '../../util/errors.js';
+import { OnnxReadError, readOnnxFile, type OnnxModelFile } from '../../weights/onnx-read.js';
 import { checkClasses, checkNormalization, ModelError, type Classifier } from './model.js';
-import { readOnnxInfo } from './onnx-file.js';
 
 interface ValueMetadata {
   name: string;
   isTensor: boolean;
   shape?: ReadonlyArray<number | string>;
 }
-/** The bits of onnxruntime-node used here (typed locally: the package is an optional install). */
+/** The bits of an onnxruntime session used here (the typings of onnxruntime-node 1.30 leave inputMetadata out). */
 interface OrtTensor {
   readonly data: unknown;
   readonly dims: readonly number[];
@@ -29,27 +30,6 @@ interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
-interface Ort {
-  InferenceSession: { create(bytes: Uint8Array): Promise<OrtSession> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor;
-}
-
-// a variable specifier: TypeScript does not insist that the optional package be installed
-const ORT = 'onnxruntime-node';
-const importOrt = (specifier: string): Promise<unknown> => import(specifier);
-
-/** onnxruntime-node, or a clear error saying how to install it (exit 1). `specifier` is for tests. */
-export async function loadOrt(specifier: string = ORT): Promise<Ort> {
-  try {
-    const m = (await importOrt(specifier)) as Ort & { default?: Ort };
-    return m.InferenceSession ? m : m.default!;
-  } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    throw new UserError(`ONNX models run in onnxruntime-node, which could not be loaded (${why}); install it with: npm install onnxruntime-node`, 1);
-  }
-}
-
-const MAX_ONNX_BYTES = 2 ** 31; // protobuf's limit; larger is not an ONNX file
 
 function parseJson<T>(text: string | undefined, key: string, file: string): T | undefined {
   if (text === undefined) return undefined;
@@ -61,25 +41,26 @@ function parseJson<T>(text: string | undefined, key: string, file: string): T | 
 }
 
 export async function openOnnx(file: string): Promise<Classifier> {
-  const size = statSync(file).size;
-  if (size > MAX_ONNX_BYTES) throw new ModelError(`${file}: ${size} bytes is larger than any ONNX file can be (2 GiB)`);
-  const bytes = readFileSync(file);
-  let info;
+  let model: OnnxModelFile;
   try {
-    info = readOnnxInfo(bytes);
+    model = readOnnxFile(file);
   } catch (e) {
-    throw new ModelError(`${file}: not an ONNX model (${(e as Error).message}); predict takes a run directory, a tfjs model directory or an ONNX file`);
+    if (e instanceof OnnxReadError) throw new ModelError(`${e.message}; predict takes a run directory, a tfjs model directory or an ONNX file`);
+    throw e;
   }
-  if (!info.hasGraph) throw new ModelError(`${file}: not an ONNX model (no graph); predict takes a run directory, a tfjs model directory or an ONNX file`);
-  const ort = await loadOrt();
-  let session: OrtSession;
+  // the op of the node that produces the graph's first output: a final Softmax means probabilities
+  const outputName = model.outputs[0]?.name;
+  const lastOp = model.nodes.find((n) => n.outputs.includes(outputName ?? ''))?.op;
+  let opened;
   try {
-    session = await ort.InferenceSession.create(bytes);
+    opened = await openSession(file);
   } catch (e) {
+    if (e instanceof UserError) throw e; // onnxruntime-node is missing
     throw new ModelError(`${file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
   }
+  const session = opened.session as unknown as OrtSession;
   try {
-    return describe(ort, session, file, info.metadata, info.output?.op);
+    return describe(opened.ort, session, file, model.metadata, lastOp);
   } catch (e) {
     await session.release();
     throw e;

@@ -1,7 +1,7 @@
 // Node's threads for the kernels' pool: worker_threads evaluating the loop's
 // source, unref'd so an idle pool never keeps a process alive.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { defaultThreads } from '../../util/threads.js';
 import type { Thread, ThreadData } from './threads.js';
 
 export type { ThreadData } from './threads.js';
@@ -12,9 +12,7 @@ export function spawnThread(loop: string, data: ThreadData): Thread {
   return w;
 }
 
-/** ALEXNETC_THREADS, else the cores. */
-export function platformThreads(check: (n: number, what: string) => number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.ALEXNETC_THREADS;
-  if (raw === undefined || raw.trim() === '') return availableParallelism();
-  return check(Number(raw.trim()), `ALEXNETC_THREADS=${raw}`);
+/** ALEXNETC_THREADS, else the cores (src/util/threads.ts). */
+export function platformThreads(check: (n: number, what: string) => number): number {
+  return check(defaultThreads(), 'the default thread count');
 }

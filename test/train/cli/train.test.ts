@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../../src/compile.js';
 import { toOnnxBytes } from '../../../src/emit/onnx/index.js';
 import { loadTfjs } from '../../../src/emit/tfjs/io.js';
-import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../../src/weights/tfjs.js';
 import { batches, loadIdxDir, subset } from '../../../src/train/data/index.js';
 
 const root = path.join(import.meta.dirname, '../../..');

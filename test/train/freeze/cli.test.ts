@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../../src/compile.js';
 import { layers } from '../../../src/check/ir.js';
 import { seededWeights, type WeightSource } from '../../../src/emit/onnx/index.js';
-import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../../src/weights/tfjs.js';
 import { safetensorsWeights } from '../../../src/weights/safetensors.js';
 import { cli, FASHION, hasData, hasTorch, json, root, tmp, train } from '../torch/helpers.js';
 

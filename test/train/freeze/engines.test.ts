@@ -13,7 +13,7 @@ import { compile } from '../../../src/compile.js';
 import { frozenWeightKeys } from '../../../src/check/freeze.js';
 import { layers, type Network } from '../../../src/check/ir.js';
 import { seededWeights, type WeightSource } from '../../../src/emit/onnx/index.js';
-import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../../src/weights/tfjs.js';
 import type { EngineModule, TrainEngine } from '../../../src/train/engine.js';
 import { tfjsEngine } from '../../../src/train/engines/tfjs/engine.js';
 import { safetensorsWeights } from '../../../src/weights/safetensors.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers, type Network } from '../../../src/check/ir.js';
 import { compile } from '../../../src/compile.js';
-import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../../src/weights/tfjs.js';
 import { batches, channelStats } from '../../../src/train/data/index.js';
 import { ENGINES, type EngineSetup, type TrainEngine } from '../../../src/train/engine.js';
 import { prepareData, resolveSettings } from '../../../src/train/index.js';

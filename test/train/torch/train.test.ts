@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layers } from '../../../src/check/ir.js';
 import { compile } from '../../../src/compile.js';
-import { readTfjsWeights } from '../../../src/emit/tfjs/weights.js';
+import { readTfjsWeights } from '../../../src/weights/tfjs.js';
 import { batches, loadIdxDir, subset } from '../../../src/train/data/index.js';
 import { safetensorsWeights } from '../../../src/weights/safetensors.js';
 import { cli, FASHION, hasData, hasTorch, json, LENET, maxDiff, root, tensors, tmp, train, trainUntil, type Run } from './helpers.js';

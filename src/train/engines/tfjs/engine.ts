@@ -22,7 +22,8 @@
 // (seed, epoch, step) for the duration of each step.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BackendUnavailableError, loadTf, planWeights, readTfjsWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
+import { readTfjsWeights } from '../../../weights/tfjs.js';
+import { BackendUnavailableError, loadTf, planWeights, saveTfjs, toTfjs, fileSaver, type LayersModel, type Tf } from '../../../emit/tfjs/index.js';
 import { toTfjs as toTfjsLayout } from '../../../emit/tfjs/layout.js';
 import type { Network } from '../../../check/ir.js';
 import { tfjsMetadata } from '../../../emit/metadata.js';
@@ -43,16 +44,27 @@ const OPT_JSON = 'optimizer.json';
 const OPT_BIN = 'optimizer.bin';
 
 /** loadTf plus the fast cpu kernels when it is pure tfjs; the description says which. */
-export async function loadBackend(choice: string): Promise<{ tf: Tf; description: string }> {
+export async function loadBackend(choice: string, threads?: number): Promise<{ tf: Tf; description: string }> {
   let loaded;
   try {
-    loaded = await loadTf({ backend: choice as 'auto' | 'gpu' | 'node' | 'cpu' });
+    loaded = await loadTf({ backend: choice as 'auto' | 'gpu' | 'node' | 'cpu', threads });
   } catch (e) {
     if (e instanceof BackendUnavailableError) throw new TrainError(e.message);
     throw e;
   }
   const tf = loaded.tf;
   if (loaded.backend === 'cpu') {
+    // The fast kernels and tfjs's stock kernels round differently: a run that silently took the stock
+    // ones because this process could not reserve the kernels' memory (a busy machine, ulimit -v)
+    // trained to other weights than the same run elsewhere, or its own resume (issue 22). Refuse instead.
+    const { runtimeUnavailable } = await import('../../../kernels/index.js');
+    const down = runtimeUnavailable();
+    if (down?.transient) {
+      throw new TrainError(
+        `${down.reason}: training on tfjs's stock kernels instead would give other weights than this run gives anywhere else. ` +
+          'Run node with --disable-wasm-trap-handler (NODE_OPTIONS=--disable-wasm-trap-handler alexnetc train …), which needs no reservation and computes the same, or raise the address-space limit (ulimit -v)',
+      );
+    }
     // loadTf installed the fast cpu kernels
     return { tf, description: `cpu (pure JS ${loaded.name} ${tf.version.tfjs}, ${loaded.fastKernels.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
   }
@@ -61,7 +73,7 @@ export async function loadBackend(choice: string): Promise<{ tf: Tf; description
 
 export const tfjsEngine: EngineModule = {
   async preflight(setup) {
-    await loadBackend(setup.backend);
+    await loadBackend(setup.backend, setup.threads);
   },
   create: createTfjsEngine,
 };
@@ -72,7 +84,7 @@ export interface TfjsEngine extends TrainEngine {
 }
 
 export async function createTfjsEngine(setup: EngineSetup): Promise<TfjsEngine> {
-  const { tf, description } = await loadBackend(setup.backend);
+  const { tf, description } = await loadBackend(setup.backend, setup.threads);
   const { network, settings } = setup;
   const model: LayersModel = setup.resumeFrom
     ? toTfjs(tf, network, { weights: readTfjsWeights(path.join(setup.resumeFrom, MODEL), network) })

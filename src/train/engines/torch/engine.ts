@@ -29,6 +29,7 @@ import { onnxMetadata, tfjsMetadata } from '../../../emit/metadata.js';
 import { seededWeights } from '../../../emit/onnx/index.js';
 import { toTorchModule, torchClassName, TorchUnsupportedError } from '../../../emit/torch/index.js';
 import { writeFileAtomic } from '../../../util/atomic.js';
+import { defaultThreads } from '../../../util/threads.js';
 import { deriveSeed } from '../../../util/rng.js';
 import { networkTensors, stateDictKey, tensorName, writeSafetensors, type TensorToWrite } from '../../../weights/safetensors.js';
 import { CheckpointError } from '../../checkpoint.js';
@@ -125,8 +126,8 @@ export function maskTensors(network: Network, masks: ReadonlyMap<string, Uint8Ar
   return out;
 }
 
-function threadsPerProcess(nproc: number): number {
-  const total = Number(process.env.ALEXNETC_THREADS) || os.availableParallelism();
+function threadsPerProcess(nproc: number, threads: number | undefined): number {
+  const total = threads ?? defaultThreads();
   return Math.max(1, Math.floor(total / nproc));
 }
 
@@ -166,7 +167,7 @@ async function createTorchEngine(setup: EngineSetup): Promise<TrainEngine> {
     }
     const masks = setup.masks?.size ? path.join(workDir, 'masks.safetensors') : null;
     if (masks) await writeSafetensors(masks, maskTensors(network, setup.masks!));
-    const threads = threadsPerProcess(o.nproc);
+    const threads = threadsPerProcess(o.nproc, setup.threads);
     const distributed = o.nproc > 1 || o.nnodes > 1;
     if (distributed) {
       setup.say(
