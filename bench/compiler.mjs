@@ -1,7 +1,9 @@
 // Parse + check time per shipped spec and for generated networks of growing
-// size (time per stage should stay flat: linear growth), and ONNX export time
-// of AlexNet and VGG-16 beside torch.onnx.export of the same models, same run.
-import { execFileSync } from 'node:child_process';
+// size (time per stage should stay flat: linear growth), `alexnetc check`'s
+// whole process beside a bare `node -e 0` (the cold start), and ONNX export
+// time of AlexNet and VGG-16 beside torch.onnx.export of the same models, same run.
+//   node --expose-gc bench/compiler.mjs [--quick]   (--quick: no ONNX export)
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +21,8 @@ function median(xs) {
 function time(fn, reps) {
   const ts = [];
   for (let i = 0; i < reps; i++) {
+    // each run starts from a collected heap: one run's garbage is not the next one's pause
+    globalThis.gc?.();
     const t = process.hrtime.bigint();
     fn();
     ts.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -39,17 +43,42 @@ function generated(stages) {
   lines.push('}');
   return lines.join('\n');
 }
-console.log('\ngenerated networks: time per stage should not grow (linear total time)');
+console.log('\ngenerated networks (median of 7): time per stage should not grow (linear total time)');
+console.log(`  ${'stages'.padStart(6)} ${'parse+check'.padStart(12)} ${'per stage'.padStart(12)}   vs 1,000 stages`);
 let base;
 for (const n of [1000, 2500, 5000, 10000]) {
   const text = generated(n);
   compile(text);
-  const ms = time(() => compile(text), 5);
+  const ms = time(() => compile(text), 7);
   const perStage = (ms * 1000) / n;
   base ??= perStage;
-  console.log(`  ${String(n).padStart(6)} stages ${ms.toFixed(1).padStart(8)} ms  ${perStage.toFixed(2)} µs/stage  (×${(perStage / base).toFixed(2)} of 1000-stage cost per stage)`);
+  console.log(`  ${String(n).padStart(6)} ${ms.toFixed(1).padStart(9)} ms ${perStage.toFixed(2).padStart(7)} µs/stage   ×${(perStage / base).toFixed(2)}`);
 }
 
+// the cold start: fresh processes, alternated so that the machine's load falls on both alike
+const bin = path.join(root, 'bin', 'alexnetc.js');
+const lenet = path.join(root, 'specs', 'lenet5.net');
+const wall = (args) => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const bare = [];
+const check = [];
+const unbundled = [];
+for (let i = 0; i < 15; i++) {
+  bare.push(wall(['-e', '0']));
+  check.push(wall([bin, 'check', lenet]));
+  unbundled.push(wall(['--input-type=module', '-e', `import { main } from './dist/cli/main.js'; process.exitCode = await main(['check', ${JSON.stringify(lenet)}]);`]));
+}
+const [b, c, u] = [median(bare), median(check), median(unbundled)];
+console.log(`\ncold start, whole process (medians of 15, alternated; ${process.version}, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
+console.log(`  node -e 0                                    ${b.toFixed(0).padStart(5)} ms`);
+console.log(`  alexnetc check specs/lenet5.net              ${c.toFixed(0).padStart(5)} ms   (+${(c - b).toFixed(0)} ms over bare Node)`);
+console.log(`  the same from dist/ unbundled (no bundle)    ${u.toFixed(0).padStart(5)} ms   (+${(u - b).toFixed(0)} ms)`);
+
+if (process.argv.includes('--quick')) process.exit(0);
 console.log('\nONNX export, alexnetc vs torch.onnx.export (same machine, same run)');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'alexnetc-bench-'));
 const torchScript = `

@@ -38,6 +38,25 @@ export interface CheckOptions {
   target?: string;
 }
 
+/**
+ * A block call's checked body, kept for the next call of the same block with
+ * the same argument values on the same input shape (a block checks the same
+ * wherever it is called): the nodes and stage facts it made, with the call's
+ * path to swap for the next call's. Only a body that reported nothing is
+ * kept, and it is replayed only where it would again report nothing: at the
+ * same nesting depth, within the stage limit, with none of the blocks it
+ * calls already open (recursion).
+ */
+interface BlockMemo {
+  path: string;
+  flow: Flow;
+  infos: StageInfo[];
+  stages: number;
+  depth: number;
+  /** every block expanded inside it, itself included */
+  blocks: Set<BlockDecl>;
+}
+
 /** What the checker learnt about one stage of source, for hovers and inlay hints. */
 export interface StageInfo {
   stage: Stage;
@@ -73,7 +92,10 @@ class CheckSink extends DiagnosticSink {
   private readonly seen = new Map<string, Diagnostic>();
   /** errors reported, repeats included (whether a network failed does not depend on what was reported before) */
   errorsRaised = 0;
+  /** every report, of any severity, repeats included */
+  reports = 0;
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
+    this.reports++;
     if (CODES[code].severity === 'error') this.errorsRaised++;
     const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
     const known = this.seen.get(key);
@@ -140,6 +162,16 @@ export class Checker {
   private network = '';
   private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
   readonly stageInfo: StageInfo[] = [];
+  /** checked block bodies by block and by input shape and argument values (see BlockMemo) */
+  private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
+  /** the blocks expanded inside each block body being recorded, innermost last */
+  private readonly recording: Set<BlockDecl>[] = [];
+
+  /** block calls answered from a kept body */
+  memoHits = 0;
+
+  /** `memo: false` checks every block call afresh (the tests compare both ways) */
+  constructor(private readonly opts: { memo?: boolean } = {}) {}
 
   /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
   check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
@@ -765,13 +797,58 @@ export class Checker {
     }
     if (!ok) return poisoned();
     const path = paths.next(name);
-    this.stack.push(block);
-    this.sink.frames.push(frame);
-    const flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
-    this.sink.frames.pop();
-    this.stack.pop();
+    const key = input && this.opts.memo !== false ? memoKey(input, inner.values) : undefined;
+    const memos = key === undefined ? undefined : (this.blockMemo.get(block) ?? this.blockMemo.set(block, new Map()).get(block)!);
+    const hit = key === undefined ? undefined : memos!.get(key);
+    let flow: Flow;
+    if (hit && hit.depth === this.depth && this.stageCount + hit.stages <= MAX_STAGES && !this.stack.some((b) => hit.blocks.has(b))) {
+      flow = this.replay(hit, path);
+      this.memoHits++;
+      for (const r of this.recording) for (const b of hit.blocks) r.add(b);
+    } else {
+      for (const r of this.recording) r.add(block);
+      const blocks = new Set<BlockDecl>([block]);
+      this.recording.push(blocks);
+      const [reports, stageCount, infos, depth] = [this.sink.reports, this.stageCount, this.stageInfo.length, this.depth];
+      this.stack.push(block);
+      this.sink.frames.push(frame);
+      try {
+        flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
+      } finally {
+        this.sink.frames.pop();
+        this.stack.pop();
+        this.recording.pop();
+      }
+      for (const r of this.recording) for (const b of blocks) r.add(b);
+      if (key !== undefined && flow.shape && this.sink.reports === reports) {
+        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages: this.stageCount - stageCount, depth, blocks });
+      }
+    }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
+  }
+
+  /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
+  private replay(m: BlockMemo, path: string): Flow {
+    const swap = (p: string): string => (p === m.path ? path : p.startsWith(m.path) && p[m.path.length] === '/' ? path + p.slice(m.path.length) : p);
+    const copy = (n: Node): Node => {
+      switch (n.kind) {
+        case 'layer':
+          return { ...n, path: swap(n.path) };
+        case 'residual':
+          return { ...n, path: swap(n.path), body: n.body.map(copy), shortcut: n.shortcut ? n.shortcut.map(copy) : null };
+        case 'gate':
+          return { ...n, path: swap(n.path), body: n.body.map(copy) };
+        case 'concat':
+        case 'add':
+        case 'split':
+          return { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
+      }
+    };
+    for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
+    this.stageCount += m.stages;
+    this.expanded += m.stages;
+    return { nodes: m.flow.nodes.map(copy), shape: m.flow.shape, params: m.flow.params, macs: m.flow.macs };
   }
 
   private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
@@ -880,6 +957,14 @@ export class Checker {
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
 
+}
+
+/** a block call's input shape and argument values as a key (every number exactly: -0, NaN and Infinity apart) */
+function memoKey(input: Shape, values: ReadonlyMap<string, ArgValue>): string {
+  const v = (x: ArgValue): string => (Array.isArray(x) ? `[${x.map(v).join(',')}]` : typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : typeof x === 'string' ? JSON.stringify(x) : String(x));
+  let k = input.join(',');
+  for (const [name, x] of values) k += `;${name}=${v(x)}`;
+  return k;
 }
 
 /** the bare words some layer argument takes: they may be passed to blocks as values */
