@@ -12,13 +12,13 @@ export interface CodeInfo {
 export const CODES = {
   // lexical and syntax
   E001: { severity: 'error', title: 'unexpected character' },
-  E002: { severity: 'error', title: 'syntax error', doc: 'syntax error (expected token, missing `|` or line break between stages)' },
+  E002: { severity: 'error', title: 'syntax error', doc: 'syntax error (expected token, missing `|` or line break between stages; `k=3` in a call: arguments are named without `=`, with a fix; an unclosed `{`, pointed at by indentation, with nothing reported that follows from it; a word before a body that is not a construct, `mul { … }`)' },
   E003: { severity: 'error', title: 'not a UTF-8 text file', doc: 'not a UTF-8 text file (a binary file, another encoding): one error, at the first bad byte' },
   // names
-  E101: { severity: 'error', title: 'unknown layer or block', doc: 'unknown layer or block (did you mean, also for PyTorch/Keras names such as `Conv2d`, `Linear`)' },
+  E101: { severity: 'error', title: 'unknown layer or block', doc: 'unknown layer or block (did you mean, also for PyTorch/Keras names such as `Conv2d`, `Linear`; a layer of other frameworks the catalogue lacks, such as `mish` or `lstm`, is "not in alexnetc\'s catalogue" (src/layers/foreign.ts); a suggestion never swaps in another function: `relu7` gets none)' },
   E102: { severity: 'error', title: 'unknown name', doc: 'unknown name in an expression (did you mean); a `freeze` path that names no stage (with the closest path)' },
   E103: { severity: 'error', title: 'unknown argument', doc: 'unknown named argument (did you mean, also for PyTorch/Keras names such as `kernel_size`, `padding`, `use_bias`)' },
-  E104: { severity: 'error', title: 'unknown network', doc: '`--network` names no network in the file' },
+  E104: { severity: 'error', title: 'unknown network', doc: '`--network` names no network in the file (a command-line problem: printed without a position or code frame, as E105 is)' },
   E105: { severity: 'error', title: 'network must be chosen', doc: 'several networks and none chosen; a file that declares nothing (every command); a library of blocks only given to `compile`/`summary`' },
   E106: { severity: 'error', title: 'duplicate declaration', doc: 'duplicate declaration (also between a file and what it imports, or two imports), a block named like a built-in layer, a file imported twice' },
   E107: { severity: 'error', title: 'argument given twice', doc: 'argument given twice (positionally and by name, or by name twice), a training setting given twice' },
@@ -51,7 +51,7 @@ export const CODES = {
   E308: { severity: 'error', title: 'empty branch list', doc: '`concat`/`add`/`split` without branches' },
   E309: { severity: 'error', title: 'tokens do not fit', doc: 'tokens that do not fit: attention heads that do not divide the features, `image(h, w)` whose grid is not the tokens, `token(i)` past the last token' },
   // sizes
-  E401: { severity: 'error', title: 'tensor too large', doc: 'tensor too large to allocate, or a network expanding past 100,000 stages' },
+  E401: { severity: 'error', title: 'tensor too large', doc: 'tensor too large to allocate, or a network expanding past 100,000 stages (blamed on the outermost repeat, with the product)' },
   E402: { severity: 'error', title: 'too many parameters', doc: 'too many parameters to allocate' },
   E403: { severity: 'error', title: 'nesting too deep', doc: 'nesting too deep: brackets, braces and signs past 100 levels, an expression past 256 operations, blocks and bodies past 200' },
   E404: { severity: 'error', title: 'file too large', doc: 'file too large: more than 100,000 tokens (or an import graph of more than 256 files)' },
