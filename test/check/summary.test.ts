@@ -34,6 +34,9 @@ const published: [string, string, number, number?][] = [
   // torchvision's GFLOPS for ViT (17.564, 4.409) count attention's two batched products with the projections
   ['vit.net', 'ViT_B_16', 86_567_656, 17_563_828_224],
   ['vit.net', 'ViT_B_32', 88_224_232, 4_409_186_304],
+  ['mobilenet.net', 'MobileNetV2', 3_504_872, 300_774_272],
+  ['mobilenet.net', 'MobileNetV3Small', 2_542_856, 56_510_400],
+  ['mobilenet.net', 'MobileNetV3Large', 5_483_032, 216_589_760],
 ];
 
 describe('published parameter counts', () => {
