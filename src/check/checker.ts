@@ -519,6 +519,12 @@ export class Checker {
         return { nodes, shape, params, macs };
       }
       case 'residual': {
+        if (s.cond) {
+          // `residual if cond { … }`: without the condition, the body alone
+          const c = this.ev.bool(s.cond, scope);
+          if (c === undefined) return poisoned();
+          if (!c) return this.stages(s.body, input, scope, paths);
+        }
         const path = paths.next('residual');
         const inner = paths.child(path);
         const body = this.stages(s.body, input, scope, inner);
@@ -577,6 +583,14 @@ export class Checker {
       }
       case 'split':
         return this.split(s, input, scope, paths);
+      case 'if': {
+        // the chosen body's stages belong to the enclosing scope, as if written there
+        const c = this.ev.bool(s.cond, scope);
+        if (c === undefined) return poisoned();
+        const body = c ? s.then : (s.else ?? []);
+        const f = this.stages(body, input, scope, paths);
+        return f;
+      }
       case 'gate':
         return this.gate(s, input, scope, paths);
     }

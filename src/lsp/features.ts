@@ -350,7 +350,7 @@ function freezeCompletions(doc: TextDocument, a: Analysis, decl: Decl | undefine
 
 // ---- completion and signature help -------------------------------------------
 
-const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add', 'split', 'gate'];
+const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add', 'split', 'gate', 'if'];
 
 export function completion(doc: TextDocument, a: Analysis, offset: number, opts: { snippets?: boolean } = {}): CompletionItem[] {
   const text = doc.getText();

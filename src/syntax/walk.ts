@@ -23,6 +23,10 @@ export function* allStages(stages: readonly Stage[]): Generator<Stage> {
       case 'gate':
         yield* allStages(s.body);
         break;
+      case 'if':
+        yield* allStages(s.then);
+        if (s.else) yield* allStages(s.else);
+        break;
       default: {
         const never: never = s;
         throw new Error(`unhandled stage ${(never as Stage).kind}`);
@@ -71,5 +75,7 @@ export function* exprsOf(d: Decl): Generator<Expr> {
     yield* s.assert?.dims ?? [];
     if (s.kind === 'call') for (const a of s.args) yield a.value;
     else if (s.kind === 'repeat') yield s.count;
+    else if (s.kind === 'if') yield s.cond;
+    else if (s.kind === 'residual' && s.cond) yield s.cond;
   }
 }

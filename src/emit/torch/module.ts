@@ -107,7 +107,7 @@ class ModuleWriter {
   private reach(body: readonly Stage[], seen: Set<string>): Set<string> {
     for (const s of allStages(body)) {
       if (s.kind !== 'call') {
-        if (s.kind !== 'repeat') this.constructs.add(s.kind);
+        if (s.kind !== 'repeat' && s.kind !== 'if') this.constructs.add(s.kind);
         continue;
       }
       const layer = findLayer(s.callee.name);
@@ -300,7 +300,23 @@ class ModuleWriter {
         out.push(`${ind}for _ in range(${this.whole(s.count, scope, 'repeat count')}):`);
         nested(s.body, target, inner);
         return;
+      case 'if':
+        out.push(`${ind}if ${pyExpr(s.cond, scope.names)}:`);
+        nested(s.then, target, inner);
+        if (s.else) {
+          out.push(`${ind}else:`);
+          nested(s.else, target, inner);
+        }
+        return;
       case 'residual': {
+        if (s.cond) {
+          // `residual if cond { … }`: the residual when cond holds, else the body's stages alone
+          out.push(`${ind}if ${pyExpr(s.cond, scope.names)}:`);
+          this.stage({ ...s, cond: undefined }, target, scope, inner, out);
+          out.push(`${ind}else:`);
+          nested(s.body, target, inner);
+          return;
+        }
         const v = local('residual', scope);
         out.push(`${ind}with ${target}.residual() as ${v}:`);
         const before = out.length;
