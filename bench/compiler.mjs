@@ -1,8 +1,10 @@
 // Parse + check time per shipped spec and for generated networks of growing
-// size (time per stage should stay flat: linear growth), and ONNX export time
-// of AlexNet and VGG-16 beside torch.onnx.export of the same models, same run.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// size (time per stage should stay flat: linear growth), `alexnetc check`'s
+// whole process beside a bare `node -e 0` (the cold start), and ONNX export
+// time of AlexNet and VGG-16 beside torch.onnx.export of the same models, same run.
+//   node --expose-gc bench/compiler.mjs [--quick]   (--quick: no ONNX export)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +18,21 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(fn, reps) {
+/** median wall ms of `reps` runs; `cpu`: also the median CPU ms (this process's user + system time, GC threads included) */
+function time(fn, reps, cpu) {
   const ts = [];
+  const cs = [];
   for (let i = 0; i < reps; i++) {
+    // each run starts from a collected heap: one run's garbage is not the next one's pause
+    globalThis.gc?.();
+    const c = process.cpuUsage();
     const t = process.hrtime.bigint();
     fn();
     ts.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const d = process.cpuUsage(c);
+    cs.push((d.user + d.system) / 1000);
   }
+  if (cpu) cpu.ms = median(cs);
   return median(ts);
 }
 
@@ -39,17 +49,57 @@ function generated(stages) {
   lines.push('}');
   return lines.join('\n');
 }
-console.log('\ngenerated networks: time per stage should not grow (linear total time)');
+// On a loaded machine the wall time is mostly waiting for a core; the CPU time (user + system of
+// this process, GC threads included) is the work itself, and the ratio is read off it too.
+console.log(`\ngenerated networks (median of 7; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs): time per stage should not grow (linear total time)`);
+console.log(`  ${'stages'.padStart(6)} ${'wall'.padStart(10)} ${'CPU'.padStart(10)} ${'CPU per stage'.padStart(15)}   vs 1,000 stages`);
 let base;
 for (const n of [1000, 2500, 5000, 10000]) {
   const text = generated(n);
   compile(text);
-  const ms = time(() => compile(text), 5);
-  const perStage = (ms * 1000) / n;
+  const cpu = {};
+  const ms = time(() => compile(text), 7, cpu);
+  const perStage = (cpu.ms * 1000) / n;
   base ??= perStage;
-  console.log(`  ${String(n).padStart(6)} stages ${ms.toFixed(1).padStart(8)} ms  ${perStage.toFixed(2)} µs/stage  (×${(perStage / base).toFixed(2)} of 1000-stage cost per stage)`);
+  console.log(`  ${String(n).padStart(6)} ${ms.toFixed(1).padStart(7)} ms ${cpu.ms.toFixed(1).padStart(7)} ms ${perStage.toFixed(2).padStart(7)} µs/stage   ×${(perStage / base).toFixed(2)}`);
 }
 
+// the cold start: fresh processes, alternated so that the machine's load falls on both alike
+const bin = path.join(root, 'bin', 'alexnetc.js');
+const lenet = path.join(root, 'specs', 'lenet5.net');
+// the child's CPU time (user + system) from GNU time where it is installed
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const run = (args) => {
+  const cmd = gnuTime ? [gnuTime, ['-f', 'CPU %U %S', process.execPath, ...args]] : [process.execPath, args];
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd[0], cmd[1], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
+};
+const rows = [
+  ['node -e 0', ['-e', '0']],
+  ['alexnetc check specs/lenet5.net', [bin, 'check', lenet]],
+  ['the same from dist/, unbundled', ['--input-type=module', '-e', `import { main } from './dist/cli/main.js'; process.exitCode = await main(['check', ${JSON.stringify(lenet)}]);`]],
+].map(([name, args]) => ({ name, args, wall: [], cpu: [] }));
+for (let i = 0; i < 15; i++) {
+  for (const r of rows) {
+    const x = run(r.args);
+    r.wall.push(x.wall);
+    r.cpu.push(x.cpu);
+  }
+}
+console.log(`\ncold start, whole process (medians of 15, alternated; ${process.version}, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
+console.log(`  ${''.padEnd(34)} ${'wall'.padStart(8)} ${'over node -e 0'.padStart(15)} ${gnuTime ? `${'CPU'.padStart(8)} ${'over node -e 0'.padStart(15)}` : ''}`);
+const [w0, c0] = [median(rows[0].wall), median(rows[0].cpu)];
+for (const r of rows) {
+  const [w, c] = [median(r.wall), median(r.cpu)];
+  const over = (x, y) => (r === rows[0] ? '' : `+${(x - y).toFixed(0)} ms`).padStart(15);
+  console.log(`  ${r.name.padEnd(34)} ${w.toFixed(0).padStart(5)} ms ${over(w, w0)} ${gnuTime ? `${c.toFixed(0).padStart(5)} ms ${over(c, c0)}` : ''}`);
+}
+
+if (process.argv.includes('--quick')) process.exit(0);
 console.log('\nONNX export, alexnetc vs torch.onnx.export (same machine, same run)');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'alexnetc-bench-'));
 const torchScript = `

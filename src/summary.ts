@@ -73,11 +73,22 @@ export function summarize(net: Network, o: { freeze?: readonly string[] } = {}):
           break;
         }
         case 'concat':
-        case 'add': {
+        case 'add':
+        case 'split': {
           const at = rows.push({ path: n.path, layer: `${n.kind} (${n.branches.length} branches)`, depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
           for (const b of n.branches) walk(b, depth + 1);
           mark(at, at + 1);
           break;
+        }
+        case 'gate': {
+          const at = rows.push({ path: n.path, layer: 'gate (input × body)', depth, outShape: n.outShape, params: 0, macs: 0 }) - 1;
+          walk(n.body, depth + 1);
+          mark(at, at + 1);
+          break;
+        }
+        default: {
+          const never: never = n;
+          throw new Error(`unhandled node ${(never as Node).kind}`);
         }
       }
     }

@@ -53,7 +53,7 @@ async function activate(context) {
   try {
     await client.start();
   } catch (e) {
-    vscode.window.showErrorMessage(`alexnet: could not start \`${command} ${args.join(' ')}\`: ${e && e.message ? e.message : e}. Install alexnetc (npm i -g alexnetc) or set alexnet.server.path.`);
+    vscode.window.showErrorMessage(`alexnet: could not start \`${command} ${args.join(' ')}\`: ${e && e.message ? e.message : e}. Install alexnetc from a clone (npm install && npm link in the clone; it is not on the npm registry yet) or set alexnet.server.path.`);
   }
 }
 

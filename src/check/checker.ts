@@ -38,6 +38,25 @@ export interface CheckOptions {
   target?: string;
 }
 
+/**
+ * A block call's checked body, kept for the next call of the same block with
+ * the same argument values on the same input shape (a block checks the same
+ * wherever it is called): the nodes and stage facts it made, with the call's
+ * path to swap for the next call's. Only a body that reported nothing is
+ * kept, and it is replayed only where it would again report nothing: at the
+ * same nesting depth, within the stage limit, with none of the blocks it
+ * calls already open (recursion).
+ */
+interface BlockMemo {
+  path: string;
+  flow: Flow;
+  infos: StageInfo[];
+  stages: number;
+  depth: number;
+  /** every block expanded inside it, itself included */
+  blocks: Set<BlockDecl>;
+}
+
 /** What the checker learnt about one stage of source, for hovers and inlay hints. */
 export interface StageInfo {
   stage: Stage;
@@ -73,7 +92,10 @@ class CheckSink extends DiagnosticSink {
   private readonly seen = new Map<string, Diagnostic>();
   /** errors reported, repeats included (whether a network failed does not depend on what was reported before) */
   errorsRaised = 0;
+  /** every report, of any severity, repeats included */
+  reports = 0;
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
+    this.reports++;
     if (CODES[code].severity === 'error') this.errorsRaised++;
     const key = `${this.file ?? ''}:${code}:${span.start}:${span.end}`;
     const known = this.seen.get(key);
@@ -140,6 +162,16 @@ export class Checker {
   private network = '';
   private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
   readonly stageInfo: StageInfo[] = [];
+  /** checked block bodies by block and by input shape and argument values (see BlockMemo) */
+  private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
+  /** the blocks expanded inside each block body being recorded, innermost last */
+  private readonly recording: Set<BlockDecl>[] = [];
+
+  /** block calls answered from a kept body */
+  memoHits = 0;
+
+  /** `memo: false` checks every block call afresh (the tests compare both ways) */
+  constructor(private readonly opts: { memo?: boolean } = {}) {}
 
   /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
   check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
@@ -487,6 +519,12 @@ export class Checker {
         return { nodes, shape, params, macs };
       }
       case 'residual': {
+        if (s.cond) {
+          // `residual if cond { … }`: without the condition, the body alone
+          const c = this.ev.bool(s.cond, scope);
+          if (c === undefined) return poisoned();
+          if (!c) return this.stages(s.body, input, scope, paths);
+        }
         const path = paths.next('residual');
         const inner = paths.child(path);
         const body = this.stages(s.body, input, scope, inner);
@@ -543,7 +581,80 @@ export class Checker {
         this.info(s, path, input, shape, params, macs);
         return { nodes: [node], shape, params, macs };
       }
+      case 'split':
+        return this.split(s, input, scope, paths);
+      case 'if': {
+        // the chosen body's stages belong to the enclosing scope, as if written there
+        const c = this.ev.bool(s.cond, scope);
+        if (c === undefined) return poisoned();
+        const body = c ? s.then : (s.else ?? []);
+        const f = this.stages(body, input, scope, paths);
+        return f;
+      }
+      case 'gate':
+        return this.gate(s, input, scope, paths);
     }
+  }
+
+  /** `split { branch … }`: each branch gets its share of the channels, in order; the outputs are concatenated */
+  private split(s: Extract<Stage, { kind: 'concat' | 'add' | 'split' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('split');
+    const inner = paths.child(path);
+    const k = s.branches.length;
+    if (k === 0) {
+      this.sink.report('E308', s.keyword, '`split` needs at least one `branch { … }`');
+      return poisoned();
+    }
+    let part: Shape | undefined;
+    if (input) {
+      if (input.length !== 3 && input.length !== 1) {
+        this.sink.report('E307', s.keyword, `split divides the channels of an image [C, H, W] or the features of a vector [F], but its input has shape ${formatShape(input)}`);
+      } else if (input[0]! % k !== 0) {
+        this.sink.report('E304', s.keyword, `split: ${input[0]} channels do not divide into ${k} equal branches`);
+      } else part = [input[0]! / k, ...input.slice(1)];
+    }
+    const flows: Flow[] = [];
+    for (let i = 0; i < k; i++) {
+      flows.push(this.stages(s.branches[i]!.body, part, scope, inner.child(`${path}/branch${i + 1}`)));
+      if (this.stageCount > MAX_STAGES) return poisoned();
+    }
+    if (!input || !part || flows.some((f) => !f.shape)) return poisoned();
+    const first = flows[0]!.shape!;
+    for (let i = 1; i < k; i++) {
+      const sh = flows[i]!.shape!;
+      if (sh.length !== first.length || !sameShape(sh.slice(1), first.slice(1))) {
+        this.sink.report('E305', s.branches[i]!.span, `split: branch ${i + 1} produces ${formatShape(sh)} but branch 1 produces ${formatShape(first)}; branches need the same size in every dimension but channels to be concatenated`, {
+          notes: [{ message: `branch 1 produces ${formatShape(first)}`, span: s.branches[0]!.span }],
+        });
+        return poisoned();
+      }
+    }
+    const shape = this.sized([flows.reduce((c, f) => c + f.shape![0]!, 0), ...first.slice(1)], s.keyword, 'the split output');
+    if (!shape) return poisoned();
+    const node: Node = { kind: 'split', path, inShape: input, outShape: shape, span: s.span, branches: flows.map((f) => f.nodes) };
+    const params = flows.reduce((a, f) => a + f.params, 0);
+    const macs = flows.reduce((a, f) => a + f.macs, 0);
+    this.info(s, path, input, shape, params, macs);
+    return { nodes: [node], shape, params, macs };
+  }
+
+  /** `gate { … }`: input × body(input); the body gives the input's shape, or [C, 1, 1] for an image [C, H, W] (broadcast) */
+  private gate(s: Extract<Stage, { kind: 'gate' }>, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
+    const path = paths.next('gate');
+    const body = this.stages(s.body, input, scope, paths.child(path));
+    if (!input || !body.shape) return poisoned();
+    const g = body.shape;
+    const ok = sameShape(g, input) || (input.length === 3 && sameShape(g, [input[0]!, 1, 1]));
+    if (!ok) {
+      const want = input.length === 3 ? `${formatShape(input)} or ${formatShape([input[0]!, 1, 1])}` : formatShape(input);
+      this.sink.report('E305', s.keyword, `gate: the body produces ${formatShape(g)}, but multiplying the input ${formatShape(input)} needs ${want}`, {
+        notes: input.length === 3 && g.length === 3 && g[0] !== input[0] ? [{ message: `the gate has ${g[0]} channels, the input ${input[0]}: the last conv of a squeeze-and-excitation gives the input's channels`, span: s.span }] : [],
+      });
+      return poisoned();
+    }
+    const node: Node = { kind: 'gate', path, inShape: input, outShape: [...input], span: s.span, body: body.nodes };
+    this.info(s, path, input, input, body.params, body.macs);
+    return { nodes: [node], shape: [...input], params: body.params, macs: body.macs };
   }
 
   private call(s: Call, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
@@ -686,13 +797,58 @@ export class Checker {
     }
     if (!ok) return poisoned();
     const path = paths.next(name);
-    this.stack.push(block);
-    this.sink.frames.push(frame);
-    const flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
-    this.sink.frames.pop();
-    this.stack.pop();
+    const key = input && this.opts.memo !== false ? memoKey(input, inner.values) : undefined;
+    const memos = key === undefined ? undefined : (this.blockMemo.get(block) ?? this.blockMemo.set(block, new Map()).get(block)!);
+    const hit = key === undefined ? undefined : memos!.get(key);
+    let flow: Flow;
+    if (hit && hit.depth === this.depth && this.stageCount + hit.stages <= MAX_STAGES && !this.stack.some((b) => hit.blocks.has(b))) {
+      flow = this.replay(hit, path);
+      this.memoHits++;
+      for (const r of this.recording) for (const b of hit.blocks) r.add(b);
+    } else {
+      for (const r of this.recording) r.add(block);
+      const blocks = new Set<BlockDecl>([block]);
+      this.recording.push(blocks);
+      const [reports, stageCount, infos, depth] = [this.sink.reports, this.stageCount, this.stageInfo.length, this.depth];
+      this.stack.push(block);
+      this.sink.frames.push(frame);
+      try {
+        flow = this.inModule(home, () => this.stages(block.body, input, inner, paths.child(path)));
+      } finally {
+        this.sink.frames.pop();
+        this.stack.pop();
+        this.recording.pop();
+      }
+      for (const r of this.recording) for (const b of blocks) r.add(b);
+      if (key !== undefined && flow.shape && this.sink.reports === reports) {
+        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages: this.stageCount - stageCount, depth, blocks });
+      }
+    }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
+  }
+
+  /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
+  private replay(m: BlockMemo, path: string): Flow {
+    const swap = (p: string): string => (p === m.path ? path : p.startsWith(m.path) && p[m.path.length] === '/' ? path + p.slice(m.path.length) : p);
+    const copy = (n: Node): Node => {
+      switch (n.kind) {
+        case 'layer':
+          return { ...n, path: swap(n.path) };
+        case 'residual':
+          return { ...n, path: swap(n.path), body: n.body.map(copy), shortcut: n.shortcut ? n.shortcut.map(copy) : null };
+        case 'gate':
+          return { ...n, path: swap(n.path), body: n.body.map(copy) };
+        case 'concat':
+        case 'add':
+        case 'split':
+          return { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
+      }
+    };
+    for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
+    this.stageCount += m.stages;
+    this.expanded += m.stages;
+    return { nodes: m.flow.nodes.map(copy), shape: m.flow.shape, params: m.flow.params, macs: m.flow.macs };
   }
 
   private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
@@ -801,6 +957,14 @@ export class Checker {
     this.stageInfo.push({ stage, network: this.network, path, inShape, outShape, params, macs });
   }
 
+}
+
+/** a block call's input shape and argument values as a key (every number exactly: -0, NaN and Infinity apart) */
+function memoKey(input: Shape, values: ReadonlyMap<string, ArgValue>): string {
+  const v = (x: ArgValue): string => (Array.isArray(x) ? `[${x.map(v).join(',')}]` : typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : typeof x === 'string' ? JSON.stringify(x) : String(x));
+  let k = input.join(',');
+  for (const [name, x] of values) k += `;${name}=${v(x)}`;
+  return k;
 }
 
 /** the bare words some layer argument takes: they may be passed to blocks as values */

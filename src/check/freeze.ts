@@ -79,7 +79,8 @@ export function stagePaths(nodes: readonly Node[]): string[] {
       if (n.kind === 'residual') {
         walk(n.body);
         if (n.shortcut) walk(n.shortcut);
-      } else if (n.kind === 'concat' || n.kind === 'add') for (const b of n.branches) walk(b);
+      } else if (n.kind === 'gate') walk(n.body);
+      else if (n.kind === 'concat' || n.kind === 'add' || n.kind === 'split') for (const b of n.branches) walk(b);
     }
   };
   walk(nodes);

@@ -40,7 +40,19 @@ export interface MergeNode extends NodeBase {
   branches: Node[][];
 }
 
-export type Node = LayerNode | ResidualNode | MergeNode;
+/** `split { branch … }`: the channels divided equally among the branches in order, their outputs concatenated */
+export interface SplitNode extends NodeBase {
+  kind: 'split';
+  branches: Node[][];
+}
+
+/** `gate { … }`: input × body(input), a [C, 1, 1] gate broadcast over [C, H, W] (squeeze-and-excitation) */
+export interface GateNode extends NodeBase {
+  kind: 'gate';
+  body: Node[];
+}
+
+export type Node = LayerNode | ResidualNode | MergeNode | SplitNode | GateNode;
 
 export interface TrainConfig {
   /** setting name → evaluated arguments (positional first, then named) */
@@ -73,7 +85,11 @@ export function* layers(nodes: readonly Node[]): Generator<LayerNode> {
         break;
       case 'concat':
       case 'add':
+      case 'split':
         for (const b of n.branches) yield* layers(b);
+        break;
+      case 'gate':
+        yield* layers(n.body);
         break;
       default: {
         const never: never = n;
@@ -88,6 +104,8 @@ export interface NodeLowering<V> {
   layer(n: LayerNode, input: V): V;
   residual(n: ResidualNode, input: V): V;
   merge(n: MergeNode, input: V): V;
+  split(n: SplitNode, input: V): V;
+  gate(n: GateNode, input: V): V;
 }
 
 export function lowerSequence<V>(nodes: readonly Node[], input: V, lowering: NodeLowering<V>): V {
@@ -103,6 +121,12 @@ export function lowerSequence<V>(nodes: readonly Node[], input: V, lowering: Nod
       case 'concat':
       case 'add':
         v = lowering.merge(n, v);
+        break;
+      case 'split':
+        v = lowering.split(n, v);
+        break;
+      case 'gate':
+        v = lowering.gate(n, v);
         break;
       default: {
         const never: never = n;

@@ -67,11 +67,35 @@ export class Evaluator {
         return items;
       }
       case 'unary': {
+        if (e.op === 'not') {
+          const b = this.bool(e.operand, scope);
+          return b === undefined ? undefined : !b;
+        }
         const v = this.number(e.operand, scope);
         if (v === undefined) return undefined;
         return e.op === '-' ? -v : v;
       }
       case 'binary': {
+        if (e.op === 'and' || e.op === 'or') {
+          const l = this.bool(e.left, scope);
+          const r = this.bool(e.right, scope);
+          if (l === undefined || r === undefined) return undefined;
+          return e.op === 'and' ? l && r : l || r;
+        }
+        if (e.op === '==' || e.op === '!=') {
+          const l = this.eval(e.left, scope);
+          const r = this.eval(e.right, scope);
+          if (l === undefined || r === undefined) return undefined;
+          // a bare word compares as itself against a parameter holding a word (`pad == same`); elsewhere it is a typo
+          for (const [w, other] of [[l, r], [r, l]] as const) {
+            if (w instanceof Word && typeof other !== 'string') {
+              this.unknownName(w, scope);
+              return undefined;
+            }
+          }
+          const key = (v: Evaluated): string => (v instanceof Word ? `word:${v.name}` : typeof v === 'string' ? `word:${v}` : JSON.stringify(v));
+          return (key(l) === key(r)) === (e.op === '==');
+        }
         const l = this.number(e.left, scope);
         const r = this.number(e.right, scope);
         if (l === undefined || r === undefined) return undefined;
@@ -86,6 +110,14 @@ export class Evaluator {
           case '*':
             v = l * r;
             break;
+          case '<':
+            return l < r;
+          case '<=':
+            return l <= r;
+          case '>':
+            return l > r;
+          case '>=':
+            return l >= r;
           case '/':
           case '//':
           case '%':
@@ -112,6 +144,16 @@ export class Evaluator {
     if (typeof v === 'number') return v;
     if (v instanceof Word) this.unknownName(v, scope);
     else this.sink.report('E201', e.span, `expected a number, got ${fmtValue(v)}`);
+    return undefined;
+  }
+
+  /** evaluate where only `true` or `false` makes sense (`if`, `and`, `or`, `not`) */
+  bool(e: Expr, scope: Scope): boolean | undefined {
+    const v = this.eval(e, scope);
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v instanceof Word) this.unknownName(v, scope);
+    else this.sink.report('E201', e.span, `expected \`true\` or \`false\` (a comparison such as \`stride == 1\`), got ${fmtValue(v)}`);
     return undefined;
   }
 

@@ -215,15 +215,28 @@ class Printer {
         this.body(s.body, this.tokenAfter(s.count.span.end, '{'), indent);
         return;
       case 'residual':
-        this.add('residual ');
-        this.body(s.body, this.tokenAfter(s.keyword.end, '{'), indent);
+        this.add(s.cond ? `residual if ${expr(s.cond)} ` : 'residual ');
+        this.body(s.body, this.tokenAfter(s.cond ? s.cond.span.end : s.keyword.end, '{'), indent);
         if (s.shortcut && s.shortcutKeyword) {
           this.add(' shortcut ');
           this.body(s.shortcut, this.tokenAfter(s.shortcutKeyword.end, '{'), indent);
         }
         return;
+      case 'if':
+        this.add(`if ${expr(s.cond)} `);
+        this.body(s.then, this.tokenAfter(s.cond.span.end, '{'), indent);
+        if (s.else && s.elseKeyword) {
+          this.add(' else ');
+          this.body(s.else, this.tokenAfter(s.elseKeyword.end, '{'), indent);
+        }
+        return;
+      case 'gate':
+        this.add('gate ');
+        this.body(s.body, this.tokenAfter(s.keyword.end, '{'), indent);
+        return;
       case 'concat':
-      case 'add': {
+      case 'add':
+      case 'split': {
         const open = this.tokenAfter(s.keyword.end, '{');
         const close = this.closeOf(open);
         this.add(`${s.kind} {`);

@@ -35,7 +35,7 @@ interface Group {
   call?: { block: BlockDecl; args: number[] };
 }
 
-export const KEYWORDS = new Set(['network', 'block', 'input', 'repeat', 'residual', 'shortcut', 'concat', 'add', 'branch', 'train', 'true', 'false', 'same']);
+export const KEYWORDS = new Set(['network', 'block', 'input', 'repeat', 'residual', 'shortcut', 'concat', 'add', 'split', 'gate', 'branch', 'train', 'true', 'false', 'same']);
 export const LAYER_NAMES = new Set(LAYERS.map((l) => l.name));
 
 /** The scope of a node: its name's path without the last segment (the op in PyTorch's names, the layer in alexnetc's). */

@@ -104,10 +104,11 @@ function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
       pads = explicit_pads(pad, (height, width), k, stride, (1, 1))
       out = window_output((height, width), k, stride, pads, ceil=ceil)
       top, left, bottom, right = pads
+      mode = MODE
       if top == bottom and left == right:
           pool = NATIVE
       else:
-          pool = Pool2d(MODE, k, stride, pads, ceil)
+          pool = Pool2d(mode, k, stride, pads, ceil)
       return self.append("${name}", pool, (channels,) + out)
     `
       .replace('NATIVE', native)

@@ -56,7 +56,7 @@ export const shuffle = defineLayer<ShuffleArgs>({
     `,
     classes: py`
       class ChannelShuffle(nn.Module):
-          """torchvision's channel_shuffle: channels as [groups, C/groups], transposed."""
+          """torchvision's channel_shuffle: [groups, C/groups] transposed."""
 
           def __init__(self, groups):
               super().__init__()

@@ -350,7 +350,7 @@ function freezeCompletions(doc: TextDocument, a: Analysis, decl: Decl | undefine
 
 // ---- completion and signature help -------------------------------------------
 
-const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add'];
+const STAGE_KEYWORDS = ['repeat', 'residual', 'concat', 'add', 'split', 'gate', 'if'];
 
 export function completion(doc: TextDocument, a: Analysis, offset: number, opts: { snippets?: boolean } = {}): CompletionItem[] {
   const text = doc.getText();
@@ -390,7 +390,7 @@ export function completion(doc: TextDocument, a: Analysis, offset: number, opts:
       return [...params(), ...kw(['true', 'false', 'same'])];
     case 'body': {
       if (ctx.afterRepeat) return params();
-      if (ctx.opener === 'concat' || ctx.opener === 'add') return kw(['branch']);
+      if (ctx.opener === 'concat' || ctx.opener === 'add' || ctx.opener === 'split') return kw(['branch']);
       const items: CompletionItem[] = [
         ...LAYERS.map((l) => ({
           label: l.name,

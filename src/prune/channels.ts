@@ -112,6 +112,21 @@ export function channelFlow(network: Network): ChannelFlow {
         case 'concat':
           v = n.branches.flatMap((b) => sequence(b, v));
           break;
+        case 'split': {
+          // equal shares: removing an input channel would move the boundaries
+          keep(v, `the split ${n.path} divides its channels equally`);
+          const part = v.length / n.branches.length;
+          const input = v;
+          v = n.branches.flatMap((b, i) => sequence(b, input.slice(i * part, (i + 1) * part)));
+          break;
+        }
+        case 'gate': {
+          // the gate's channel c scales input channel c: both stay (pruning them together is not done yet)
+          const gate = sequence(n.body, v);
+          keep(gate, `the gate ${n.path} multiplies its input by it`);
+          keep(v, `the gate ${n.path} multiplies it by the gate`);
+          break;
+        }
         default: {
           const never: never = n;
           throw new Error(`unhandled node ${(never as Node).kind}`);

@@ -92,6 +92,10 @@ export function printExpanded(network: Network, widths: ReadonlyMap<LayerNode, n
           body(n.shortcut, indent + '  ');
         }
         lines.push(`${indent}}`);
+      } else if (n.kind === 'gate') {
+        lines.push(`${indent}gate {`);
+        body(n.body, indent + '  ');
+        lines.push(`${indent}}`);
       } else {
         lines.push(`${indent}${n.kind} {`);
         for (const b of n.branches) {

@@ -13,9 +13,13 @@ export type Expr =
   | { kind: 'bool'; value: boolean; span: Span }
   | { kind: 'ref'; name: string; span: Span } // a parameter, or a bare word such as `same`
   | { kind: 'list'; items: Expr[]; span: Span } // [a, b] as an argument value
-  | { kind: 'unary'; op: '-' | '+'; operand: Expr; span: Span }
-  | { kind: 'binary'; op: '+' | '-' | '*' | '/' | '//' | '%'; left: Expr; right: Expr; span: Span }
+  | { kind: 'unary'; op: '-' | '+' | 'not'; operand: Expr; span: Span }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: 'paren'; inner: Expr; span: Span };
+
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '//' | '%';
+export type ComparisonOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type BinaryOp = ArithmeticOp | ComparisonOp | 'and' | 'or';
 
 export interface Param {
   name: Ident;
@@ -39,8 +43,12 @@ export interface Assertion {
 export type Stage =
   | { kind: 'call'; callee: Ident; args: Arg[]; hasParens: boolean; span: Span; assert?: Assertion }
   | { kind: 'repeat'; count: Expr; body: Stage[]; span: Span; keyword: Span; assert?: Assertion }
-  | { kind: 'residual'; body: Stage[]; shortcut?: Stage[]; span: Span; keyword: Span; shortcutKeyword?: Span; assert?: Assertion }
-  | { kind: 'concat' | 'add'; branches: Branch[]; span: Span; keyword: Span; assert?: Assertion };
+  | { kind: 'residual'; cond?: Expr; body: Stage[]; shortcut?: Stage[]; span: Span; keyword: Span; shortcutKeyword?: Span; assert?: Assertion }
+  | { kind: 'concat' | 'add' | 'split'; branches: Branch[]; span: Span; keyword: Span; assert?: Assertion }
+  // the stages of the body the condition picks (no scope of its own)
+  | { kind: 'if'; cond: Expr; then: Stage[]; else?: Stage[]; span: Span; keyword: Span; elseKeyword?: Span; assert?: Assertion }
+  // the input times body(input): a [C, 1, 1] body output is broadcast over [C, H, W] (squeeze-and-excitation)
+  | { kind: 'gate'; body: Stage[]; span: Span; keyword: Span; assert?: Assertion };
 
 export interface Branch {
   body: Stage[];

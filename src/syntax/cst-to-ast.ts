@@ -187,6 +187,8 @@ class Builder {
     const rep = this.kid(n, 'repeat');
     const res = this.kid(n, 'residual');
     const merge = this.kid(n, 'merge');
+    const gate = this.kid(n, 'gate');
+    const cond = this.kid(n, 'ifStage');
     const inp = this.kid(n, 'inputDecl');
     const train = this.kid(n, 'train');
     const shortcut = this.kid(n, 'shortcut');
@@ -229,8 +231,10 @@ class Builder {
           ],
         });
       }
+      const condExpr = this.kid(res, 'expr');
       s = {
         kind: 'residual',
+        ...(condExpr ? { cond: this.expr(condExpr) } : {}),
         body: this.stagesOnly(inner),
         shortcut,
         span: this.span(res),
@@ -238,17 +242,37 @@ class Builder {
         shortcutKeyword,
       };
     } else if (merge) {
-      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add');
+      const kw = this.tok(merge, 'Concat') ?? this.tok(merge, 'Add') ?? this.tok(merge, 'Split');
       const branches = this.kids(merge, 'branch').map((b) => {
         const body = this.kid(b, 'body');
         return { body: body ? this.stagesOnly(this.body(body)) : [], span: this.span(b) };
       });
       s = {
-        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : 'concat',
+        kind: kw?.image === 'add' || (merge.children as Children).Add ? 'add' : kw?.image === 'split' || (merge.children as Children).Split ? 'split' : 'concat',
         branches,
         span: this.span(merge),
         keyword: kw ? tokenSpan(kw) : this.span(merge),
       };
+    } else if (cond) {
+      const kw = this.tok(cond, 'If');
+      const e = this.kid(cond, 'expr');
+      const b = this.kid(cond, 'body');
+      const eb = this.kid(cond, 'elseBody');
+      const ek = this.tok(cond, 'Else');
+      const keyword = kw ? tokenSpan(kw) : this.span(cond);
+      s = {
+        kind: 'if',
+        cond: e ? this.expr(e) : { kind: 'bool', value: false, span: keyword },
+        then: b ? this.stagesOnly(this.body(b)) : [],
+        ...(eb ? { else: this.stagesOnly(this.body(eb)) } : {}),
+        span: this.span(cond),
+        keyword,
+        ...(ek ? { elseKeyword: tokenSpan(ek) } : {}),
+      };
+    } else if (gate) {
+      const kw = this.tok(gate, 'Gate');
+      const b = this.kid(gate, 'body');
+      s = { kind: 'gate', body: b ? this.stagesOnly(this.body(b)) : [], span: this.span(gate), keyword: kw ? tokenSpan(kw) : this.span(gate) };
     } else if (inp) {
       const dimsNode = this.kid(inp, 'dims');
       const sp = this.span(inp);
@@ -324,10 +348,10 @@ class Builder {
     let e: A.Expr;
     try {
       const ch = n.children as Children;
-      const kids = this.kids(n, 'term');
-      // the usual case, one term and no operator: no lists to build (this runs for every argument)
-      if (kids.length === 1 && !ch.Plus && !ch.Minus) e = this.term(kids[0]!);
-      else e = this.fold(kids.map((t) => this.term(t)), [...(ch.Plus ?? []), ...(ch.Minus ?? [])] as IToken[], n);
+      const kids = this.kids(n, 'conjunction');
+      // the usual case, one operand and no operator: no lists to build (this runs for every argument)
+      if (kids.length === 1 && !ch.Or) e = this.conjunction(kids[0]!);
+      else e = this.fold(kids.map((t) => this.conjunction(t)), (ch.Or ?? []) as IToken[], n);
     } finally {
       this.exprNesting--;
     }
@@ -336,6 +360,39 @@ class Builder {
       return { kind: 'num', value: 0, text: '0', span: e.span };
     }
     return e;
+  }
+
+  private conjunction(n: CstNode): A.Expr {
+    const ch = n.children as Children;
+    const kids = this.kids(n, 'negation');
+    if (kids.length === 1 && !ch.And) return this.negation(kids[0]!);
+    return this.fold(kids.map((t) => this.negation(t)), (ch.And ?? []) as IToken[], n);
+  }
+
+  private negation(n: CstNode): A.Expr {
+    const inner = this.kid(n, 'negation');
+    if (inner) {
+      const not = this.tok(n, 'Not');
+      const operand = this.negation(inner);
+      return { kind: 'unary', op: 'not', operand, span: { start: not ? not.startOffset : operand.span.start, end: operand.span.end } };
+    }
+    const c = this.kid(n, 'comparison');
+    return c ? this.comparison(c) : { kind: 'num', value: 0, text: '0', span: this.span(n) };
+  }
+
+  private comparison(n: CstNode): A.Expr {
+    const ch = n.children as Children;
+    const kids = this.kids(n, 'sum');
+    const ops = [...(ch.EqEq ?? []), ...(ch.NotEq ?? []), ...(ch.LtEq ?? []), ...(ch.GtEq ?? []), ...(ch.Lt ?? []), ...(ch.Gt ?? [])] as IToken[];
+    if (kids.length === 1 && ops.length === 0) return this.sum(kids[0]!);
+    return this.fold(kids.map((t) => this.sum(t)), ops, n);
+  }
+
+  private sum(n: CstNode): A.Expr {
+    const ch = n.children as Children;
+    const kids = this.kids(n, 'term');
+    if (kids.length === 1 && !ch.Plus && !ch.Minus) return this.term(kids[0]!);
+    return this.fold(kids.map((t) => this.term(t)), [...(ch.Plus ?? []), ...(ch.Minus ?? [])] as IToken[], n);
   }
 
   private term(n: CstNode): A.Expr {
@@ -357,7 +414,7 @@ class Builder {
     let acc = operands[0]!;
     for (let i = 1; i < operands.length; i++) {
       const right = operands[i]!;
-      const op = (sorted[i - 1]?.image ?? '+') as '+' | '-' | '*' | '/' | '//' | '%';
+      const op = (sorted[i - 1]?.image ?? '+') as A.BinaryOp;
       acc = { kind: 'binary', op, left: acc, right, span: { start: acc.span.start, end: right.span.end } };
     }
     return acc;

@@ -15,6 +15,14 @@ function terminal(g: G): string {
   return g.name ?? '?';
 }
 
+/**
+ * Alternatives the parser accepts only to report them well (`k=3`, labelled
+ * `equals`, is read as `k 3` with an error and a fix): not the language.
+ */
+function reportedOnly(g: G): boolean {
+  return (g.definition ?? []).some((d) => (d.type === 'Terminal' && (d as G).terminalLabel === 'equals') || reportedOnly(d as G));
+}
+
 function seq(defs: G[] | undefined): string {
   return (defs ?? []).map(expr).join(' ');
 }
@@ -41,7 +49,7 @@ function expr(g: G): string {
       return g.type === 'RepetitionWithSeparator' ? `[ ${list} ]` : list;
     }
     case 'Alternation':
-      return `( ${(g.definition ?? []).map(expr).join(' | ')} )`;
+      return `( ${(g.definition ?? []).filter((a) => !reportedOnly(a)).map(expr).join(' | ')} )`;
     default:
       return '';
   }

@@ -4,7 +4,7 @@ import { CstParser, type CstNode, type IToken, tokenMatcher } from 'chevrotain';
 import * as T from './tokens.js';
 
 /** tokens that can start an expression (used to tell `stride 4` from a positional `c`) */
-const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket];
+const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket, T.Not];
 
 export class NetParser extends CstParser {
   /**
@@ -79,6 +79,8 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.repeat) },
       { ALT: () => this.SUBRULE(this.residual) },
       { ALT: () => this.SUBRULE(this.merge) },
+      { ALT: () => this.SUBRULE(this.gate) },
+      { ALT: () => this.SUBRULE(this.ifStage) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
       { ALT: () => this.SUBRULE(this.train) },
       // only valid right after a residual's body (which takes it itself); anywhere else, such as
@@ -135,6 +137,11 @@ export class NetParser extends CstParser {
 
   residual = this.RULE('residual', () => {
     this.CONSUME(T.Residual);
+    // `residual if cond { … }`: a residual only when cond holds, else the body alone
+    this.OPTION2(() => {
+      this.CONSUME(T.If);
+      this.SUBRULE(this.expr);
+    });
     this.SUBRULE(this.body);
     this.OPTION(() => {
       this.CONSUME(T.Shortcut);
@@ -143,10 +150,27 @@ export class NetParser extends CstParser {
   });
 
   merge = this.RULE('merge', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }]);
+    this.OR([{ ALT: () => this.CONSUME(T.Concat) }, { ALT: () => this.CONSUME(T.Add) }, { ALT: () => this.CONSUME(T.Split) }]);
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.branch));
     this.CONSUME(T.RBrace);
+  });
+
+  /** `if cond { … } else { … }`: the stages of the branch the condition picks */
+  ifStage = this.RULE('ifStage', () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      this.SUBRULE2(this.body, { LABEL: 'elseBody' });
+    });
+  });
+
+  /** `gate { … }`: the input times what the body computes from it (squeeze-and-excitation) */
+  gate = this.RULE('gate', () => {
+    this.CONSUME(T.Gate);
+    this.SUBRULE(this.body);
   });
 
   branch = this.RULE('branch', () => {
@@ -193,6 +217,49 @@ export class NetParser extends CstParser {
   });
 
   expr = this.RULE('expr', () => {
+    this.SUBRULE(this.conjunction);
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.conjunction);
+    });
+  });
+
+  conjunction = this.RULE('conjunction', () => {
+    this.SUBRULE(this.negation);
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.negation);
+    });
+  });
+
+  negation = this.RULE('negation', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.negation);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  comparison = this.RULE('comparison', () => {
+    this.SUBRULE(this.sum);
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.EqEq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LtEq) },
+        { ALT: () => this.CONSUME(T.GtEq) },
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+      ]);
+      this.SUBRULE2(this.sum);
+    });
+  });
+
+  sum = this.RULE('sum', () => {
     this.SUBRULE(this.term);
     this.MANY(() => {
       this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);

@@ -12,7 +12,7 @@ export function printExpr(e: Expr): string {
     case 'list':
       return printDims(e.items);
     case 'unary':
-      return e.op + printExpr(e.operand);
+      return (e.op === 'not' ? 'not ' : e.op) + printExpr(e.operand);
     case 'binary':
       return `${printExpr(e.left)} ${e.op} ${printExpr(e.right)}`;
     case 'paren':

@@ -15,13 +15,20 @@ export const Residual = keyword('residual');
 export const Shortcut = keyword('shortcut');
 export const Concat = keyword('concat');
 export const Add = keyword('add');
+export const Split = keyword('split');
+export const Gate = keyword('gate');
+export const If = keyword('if');
+export const Else = keyword('else');
+export const And = keyword('and');
+export const Or = keyword('or');
+export const Not = keyword('not');
 export const Branch = keyword('branch');
 export const Train = keyword('train');
 export const Import = keyword('import');
 export const True = keyword('true');
 export const False = keyword('false');
 
-export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Branch, Train, True, False];
+export const KEYWORDS = [Network, Block, Import, Input, Repeat, Residual, Shortcut, Concat, Add, Split, Gate, If, Else, And, Or, Not, Branch, Train, True, False];
 
 export const NumberLit = createToken({
   name: 'Number',
@@ -41,6 +48,12 @@ export const RBracket = createToken({ name: 'RBracket', pattern: ']', label: "']
 export const Comma = createToken({ name: 'Comma', pattern: ',', label: "','" });
 export const Pipe = createToken({ name: 'Pipe', pattern: '|', label: "'|'" });
 export const Colon = createToken({ name: 'Colon', pattern: ':', label: "':'" });
+export const EqEq = createToken({ name: 'EqEq', pattern: '==', label: "'=='" });
+export const NotEq = createToken({ name: 'NotEq', pattern: '!=', label: "'!='" });
+export const LtEq = createToken({ name: 'LtEq', pattern: '<=', label: "'<='" });
+export const GtEq = createToken({ name: 'GtEq', pattern: '>=', label: "'>='" });
+export const Lt = createToken({ name: 'Lt', pattern: '<', label: "'<'" });
+export const Gt = createToken({ name: 'Gt', pattern: '>', label: "'>'" });
 export const Equals = createToken({ name: 'Equals', pattern: '=', label: "'='" });
 export const Plus = createToken({ name: 'Plus', pattern: '+', label: "'+'" });
 export const Minus = createToken({ name: 'Minus', pattern: '-', label: "'-'" });
@@ -70,6 +83,12 @@ export const ALL_TOKENS: TokenType[] = [
   Comma,
   Pipe,
   Colon,
+  EqEq,
+  NotEq,
+  LtEq,
+  GtEq,
+  Lt,
+  Gt,
   Equals,
   Plus,
   Minus,

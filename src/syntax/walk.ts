@@ -17,7 +17,15 @@ export function* allStages(stages: readonly Stage[]): Generator<Stage> {
         break;
       case 'concat':
       case 'add':
+      case 'split':
         for (const b of s.branches) yield* allStages(b.body);
+        break;
+      case 'gate':
+        yield* allStages(s.body);
+        break;
+      case 'if':
+        yield* allStages(s.then);
+        if (s.else) yield* allStages(s.else);
         break;
       default: {
         const never: never = s;
@@ -67,5 +75,7 @@ export function* exprsOf(d: Decl): Generator<Expr> {
     yield* s.assert?.dims ?? [];
     if (s.kind === 'call') for (const a of s.args) yield a.value;
     else if (s.kind === 'repeat') yield s.count;
+    else if (s.kind === 'if') yield s.cond;
+    else if (s.kind === 'residual' && s.cond) yield s.cond;
   }
 }

@@ -23,7 +23,8 @@ function rng(seed: number): () => number {
 function mangle(text: string, r: () => number): string {
   const spaces = () => ' '.repeat(Math.floor(r() * 3));
   const code = (c: string): string =>
-    c.replace(/ *([(),|:=\[\]]) */g, (_m, p: string) => {
+    // `=` alone (a parameter default), not inside `==`, `!=`, `<=`, `>=`
+    c.replace(/ *([(),|:\[\]]|(?<![=!<>])=(?!=)) */g, (_m, p: string) => {
       const after = (p === '(' || p === ',' || p === '|') && r() < 0.15 ? '\n' + spaces() : spaces();
       return spaces() + p + after;
     });

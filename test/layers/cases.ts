@@ -113,6 +113,12 @@ export const CASES: [string, string, string][] = [
   ['scale on an image (layer scale)', '[4, 5, 5]', 'conv(6, 1) | scale(1e-6)'],
   ['scale on a vector', '[8]', 'dense(5) | scale'],
   ['droppath is the identity at inference', '[4, 5, 5]', 'residual { conv(4, 3, pad 1) | droppath(0.2) }'],
+  // gate and split (today's CNNs' constructs)
+  ['gate: squeeze-and-excitation ([C, 1, 1] broadcast)', '[8, 5, 6]', 'gate { globalavgpool | conv(2, 1) | relu | conv(8, 1) | hardsigmoid }'],
+  ['gate of the same shape', '[4, 5, 5]', 'conv(4, 1) | gate { conv(4, 3, pad 1) | sigmoid }'],
+  ['gate on a vector', '[6]', 'dense(6) | gate { dense(3) | relu | dense(6) | sigmoid }'],
+  ['split: identity and a branch, then shuffle (ShuffleNetV2)', '[8, 6, 5]', 'split { branch { } branch { conv(4, 1) | relu | conv(4, 3, pad 1, groups 4) | conv(4, 1) } } | shuffle(2)'],
+  ['split three ways', '[9, 4, 4]', 'conv(9, 1) | split { branch { conv(2, 1) } branch { } branch { relu | conv(5, 3, pad 1) } }'],
   // constructs
   ['repeat', '[3, 8, 8]', 'repeat 3 { conv(3, 3, pad 1) | relu }'],
   ['residual, identity shortcut', '[4, 7, 7]', 'residual { conv(4, 3, pad 1) | batchnorm | relu | conv(4, 3, pad 1) } | relu'],

@@ -100,6 +100,10 @@ describe('the ONNX a layer writes imports back to the same layers', () => {
   /** cases the importer's structure (not a layer) cannot follow, and why */
   const STRUCTURE: Record<string, string> = {
     'nested constructs': 'a residual whose body is a concat of a residual: the importer joins only the branches of one fork',
+    'gate: squeeze-and-excitation ([C, 1, 1] broadcast)': 'the importer does not read a gate (Mul) yet',
+    'gate of the same shape': 'the importer does not read a gate (Mul) yet',
+    'gate on a vector': 'the importer does not read a gate (Mul) yet',
+    'split three ways': 'the importer does not read a split (Split) yet',
   };
   for (const [name, input, body] of CASES.filter(([, , b]) => importable(b))) {
     if (STRUCTURE[name]) console.warn(`SKIPPED import of "${name}": ${STRUCTURE[name]}`);

@@ -23,7 +23,7 @@ import { paddingMode } from '../../src/emit/tfjs/plan.js';
 import { randomInput, runOrt, tempDir } from '../onnx/helpers.js';
 import { cpu, net, randomWeights, relDiff, runTfjs, tf } from './helpers.js';
 
-// every custom layer (gelu is AlexnetcActivation, scale AlexnetcScale; the token layers), grouped conv, batchnorm statistics, a residual and a concat: small but complete
+// every custom layer (gelu is AlexnetcActivation, scale AlexnetcScale, a split AlexnetcSlice; the token layers), grouped conv, batchnorm statistics, a residual and a concat: small but complete
 const SOURCE = `
 network Small(classes = 5) {
   input [3, 17, 15]
@@ -31,6 +31,7 @@ network Small(classes = 5) {
   maxpool(3, 2, pad [1, 0, 0, 1], ceil true)
   residual { conv(8, 3, pad 1, groups 2) | batchnorm | scale } shortcut { conv(8, 1) }
   concat { branch { conv(4, 1) } branch { avgpool(3, 1, pad 1) } }
+  split { branch { } branch { relu } }
   conv(8, 1) | tokens | classtoken | posembed | attention(2) | layernorm | token(0)
   dropout(0.5) | dense(classes) | softmax
 }`;

@@ -8,7 +8,9 @@
 // way `alexnetc train` does, once as a compiled step: the same losses
 // (≤ 1e-5 relative) step by step, and the same weights after. The compiled
 // step gives the same bits on 1 and 2 threads. Networks with layers the
-// step has no kernel for are reported, not compiled.
+// step has no kernel for are reported, not compiled; the tfjs engine runs the
+// compiled step when it can (its model then predicts what the step
+// evaluates) and says in the log which step runs and why.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
@@ -16,6 +18,8 @@ import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, kernelThreads, setKernelThreads } from '../../src/kernels/index.js';
 import { compiledTrainingSupport, createCompiledTraining, NotCompilable, type CompiledSettings } from '../../src/train/compiled/index.js';
 import { createRng } from '../../src/util/rng.js';
+import { DEFAULTS } from '../../src/train/config.js';
+import { createTfjsEngine } from '../../src/train/engines/tfjs/engine.js';
 
 const LENET = `
 network LeNetStyle {
@@ -188,5 +192,72 @@ describe('compiled training step', () => {
       .toThrow(NotCompilable);
     expect(compiledTrainingSupport(compile(LENET).network!)).toBeNull();
     expect(compiledTrainingSupport(compile(INCEPTION).network!)).toBeNull();
+  });
+});
+
+describe('the tfjs engine picks its step', () => {
+  const SMALL = `
+network Small {
+  input [1, 8, 8]
+  conv(4, 3, pad 1) | relu | maxpool(2) | flatten | dense(10) | softmax
+}`;
+  const GELU = `
+network WithGelu {
+  input [1, 8, 8]
+  conv(4, 3, pad 1) | gelu | maxpool(2) | flatten | dense(10) | softmax
+}`;
+
+  async function engineFor(source: string): Promise<{ lines: string[]; engine: Awaited<ReturnType<typeof createTfjsEngine>> }> {
+    const lines: string[] = [];
+    const network = compile(source).network!;
+    const engine = await createTfjsEngine({
+      network,
+      settings: { ...DEFAULTS, optimizer: 'momentum', lr: 0.01, seed: 5, augment: 'none' },
+      classes: Array.from({ length: 10 }, (_, i) => String(i)),
+      normalization: { mean: [0], std: [1] },
+      source: { file: 'small.net', network: network.name, set: {} },
+      backend: 'cpu',
+      say: (line) => lines.push(line),
+    });
+    return { lines, engine };
+  }
+
+  const batch = { x: Float32Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i)), labels: Int32Array.from([1, 2, 3, 4]), count: 4, shape: [4, 8, 8, 1] };
+
+  it('compiles a network whose layers all have kernels, says so, and hands the model the trained weights', async () => {
+    const { lines, engine } = await engineFor(SMALL);
+    try {
+      expect(lines.join('\n')).toMatch(/training step: compiled step/);
+      const before = engine.model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
+      const first = await engine.step(batch, 0.01, { epoch: 1, step: 1 });
+      const second = await engine.step(batch, 0.01, { epoch: 1, step: 2 });
+      expect(second.loss).toBeLessThan(first.loss);
+      const after = engine.model.weights.map((w) => w.read().dataSync() as Float32Array);
+      expect(after.some((w, i) => w.some((v, j) => v !== before[i]![j]))).toBe(true);
+      // the model predicts what the compiled step evaluates
+      const evaluated = await engine.evaluate(batch);
+      const predicted = tf.tidy(() => (engine.model.predict(tf.tensor4d(batch.x, [4, 8, 8, 1])) as tf.Tensor).argMax(1).dataSync());
+      expect(Array.from(predicted)).toEqual(Array.from(evaluated.predicted));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('falls back to tfjs for a layer without a kernel, naming it, and for ALEXNETC_COMPILED=0', async () => {
+    const gelu = await engineFor(GELU);
+    try {
+      expect(gelu.lines.join('\n')).toMatch(/training step: tfjs layers and autodiff \(not compiled: .*gelu has no compiled kernel\)/);
+      expect(Number.isFinite((await gelu.engine.step(batch, 0.01, { epoch: 1, step: 1 })).loss)).toBe(true);
+    } finally {
+      await gelu.engine.dispose();
+    }
+    process.env.ALEXNETC_COMPILED = '0';
+    try {
+      const off = await engineFor(SMALL);
+      expect(off.lines.join('\n')).toMatch(/not compiled: ALEXNETC_COMPILED=0/);
+      await off.engine.dispose();
+    } finally {
+      delete process.env.ALEXNETC_COMPILED;
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Lower a checked Network to an ONNX graph description. Layers lower
 // themselves through the OnnxLowering interface; this file handles the
 // constructs (sequence, residual, add, concat), naming, and the initializers.
-import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
+import { lowerSequence, type GateNode, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode, type SplitNode } from '../../check/ir.js';
 import type { OnnxAttr, OnnxLowering, WeightSpec } from '../../layers/types.js';
 import { initWeight, sizeOf } from '../../util/rng.js';
 import type { LazyBytes } from './protobuf.js';
@@ -137,6 +137,32 @@ class GraphBuilder implements NodeLowering<string> {
       n.kind === 'concat'
         ? this.emit(n.path, 'Concat', branches, { axis: { i: 1 } })
         : this.emit(n.path, branches.length === 2 ? 'Add' : 'Sum', branches);
+    this.shape(out, n.outShape);
+    return out;
+  }
+
+  split(n: SplitNode, input: string): string {
+    const k = n.branches.length;
+    let parts = [input];
+    if (k > 1) {
+      // Split along the channels into k equal parts (opset 13+: the sizes are an input), as PyTorch exports chunk()
+      const sizes = this.fresh(`${n.path}.sizes`, this.values);
+      this.initializers.push({ name: sizes, dataType: DataType.INT64, dims: [k], data: int64Bytes(n.branches.map(() => n.inShape[0]! / k)) });
+      const name = this.fresh(n.path, this.nodeNames);
+      parts = n.branches.map((_, i) => this.fresh(`${n.path}/part${i + 1}`, this.values));
+      this.nodes.push({ name, op: 'Split', inputs: [input, sizes], outputs: parts, attrs: { axis: { i: 1 } } });
+      for (const p of parts) this.shape(p, [n.inShape[0]! / k, ...n.inShape.slice(1)]);
+    }
+    const branches = n.branches.map((b, i) => this.sequence(b, parts[i]!));
+    if (k === 1) return branches[0]!;
+    const out = this.emit(n.path, 'Concat', branches, { axis: { i: 1 } });
+    this.shape(out, n.outShape);
+    return out;
+  }
+
+  gate(n: GateNode, input: string): string {
+    // Mul broadcasts a [N, C, 1, 1] gate over [N, C, H, W]
+    const out = this.emit(n.path, 'Mul', [input, this.sequence(n.body, input)]);
     this.shape(out, n.outShape);
     return out;
   }

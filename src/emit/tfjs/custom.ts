@@ -27,7 +27,7 @@ interface BatchNormFields {
 /** Class names, as written into model.json. */
 export const CUSTOM_LAYERS = [
   'AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale',
-  'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken', 'AlexnetcLayerNorm',
+  'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken', 'AlexnetcLayerNorm', 'AlexnetcSlice',
 ] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
@@ -510,9 +510,36 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
+  /** `size` channels (the last axis) from `begin`: one branch of a split. */
+  class AlexnetcSlice extends Layer {
+    static className = 'AlexnetcSlice';
+    readonly begin: number;
+    readonly size: number;
+    constructor(config: Config) {
+      super(config);
+      this.begin = Number(config.begin);
+      this.size = Number(config.size);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      return [...s.slice(0, -1), this.size];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        const begin = x.shape.map((_, i) => (i === x.rank - 1 ? this.begin : 0));
+        const size = x.shape.map((d, i) => (i === x.rank - 1 ? this.size : d));
+        return tf.slice(x, begin, size);
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), begin: this.begin, size: this.size };
+    }
+  }
+
   for (const cls of [
     AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale,
-    AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken, AlexnetcLayerNorm,
+    AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken, AlexnetcLayerNorm, AlexnetcSlice,
   ]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }

@@ -3,7 +3,7 @@
 // the layer names and the weight mapping (so a saved model's weights can be
 // read back without loading tfjs). Both walk exactly the same code, so the
 // names they produce always agree.
-import { lowerSequence, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode } from '../../check/ir.js';
+import { lowerSequence, type GateNode, type LayerNode, type MergeNode, type Network, type Node, type NodeLowering, type ResidualNode, type SplitNode } from '../../check/ir.js';
 import type { Shape, TfjsLayout, TfjsLowering, TfjsValue, TfjsWeight, WeightSpec } from '../../layers/types.js';
 import { samePads, windowOut, windowSpan } from '../../layers/window-size.js';
 import { tfjsShape } from './layout.js';
@@ -136,6 +136,23 @@ class Walker<V> implements NodeLowering<V> {
     return n.kind === 'concat'
       ? this.apply(layerName(n.path), 'Concatenate', { axis: n.outShape.length === 2 ? 1 : -1 }, operands)
       : this.apply(layerName(n.path), 'Add', {}, operands);
+  }
+
+  split(n: SplitNode, input: V): V {
+    const k = n.branches.length;
+    const part = n.inShape[0]! / k;
+    // each branch its slice of the channels (the last axis inside tfjs), in order
+    const branches = n.branches.map((b, i) =>
+      this.sequence(b, k === 1 ? input : this.apply(`${layerName(n.path)}_part${i + 1}`, 'AlexnetcSlice', { begin: i * part, size: part }, [input])),
+    );
+    if (k === 1) return branches[0]!;
+    return this.apply(layerName(n.path), 'Concatenate', { axis: -1 }, this.distinct(layerName(n.path), branches));
+  }
+
+  gate(n: GateNode, input: V): V {
+    // Multiply broadcasts a [1, 1, C] gate over [H, W, C]
+    const g = this.sequence(n.body, input);
+    return this.apply(layerName(n.path), 'Multiply', {}, this.distinct(layerName(n.path), [input, g]));
   }
 
   /**

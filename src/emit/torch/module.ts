@@ -15,7 +15,7 @@ import type { AnyLayer } from '../../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Param, Program, Stage } from '../../syntax/ast.js';
 import { allStages } from '../../syntax/walk.js';
 import { callLines, className, isConstant, MAX_LINE, pyExpr, pyString, pyValue, safeName } from './python.js';
-import { CONSTRUCT_METHODS, HELPERS, MERGE, NETWORK, RESIDUAL, SAFETENSORS, STAGES } from './runtime.js';
+import { CONSTRUCT_METHODS, GATE, HELPERS, MERGE, NETWORK, RESIDUAL, SAFETENSORS, STAGES } from './runtime.js';
 
 /** Something this network uses that the PyTorch target cannot write; `span` locates it in the source. */
 export class TorchUnsupportedError extends Error {
@@ -39,7 +39,7 @@ export interface TorchModuleOptions {
 const RESERVED = new Set([
   'self', 'shape', 'super', 'range', 'sum', 'len', 'list', 'tuple', 'int', 'float', 'str', 'dict', 'set', 'print', 'object',
   'contextlib', 'json', 'math', 'os', 'struct', 'sys', 'torch', 'nn', 'F',
-  'Stages', 'Residual', 'Merge', 'Network', 'PaddedConv2d', 'Pool2d', 'EvenLocalResponseNorm',
+  'Stages', 'Residual', 'Merge', 'Gate', 'Network', 'PaddedConv2d', 'Pool2d', 'EvenLocalResponseNorm',
   'SAFETENSORS_DTYPES', 'read_safetensors', 'write_safetensors', ...Object.keys(HELPERS),
 ]);
 
@@ -57,7 +57,7 @@ class ModuleWriter {
   /** reachable blocks, in source order, with their class names */
   private readonly classes = new Map<string, string>();
   private readonly usedLayers = new Set<AnyLayer>();
-  private readonly constructs = new Set<'residual' | 'concat' | 'add'>();
+  private readonly constructs = new Set<'residual' | 'concat' | 'add' | 'split' | 'gate'>();
   private readonly helpers = new Set<string>();
   private networkClass = '';
   /** the constructor's arguments as the docstring shows them: `classes=1000` */
@@ -92,7 +92,8 @@ class ModuleWriter {
       ...uniqueTexts([...this.usedLayers].map((l) => l.torch!.classes)),
       this.stagesClass(),
       ...(this.constructs.has('residual') ? [RESIDUAL] : []),
-      ...(this.constructs.has('concat') || this.constructs.has('add') ? [MERGE] : []),
+      ...(this.constructs.has('concat') || this.constructs.has('add') || this.constructs.has('split') ? [MERGE] : []),
+      ...(this.constructs.has('gate') ? [GATE] : []),
       NETWORK,
       SAFETENSORS,
       ...blockClasses,
@@ -106,7 +107,7 @@ class ModuleWriter {
   private reach(body: readonly Stage[], seen: Set<string>): Set<string> {
     for (const s of allStages(body)) {
       if (s.kind !== 'call') {
-        if (s.kind !== 'repeat') this.constructs.add(s.kind);
+        if (s.kind !== 'repeat' && s.kind !== 'if') this.constructs.add(s.kind);
         continue;
       }
       const layer = findLayer(s.callee.name);
@@ -142,7 +143,7 @@ class ModuleWriter {
   private stagesClass(): string {
     const methods: string[] = [];
     for (const l of [...this.usedLayers].sort((a, b) => a.name.localeCompare(b.name))) methods.push(layerMethod(l));
-    for (const c of ['residual', 'concat', 'add'] as const) if (this.constructs.has(c)) methods.push(indent(CONSTRUCT_METHODS[c], INDENT));
+    for (const c of ['residual', 'concat', 'add', 'split', 'gate'] as const) if (this.constructs.has(c)) methods.push(indent(CONSTRUCT_METHODS[c], INDENT));
     return [STAGES, ...methods].join('\n\n');
   }
 
@@ -299,7 +300,23 @@ class ModuleWriter {
         out.push(`${ind}for _ in range(${this.whole(s.count, scope, 'repeat count')}):`);
         nested(s.body, target, inner);
         return;
+      case 'if':
+        out.push(`${ind}if ${pyExpr(s.cond, scope.names)}:`);
+        nested(s.then, target, inner);
+        if (s.else) {
+          out.push(`${ind}else:`);
+          nested(s.else, target, inner);
+        }
+        return;
       case 'residual': {
+        if (s.cond) {
+          // `residual if cond { … }`: the residual when cond holds, else the body's stages alone
+          out.push(`${ind}if ${pyExpr(s.cond, scope.names)}:`);
+          this.stage({ ...s, cond: undefined }, target, scope, inner, out);
+          out.push(`${ind}else:`);
+          nested(s.body, target, inner);
+          return;
+        }
         const v = local('residual', scope);
         out.push(`${ind}with ${target}.residual() as ${v}:`);
         const before = out.length;
@@ -314,10 +331,18 @@ class ModuleWriter {
         scope.taken.delete(v);
         return;
       }
+      case 'gate': {
+        const v = local('gate', scope);
+        out.push(`${ind}with ${target}.gate() as ${v}:`);
+        nested(s.body, v, inner);
+        scope.taken.delete(v);
+        return;
+      }
       case 'concat':
-      case 'add': {
+      case 'add':
+      case 'split': {
         const v = local(s.kind, scope);
-        out.push(`${ind}with ${target}.${s.kind}() as ${v}:`);
+        out.push(`${ind}with ${target}.${s.kind}(${s.kind === 'split' ? s.branches.length : ''}) as ${v}:`);
         for (const b of s.branches) {
           const bv = local('branch', scope);
           out.push(`${inner}with ${v}.branch() as ${bv}:`);

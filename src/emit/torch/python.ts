@@ -70,7 +70,7 @@ export function pyExpr(e: Expr, names: ReadonlyMap<string, string>): string {
     case 'list':
       return pyTuple(e.items.map((i) => pyExpr(i, names)));
     case 'unary':
-      return e.op + pyExpr(e.operand, names);
+      return (e.op === 'not' ? 'not ' : e.op) + pyExpr(e.operand, names);
     case 'binary':
       return `${pyExpr(e.left, names)} ${e.op} ${pyExpr(e.right, names)}`;
     case 'paren':

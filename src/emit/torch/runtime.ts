@@ -141,7 +141,25 @@ export const STAGES = py`
 `;
 
 /** Construct methods of `Stages`, written when the network uses the construct. */
-export const CONSTRUCT_METHODS: Record<'residual' | 'concat' | 'add', string> = {
+export const CONSTRUCT_METHODS: Record<'residual' | 'concat' | 'add' | 'split' | 'gate', string> = {
+  split: py`
+    @contextlib.contextmanager
+    def split(self, parts):
+        """split { branch { ... } ... }: each branch its share of the
+        channels, in order; the outputs joined along channels."""
+        module = self.append("split", Merge("split", self.shape, parts),
+                             self.shape)
+        yield module
+        self.shape = module.output_shape()
+  `,
+  gate: py`
+    @contextlib.contextmanager
+    def gate(self):
+        """gate { body }: x * body(x), a (C, 1, 1) gate broadcast."""
+        module = self.append("gate", Gate(self.shape), self.shape)
+        yield module
+        self.shape = module.output_shape()
+  `,
   residual: py`
     @contextlib.contextmanager
     def residual(self):
@@ -200,19 +218,29 @@ export const RESIDUAL = py`
 
 export const MERGE = py`
   class Merge(Stages):
-      """Branches (branch1, branch2, ...) that all read the input; their
-      outputs are concatenated along channels (concat) or summed (add)."""
+      """Branches (branch1, branch2, ...) that all read the input (split:
+      each its share of the channels, in order); their outputs are
+      concatenated along channels (concat, split) or summed (add)."""
 
-      def __init__(self, mode, shape):
+      def __init__(self, mode, shape, parts=1):
           super().__init__(shape)
           self.mode = mode
           self.input_shape = tuple(shape)
+          self.part = shape[0] // parts
+          if mode == "split":
+              if shape[0] % parts:
+                  raise ValueError(f"split: {shape[0]} channels do not divide"
+                                   f" into {parts} equal branches")
+              self.input_shape = (self.part,) + tuple(shape[1:])
 
       @contextlib.contextmanager
       def branch(self):
           yield self.append("branch", Stages(self.input_shape), self.input_shape)
 
       def forward(self, x):
+          if self.mode == "split":
+              xs = torch.split(x, self.part, 1)
+              return torch.cat([b(p) for b, p in zip(self.children(), xs)], 1)
           ys = [branch(x) for branch in self.children()]
           if self.mode == "concat":
               return torch.cat(ys, 1)
@@ -224,16 +252,37 @@ export const MERGE = py`
               raise ValueError(f"{self.mode} needs at least one branch")
           first = shapes[0]
           for shape in shapes[1:]:
-              if self.mode == "concat":
+              if self.mode != "add":
                   joins = shape[1:] == first[1:]
               else:
                   joins = shape == first
               if not joins:
                   raise ValueError(f"{self.mode}: the branches produce "
                                    f"{list(first)} and {list(shape)}")
-          if self.mode == "concat":
+          if self.mode != "add":
               return (sum(shape[0] for shape in shapes),) + first[1:]
           return first
+`;
+
+export const GATE = py`
+  class Gate(Stages):
+      """The input times what the body's stages compute from it (a (C, 1, 1)
+      result is broadcast over the image): squeeze-and-excitation."""
+
+      def __init__(self, shape):
+          super().__init__(shape)
+          self.input_shape = tuple(shape)
+
+      def forward(self, x):
+          return x * super().forward(x)
+
+      def output_shape(self):
+          squeezed = (self.input_shape[0],) + (1,) * (len(self.input_shape) - 1)
+          if self.shape not in (self.input_shape, squeezed):
+              raise ValueError(f"gate: the body produces {list(self.shape)}, "
+                               f"not {list(self.input_shape)} or "
+                               f"{list(squeezed)}")
+          return self.input_shape
 `;
 
 export const NETWORK = py`

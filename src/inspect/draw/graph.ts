@@ -177,6 +177,25 @@ export function buildDiagram(net: Network, opts: DiagramOptions = {}): Diagram {
         for (const e of ends) connect(e, id);
         return { id, shape: n.outShape, identity: false };
       }
+      case 'split': {
+        // a split box hands each branch its share of the channels; a concat box joins them
+        const part = [n.inShape[0]! / n.branches.length, ...n.inShape.slice(1)];
+        const sp = addNode({ kind: 'merge', category: 'merge', path: `${n.path}/split`, title: `split ${n.branches.length}`, inShape: n.inShape, outShape: part, params: 0, macs: 0, group: ctx.group });
+        connect(tip, sp);
+        const from = { id: sp, shape: part, identity: false };
+        const ends = n.branches.map((b, k) => (b.length ? sequence(b, { ...ctx, base: `${n.path}/branch${k + 1}/` }, from) : { ...from, identity: true }));
+        const id = addNode({ kind: 'merge', category: 'merge', path: n.path, title: 'concat', inShape: n.inShape, outShape: n.outShape, params: 0, macs: 0, group: ctx.group });
+        for (const e of ends) connect(e, id);
+        return { id, shape: n.outShape, identity: false };
+      }
+      case 'gate': {
+        // the body computes the gate from the input; a multiply box scales the input by it
+        const body = sequence(n.body, { ...ctx, base: `${n.path}/` }, tip);
+        const id = addNode({ kind: 'merge', category: 'merge', path: n.path, title: 'multiply', inShape: n.inShape, outShape: n.outShape, params: 0, macs: 0, group: ctx.group });
+        connect(body, id);
+        connect({ ...tip, identity: true }, id);
+        return { id, shape: n.outShape, identity: false };
+      }
       default: {
         const never: never = n;
         throw new Error(`unhandled node ${(never as Node).kind}`);

@@ -68,7 +68,11 @@ export function convStages(network: Network): ConvStage[] {
           return;
         case 'concat':
         case 'add':
+        case 'split':
           for (const b of n.branches) walk(b, at);
+          return;
+        case 'gate':
+          walk(n.body, at);
           return;
         default: {
           const never: never = n;

@@ -17,6 +17,19 @@ export interface Runtime {
 
 let current: Runtime | null | undefined;
 let wanted: number | undefined;
+/** why the runtime is null: a machine without the features, or memory that could not be reserved this time */
+let unavailable: { reason: string; transient: boolean } | undefined;
+
+/**
+ * Why the fast kernels are not running, or undefined when they are (or have
+ * not been tried). `transient`: the machine has the features, but this
+ * process could not reserve the memory (the address space a wasm memory
+ * needs, about 10 GiB with V8's guard regions): another run may get the fast
+ * kernels, and so different numbers.
+ */
+export function runtimeUnavailable(): { reason: string; transient: boolean } | undefined {
+  return unavailable;
+}
 
 function create(): Runtime | null {
   let heap: Heap, module: WebAssembly.Module, exports: WebAssembly.Exports, names: string[];
@@ -26,8 +39,15 @@ function create(): Runtime | null {
     names = built.names;
     module = new WebAssembly.Module(built.bytes);
     exports = new WebAssembly.Instance(module, { e: { m: heap.memory } }).exports;
-  } catch {
-    return null; // no wasm SIMD or no shared memory here: the stock kernels stay
+  } catch (e) {
+    // no wasm SIMD or no shared memory here: the stock kernels stay. Not even the smallest heap
+    // reservable is another matter: the stock kernels compute slightly different numbers, so say so
+    const transient = e instanceof RangeError && typeof SharedArrayBuffer !== 'undefined';
+    unavailable = transient
+      ? { reason: `the fast kernels could not reserve their memory (${(e as Error).message})`, transient }
+      : { reason: 'no WebAssembly SIMD with shared memory here', transient };
+    if (transient) console.warn(`alexnetc: ${unavailable.reason}; tfjs's stock kernels are used, and their results differ slightly from the fast kernels'`);
+    return null;
   }
   const pool = new Pool(heap, module, names, exports, wanted ?? defaultThreads());
   return {

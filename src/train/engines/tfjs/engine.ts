@@ -54,6 +54,17 @@ export async function loadBackend(choice: string, threads?: number): Promise<{ t
   }
   const tf = loaded.tf;
   if (loaded.backend === 'cpu') {
+    // The fast kernels and tfjs's stock kernels round differently: a run that silently took the stock
+    // ones because this process could not reserve the kernels' memory (a busy machine, ulimit -v)
+    // trained to other weights than the same run elsewhere, or its own resume (issue 22). Refuse instead.
+    const { runtimeUnavailable } = await import('../../../kernels/index.js');
+    const down = runtimeUnavailable();
+    if (down?.transient) {
+      throw new TrainError(
+        `${down.reason}: training on tfjs's stock kernels instead would give other weights than this run gives anywhere else. ` +
+          'Run node with --disable-wasm-trap-handler (NODE_OPTIONS=--disable-wasm-trap-handler alexnetc train …), which needs no reservation and computes the same, or raise the address-space limit (ulimit -v)',
+      );
+    }
     // loadTf installed the fast cpu kernels
     return { tf, description: `cpu (pure JS ${loaded.name} ${tf.version.tfjs}, ${loaded.fastKernels.length} fast kernels; @tensorflow/tfjs-node would be faster)` };
   }
