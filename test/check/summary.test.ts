@@ -43,6 +43,8 @@ const published: [string, string, number, number?][] = [
   ['mnasnet.net', 'MNASNet1_0', 4_383_312, 314_415_872],
   ['shufflenet.net', 'ShuffleNetV2_x0_5', 1_366_792, 40_476_448],
   ['shufflenet.net', 'ShuffleNetV2_x1_0', 2_278_604, 144_907_992],
+  ['efficientnet.net', 'EfficientNetB0', 5_288_548, 385_814_752],
+  ['convnext.net', 'ConvNeXtTiny', 28_589_128, 4_455_531_264],
 ];
 
 describe('published parameter counts', () => {

@@ -20,6 +20,8 @@ export const TORCHVISION_SPECS: [string, string, string, number][] = [
   ['mnasnet.net', 'MNASNet1_0', 'mnasnet1_0', 224],
   ['shufflenet.net', 'ShuffleNetV2_x0_5', 'shufflenet_v2_x0_5', 224],
   ['shufflenet.net', 'ShuffleNetV2_x1_0', 'shufflenet_v2_x1_0', 224],
+  ['efficientnet.net', 'EfficientNetB0', 'efficientnet_b0', 224],
+  ['convnext.net', 'ConvNeXtTiny', 'convnext_tiny', 224],
 ];
 
 describe('parameters and MACs equal torchvision\'s', () => {
