@@ -141,6 +141,7 @@ export function diagnosticToJson(d: Diagnostic, file: string, index: LineIndex, 
     severity: d.severity,
     message: d.message,
     range: loc(d.span, d.file),
+    ...(d.unlocated ? { unlocated: true } : {}),
     notes: d.notes.map((n) => ({ message: n.message, file: n.file ?? (n.span ? file : undefined), range: n.span ? loc(n.span, n.file) : undefined })),
     fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: loc(e.span, d.file), newText: e.newText })) })),
   };

@@ -8,7 +8,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import type { Diagnostic } from '../../src/diagnostics/index.js';
-import { renderDiagnostic } from '../../src/diagnostics/render.js';
+import { diagnosticToJson, renderDiagnostic } from '../../src/diagnostics/render.js';
+import { LineIndex } from '../../src/diagnostics/span.js';
 import { analyze } from '../../src/lsp/analysis.js';
 import * as F from '../../src/lsp/features.js';
 import { FOREIGN_LAYERS } from '../../src/layers/foreign.js';
@@ -136,6 +137,8 @@ describe('12. problems of the command line have no source frame', () => {
       expect(out.split('\n')[0]).toMatch(new RegExp(`^x\\.net: error\\[${code}\\]`));
       expect(out).not.toContain('|');
       expect(out).not.toContain('a comment');
+      // --json marks it too, for tools that would otherwise underline line 1
+      expect(diagnosticToJson(d, 'x.net', new LineIndex(text))).toMatchObject({ code, unlocated: true });
     }
   });
 });

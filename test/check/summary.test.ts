@@ -37,6 +37,14 @@ const published: [string, string, number, number?][] = [
   ['mobilenet.net', 'MobileNetV2', 3_504_872, 300_774_272],
   ['mobilenet.net', 'MobileNetV3Small', 2_542_856, 56_510_400],
   ['mobilenet.net', 'MobileNetV3Large', 5_483_032, 216_589_760],
+  ['densenet.net', 'DenseNet121', 7_978_856, 2_834_161_664],
+  ['squeezenet.net', 'SqueezeNet1_0', 1_248_424, 818_924_576],
+  ['squeezenet.net', 'SqueezeNet1_1', 1_235_496, 349_151_936],
+  ['mnasnet.net', 'MNASNet1_0', 4_383_312, 314_415_872],
+  ['shufflenet.net', 'ShuffleNetV2_x0_5', 1_366_792, 40_476_448],
+  ['shufflenet.net', 'ShuffleNetV2_x1_0', 2_278_604, 144_907_992],
+  ['efficientnet.net', 'EfficientNetB0', 5_288_548, 385_814_752],
+  ['convnext.net', 'ConvNeXtTiny', 28_589_128, 4_455_531_264],
 ];
 
 describe('published parameter counts', () => {

@@ -14,6 +14,14 @@ export const TORCHVISION_SPECS: [string, string, string, number][] = [
   ['mobilenet.net', 'MobileNetV2', 'mobilenet_v2', 224],
   ['mobilenet.net', 'MobileNetV3Small', 'mobilenet_v3_small', 224],
   ['mobilenet.net', 'MobileNetV3Large', 'mobilenet_v3_large', 224],
+  ['densenet.net', 'DenseNet121', 'densenet121', 224],
+  ['squeezenet.net', 'SqueezeNet1_0', 'squeezenet1_0', 224],
+  ['squeezenet.net', 'SqueezeNet1_1', 'squeezenet1_1', 224],
+  ['mnasnet.net', 'MNASNet1_0', 'mnasnet1_0', 224],
+  ['shufflenet.net', 'ShuffleNetV2_x0_5', 'shufflenet_v2_x0_5', 224],
+  ['shufflenet.net', 'ShuffleNetV2_x1_0', 'shufflenet_v2_x1_0', 224],
+  ['efficientnet.net', 'EfficientNetB0', 'efficientnet_b0', 224],
+  ['convnext.net', 'ConvNeXtTiny', 'convnext_tiny', 224],
 ];
 
 describe('parameters and MACs equal torchvision\'s', () => {
