@@ -13,6 +13,7 @@ import { makeConcat, makeSplitV } from './concat.js';
 import { fastLrn, fastLrnGrad } from './lrn.js';
 import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './pool.js';
 import { runtime } from './runtime/index.js';
+import { fastSoftmax, softmaxGrad, softmaxGradient } from './softmax.js';
 import { fastSum } from './sum.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
@@ -44,6 +45,7 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['SplitV', makeSplitV(tf)],
     ['LRN', fastLrn],
     ['LRNGrad', fastLrnGrad],
+    ['Softmax', fastSoftmax],
   ];
 }
 
@@ -52,6 +54,7 @@ function own(): Array<[string, KernelFunc]> {
     ...GRAD_KERNELS.map(([name, kernel, inputs, alpha]): [string, KernelFunc] => [name, gradKernel(kernel, inputs, alpha)]),
     ...batchNormKernels,
     ...convKernels,
+    ['AlexnetcSoftmaxGrad', softmaxGrad],
   ];
 }
 
@@ -60,6 +63,7 @@ function gradients(tf: Tf): Array<[string, Parameters<typeof overrideGradient>[2
   const dilated = dilatedConv2DGradient(tf);
   return [
     ...activationGradients(tf),
+    ['Softmax', softmaxGradient(tf)],
     ['Conv2D', (dy, saved, attrs) =>
       isDilated((attrs as { dilations?: unknown }).dilations) || stockConv === undefined ? dilated(dy, saved, attrs) : stockConv.gradFunc(dy, saved, attrs)],
   ];

@@ -53,11 +53,12 @@ export const layernorm = defineLayer<LayerNormArgs>({
     const last = g.node('Transpose', [g.input], { perm: { ints: [0, 2, 3, 1] } });
     return g.node('Transpose', [ln(last)], { perm: { ints: [0, 3, 1, 2] } });
   },
-  // tfjs images are channels-last: the channels are the last axis for images and vectors alike
+  // tfjs images are channels-last: the channels are the last axis for images, tokens and vectors alike.
+  // alexnetc's layer is tfjs-layers' LayerNormalization without its tiling (see AlexnetcLayerNorm)
   tfjs: (a, g) =>
     g.layer(
-      'LayerNormalization',
-      { axis: -1, epsilon: a.eps, center: true, scale: true },
+      'AlexnetcLayerNorm',
+      { epsilon: a.eps },
       {
         weights: [
           { tfjs: 'gamma', from: 'weight', layout: 'same' },

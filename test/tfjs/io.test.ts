@@ -32,7 +32,7 @@ network Small(classes = 5) {
   residual { conv(8, 3, pad 1, groups 2) | batchnorm | scale } shortcut { conv(8, 1) }
   concat { branch { conv(4, 1) } branch { avgpool(3, 1, pad 1) } }
   split { branch { } branch { relu } }
-  conv(8, 1) | tokens | classtoken | posembed | attention(2) | token(0)
+  conv(8, 1) | tokens | classtoken | posembed | attention(2) | layernorm | token(0)
   dropout(0.5) | dense(classes) | softmax
 }`;
 

@@ -27,7 +27,7 @@ interface BatchNormFields {
 /** Class names, as written into model.json. */
 export const CUSTOM_LAYERS = [
   'AlexnetcLRN', 'AlexnetcConv2D', 'AlexnetcPool2D', 'AlexnetcBatchNorm', 'AlexnetcActivation', 'AlexnetcScale',
-  'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken', 'AlexnetcSlice',
+  'AlexnetcClassToken', 'AlexnetcPositionEmbedding', 'AlexnetcAttention', 'AlexnetcToken', 'AlexnetcLayerNorm', 'AlexnetcSlice',
 ] as const;
 
 /** The element-wise functions of AlexnetcActivation (those tfjs-layers lacks or defines otherwise), by its `fn` config. */
@@ -351,6 +351,45 @@ export function registerCustomLayers(tf: Tf): void {
     }
   }
 
+  /**
+   * Layer normalisation over the last axis with learned gamma and beta, as
+   * tfjs-layers' LayerNormalization computes it, but with broadcasting ops:
+   * the stock layer tiles its statistics and weights to the input's full size
+   * (four Tile kernels), and a Tile's gradient is a slice and an add per
+   * repetition, thousands of kernels per token sequence.
+   */
+  class AlexnetcLayerNorm extends Layer {
+    static className = 'AlexnetcLayerNorm';
+    readonly epsilon: number;
+    private gamma?: LayerVariable;
+    private beta?: LayerVariable;
+    constructor(config: Config) {
+      super(config);
+      this.epsilon = Number(config.epsilon ?? 1e-3);
+    }
+    override build(inputShape: Shape | Shape[]): void {
+      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+      const c = Number(s[s.length - 1]);
+      this.gamma = this.addWeight('gamma', [c], 'float32', tf.initializers.ones());
+      this.beta = this.addWeight('beta', [c], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+      return inputShape;
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = single(inputs) as Tensor;
+        const { mean, variance } = tf.moments(x, -1, true);
+        const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+        return tf.add(tf.mul(normed, this.gamma!.read()), this.beta!.read());
+      });
+    }
+    override getConfig() {
+      return { ...super.getConfig(), epsilon: this.epsilon };
+    }
+  }
+
   /** Prepends the learned class token [1, 1, D] to tokens [N, T, D]. */
   class AlexnetcClassToken extends Layer {
     static className = 'AlexnetcClassToken';
@@ -500,7 +539,7 @@ export function registerCustomLayers(tf: Tf): void {
 
   for (const cls of [
     AlexnetcLRN, AlexnetcConv2D, AlexnetcPool2D, AlexnetcBatchNorm, AlexnetcActivation, AlexnetcScale,
-    AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken, AlexnetcSlice,
+    AlexnetcClassToken, AlexnetcPositionEmbedding, AlexnetcAttention, AlexnetcToken, AlexnetcLayerNorm, AlexnetcSlice,
   ]) tf.serialization.registerClass(cls as never);
   registered.set(tf.serialization.SerializationMap.getMap(), true);
 }
