@@ -66,6 +66,18 @@ const cases: [string, string, () => Network, boolean][] = [
   ['a small ViT (encoder blocks of specs/vit.net) vs torchvision VisionTransformer', 'vit_small', vitSmall, true],
   ['ViT_B_32 vs torchvision.models.vit_b_32', 'vit_b_32', () => spec('vit.net', 'ViT_B_32'), big],
   ['ViT_B_16 vs torchvision.models.vit_b_16', 'vit_b_16', () => spec('vit.net', 'ViT_B_16'), big],
+  // today's CNNs (the larger ones with ALEXNETC_BIG_TESTS)
+  ['MobileNetV2 vs torchvision.models.mobilenet_v2', 'mobilenet_v2', () => spec('mobilenet.net', 'MobileNetV2'), true],
+  ['MobileNetV3Small vs torchvision.models.mobilenet_v3_small', 'mobilenet_v3_small', () => spec('mobilenet.net', 'MobileNetV3Small'), true],
+  ['MobileNetV3Large vs torchvision.models.mobilenet_v3_large', 'mobilenet_v3_large', () => spec('mobilenet.net', 'MobileNetV3Large'), big],
+  ['EfficientNetB0 vs torchvision.models.efficientnet_b0', 'efficientnet_b0', () => spec('efficientnet.net', 'EfficientNetB0'), true],
+  ['ShuffleNetV2_x0_5 vs torchvision.models.shufflenet_v2_x0_5', 'shufflenet_v2_x0_5', () => spec('shufflenet.net', 'ShuffleNetV2_x0_5'), true],
+  ['ShuffleNetV2_x1_0 vs torchvision.models.shufflenet_v2_x1_0', 'shufflenet_v2_x1_0', () => spec('shufflenet.net', 'ShuffleNetV2_x1_0'), big],
+  ['SqueezeNet1_1 vs torchvision.models.squeezenet1_1', 'squeezenet1_1', () => spec('squeezenet.net', 'SqueezeNet1_1'), true],
+  ['SqueezeNet1_0 vs torchvision.models.squeezenet1_0', 'squeezenet1_0', () => spec('squeezenet.net', 'SqueezeNet1_0'), big],
+  ['MNASNet1_0 vs torchvision.models.mnasnet1_0', 'mnasnet1_0', () => spec('mnasnet.net', 'MNASNet1_0'), true],
+  ['DenseNet121 vs torchvision.models.densenet121', 'densenet121', () => spec('densenet.net', 'DenseNet121'), big],
+  ['ConvNeXtTiny vs torchvision.models.convnext_tiny', 'convnext_tiny', () => spec('convnext.net', 'ConvNeXtTiny'), big],
 ];
 
 describe('PyTorch cross-check', () => {

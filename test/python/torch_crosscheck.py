@@ -64,7 +64,17 @@ def reference(name):
         return VisionTransformer(image_size=32, patch_size=4, num_layers=2,
                                  num_heads=4, hidden_dim=64, mlp_dim=128,
                                  num_classes=10)
+    if name in TORCHVISION:
+        return getattr(m, name)(weights=None)
     raise SystemExit(f"unknown reference model {name}")
+
+
+# today's CNNs, built as torchvision builds them (specs/mobilenet.net, efficientnet.net, ...)
+TORCHVISION = {
+    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "squeezenet1_0", "squeezenet1_1",
+    "mnasnet1_0", "densenet121", "convnext_tiny",
+}
 
 
 def main(name, onnx_file, input_file, ort_file, shape):
@@ -80,9 +90,17 @@ def main(name, onnx_file, input_file, ort_file, shape):
         # classtoken comes after the patch-embedding conv
         keys.remove("class_token")
         keys.insert(2, "class_token")
+    for scale in [k for k in keys if k.endswith(".layer_scale")]:
+        # ConvNeXt's CNBlock registers layer_scale before its block; alexnetc's
+        # scale comes after the block's last dense
+        keys.remove(scale)
+        prefix = scale[: -len("layer_scale")] + "block."
+        last = max(i for i, k in enumerate(keys) if k.startswith(prefix))
+        keys.insert(last + 1, scale)
     if len(keys) != len(inits):
         raise SystemExit(f"{len(inits)} initializers in the ONNX file but {len(keys)} tensors in {name}'s state_dict")
-    new_state = dict(state)
+    # the state_dict itself, so its _metadata (MNASNet's version) is kept
+    new_state = state
     mapping = []
     for key, (iname, arr) in zip(keys, inits):
         if tuple(state[key].shape) != arr.shape:
