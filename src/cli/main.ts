@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { isUserError } from '../util/errors.js';
+import { StdoutClosedError } from '../util/atomic.js';
 import { installSignalHandlers } from '../util/signals.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, setColor, UsageError, type CommandSpec } from './frame.js';
@@ -100,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // `-o - | head`: the reader has what it wanted; nothing was left half-written on disk
+    if (e instanceof StdoutClosedError) return EXIT.ok;
     if (isUserError(e)) {
       process.stderr.write(`alexnetc: ${e.message}\n`);
       return e.exitCode;

@@ -159,6 +159,18 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /**
+ * The reader of standard output went away (`alexnetc compile … -o - | head`):
+ * the output is ended, as for any Unix filter, not an error. The command line
+ * exits quietly with 0 on it, as it does when its printed text meets EPIPE.
+ */
+export class StdoutClosedError extends Error {
+  constructor() {
+    super('the reader of standard output closed it');
+    this.name = 'StdoutClosedError';
+  }
+}
+
+/**
  * A sink that writes straight into `fd` (standard output, a device, a FIFO):
  * nothing to rename, nothing to remove on abort — what was written is out.
  */
@@ -177,7 +189,15 @@ function throughSink(fd: number, name: string, close: boolean): AtomicSink {
     },
     write(bytes) {
       if (!open) throw new Error(`the write to ${name} is already closed`);
-      writeAll(fd, bytes);
+      try {
+        writeAll(fd, bytes);
+      } catch (e) {
+        if (fd === 1 && (e as NodeJS.ErrnoException).code === 'EPIPE') {
+          finish();
+          throw new StdoutClosedError();
+        }
+        throw e;
+      }
       written += bytes.length;
     },
     commit() {

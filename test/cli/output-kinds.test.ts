@@ -161,6 +161,18 @@ describe('3. -o - is standard output', () => {
     expect(run(['import', path.join(d, 'm.onnx'), '-o', '-'], d).code).toBe(2); // where would the weights go?
   });
 
+  it('-o - into a reader that stops early (| head) ends quietly with 0, like any filter', () => {
+    const { d, src } = workspace();
+    for (const args of [['compile', src, '-o', '-'], ['compile', src, '--target', 'torch', '-o', '-'], ['draw', src, '-o', '-']]) {
+      // the shell's `| head -c 16`: the pipe's reader goes away after 16 bytes
+      const sh = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args.map((a) => JSON.stringify(a)).join(' ')} 2>${JSON.stringify(path.join(d, 'err'))} | head -c 16 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+      const r = spawnSync('bash', ['-c', sh], { cwd: d, env });
+      expect(r.stdout.toString().trim(), args.join(' ')).toBe('0');
+      expect(readFileSync(path.join(d, 'err'), 'utf8'), args.join(' ')).toBe('');
+    }
+    expect(temporaries(d)).toEqual([]);
+  });
+
   it('--target tfjs -o - and --json -o - are refused', () => {
     const { src } = workspace();
     expect(run(['compile', src, '--target', 'tfjs', '-o', '-']).code).toBe(2);

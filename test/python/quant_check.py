@@ -29,14 +29,25 @@ def main(float_path, quant_path):
     qtypes = {t.name: t.data_type for t in qm.graph.initializer}
     producer = {o: n for n in qm.graph.node for o in n.output}
 
-    # the float weights, in the order the Conv/Gemm nodes read them
-    fweights = [n.input[1] for n in fm.graph.node if n.op_type in ("Conv", "Gemm")]
-    qconsumers = [n for n in qm.graph.node if n.op_type in ("Conv", "Gemm")]
+    # the float weights, in the order the Conv/Gemm nodes read them, and
+    # the [units, in] weights a Transpose turns for a MatMul (dense on
+    # tokens, attention's projections): (node, the weight's input slot)
+    def weighted(m, init):
+        for n in m.graph.node:
+            if n.op_type in ("Conv", "Gemm"):
+                yield n, 1
+            elif n.op_type == "Transpose" and (
+                    n.input[0] in init or (
+                        n.input[0] in producer and m is qm and
+                        producer[n.input[0]].op_type == "DequantizeLinear")):
+                yield n, 0
+    fweights = [n.input[slot] for n, slot in weighted(fm, finit)]
+    qconsumers = list(weighted(qm, qinit))
     assert len(fweights) == len(qconsumers), (len(fweights), len(qconsumers))
     worst = 0.0
     checked = 0
-    for fname, qnode in zip(fweights, qconsumers):
-        dq = producer[qnode.input[1]]
+    for fname, (qnode, slot) in zip(fweights, qconsumers):
+        dq = producer[qnode.input[slot]]
         assert dq.op_type == "DequantizeLinear", dq.op_type
         q = qinit[dq.input[0]]
         assert qtypes[dq.input[0]] == onnx.TensorProto.INT8, qtypes[dq.input[0]]

@@ -290,6 +290,15 @@ function consumers(graph: GraphSpec): Map<string, NodeSpec[]> {
   return m;
 }
 
+/** A Transpose of a 2-D float initializer read only as the weight (second input) of MatMuls: alexnetc's dense on tokens. */
+function isDenseWeightTranspose(graph: GraphSpec, node: NodeSpec, readers: Map<string, NodeSpec[]>): boolean {
+  if (node.op !== 'Transpose') return false;
+  const w = graph.initializers.find((t) => t.name === node.inputs[0]);
+  if (!w || w.dataType !== DataType.FLOAT || w.dims.length !== 2) return false;
+  const next = readers.get(node.outputs[0]!) ?? [];
+  return next.length > 0 && next.every((n) => n.op === 'MatMul' && n.inputs[1] === node.outputs[0] && n.inputs[0] !== node.outputs[0]);
+}
+
 function isOutput(graph: GraphSpec, tensor: string): boolean {
   return graph.outputs.some((o) => o.name === tensor);
 }
@@ -301,6 +310,12 @@ function rewrite(graph: GraphSpec, mode: QuantizeMode, rangeOf: (tensor: string)
   for (const original of graph.nodes) {
     if (folded.has(original)) continue;
     const node: NodeSpec = { ...original, inputs: [...original.inputs], outputs: [...original.outputs] };
+    // dense on tokens and attention's projections: MatMul by a Transpose of the [units, in] weight
+    if (mode === 'int8' && isDenseWeightTranspose(graph, node, readers)) {
+      node.inputs[0] = r.weight(node.inputs[0]!);
+      r.nodes.push(node);
+      continue;
+    }
     if (QUANT_OPS.has(node.op)) {
       if (mode === 'int8') {
         node.inputs[1] = r.weight(node.inputs[1]!);
