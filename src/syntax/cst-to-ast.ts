@@ -440,7 +440,7 @@ class Builder {
     const f = this.tok(n, 'False');
     if (f) return { kind: 'bool', value: false, span: tokenSpan(f) };
     const id = this.tok(n, 'Identifier');
-    if (id && this.tok(n, 'LParen')) {
+    if (id && this.tok(n, 'callOpen')) {
       const args = this.kids(n, 'callArg').map((a) => this.expr(a));
       return { kind: 'call', name: { name: id.image, span: tokenSpan(id) }, args, span: this.span(n) };
     }

@@ -309,9 +309,9 @@ export class NetParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Identifier);
           this.OPTION(() => {
-            this.CONSUME(T.LParen);
+            this.CONSUME2(T.LParen, { LABEL: 'callOpen' });
             this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE2(this.expr, { LABEL: 'callArg' }) });
-            this.CONSUME(T.RParen);
+            this.CONSUME2(T.RParen, { LABEL: 'callClose' });
           });
         },
       },
