@@ -1,13 +1,15 @@
 // Regenerates what of grammar/ and docs/ is generated: the EBNF from the
 // parser, the TextMate grammar's layer list from the layer registry, and the
 // training settings table of docs/training.md from the table of settings, and
-// the diagnostics table of docs/language.md from the catalogue of codes.
+// the layer and diagnostics tables of docs/language.md from the layer
+// registry and the catalogue of codes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { grammarEbnf } from '../dist/syntax/ebnf.js';
 import { withLayers } from '../dist/syntax/textmate.js';
 import { LAYERS } from '../dist/layers/registry.js';
 import { withSettingsTable } from '../dist/check/train-settings.js';
 import { withDiagnosticsTable } from '../dist/diagnostics/codes.js';
+import { withLayerTable } from '../dist/layers/reference.js';
 
 writeFileSync(new URL('../grammar/alexnet.ebnf', import.meta.url), grammarEbnf());
 console.log('wrote grammar/alexnet.ebnf');
@@ -18,5 +20,5 @@ const training = new URL('../docs/training.md', import.meta.url);
 writeFileSync(training, withSettingsTable(readFileSync(training, 'utf8')));
 console.log('wrote docs/training.md (the settings table)');
 const language = new URL('../docs/language.md', import.meta.url);
-writeFileSync(language, withDiagnosticsTable(readFileSync(language, 'utf8')));
-console.log('wrote docs/language.md (the diagnostics table)');
+writeFileSync(language, withLayerTable(withDiagnosticsTable(readFileSync(language, 'utf8')), LAYERS));
+console.log('wrote docs/language.md (the layer table and the diagnostics table)');

@@ -3,6 +3,7 @@
 import { f32, one, plain } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult, type LayerDef, type OnnxImport } from './types.js';
+import { documented } from './reference.js';
 
 type NoArgs = Record<string, never>;
 
@@ -36,7 +37,7 @@ function activation(def: {
   });
 }
 
-export const relu6 = activation({
+export const relu6 = documented(activation({
   name: 'relu6',
   summary: 'Rectified linear unit capped at 6 (MobileNetV2).',
   doc: 'out = min(max(x, 0), 6), as nn.ReLU6',
@@ -46,9 +47,9 @@ export const relu6 = activation({
   onnx: (_a, g) => g.node('Clip', [g.input, g.constant(0), g.constant(6)]),
   tfjs: (_a, g) => g.layer('Activation', { activation: 'relu6' }),
   torchModule: 'nn.ReLU6()',
-});
+}), { note: ': min(max(x, 0), 6) (MobileNetV2)', output: 'same', onnx: 'Clip (0, 6)' });
 
-export const hardsigmoid = activation({
+export const hardsigmoid = documented(activation({
   name: 'hardsigmoid',
   summary: 'Piecewise-linear sigmoid (MobileNetV3\'s gates), PyTorch\'s definition.',
   doc: 'out = relu6(x + 3) / 6 = max(0, min(1, x/6 + ½)), as nn.Hardsigmoid (Keras\'s hard_sigmoid is 0.2·x + 0.5, another function)',
@@ -57,9 +58,9 @@ export const hardsigmoid = activation({
   onnx: (_a, g) => g.node('HardSigmoid', [g.input], { alpha: { f: 1 / 6 }, beta: { f: 0.5 } }),
   tfjs: (_a, g) => g.layer('AlexnetcActivation', { fn: 'hardsigmoid' }),
   torchModule: 'nn.Hardsigmoid()',
-});
+}), { note: ': relu6(x + 3)/6, PyTorch\'s (not Keras\'s 0.2·x + 0.5)', output: 'same', onnx: 'HardSigmoid (alpha 1/6, beta ½)' });
 
-export const hardswish = activation({
+export const hardswish = documented(activation({
   name: 'hardswish',
   summary: 'x times its hard sigmoid (MobileNetV3).',
   doc: 'out = x · relu6(x + 3) / 6, as nn.Hardswish',
@@ -68,9 +69,9 @@ export const hardswish = activation({
   onnx: (_a, g) => g.node('HardSwish', [g.input]),
   tfjs: (_a, g) => g.layer('AlexnetcActivation', { fn: 'hardswish' }),
   torchModule: 'nn.Hardswish()',
-});
+}), { note: ': x · relu6(x + 3)/6 (MobileNetV3); alias `hswish`', output: 'same', onnx: 'HardSwish' });
 
-export const silu = activation({
+export const silu = documented(activation({
   name: 'silu',
   summary: 'Sigmoid-weighted linear unit, also called swish (EfficientNet).',
   doc: 'out = x · sigmoid(x), as nn.SiLU (Keras\'s swish)',
@@ -81,9 +82,9 @@ export const silu = activation({
   onnx: (_a, g) => g.node('Mul', [g.input, g.node('Sigmoid', [g.input])]),
   tfjs: (_a, g) => g.layer('Activation', { activation: 'swish' }),
   torchModule: 'nn.SiLU()',
-});
+}), { note: ': x · sigmoid(x) (EfficientNet); alias `swish`', output: 'same', onnx: 'Sigmoid, Mul (opset 17 has no SiLU)' });
 
-export const softplus = activation({
+export const softplus = documented(activation({
   name: 'softplus',
   summary: 'Smooth rectifier.',
   doc: 'out = ln(1 + eˣ), as nn.Softplus() (whose switch to x above 20 differs by less than 2·10⁻⁹)',
@@ -92,9 +93,9 @@ export const softplus = activation({
   onnx: (_a, g) => g.node('Softplus', [g.input]),
   tfjs: (_a, g) => g.layer('Activation', { activation: 'softplus' }),
   torchModule: 'nn.Softplus()',
-});
+}), { note: ': ln(1 + eˣ)', output: 'same', onnx: 'Softplus' });
 
-export const elu = defineLayer<{ alpha: number }>({
+export const elu = documented(defineLayer<{ alpha: number }>({
   name: 'elu',
   kind: 'activation',
   mixes: 'nothing',
@@ -110,9 +111,9 @@ export const elu = defineLayer<{ alpha: number }>({
   onnx: (a, g) => g.node('Elu', [g.input], { alpha: { f: a.alpha } }),
   tfjs: (a, g) => g.layer('AlexnetcActivation', { fn: 'elu', alpha: a.alpha }),
   torch: { body: 'return self.append("elu", nn.ELU(alpha), self.shape)' },
-});
+}), { note: ': x if x > 0 else alpha·(eˣ − 1)', output: 'same', onnx: 'Elu' });
 
-export const prelu = defineLayer<{ channels: number; image: boolean }>({
+export const prelu = documented(defineLayer<{ channels: number; image: boolean }>({
   name: 'prelu',
   kind: 'activation',
   mixes: 'nothing',
@@ -136,7 +137,7 @@ export const prelu = defineLayer<{ channels: number; image: boolean }>({
       return self.append("prelu", module, self.shape)
     `,
   },
-});
+}), { note: ': a learned slope per channel (feature) for x < 0, starting at 0.25 (`nn.PReLU(num_parameters=C)`)', output: 'same', onnx: 'PRelu (slope [C, 1, 1] for an image)' });
 
 /** Clip(x, 0, 6) is relu6; Clip(x, 0, ∞) a relu. Bounds come as inputs (opset ≥ 11) or attributes. */
 function importClip(c: ImportContext): ImportResult {

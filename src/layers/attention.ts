@@ -5,6 +5,7 @@ import { formatShape } from '../diagnostics/index.js';
 import { py } from './python.js';
 import { needTokens } from './tokens.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 
 export interface AttentionArgs {
   heads: number;
@@ -24,7 +25,7 @@ export function attentionMacs(t: number, d: number): number {
   return 4 * t * d * d + 2 * t * t * d;
 }
 
-export const attention = defineLayer<AttentionArgs>({
+export const attention = documented(defineLayer<AttentionArgs>({
   name: 'attention',
   kind: 'dense',
   mixes: 'both',
@@ -123,4 +124,4 @@ export const attention = defineLayer<AttentionArgs>({
               return super().forward(x, x, x, need_weights=False)[0]
     `,
   },
-});
+}), { note: ': multi-head self-attention, nn.MultiheadAttention\'s weights (`in_proj_weight` [3D, D], `in_proj_bias`, `out_proj.weight`, `out_proj.bias`); `dropout` on the attention weights in training; heads must divide D (E309)', output: 'same `[T, D]`', onnx: 'MatMul, Slice, Reshape, Transpose, Mul, Softmax (axis −1), MatMul, Add' });

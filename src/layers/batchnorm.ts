@@ -2,6 +2,7 @@ import { formatShape } from '../diagnostics/index.js';
 import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult } from './types.js';
+import { documented } from './reference.js';
 
 export interface BatchNormArgs {
   eps: number;
@@ -9,7 +10,7 @@ export interface BatchNormArgs {
   channels: number;
 }
 
-export const batchnorm = defineLayer<BatchNormArgs>({
+export const batchnorm = documented(defineLayer<BatchNormArgs>({
   name: 'batchnorm',
   kind: 'norm',
   mixes: 'nothing',
@@ -67,7 +68,7 @@ export const batchnorm = defineLayer<BatchNormArgs>({
       return self.append("batchnorm", module, self.shape)
     `,
   },
-});
+}), { output: 'same', onnx: 'BatchNormalization' });
 
 /** PyTorch's batch-norm momentum from ONNX's (1 − m), the shortest that alexnetc writes back identically. */
 function torchMomentum(onnx: number): number {

@@ -2,6 +2,7 @@ import { formatShape } from '../diagnostics/index.js';
 import { one, padArg, pairArg, readWindow } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type OnnxNodeView, type TfjsWeight, type WeightSpec } from './types.js';
+import { documented } from './reference.js';
 import { needImage, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface ConvArgs {
@@ -15,7 +16,7 @@ export interface ConvArgs {
   inChannels: number;
 }
 
-export const conv = defineLayer<ConvArgs>({
+export const conv = documented(defineLayer<ConvArgs>({
   name: 'conv',
   kind: 'conv',
   mixes: 'both',
@@ -152,7 +153,7 @@ export const conv = defineLayer<ConvArgs>({
               return f"{super().extra_repr()}, pads={self.pads}"
     `,
   },
-});
+}), { output: '`[filters, ⌊(H+pt+pb−d(k−1)−1)/s⌋+1, …]`', onnx: 'Conv' });
 
 function importConv(c: ImportContext, extraPads: number[] = [0, 0, 0, 0]): ImportResult {
   const w = c.weight(1, 'weight');

@@ -2,6 +2,7 @@ import { formatShape } from '../diagnostics/index.js';
 import { one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult, type ImportWeight, type OnnxNodeView, type TfjsWeight, type WeightSpec } from './types.js';
+import { documented } from './reference.js';
 
 export interface DenseArgs {
   units: number;
@@ -11,7 +12,7 @@ export interface DenseArgs {
   tokens: number;
 }
 
-export const dense = defineLayer<DenseArgs>({
+export const dense = documented(defineLayer<DenseArgs>({
   name: 'dense',
   kind: 'dense',
   mixes: 'both',
@@ -70,7 +71,7 @@ export const dense = defineLayer<DenseArgs>({
       return self.append("dense", he_uniform(linear), shape)
     `,
   },
-});
+}), { note: ' on a vector (or each token)', output: '`[units]` (`[T, units]`)', onnx: 'Gemm (transB 1); MatMul, Add on tokens' });
 
 function denseOf(c: ImportContext, w: ImportWeight, b: ImportWeight | undefined, out: string, nodes: OnnxNodeView[]): ImportResult {
   if (c.inShape.length !== 1 && !(c.inShape.length === 2 && c.node.op === 'MatMul')) c.fail(`multiplies a [N, ${c.inShape.join(', ')}] tensor; alexnetc's dense takes vectors (and tokens, by MatMul)`);

@@ -1,8 +1,9 @@
 import { py } from './python.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 
 /** Stochastic depth (torchvision's StochasticDepth, "row" mode). */
-export const droppath = defineLayer<{ rate: number }>({
+export const droppath = documented(defineLayer<{ rate: number }>({
   name: 'droppath',
   kind: 'dropout',
   mixes: 'nothing',
@@ -45,4 +46,4 @@ export const droppath = defineLayer<{ rate: number }>({
               return f"rate={self.rate}"
     `,
   },
-});
+}), { note: ': stochastic depth, torchvision\'s StochasticDepth(rate, "row"): in training a whole example is dropped (and the rest scaled by 1/(1 − rate)); identity at inference', output: 'same', onnx: 'omitted (inference graph)' });

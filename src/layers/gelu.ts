@@ -1,11 +1,12 @@
 import { py } from './python.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 
 export interface GeluArgs {
   approximate: 'none' | 'tanh';
 }
 
-export const gelu = defineLayer<GeluArgs>({
+export const gelu = documented(defineLayer<GeluArgs>({
   name: 'gelu',
   kind: 'activation',
   mixes: 'nothing',
@@ -41,4 +42,4 @@ export const gelu = defineLayer<GeluArgs>({
       return self.append("gelu", module, self.shape)
     `,
   },
-});
+}), { note: ': exact, ½x(1 + erf(x/√2)); `approximate tanh` the tanh approximation (PyTorch\'s names)', output: 'same', onnx: 'Div, Erf, Add, Mul (opset 17 has no Gelu)' });

@@ -2,6 +2,7 @@ import { formatShape } from '../diagnostics/index.js';
 import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult, type ImportWeight, type Shape } from './types.js';
+import { documented } from './reference.js';
 
 export interface LayerNormArgs {
   eps: number;
@@ -20,7 +21,7 @@ export function normalisedSize(input: Shape): number {
   return input.length === 3 ? input[0]! : input[input.length - 1]!;
 }
 
-export const layernorm = defineLayer<LayerNormArgs>({
+export const layernorm = documented(defineLayer<LayerNormArgs>({
   name: 'layernorm',
   kind: 'norm',
   mixes: 'channels',
@@ -86,7 +87,7 @@ export const layernorm = defineLayer<LayerNormArgs>({
               return x.permute(0, 3, 1, 2)
     `,
   },
-});
+}), { note: ', learned weight and bias per feature', output: 'same; normalised over C at each position of an image (ConvNeXt\'s LayerNorm2d), over D of each token, over F of a vector', onnx: 'LayerNormalization (axis −1; an image goes channels-last around it with two Transposes)' });
 
 function normWeights(c: ImportContext, features: number): ImportWeight[] {
   const scale = c.weight(1, 'weight');

@@ -1,6 +1,7 @@
 import { f32, one } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 import { needImage } from './window.js';
 
 export interface LrnArgs {
@@ -10,7 +11,7 @@ export interface LrnArgs {
   bias: number;
 }
 
-export const lrn = defineLayer<LrnArgs>({
+export const lrn = documented(defineLayer<LrnArgs>({
   name: 'lrn',
   kind: 'norm',
   mixes: 'channels',
@@ -75,4 +76,4 @@ export const lrn = defineLayer<LrnArgs>({
               return x / (self.k + self.alpha * window.squeeze(1)) ** self.beta
     `,
   },
-});
+}), { output: 'same', onnx: 'LRN' });

@@ -1,6 +1,7 @@
 import { one, padArg, pairArg, readWindow } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ArgValue, type ImportContext, type ImportResult, type LayerDef, type TorchLowering } from './types.js';
+import { documented } from './reference.js';
 import { needImage, onnxWindow, pads, pair, windowOutput, type Pads, type Pair } from './window.js';
 
 export interface PoolArgs {
@@ -153,21 +154,21 @@ function torchPool(name: string, mode: 'max' | 'avg'): TorchLowering {
   };
 }
 
-export const maxpool = pool(
+export const maxpool = documented(pool(
   'maxpool',
   'MaxPool',
   'Max pooling over k×k windows of an image.',
   'out = max over each window. Stride defaults to k. Output size as conv; with `ceil true` it rounds up, but a window starting inside the right/bottom padding is dropped (PyTorch/ONNX rule).',
   ['maxpool2d', 'max_pool', 'max_pool2d', 'maxpooling2d'],
-);
+), { output: 'as conv, channels kept', onnx: 'MaxPool' });
 
-export const avgpool = pool(
+export const avgpool = documented(pool(
   'avgpool',
   'AveragePool',
   'Average pooling over k×k windows; padded positions are not counted.',
   'out = mean of the non-padding values in each window (PyTorch count_include_pad=False, ONNX count_include_pad=0). Stride defaults to k.',
   ['avgpool2d', 'avg_pool', 'avg_pool2d', 'averagepool', 'averagepooling2d', 'average_pooling2d'],
-);
+), { output: 'as maxpool; padding not counted in the mean unless `countpad true` (PyTorch\'s count_include_pad=True, Inception-v3; not with `ceil true`)', onnx: 'AveragePool (count_include_pad 0 or 1)' });
 
 function importPool(c: ImportContext, kind: 'maxpool' | 'avgpool'): ImportResult {
   const kernel = c.ints('kernel_shape');

@@ -13,9 +13,11 @@ import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, so
 import { avgtokens, classtoken, image, posembed, token, tokens } from './tokens.js';
 import { scale } from './scale.js';
 import { shuffle } from './shuffle.js';
+import type { DocumentedLayer } from './reference.js';
 import type { AnyLayer } from './types.js';
 
-export const LAYERS: readonly AnyLayer[] = [
+// each entry carries its reference text (documented(…) in its file): docs/language.md's layer table is made from them
+export const LAYERS: readonly DocumentedLayer[] = [
   conv,
   maxpool,
   avgpool,

@@ -1,5 +1,6 @@
 import { py } from './python.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 
 export interface ScaleArgs {
   init: number;
@@ -8,7 +9,7 @@ export interface ScaleArgs {
 }
 
 /** ConvNeXt's layer scale: each channel multiplied by a learned factor. */
-export const scale = defineLayer<ScaleArgs>({
+export const scale = documented(defineLayer<ScaleArgs>({
   name: 'scale',
   kind: 'norm',
   mixes: 'nothing',
@@ -49,4 +50,4 @@ export const scale = defineLayer<ScaleArgs>({
               return x * self.weight
     `,
   },
-});
+}), { note: ': a learned factor per channel, weight [C, 1, 1] (ConvNeXt\'s layer scale: `scale(1e-6)`)', output: 'same', onnx: 'Mul' });

@@ -1,5 +1,6 @@
 import { py } from './python.js';
 import { defineLayer } from './types.js';
+import { documented } from './reference.js';
 import { needImage } from './window.js';
 
 export interface ShuffleArgs {
@@ -11,7 +12,7 @@ export interface ShuffleArgs {
  * are interleaved (channel g·(C/g) + i goes to i·groups + g), so the next
  * grouped convolution or split mixes information across groups.
  */
-export const shuffle = defineLayer<ShuffleArgs>({
+export const shuffle = documented(defineLayer<ShuffleArgs>({
   name: 'shuffle',
   kind: 'reshape',
   mixes: 'channels',
@@ -71,4 +72,4 @@ export const shuffle = defineLayer<ShuffleArgs>({
               return f"groups={self.groups}"
     `,
   },
-});
+}), { note: ': channel shuffle (ShuffleNet), channels as [groups, C/groups] transposed', output: 'same', onnx: 'Reshape, Transpose, Reshape' });

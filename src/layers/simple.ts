@@ -2,6 +2,7 @@
 import { f32, one, plain } from './onnx-import.js';
 import { py } from './python.js';
 import { defineLayer, type ImportContext, type ImportResult, type LayerDef, type OnnxImport, type TorchLowering } from './types.js';
+import { documented } from './reference.js';
 import { needImage } from './window.js';
 
 /** The PyTorch lowering of a layer that keeps its input's shape: one module. */
@@ -36,16 +37,16 @@ function elementwise(
   });
 }
 
-export const relu = elementwise('relu', 'Relu', 'relu', 'nn.ReLU()', 'Rectified linear unit.', 'out = max(x, 0)');
-export const tanh = elementwise('tanh', 'Tanh', 'tanh', 'nn.Tanh()', 'Hyperbolic tangent.', 'out = tanh(x)');
-export const sigmoid = elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'nn.Sigmoid()', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)');
+export const relu = documented(elementwise('relu', 'Relu', 'relu', 'nn.ReLU()', 'Rectified linear unit.', 'out = max(x, 0)'), { output: 'same', onnx: 'Relu' });
+export const tanh = documented(elementwise('tanh', 'Tanh', 'tanh', 'nn.Tanh()', 'Hyperbolic tangent.', 'out = tanh(x)'), { output: 'same', onnx: 'Tanh' });
+export const sigmoid = documented(elementwise('sigmoid', 'Sigmoid', 'sigmoid', 'nn.Sigmoid()', 'Logistic sigmoid.', 'out = 1 / (1 + e^−x)'), { output: 'same', onnx: 'Sigmoid' });
 // an ONNX Identity node is no layer at all: it is skipped
-export const identity = elementwise('identity', 'Identity', 'linear', 'nn.Identity()', 'Passes its input through unchanged.', 'out = x', {
+export const identity = documented(elementwise('identity', 'Identity', 'linear', 'nn.Identity()', 'Passes its input through unchanged.', 'out = x', {
   ops: ['Identity'],
   convert: (c) => one(c, undefined),
-});
+}), { output: 'same', onnx: 'Identity' });
 
-export const softmax = defineLayer<Record<string, never>>({
+export const softmax = documented(defineLayer<Record<string, never>>({
   name: 'softmax',
   kind: 'activation',
   mixes: 'channels',
@@ -67,9 +68,9 @@ export const softmax = defineLayer<Record<string, never>>({
       return self.append("softmax", nn.Softmax(dim=dim), self.shape)
     `,
   },
-});
+}), { output: 'same, over channels (each token\'s features)', onnx: 'Softmax (axis 1; −1 on tokens)' });
 
-export const leakyrelu = defineLayer<{ alpha: number }>({
+export const leakyrelu = documented(defineLayer<{ alpha: number }>({
   name: 'leakyrelu',
   kind: 'activation',
   mixes: 'nothing',
@@ -86,9 +87,9 @@ export const leakyrelu = defineLayer<{ alpha: number }>({
   onnx: (a, g) => g.node('LeakyRelu', [g.input], { alpha: { f: a.alpha } }),
   tfjs: (a, g) => g.layer('LeakyReLU', { alpha: a.alpha }),
   torch: same('leakyrelu', 'nn.LeakyReLU(alpha)'),
-});
+}), { output: 'same', onnx: 'LeakyRelu' });
 
-export const dropout = defineLayer<{ rate: number }>({
+export const dropout = documented(defineLayer<{ rate: number }>({
   name: 'dropout',
   kind: 'dropout',
   mixes: 'nothing',
@@ -106,9 +107,9 @@ export const dropout = defineLayer<{ rate: number }>({
   tfjs: (a, g) => g.layer('Dropout', { rate: a.rate }),
   // like nn.Dropout: active in train(), the identity in eval()
   torch: same('dropout', 'nn.Dropout(rate)'),
-});
+}), { output: 'same', onnx: 'omitted (inference graph)' });
 
-export const flatten = defineLayer<Record<string, never>>({
+export const flatten = documented(defineLayer<Record<string, never>>({
   name: 'flatten',
   kind: 'reshape',
   mixes: 'nothing',
@@ -141,9 +142,9 @@ export const flatten = defineLayer<Record<string, never>>({
   torch: {
     body: 'return self.append("flatten", nn.Flatten(), (math.prod(self.shape),))',
   },
-});
+}), { output: '`[C·H·W]`, C-major', onnx: 'Flatten' });
 
-export const globalavgpool = defineLayer<Record<string, never>>({
+export const globalavgpool = documented(defineLayer<Record<string, never>>({
   name: 'globalavgpool',
   kind: 'pool',
   mixes: 'space',
@@ -167,7 +168,7 @@ export const globalavgpool = defineLayer<Record<string, never>>({
       return self.append("globalavgpool", pool, (channels, 1, 1))
     `,
   },
-});
+}), { output: '`[C, 1, 1]`', onnx: 'GlobalAveragePool' });
 
 function importSoftmax(c: ImportContext): ImportResult {
   const rank = c.inShape.length + 1;

@@ -5,6 +5,7 @@
 import { formatShape } from '../diagnostics/index.js';
 import { py } from './python.js';
 import { defineLayer, type LayerContext, type Shape } from './types.js';
+import { documented } from './reference.js';
 
 /** Tokens [T, D], or an error naming the layer and the shape it got. */
 export function needTokens(input: Shape, ctx: LayerContext, layer: string): boolean {
@@ -16,7 +17,7 @@ export function needTokens(input: Shape, ctx: LayerContext, layer: string): bool
   return true;
 }
 
-export const tokens = defineLayer<Record<string, never>>({
+export const tokens = documented(defineLayer<Record<string, never>>({
   name: 'tokens',
   kind: 'reshape',
   mixes: 'nothing',
@@ -56,14 +57,14 @@ export const tokens = defineLayer<Record<string, never>>({
               return x.flatten(2).transpose(1, 2)
     `,
   },
-});
+}), { note: ': an image as a sequence (after a patch-embedding conv)', output: '`[D, H, W]` → `[H·W, D]`, row-major over the grid', onnx: 'Reshape, Transpose' });
 
 export interface ImageArgs {
   h: number;
   w: number;
 }
 
-export const image = defineLayer<ImageArgs>({
+export const image = documented(defineLayer<ImageArgs>({
   name: 'image',
   kind: 'reshape',
   mixes: 'nothing',
@@ -111,14 +112,14 @@ export const image = defineLayer<ImageArgs>({
               return x.transpose(1, 2).reshape(x.shape[0], -1, self.h, self.w)
     `,
   },
-});
+}), { note: ': tokens back as an image (hybrid networks); h·w must be T (E309)', output: '`[T, D]` → `[D, h, w]`', onnx: 'Transpose, Reshape' });
 
 export interface FeaturesArgs {
   tokens: number;
   features: number;
 }
 
-export const classtoken = defineLayer<FeaturesArgs>({
+export const classtoken = documented(defineLayer<FeaturesArgs>({
   name: 'classtoken',
   kind: 'reshape',
   mixes: 'nothing',
@@ -163,9 +164,9 @@ export const classtoken = defineLayer<FeaturesArgs>({
               return torch.cat([cls, x], dim=1)
     `,
   },
-});
+}), { note: ': prepends a learned class token `class_token` [1, 1, D] (zeros at first)', output: '`[T, D]` → `[T+1, D]`', onnx: 'Shape, Concat, Expand, Concat' });
 
-export const posembed = defineLayer<FeaturesArgs>({
+export const posembed = documented(defineLayer<FeaturesArgs>({
   name: 'posembed',
   kind: 'norm',
   mixes: 'nothing',
@@ -204,13 +205,13 @@ export const posembed = defineLayer<FeaturesArgs>({
               return x + self.pos_embedding
     `,
   },
-});
+}), { note: ': adds learned position embeddings `pos_embedding` [1, T, D] (normal, std 0.02 at first, as torchvision)', output: 'same', onnx: 'Add' });
 
 export interface TokenArgs {
   index: number;
 }
 
-export const token = defineLayer<TokenArgs>({
+export const token = documented(defineLayer<TokenArgs>({
   name: 'token',
   kind: 'reshape',
   mixes: 'nothing',
@@ -257,9 +258,9 @@ export const token = defineLayer<TokenArgs>({
               return x[:, self.index]
     `,
   },
-});
+}), { note: ': one token\'s features (`token(0)`: the class token)', output: '`[T, D]` → `[D]`', onnx: 'Slice, Squeeze' });
 
-export const avgtokens = defineLayer<Record<string, never>>({
+export const avgtokens = documented(defineLayer<Record<string, never>>({
   name: 'avgtokens',
   kind: 'pool',
   mixes: 'space',
@@ -292,4 +293,4 @@ export const avgtokens = defineLayer<Record<string, never>>({
               return x.mean(dim=1)
     `,
   },
-});
+}), { note: ': the mean over the tokens', output: '`[T, D]` → `[D]`', onnx: 'ReduceMean (axis 1)' });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODES, withDiagnosticsTable } from '../../src/diagnostics/codes.js';
+import { withLayerTable } from '../../src/layers/reference.js';
 import { LAYERS } from '../../src/layers/registry.js';
 import { grammarEbnf } from '../../src/syntax/ebnf.js';
 
@@ -24,6 +25,11 @@ describe('reference', () => {
 
   it('documents every layer in docs/language.md', () => {
     expect(LAYERS.map((l) => l.name).filter((n) => !language.includes(`\`${n}\``))).toEqual([]);
+  });
+
+  it("docs/language.md's layer table is generated from the registry (npm run grammar)", () => {
+    // signatures come from each layer's arguments and defaults, the rest from documented(…) in its file
+    expect(withLayerTable(language, LAYERS), 'docs/language.md: the layer table differs from the registry (edit the layer\'s file, then npm run grammar)').toBe(language);
   });
 
   it('grammar/alexnet.ebnf is generated from the current parser', () => {
