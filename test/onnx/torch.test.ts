@@ -78,6 +78,9 @@ const cases: [string, string, () => Network, boolean][] = [
   ['MNASNet1_0 vs torchvision.models.mnasnet1_0', 'mnasnet1_0', () => spec('mnasnet.net', 'MNASNet1_0'), true],
   ['DenseNet121 vs torchvision.models.densenet121', 'densenet121', () => spec('densenet.net', 'DenseNet121'), big],
   ['ConvNeXtTiny vs torchvision.models.convnext_tiny', 'convnext_tiny', () => spec('convnext.net', 'ConvNeXtTiny'), big],
+  ['EfficientNetV2S vs torchvision.models.efficientnet_v2_s', 'efficientnet_v2_s', () => spec('efficientnet.net', 'EfficientNetV2S'), big],
+  ['RegNetX400MF vs torchvision.models.regnet_x_400mf', 'regnet_x_400mf', () => spec('regnet.net', 'RegNetX400MF'), big],
+  ['RegNetY400MF vs torchvision.models.regnet_y_400mf', 'regnet_y_400mf', () => spec('regnet.net', 'RegNetY400MF'), big],
 ];
 
 describe('PyTorch cross-check', () => {

@@ -73,7 +73,8 @@ def reference(name):
 TORCHVISION = {
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "squeezenet1_0", "squeezenet1_1",
-    "mnasnet1_0", "densenet121", "convnext_tiny",
+    "mnasnet1_0", "densenet121", "convnext_tiny", "efficientnet_v2_s",
+    "regnet_x_400mf", "regnet_y_400mf",
 }
 
 
@@ -97,6 +98,15 @@ def main(name, onnx_file, input_file, ort_file, shape):
         prefix = scale[: -len("layer_scale")] + "block."
         last = max(i for i, k in enumerate(keys) if k.startswith(prefix))
         keys.insert(last + 1, scale)
+    for proj in [k for k in keys if ".proj.0.weight" in k]:
+        # RegNet's block registers its projection shortcut before its
+        # transform f; alexnetc's shortcut comes after the residual's body
+        prefix = proj[: -len("proj.0.weight")]
+        moved = [k for k in keys if k.startswith(prefix + "proj.")]
+        for k in moved:
+            keys.remove(k)
+        last = max(i for i, k in enumerate(keys) if k.startswith(prefix + "f."))
+        keys[last + 1:last + 1] = moved
     if len(keys) != len(inits):
         raise SystemExit(f"{len(inits)} initializers in the ONNX file but {len(keys)} tensors in {name}'s state_dict")
     # the state_dict itself, so its _metadata (MNASNet's version) is kept
