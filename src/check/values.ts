@@ -57,6 +57,8 @@ export class Evaluator {
       }
       case 'paren':
         return this.eval(e.inner, scope);
+      case 'call':
+        return this.call(e, scope);
       case 'list': {
         const items: ArgValue[] = [];
         for (const it of e.items) {
@@ -147,6 +149,51 @@ export class Evaluator {
     return undefined;
   }
 
+  /** round, floor, ceil, min, max, make_divisible: numbers in, a number out */
+  private call(e: Extract<Expr, { kind: 'call' }>, scope: Scope): number | undefined {
+    const name = e.name.name;
+    const arity: Record<string, [number, number]> = { round: [1, 1], floor: [1, 1], ceil: [1, 1], min: [1, Infinity], max: [1, Infinity], make_divisible: [2, 2] };
+    const want = arity[name];
+    if (!want) {
+      const s = suggest(name, Object.keys(arity));
+      this.sink.report('E102', e.name.span, `unknown function \`${name}\`${s ? `; did you mean \`${s}\`?` : ` (functions: ${Object.keys(arity).join(', ')})`}`, {
+        fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: e.name.span, newText: s }] }] : [],
+      });
+      return undefined;
+    }
+    if (e.args.length < want[0] || e.args.length > want[1]) {
+      const n = want[0] === want[1] ? `${want[0]} argument${want[0] === 1 ? '' : 's'}` : `at least ${want[0]} argument`;
+      this.sink.report('E201', e.span, `\`${name}\` takes ${n}, got ${e.args.length}`);
+      return undefined;
+    }
+    const xs: number[] = [];
+    for (const a of e.args) {
+      const v = this.number(a, scope);
+      if (v === undefined) return undefined;
+      xs.push(v);
+    }
+    switch (name) {
+      case 'round':
+        return roundHalfEven(xs[0]!);
+      case 'floor':
+        return Math.floor(xs[0]!);
+      case 'ceil':
+        return Math.ceil(xs[0]!);
+      case 'min':
+        return Math.min(...xs);
+      case 'max':
+        return Math.max(...xs);
+      default: {
+        const [v, d] = xs as [number, number];
+        if (!(d > 0) || !Number.isInteger(d)) {
+          this.sink.report('E202', e.args[1]!.span, `make_divisible: the divisor must be a whole number ≥ 1, got ${fmtValue(d)}`);
+          return undefined;
+        }
+        return makeDivisible(v, d);
+      }
+    }
+  }
+
   /** evaluate where only `true` or `false` makes sense (`if`, `and`, `or`, `not`) */
   bool(e: Expr, scope: Scope): boolean | undefined {
     const v = this.eval(e, scope);
@@ -185,6 +232,26 @@ export class Evaluator {
   }
 }
 
+/** Python's round(): halves go to the even neighbour (round(2.5) = 2, round(3.5) = 4) */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d < 0.5) return f;
+  if (d > 0.5) return f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * torchvision's _make_divisible(v, d): the multiple of d nearest to v (halves
+ * up), at least d, and not more than 10% below v (the width multipliers of
+ * MobileNet and EfficientNet)
+ */
+export function makeDivisible(v: number, d: number): number {
+  let n = Math.max(d, Math.floor((Math.trunc(v + d / 2)) / d) * d);
+  if (n < 0.9 * v) n += d;
+  return n;
+}
+
 /** the largest whole number an argument or dimension may take (int32, what ONNX and tfjs index with) */
 export const MAX_INT = 2 ** 31 - 1;
 
@@ -196,6 +263,8 @@ export function containsDivision(e: Expr): boolean {
       return containsDivision(e.operand);
     case 'paren':
       return containsDivision(e.inner);
+    case 'call':
+      return e.args.some(containsDivision);
     default:
       return false;
   }

@@ -15,7 +15,9 @@ export type Expr =
   | { kind: 'list'; items: Expr[]; span: Span } // [a, b] as an argument value
   | { kind: 'unary'; op: '-' | '+' | 'not'; operand: Expr; span: Span }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
-  | { kind: 'paren'; inner: Expr; span: Span };
+  | { kind: 'paren'; inner: Expr; span: Span }
+  // round(x), floor, ceil, min, max, make_divisible(v, d): see src/check/functions.ts
+  | { kind: 'call'; name: Ident; args: Expr[]; span: Span };
 
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '//' | '%';
 export type ComparisonOp = '==' | '!=' | '<' | '<=' | '>' | '>=';

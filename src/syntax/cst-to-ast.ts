@@ -440,6 +440,10 @@ class Builder {
     const f = this.tok(n, 'False');
     if (f) return { kind: 'bool', value: false, span: tokenSpan(f) };
     const id = this.tok(n, 'Identifier');
+    if (id && this.tok(n, 'callOpen')) {
+      const args = this.kids(n, 'callArg').map((a) => this.expr(a));
+      return { kind: 'call', name: { name: id.image, span: tokenSpan(id) }, args, span: this.span(n) };
+    }
     if (id) return { kind: 'ref', name: id.image, span: tokenSpan(id) };
     const sc = this.tok(n, 'Shortcut');
     if (sc) return { kind: 'ref', name: sc.image, span: tokenSpan(sc) };
@@ -497,6 +501,9 @@ export function exprDepth(root: A.Expr): number {
         break;
       case 'paren':
         todo.push([e.inner, d + 1]);
+        break;
+      case 'call':
+        for (const a of e.args) todo.push([a, d + 1]);
         break;
       case 'list':
         for (const i of e.items) todo.push([i, d + 1]);

@@ -4,6 +4,9 @@ import { CstParser, type CstNode, type IToken, tokenMatcher } from 'chevrotain';
 import * as T from './tokens.js';
 
 /** tokens that can start an expression (used to tell `stride 4` from a positional `c`) */
+/** the expression functions (src/check/functions.ts) */
+export const FUNCTION_NAMES = new Set(['round', 'floor', 'ceil', 'min', 'max', 'make_divisible']);
+
 const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket, T.Not];
 
 export class NetParser extends CstParser {
@@ -110,7 +113,11 @@ export class NetParser extends CstParser {
     this.OR([
       {
         // `name value`: an identifier directly followed by the start of an expression
-        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && EXPR_START.some((t) => tokenMatcher(this.LA(2), t)),
+        // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
+        GATE: () =>
+          tokenMatcher(this.LA(1), T.Identifier) &&
+          EXPR_START.some((t) => tokenMatcher(this.LA(2), t)) &&
+          !(FUNCTION_NAMES.has(this.LA(1).image) && tokenMatcher(this.LA(2), T.LParen)),
         ALT: () => {
           this.CONSUME(T.Identifier, { LABEL: 'name' });
           this.SUBRULE(this.expr);
@@ -297,7 +304,17 @@ export class NetParser extends CstParser {
       { ALT: () => this.CONSUME(T.NumberLit) },
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Identifier) },
+      {
+        // a function of the expressions (`round(c * width)`) or a name
+        ALT: () => {
+          this.CONSUME(T.Identifier);
+          this.OPTION(() => {
+            this.CONSUME2(T.LParen, { LABEL: 'callOpen' });
+            this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE2(this.expr, { LABEL: 'callArg' }) });
+            this.CONSUME2(T.RParen, { LABEL: 'callClose' });
+          });
+        },
+      },
       // a residual's `shortcut` scope in a stage path (`freeze [down1/residual1/shortcut]`)
       { ALT: () => this.CONSUME(T.Shortcut) },
       {

@@ -17,6 +17,8 @@ export function printExpr(e: Expr): string {
       return `${printExpr(e.left)} ${e.op} ${printExpr(e.right)}`;
     case 'paren':
       return `(${printExpr(e.inner)})`;
+    case 'call':
+      return `${e.name.name}(${e.args.map(printExpr).join(', ')})`;
     default: {
       const never: never = e;
       throw new Error(`unhandled expression ${(never as Expr).kind}`);

@@ -55,6 +55,9 @@ export function* refs(e: Expr | undefined): Generator<Extract<Expr, { kind: 'ref
     case 'paren':
       yield* refs(e.inner);
       break;
+    case 'call':
+      for (const a of e.args) yield* refs(a);
+      break;
     case 'num':
     case 'bool':
       break;

@@ -48,3 +48,40 @@ network T { input [8, 6, 6]\n inv(8, ${c}, ${s}) }`;
     expect(r.diagnostics.map((d) => d.message)).toContain('unknown name `strid`; did you mean `stride`?');
   });
 });
+
+describe('expression functions', () => {
+  const value = (e: string): number => {
+    const r = compile(`network T { input [${e}] }`);
+    if (!r.network) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    return r.network.input[0]!;
+  };
+
+  it.each([
+    ['round(2.5)', 2], // Python's round: halves to even
+    ['round(3.5)', 4],
+    ['round(2.4)', 2],
+    ['floor(7 / 2)', 3],
+    ['ceil(7 / 2)', 4],
+    ['min(4, 2, 9)', 2],
+    ['max(4, 2, 9)', 9],
+    // torchvision's _make_divisible: MobileNet's width multipliers
+    ['make_divisible(32 * 0.75, 8)', 24],
+    ['make_divisible(16 * 0.35, 8)', 8],
+    ['make_divisible(18, 8)', 24], // 16 would be more than 10% below 18
+    ['make_divisible(96 * 1.4, 8)', 136],
+  ])('%s = %d', (e, v) => {
+    expect(value(e)).toBe(v);
+  });
+
+  it('--set width=0.75 with make_divisible gives whole channels', () => {
+    const r = compile('network T(width = 1.0) { input [3, 8, 8]\n conv(make_divisible(32 * width, 8), 3) }', { set: { width: '0.75' } });
+    expect(r.network?.output).toEqual([24, 6, 6]);
+  });
+
+  it('an unknown function gets did-you-mean; a wrong count of arguments is E201', () => {
+    const r1 = compile('network T { input [maxx(1, 2)] }');
+    expect(r1.diagnostics.map((d) => d.message)).toEqual(['unknown function `maxx`; did you mean `max`?']);
+    const r2 = compile('network T { input [round(1, 2)] }');
+    expect(r2.diagnostics.map((d) => [d.code, d.message])).toEqual([['E201', '`round` takes 1 argument, got 2']]);
+  });
+});

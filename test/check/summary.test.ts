@@ -44,6 +44,7 @@ const published: [string, string, number, number?][] = [
   ['shufflenet.net', 'ShuffleNetV2_x0_5', 1_366_792, 40_476_448],
   ['shufflenet.net', 'ShuffleNetV2_x1_0', 2_278_604, 144_907_992],
   ['efficientnet.net', 'EfficientNetB0', 5_288_548, 385_814_752],
+  ['efficientnet.net', 'EfficientNetV2S', 21_458_488, 8_365_617_152],
   ['convnext.net', 'ConvNeXtTiny', 28_589_128, 4_455_531_264],
   ['regnet.net', 'RegNetX400MF', 5_495_976, 413_812_608],
   ['regnet.net', 'RegNetY400MF', 4_344_144, 401_842_848],

@@ -21,6 +21,7 @@ export const TORCHVISION_SPECS: [string, string, string, number][] = [
   ['shufflenet.net', 'ShuffleNetV2_x0_5', 'shufflenet_v2_x0_5', 224],
   ['shufflenet.net', 'ShuffleNetV2_x1_0', 'shufflenet_v2_x1_0', 224],
   ['efficientnet.net', 'EfficientNetB0', 'efficientnet_b0', 224],
+  ['efficientnet.net', 'EfficientNetV2S', 'efficientnet_v2_s', 384],
   ['convnext.net', 'ConvNeXtTiny', 'convnext_tiny', 224],
   ['regnet.net', 'RegNetX400MF', 'regnet_x_400mf', 224],
   ['regnet.net', 'RegNetY400MF', 'regnet_y_400mf', 224],

@@ -13,7 +13,7 @@ import type { Span } from '../../diagnostics/span.js';
 import { findLayer } from '../../layers/registry.js';
 import type { AnyLayer } from '../../layers/types.js';
 import type { BlockDecl, Expr, NetworkDecl, Param, Program, Stage } from '../../syntax/ast.js';
-import { allStages } from '../../syntax/walk.js';
+import { allStages, exprsOf } from '../../syntax/walk.js';
 import { callLines, className, isConstant, MAX_LINE, pyExpr, pyString, pyValue, safeName } from './python.js';
 import { CONSTRUCT_METHODS, GATE, HELPERS, MERGE, NETWORK, RESIDUAL, SAFETENSORS, STAGES } from './runtime.js';
 
@@ -69,6 +69,9 @@ class ModuleWriter {
     private readonly opts: TorchModuleOptions,
   ) {
     for (const d of program.decls) if (d.kind === 'block' && !this.blocks.has(d.name.name)) this.blocks.set(d.name.name, d);
+    // the helper behind the language's make_divisible(), wherever an expression calls it
+    const calls = (e: Expr): boolean => (e.kind === 'call' && e.name.name === 'make_divisible') || [...subExprs(e)].some(calls);
+    if (program.decls.some((d) => [...exprsOf(d)].some(calls))) this.helpers.add('make_divisible');
   }
 
   write(): string {
@@ -400,12 +403,22 @@ function* refNames(e: Expr): Generator<[string, string]> {
     yield* refNames(e.left);
     yield* refNames(e.right);
   } else if (e.kind === 'paren') yield* refNames(e.inner);
+  else if (e.kind === 'call') for (const a of e.args) yield* refNames(a);
+}
+
+/** an expression's direct operands */
+function* subExprs(e: Expr): Generator<Expr> {
+  if (e.kind === 'binary') yield* [e.left, e.right];
+  else if (e.kind === 'unary') yield e.operand;
+  else if (e.kind === 'paren') yield e.inner;
+  else if (e.kind === 'list' || e.kind === 'call') yield* e.kind === 'list' ? e.items : e.args;
 }
 
 function hasDivision(e: Expr): boolean {
   if (e.kind === 'binary') return e.op === '/' || hasDivision(e.left) || hasDivision(e.right);
   if (e.kind === 'unary') return hasDivision(e.operand);
   if (e.kind === 'paren') return hasDivision(e.inner);
+  if (e.kind === 'call') return e.args.some(hasDivision);
   if (e.kind === 'list') return e.items.some(hasDivision);
   return false;
 }

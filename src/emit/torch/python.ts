@@ -75,6 +75,11 @@ export function pyExpr(e: Expr, names: ReadonlyMap<string, string>): string {
       return `${pyExpr(e.left, names)} ${e.op} ${pyExpr(e.right, names)}`;
     case 'paren':
       return `(${pyExpr(e.inner, names)})`;
+    case 'call': {
+      // Python's round, min and max are the language's; floor and ceil from math; make_divisible a helper of the module
+      const fn = e.name.name === 'floor' || e.name.name === 'ceil' ? `math.${e.name.name}` : e.name.name;
+      return `${fn}(${e.args.map((a) => pyExpr(a, names)).join(', ')})`;
+    }
     default: {
       const never: never = e;
       throw new Error(`unhandled expression ${(never as Expr).kind}`);
@@ -98,6 +103,8 @@ export function isConstant(e: Expr, params: ReadonlySet<string>): boolean {
       return isConstant(e.left, params) && isConstant(e.right, params);
     case 'paren':
       return isConstant(e.inner, params);
+    case 'call':
+      return e.args.every((a) => isConstant(a, params));
   }
 }
 

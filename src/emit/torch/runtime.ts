@@ -14,6 +14,15 @@ export interface Snippet {
 
 /** Module-level helpers, by the name a lowering's `uses` gives. */
 export const HELPERS: Record<string, Snippet> = {
+  make_divisible: {
+    code: py`
+      def make_divisible(value, divisor):
+          """torchvision's _make_divisible: the multiple of divisor nearest to
+          value, at least divisor and not more than 10% below value."""
+          new = max(divisor, int(value + divisor / 2) // divisor * divisor)
+          return new + divisor if new < 0.9 * value else new
+    `,
+  },
   whole: {
     code: py`
       def whole(value, what):
