@@ -48,6 +48,7 @@ const published: [string, string, number, number?][] = [
   ['convnext.net', 'ConvNeXtTiny', 28_589_128, 4_455_531_264],
   ['regnet.net', 'RegNetX400MF', 5_495_976, 413_812_608],
   ['regnet.net', 'RegNetY400MF', 4_344_144, 401_842_848],
+  ['inception.net', 'InceptionV3', 23_834_568, 5_713_216_096],
 ];
 
 describe('published parameter counts', () => {

@@ -25,6 +25,7 @@ export const TORCHVISION_SPECS: [string, string, string, number][] = [
   ['convnext.net', 'ConvNeXtTiny', 'convnext_tiny', 224],
   ['regnet.net', 'RegNetX400MF', 'regnet_x_400mf', 224],
   ['regnet.net', 'RegNetY400MF', 'regnet_y_400mf', 224],
+  ['inception.net', 'InceptionV3', 'inception_v3', 299],
 ];
 
 describe('parameters and MACs equal torchvision\'s', () => {

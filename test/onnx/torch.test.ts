@@ -81,6 +81,7 @@ const cases: [string, string, () => Network, boolean][] = [
   ['EfficientNetV2S vs torchvision.models.efficientnet_v2_s', 'efficientnet_v2_s', () => spec('efficientnet.net', 'EfficientNetV2S'), big],
   ['RegNetX400MF vs torchvision.models.regnet_x_400mf', 'regnet_x_400mf', () => spec('regnet.net', 'RegNetX400MF'), big],
   ['RegNetY400MF vs torchvision.models.regnet_y_400mf', 'regnet_y_400mf', () => spec('regnet.net', 'RegNetY400MF'), big],
+  ['InceptionV3 vs torchvision.models.inception_v3', 'inception_v3', () => spec('inception.net', 'InceptionV3'), big],
 ];
 
 describe('PyTorch cross-check', () => {

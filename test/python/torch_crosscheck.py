@@ -64,6 +64,9 @@ def reference(name):
         return VisionTransformer(image_size=32, patch_size=4, num_layers=2,
                                  num_heads=4, hidden_dim=64, mlp_dim=128,
                                  num_classes=10)
+    if name == "inception_v3":
+        # no auxiliary classifier, no input re-normalisation: as specs/inception.net
+        return m.inception_v3(weights=None, aux_logits=False, transform_input=False, init_weights=False)
     if name in TORCHVISION:
         return getattr(m, name)(weights=None)
     raise SystemExit(f"unknown reference model {name}")
