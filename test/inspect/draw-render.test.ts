@@ -44,11 +44,17 @@ function expectedStages(net: Network, info: readonly StageInfo[], calls: Readonl
   const out = new Map<string, string>();
   const walk = (nodes: readonly Node[]): void => {
     for (const n of nodes) {
-      if (expand || !inBlock(n.path)) out.set(n.path, n.kind === 'layer' ? describeCall(n.layer.name, n.layer.args, n.rawArgs) : n.kind === 'residual' ? 'add' : n.kind);
+      // a gate draws as a multiply box; a split as a split box and a concat box
+      const title = n.kind === 'layer' ? describeCall(n.layer.name, n.layer.args, n.rawArgs) : n.kind === 'residual' ? 'add' : n.kind === 'gate' ? 'multiply' : n.kind === 'split' ? 'concat' : n.kind;
+      if (expand || !inBlock(n.path)) {
+        out.set(n.path, title);
+        if (n.kind === 'split') out.set(`${n.path}/split`, `split ${n.branches.length}`);
+      }
       if (n.kind === 'residual') {
         walk(n.body);
         if (n.shortcut) walk(n.shortcut);
-      } else if (n.kind !== 'layer') for (const b of n.branches) walk(b);
+      } else if (n.kind === 'gate') walk(n.body);
+      else if (n.kind !== 'layer') for (const b of n.branches) walk(b);
     }
   };
   walk(net.body);
@@ -74,8 +80,9 @@ beforeAll(async () => {
       }
     }
   }
-  // 15 networks in 6 files (cnn.net: the tutorial CNN), each collapsed and expanded
-  expect(cases).toHaveLength(30);
+  // every network of every shipped spec, each collapsed and expanded
+  expect(cases.length).toBeGreaterThanOrEqual(30);
+  expect(cases.length % 2).toBe(0);
 }, 240_000);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
