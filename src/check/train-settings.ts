@@ -491,17 +491,6 @@ export function settingsTable(): string {
   return ['| setting | written | `alexnetc train` flag | default | what it does |', '|---|---|---|---|---|', ...rows].join('\n') + '\n';
 }
 
-const TABLE_START = /<!-- settings table: [^\n]*-->\n/;
-const TABLE_END = '<!-- end of the settings table -->';
-
-/** `md` with the settings table between its markers replaced by settingsTable(); throws when the markers are missing. */
-export function withSettingsTable(md: string): string {
-  const start = TABLE_START.exec(md);
-  const end = md.indexOf(TABLE_END);
-  if (!start || end < start.index) throw new Error('no settings table markers (<!-- settings table: … --> … <!-- end of the settings table -->)');
-  return md.slice(0, start.index + start[0].length) + settingsTable() + md.slice(end);
-}
-
 export function findSetting(name: string): TrainSettingSpec | undefined {
   return (TRAIN as Record<string, TrainSettingSpec>)[name];
 }

@@ -72,14 +72,3 @@ export function diagnosticsTable(): string {
   const rows = Object.entries(CODES as Record<string, CodeInfo>).map(([code, c]) => `| ${code} | ${(c.doc ?? c.title).replace(/\|/g, '\\|')} |`);
   return ['| code | meaning |', '|---|---|', ...rows].join('\n') + '\n';
 }
-
-const TABLE_START = /<!-- diagnostics table: [^\n]*-->\n/;
-const TABLE_END = '<!-- end of the diagnostics table -->';
-
-/** `md` with the table between its diagnostics-table markers replaced by diagnosticsTable(); throws when the markers are missing. */
-export function withDiagnosticsTable(md: string): string {
-  const start = TABLE_START.exec(md);
-  const end = md.indexOf(TABLE_END);
-  if (!start || end < start.index) throw new Error('no diagnostics table markers (<!-- diagnostics table: … --> … <!-- end of the diagnostics table -->)');
-  return md.slice(0, start.index + start[0].length) + diagnosticsTable() + md.slice(end);
-}

@@ -1,15 +1,15 @@
 // What today's CNNs (issue 19) export as several nodes that are one thing
-// in the language: GELU's erf formula, ConvNeXt's channels-last MLP
+// in the language (GELU's erf formula is ./transformer.ts's): ConvNeXt's channels-last MLP
 // (Transpose → … → Transpose back: `tokens | … | image(h, w)`), layer scale
 // (a Mul by a per-channel constant), ShuffleNet's channel shuffle (Reshape
 // to groups, Transpose, Reshape back) and channel split (Slices of the
-// channels), DenseNet's growing Concat, and the Mul that joins a value with
-// a function of itself (`gate { … }`, or `silu` when the function is a
-// sigmoid). The structure builder (./structure.ts) asks these before the
-// layers' own converters; a pattern that does not match hands the node on.
+// channels) and DenseNet's growing Concat. The structure builder
+// (./structure.ts) asks these before the layers' own converters (a pattern
+// that does not match hands the node on); it reads the Mul that joins a value
+// with a function of itself as `gate { … }`, or `silu` for a sigmoid.
 import type { OnnxNode } from '../weights/onnx-read.js';
 import { type ImportGraph, intAttr, intsAttr } from './graph.js';
-import { type ImportLayer, layer, type OpContext, type OpResult } from './ops.js';
+import { layer, type OpContext, type OpResult } from './ops.js';
 
 const samePerm = (p: readonly number[] | undefined, want: number[]): boolean => p !== undefined && p.length === want.length && p.every((x, i) => x === want[i]);
 
@@ -19,17 +19,6 @@ function onlyReader(g: ImportGraph, n: OnnxNode): OnnxNode | undefined {
   const users = g.consumers.get(out) ?? [];
   return users.length === 1 && out !== g.output ? users[0]!.node : undefined;
 }
-
-/** A scalar constant input of a node (the other input being `data`), or undefined. */
-function scalar(g: ImportGraph, n: OnnxNode, data: string): number | undefined {
-  if (n.inputs.length !== 2) return undefined;
-  const other = n.inputs[0] === data ? n.inputs[1]! : n.inputs[1] === data ? n.inputs[0]! : undefined;
-  if (other === undefined || g.isData(other)) return undefined;
-  const v = g.floats(other, n);
-  return v.values.length === 1 ? v.values[0] : undefined;
-}
-
-const near = (x: number | undefined, want: number): boolean => x !== undefined && Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want));
 
 // ---------------------------------------------------------------- single-reader chains
 
@@ -132,33 +121,7 @@ function shuffleOf(c: OpContext): OpResult | undefined {
   return { layers: [layer(c, 'shuffle', { groups }, [], [n, t!, back!])], out: back!.outputs[0]! };
 }
 
-// ---------------------------------------------------------------- forks that are one layer
-
-/**
- * A value read by several nodes that together compute one activation:
- * GELU's x · ½(1 + erf(x/√2)), exported as Div (or Mul by 1/√2), Erf, Add 1,
- * Mul by x and Mul by ½.
- */
-export function forkCnnPattern(g: ImportGraph, v: string, readers: OnnxNode[]): { layers: ImportLayer[]; out: string } | undefined {
-  if (readers.length !== 2) return undefined;
-  const div = readers.find((r) => r.op === 'Div' || r.op === 'Mul');
-  const join = readers.find((r) => r !== div && r.op === 'Mul');
-  if (!div || !join) return undefined;
-  const isDiv = div.op === 'Div' && div.inputs[0] === v && near(scalar(g, div, v), Math.SQRT2);
-  const isMul = div.op === 'Mul' && near(scalar(g, div, v), Math.SQRT1_2);
-  if (!isDiv && !isMul) return undefined;
-  const erf = onlyReader(g, div);
-  if (erf?.op !== 'Erf') return undefined;
-  const add = onlyReader(g, erf);
-  if (add?.op !== 'Add' || !near(scalar(g, add, erf.outputs[0]!), 1)) return undefined;
-  if (onlyReader(g, add) !== join || !join.inputs.includes(v) || !join.inputs.includes(add.outputs[0]!)) return undefined;
-  const half = onlyReader(g, join);
-  if (half?.op !== 'Mul' || !near(scalar(g, half, join.outputs[0]!), 0.5)) return undefined;
-  const inShape = g.shapes.get(v)!;
-  const c: OpContext = { g, node: div, inShape };
-  const out = half.outputs[0]!;
-  return { layers: [layer(c, 'gelu', {}, [], [div, erf, add, join, half])], out };
-}
+// ---------------------------------------------------------------- ShuffleNet's channel split
 
 /** The Slices that divide a value's channels equally among the branches of a `split`, in channel order. */
 export function splitSlices(g: ImportGraph, v: string, readers: OnnxNode[]): { node: OnnxNode; out: string; shape: number[] }[] | undefined {

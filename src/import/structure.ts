@@ -7,8 +7,9 @@
 // is not a nesting the language has, and is an error naming the node.
 import type { OnnxNode } from '../weights/onnx-read.js';
 import { type ImportGraph, intAttr } from './graph.js';
-import { convertCnnPattern, forkCnnPattern, splitSlices } from './cnn.js';
+import { convertCnnPattern, splitSlices } from './cnn.js';
 import { CONVERTERS, importableLayers, type ImportLayer } from './ops.js';
+import { matchFork, matchNode } from './transformer.js';
 
 export interface ImportResidual {
   kind: 'residual';
@@ -127,11 +128,12 @@ export class StructureBuilder {
         v = next.out;
         continue;
       }
-      const one = forkCnnPattern(g, v, readers);
-      if (one) {
-        items.push(...one.layers);
-        g.shapes.set(one.out, one.layers[one.layers.length - 1]!.shape);
-        v = one.out;
+      // a pattern that forks inside itself (GELU's x · ½(1 + erf(x/√2))) is one layer, not a join
+      const fused = matchFork(g, v, readers);
+      if (fused) {
+        items.push(...fused.layers);
+        g.shapes.set(fused.out, fused.layers[fused.layers.length - 1]!.shape);
+        v = fused.out;
         continue;
       }
       const join = this.fork(v, readers, stop);
@@ -149,17 +151,18 @@ export class StructureBuilder {
       }
       g.fail(n, `computes on ${dataInputs.length} values of the network (${dataInputs.join(', ')}); alexnetc's layers take one`);
     }
+    // patterns of several nodes: the transformer's (attention, the class token, tokens ↔ image), then the CNNs'
+    const pattern = matchNode(g, n, v) ?? convertCnnPattern({ g, node: n, inShape: g.shapes.get(v)! });
+    if (pattern) {
+      const last = pattern.layers[pattern.layers.length - 1];
+      g.shapes.set(pattern.out, last ? last.shape : g.shapes.get(v)!);
+      return pattern;
+    }
     const join = n.op === 'Add' || n.op === 'Sum' || n.op === 'Concat' || n.op === 'Mul';
     // a Concat or Sum of one input is that input (DenseNet exports have them): nothing to import
     if ((n.op === 'Concat' || n.op === 'Sum') && n.inputs.length === 1) {
       g.shapes.set(n.outputs[0]!, g.shapes.get(v)!);
       return { layers: [], out: n.outputs[0]! };
-    }
-    const pattern = convertCnnPattern({ g, node: n, inShape: g.shapes.get(v)! });
-    if (pattern) {
-      const last = pattern.layers[pattern.layers.length - 1];
-      g.shapes.set(pattern.out, last ? last.shape : g.shapes.get(v)!);
-      return pattern;
     }
     const convert = CONVERTERS[n.op];
     if (!convert && join && n.inputs.length > 1) {

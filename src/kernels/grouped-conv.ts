@@ -11,6 +11,7 @@ import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { allFloat, onHeap } from './backend.js';
 import { windowOut } from '../layers/window-size.js';
 import { convBackpropFilter, convBackpropInput, convForward, type ConvGeom } from './ops/conv.js';
+import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from './depthwise.js';
 
 export const CONV = 'AlexnetcConv2D';
 export const CONV_BP_INPUT = 'AlexnetcConv2DBackpropInput';
@@ -41,7 +42,8 @@ const forward: KernelFunc = (args) => {
   const g = convGeom(x.shape, filter.shape, a.attrs as unknown as ConvAttrs);
   if (!allFloat(x, filter, bias)) throw new Error(`${CONV}: float32 only`);
   return onHeap(a, undefined, (io) => {
-    const y = convForward(io, g, io.input(x), io.input(filter), bias === undefined ? 0 : io.input(bias), false);
+    const b = bias === undefined ? 0 : io.input(bias);
+    const y = isDepthwise(g) ? depthwiseForward(io, g, io.input(x), io.input(filter), b) : convForward(io, g, io.input(x), io.input(filter), b, false);
     return io.tensor(y.view, [g.N, g.OH, g.OW, g.F]);
   }) as TensorInfo;
 };
@@ -51,7 +53,8 @@ const backpropInput: KernelFunc = (args) => {
   const { dy, filter } = a.inputs as { dy: TensorInfo; filter: TensorInfo };
   const shape = a.attrs.inputShape as number[];
   const g = convGeom(shape, filter.shape, a.attrs as unknown as ConvAttrs);
-  return onHeap(a, undefined, (io) => io.tensor(convBackpropInput(io, g, io.input(dy), io.input(filter)).view, shape)) as TensorInfo;
+  const pass = isDepthwise(g) ? depthwiseBackpropInput : convBackpropInput;
+  return onHeap(a, undefined, (io) => io.tensor(pass(io, g, io.input(dy), io.input(filter)).view, shape)) as TensorInfo;
 };
 
 const backpropFilter: KernelFunc = (args) => {
@@ -59,7 +62,8 @@ const backpropFilter: KernelFunc = (args) => {
   const { x, dy } = a.inputs as { x: TensorInfo; dy: TensorInfo };
   const shape = a.attrs.filterShape as number[];
   const g = convGeom(x.shape, shape, a.attrs as unknown as ConvAttrs);
-  return onHeap(a, undefined, (io) => io.tensor(convBackpropFilter(io, g, io.input(x), io.input(dy)).view, shape)) as TensorInfo;
+  const pass = isDepthwise(g) ? depthwiseBackpropFilter : convBackpropFilter;
+  return onHeap(a, undefined, (io) => io.tensor(pass(io, g, io.input(x), io.input(dy)).view, shape)) as TensorInfo;
 };
 
 export const convKernels: Array<[string, KernelFunc]> = [[CONV, forward], [CONV_BP_INPUT, backpropInput], [CONV_BP_FILTER, backpropFilter]];

@@ -44,14 +44,3 @@ export function layerTable(layers: readonly DocumentedLayer[]): string {
   const rows = layers.map((l) => `| \`${l.name}\` | \`${signature(l)}\`${l.reference.note ?? ''} | ${l.reference.output} | ${l.reference.onnx} |`);
   return ['| layer | signature (defaults) | output | ONNX |', '|---|---|---|---|', ...rows].join('\n') + '\n';
 }
-
-const TABLE_START = /<!-- layer table: [^\n]*-->\n/;
-const TABLE_END = '<!-- end of the layer table -->';
-
-/** `md` with the table between its layer-table markers replaced by layerTable(); throws when the markers are missing. */
-export function withLayerTable(md: string, layers: readonly DocumentedLayer[]): string {
-  const start = TABLE_START.exec(md);
-  const end = md.indexOf(TABLE_END);
-  if (!start || end < start.index) throw new Error('no layer table markers (<!-- layer table: … --> … <!-- end of the layer table -->)');
-  return md.slice(0, start.index + start[0].length) + layerTable(layers) + md.slice(end);
-}

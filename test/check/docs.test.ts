@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CODES, withDiagnosticsTable } from '../../src/diagnostics/codes.js';
-import { withLayerTable } from '../../src/layers/reference.js';
+import { CODES, diagnosticsTable } from '../../src/diagnostics/codes.js';
+import { layerTable } from '../../src/layers/reference.js';
 import { LAYERS } from '../../src/layers/registry.js';
 import { grammarEbnf } from '../../src/syntax/ebnf.js';
+import { withMarkedTable } from '../../src/util/marked-table.js';
 
 const root = path.join(import.meta.dirname, '../..');
 const language = readFileSync(path.join(root, 'docs/language.md'), 'utf8');
@@ -20,7 +21,7 @@ describe('reference', () => {
 
   it("docs/language.md's diagnostics table is generated from the codes (npm run grammar)", () => {
     // the table is generated: edit a code's doc in src/diagnostics/codes.ts, then npm run grammar
-    expect(withDiagnosticsTable(language), 'docs/language.md: the diagnostics table differs from src/diagnostics/codes.ts (edit the codes, then npm run grammar)').toBe(language);
+    expect(withMarkedTable(language, 'diagnostics', diagnosticsTable()), 'docs/language.md: the diagnostics table differs from src/diagnostics/codes.ts (edit the codes, then npm run grammar)').toBe(language);
   });
 
   it('documents every layer in docs/language.md', () => {
@@ -29,7 +30,7 @@ describe('reference', () => {
 
   it("docs/language.md's layer table is generated from the registry (npm run grammar)", () => {
     // signatures come from each layer's arguments and defaults, the rest from documented(…) in its file
-    expect(withLayerTable(language, LAYERS), 'docs/language.md: the layer table differs from the registry (edit the layer\'s file, then npm run grammar)').toBe(language);
+    expect(withMarkedTable(language, 'layer', layerTable(LAYERS)), 'docs/language.md: the layer table differs from the registry (edit the layer\'s file, then npm run grammar)').toBe(language);
   });
 
   it('grammar/alexnet.ebnf is generated from the current parser', () => {

@@ -7,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LR, settingDocWithDefault, settingsTable, trainOptions, TRAIN_SETTINGS, withSettingsTable } from '../../src/check/train-settings.js';
+import { DEFAULT_LR, settingDocWithDefault, settingsTable, trainOptions, TRAIN_SETTINGS } from '../../src/check/train-settings.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { DEFAULTS, resolveSettings } from '../../src/train/config.js';
+import { withMarkedTable } from '../../src/util/marked-table.js';
 
 const root = path.join(import.meta.dirname, '../..');
 
@@ -17,7 +18,7 @@ describe('the table of training settings', () => {
   it("docs/training.md's settings table is the table's (npm run grammar regenerates it)", () => {
     const md = readFileSync(path.join(root, 'docs/training.md'), 'utf8');
     expect(md).toContain(settingsTable());
-    expect(withSettingsTable(md), 'docs/training.md: the settings table differs from src/check/train-settings.ts (edit the table, then npm run grammar)').toBe(md);
+    expect(withMarkedTable(md, 'settings', settingsTable()), 'docs/training.md: the settings table differs from src/check/train-settings.ts (edit the table, then npm run grammar)').toBe(md);
     for (const s of TRAIN_SETTINGS) expect(md).toContain(`| \`${s.name}\` |`);
   });
 

@@ -13,32 +13,11 @@ import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { createRng } from '../../src/util/rng.js';
+import { resnetStyle, vggStyle } from '../style-networks.js';
 
-const RESNET = `
-block basic(c) {
-  residual { conv(c, 3, pad 1, bias false) | batchnorm | relu | conv(c, 3, pad 1, bias false) | batchnorm }
-  relu
-}
-block down(c) {
-  residual { conv(c, 3, stride 2, pad 1, bias false) | batchnorm | relu | conv(c, 3, pad 1, bias false) | batchnorm }
-  shortcut { conv(c, 1, stride 2, bias false) | batchnorm }
-  relu
-}
-network ResNetStyle {
-  input [3, 29, 27]
-  conv(8, 7, stride 2, pad 3, bias false) | batchnorm | relu | maxpool(3, 2, pad 1)
-  basic(8) | down(16) | basic(16)
-  globalavgpool | flatten | dropout(0.2) | dense(10)
-}`;
+const RESNET = resnetStyle({ dropout: true });
 
-const VGG = `
-network VGGStyle {
-  input [3, 24, 26]
-  conv(16, 3, pad 1) | relu | conv(16, 3, pad 1, bias false) | batchnorm | relu | maxpool(2)
-  conv(16, 3, pad 1, bias false) | batchnorm | relu | conv(16, 3, pad 1) | relu | maxpool(2, ceil true)
-  conv(24, 3, pad [1, 0, 1, 2]) | relu | maxpool(3, 2, ceil true)
-  flatten | dense(32) | relu | dropout(0.5) | dense(32) | relu | dropout(0.5) | dense(10) | softmax
-}`;
+const VGG = vggStyle({ dropout: true });
 
 interface Trained { losses: number[]; weights: Float32Array[] }
 

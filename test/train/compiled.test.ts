@@ -20,6 +20,7 @@ import { compiledTrainingSupport, createCompiledTraining, NotCompilable, type Co
 import { createRng } from '../../src/util/rng.js';
 import { DEFAULTS } from '../../src/train/config.js';
 import { createTfjsEngine } from '../../src/train/engines/tfjs/engine.js';
+import { resnetStyle, vggStyle } from '../style-networks.js';
 
 const LENET = `
 network LeNetStyle {
@@ -29,31 +30,9 @@ network LeNetStyle {
   flatten | dense(32) | tanh | dense(10) | softmax
 }`;
 
-const VGG = `
-network VGGStyle {
-  input [3, 24, 26]
-  conv(16, 3, pad 1) | relu | conv(16, 3, pad 1, bias false) | batchnorm | relu | maxpool(2)
-  conv(16, 3, pad 1, bias false) | batchnorm | relu | conv(16, 3, pad 1) | relu | maxpool(2, ceil true)
-  conv(24, 3, pad [1, 0, 1, 2]) | relu | maxpool(3, 2, ceil true)
-  flatten | dense(32) | relu | dense(32) | sigmoid | dense(10) | softmax
-}`;
+const VGG = vggStyle();
 
-const RESNET = `
-block basic(c) {
-  residual { conv(c, 3, pad 1, bias false) | batchnorm | relu | conv(c, 3, pad 1, bias false) | batchnorm }
-  relu
-}
-block down(c) {
-  residual { conv(c, 3, stride 2, pad 1, bias false) | batchnorm | relu | conv(c, 3, pad 1, bias false) | batchnorm }
-  shortcut { conv(c, 1, stride 2, bias false) | batchnorm }
-  relu
-}
-network ResNetStyle {
-  input [3, 29, 27]
-  conv(8, 7, stride 2, pad 3, bias false) | batchnorm | relu | maxpool(3, 2, pad 1)
-  basic(8) | down(16) | basic(16)
-  globalavgpool | flatten | dense(10)
-}`;
+const RESNET = resnetStyle();
 
 const INCEPTION = `
 block cbr(c, k, pad = 0) {

@@ -14,6 +14,7 @@ import { copyKernels } from './copy.js';
 import { optimKernels } from './optim.js';
 import { winogradKernels } from './winograd.js';
 import { lrnKernels } from './lrn.js';
+import { depthwiseKernels } from './depthwise.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -41,6 +42,7 @@ export function allKernels(): KernelDef[] {
     ...optimKernels(),
     ...winogradKernels(),
     ...lrnKernels(),
+    ...depthwiseKernels(),
   ];
 }
 
