@@ -57,6 +57,9 @@ function commonPrefix(lists: string[][]): string[] {
 }
 
 function itemScope(item: Item): string[] {
+  // DenseNet's dense layer k is joined by layer k+1's Concat (Concat(x, f1, …, fk) read as Concat of
+  // the one before and fk): a concat that passes its input on belongs to the scope of its branches
+  if (item.kind === 'concat' && item.branches.some((b) => b.length === 0)) return commonPrefix(item.branches.flat().flatMap(nodesOf).map(scopeOf));
   return commonPrefix(nodesOf(item).map(scopeOf));
 }
 

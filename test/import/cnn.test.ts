@@ -39,7 +39,7 @@ const READS: Record<string, RegExp[]> = {
   efficientnet: [/block se\(\w+, \w+\) \{\n  gate \{[\s\S]*silu[\s\S]*sigmoid\n  \}\n\}/, /\| silu/, /residual \{/],
   regnet_y: [/gate \{[\s\S]*relu[\s\S]*sigmoid/, /residual \{/],
   shufflenet: [/block unit\(c\) \{\n  split \{\n    branch \{\}\n    branch \{[\s\S]*\}\n  \}\n  shuffle\(2\)\n\}/, /concat \{/, /repeat \d+ \{ unit\(\d+\) \}/],
-  densenet: [/block dense_layer\(\) \{\n  concat \{\n    branch \{\}\n    branch \{\n      batchnorm \| relu/, /repeat \d+ \{ dense_layer \}/, /avgpool\(2(, countpad true)?\)/],
+  densenet: [/block denselayer\(\) \{\n  concat \{\n    branch \{\}\n    branch \{\n      batchnorm \| relu/, /repeat \d+ \{ denselayer \}/, /\| avgpool\(2\)\n/],
   convnext: [/residual \{\n\s+conv\((\w+), 7, pad 3, groups \1\) \| tokens \| layernorm\(eps [\d.e-]+\)\n\s+dense\(\w+\) \| gelu\n\s+dense\(\1\) \| image\(\w+, \w+\) \| scale\n/, /repeat \d+ \{/],
 };
 
