@@ -2,7 +2,7 @@
 // RegNet): element-wise, the input's shape kept, PyTorch's definitions.
 import { f32, one, plain } from './onnx-import.js';
 import { py } from './python.js';
-import { defineLayer, type ImportContext, type ImportResult, type LayerDef, type OnnxImport } from './types.js';
+import { defineLayer, type ArgSpec, type ImportContext, type ImportResult, type LayerDef, type OnnxImport } from './types.js';
 import { documented } from './reference.js';
 
 type NoArgs = Record<string, never>;
@@ -95,23 +95,57 @@ export const softplus = documented(activation({
   torchModule: 'nn.Softplus()',
 }), { note: ': ln(1 + eˣ)', output: 'same', onnx: 'Softplus' });
 
-export const elu = documented(defineLayer<{ alpha: number }>({
+/** An element-wise activation with one number, `alpha`, that is also its ONNX operator's attribute (Elu, LeakyRelu). */
+function alphaActivation(def: {
+  name: string;
+  op: string;
+  summary: string;
+  doc: string;
+  aliases?: string[];
+  alpha: Omit<ArgSpec, 'name' | 'type'> & { default: number };
+  tfjs: NonNullable<LayerDef<{ alpha: number }>['tfjs']>;
+  torchModule: string;
+}): LayerDef<{ alpha: number }> {
+  return defineLayer<{ alpha: number }>({
+    name: def.name,
+    kind: 'activation',
+    mixes: 'nothing',
+    positional: 1,
+    channels: () => ({ kind: 'each' }),
+    onnxImport: { ops: [def.op], convert: (c) => one(c, c.layer(def.name, { alpha: f32(c.float('alpha', def.alpha.default)) })) },
+    ...(def.aliases ? { aliases: def.aliases } : {}),
+    summary: def.summary,
+    doc: def.doc,
+    args: [{ name: 'alpha', type: 'number', ...def.alpha }],
+    infer: (raw, input) => ({ args: { alpha: raw.alpha as number }, shape: [...input] }),
+    weights: () => [],
+    macs: () => 0,
+    onnx: (a, g) => g.node(def.op, [g.input], { alpha: { f: a.alpha } }),
+    tfjs: def.tfjs,
+    torch: { body: `return self.append("${def.name}", ${def.torchModule}, self.shape)` },
+  });
+}
+
+export const elu = documented(alphaActivation({
   name: 'elu',
-  kind: 'activation',
-  mixes: 'nothing',
-  positional: 1,
-  channels: () => ({ kind: 'each' }),
-  onnxImport: { ops: ['Elu'], convert: (c) => one(c, c.layer('elu', { alpha: f32(c.float('alpha', 1)) })) },
+  op: 'Elu',
   summary: 'Exponential linear unit.',
   doc: 'out = x if x > 0 else alpha · (eˣ − 1), as nn.ELU(alpha)',
-  args: [{ name: 'alpha', type: 'number', default: 1, above: 0, doc: 'the value the negative side tends to is −alpha' }],
-  infer: (raw, input) => ({ args: { alpha: raw.alpha as number }, shape: [...input] }),
-  weights: () => [],
-  macs: () => 0,
-  onnx: (a, g) => g.node('Elu', [g.input], { alpha: { f: a.alpha } }),
+  alpha: { default: 1, above: 0, doc: 'the value the negative side tends to is −alpha' },
   tfjs: (a, g) => g.layer('AlexnetcActivation', { fn: 'elu', alpha: a.alpha }),
-  torch: { body: 'return self.append("elu", nn.ELU(alpha), self.shape)' },
+  torchModule: 'nn.ELU(alpha)',
 }), { note: ': x if x > 0 else alpha·(eˣ − 1)', output: 'same', onnx: 'Elu' });
+
+export const leakyrelu = documented(alphaActivation({
+  name: 'leakyrelu',
+  op: 'LeakyRelu',
+  aliases: ['leaky_relu'],
+  summary: 'Leaky rectified linear unit.',
+  doc: 'out = x if x ≥ 0 else alpha · x',
+  alpha: { default: 0.01, min: 0, doc: 'slope for negative inputs', aliases: ['negative_slope'] },
+  tfjs: (a, g) => g.layer('LeakyReLU', { alpha: a.alpha }),
+  torchModule: 'nn.LeakyReLU(alpha)',
+}), { output: 'same', onnx: 'LeakyRelu' });
 
 export const prelu = documented(defineLayer<{ channels: number; image: boolean }>({
   name: 'prelu',

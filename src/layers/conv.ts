@@ -21,9 +21,13 @@ export const conv = documented(defineLayer<ConvArgs>({
   kind: 'conv',
   mixes: 'both',
   positional: 2,
-  // a depthwise conv(c, k, groups c) is a producer too: its filters and groups arguments fix its width
-  // (`dwconv`, whose width is its input's, follows each channel)
-  channels: (a) => ({ kind: 'new', groups: a.groups, inputs: ['weight'], width: 'filters' }),
+  // a depthwise conv(c, k, groups c) filters each channel alone: its channels follow its input's, and
+  // when the input narrows its filters and groups arguments are written with the new width (a MobileNet
+  // expansion prunes the depthwise groups with it); any other conv makes new channels from its group's inputs
+  channels: (a) =>
+    a.groups > 1 && a.groups === a.inChannels && a.filters === a.groups
+      ? { kind: 'each', width: ['filters', 'groups'] }
+      : { kind: 'new', groups: a.groups, inputs: ['weight'], width: 'filters' },
   onnxImport: { ops: ['Conv', 'Pad'], convert: (c) => (c.node.op === 'Pad' ? importPad(c) : importConv(c)) },
   summary: '2-D convolution over an image [C, H, W].',
   aliases: ['conv2d', 'convolution', 'convolution2d'],

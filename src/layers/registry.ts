@@ -1,5 +1,5 @@
 // The layer catalogue. Adding a layer: one file plus one line here (and its tests).
-import { elu, hardsigmoid, hardswish, prelu, relu6, silu, softplus } from './activations.js';
+import { elu, hardsigmoid, hardswish, leakyrelu, prelu, relu6, silu, softplus } from './activations.js';
 import { batchnorm } from './batchnorm.js';
 import { conv } from './conv.js';
 import { dense } from './dense.js';
@@ -9,7 +9,7 @@ import { gelu } from './gelu.js';
 import { layernorm } from './layernorm.js';
 import { lrn } from './lrn.js';
 import { avgpool, maxpool } from './pool.js';
-import { dropout, flatten, globalavgpool, identity, leakyrelu, relu, sigmoid, softmax, tanh } from './simple.js';
+import { dropout, flatten, globalavgpool, identity, relu, sigmoid, softmax, tanh } from './simple.js';
 import { avgtokens, classtoken, image, posembed, token, tokens } from './tokens.js';
 import { scale } from './scale.js';
 import { shuffle } from './shuffle.js';

@@ -70,25 +70,6 @@ export const softmax = documented(defineLayer<Record<string, never>>({
   },
 }), { output: 'same, over channels (each token\'s features)', onnx: 'Softmax (axis 1; −1 on tokens)' });
 
-export const leakyrelu = documented(defineLayer<{ alpha: number }>({
-  name: 'leakyrelu',
-  kind: 'activation',
-  mixes: 'nothing',
-  positional: 1,
-  channels: () => ({ kind: 'each' }),
-  onnxImport: { ops: ['LeakyRelu'], convert: (c) => one(c, c.layer('leakyrelu', { alpha: f32(c.float('alpha', 0.01)) })) },
-  aliases: ['leaky_relu'],
-  summary: 'Leaky rectified linear unit.',
-  doc: 'out = x if x ≥ 0 else alpha · x',
-  args: [{ name: 'alpha', type: 'number', default: 0.01, min: 0, doc: 'slope for negative inputs', aliases: ['negative_slope'] }],
-  infer: (raw, input) => ({ args: { alpha: raw.alpha as number }, shape: [...input] }),
-  weights: () => [],
-  macs: () => 0,
-  onnx: (a, g) => g.node('LeakyRelu', [g.input], { alpha: { f: a.alpha } }),
-  tfjs: (a, g) => g.layer('LeakyReLU', { alpha: a.alpha }),
-  torch: same('leakyrelu', 'nn.LeakyReLU(alpha)'),
-}), { output: 'same', onnx: 'LeakyRelu' });
-
 export const dropout = documented(defineLayer<{ rate: number }>({
   name: 'dropout',
   kind: 'dropout',

@@ -189,6 +189,8 @@ export type Mixes = 'nothing' | 'channels' | 'space' | 'both';
  *   (activations, batch norm, pools, a depthwise conv). Removing channel c
  *   upstream removes it here too, and every weight's first axis is the
  *   channel (batch norm's statistics, a depthwise kernel [C, 1, k, k]).
+ *   `width` names the arguments that equal the number of channels (a
+ *   depthwise conv's filters and groups): written back when the input narrows.
  * - `new`: the outputs are new channels computed from the inputs of their
  *   group (conv, dense): they may be removed. Every weight's first axis is
  *   the output; the weights named in `inputs` have the input channel (within
@@ -199,7 +201,7 @@ export type Mixes = 'nothing' | 'channels' | 'space' | 'both';
  *   the layers that made them keep every channel.
  */
 export type ChannelRule =
-  | { kind: 'each' }
+  | { kind: 'each'; width?: readonly string[] }
   | { kind: 'new'; groups: number; inputs: readonly string[]; width: string }
   | { kind: 'spread'; per: number }
   | { kind: 'mixes' };

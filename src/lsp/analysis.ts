@@ -5,6 +5,7 @@ import type { StageInfo } from '../check/checker.js';
 import { compile, type CompileResult, type ParseFile, type ReadFile } from '../compile.js';
 import { LineIndex, type Span } from '../diagnostics/span.js';
 import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
+import type { Parsed } from '../syntax/incremental.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 
 export interface Occurrence {
@@ -48,10 +49,12 @@ export interface AnalyzeOptions {
   file?: string;
   readFile?: ReadFile;
   parseFile?: ParseFile;
+  /** how to parse the document's own text (the server's IncrementalParser for it); default: parse it whole */
+  parse?: (text: string) => Parsed;
 }
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
-  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile });
+  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse });
   const info = new Map<Stage, StageInfo[]>();
   for (const i of result.stageInfo) {
     const list = info.get(i.stage);

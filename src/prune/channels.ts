@@ -14,7 +14,16 @@
 // LRN and softmax (they mix neighbouring channels), and the network's output
 // (the classes). A grouped conv reads its input in g contiguous groups: the
 // layer feeding it must remove the same number of channels from each group,
-// which the selection does by choosing within chunks.
+// which the selection does by choosing within chunks. A depthwise conv
+// (groups = channels) filters each channel alone, so it passes channels on
+// and loses the groups of those that go (its filters and groups arguments
+// are rewritten). A gate (squeeze-and-excitation) multiplies input channel c
+// by its body's channel c: the conv that makes the gate's channels follows
+// its input, losing output c exactly when input channel c goes, so a pruned
+// MobileNet expansion channel takes its depthwise group and its SE channel
+// with it. A split divides its channels equally and a shuffle interleaves
+// groups: the channels that reach them keep their number (the layers inside
+// a split's branches may still shrink).
 import { layers, type LayerNode, type Network, type Node } from '../check/ir.js';
 
 /** The conv/dense output a channel came from; producer -1: the network input. */
@@ -31,6 +40,11 @@ export interface Producer {
   kept?: string;
   /** outputs are removed the same number per contiguous chunk of width/chunks (groups) */
   chunks: number;
+  /**
+   * a gate's last conv: output c stays exactly when the gated channel refs[c]
+   * stays (it is not selected by its own norms)
+   */
+  follows?: { refs: ChannelRef[]; why: string };
 }
 
 export interface ChannelFlow {
@@ -121,10 +135,23 @@ export function channelFlow(network: Network): ChannelFlow {
           break;
         }
         case 'gate': {
-          // the gate's channel c scales input channel c: both stay (pruning them together is not done yet)
+          // the gate's channel c scales input channel c: the conv that makes the gate follows the input
           const gate = sequence(n.body, v);
-          keep(gate, `the gate ${n.path} multiplies its input by it`);
-          keep(v, `the gate ${n.path} multiplies it by the gate`);
+          const q = gate[0]?.producer ?? -1;
+          const follower = q >= 0 ? producers[q]! : undefined;
+          const inOrder =
+            follower !== undefined &&
+            follower.kept === undefined &&
+            follower.chunks === 1 &&
+            follower.follows === undefined &&
+            gate.length === v.length &&
+            follower.width === v.length &&
+            gate.every((r, c) => r.producer === q && r.channel === c);
+          if (inOrder) follower.follows = { refs: v, why: `the gate ${n.path} multiplies its input channels by it` };
+          else {
+            keep(gate, `the gate ${n.path} multiplies its input by it, channel for channel`);
+            keep(v, `the gate ${n.path} multiplies it by the gate, channel for channel`);
+          }
           break;
         }
         default: {

@@ -294,7 +294,7 @@ export function describeReport(r: PruneReport): string[] {
     lines.push(`${r.network}: structured pruning, the ${r.sparsity} of filters/units with the smallest L2 norms removed from every layer that can shrink`);
     const width = Math.max(5, ...r.widths!.map((l) => l.path.length));
     lines.push(`  ${'layer'.padEnd(width)}  before  after`);
-    for (const l of r.widths!) lines.push(`  ${l.path.padEnd(width)}  ${String(l.before).padStart(6)}  ${String(l.after).padStart(5)}${l.kept ? `   (kept: ${l.kept})` : ''}`);
+    for (const l of r.widths!) lines.push(`  ${l.path.padEnd(width)}  ${String(l.before).padStart(6)}  ${String(l.after).padStart(5)}${l.kept ? `   (kept: ${l.kept})` : l.follows ? `   (follows: ${l.follows})` : ''}`);
     lines.push(`  parameters: ${num(r.params.before)} → ${num(r.params.after)} (${(r.params.after / r.params.before).toFixed(2)}×)`);
     lines.push(`  MACs per example: ${num(r.macs.before)} → ${num(r.macs.after)} (${(r.macs.after / r.macs.before).toFixed(2)}×)`);
   }

@@ -6,11 +6,15 @@ import type { LayerNode, Network, Node, TrainConfig } from '../check/ir.js';
 import { format } from '../fmt/format.js';
 import type { ArgValue } from '../layers/types.js';
 
-/** The argument that sets a layer's number of outputs (`filters`, `units`): its channel rule's width. */
-export function widthArg(n: LayerNode): string {
+/**
+ * The arguments that set a layer's number of outputs (`filters`, `units`; a
+ * depthwise conv's `filters` and `groups`): its channel rule's width.
+ */
+export function widthArgs(n: LayerNode): readonly string[] {
   const rule = n.layer.channels(n.args, n.inShape, n.outShape);
-  if (rule.kind !== 'new') throw new Error(`internal: ${n.path} (${n.layer.name}) has no width argument`);
-  return rule.width;
+  if (rule.kind === 'new') return [rule.width];
+  if (rule.kind === 'each' && rule.width?.length) return rule.width;
+  throw new Error(`internal: ${n.path} (${n.layer.name}) has no width argument`);
 }
 
 /** An evaluated argument as source text: `3`, `0.5`, `same`, `[2, 2]`, `true`. */
@@ -68,7 +72,7 @@ export function printExpanded(network: Network, widths: ReadonlyMap<LayerNode, n
   const call = (n: LayerNode): string => {
     const w = widths.get(n);
     if (w === undefined) return printCall(n);
-    return printCall(n, { [widthArg(n)]: w });
+    return printCall(n, Object.fromEntries(widthArgs(n).map((a) => [a, w])));
   };
   const body = (nodes: readonly Node[], indent: string): void => {
     let chain: string[] = [];

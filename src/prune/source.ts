@@ -14,7 +14,7 @@ import type { NetworkDecl, Stage } from '../syntax/ast.js';
 import { parse } from '../syntax/parse.js';
 import { allStages } from '../syntax/walk.js';
 import { format } from '../fmt/format.js';
-import { printExpanded, widthArg } from './net-text.js';
+import { printExpanded, widthArgs } from './net-text.js';
 import { readFromDisk } from '../read-file.js';
 
 export interface NarrowedSource {
@@ -70,10 +70,12 @@ function edited(text: string, file: string, old: Network, set: Record<string, st
     const call = calls.get(key);
     // in a block, or repeated: one argument cannot give each instance its width
     if (!call || uses.get(key) !== 1) return undefined;
-    const argName = widthArg(n);
-    const arg = call.args.find((a) => a.name?.name === argName) ?? call.args.find((a) => !a.name);
-    if (!arg) return undefined;
-    edits.push({ start: arg.value.span.start, end: arg.value.span.end, text: String(w) });
+    for (const [i, argName] of widthArgs(n).entries()) {
+      // the first width argument may be written positionally (`conv(64, 3)`), the others by name
+      const arg = call.args.find((a) => a.name?.name === argName) ?? (i === 0 ? call.args.find((a) => !a.name) : undefined);
+      if (!arg) return undefined;
+      edits.push({ start: arg.value.span.start, end: arg.value.span.end, text: String(w) });
+    }
   }
   // say what happened just above the network (comments change no token)
   edits.push({ start: decl.span.start, end: decl.span.start, text: header.map((h) => `# ${h}\n`).join('') });

@@ -4,7 +4,9 @@
 // and the result runs faster on any runtime. Every layer downstream loses the
 // matching inputs: the next conv's input channels (within each group), the
 // dense columns of a flattened channel's H·W features, batch norm's
-// statistics, the offsets after a concat.
+// statistics, the offsets after a concat, a depthwise conv's groups. The conv
+// that makes a gate's channels (squeeze-and-excitation) is not selected by its
+// own norms: it keeps the outputs whose gated channels stay.
 import { layers, type LayerNode, type Network } from '../check/ir.js';
 import type { WeightSource } from '../emit/onnx/index.js';
 import type { WeightSpec } from '../layers/types.js';
@@ -17,6 +19,8 @@ export interface LayerWidth {
   after: number;
   /** why it kept every output, when it had to */
   kept?: string;
+  /** why its outputs follow other channels (a gate's conv), when they do */
+  follows?: string;
 }
 
 export interface FilterSelection {
@@ -48,10 +52,10 @@ export function selectFilters(network: Network, weights: WeightSource, sparsity:
   const kept = new Map<number, Int32Array>();
   const widths: LayerWidth[] = [];
   flow.producers.forEach((p, id) => {
+    if (p.follows) return;
     const all = Int32Array.from({ length: p.width }, (_, i) => i);
     if (p.kept !== undefined || sparsity === 0) {
       kept.set(id, all);
-      widths.push({ path: p.node.path, layer: p.node.layer.name, before: p.width, after: p.width, ...(p.kept !== undefined ? { kept: p.kept } : {}) });
       return;
     }
     const spec = p.node.weights.find((w) => w.name === 'weight')!;
@@ -66,21 +70,45 @@ export function selectFilters(network: Network, weights: WeightSource, sparsity:
     }
     chosen.sort((a, b) => a - b);
     kept.set(id, Int32Array.from(chosen));
-    widths.push({ path: p.node.path, layer: p.node.layer.name, before: p.width, after: chosen.length });
+  });
+  // a gate's conv: output c stays when the channel it multiplies stays (those were all chosen above)
+  const alive = aliveOutputs(kept, flow);
+  flow.producers.forEach((p, id) => {
+    if (p.follows) kept.set(id, keptInputs(alive, p.follows.refs));
+  });
+  flow.producers.forEach((p, id) => {
+    const after = kept.get(id)!.length;
+    widths.push({
+      path: p.node.path,
+      layer: p.node.layer.name,
+      before: p.width,
+      after,
+      ...(p.kept !== undefined ? { kept: p.kept } : {}),
+      ...(p.follows ? { follows: p.follows.why } : {}),
+    });
   });
   return { flow, kept, widths };
 }
 
-/** The new width of every conv/dense node of the old network. */
+/**
+ * The new width of every conv/dense node of the old network, and of every
+ * layer whose width arguments follow its input (a depthwise conv).
+ */
 export function newWidths(sel: FilterSelection): Map<LayerNode, number> {
-  return new Map(sel.flow.producers.map((p, id) => [p.node, sel.kept.get(id)!.length]));
+  const widths = new Map(sel.flow.producers.map((p, id) => [p.node, sel.kept.get(id)!.length]));
+  const alive = aliveOutputs(sel.kept, sel.flow);
+  for (const [n, refs] of sel.flow.inputs) {
+    const rule = n.layer.channels(n.args, n.inShape, n.outShape);
+    if (rule.kind === 'each' && rule.width?.length) widths.set(n, keptInputs(alive, refs).length);
+  }
+  return widths;
 }
 
-/** Per producer, 1 for each output that stays. */
-function aliveOutputs(sel: FilterSelection): Map<number, Uint8Array> {
+/** Per producer, 1 for each output that stays (producers not yet chosen are left out). */
+function aliveOutputs(kept: ReadonlyMap<number, Int32Array>, flow: ChannelFlow): Map<number, Uint8Array> {
   const alive = new Map<number, Uint8Array>();
-  for (const [id, k] of sel.kept) {
-    const m = new Uint8Array(sel.flow.producers[id]!.width);
+  for (const [id, k] of kept) {
+    const m = new Uint8Array(flow.producers[id]!.width);
     for (const c of k) m[c] = 1;
     alive.set(id, m);
   }
@@ -105,7 +133,7 @@ export function slicedWeights(old: Network, next: Network, sel: FilterSelection,
   const oldLayers = [...layers(old.body)];
   const newLayers = [...layers(next.body)];
   if (oldLayers.length !== newLayers.length) throw new Error(`internal: the narrowed network has ${newLayers.length} layers, the original ${oldLayers.length}`);
-  const alive = aliveOutputs(sel);
+  const alive = aliveOutputs(sel.kept, sel.flow);
   const byPath = new Map<string, { from: LayerNode; to: LayerNode }>();
   newLayers.forEach((to, i) => {
     const from = oldLayers[i]!;

@@ -69,6 +69,8 @@ describe('every layer declares what the rest of alexnetc needs', () => {
         case 'each':
           expect(n.outShape[0], where).toBe(n.inShape[0]);
           for (const w of n.weights) expect(w.shape[0], `${where}.${w.name}`).toBe(n.inShape[0]);
+          // the arguments that follow the channels (a depthwise conv's filters and groups) equal them
+          for (const a of rule.width ?? []) expect(n.rawArgs[a], `${where}: ${a}`).toBe(n.inShape[0]);
           break;
         case 'new':
           expect(n.layer.args.map((a) => a.name), where).toContain(rule.width);
