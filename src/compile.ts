@@ -7,6 +7,7 @@ import type { Network } from './check/ir.js';
 import { loadModules, type ParseFile, type ReadFile } from './check/modules.js';
 import { suggest } from './util/suggest.js';
 import { parse } from './syntax/parse.js';
+import type { Parsed } from './syntax/incremental.js';
 import type { Program } from './syntax/ast.js';
 import type { Span } from './diagnostics/span.js';
 
@@ -38,6 +39,12 @@ export interface CompileOptions {
    * result must be what `parse` gives for that text.
    */
   parseFile?: ParseFile;
+  /**
+   * how to parse the compiled text itself (default: parse it). The language
+   * server passes an IncrementalParser, which re-parses only the top-level
+   * items an edit changed; the result must be what `parse` gives.
+   */
+  parse?: (text: string) => Parsed;
 }
 
 /** An imported file, as read (for rendering its diagnostics and for editors). */
@@ -95,7 +102,7 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
 }
 
 function run(text: string, opts: CompileOptions): CompileResult {
-  const parsed = parse(text);
+  const parsed = opts.parse ? opts.parse(text) : parse(text);
   const program = parsed.program;
   // past a nesting limit the program is partial: the limit error is the one message
   if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [], dependencies: [] };

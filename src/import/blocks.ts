@@ -84,8 +84,9 @@ function segment(items: Item[], ctx: string[]): T[] {
       j = i + 1;
       while (j < items.length && isActivation(items[j]!)) j++;
       const unit = items.slice(i, j).map((it) => convert(it, ctx));
-      // a unit that is the whole sequence is already one (a module's scope, a branch)
-      if (j - i === items.length) out.push(...unit);
+      // a unit that is the whole sequence is already one (a module's scope, a branch); so are the
+      // constructs of one module (a transformer's encoder layer: its two residuals are the module)
+      if (j - i === items.length || ctx.length > 0) out.push(...unit);
       else out.push({ t: 'group', key: '', scope: ctx, body: unit, whole: false });
     } else out.push(...run.map((it) => convert(it, ctx)));
     i = j;

@@ -44,6 +44,12 @@ export class ImportGraph {
   readonly consumers = new Map<string, Consumer[]>();
   /** per data value: its shape per example, filled in as the importer walks the graph */
   readonly shapes = new Map<string, number[]>();
+  /**
+   * the whole shape of a value inside a recognised pattern whose batch is not
+   * its first axis (PyTorch's attention works on [T, N, D]): `null` for every
+   * axis that holds the batch, so that `Shape` of it folds
+   */
+  readonly layouts = new Map<string, (number | null)[]>();
   private readonly kind = new Map<string, Kind>();
   private readonly folded = new Map<string, Folded>();
 
@@ -166,9 +172,15 @@ export class ImportGraph {
       case 'Cast':
         return arg(0);
       case 'Shape': {
+        const layout = this.layouts.get(n.inputs[0]!);
         const shape = this.shapes.get(n.inputs[0]!);
-        if (!shape) this.fail(n, 'takes the shape of a value the importer has not reached; the graph is not a chain alexnetc can follow');
-        const full: (number | null)[] = [null, ...shape!];
+        if (this.kind.get(n.inputs[0]!) !== 'data') {
+          // the shape of a folded value (PyTorch's expand(-1, …) takes the shape of a shape)
+          const dims = arg(0).dims;
+          return { dims: [dims.length], ints: [...dims] };
+        }
+        if (!shape && !layout) this.fail(n, 'takes the shape of a value the importer has not reached; the graph is not a chain alexnetc can follow');
+        const full: (number | null)[] = layout ?? [null, ...shape!];
         const start = normAxis(intAttr(n, 'start', 0), full.length);
         const end = n.attrs.has('end') ? normAxis(intAttr(n, 'end', full.length), full.length) : full.length;
         const r = full.slice(start, end);
@@ -252,6 +264,36 @@ export class ImportGraph {
         });
         const dims = av.length >= bv.length ? a.dims : b.dims;
         return isInt ? { dims, ints: r } : { dims, floats: Float32Array.from(r as number[]) };
+      }
+      case 'Equal': {
+        // the batch size is a positive number: it equals no constant below 1 (PyTorch's expand(-1, …) tests for -1)
+        const a = cells(arg(0));
+        const b = cells(arg(1));
+        if (a.length !== b.length && a.length !== 1 && b.length !== 1) this.fail(n, `cannot fold Equal of tensors of ${a.length} and ${b.length} values`);
+        const r = Array.from({ length: Math.max(a.length, b.length) }, (_, i) => {
+          const x = a[a.length === 1 ? 0 : i]!;
+          const y = b[b.length === 1 ? 0 : i]!;
+          if (x === null && y === null) return 1;
+          if (x === null || y === null) {
+            if ((x ?? y)! < 1) return 0;
+            this.fail(n, 'compares the batch size with a number');
+          }
+          return x === y ? 1 : 0;
+        });
+        return { dims: a.length >= b.length ? arg(0).dims : arg(1).dims, ints: r };
+      }
+      case 'Where': {
+        const c = cells(arg(0));
+        const x = arg(1);
+        const y = arg(2);
+        const xv = cells(x);
+        const yv = cells(y);
+        const size = Math.max(c.length, xv.length, yv.length);
+        if ([c, xv, yv].some((v) => v.length !== size && v.length !== 1)) this.fail(n, 'cannot fold a Where that broadcasts');
+        const pick = (v: Cell[], i: number): Cell => v[v.length === 1 ? 0 : i]!;
+        const r = Array.from({ length: size }, (_, i) => (pick(c, i) ? pick(xv, i) : pick(yv, i)));
+        const dims = [c, xv, yv].find((v) => v.length === size) === c ? arg(0).dims : xv.length === size ? x.dims : y.dims;
+        return x.ints && y.ints ? { dims, ints: r } : { dims, floats: Float32Array.from(r as number[]) };
       }
       default:
         this.fail(n, `computes the constant '${value}' with ${n.op}, which alexnetc cannot fold (re-export with do_constant_folding=True)`);

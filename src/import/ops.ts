@@ -32,7 +32,7 @@ export interface OpContext {
 type Converter = (c: OpContext) => OpResult;
 
 /** Run a catalogue layer's own argument check and shape rule; its complaint becomes the node's. */
-function layer(c: OpContext, name: string, args: Record<string, ArgValue>, weights: ImportWeight[] = [], nodes: OnnxNode[] = [c.node]): ImportLayer {
+export function layer(c: OpContext, name: string, args: Record<string, ArgValue>, weights: ImportWeight[] = [], nodes: OnnxNode[] = [c.node]): ImportLayer {
   const def = findLayer(name);
   if (!def) throw new Error(`internal: a converter asked for layer ${name}, which is not in the catalogue`);
   const raw: Record<string, ArgValue> = {};

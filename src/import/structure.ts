@@ -8,6 +8,7 @@
 import type { OnnxNode } from '../weights/onnx-read.js';
 import { type ImportGraph, intAttr } from './graph.js';
 import { CONVERTERS, importableLayers, type ImportLayer } from './ops.js';
+import { matchFork, matchNode } from './transformer.js';
 
 export interface ImportResidual {
   kind: 'residual';
@@ -108,6 +109,14 @@ export class StructureBuilder {
         v = next.out;
         continue;
       }
+      // a pattern that forks inside itself (GELU's x · ½(1 + erf(x/√2))) is one layer, not a join
+      const fused = matchFork(g, v, readers);
+      if (fused) {
+        items.push(...fused.layers);
+        g.shapes.set(fused.out, fused.layers[fused.layers.length - 1]!.shape);
+        v = fused.out;
+        continue;
+      }
       const join = this.fork(v, readers, stop);
       items.push(join.item);
       v = join.out;
@@ -122,6 +131,13 @@ export class StructureBuilder {
         g.fail(n, `joins values that do not branch from one value alexnetc can follow (${dataInputs.join(', ')}); alexnetc's residual, add and concat join the branches of one fork`);
       }
       g.fail(n, `computes on ${dataInputs.length} values of the network (${dataInputs.join(', ')}); alexnetc's layers take one`);
+    }
+    // patterns of several nodes (attention, the class token, tokens ↔ image) come first
+    const pattern = matchNode(g, n, v);
+    if (pattern) {
+      const last = pattern.layers[pattern.layers.length - 1];
+      g.shapes.set(pattern.out, last ? last.shape : g.shapes.get(v)!);
+      return pattern;
     }
     const join = n.op === 'Add' || n.op === 'Sum' || n.op === 'Concat' || n.op === 'Mul';
     // a Concat or Sum of one input is that input (DenseNet exports have them): nothing to import

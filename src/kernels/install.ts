@@ -15,6 +15,7 @@ import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './po
 import { runtime } from './runtime/index.js';
 import { fastSoftmax, softmaxGrad, softmaxGradient } from './softmax.js';
 import { fastSum } from './sum.js';
+import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -46,6 +47,8 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['LRN', fastLrn],
     ['LRNGrad', fastLrnGrad],
     ['Softmax', fastSoftmax],
+    ['Minimum', makeBinary(tf, 'min')],
+    ['Maximum', makeBinary(tf, 'max')],
   ];
 }
 
@@ -55,14 +58,20 @@ function own(): Array<[string, KernelFunc]> {
     ...batchNormKernels,
     ...convKernels,
     ['AlexnetcSoftmaxGrad', softmaxGrad],
+    [MASK_GRAD, maskGrad],
   ];
 }
 
 function gradients(tf: Tf): Array<[string, Parameters<typeof overrideGradient>[2]]> {
   const stockConv = tf.getGradient('Conv2D');
   const dilated = dilatedConv2DGradient(tf);
+  const minMax = (['Minimum', 'Maximum'] as const).flatMap((k): Array<[string, Parameters<typeof overrideGradient>[2]]> => {
+    const g = minMaxGradient(tf, k);
+    return g === undefined ? [] : [[k, g]];
+  });
   return [
     ...activationGradients(tf),
+    ...minMax,
     ['Softmax', softmaxGradient(tf)],
     ['Conv2D', (dy, saved, attrs) =>
       isDilated((attrs as { dilations?: unknown }).dilations) || stockConv === undefined ? dilated(dy, saved, attrs) : stockConv.gradFunc(dy, saved, attrs)],

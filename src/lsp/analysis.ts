@@ -5,6 +5,7 @@ import type { StageInfo } from '../check/checker.js';
 import { compile, type CompileResult, type ParseFile, type ReadFile } from '../compile.js';
 import { LineIndex, type Span } from '../diagnostics/span.js';
 import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
+import type { Parsed } from '../syntax/incremental.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 
 export interface Occurrence {
@@ -35,9 +36,10 @@ export interface Analysis {
   file?: string;
   result: CompileResult;
   program: Program | undefined;
-  /** every instantiation of a stage, in checking order */
-  info: Map<Stage, StageInfo[]>;
-  occurrences: Occurrence[];
+  /** every instantiation of a stage, in checking order (built when first read) */
+  readonly info: Map<Stage, StageInfo[]>;
+  /** built when first read */
+  readonly occurrences: Occurrence[];
   /** every file this document imports, directly or not, read or not: a change to one re-checks it */
   deps: Set<string>;
   /** line indexes of the imported files, made when first needed */
@@ -48,19 +50,40 @@ export interface AnalyzeOptions {
   file?: string;
   readFile?: ReadFile;
   parseFile?: ParseFile;
+  /** how to parse the document's own text (the server's IncrementalParser for it); default: parse it whole */
+  parse?: (text: string) => Parsed;
 }
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
-  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile });
-  const info = new Map<Stage, StageInfo[]>();
-  for (const i of result.stageInfo) {
-    const list = info.get(i.stage);
-    if (list) list.push(i);
-    else info.set(i.stage, [i]);
-  }
+  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse });
   const program = result.program;
-  const a: Analysis = { version, text, file: opts.file, result, program, info, occurrences: [], deps: new Set(result.dependencies), indexes: new Map() };
-  if (program) a.occurrences = occurrences(program, a);
+  // the stage index and the name occurrences are built when a feature first reads them, not
+  // for every edit: publishing an edit's diagnostics needs neither
+  let info: Map<Stage, StageInfo[]> | undefined;
+  let occ: Occurrence[] | undefined;
+  const a: Analysis = {
+    version,
+    text,
+    file: opts.file,
+    result,
+    program,
+    get info() {
+      if (!info) {
+        info = new Map();
+        for (const i of result.stageInfo) {
+          const list = info.get(i.stage);
+          if (list) list.push(i);
+          else info.set(i.stage, [i]);
+        }
+      }
+      return info;
+    },
+    get occurrences() {
+      return (occ ??= program ? occurrences(program, a) : []);
+    },
+    deps: new Set(result.dependencies),
+    indexes: new Map(),
+  };
   return a;
 }
 

@@ -18,6 +18,7 @@ import {
 import { analyze, type Analysis } from './analysis.js';
 import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
 import { pathOf, SourceCache } from './files.js';
+import { IncrementalParser } from '../syntax/incremental.js';
 import * as F from './features.js';
 
 export const SERVER_NAME = 'alexnetc';
@@ -48,6 +49,8 @@ export function startServer(opts: ServerOptions = {}): Connection {
   const pending = new Map<string, { cancel: () => void }>();
   /** milliseconds the last check of each document took */
   const cost = new Map<string, number>();
+  /** each open document's top-level items, parsed: an edit re-parses only the items it changed */
+  const parsers = new Map<string, IncrementalParser>();
 
   /** imported files: an open document's text wins over the disk's; unchanged files are neither read nor parsed again */
   const sources = new SourceCache(documents);
@@ -57,7 +60,9 @@ export function startServer(opts: ServerOptions = {}): Connection {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit;
     const t0 = performance.now();
-    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile });
+    let parser = parsers.get(doc.uri);
+    if (!parser) parsers.set(doc.uri, (parser = new IncrementalParser()));
+    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile, parse: (t) => parser.parse(t) });
     cost.set(doc.uri, performance.now() - t0);
     cache.set(doc.uri, a);
     return a;
@@ -124,6 +129,7 @@ export function startServer(opts: ServerOptions = {}): Connection {
     pending.delete(ev.document.uri);
     cache.delete(ev.document.uri);
     cost.delete(ev.document.uri);
+    parsers.delete(ev.document.uri);
     void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
     // its importers now read it from disk
     recheckDependents(pathOf(ev.document.uri));

@@ -97,8 +97,8 @@ describe.each(cases)('dilated conv x=$x f=$f s=$s d=$d pads=$pads', (c) => {
 });
 
 // 3×3 and 5×5 stride-1 convolutions with enough channels and a big enough
-// output run by Winograd F(2×2, 3×3) (outputs under 16 on a side),
-// F(4×4, 3×3) (16 and up) or F(2×2, 5×5) (forward, input gradient, filter
+// output run by Winograd F(2×2, 3×3) (6, 9, 10 outputs on a side),
+// F(4×4, 3×3) (the other sizes) or F(2×2, 5×5) (forward, input gradient, filter
 // gradient): against the stock kernels on odd sizes, every padding from 0 to
 // r − 1 (asymmetric too), output widths that leave partial tiles (1, 2 and 3
 // of F(4×4)'s 4), channel counts not a multiple of 8, batch 1, ResNet's 28²
@@ -108,7 +108,9 @@ describe.each([
   { x: [1, 12, 15, 20], f: [3, 3, 20, 16], pad: [[0, 0], [0, 2], [2, 0], [0, 0]] },
   { x: [3, 13, 12, 24], f: [3, 3, 24, 36], pad: 'valid' },
   { x: [2, 17, 9, 16], f: [3, 3, 16, 16], pad: [[0, 0], [2, 2], [1, 0], [0, 0]] },
-  { x: [3, 7, 7, 32], f: [3, 3, 32, 24], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // ResNet's 7×7 stage: half tiles at the edges
+  { x: [3, 7, 7, 32], f: [3, 3, 32, 24], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // ResNet's 7×7 stage: 3 of F(4×4)'s 4 outputs at the edges
+  { x: [2, 10, 9, 16], f: [3, 3, 16, 20], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // F(2×2, 3×3)
+  { x: [1, 7, 7, 16], f: [3, 3, 16, 40], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // one block of tiles, its output channels split among threads
   { x: [2, 17, 18, 16], f: [3, 3, 16, 20], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // F(4×4): 1 and 2 outputs in the last tiles
   { x: [1, 19, 16, 20], f: [3, 3, 20, 16], pad: [[0, 0], [0, 2], [2, 0], [0, 0]] },
   { x: [3, 21, 18, 24], f: [3, 3, 24, 36], pad: 'valid' }, // 19 × 16: 3 outputs in the last row of tiles

@@ -48,7 +48,7 @@ function kernels(): Float32Array[] {
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
-  // 3×3 and 5×5 stride-1 convolutions big enough for Winograd (16 × 15 outputs: F(2×2, ·))
+  // 3×3 and 5×5 stride-1 convolutions big enough for Winograd (16 × 15 outputs: F(4×4, 3×3), F(2×2, 5×5))
   const wx = randT([3, 16, 15, 16]), wf = randT([3, 3, 16, 20]);
   const same = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
   out.push(...run('Conv2D', { x: wx, filter: wf }, same));
@@ -64,7 +64,15 @@ function kernels(): Float32Array[] {
   out.push(...run('Conv2D', { x: vx, filter: wf }, same));
   out.push(...run('Conv2DBackpropInput', { dy: vdy, filter: wf }, { ...same, inputShape: vx.shape }));
   out.push(...run('Conv2DBackpropFilter', { x: vx, dy: vdy }, { ...same, filterShape: wf.shape }));
-  tf.dispose([wx, wf, wdy, f5, dy5, vx, vdy]);
+  // 10 × 9 outputs: F(2×2, 3×3); 7 × 7 on one image: a single block of 4 tiles, its 5 panels of
+  // output channels shared among the threads
+  const ux = randT([2, 10, 9, 16]), udy = randT([2, 10, 9, 20]), sx = randT([1, 7, 7, 16]), sf = randT([3, 3, 16, 40]), sdy = randT([1, 7, 7, 40]);
+  for (const [ix, iw, idy] of [[ux, wf, udy], [sx, sf, sdy]] as const) {
+    out.push(...run('Conv2D', { x: ix, filter: iw }, same));
+    out.push(...run('Conv2DBackpropInput', { dy: idy, filter: iw }, { ...same, inputShape: ix.shape }));
+    out.push(...run('Conv2DBackpropFilter', { x: ix, dy: idy }, { ...same, filterShape: iw.shape }));
+  }
+  tf.dispose([wx, wf, wdy, f5, dy5, vx, vdy, ux, udy, sx, sf, sdy]);
   tf.dispose([x, f, f2, y, dy, gy, p, bn!, mean!, variance!]);
   return out;
 }

@@ -116,6 +116,15 @@ describe('incremental re-checks equal a full check', () => {
     await editAndCompare('generated.net', generated(5000), 1, 5001, undefined, gentleEdit);
   });
 
+  it('the generated file, edited inside its block (the network is parsed once and moved, not parsed again)', async () => {
+    // digits and spaces of the block's line only: the network after it keeps its text and moves
+    const inBlock = (text: string, r: () => number): { start: number; end: number; insert: string } => {
+      const e = gentleEdit(text.slice(0, text.indexOf('}')), r);
+      return e.end >= text.indexOf('}') ? { ...e, end: e.start } : e;
+    };
+    await editAndCompare('generated-block.net', generated(5000), 4, 5003, undefined, inBlock);
+  });
+
   it('a file importing another, which changes on disk between edits without a watcher telling the server', async () => {
     const lib = path.join(dir, 'lib.net');
     // each version reports differently: fine, an unknown layer in the file, a call with an argument too many, a shape error

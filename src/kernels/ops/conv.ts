@@ -60,14 +60,17 @@ export function zeroFill(io: Io, p: number, n: number): void {
  * dilation, one group, channels in fours and enough of them that the GEMMs
  * are the work, pads within the window, and outputs of at least 6×6 (smaller
  * ones waste too much of their tiles; 7×7×512 measured 20–40 % faster than
- * im2col). 3×3 takes F(4×4, 3×3) from 16×16 outputs up (measured per pass
- * 25–40 % faster than F(2×2, 3×3) at ResNet's 56² and 28², and at 16² and
- * 20²), F(2×2, 3×3) below (at 14² its 4×4 tiles waste 30 % of their outputs
- * and at 7×7×512 its filter transform outweighs the GEMMs' saving: 10–30 %
- * slower).
+ * im2col). 3×3 takes F(4×4, 3×3) (2.25 multiplications an output against
+ * F(2×2, 3×3)'s 4) unless the outputs its 4×4 tiles waste past the image's
+ * edge eat more than a quarter of that saving (6², 9², 10²: F(2×2, 3×3)).
+ * Measured per pass, one thread, batch 8: 25–40 % faster than F(2×2, 3×3) at
+ * ResNet's 56² and 28², 16–23 % at 14² × 256, 21–34 % at 7² × 512 (with
+ * winograd()'s blocks for few tiles).
  */
 export function winogradSpec(g: ConvGeom): WinoSpec | null {
-  const spec = g.FH === 3 ? (Math.min(g.OH, g.OW) >= 16 ? WINO43 : WINO3) : g.FH === 5 ? WINO5 : null;
+  const up = (n: number, m: number): number => Math.ceil(n / m) * m;
+  const four = 2.25 * up(g.OH, 4) * up(g.OW, 4) <= 3 * up(g.OH, 2) * up(g.OW, 2);
+  const spec = g.FH === 3 ? (four ? WINO43 : WINO3) : g.FH === 5 ? WINO5 : null;
   if (spec === null || g.FW !== g.FH || g.SH !== 1 || g.SW !== 1 || g.DH !== 1 || g.DW !== 1 || g.groups !== 1) return null;
   if (g.C % 4 !== 0 || g.F % 4 !== 0 || g.C < 16 || g.F < 16 || g.OH * g.OW < 36) return null;
   if (g.top < 0 || g.top > spec.r - 1 || g.left < 0 || g.left > spec.r - 1) return null;
@@ -88,13 +91,20 @@ function winograd(io: Io, spec: WinoSpec, g: ConvGeom, x: number, w: number, fli
   const tiles = g.N * Math.ceil(g.OH / spec.m) * Math.ceil(g.OW / spec.m);
   // V (α² × tb × C) and M (α² × tb × F) of a block stay within ~2 MiB; at least 8 tiles a block,
   // then as many blocks as a multiple of the threads (7 blocks on 2 threads left one idle an
-  // eighth of the time: ResNet's 28² stage 15–30 % faster per pass balanced)
+  // eighth of the time: ResNet's 28² stage 15–30 % faster per pass balanced).
+  // Few tiles of many channels (7² × 512 at batch 8: 32 tiles) take up to 32
+  // a block, so that U (α² · C · F floats, 37 MB there) streams through once,
+  // not three times (26 against 36 ms a pass), and when there are fewer
+  // blocks than threads the threads share a block's output channels instead
   let tb = Math.max(8, Math.min(256, Math.floor(524288 / (X * (g.C + g.F)))));
+  tb = Math.max(tb, Math.min(tiles, 32));
   const threads = io.rt.threads, blocks = Math.ceil(tiles / tb);
-  if (blocks > 1 && blocks % threads !== 0) tb = Math.max(4, Math.ceil(tiles / (Math.ceil(blocks / threads) * threads)));
+  let parts = 1;
+  if (blocks < threads) parts = Math.min(panels, Math.ceil(threads / blocks));
+  else if (blocks > 1 && blocks % threads !== 0) tb = Math.max(4, Math.ceil(tiles / (Math.ceil(blocks / threads) * threads)));
   const sstride = (X * tb * (g.C + g.F) + 16) * 4;
   const scratch = io.temp(threads * sstride / 4);
-  io.rt.parallel(`${spec.name}_conv`, Math.ceil(tiles / tb), [geomBlock(io, g), x, up, y.p, bias, tb, scratch, sstride], false);
+  io.rt.parallel(`${spec.name}_conv`, Math.ceil(tiles / tb) * parts, [geomBlock(io, g), x, up, y.p, bias, tb, scratch, sstride, parts], false);
   return y;
 }
 
@@ -177,7 +187,9 @@ function winogradFilter(io: Io, spec: WinoSpec, g: ConvGeom, x: number, dy: numb
   const X = spec.alpha * spec.alpha;
   const panels = Math.ceil(g.F / NR);
   const tiles = g.N * Math.ceil(g.OH / spec.m) * Math.ceil(g.OW / spec.m);
-  const limit = Math.max(g.N * g.H * g.W * g.C, 1 << 20);
+  // the operands of a chunk take at most 8 MiB (or x's size): at 7² × 512 and batch 8 all 32 tiles
+  // in one chunk, so M (α² · C · F) is written once (28 against 35 ms a pass)
+  const limit = Math.max(g.N * g.H * g.W * g.C, 1 << 21);
   const chunk = Math.max(16, Math.min(tiles, Math.floor(limit / (X * (g.C + panels * NR)))));
   const v = io.temp(X * chunk * g.C + 16), e = io.temp(X * panels * chunk * NR + 16), m = io.temp(X * g.C * g.F + 16);
   const geom = geomBlock(io, g);

@@ -266,23 +266,29 @@ function filterKernel(spec: WinoSpec): KernelDef {
 }
 
 /**
- * <spec>_conv(geom, x, up, y, bias, tb, scratch, sstride, thread, item):
- * output tiles [item·tb, …) (m×m outputs each, row-major over images): the
- * input transform into V (α² × tb × C floats of the thread's scratch), α²
- * GEMMs into M (α² × tb × F after V), the output transform (+ bias) into y.
- * C and F are multiples of 4.
+ * <spec>_conv(geom, x, up, y, bias, tb, scratch, sstride, parts, thread, item):
+ * output tiles [b·tb, …) (m×m outputs each, row-major over images) and the
+ * part p of the output channels' panels (b = item / parts, p = item % parts:
+ * panels [p·P/parts, (p + 1)·P/parts)): the input transform into V (α² × tb
+ * × C floats of the thread's scratch), α² GEMMs into M (α² × tb × F after
+ * V; the part's columns), the output transform (+ bias) into y. Splitting
+ * the channels lets a few large tiles' blocks (a 7×7 image of 512 channels)
+ * keep two threads busy without streaming U once per small block; an
+ * element's arithmetic is the same whatever the split. C and F are
+ * multiples of 4.
  */
 function convKernel(spec: WinoSpec): KernelDef {
   const A = spec.alpha, X = A * A, mo = spec.m;
   return {
     name: `${spec.name}_conv`,
-    params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'thread', 'item'],
+    params: ['geom', 'x', 'up', 'y', 'bias', 'tb', 'scratch', 'sstride', 'parts', 'thread', 'item'],
     body(f, link) {
-      const { geom, x, up, y, bias, tb, scratch, sstride, thread, item } = f.params as Record<string, Local>;
+      const { geom, x, up, y, bias, tb, scratch, sstride, parts, thread, item } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
       const th = f.local(), tw = f.local(), T = f.local(), t0 = f.local(), t1 = f.local(), t = f.local(), rows = f.local();
       const v = f.local(), m = f.local(), n = f.local(), ti = f.local(), tj = f.local(), c = f.local(), xi = f.local();
       const panels = f.local(), pack = f.local(), q = f.local(), oh = f.local(), ow = f.local(), yb = f.local();
+      const blk = f.local(), part = f.local(), p0 = f.local(), p1 = f.local(), c0 = f.local(), c1 = f.local();
       const k = new Consts(f);
       const d = f.locals_(X, 'v128'), tmp = f.locals_(mo * A, 'v128'), out = f.locals_(mo * mo, 'v128');
       const load: Code = [];
@@ -313,7 +319,9 @@ function convKernel(spec: WinoSpec): KernelDef {
         ...k.setup,
         ...tilesOf(g, th, tw, spec.m),
         ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
-        ...item.get, ...tb.get, ...i32.mul, ...t0.set,
+        ...item.get, ...parts.get, ...i32.div_u, ...blk.set,
+        ...item.get, ...parts.get, ...i32.rem_u, ...part.set,
+        ...blk.get, ...tb.get, ...i32.mul, ...t0.set,
         ...t0.get, ...tb.get, ...i32.add, ...t1.set,
         ...t1.get, ...T.get, ...i32.gt_s, ...if_([[...T.get, ...t1.set]]),
         ...t1.get, ...t0.get, ...i32.sub, ...rows.set,
@@ -323,6 +331,12 @@ function convKernel(spec: WinoSpec): KernelDef {
         // M_ξ = V_ξ · U_ξ
         ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
         ...panels.get, ...g.C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...pack.set,
+        // this part's panels and their channels
+        ...part.get, ...panels.get, ...i32.mul, ...parts.get, ...i32.div_u, ...p0.set,
+        ...part.get, ...i32.const(1), ...i32.add, ...panels.get, ...i32.mul, ...parts.get, ...i32.div_u, ...p1.set,
+        ...p0.get, ...i32.const(NR), ...i32.mul, ...c0.set,
+        ...p1.get, ...i32.const(NR), ...i32.mul, ...c1.set,
+        ...c1.get, ...g.F.get, ...i32.gt_s, ...if_([[...g.F.get, ...c1.set]]),
         ...forRange(xi, i32.const(0), i32.const(X), 1, [[
           ...v.get, ...xi.get, ...tb.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
           ...g.C.get, ...i32.const(4), ...i32.mul, ...i32.const(4),
@@ -330,7 +344,7 @@ function convKernel(spec: WinoSpec): KernelDef {
           ...g.C.get,
           ...m.get, ...xi.get, ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
           ...g.F.get, ...i32.const(4), ...i32.mul, ...i32.const(0),
-          ...i32.const(0), ...rows.get, ...i32.const(0), ...panels.get, ...g.F.get, ...i32.const(0),
+          ...i32.const(0), ...rows.get, ...p0.get, ...p1.get, ...g.F.get, ...i32.const(0),
           ...link.call('gemm_run_row'),
         ]]),
         // Y = Aᵀ M A (+ bias)
@@ -340,7 +354,7 @@ function convKernel(spec: WinoSpec): KernelDef {
           [...ti.get, ...i32.const(spec.m), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(spec.m), ...i32.mul, ...ow.set],
           [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
             ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
-          forRange(c, i32.const(0), g.F.get, 4, [load, xform, store]),
+          forRange(c, c0.get, c1.get, 4, [load, xform, store]),
         ]),
       ];
     },

@@ -1,0 +1,90 @@
+// Importing torchvision's Vision Transformer as torch.onnx.export writes it
+// (opset 17, the exporter's defaults, random weights): attention as
+// MatMul/Slice/Reshape/Transpose/Softmax chains, GELU as Div/Erf/Add/Mul, the
+// class token as Expand and Concat, the position embeddings as an Add. The
+// import must give the spec's constructs with the encoder layer found once
+// and repeated, count torchvision's parameters, and compute what the file
+// computes in onnxruntime. A graph that looks like attention but scales the
+// queries otherwise is refused, naming the node.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { NEEDS_BIG, skipping } from '../skip.js';
+import { PYTHON, requirePython, tempDir } from '../onnx/helpers.js';
+import { alexnetc, compareModels, listing } from './helpers.js';
+
+const hasTorch = requirePython('onnx, torch, torchvision', 'torchvision ViT import tests');
+const EXPORT = path.join(import.meta.dirname, 'export_vit.py');
+
+function exportVit(config: string, file: string, ...extra: string[]): { params: number; output_shape: number[]; image: number; changed?: string } {
+  const out = execFileSync(PYTHON, [EXPORT, config, file, ...extra], { encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return Object.assign({}, ...out.trim().split('\n').map((l) => JSON.parse(l)));
+}
+
+const cases: [string, number, boolean][] = [
+  ['small', 2, true],
+  ['vit_b_32', 12, false],
+  ['vit_b_16', 12, false],
+];
+
+describe('import torchvision VisionTransformer exported by torch.onnx.export (opset 17, defaults)', () => {
+  for (const [config, layers, small] of cases) {
+    it.skipIf(!hasTorch || skipping(`torchvision ViT import ${config}`, !small && NEEDS_BIG))(`${config}: the encoder layer found once and repeated, exact in onnxruntime`, async () => {
+      const dir = tempDir(`import-vit-${config}`);
+      try {
+        const onnx = path.join(dir, `${config}.onnx`);
+        const ref = exportVit(config, onnx);
+        const net = path.join(dir, `${config}.net`);
+        const imp = alexnetc(['import', onnx, '-o', net, '--json']);
+        expect(imp.stderr).toBe('');
+        expect(imp.code).toBe(0);
+        const report = JSON.parse(imp.stdout) as { weights: string; params: number; output_shape: number[]; blocks: number };
+        expect(report.output_shape).toEqual(ref.output_shape.slice(1));
+        expect(alexnetc(['check', net]).code).toBe(0);
+        expect(report.params).toBe(ref.params);
+
+        // reads like specs/vit.net: the sequence layers, and one encoder block called `layers` times
+        const source = fs.readFileSync(net, 'utf8');
+        const body = source.slice(source.indexOf('network '));
+        expect(body).toMatch(/conv\(\d+, \d+, stride \d+\) \| tokens \| classtoken \| posembed/);
+        expect(body).toContain(`repeat ${layers} { encoder_layer }`);
+        expect(body).toMatch(/layernorm\(eps 0\.000001\) \| token\n/);
+        expect(source.match(/^block encoder_layer\(\) \{$/gm)).toHaveLength(1);
+        expect(source).toMatch(/residual \{\n\s+layernorm\(eps 0\.000001\)\n\s+attention\(\d+\)\n\s+\}/);
+        expect(source).toMatch(/dense\(\d+\) \| gelu\n/);
+        expect(body.split('\n').length).toBeLessThan(12);
+
+        const again = path.join(dir, 'again.onnx');
+        const c = alexnetc(['compile', net, '--weights', report.weights, '-o', again]);
+        expect(c.stderr).toContain('wrote');
+        expect(c.code).toBe(0);
+        const cmp = await compareModels(onnx, again, [2, 3, ref.image, ref.image]);
+        console.log(`ViT ${config}: ${report.params.toLocaleString('en-US')} parameters, ${report.blocks} blocks, max |Δ| = ${(cmp.rel * cmp.maxAbs).toExponential(2)}, max |Δ| / max |y| = ${cmp.rel.toExponential(2)}`);
+        expect(cmp.length).toBe(2 * ref.output_shape[1]!);
+        expect(cmp.maxAbs).toBeGreaterThan(1e-3);
+        expect(cmp.rel).toBeLessThanOrEqual(1e-4);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }, 900_000);
+  }
+
+  it.skipIf(!hasTorch)('attention with another scale of the queries is refused, naming the node, and nothing is written', () => {
+    const dir = tempDir('import-vit-bad');
+    try {
+      const onnx = path.join(dir, 'bad.onnx');
+      const ref = exportVit('small', onnx, '--bad-scale');
+      expect(ref.changed).toMatch(/self_attention/);
+      const before = listing(dir);
+      const r = alexnetc(['import', onnx, '-o', path.join(dir, 'bad.net')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`node '${ref.changed}' (Div,`);
+      expect(r.stderr).toContain('scales the queries by 1 / 2.5');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(listing(dir)).toEqual(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

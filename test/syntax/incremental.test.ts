@@ -1,0 +1,118 @@
+// The language server's incremental parse (src/syntax/incremental.ts) must
+// give exactly what a whole parse gives, after any edit: random edits on every
+// shipped spec and on a generated file of several blocks and networks, each
+// compared with `parse` of the same text. It must also re-parse only the
+// top-level items an edit changed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IncrementalParser, pieceStarts } from '../../src/syntax/incremental.js';
+import { parse } from '../../src/syntax/parse.js';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// snippets that break the text as well as ones that keep it parsing: both paths are compared
+const SNIPPETS = [' ', '\n', '(', ')', '{', '}', ',', '|', '#', '3', 'relu', 'conv(8, 3)', '\nblock', '\nnetwork N {\n', '\nblock b {\n  relu\n}\n', 'import "x.net"\n', '  dense(10)\n'];
+
+function edit(text: string, r: () => number): string {
+  // half the edits keep the text well formed: a digit changed, a space typed
+  if (r() < 0.5) {
+    const digits = [...text.matchAll(/\d/g)].map((m) => m.index!);
+    if (digits.length) {
+      const at = digits[Math.floor(r() * digits.length)]!;
+      return text.slice(0, at) + String(1 + Math.floor(r() * 9)) + text.slice(at + 1);
+    }
+  }
+  const start = Math.floor(r() * (text.length + 1));
+  const del = r() < 0.5 ? Math.min(text.length - start, Math.floor(r() * 4)) : 0;
+  const insert = r() < 0.3 ? '' : SNIPPETS[Math.floor(r() * SNIPPETS.length)]!;
+  return text.slice(0, start) + insert + text.slice(start + del);
+}
+
+/** what `parse` gives, less the tokens (the formatter's, not kept by the incremental parse) */
+function whole(text: string): unknown {
+  const { tokens: _, ...rest } = parse(text);
+  return rest;
+}
+
+function generated(): string {
+  const out: string[] = ['import "lib.net"', '# a comment before the first declaration', ''];
+  for (let b = 0; b < 4; b++) out.push(`block unit${b}(c) {`, `  conv(c, 3, pad 1, bias false) | batchnorm | relu`, '  repeat 2 {', '    relu', '  }', '}', '');
+  for (let n = 0; n < 3; n++) {
+    out.push(`network Net${n}(classes = 10) {`, '  input [16, 32, 32]');
+    for (let i = 0; i < 20; i++) out.push(`  unit${i % 4}(16) | relu   : [16, 32, 32]   # line ${i}`);
+    out.push('  residual {', '    relu', '  } shortcut {', '    relu', '  }', '  globalavgpool | flatten', '  dense(classes)', '}', '');
+  }
+  return out.join('\n');
+}
+
+describe('incremental parse', () => {
+  const specs = fs.readdirSync(path.join(ROOT, 'specs')).filter((f) => f.endsWith('.net')).sort();
+  const files: [string, string][] = [...specs.map((f): [string, string] => [f, fs.readFileSync(path.join(ROOT, 'specs', f), 'utf8')]), ['generated', generated()]];
+
+  it.each(files)('%s: after 40 random edits, each parse equals a whole parse (pieces put together, or the whole text where it has an error)', (name, text) => {
+    const p = new IncrementalParser();
+    const r = rng(name.length * 7919);
+    let t = text;
+    expect(p.parse(t), `${name} at first`).toEqual(whole(t));
+    for (let i = 0; i < 40; i++) {
+      // an edit of the last text, or of the first one (so that clean texts, the pieces' path, come often)
+      t = edit(r() < 0.4 ? text : t, r);
+      expect(p.parse(t), `${name} after edit ${i + 1}`).toEqual(whole(t));
+    }
+    // both ways were taken: pieces put together, and whole parses of broken texts
+    expect(p.fullParses).toBeGreaterThan(3);
+    expect(41 - p.fullParses).toBeGreaterThan(8);
+  });
+
+  it('re-parses only the item an edit changed, and moves the others', () => {
+    const text = generated();
+    const p = new IncrementalParser();
+    p.parse(text);
+    const items = pieceStarts(text).length;
+    expect(items).toBe(8); // the preamble, 4 blocks, 3 networks
+    expect(p.pieceParses).toBe(items);
+    // a space typed inside the first block: that block is parsed again; everything after it moves by one
+    const at = text.indexOf('pad 1');
+    const edited = text.slice(0, at) + ' ' + text.slice(at);
+    const before = p.parse(edited);
+    expect(p.pieceParses).toBe(items + 1);
+    expect(p.fullParses).toBe(0);
+    expect(before).toEqual(whole(edited));
+    // and back: the first text's piece for that block is gone, so it is parsed once more
+    expect(p.parse(text)).toEqual(whole(text));
+    expect(p.pieceParses).toBe(items + 2);
+  });
+
+  it('a syntax error anywhere makes it parse the whole text, as before', () => {
+    const text = generated();
+    const p = new IncrementalParser();
+    p.parse(text);
+    const broken = text.replace('dense(classes)', 'dense(classes');
+    expect(p.parse(broken)).toEqual(whole(broken));
+    expect(p.fullParses).toBe(1);
+    expect(whole(broken)).toMatchObject({ diagnostics: [expect.objectContaining({ code: 'E002' })] });
+  });
+
+  it('two equal blocks (a duplicate name) get a program each', () => {
+    const b = 'block b {\n  relu\n}\n';
+    const text = `${b}${b}network N {\n  input [4]\n  b\n}\n`;
+    const p = new IncrementalParser();
+    const r = p.parse(text);
+    expect(r).toEqual(whole(text));
+    expect(r.program.decls[0]).not.toBe(r.program.decls[1]);
+    const moved = `# moved\n${text}`;
+    expect(p.parse(moved)).toEqual(whole(moved));
+  });
+});
