@@ -16,6 +16,7 @@ import { winogradKernels } from './winograd.js';
 import { lrnKernels } from './lrn.js';
 import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
+import { broadcastKernels } from './broadcast.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -45,6 +46,7 @@ export function allKernels(): KernelDef[] {
     ...lrnKernels(),
     ...depthwiseKernels(),
     ...maskKernels(),
+    ...broadcastKernels(),
   ];
 }
 
