@@ -17,6 +17,7 @@ import { fastSoftmax, softmaxGrad, softmaxGradient } from './softmax.js';
 import { fastSum } from './sum.js';
 import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
 import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
+import { withPermute } from './permute.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -42,7 +43,7 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['AddN', fastAddN],
     ['BatchMatMul', fastBatchMatMul],
     ['_FusedMatMul', fastFusedMatMul],
-    ['Transpose', fastTranspose],
+    ['Transpose', withPermute(fastTranspose)],
     ['Concat', makeConcat(tf)],
     ['SplitV', makeSplitV(tf)],
     ['LRN', fastLrn],
