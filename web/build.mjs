@@ -66,6 +66,8 @@ export async function buildWeb() {
     plugins: [seams],
     metafile: true,
     logLevel: 'warning',
+    // a name the page's node: stand-in lacks would be undefined at run time: fail the build instead
+    logOverride: { 'import-is-undefined': 'error' },
   });
   for (const f of ['index.html', 'style.css']) cpSync(path.join(here, 'src', f), path.join(out, f));
   mkdirSync(path.join(out, 'fonts'));

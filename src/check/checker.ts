@@ -234,7 +234,7 @@ export class Checker {
       // a file of blocks only is a library: its blocks are there for the files that import it
       if (!isRoot || !program.decls.some((d) => d.kind === 'network')) return;
       const called = new Set<string>();
-      for (const d of program.decls) collectCallees(d.body, called);
+      for (const d of program.decls) collectCallees(d, called);
       for (const b of program.decls) {
         if (b.kind === 'block' && m.own.has(b) && !called.has(b.name.name)) this.sink.report('W502', b.name.span, `block \`${b.name.name}\` is never used`);
       }
@@ -988,10 +988,29 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 
-function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
-  for (const e of exprsOf(d)) for (const r of refs(e)) out.add(r.name);
+/**
+ * The names a declaration uses and the names it calls, kept per declaration:
+ * the language server hands the checker the same declaration objects while
+ * their text is unchanged (src/syntax/incremental.ts), so an edit elsewhere
+ * does not walk them again. Names only: moving a declaration changes nothing here.
+ */
+const namesOf = new WeakMap<NetworkDecl | BlockDecl, { refs: Set<string>; callees: Set<string> }>();
+
+function names(d: NetworkDecl | BlockDecl): { refs: Set<string>; callees: Set<string> } {
+  let n = namesOf.get(d);
+  if (!n) {
+    n = { refs: new Set(), callees: new Set() };
+    for (const e of exprsOf(d)) for (const r of refs(e)) n.refs.add(r.name);
+    for (const s of allStages(d.body)) if (s.kind === 'call') n.callees.add(s.callee.name);
+    namesOf.set(d, n);
+  }
+  return n;
 }
 
-function collectCallees(ss: readonly Stage[], out: Set<string>): void {
-  for (const s of allStages(ss)) if (s.kind === 'call') out.add(s.callee.name);
+function collectRefs(d: NetworkDecl | BlockDecl, out: Set<string>): void {
+  for (const r of names(d).refs) out.add(r);
+}
+
+function collectCallees(d: NetworkDecl | BlockDecl, out: Set<string>): void {
+  for (const c of names(d).callees) out.add(c);
 }

@@ -58,9 +58,12 @@ export function printValue(v: Value): string {
   return String(v);
 }
 
-/** Numbers as JavaScript writes them: 64, 0.001, 1e-7. */
+/** Numbers as JavaScript writes them (64, 0.001), small ones as the specs do: 1e-6, not 0.000001. */
 export function numberText(n: number): string {
-  return String(n);
+  const plain = String(n);
+  if (n === 0 || !Number.isFinite(n) || Math.abs(n) >= 1e-3) return plain;
+  const exp = n.toExponential();
+  return exp.length < plain.length ? exp : plain;
 }
 
 const isRef = (v: Value | undefined): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);

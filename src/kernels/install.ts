@@ -15,6 +15,9 @@ import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from './po
 import { runtime } from './runtime/index.js';
 import { fastSoftmax, softmaxGrad, softmaxGradient } from './softmax.js';
 import { fastSum } from './sum.js';
+import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
+import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
+import { withPermute } from './permute.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -28,24 +31,26 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['MaxPoolGrad', makeMaxPoolGrad(tf)],
     ['AvgPool', makeAvgPool(tf)],
     ['AvgPoolGrad', makeAvgPoolGrad(tf)],
-    ['Sum', fastSum],
+    ['Sum', withMiddleSum(fastSum)],
     ['Relu', fastRelu],
     ['LeakyRelu', fastLeakyRelu],
     ['Sigmoid', fastSigmoid],
     ['Tanh', fastTanh],
-    ['Add', makeBinary(tf, 'add')],
-    ['Sub', makeBinary(tf, 'sub')],
-    ['Multiply', makeBinary(tf, 'mul')],
-    ['RealDiv', makeBinary(tf, 'div')],
+    ['Add', withMiddleBroadcast(tf, 'add', makeBinary(tf, 'add'))],
+    ['Sub', withMiddleBroadcast(tf, 'sub', makeBinary(tf, 'sub'))],
+    ['Multiply', withMiddleBroadcast(tf, 'mul', makeBinary(tf, 'mul'))],
+    ['RealDiv', withMiddleBroadcast(tf, 'div', makeBinary(tf, 'div'))],
     ['AddN', fastAddN],
     ['BatchMatMul', fastBatchMatMul],
     ['_FusedMatMul', fastFusedMatMul],
-    ['Transpose', fastTranspose],
+    ['Transpose', withPermute(fastTranspose)],
     ['Concat', makeConcat(tf)],
     ['SplitV', makeSplitV(tf)],
     ['LRN', fastLrn],
     ['LRNGrad', fastLrnGrad],
     ['Softmax', fastSoftmax],
+    ['Minimum', makeBinary(tf, 'min')],
+    ['Maximum', makeBinary(tf, 'max')],
   ];
 }
 
@@ -55,14 +60,20 @@ function own(): Array<[string, KernelFunc]> {
     ...batchNormKernels,
     ...convKernels,
     ['AlexnetcSoftmaxGrad', softmaxGrad],
+    [MASK_GRAD, maskGrad],
   ];
 }
 
 function gradients(tf: Tf): Array<[string, Parameters<typeof overrideGradient>[2]]> {
   const stockConv = tf.getGradient('Conv2D');
   const dilated = dilatedConv2DGradient(tf);
+  const minMax = (['Minimum', 'Maximum'] as const).flatMap((k): Array<[string, Parameters<typeof overrideGradient>[2]]> => {
+    const g = minMaxGradient(tf, k);
+    return g === undefined ? [] : [[k, g]];
+  });
   return [
     ...activationGradients(tf),
+    ...minMax,
     ['Softmax', softmaxGradient(tf)],
     ['Conv2D', (dy, saved, attrs) =>
       isDilated((attrs as { dilations?: unknown }).dilations) || stockConv === undefined ? dilated(dy, saved, attrs) : stockConv.gradFunc(dy, saved, attrs)],

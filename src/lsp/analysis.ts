@@ -36,9 +36,10 @@ export interface Analysis {
   file?: string;
   result: CompileResult;
   program: Program | undefined;
-  /** every instantiation of a stage, in checking order */
-  info: Map<Stage, StageInfo[]>;
-  occurrences: Occurrence[];
+  /** every instantiation of a stage, in checking order (built when first read) */
+  readonly info: Map<Stage, StageInfo[]>;
+  /** built when first read */
+  readonly occurrences: Occurrence[];
   /** every file this document imports, directly or not, read or not: a change to one re-checks it */
   deps: Set<string>;
   /** line indexes of the imported files, made when first needed */
@@ -55,15 +56,34 @@ export interface AnalyzeOptions {
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
   const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse });
-  const info = new Map<Stage, StageInfo[]>();
-  for (const i of result.stageInfo) {
-    const list = info.get(i.stage);
-    if (list) list.push(i);
-    else info.set(i.stage, [i]);
-  }
   const program = result.program;
-  const a: Analysis = { version, text, file: opts.file, result, program, info, occurrences: [], deps: new Set(result.dependencies), indexes: new Map() };
-  if (program) a.occurrences = occurrences(program, a);
+  // the stage index and the name occurrences are built when a feature first reads them, not
+  // for every edit: publishing an edit's diagnostics needs neither
+  let info: Map<Stage, StageInfo[]> | undefined;
+  let occ: Occurrence[] | undefined;
+  const a: Analysis = {
+    version,
+    text,
+    file: opts.file,
+    result,
+    program,
+    get info() {
+      if (!info) {
+        info = new Map();
+        for (const i of result.stageInfo) {
+          const list = info.get(i.stage);
+          if (list) list.push(i);
+          else info.set(i.stage, [i]);
+        }
+      }
+      return info;
+    },
+    get occurrences() {
+      return (occ ??= program ? occurrences(program, a) : []);
+    },
+    deps: new Set(result.dependencies),
+    indexes: new Map(),
+  };
   return a;
 }
 

@@ -11,11 +11,13 @@
 // Grad-CAM probe is caught by an identity with a custom gradient put behind
 // the probe's layer for the one backward pass that also gives the input
 // gradient, so residual and concat networks need no surgery on the graph.
+// A Vision Transformer's probe reads tokens: its patch tokens are laid on the
+// patch grid (stages.ts: tokenProbe).
 import type { Network } from '../../check/ir.js';
 import { layerName, type LayersModel, type Tf } from '../../emit/tfjs/index.js';
 import { resizeBilinear } from '../../train/data/index.js';
 import { softmaxRows } from '../predict/index.js';
-import { convStages, gradCamProbe, type ConvStage, type Probe } from './stages.js';
+import { convStages, gradCamProbe, tokenProbe, type ConvStage, type Probe } from './stages.js';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
@@ -54,6 +56,21 @@ function toPlanar(v: Float32Array | Int32Array | Uint8Array, shape: readonly num
   return out;
 }
 
+/** [1, T, D] token values → D × gh × gw, the first `skip` tokens left out */
+function tokensToPlanar(v: Float32Array | Int32Array | Uint8Array, shape: readonly number[], skip: number, grid: [number, number]): Float32Array {
+  const d = shape[2]!;
+  const cells = grid[0] * grid[1];
+  if (shape[1] !== skip + cells) throw new Error(`internal: ${shape[1]} tokens, expected ${skip} + ${grid[0]}×${grid[1]}`);
+  const out = new Float32Array(d * cells);
+  for (let p = 0; p < cells; p++) for (let k = 0; k < d; k++) out[k * cells + p] = v[(skip + p) * d + k]!;
+  return out;
+}
+
+/** A probe's tensor values, C × h × w. */
+function probePlanar(p: Probe, v: Float32Array | Int32Array | Uint8Array, shape: readonly number[]): Float32Array {
+  return p.tokens ? tokensToPlanar(v, shape, p.tokens.skip, p.tokens.grid) : toPlanar(v, shape);
+}
+
 function layerOf(model: LayersModel, path: string): Layer {
   return model.getLayer(layerName(path)) as unknown as Layer;
 }
@@ -70,7 +87,7 @@ function probeLayer(model: LayersModel, p: Probe): Layer {
 export function explainExample(tf: Tf, model: LayersModel, network: Network, x: Float32Array, opts: { target?: number } = {}): Explanation {
   const [c, h, w] = network.input as [number, number, number];
   const stages = convStages(network);
-  const camProbe = gradCamProbe(network, stages);
+  const camProbe = tokenProbe(network) ?? gradCamProbe(network, stages);
   const out = model.outputs[0]!;
   const last = out.sourceLayer;
   const endsWithSoftmax = last.getClassName() === 'Softmax';
@@ -127,7 +144,7 @@ export function explainExample(tf: Tf, model: LayersModel, network: Network, x: 
 
     let gradcam: Explanation['gradcam'];
     if (camProbe && caught) {
-      const grads = toPlanar(caught.dataSync() as Float32Array, caught.shape);
+      const grads = probePlanar(camProbe, caught.dataSync() as Float32Array, caught.shape);
       const acts = camActivations(tf, model, camProbe, input, maps);
       gradcam = gradCam(camProbe, acts, grads, h, w);
     }
@@ -145,7 +162,7 @@ function camActivations(tf: Tf, model: LayersModel, p: Probe, input: Tensor, map
   const sub = tf.model({ inputs: model.inputs, outputs: probeLayer(model, p).output as SymbolicTensor });
   const y = sub.predict(input) as Tensor;
   try {
-    return toPlanar(y.dataSync() as Float32Array, y.shape);
+    return probePlanar(p, y.dataSync() as Float32Array, y.shape);
   } finally {
     y.dispose();
   }

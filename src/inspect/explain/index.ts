@@ -17,7 +17,7 @@ import { featureGridPng, heatPanelsPng, inputPng } from './render.js';
 import { probeLabel } from './stages.js';
 
 export { explainExample, gradCam, type Explanation, type FeatureMaps } from './compute.js';
-export { convStages, gradCamProbe, probeLabel, type ConvStage, type Probe } from './stages.js';
+export { convStages, gradCamProbe, tokenProbe, probeLabel, type ConvStage, type Probe } from './stages.js';
 export { GENERATOR } from './html.js';
 
 export interface ExplainJob {
@@ -162,7 +162,9 @@ export async function explain(job: ExplainJob): Promise<Explained> {
     prediction: top,
     explained: { index: e.target, class: name(e.target), score: e.score === 'logit' ? 'logit (the input of the final softmax)' : 'the output (taken as logits)' },
     saliency: { file: 'saliency.png', p99 },
-    gradcam: e.gradcam ? { file: 'gradcam.png', stage: e.gradcam.probe.path, followers: e.gradcam.probe.followers, shape: e.gradcam.probe.shape } : null,
+    gradcam: e.gradcam
+      ? { file: 'gradcam.png', stage: e.gradcam.probe.path, followers: e.gradcam.probe.followers, shape: e.gradcam.probe.shape, ...(e.gradcam.probe.tokens ? { tokens: e.gradcam.probe.tokens } : {}) }
+      : null,
     stages: stages.map((s) => ({ path: s.path, title: s.title, shape: s.shape, file: s.file })),
     notes: job.notes,
   };

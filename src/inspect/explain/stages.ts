@@ -5,8 +5,15 @@
 // the last convolution stage with a spatial map; when that convolution sits
 // inside a residual or a concat, the whole construct's output (plus its
 // activation) — ResNet's last block, GoogLeNet's last inception — which is
-// the map Grad-CAM is usually computed on. Sequences are walked in execution
-// order (body, shortcut, branches), like the checker's layers().
+// the map Grad-CAM is usually computed on. For a Vision Transformer (an
+// image made `tokens`, encoder blocks of `attention`) Grad-CAM reads the
+// tokens that enter the last block's attention — the output of its pre-norm
+// layer norm, where the class token still attends to every patch (after the
+// attention the patch tokens no longer reach the class token, so their
+// gradient is zero) — with the class token left out and the patch tokens laid
+// back on the patch grid, as pytorch-grad-cam does for ViTs. Sequences are
+// walked in execution order (body, shortcut, branches), like the checker's
+// layers().
 import type { LayerNode, Network, Node } from '../../check/ir.js';
 
 /**
@@ -32,6 +39,8 @@ export interface Probe {
   followers: string[];
   /** [C, H, W] */
   shape: [number, number, number];
+  /** the probe reads tokens [T, D]: the first `skip` (the class token) are left out, the rest are the grid's rows in order */
+  tokens?: { skip: number; grid: [number, number] };
 }
 
 export interface ConvStage extends Probe {
@@ -98,8 +107,62 @@ export function gradCamProbe(network: Network, stages: readonly ConvStage[]): Pr
   return undefined;
 }
 
+/**
+ * A Vision Transformer's Grad-CAM probe: the layer right before the last
+ * `attention` (its pre-norm), whose tokens are `skip` prepended tokens and
+ * the patch grid of the last image made `tokens`. None when the network has
+ * no attention on an image's tokens, when the last attention is the first
+ * stage of its sequence, or when its tokens are not exactly those.
+ */
+export function tokenProbe(network: Network): Probe | undefined {
+  let found: Probe | undefined;
+  let grid: [number, number] | undefined;
+  let skip = 0;
+  const walk = (seq: readonly Node[]): void => {
+    seq.forEach((n, i) => {
+      switch (n.kind) {
+        case 'layer': {
+          if (n.layer.name === 'tokens') {
+            grid = [n.inShape[1]!, n.inShape[2]!];
+            skip = 0;
+          } else if (n.layer.name === 'classtoken') skip++;
+          if (n.layer.name !== 'attention') return;
+          const prev = seq[i - 1];
+          const t = n.inShape[0]!;
+          found =
+            grid && prev?.kind === 'layer' && prev.outShape.length === 2 && t === skip + grid[0] * grid[1]
+              ? { node: prev, path: prev.path, followers: [], shape: [prev.outShape[1]!, grid[0], grid[1]], tokens: { skip, grid } }
+              : undefined;
+          return;
+        }
+        case 'residual':
+          walk(n.body);
+          if (n.shortcut) walk(n.shortcut);
+          return;
+        case 'concat':
+        case 'add':
+        case 'split':
+          for (const b of n.branches) walk(b);
+          return;
+        case 'gate':
+          walk(n.body);
+          return;
+        default: {
+          const never: never = n;
+          throw new Error(`unhandled node ${(never as Node).kind}`);
+        }
+      }
+    });
+  };
+  walk(network.body);
+  return found;
+}
+
 /** "stage2/conv1 → relu" for titles: the path, and the kinds read through. */
 export function probeLabel(p: Probe): string {
   const kinds = p.followers.map((f) => f.slice(f.lastIndexOf('/') + 1).replace(/\d+$/, ''));
-  return kinds.length ? `${p.path} → ${kinds.join(' → ')}` : p.path;
+  const label = kinds.length ? `${p.path} → ${kinds.join(' → ')}` : p.path;
+  if (!p.tokens) return label;
+  const { skip, grid } = p.tokens;
+  return `${label} (tokens ${skip + 1}–${skip + grid[0] * grid[1]} as the ${grid[0]}×${grid[1]} patch grid)`;
 }

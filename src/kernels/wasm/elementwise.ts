@@ -183,7 +183,7 @@ const sigmoid = unary('sigmoid', (f) => {
   return { setup: [...e.setup, ...one.code], op: (x) => [...one.local.get, ...one.local.get, ...e.op([...x, ...f32x4.neg]), ...f32x4.add, ...f32x4.div] };
 });
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max';
 export const BINARY_MODE = { same: 0, scalar: 1, row: 2 } as const;
 
 /**
@@ -192,7 +192,8 @@ export const BINARY_MODE = { same: 0, scalar: 1, row: 2 } as const;
  * multiple of 4); swap: y = b op a.
  */
 function binary(op: BinaryOp): KernelDef {
-  const vop = { add: f32x4.add, sub: f32x4.sub, mul: f32x4.mul, div: f32x4.div }[op];
+  // min and max as Math.min and Math.max: NaN if either is, −0 below +0
+  const vop = { add: f32x4.add, sub: f32x4.sub, mul: f32x4.mul, div: f32x4.div, min: f32x4.min, max: f32x4.max }[op];
   return {
     name: `binary_${op}`,
     params: ['a', 'b', 'y', 'n', 'bn', 'mode', 'swap', 'thread', 'item'],
@@ -235,5 +236,5 @@ function binary(op: BinaryOp): KernelDef {
 
 export function elementwiseKernels(): KernelDef[] {
   return [relu, reluGrad, leakyRelu, leakyReluGrad, tanh, tanhGrad, sigmoid, sigmoidGrad,
-    binary('add'), binary('sub'), binary('mul'), binary('div')];
+    binary('add'), binary('sub'), binary('mul'), binary('div'), binary('min'), binary('max')];
 }

@@ -15,6 +15,8 @@ import { optimKernels } from './optim.js';
 import { winogradKernels } from './winograd.js';
 import { lrnKernels } from './lrn.js';
 import { depthwiseKernels } from './depthwise.js';
+import { maskKernels } from './masks.js';
+import { broadcastKernels } from './broadcast.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -43,6 +45,8 @@ export function allKernels(): KernelDef[] {
     ...winogradKernels(),
     ...lrnKernels(),
     ...depthwiseKernels(),
+    ...maskKernels(),
+    ...broadcastKernels(),
   ];
 }
 

@@ -22,6 +22,8 @@ export const rmSync = fn('fs.rmSync');
 export const unlinkSync = fn('fs.unlinkSync');
 export const readSync = fn('fs.readSync');
 export const fstatSync = fn('fs.fstatSync');
+export const lstatSync = fn('fs.lstatSync');
+export const readlinkSync = fn('fs.readlinkSync');
 export const mkdtempSync = fn('fs.mkdtempSync');
 export const createServer = fn('net.createServer');
 export const tmpdir = fn('os.tmpdir');
@@ -46,7 +48,7 @@ export class Worker {
   }
 }
 const namespace = {
-  readSync, fstatSync, mkdtempSync, createServer, tmpdir, isAbsolute, relative,
+  readSync, fstatSync, lstatSync, readlinkSync, mkdtempSync, createServer, tmpdir, isAbsolute, relative,
   readFileSync, writeFileSync, existsSync, statSync, readdirSync, mkdirSync, openSync, writeSync, closeSync, fsyncSync, renameSync, rmSync, unlinkSync,
   gunzipSync, randomBytes, spawn, spawnSync, availableParallelism, fileURLToPath, pathToFileURL, join, basename, dirname, extname, resolve, sep, Worker,
 };
