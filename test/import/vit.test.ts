@@ -49,9 +49,9 @@ describe('import torchvision VisionTransformer exported by torch.onnx.export (op
         const body = source.slice(source.indexOf('network '));
         expect(body).toMatch(/conv\(\d+, \d+, stride \d+\) \| tokens \| classtoken \| posembed/);
         expect(body).toContain(`repeat ${layers} { encoder_layer }`);
-        expect(body).toMatch(/layernorm\(eps 0\.000001\) \| token\n/);
+        expect(body).toMatch(/layernorm\(eps 1e-6\) \| token\n/);
         expect(source.match(/^block encoder_layer\(\) \{$/gm)).toHaveLength(1);
-        expect(source).toMatch(/residual \{\n\s+layernorm\(eps 0\.000001\)\n\s+attention\(\d+\)\n\s+\}/);
+        expect(source).toMatch(/residual \{\n\s+layernorm\(eps 1e-6\)\n\s+attention\(\d+\)\n\s+\}/);
         expect(source).toMatch(/dense\(\d+\) \| gelu\n/);
         expect(body.split('\n').length).toBeLessThan(12);
 
