@@ -9,6 +9,7 @@ import { compile } from '../compile.js';
 import { findLayer } from '../layers/registry.js';
 import { readOnnxFile } from '../weights/onnx-read.js';
 import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
+import { nestGrowingConcats } from './cnn.js';
 import { ImportError, ImportGraph } from './graph.js';
 import type { ImportLayer } from './ops.js';
 import { fuseLayerNorms } from './transformer.js';
@@ -51,7 +52,8 @@ function flatLayers(items: Item[]): ImportLayer[] {
     else if (it.kind === 'residual') {
       out.push(...flatLayers(it.body));
       if (it.shortcut) out.push(...flatLayers(it.shortcut));
-    } else for (const b of it.branches) out.push(...flatLayers(b));
+    } else if (it.kind === 'gate') out.push(...flatLayers(it.body));
+    else for (const b of it.branches) out.push(...flatLayers(b));
   }
   return out;
 }
@@ -77,6 +79,7 @@ function classesParam(body: Stmt[], output: number[]): { name: string; value: nu
 /** Import an ONNX file. Throws OnnxReadError / ImportError (exit 1) for a file that cannot become a network. */
 export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const model = readOnnxFile(file);
+  nestGrowingConcats(model.nodes);
   // layer norms written as their formula (opsets before 17) become LayerNormalization nodes first
   const g = new ImportGraph(fuseLayerNorms(model));
   const items = new StructureBuilder(g).build();
