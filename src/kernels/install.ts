@@ -16,6 +16,9 @@ import { runtime } from './runtime/index.js';
 import { fastSoftmax, softmaxGrad, softmaxGradient } from './softmax.js';
 import { fastSum } from './sum.js';
 import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
+import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
+import { withPermute } from './permute.js';
+import { layerNormKernels, registerLayerNormGradients } from './layernorm.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -29,19 +32,19 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['MaxPoolGrad', makeMaxPoolGrad(tf)],
     ['AvgPool', makeAvgPool(tf)],
     ['AvgPoolGrad', makeAvgPoolGrad(tf)],
-    ['Sum', fastSum],
+    ['Sum', withMiddleSum(fastSum)],
     ['Relu', fastRelu],
     ['LeakyRelu', fastLeakyRelu],
     ['Sigmoid', fastSigmoid],
     ['Tanh', fastTanh],
-    ['Add', makeBinary(tf, 'add')],
-    ['Sub', makeBinary(tf, 'sub')],
-    ['Multiply', makeBinary(tf, 'mul')],
-    ['RealDiv', makeBinary(tf, 'div')],
+    ['Add', withMiddleBroadcast(tf, 'add', makeBinary(tf, 'add'))],
+    ['Sub', withMiddleBroadcast(tf, 'sub', makeBinary(tf, 'sub'))],
+    ['Multiply', withMiddleBroadcast(tf, 'mul', makeBinary(tf, 'mul'))],
+    ['RealDiv', withMiddleBroadcast(tf, 'div', makeBinary(tf, 'div'))],
     ['AddN', fastAddN],
     ['BatchMatMul', fastBatchMatMul],
     ['_FusedMatMul', fastFusedMatMul],
-    ['Transpose', fastTranspose],
+    ['Transpose', withPermute(fastTranspose)],
     ['Concat', makeConcat(tf)],
     ['SplitV', makeSplitV(tf)],
     ['LRN', fastLrn],
@@ -59,6 +62,7 @@ function own(): Array<[string, KernelFunc]> {
     ...convKernels,
     ['AlexnetcSoftmaxGrad', softmaxGrad],
     [MASK_GRAD, maskGrad],
+    ...layerNormKernels,
   ];
 }
 
@@ -115,6 +119,7 @@ export function installFastKernels(tf: Tf): string[] {
   }
   registerBatchNormGradient(tf);
   registerConvGradient(tf);
+  registerLayerNormGradients(tf);
   for (const [name, grad] of gradients(tf)) if (overrideGradient(tf, name, grad)) installed.push(`${name} gradient`);
   installed.push(...installOptimizers(tf));
   return installed;

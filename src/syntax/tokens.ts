@@ -1,10 +1,23 @@
 // Tokens in one ordered array (the order is the lexer's priority).
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+// The tokens with a regular expression say which characters they can start with and that
+// they never span a line (`start_chars_hint`, `line_breaks`): the lexer would otherwise
+// work both out by parsing each expression, on every start of the command line.
+// test/syntax/grammar.test.ts checks them against a lexer that works them out.
+const LETTERS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_'];
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name', start_chars_hint: LETTERS, line_breaks: false });
 
 function keyword(word: string): TokenType {
-  return createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(`${word}\\b`), longer_alt: Identifier, label: `'${word}'` });
+  return createToken({
+    name: word[0]!.toUpperCase() + word.slice(1),
+    pattern: new RegExp(`${word}\\b`),
+    longer_alt: Identifier,
+    label: `'${word}'`,
+    start_chars_hint: [word[0]!],
+    line_breaks: false,
+  });
 }
 
 export const Network = keyword('network');
@@ -34,10 +47,12 @@ export const NumberLit = createToken({
   name: 'Number',
   pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/,
   label: 'number',
+  start_chars_hint: [...'0123456789.'],
+  line_breaks: false,
 });
 
 /** a file name in `import "common.net"`: double quotes, on one line, no escapes */
-export const StringLit = createToken({ name: 'String', pattern: /"[^"\n\r]*"/, label: 'a string' });
+export const StringLit = createToken({ name: 'String', pattern: /"[^"\n\r]*"/, label: 'a string', start_chars_hint: ['"'], line_breaks: false });
 
 export const LParen = createToken({ name: 'LParen', pattern: '(', label: "'('" });
 export const RParen = createToken({ name: 'RParen', pattern: ')', label: "')'" });
@@ -62,9 +77,9 @@ export const SlashSlash = createToken({ name: 'SlashSlash', pattern: '//', label
 export const Slash = createToken({ name: 'Slash', pattern: '/', label: "'/'" });
 export const Percent = createToken({ name: 'Percent', pattern: '%', label: "'%'" });
 
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\n\r]*/, group: 'comments' });
-export const Newline = createToken({ name: 'Newline', pattern: /\r?\n/, group: Lexer.SKIPPED, line_breaks: true });
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n\r]*/, group: 'comments', start_chars_hint: ['#'], line_breaks: false });
+export const Newline = createToken({ name: 'Newline', pattern: /\r?\n/, group: Lexer.SKIPPED, line_breaks: true, start_chars_hint: ['\r', '\n'] });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED, start_chars_hint: [' ', '\t', '\f', '\v', '\u00a0', '\ufeff'], line_breaks: false });
 
 export const ALL_TOKENS: TokenType[] = [
   WhiteSpace,

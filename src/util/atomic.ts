@@ -11,12 +11,16 @@
 // (STDOUT) is standard output. The temporaries of processes that died
 // without removing them (SIGKILL, a power cut) are removed by the next write
 // to the same output.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+
+/** node:crypto, loaded when a file is first written (loading it is some 15 ms of every command's start) */
+let randomBytes: ((n: number) => Buffer) | undefined;
 
 function tempSibling(target: string): string {
   const dir = path.dirname(target);
+  randomBytes ??= (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes;
   return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 

@@ -13,13 +13,16 @@
 // float32. The reader also accepts PyTorch's state_dict keys
 // (`stage2.conv1.weight`), float16, bfloat16 and float64 values, and skips
 // PyTorch's `num_batches_tracked`, so `safetensors.torch.save_file(
-// model.state_dict(), …)` of the generated module reads back too.
+// model.state_dict(), …)` of the generated module reads back too — and, for
+// a network laid out as torchvision's ViT, torchvision's own state_dict keys
+// (./torchvision.ts).
 import * as fs from 'node:fs';
 import { layers, type Network } from '../check/ir.js';
 import type { WeightSpec } from '../layers/types.js';
 import { openAtomic, yieldToSignals } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { WeightSource } from '../emit/onnx/index.js';
+import { torchvisionNames } from './torchvision.js';
 
 /** Bytes per element of every dtype the format defines. */
 export const DTYPE_SIZES: Readonly<Record<string, number>> = {
@@ -271,11 +274,14 @@ export function safetensorsWeights(file: string, network: Network): WeightSource
   const header = readSafetensorsHeader(file);
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
   const found = new Map<string, TensorEntry>();
+  // a network laid out as a torchvision model also reads torchvision's state_dict keys
+  const torchvision = torchvisionNames(network);
   let i = 0;
   for (const n of layers(network.body)) {
     for (const w of n.weights) {
       const name = tensorName(n.path, w.name);
-      const t = byName.get(name) ?? byName.get(stateDictKey(n.path, w.name));
+      const tv = torchvision?.get(name);
+      const t = byName.get(name) ?? byName.get(stateDictKey(n.path, w.name)) ?? (tv === undefined ? undefined : byName.get(tv));
       if (!t) {
         const other = header.tensors[i];
         throw new SafetensorsError(
@@ -317,6 +323,8 @@ export function safetensorsTensors(file: string, network: Network): import('./ma
   const header = readSafetensorsHeader(file);
   const aliases = new Map<string, string>();
   for (const n of layers(network.body)) for (const w of n.weights) aliases.set(stateDictKey(n.path, w.name), tensorName(n.path, w.name));
+  // a network laid out as a torchvision model also reads torchvision's state_dict keys
+  for (const [name, key] of torchvisionNames(network) ?? []) if (!aliases.has(key)) aliases.set(key, name);
   const byName = new Map<string, TensorEntry>();
   for (const t of header.tensors) {
     if (t.name.endsWith('.num_batches_tracked')) continue;

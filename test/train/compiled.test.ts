@@ -54,6 +54,19 @@ network InceptionStyle {
   globalavgpool | flatten | dense(10)
 }`;
 
+// depthwise convolutions (3×3 and a strided 5×5), relu6, hard swish, a squeeze-and-excitation
+// gate (silu, hard sigmoid), gelu exact and tanh, as MobileNet, EfficientNet and the transformers use them
+const MOBILE = `
+network MobileStyle {
+  input [4, 12, 11]
+  conv(16, 1, bias false) | batchnorm | relu6
+  conv(16, 3, pad 1, groups 16, bias false) | batchnorm | hardswish
+  gate { globalavgpool | conv(4, 1) | silu | conv(16, 1) | hardsigmoid }
+  conv(16, 5, stride 2, pad 2, groups 16) | gelu
+  conv(12, 1) | gelu(approximate tanh)
+  globalavgpool | flatten | dense(10)
+}`;
+
 const B = 6;
 const LABELS = Int32Array.from([0, 3, 5, 7, 9, 1]);
 const settings = (optimizer: CompiledSettings['optimizer']): CompiledSettings =>
@@ -142,7 +155,8 @@ describe('compiled training step', () => {
   });
   afterAll(() => setKernelThreads(threads));
 
-  for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION]] as const) {
+  for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION],
+    ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE]] as const) {
     it(`${name}: 5 momentum steps train to the tfjs path's losses and weights`, () => {
       expectSameTraining(trainCompiled(source, 5, 'momentum'), trainTfjs(source, 5, 'momentum'));
     });
@@ -152,22 +166,24 @@ describe('compiled training step', () => {
     expectSameTraining(trainCompiled(LENET, 5, 'adam'), trainTfjs(LENET, 5, 'adam'));
   });
 
-  it('gives the same bits on one thread and on two', () => {
-    const two = trainCompiled(RESNET, 3, 'momentum');
-    setKernelThreads(1);
-    try {
-      const one = trainCompiled(RESNET, 3, 'momentum');
-      expect(one.losses).toEqual(two.losses);
-      for (const [k, w] of one.weights) expect(Buffer.from(w.buffer).equals(Buffer.from(two.weights.get(k)!.buffer)), k).toBe(true);
-    } finally {
-      setKernelThreads(2);
-    }
-  });
+  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE]] as const) {
+    it(`${name}: gives the same bits on one thread and on two`, () => {
+      const two = trainCompiled(source, 3, 'momentum');
+      setKernelThreads(1);
+      try {
+        const one = trainCompiled(source, 3, 'momentum');
+        expect(one.losses).toEqual(two.losses);
+        for (const [k, w] of one.weights) expect(Buffer.from(w.buffer).equals(Buffer.from(two.weights.get(k)!.buffer)), k).toBe(true);
+      } finally {
+        setKernelThreads(2);
+      }
+    });
+  }
 
   it('says which layer has no kernel, and refuses to compile it', () => {
-    const net = compile('network G { input [8, 6, 6]\n conv(8, 3, pad 1) | gelu | globalavgpool | flatten | dense(4) }').network!;
-    expect(compiledTrainingSupport(net)).toMatch(/gelu has no compiled kernel/);
-    expect(() => createCompiledTraining(net, settings('sgd'), initialWeights('network G { input [8, 6, 6]\n conv(8, 3, pad 1) | gelu | globalavgpool | flatten | dense(4) }')))
+    const net = compile('network G { input [8, 6, 6]\n conv(8, 3, pad 1) | lrn(5) | globalavgpool | flatten | dense(4) }').network!;
+    expect(compiledTrainingSupport(net)).toMatch(/lrn has no compiled kernel/);
+    expect(() => createCompiledTraining(net, settings('sgd'), initialWeights('network G { input [8, 6, 6]\n conv(8, 3, pad 1) | lrn(5) | globalavgpool | flatten | dense(4) }')))
       .toThrow(NotCompilable);
     expect(compiledTrainingSupport(compile(LENET).network!)).toBeNull();
     expect(compiledTrainingSupport(compile(INCEPTION).network!)).toBeNull();
@@ -180,10 +196,10 @@ network Small {
   input [1, 8, 8]
   conv(4, 3, pad 1) | relu | maxpool(2) | flatten | dense(10) | softmax
 }`;
-  const GELU = `
-network WithGelu {
+  const LRN = `
+network WithLrn {
   input [1, 8, 8]
-  conv(4, 3, pad 1) | gelu | maxpool(2) | flatten | dense(10) | softmax
+  conv(4, 3, pad 1) | lrn(3) | maxpool(2) | flatten | dense(10) | softmax
 }`;
 
   async function engineFor(source: string): Promise<{ lines: string[]; engine: Awaited<ReturnType<typeof createTfjsEngine>> }> {
@@ -223,12 +239,12 @@ network WithGelu {
   });
 
   it('falls back to tfjs for a layer without a kernel, naming it, and for ALEXNETC_COMPILED=0', async () => {
-    const gelu = await engineFor(GELU);
+    const lrn = await engineFor(LRN);
     try {
-      expect(gelu.lines.join('\n')).toMatch(/training step: tfjs layers and autodiff \(not compiled: .*gelu has no compiled kernel\)/);
-      expect(Number.isFinite((await gelu.engine.step(batch, 0.01, { epoch: 1, step: 1 })).loss)).toBe(true);
+      expect(lrn.lines.join('\n')).toMatch(/training step: tfjs layers and autodiff \(not compiled: .*lrn has no compiled kernel\)/);
+      expect(Number.isFinite((await lrn.engine.step(batch, 0.01, { epoch: 1, step: 1 })).loss)).toBe(true);
     } finally {
-      await gelu.engine.dispose();
+      await lrn.engine.dispose();
     }
     process.env.ALEXNETC_COMPILED = '0';
     try {

@@ -16,6 +16,8 @@ import { winogradKernels } from './winograd.js';
 import { lrnKernels } from './lrn.js';
 import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
+import { broadcastKernels } from './broadcast.js';
+import { geluKernels } from './gelu.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -45,6 +47,8 @@ export function allKernels(): KernelDef[] {
     ...lrnKernels(),
     ...depthwiseKernels(),
     ...maskKernels(),
+    ...broadcastKernels(),
+    ...geluKernels(),
   ];
 }
 

@@ -6,6 +6,7 @@
 // backward pass needs. Fusions the plan makes free: relu in the GEMM's
 // epilogue after a dense layer, and after a convolution that is not a Winograd
 // one (whose epilogue has no relu); the relu's gradient then reads the output.
+// A relu after a batch norm rides in the batch norm's passes both ways.
 import type { LayerNode, Node } from '../../check/ir.js';
 import type { ConvArgs } from '../../layers/conv.js';
 import type { DenseArgs } from '../../layers/dense.js';
@@ -13,6 +14,7 @@ import type { PoolArgs } from '../../layers/pool.js';
 import type { BatchNormArgs } from '../../layers/batchnorm.js';
 import type { Shape } from '../../layers/types.js';
 import { binaryInto } from '../../kernels/binary.js';
+import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
 import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
 import { FLAG_RELU, gemm, packB } from '../../kernels/ops/gemm.js';
 import { columnSums } from '../../kernels/sum.js';
@@ -117,6 +119,91 @@ class Activation implements Op {
   }
 }
 
+/**
+ * The activations without a wasm kernel of their own (MobileNet's relu6 and
+ * hard sigmoid / hard swish, EfficientNet's silu, the transformers' gelu):
+ * one loop over the heap each way. The forward pass rounds to float32 where
+ * the tfjs path's ops do (the same formulas: tfjs-layers' swish is
+ * sigmoid(x)·x, custom.ts's hard swish x · relu6(x + 3) / 6, gelu
+ * ½x · (1 + erf(x/√2)) with tfjs's erf); the gradient is the derivative in
+ * double precision, rounded once (the tfjs path's chain of float32 ops
+ * differs from it by reassociation-sized amounts).
+ */
+type JsActKind = 'relu6' | 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'gelu_tanh';
+
+const fr32 = Math.fround;
+const SQRT2 = fr32(Math.SQRT2);
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const GELU_C = fr32(Math.sqrt(2 / Math.PI));
+
+/** tfjs's erf (Abramowitz & Stegun 7.1.26, as its cpu kernel computes it). */
+function erf(x: number): number {
+  const sign = Math.sign(x), v = Math.abs(x), t = 1 / (1 + 0.3275911 * v);
+  return sign * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
+}
+
+const sigmoid = (x: number): number => fr32(1 / (1 + Math.exp(-x)));
+
+function jsForward(kind: JsActKind, x: number): number {
+  switch (kind) {
+    case 'relu6': return Math.min(6, Math.max(0, x));
+    case 'hardsigmoid': return fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6);
+    case 'hardswish': return fr32(x * fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6));
+    case 'silu': return fr32(sigmoid(x) * x);
+    case 'gelu': return fr32(fr32(x * 0.5) * fr32(fr32(erf(fr32(x / SQRT2))) + 1));
+    case 'gelu_tanh': {
+      const inner = fr32(fr32(x + fr32(fr32(fr32(x * x) * x) * 0.044715)) * GELU_C);
+      return fr32(fr32(x * 0.5) * fr32(fr32(Math.tanh(inner)) + 1));
+    }
+  }
+}
+
+/** dy · f′(x) */
+function jsBackward(kind: JsActKind, x: number, dy: number): number {
+  switch (kind) {
+    case 'relu6': return x > 0 && x <= 6 ? dy : 0;
+    case 'hardsigmoid': {
+      const t = fr32(x + 3);
+      return t > 0 && t <= 6 ? fr32(dy / 6) : 0;
+    }
+    case 'hardswish': {
+      const t = fr32(x + 3), h = Math.min(6, Math.max(0, t)) / 6;
+      return fr32(dy * (h + (t > 0 && t <= 6 ? x / 6 : 0)));
+    }
+    case 'silu': {
+      const sg = sigmoid(x);
+      return fr32(dy * (sg + x * sg * (1 - sg)));
+    }
+    case 'gelu': {
+      const u = x / Math.SQRT2;
+      return fr32(dy * (0.5 * (1 + erf(u)) + (0.5 * x * TWO_OVER_SQRT_PI * Math.exp(-u * u)) / Math.SQRT2));
+    }
+    case 'gelu_tanh': {
+      const k = Math.sqrt(2 / Math.PI), th = Math.tanh(k * (x + 0.044715 * x * x * x));
+      return fr32(dy * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * k * (1 + 3 * 0.044715 * x * x)));
+    }
+  }
+}
+
+class JsActivation implements Op {
+  private x = 0;
+  constructor(private readonly kind: JsActKind, private readonly per: number) {}
+  forward(c: Ctx, x: number): number {
+    const n = c.N * this.per, y = c.a.output(n), f = c.a.heap.f32, at = x / 4, v = y.view, k = this.kind;
+    for (let i = 0; i < n; i++) v[i] = jsForward(k, f[at + i]!);
+    c.a.endOp();
+    this.x = x;
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    const n = c.N * this.per, dx = c.a.output(n), f = c.a.heap.f32, xa = this.x / 4, da = dy / 4, v = dx.view, k = this.kind;
+    for (let i = 0; i < n; i++) v[i] = jsBackward(k, f[xa + i]!, f[da + i]!);
+    c.a.endOp();
+    return dx.p;
+  }
+}
+
 // ---------------------------------------------------------------- convolution
 
 type Geo = Omit<ConvGeom, 'N'>;
@@ -124,10 +211,16 @@ type Geo = Omit<ConvGeom, 'N'>;
 class Conv implements Op {
   private x = 0;
   private y = 0;
-  constructor(private readonly geo: Geo, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {}
+  /** one filter per channel: the direct depthwise kernels (never with a fused relu) */
+  private readonly depthwise: boolean;
+  constructor(private readonly geo: Geo, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {
+    this.depthwise = isDepthwise({ ...geo, N: 1 });
+    if (this.depthwise && relu) throw new Error('internal: a depthwise convolution has no relu epilogue');
+  }
   forward(c: Ctx, x: number): number {
     this.x = x;
-    this.y = convForward(c.a.io, { ...this.geo, N: c.N }, x, this.w.p, this.b?.p ?? 0, this.relu).p;
+    const g: ConvGeom = { ...this.geo, N: c.N };
+    this.y = (this.depthwise ? depthwiseForward(c.a.io, g, x, this.w.p, this.b?.p ?? 0) : convForward(c.a.io, g, x, this.w.p, this.b?.p ?? 0, this.relu)).p;
     c.a.endOp();
     return this.y;
   }
@@ -136,7 +229,7 @@ class Conv implements Op {
     const rows = c.N * g.OH * g.OW;
     if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * g.F);
     if (this.w.trainable) {
-      this.w.grad = convBackpropFilter(c.a.io, g, this.x, dy).p;
+      this.w.grad = (this.depthwise ? depthwiseBackpropFilter(c.a.io, g, this.x, dy) : convBackpropFilter(c.a.io, g, this.x, dy)).p;
       c.a.endOp();
     }
     if (this.b?.trainable) {
@@ -144,7 +237,7 @@ class Conv implements Op {
       c.a.endOp();
     }
     if (!needDx) return 0;
-    const dx = convBackpropInput(c.a.io, g, dy, this.w.p).p;
+    const dx = (this.depthwise ? depthwiseBackpropInput(c.a.io, g, dy, this.w.p) : convBackpropInput(c.a.io, g, dy, this.w.p)).p;
     c.a.endOp();
     return dx;
   }
@@ -272,11 +365,13 @@ function combine(f64: Float64Array, at: number, chunks: number, C: number): [Flo
  */
 class BatchNorm implements Op {
   private x = 0;
+  private y = 0;
   private mean = 0;
   private variance = 0;
+  /** `relu`: a relu after it, fused (the _relu kernels: one pass each way for both) */
   constructor(private readonly C: number, private readonly per: number, private readonly eps: number, private readonly decay: number,
     private readonly gamma: Param, private readonly beta: Param, private readonly movingMean: Param, private readonly movingVar: Param,
-    private readonly frozenStats: boolean) {}
+    private readonly frozenStats: boolean, readonly relu: boolean) {}
 
   forward(c: Ctx, x: number): number {
     const C = this.C, rows = (c.N * this.per) / C;
@@ -286,9 +381,10 @@ class BatchNorm implements Op {
     if (!c.training || this.frozenStats) {
       const coef = io.temp(C), f = a.heap.f32;
       for (let ch = 0; ch < C; ch++) f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(f[this.movingVar.p / 4 + ch]! + this.eps);
-      a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, this.movingMean.p, coef, this.beta.p, rows, C, chunk], rows * C < 1 << 17);
+      a.rt.parallel(this.relu ? 'bn_fwd_apply_relu' : 'bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, this.movingMean.p, coef, this.beta.p, rows, C, chunk], rows * C < 1 << 17);
       a.endOp();
       this.x = x;
+      this.y = y.p;
       this.mean = 0;
       return y.p;
     }
@@ -307,7 +403,7 @@ class BatchNorm implements Op {
       f[variance.p / 4 + ch] = v;
       f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(v + this.eps);
     }
-    a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, mean.p, coef, this.beta.p, rows, C, chunk], isSmall);
+    a.rt.parallel(this.relu ? 'bn_fwd_apply_relu' : 'bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, mean.p, coef, this.beta.p, rows, C, chunk], isSmall);
     a.endOp();
     // the running statistics, as the tfjs layer moves them
     for (const [stat, batch] of [[this.movingMean, mean.p], [this.movingVar, variance.p]] as const) {
@@ -317,6 +413,7 @@ class BatchNorm implements Op {
       }
     }
     this.x = x;
+    this.y = y.p;
     this.mean = mean.p;
     this.variance = variance.p;
     return y.p;
@@ -329,6 +426,7 @@ class BatchNorm implements Op {
       // inference-mode normalisation (frozen statistics): an affine map per channel
       if (this.gamma.trainable || this.beta.trainable) throw new Error('internal: trainable batch norm with frozen statistics');
       if (!needDx) return 0;
+      if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * C);
       const zero = io.temp(C), k = io.temp(C), f = a.heap.f32;
       for (let ch = 0; ch < C; ch++) {
         f[zero / 4 + ch] = 0;
@@ -342,7 +440,8 @@ class BatchNorm implements Op {
     const chunk = chunkRows(C), chunks = Math.max(1, Math.ceil(rows / chunk));
     const partials = io.temp(4 * chunks * C + 4);
     const isSmall = rows * C < 1 << 17;
-    a.rt.parallel('bn_grad_partial', chunks, [this.x, dy, this.mean, rows, C, chunk, partials], isSmall);
+    a.rt.parallel(this.relu ? 'bn_grad_partial_relu' : 'bn_grad_partial', chunks,
+      this.relu ? [this.x, this.y, dy, this.mean, rows, C, chunk, partials] : [this.x, dy, this.mean, rows, C, chunk, partials], isSmall);
     const [sdy, sdyx] = combine(new Float64Array(a.heap.f32.buffer), partials / 8, chunks, C);
     const dscale = a.output(C), doffset = a.output(C);
     const k = io.temp(3 * C);
@@ -360,7 +459,8 @@ class BatchNorm implements Op {
     let dx = 0;
     if (needDx) {
       const out = a.output(rows * C);
-      a.rt.parallel('bn_bwd_apply', Math.ceil(rows / chunk), [this.x, dy, out.p, this.mean, k, k + 4 * C, k + 8 * C, rows, C, chunk], isSmall);
+      a.rt.parallel(this.relu ? 'bn_bwd_apply_relu' : 'bn_bwd_apply', Math.ceil(rows / chunk),
+        [this.x, ...(this.relu ? [this.y] : []), dy, out.p, this.mean, k, k + 4 * C, k + 8 * C, rows, C, chunk], isSmall);
       dx = out.p;
     }
     a.endOp();
@@ -468,6 +568,51 @@ class Concat implements Op {
   }
 }
 
+/**
+ * `gate { … }` (squeeze-and-excitation): y = x · body(x), the body's
+ * [C, 1, 1] output broadcast over the positions. Backward: dx = dy · g plus
+ * the body's input gradient from dg = Σ over the positions of dy · x.
+ */
+class Gate implements Op {
+  private x = 0;
+  private g = 0;
+  constructor(private readonly body: Op[], private readonly C: number, private readonly positions: number) {}
+  forward(c: Ctx, x: number): number {
+    const g = forwardAll(this.body, c, x);
+    const C = this.C, P = this.positions, y = c.a.output(c.N * P * C), f = c.a.heap.f32, v = y.view, xa = x / 4, ga = g / 4;
+    for (let n = 0; n < c.N; n++) {
+      for (let q = 0; q < P; q++) {
+        const row = (n * P + q) * C;
+        for (let ch = 0; ch < C; ch++) v[row + ch] = f[xa + row + ch]! * f[ga + n * C + ch]!;
+      }
+    }
+    c.a.endOp();
+    this.x = x;
+    this.g = g;
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const C = this.C, P = this.positions, N = c.N;
+    const dg = c.a.output(N * C), direct = needDx ? c.a.output(N * P * C) : null;
+    const f = c.a.heap.f32, xa = this.x / 4, ga = this.g / 4, da = dy / 4, s = new Float64Array(C);
+    for (let n = 0; n < N; n++) {
+      s.fill(0);
+      for (let q = 0; q < P; q++) {
+        const row = (n * P + q) * C;
+        for (let ch = 0; ch < C; ch++) {
+          const d = f[da + row + ch]!;
+          s[ch] += d * f[xa + row + ch]!;
+          if (direct) direct.view[row + ch] = d * f[ga + n * C + ch]!;
+        }
+      }
+      dg.view.set(s, n * C);
+    }
+    c.a.endOp();
+    const fromBody = backwardAll(this.body, c, dg.p, needDx);
+    return needDx ? elementwise(c, 'add', direct!.p, fromBody, N * P * C) : 0;
+  }
+}
+
 // ---------------------------------------------------------------- building
 
 /** What flows between ops at build time: the canonical shape, and whether a vector is an image flattened in H, W, C order. */
@@ -525,6 +670,15 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       v = { shape: node.outShape };
       continue;
     }
+    if (node.kind === 'gate') {
+      if (v.hwc || node.inShape.length !== 3) throw new NotCompilable(node.path, 'a gate on a vector');
+      const built = buildOps(node.body, v, b, false);
+      const [C, H, W] = node.inShape as [number, number, number];
+      if (built.out.hwc || size(built.out.shape) !== C) throw new NotCompilable(node.path, `a gate whose body gives [${built.out.shape.join(', ')}], not [${C}, 1, 1]`);
+      ops.push(new Gate(built.ops, C, H * W));
+      v = { shape: node.outShape };
+      continue;
+    }
     if (node.kind !== 'layer') throw new NotCompilable(node.path, `${(node as Node).kind} has no compiled kernel yet`);
     const n = node;
     const name = n.layer.name;
@@ -541,7 +695,7 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         if (n.inShape.length !== 3) throw new NotCompilable(n.path, 'conv on a vector');
         const geo = geoOf(n, a.k, a.stride, a.pads, a.dilation, a.groups, a.filters);
         // relu rides in the im2col GEMM's epilogue; a Winograd convolution's has none (and is worth more)
-        const fuse = nextIsRelu && winogradSpec({ ...geo, N: 1 }) === null;
+        const fuse = nextIsRelu && winogradSpec({ ...geo, N: 1 }) === null && !isDepthwise({ ...geo, N: 1 });
         ops.push(new Conv(geo, b.param(`${n.path}.weight`), a.bias ? b.param(`${n.path}.bias`) : null, fuse));
         if (fuse) i++;
         break;
@@ -566,6 +720,15 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       case 'tanh':
       case 'sigmoid':
         ops.push(new Activation(name, per, 0));
+        break;
+      case 'relu6':
+      case 'hardsigmoid':
+      case 'hardswish':
+      case 'silu':
+        ops.push(new JsActivation(name, per));
+        break;
+      case 'gelu':
+        ops.push(new JsActivation((n.args as { approximate: string }).approximate === 'tanh' ? 'gelu_tanh' : 'gelu', per));
         break;
       case 'leakyrelu': {
         const alpha = (n.args as { alpha: number }).alpha;
@@ -594,8 +757,10 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         needPlain();
         const a = n.args as BatchNormArgs;
         const C = a.channels;
+        // a relu after it rides in its passes
         ops.push(new BatchNorm(C, per, a.eps, 1 - (1 - a.momentum), b.param(`${n.path}.weight`), b.param(`${n.path}.bias`),
-          b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path)));
+          b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path), nextIsRelu));
+        if (nextIsRelu) i++;
         break;
       }
       case 'dropout':
