@@ -19,7 +19,8 @@ import { type Item, nodesOf } from './structure.js';
 type T =
   | { t: 'layer'; l: ImportLayer }
   | { t: 'residual'; body: T[]; shortcut: T[] | null }
-  | { t: 'merge'; kind: 'concat' | 'add'; branches: T[][] }
+  | { t: 'merge'; kind: 'concat' | 'add' | 'split'; branches: T[][] }
+  | { t: 'gate'; body: T[] }
   | Group;
 
 interface Group {
@@ -56,6 +57,9 @@ function commonPrefix(lists: string[][]): string[] {
 }
 
 function itemScope(item: Item): string[] {
+  // DenseNet's dense layer k is joined by layer k+1's Concat (Concat(x, f1, …, fk) read as Concat of
+  // the one before and fk): a concat that passes its input on belongs to the scope of its branches
+  if (item.kind === 'concat' && item.branches.some((b) => b.length === 0)) return commonPrefix(item.branches.flat().flatMap(nodesOf).map(scopeOf));
   return commonPrefix(nodesOf(item).map(scopeOf));
 }
 
@@ -82,7 +86,7 @@ function segment(items: Item[], ctx: string[]): T[] {
       // no scope to go by (unnamed nodes, or a join in the parent module's scope): a construct and
       // the activations right after it are a candidate, as ResNet's `relu(x + f(x))`
       j = i + 1;
-      while (j < items.length && isActivation(items[j]!)) j++;
+      while (j < items.length && followsConstruct(items[j]!)) j++;
       const unit = items.slice(i, j).map((it) => convert(it, ctx));
       // a unit that is the whole sequence is already one (a module's scope, a branch); so are the
       // constructs of one module (a transformer's encoder layer: its two residuals are the module)
@@ -94,11 +98,15 @@ function segment(items: Item[], ctx: string[]): T[] {
   return out;
 }
 
-/** An element-wise activation (not softmax, which mixes channels): ResNet's relu after its sum belongs to the unit. */
-function isActivation(item: Item): boolean {
+/**
+ * What belongs to the construct before it: an element-wise activation (not
+ * softmax, which mixes channels), as ResNet's relu after its sum, or a
+ * channel shuffle, as ShuffleNet's after its split.
+ */
+function followsConstruct(item: Item): boolean {
   if (item.kind !== 'layer') return false;
   const def = findLayer(item.layer);
-  return def?.kind === 'activation' && def.mixes === 'nothing';
+  return (def?.kind === 'activation' && def.mixes === 'nothing') || item.layer === 'shuffle';
 }
 
 function convert(item: Item, ctx: string[]): T {
@@ -106,6 +114,7 @@ function convert(item: Item, ctx: string[]): T {
   const inner = itemScope(item);
   const at = inner.length >= ctx.length ? inner : ctx;
   if (item.kind === 'residual') return { t: 'residual', body: segment(item.body, at), shortcut: item.shortcut ? segment(item.shortcut, at) : null };
+  if (item.kind === 'gate') return { t: 'gate', body: segment(item.body, at) };
   return { t: 'merge', kind: item.kind, branches: item.branches.map((b) => segment(b, at)) };
 }
 
@@ -147,6 +156,12 @@ function walk(body: T[], slot: (v: number, name: string) => Value): { stmts: Stm
         const sc = n.shortcut ? walk(n.shortcut, slot) : undefined;
         stmts.push({ kind: 'residual', body: body.stmts, shortcut: sc ? sc.stmts : null });
         sig.push(`residual{${body.sig}}${sc ? `shortcut{${sc.sig}}` : ''}`);
+        break;
+      }
+      case 'gate': {
+        const body = walk(n.body, slot);
+        stmts.push({ kind: 'gate', body: body.stmts });
+        sig.push(`gate{${body.sig}}`);
         break;
       }
       case 'merge': {
@@ -201,7 +216,8 @@ function groupsByHeight(body: T[], out: Map<number, Group[]>): number {
       } else if (n.t === 'residual') {
         visit(n.body);
         if (n.shortcut) visit(n.shortcut);
-      } else if (n.t === 'merge') n.branches.forEach(visit);
+      } else if (n.t === 'gate') visit(n.body);
+      else if (n.t === 'merge') n.branches.forEach(visit);
     }
   };
   visit(body);
@@ -218,7 +234,7 @@ function worthABlock(body: T[]): boolean {
   let own = 0;
   const count = (ts: T[]): boolean => {
     for (const n of ts) {
-      if (n.t === 'residual' || n.t === 'merge') return true;
+      if (n.t === 'residual' || n.t === 'merge' || n.t === 'gate') return true;
       if (n.t === 'layer') own++;
       else if (!n.call && count(n.body)) return true;
     }
@@ -267,7 +283,10 @@ function stemOf(key: string): string | undefined {
 function structuralName(body: T[]): string {
   const main = body.find((n) => n.t !== 'layer') ?? body[0];
   if (main?.t === 'residual') return main.shortcut ? 'projection' : 'residual_block';
-  if (main?.t === 'merge') return main.kind === 'concat' ? 'branches' : 'sum';
+  // a concat that passes its input on is DenseNet's dense layer; a split, ShuffleNet's unit
+  if (main?.t === 'merge' && main.kind === 'concat') return main.branches.some((b) => b.length === 0) ? 'dense_layer' : 'branches';
+  if (main?.t === 'merge') return main.kind === 'split' ? 'unit' : 'sum';
+  if (main?.t === 'gate') return 'se';
   return 'stack';
 }
 
@@ -341,7 +360,56 @@ export function findBlocks(items: Item[], networkName: string): Blocks {
     }
   }
   const body = collapseRepeats(walk(tree, (v) => v).stmts);
-  return { blocks, body };
+  return inlineSingleUse(blocks, body);
+}
+
+/**
+ * A block called once, from one other block, is part of that block
+ * (torchvision's `block` Sequential inside ConvNeXt's CNBlock): its body is
+ * written in its caller, the arguments put in for its parameters.
+ */
+function inlineSingleUse(blocks: BlockDecl[], body: Stmt[]): Blocks {
+  const sites = new Map<string, number>();
+  const count = (stmts: Stmt[], weight: number): void => {
+    for (const s of stmts) {
+      if (s.kind === 'call') sites.set(s.block, (sites.get(s.block) ?? 0) + weight);
+      else if (s.kind === 'repeat') count(s.body, 2);
+      else if (s.kind === 'residual') {
+        count(s.body, weight);
+        if (s.shortcut) count(s.shortcut, weight);
+      } else if (s.kind === 'gate') count(s.body, weight);
+      else if (s.kind !== 'layer') s.branches.forEach((b) => count(b, weight));
+    }
+  };
+  count(body, 2); // a call from the network's body keeps its block
+  for (const b of blocks) count(b.body, 1);
+  const byName = new Map(blocks.map((b) => [b.name, b]));
+  const inline = new Set(blocks.filter((b) => sites.get(b.name) === 1).map((b) => b.name));
+  if (inline.size === 0) return { blocks, body };
+  const subst = (v: Value, env: Map<string, Value>): Value => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (env.get(v.ref) ?? v) : v);
+  const expand = (stmts: Stmt[], env: Map<string, Value>): Stmt[] =>
+    stmts.flatMap((s): Stmt[] => {
+      switch (s.kind) {
+        case 'layer':
+          return [{ ...s, args: Object.fromEntries(Object.entries(s.args).map(([k, v]) => [k, subst(v, env)])) }];
+        case 'call': {
+          const args = s.args.map((a) => subst(a, env));
+          if (!inline.has(s.block)) return [{ ...s, args }];
+          const callee = byName.get(s.block)!;
+          return expand(callee.body, new Map(callee.params.map((p, i) => [p, args[i]!])));
+        }
+        case 'repeat':
+          return [{ ...s, body: expand(s.body, env) }];
+        case 'residual':
+          return [{ ...s, body: expand(s.body, env), shortcut: s.shortcut ? expand(s.shortcut, env) : null }];
+        case 'gate':
+          return [{ ...s, body: expand(s.body, env) }];
+        default:
+          return [{ ...s, branches: s.branches.map((b: Stmt[]) => expand(b, env)) }];
+      }
+    });
+  const kept = blocks.filter((b) => !inline.has(b.name)).map((b) => ({ ...b, body: expand(b.body, new Map()) }));
+  return { blocks: kept, body: expand(body, new Map()) };
 }
 
 function firstName(body: T[]): string {
@@ -349,7 +417,7 @@ function firstName(body: T[]): string {
   if (!n) return '?';
   if (n.t === 'layer') return n.l.nodes[0]?.name ?? '?';
   if (n.t === 'group') return firstName(n.body);
-  const inner = n.t === 'residual' ? n.body : n.branches[0]!;
+  const inner = n.t === 'residual' || n.t === 'gate' ? n.body : (n.branches.find((b) => b.length > 0) ?? []);
   return firstName(inner);
 }
 

@@ -9,8 +9,10 @@ import { compile } from '../compile.js';
 import { findLayer } from '../layers/registry.js';
 import { readOnnxFile } from '../weights/onnx-read.js';
 import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
+import { nestGrowingConcats } from './cnn.js';
 import { ImportError, ImportGraph } from './graph.js';
 import type { ImportLayer } from './ops.js';
+import { fuseLayerNorms } from './transformer.js';
 import { printProgram, type Stmt } from './print.js';
 import { type Item, StructureBuilder } from './structure.js';
 
@@ -50,7 +52,8 @@ function flatLayers(items: Item[]): ImportLayer[] {
     else if (it.kind === 'residual') {
       out.push(...flatLayers(it.body));
       if (it.shortcut) out.push(...flatLayers(it.shortcut));
-    } else for (const b of it.branches) out.push(...flatLayers(b));
+    } else if (it.kind === 'gate') out.push(...flatLayers(it.body));
+    else for (const b of it.branches) out.push(...flatLayers(b));
   }
   return out;
 }
@@ -76,7 +79,9 @@ function classesParam(body: Stmt[], output: number[]): { name: string; value: nu
 /** Import an ONNX file. Throws OnnxReadError / ImportError (exit 1) for a file that cannot become a network. */
 export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const model = readOnnxFile(file);
-  const g = new ImportGraph(model);
+  nestGrowingConcats(model.nodes);
+  // layer norms written as their formula (opsets before 17) become LayerNormalization nodes first
+  const g = new ImportGraph(fuseLayerNorms(model));
   const items = new StructureBuilder(g).build();
   const name = opts.name ?? networkName(model.graphName, file);
   if (KEYWORDS.has(name) || LAYER_NAMES.has(name)) throw new ImportError(`the network cannot be named ${name}: that is a keyword or a layer of the language`);

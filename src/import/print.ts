@@ -15,7 +15,8 @@ export type Stmt =
   | { kind: 'call'; block: string; args: Value[] }
   | { kind: 'repeat'; count: number; body: Stmt[] }
   | { kind: 'residual'; body: Stmt[]; shortcut: Stmt[] | null }
-  | { kind: 'concat' | 'add'; branches: Stmt[][] };
+  | { kind: 'concat' | 'add' | 'split'; branches: Stmt[][] }
+  | { kind: 'gate'; body: Stmt[] };
 
 export interface BlockDecl {
   name: string;
@@ -57,9 +58,12 @@ export function printValue(v: Value): string {
   return String(v);
 }
 
-/** Numbers as JavaScript writes them: 64, 0.001, 1e-7. */
+/** Numbers as JavaScript writes them (64, 0.001), small ones as the specs do: 1e-6, not 0.000001. */
 export function numberText(n: number): string {
-  return String(n);
+  const plain = String(n);
+  if (n === 0 || !Number.isFinite(n) || Math.abs(n) >= 1e-3) return plain;
+  const exp = n.toExponential();
+  return exp.length < plain.length ? exp : plain;
 }
 
 const isRef = (v: Value | undefined): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -136,14 +140,28 @@ function printBody(body: Stmt[], indent: string, out: string[]): void {
         }
         out.push(`${indent}}`);
         break;
+      case 'gate': {
+        flush();
+        const lines: string[] = [];
+        printBody(s.body, '', lines);
+        if (lines.length === 1) out.push(`${indent}gate { ${lines[0]} }`);
+        else {
+          out.push(`${indent}gate {`);
+          printBody(s.body, indent + '  ', out);
+          out.push(`${indent}}`);
+        }
+        break;
+      }
       case 'concat':
       case 'add':
+      case 'split':
         flush();
         out.push(`${indent}${s.kind} {`);
         for (const b of s.branches) {
           const lines: string[] = [];
           printBody(b, '', lines);
-          if (lines.length === 1) out.push(`${indent}  branch { ${lines[0]} }`);
+          if (lines.length === 0) out.push(`${indent}  branch {}`);
+          else if (lines.length === 1) out.push(`${indent}  branch { ${lines[0]} }`);
           else {
             out.push(`${indent}  branch {`);
             printBody(b, indent + '    ', out);

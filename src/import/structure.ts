@@ -7,6 +7,7 @@
 // is not a nesting the language has, and is an error naming the node.
 import type { OnnxNode } from '../weights/onnx-read.js';
 import { type ImportGraph, intAttr } from './graph.js';
+import { convertCnnPattern, splitSlices } from './cnn.js';
 import { CONVERTERS, importableLayers, type ImportLayer } from './ops.js';
 import { matchFork, matchNode } from './transformer.js';
 
@@ -27,7 +28,25 @@ export interface ImportMerge {
   shape: number[];
 }
 
-export type Item = ImportLayer | ImportResidual | ImportMerge;
+/** `split { branch … }`: the channels divided equally among the branches, their outputs concatenated */
+export interface ImportSplit {
+  kind: 'split';
+  branches: Item[][];
+  /** the Concat */
+  node: OnnxNode;
+  shape: number[];
+}
+
+/** `gate { body }`: the input multiplied by body(input) (squeeze-and-excitation) */
+export interface ImportGate {
+  kind: 'gate';
+  body: Item[];
+  /** the Mul */
+  node: OnnxNode;
+  shape: number[];
+}
+
+export type Item = ImportLayer | ImportResidual | ImportMerge | ImportSplit | ImportGate;
 
 const SINK = -1;
 
@@ -132,8 +151,8 @@ export class StructureBuilder {
       }
       g.fail(n, `computes on ${dataInputs.length} values of the network (${dataInputs.join(', ')}); alexnetc's layers take one`);
     }
-    // patterns of several nodes (attention, the class token, tokens ↔ image) come first
-    const pattern = matchNode(g, n, v);
+    // patterns of several nodes: the transformer's (attention, the class token, tokens ↔ image), then the CNNs'
+    const pattern = matchNode(g, n, v) ?? convertCnnPattern({ g, node: n, inShape: g.shapes.get(v)! });
     if (pattern) {
       const last = pattern.layers[pattern.layers.length - 1];
       g.shapes.set(pattern.out, last ? last.shape : g.shapes.get(v)!);
@@ -179,7 +198,7 @@ export class StructureBuilder {
     return tree;
   }
 
-  private fork(v: string, readers: OnnxNode[], stop: ReadonlySet<number>): { item: ImportResidual | ImportMerge; out: string } {
+  private fork(v: string, readers: OnnxNode[], stop: ReadonlySet<number>): { item: Item; out: string } {
     const g = this.g;
     const j = readers.map((n) => this.rank.get(n)!).reduce(this.intersect);
     if (j === SINK) g.fail(readers[1]!, `reads ${v}, which also feeds ${readers[0]!.name}; these branches never join again before the output`);
@@ -190,17 +209,44 @@ export class StructureBuilder {
     const joinInputs = join.inputs.filter((i) => g.isData(i));
     const axis = join.op === 'Concat' ? intAttr(join, 'axis', 1) : 1;
     const rank = g.shapes.get(v)!.length + 1;
-    if (!(join.op === 'Add' || join.op === 'Sum' || (join.op === 'Concat' && (axis === 1 || axis === 1 - rank)))) {
-      g.fail(join, `joins the branches that start at ${v}${join.op === 'Concat' ? ` along axis ${axis}` : ''}; alexnetc joins branches with Add/Sum (residual, add) or a Concat over channels (concat)`);
+    if (!(join.op === 'Add' || join.op === 'Sum' || join.op === 'Mul' || (join.op === 'Concat' && (axis === 1 || axis === 1 - rank)))) {
+      g.fail(join, `joins the branches that start at ${v}${join.op === 'Concat' ? ` along axis ${axis}` : ''}; alexnetc joins branches with Add/Sum (residual, add), a Concat over channels (concat, split) or a Mul of the value by a function of itself (gate)`);
     }
+    const slices = splitSlices(g, v, readers);
+    if (slices && join.op !== 'Concat') g.fail(join, `joins the channel slices of ${v}; alexnetc's split joins them with a Concat over channels`);
     if (joinInputs.length !== join.inputs.length) g.fail(join, `adds a constant to a join of branches`);
     // `a + b + c` is exported as Add(Add(a, b), c): one sum of three branches
-    const tree = join.op === 'Concat' ? [join] : this.addTree(join, readers.length);
+    const tree = join.op === 'Concat' || join.op === 'Mul' ? [join] : this.addTree(join, readers.length);
     const treeRanks = new Set(tree.map((n) => this.rank.get(n)!));
     const leaves = tree.flatMap((n) => n.inputs.filter((i) => !tree.some((t) => t.outputs[0] === i)));
     if (leaves.some((i) => !g.isData(i))) g.fail(join, `adds a constant to a join of branches`);
     // one branch per reader (a reader that is the join itself is an identity branch)
     const ends = new Map<string, Item[]>();
+    if (slices) {
+      // each Slice opens its branch; the Concat must read the branches in channel order
+      for (const sl of slices) {
+        const { items, end } = this.walk(sl.out, treeRanks);
+        if (ends.has(end)) g.fail(join, `reads ${end} twice`);
+        ends.set(end, items);
+      }
+      const order = slices.map((sl) => sl.out);
+      const branches = leaves.map((i) => {
+        const b = ends.get(i);
+        if (!b) g.fail(join, `joins ${i}, which is not a branch of the split of ${v}`);
+        return b!;
+      });
+      const byEnd = [...ends.keys()];
+      if (leaves.length !== slices.length || byEnd.some((e, k) => leaves[k] !== e)) {
+        g.fail(join, `concatenates the branches of ${v}'s channel split out of their order (${order.join(', ')}); alexnetc's split keeps the channels' order`);
+      }
+      const shapes = leaves.map((i) => g.shapes.get(i)!);
+      if (shapes.some((s) => s.slice(1).join() !== shapes[0]!.slice(1).join())) g.fail(join, `concatenates shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}`);
+      const shape = [shapes.reduce((a, s) => a + s[0]!, 0), ...shapes[0]!.slice(1)];
+      const out = join.outputs[0]!;
+      g.shapes.set(out, shape);
+      // an identity branch is `branch { }`, as in specs/shufflenet.net
+      return { item: { kind: 'split', branches, node: join, shape }, out };
+    }
     for (const r of readers) {
       if (treeRanks.has(this.rank.get(r)!)) {
         if (leaves.filter((i) => i === v).length !== 1) g.fail(r, `reads ${v} more than once`);
@@ -223,13 +269,18 @@ export class StructureBuilder {
     if (join.op === 'Concat') {
       if (shapes.some((s) => s.slice(1).join() !== shapes[0]!.slice(1).join())) g.fail(join, `concatenates shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}`);
       shape = [shapes.reduce((a, s) => a + s[0]!, 0), ...shapes[0]!.slice(1)];
+    } else if (join.op === 'Mul') {
+      const k = branches.findIndex((b) => b.length === 0);
+      shape = [...shapes[k < 0 ? 0 : k]!];
     } else {
       if (shapes.some((s) => s.join() !== shapes[0]!.join())) g.fail(join, `adds shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(', ')} (alexnetc does not broadcast)`);
       shape = [...shapes[0]!];
     }
     g.shapes.set(out, shape);
+    if (join.op === 'Mul') return { item: gateOf(g, join, branches, shapes, shape), out };
     const identity = (): ImportLayer[] => [{ kind: 'layer', layer: 'identity', args: {}, weights: [], nodes: [join], shape: [...shapes[0]!] }];
-    if (join.op === 'Concat') return { item: { kind: 'concat', branches: branches.map((b) => (b.length ? b : identity())), node: join, shape }, out };
+    // an identity branch of a concat is `branch { }` (DenseNet's dense layer)
+    if (join.op === 'Concat') return { item: { kind: 'concat', branches, node: join, shape }, out };
     const named = lastSegment(join.name);
     if (branches.length === 2 && tree.length === 1 && !/^add\d*$/.test(named)) {
       // alexnetc writes Add(body, shortcut); PyTorch's `out += identity` too: the first is the body
@@ -240,6 +291,25 @@ export class StructureBuilder {
     }
     return { item: { kind: 'add', branches: branches.map((b) => (b.length ? b : identity())), node: join, shape }, out };
   }
+}
+
+/** A Mul of a value and a function of it: `silu` when the function is a sigmoid, else `gate { … }` (squeeze-and-excitation). */
+function gateOf(g: ImportGraph, join: OnnxNode, branches: Item[][], shapes: number[][], shape: number[]): Item {
+  if (branches.length !== 2) g.fail(join, `multiplies ${branches.length} values`);
+  const k = branches.findIndex((b) => b.length === 0);
+  if (k < 0) g.fail(join, `multiplies two computed branches; alexnetc's gate multiplies a value by a function of itself (one factor must be the value)`);
+  const body = branches[1 - k]!;
+  const input = shapes[k]!;
+  const gated = shapes[1 - k]!;
+  if (body.length === 1 && body[0]!.kind === 'layer' && body[0]!.layer === 'sigmoid') {
+    const s = body[0]!;
+    return { kind: 'layer', layer: 'silu', args: {}, weights: [], nodes: [...s.nodes, join], shape: [...input] };
+  }
+  const broadcast = input.length === 3 && gated.length === 3 && gated[0] === input[0] && gated[1] === 1 && gated[2] === 1;
+  if (gated.join() !== input.join() && !broadcast) {
+    g.fail(join, `multiplies [${input.join(', ')}] by a gate of shape [${gated.join(', ')}]; alexnetc's gate needs the input's shape or [C, 1, 1]`);
+  }
+  return { kind: 'gate', body, node: join, shape: [...shape] };
 }
 
 function lastSegment(name: string): string {
@@ -254,13 +324,13 @@ function isShortcut(items: Item[]): boolean {
 
 export function firstNode(item: Item): OnnxNode | undefined {
   if (item.kind === 'layer') return item.nodes[0];
-  const inner = item.kind === 'residual' ? item.body : item.branches[0]!;
+  const inner = item.kind === 'residual' || item.kind === 'gate' ? item.body : item.branches[0]!;
   return inner.length ? firstNode(inner[0]!) : item.node;
 }
 
 /** Every ONNX node an item came from. */
 export function nodesOf(item: Item): OnnxNode[] {
   if (item.kind === 'layer') return item.nodes;
-  const inner = item.kind === 'residual' ? [item.body, item.shortcut ?? []] : item.branches;
+  const inner = item.kind === 'residual' ? [item.body, item.shortcut ?? []] : item.kind === 'gate' ? [item.body] : item.branches;
   return [...inner.flat().flatMap(nodesOf), item.node];
 }

@@ -9,7 +9,7 @@
 // that looks like a pattern but computes something else is refused, naming
 // the node where it departs.
 import { nonFinite } from '../weights/match.js';
-import type { OnnxNode } from '../weights/onnx-read.js';
+import type { OnnxAttrValue, OnnxModelFile, OnnxNode } from '../weights/onnx-read.js';
 import { floatAttr, type ImportGraph, intAttr, intsAttr } from './graph.js';
 import { type ImportLayer, type ImportWeight, layer, type OpResult } from './ops.js';
 
@@ -110,6 +110,8 @@ export function matchNode(g: ImportGraph, n: OnnxNode, v: string): OpResult | un
   switch (n.op) {
     case 'Reshape':
       return inShape.length === 3 ? toTokens(g, n, inShape) : undefined;
+    case 'MatMul':
+      return tokens ? packedAttention(g, n, inShape) : undefined;
     case 'Transpose':
       if (tokens && samePerm(n, [1, 0, 2])) return attention(g, n, inShape);
       if (tokens && samePerm(n, [0, 2, 1])) return toImage(g, n, inShape);
@@ -324,7 +326,7 @@ function attention(g: ImportGraph, entry: OnnxNode, inShape: number[]): OpResult
   if (only(g, kT.outputs[0]!) !== scores) g.fail(kT, `is read elsewhere than by q·kᵀ in ${what}`);
   const soft = step(scores, ['Softmax']);
   const axis = intAttr(soft, 'axis', g.model.opset >= 13 ? -1 : 1);
-  if (!(axis === -1 || axis === 2) || g.model.opset < 13) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis, at opset 13 or later`);
+  if (!(axis === -1 || axis === 2)) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis (before opset 13 Softmax flattens from its axis: the last is the keys alone)`);
   const mix = step(soft, ['MatMul']);
   if (mix.inputs[0] !== soft.outputs[0] || mix.inputs[1] !== v.outputs[0] || only(g, v.outputs[0]!) !== mix) g.fail(mix, `is not softmax(q·kᵀ)·v of ${what}`);
   const back = transpose(mix, [1, 0, 2]);
@@ -400,4 +402,197 @@ function gelu(g: ImportGraph, v: string, readers: OnnxNode[]): OpResult | undefi
   if (!hc || !near(scalar(g, half, hc.constSlot) ?? NaN, 0.5)) g.fail(half, `is where ${what} departs from ½ · x · (1 + erf(x/√2))`);
   const l: ImportLayer = layer({ g, node: div, inShape }, 'gelu', {}, [], [div, erf, add, mul, half]);
   return { layers: [l], out: half.outputs[0]! };
+}
+
+/**
+ * Attention as alexnetc's ONNX back end writes it, batch first throughout
+ * (src/layers/attention.ts): MatMul(W_inᵀ) → Add(b_in) → three Slices of the
+ * last axis → Reshape [N, T, heads, D/heads] → Transpose (0, 2, 1, 3) for q
+ * and v, (0, 2, 3, 1) for k; q → Mul(1/√(D/heads)); MatMul → Softmax(-1) →
+ * MatMul(·, v) → Transpose (0, 2, 1, 3) → Reshape [N, T, D] → MatMul(W_outᵀ)
+ * → Add(b_out). Undefined when the MatMul's result is not sliced in three
+ * (a dense layer on tokens).
+ */
+function packedAttention(g: ImportGraph, mm: OnnxNode, inShape: number[]): OpResult | undefined {
+  const [t, d] = inShape as [number, number];
+  if (g.isData(mm.inputs[1]!)) return undefined;
+  let qkv = mm;
+  const add = only(g, mm.outputs[0]!);
+  const dc = add?.op === 'Add' ? dataAndConst(g, add) : undefined;
+  if (add && dc) qkv = add;
+  const readers = [...new Set((g.consumers.get(qkv.outputs[0]!) ?? []).map((c) => c.node))];
+  if (readers.length !== 3 || readers.some((r) => r.op !== 'Slice') || qkv.outputs[0] === g.output) return undefined;
+  const what = `the attention that starts at '${mm.name}'`;
+  const nodes: OnnxNode[] = qkv === mm ? [mm] : [mm, qkv];
+  const wIn = weightOf(g, mm, 1, 'in_proj_weight');
+  if (wIn.dims.join() !== `${d},${3 * d}`) g.fail(mm, `projects [N, ${t}, ${d}] tokens by a [${wIn.dims.join(', ')}] matrix and slices the result in three; attention packs q, k and v in one [${d}, ${3 * d}] projection`);
+  const bIn = qkv === mm ? undefined : weightOf(g, qkv, dc!.constSlot, 'in_proj_bias');
+  if (bIn && (bIn.values.length !== 3 * d || bIn.dims.length !== 1)) g.fail(qkv, `adds a bias of shape [${bIn.dims.join(', ')}] to the packed projection; in_proj_bias is [${3 * d}]`);
+  const step = (n: OnnxNode, ops: string[]): OnnxNode => {
+    const r = next(g, n, what);
+    expectOp(g, r, ops, what);
+    nodes.push(r);
+    return r;
+  };
+  const transpose = (n: OnnxNode, perm: number[]): OnnxNode => {
+    const r = step(n, ['Transpose']);
+    if (!samePerm(r, perm)) g.fail(r, `transposes by [${(intsAttr(r, 'perm') ?? []).join(', ')}]; ${what} needs [${perm.join(', ')}] here`);
+    return r;
+  };
+  const part = new Map<number, OnnxNode>();
+  for (const s of readers) {
+    const starts = g.ints(s.inputs[1]!, s);
+    const ends = g.ints(s.inputs[2]!, s);
+    const axes = (s.inputs[3] ?? '') !== '' ? g.ints(s.inputs[3]!, s) : [0];
+    const steps = (s.inputs[4] ?? '') !== '' ? g.ints(s.inputs[4]!, s) : [1];
+    const k = starts[0] === null ? -1 : starts[0]! / d;
+    const ok = starts.length === 1 && (axes[0] === 2 || axes[0] === -1) && steps[0] === 1 && Number.isInteger(k) && k >= 0 && k < 3 && ends[0] === (k + 1) * d && !part.has(k);
+    if (!ok) g.fail(s, `slices the packed projection [${starts.join(', ')}]–[${ends.join(', ')}] along axis ${axes[0]}; ${what} needs q, k and v as [0, ${d}), [${d}, ${2 * d}), [${2 * d}, ${3 * d}) of the last axis`);
+    part.set(k, s);
+    nodes.push(s);
+  }
+  let dh = 0;
+  const heads = (s: OnnxNode): OnnxNode => {
+    const r = step(s, ['Reshape']);
+    const target = reshapeTarget(g, r, [null, t, d]);
+    const size = target[3];
+    if (dh === 0 && typeof size === 'number' && size > 0 && d % size === 0) dh = size;
+    if (!targetIs(target, [null, t, d / dh, dh])) g.fail(r, `reshapes [N, ${t}, ${d}] to ${showDims(target)}; ${what} splits the features into heads, [N, ${t}, heads, D/heads]`);
+    return r;
+  };
+  const q = transpose(heads(part.get(0)!), [0, 2, 1, 3]);
+  const kT = transpose(heads(part.get(1)!), [0, 2, 3, 1]);
+  const v = transpose(heads(part.get(2)!), [0, 2, 1, 3]);
+  const scale = step(q, ['Mul', 'Div']);
+  const sc = dataAndConst(g, scale);
+  const factor = sc && (sc.constSlot === 1 || scale.op === 'Mul') ? scalar(g, scale, sc.constSlot) : undefined;
+  const wanted = scale.op === 'Div' ? Math.sqrt(dh) : 1 / Math.sqrt(dh);
+  if (factor === undefined || !near(factor, wanted)) g.fail(scale, `scales the queries by ${scale.op === 'Div' ? '1 / ' : ''}${factor ?? 'a non-scalar'}; attention scales them by 1/√(D/heads) = ${1 / Math.sqrt(dh)}`);
+  const scores = step(scale, ['MatMul']);
+  if (scores.inputs[0] !== scale.outputs[0] || scores.inputs[1] !== kT.outputs[0] || only(g, kT.outputs[0]!) !== scores) g.fail(scores, `is not q·kᵀ of ${what}`);
+  const soft = step(scores, ['Softmax']);
+  const axis = intAttr(soft, 'axis', g.model.opset >= 13 ? -1 : 1);
+  if (!(axis === -1 || axis === 3)) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis (before opset 13 Softmax flattens from its axis: the last is the keys alone)`);
+  const mix = step(soft, ['MatMul']);
+  if (mix.inputs[0] !== soft.outputs[0] || mix.inputs[1] !== v.outputs[0] || only(g, v.outputs[0]!) !== mix) g.fail(mix, `is not softmax(q·kᵀ)·v of ${what}`);
+  const back = transpose(mix, [0, 2, 1, 3]);
+  const joined = step(back, ['Reshape']);
+  const jt = reshapeTarget(g, joined, [null, t, d / dh, dh]);
+  if (!targetIs(jt, [null, t, d]) && !(jt.length === 3 && jt[0] === null && jt[1] === t && jt[2] === -1)) g.fail(joined, `reshapes the heads to ${showDims(jt)}; ${what} joins them as [N, ${t}, ${d}]`);
+  const proj = step(joined, ['MatMul']);
+  if (proj.inputs[0] !== joined.outputs[0] || g.isData(proj.inputs[1]!)) g.fail(proj, `is not the output projection of ${what}`);
+  const wOut = transposed(weightOf(g, proj, 1, 'out_proj.weight'));
+  if (wOut.dims.join() !== `${d},${d}`) g.fail(proj, `projects the joined heads by [${wOut.dims.reverse().join(', ')}]; out_proj.weight is [${d}, ${d}]`);
+  let out = proj;
+  let bOut: ImportWeight | undefined;
+  const addOut = only(g, proj.outputs[0]!);
+  const dcOut = addOut?.op === 'Add' ? dataAndConst(g, addOut) : undefined;
+  if (addOut && dcOut) {
+    bOut = weightOf(g, addOut, dcOut.constSlot, 'out_proj.bias');
+    if (bOut.values.length !== d || bOut.dims.length !== 1) g.fail(addOut, `adds a bias of shape [${bOut.dims.join(', ')}]; out_proj.bias is [${d}]`);
+    nodes.push(addOut);
+    out = addOut;
+  }
+  if ((bIn === undefined) !== (bOut === undefined)) g.fail(out, `${what} has a bias on ${bIn ? 'its input projection only' : 'its output projection only'}; alexnetc's attention has both or neither`);
+  const weights = [transposed(wIn, 'in_proj_weight'), ...(bIn ? [bIn] : []), wOut, ...(bOut ? [bOut] : [])];
+  return { layers: [layer({ g, node: mm, inShape }, 'attention', { heads: d / dh, bias: bIn !== undefined }, weights, nodes)], out: out.outputs[0]! };
+}
+
+// ---------------------------------------------------------------- layer norm before opset 17
+
+/**
+ * Before opset 17 ONNX has no LayerNormalization, and PyTorch writes
+ * nn.LayerNorm(D) as its formula: ReduceMean(x, -1) → Sub(x, ·) → Pow 2 →
+ * ReduceMean(-1) → Add eps → Sqrt → Div(x − mean, ·) → Mul(weight) →
+ * Add(bias). Each such chain, when nothing else reads its intermediate
+ * values, becomes one LayerNormalization node over the last axis (named
+ * after its module, numbered as its first node) before the import reads the
+ * graph; `nodeCount` keeps the file's count for messages. A chain that
+ * differs anywhere is left as it is (and refused where the import meets it).
+ */
+export function fuseLayerNorms(model: OnnxModelFile): OnnxModelFile & { nodeCount?: number } {
+  if (!model.nodes.some((n) => n.op === 'ReduceMean')) return model;
+  const readers = new Map<string, OnnxNode[]>();
+  const producer = new Map<string, OnnxNode>();
+  for (const n of model.nodes) {
+    for (const i of n.inputs) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), n]);
+    for (const o of n.outputs) producer.set(o, n);
+  }
+  const outputs = new Set(model.outputs.map((o) => o.name));
+  const single = (value: string): OnnxNode | undefined => {
+    const r = readers.get(value) ?? [];
+    return r.length === 1 && !outputs.has(value) ? r[0] : undefined;
+  };
+  const constant = (value: string): Float32Array | undefined => {
+    const init = model.initializers.get(value);
+    if (init) return init.dataType === 1 || init.dataType === 10 || init.dataType === 11 ? init.floats() : undefined;
+    const p = producer.get(value);
+    if (p?.op === 'Identity') return constant(p.inputs[0]!);
+    const a = p?.op === 'Constant' ? p.attrs.get('value') : undefined;
+    return a?.type === 'tensor' && (a.t.dataType === 1 || a.t.dataType === 10 || a.t.dataType === 11) ? a.t.floats() : undefined;
+  };
+  const scalarOf = (n: OnnxNode, other: string): number | undefined => {
+    const slot = n.inputs.indexOf(other);
+    const v = n.inputs.length === 2 && slot >= 0 ? constant(n.inputs[1 - slot]!) : undefined;
+    return v && v.length === 1 ? v[0] : undefined;
+  };
+  const intsOf = (value: string): number[] | undefined => {
+    const init = model.initializers.get(value);
+    const p = producer.get(value);
+    const a = p?.op === 'Constant' ? p.attrs.get('value') : undefined;
+    const t = init ?? (a?.type === 'tensor' ? a.t : undefined);
+    return t && (t.dataType === 6 || t.dataType === 7) ? t.ints() : undefined;
+  };
+  const meanLast = (n: OnnxNode | undefined, input: string): boolean => {
+    if (n?.op !== 'ReduceMean' || n.inputs[0] !== input || intAttr(n, 'keepdims', 1) !== 1) return false;
+    const axes = intsAttr(n, 'axes') ?? ((n.inputs[1] ?? '') !== '' ? intsOf(n.inputs[1]!) : undefined);
+    return axes?.length === 1 && axes[0] === -1;
+  };
+  const fused = new Map<OnnxNode, OnnxNode>();
+  const dropped = new Set<OnnxNode>();
+  for (const mean of model.nodes) {
+    const x = mean.inputs[0]!;
+    if (!meanLast(mean, x) || dropped.has(mean)) continue;
+    const sub = single(mean.outputs[0]!);
+    if (sub?.op !== 'Sub' || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) continue;
+    const d = sub.outputs[0]!;
+    const dReaders = readers.get(d) ?? [];
+    const pow = dReaders.find((r) => r.op === 'Pow');
+    const div = dReaders.find((r) => r.op === 'Div');
+    if (dReaders.length !== 2 || outputs.has(d) || !pow || !div || pow.inputs[0] !== d || scalarOf(pow, d) !== 2 || div.inputs[0] !== d) continue;
+    const mean2 = single(pow.outputs[0]!);
+    if (!meanLast(mean2, pow.outputs[0]!)) continue;
+    const addEps = single(mean2!.outputs[0]!);
+    const eps = addEps?.op === 'Add' ? scalarOf(addEps, mean2!.outputs[0]!) : undefined;
+    if (eps === undefined || !(eps > 0)) continue;
+    const sqrt = single(addEps!.outputs[0]!);
+    if (sqrt?.op !== 'Sqrt' || single(sqrt.outputs[0]!) !== div || div.inputs[1] !== sqrt.outputs[0]) continue;
+    const mul = single(div.outputs[0]!);
+    if (mul?.op !== 'Mul' || mul.inputs.length !== 2) continue;
+    const weight = mul.inputs[1 - mul.inputs.indexOf(div.outputs[0]!)]!;
+    const add = single(mul.outputs[0]!);
+    if (add?.op !== 'Add' || add.inputs.length !== 2) continue;
+    const bias = add.inputs[1 - add.inputs.indexOf(mul.outputs[0]!)]!;
+    if (constant(weight) === undefined || constant(bias) === undefined) continue;
+    const chain = [mean, sub, pow, mean2!, addEps!, sqrt, div, mul, add];
+    const scope = mean.name.split('/').slice(0, -1).join('/');
+    const ln: OnnxNode = {
+      name: `${scope}/LayerNormalization`,
+      op: 'LayerNormalization',
+      domain: '',
+      inputs: [x, weight, bias],
+      outputs: [add.outputs[0]!],
+      attrs: new Map<string, OnnxAttrValue>([
+        ['axis', { type: 'int', i: -1 }],
+        ['epsilon', { type: 'float', f: eps }],
+      ]),
+      index: mean.index,
+    };
+    // the chain's nodes leave the graph; the LayerNormalization stands where its last node stood
+    for (const n of chain) dropped.add(n);
+    fused.set(add, ln);
+  }
+  if (fused.size === 0) return model;
+  const nodes = model.nodes.filter((n) => !dropped.has(n) || fused.has(n)).map((n) => fused.get(n) ?? n);
+  return { ...model, nodes, nodeCount: model.nodes.length };
 }

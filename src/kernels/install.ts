@@ -18,6 +18,7 @@ import { fastSum } from './sum.js';
 import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
 import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
 import { withPermute } from './permute.js';
+import { layerNormKernels, registerLayerNormGradients } from './layernorm.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -61,6 +62,7 @@ function own(): Array<[string, KernelFunc]> {
     ...convKernels,
     ['AlexnetcSoftmaxGrad', softmaxGrad],
     [MASK_GRAD, maskGrad],
+    ...layerNormKernels,
   ];
 }
 
@@ -117,6 +119,7 @@ export function installFastKernels(tf: Tf): string[] {
   }
   registerBatchNormGradient(tf);
   registerConvGradient(tf);
+  registerLayerNormGradients(tf);
   for (const [name, grad] of gradients(tf)) if (overrideGradient(tf, name, grad)) installed.push(`${name} gradient`);
   installed.push(...installOptimizers(tf));
   return installed;

@@ -222,6 +222,8 @@ function importCountPad(c: ImportContext, poolNode: OnnxNodeView, pads: number[]
   if (win.pads.some((x) => x !== 0) || p.int('ceil_mode', 0) !== 0 || win.dilation.some((d) => d !== 1)) {
     p.fail('follows a Pad and pads, dilates or rounds up itself; alexnetc reads a Pad before an AveragePool only as the padding of `avgpool(…, countpad true)`');
   }
-  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(pads), countpad: true };
+  // a Pad of nothing (DenseNet's transition: AvgPool2d(2) with count_include_pad=True, no padding) counts nothing
+  const padded = pads.some((x) => x > 0);
+  const args: Record<string, ArgValue> = { k: pairArg(win.k), stride: pairArg(win.stride), pad: padArg(pads), ...(padded ? { countpad: true } : {}) };
   return { layers: [p.layer('avgpool', args, [], [c.node, poolNode])], out: poolNode.outputs[0]! };
 }

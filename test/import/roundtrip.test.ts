@@ -21,11 +21,14 @@ const specs: [string, string, boolean][] = [
   ['resnet.net', 'ResNet18', true],
   ['resnet.net', 'ResNet34', true],
   ['googlenet.net', 'GoogLeNet', true],
+  ['vit.net', 'ViT_Tiny28', true],
+  ['vit.net', 'ViT_B_32', big],
+  ['vit.net', 'ViT_B_16', big],
   ...['VGG11', 'VGG13', 'VGG16', 'VGG19', 'VGG11_BN', 'VGG13_BN', 'VGG16_BN', 'VGG19_BN'].map((n): [string, string, boolean] => ['vgg.net', n, big]),
 ];
 
 /** the networks small enough to run in onnxruntime here, and their inputs */
-const RUN: Record<string, number[]> = { LeNet5: [2, 1, 32, 32], ResNet18: [1, 3, 224, 224], GoogLeNet: [1, 3, 224, 224] };
+const RUN: Record<string, number[]> = { LeNet5: [2, 1, 32, 32], ViT_Tiny28: [2, 1, 28, 28], ResNet18: [1, 3, 224, 224], GoogLeNet: [1, 3, 224, 224] };
 
 describe('shipped specs: compile → import → the same network', () => {
   for (const [file, network, enabled] of specs) {

@@ -380,6 +380,12 @@ export function registerCustomLayers(tf: Tf): void {
     override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
         const x = single(inputs) as Tensor;
+        if (fused(tf, 'AlexnetcLayerNorm')) {
+          // one kernel each way (src/kernels/layernorm.ts) instead of a dozen
+          const out = outOfMemoryAsNull(() => tf.engine().runKernel(
+            'AlexnetcLayerNorm', { x, gamma: this.gamma!.read(), beta: this.beta!.read() } as never, { epsilon: this.epsilon } as never) as Tensor[]);
+          if (out !== null) return out[0]!;
+        }
         const { mean, variance } = tf.moments(x, -1, true);
         const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
         return tf.add(tf.mul(normed, this.gamma!.read()), this.beta!.read());
@@ -547,9 +553,11 @@ export function registerCustomLayers(tf: Tf): void {
 /** One of AlexnetcActivation's functions on a tensor, from stock ops. */
 export function activation(tf: Tf, fn: ActivationFunction, x: Tensor, alpha = 1): Tensor {
   switch (fn) {
-    case 'gelu':
-      // ½ · x · (1 + erf(x / √2)), as nn.GELU()
-      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1));
+    case 'gelu': {
+      // ½ · x · (1 + erf(x / √2)), as nn.GELU(); one kernel each way where the fast kernels are
+      const y = fused(tf, 'AlexnetcGelu') ? outOfMemoryAsNull(() => tf.engine().runKernel('AlexnetcGelu', { x } as never) as Tensor) : null;
+      return y ?? tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1));
+    }
     case 'gelu_tanh': {
       // ½ · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), as nn.GELU(approximate="tanh")
       const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));

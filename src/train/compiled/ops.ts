@@ -6,6 +6,7 @@
 // backward pass needs. Fusions the plan makes free: relu in the GEMM's
 // epilogue after a dense layer, and after a convolution that is not a Winograd
 // one (whose epilogue has no relu); the relu's gradient then reads the output.
+// A relu after a batch norm rides in the batch norm's passes both ways.
 import type { LayerNode, Node } from '../../check/ir.js';
 import type { ConvArgs } from '../../layers/conv.js';
 import type { DenseArgs } from '../../layers/dense.js';
@@ -364,11 +365,13 @@ function combine(f64: Float64Array, at: number, chunks: number, C: number): [Flo
  */
 class BatchNorm implements Op {
   private x = 0;
+  private y = 0;
   private mean = 0;
   private variance = 0;
+  /** `relu`: a relu after it, fused (the _relu kernels: one pass each way for both) */
   constructor(private readonly C: number, private readonly per: number, private readonly eps: number, private readonly decay: number,
     private readonly gamma: Param, private readonly beta: Param, private readonly movingMean: Param, private readonly movingVar: Param,
-    private readonly frozenStats: boolean) {}
+    private readonly frozenStats: boolean, readonly relu: boolean) {}
 
   forward(c: Ctx, x: number): number {
     const C = this.C, rows = (c.N * this.per) / C;
@@ -378,9 +381,10 @@ class BatchNorm implements Op {
     if (!c.training || this.frozenStats) {
       const coef = io.temp(C), f = a.heap.f32;
       for (let ch = 0; ch < C; ch++) f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(f[this.movingVar.p / 4 + ch]! + this.eps);
-      a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, this.movingMean.p, coef, this.beta.p, rows, C, chunk], rows * C < 1 << 17);
+      a.rt.parallel(this.relu ? 'bn_fwd_apply_relu' : 'bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, this.movingMean.p, coef, this.beta.p, rows, C, chunk], rows * C < 1 << 17);
       a.endOp();
       this.x = x;
+      this.y = y.p;
       this.mean = 0;
       return y.p;
     }
@@ -399,7 +403,7 @@ class BatchNorm implements Op {
       f[variance.p / 4 + ch] = v;
       f[coef / 4 + ch] = f[this.gamma.p / 4 + ch]! / Math.sqrt(v + this.eps);
     }
-    a.rt.parallel('bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, mean.p, coef, this.beta.p, rows, C, chunk], isSmall);
+    a.rt.parallel(this.relu ? 'bn_fwd_apply_relu' : 'bn_fwd_apply', Math.ceil(rows / chunk), [x, y.p, mean.p, coef, this.beta.p, rows, C, chunk], isSmall);
     a.endOp();
     // the running statistics, as the tfjs layer moves them
     for (const [stat, batch] of [[this.movingMean, mean.p], [this.movingVar, variance.p]] as const) {
@@ -409,6 +413,7 @@ class BatchNorm implements Op {
       }
     }
     this.x = x;
+    this.y = y.p;
     this.mean = mean.p;
     this.variance = variance.p;
     return y.p;
@@ -421,6 +426,7 @@ class BatchNorm implements Op {
       // inference-mode normalisation (frozen statistics): an affine map per channel
       if (this.gamma.trainable || this.beta.trainable) throw new Error('internal: trainable batch norm with frozen statistics');
       if (!needDx) return 0;
+      if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * C);
       const zero = io.temp(C), k = io.temp(C), f = a.heap.f32;
       for (let ch = 0; ch < C; ch++) {
         f[zero / 4 + ch] = 0;
@@ -434,7 +440,8 @@ class BatchNorm implements Op {
     const chunk = chunkRows(C), chunks = Math.max(1, Math.ceil(rows / chunk));
     const partials = io.temp(4 * chunks * C + 4);
     const isSmall = rows * C < 1 << 17;
-    a.rt.parallel('bn_grad_partial', chunks, [this.x, dy, this.mean, rows, C, chunk, partials], isSmall);
+    a.rt.parallel(this.relu ? 'bn_grad_partial_relu' : 'bn_grad_partial', chunks,
+      this.relu ? [this.x, this.y, dy, this.mean, rows, C, chunk, partials] : [this.x, dy, this.mean, rows, C, chunk, partials], isSmall);
     const [sdy, sdyx] = combine(new Float64Array(a.heap.f32.buffer), partials / 8, chunks, C);
     const dscale = a.output(C), doffset = a.output(C);
     const k = io.temp(3 * C);
@@ -452,7 +459,8 @@ class BatchNorm implements Op {
     let dx = 0;
     if (needDx) {
       const out = a.output(rows * C);
-      a.rt.parallel('bn_bwd_apply', Math.ceil(rows / chunk), [this.x, dy, out.p, this.mean, k, k + 4 * C, k + 8 * C, rows, C, chunk], isSmall);
+      a.rt.parallel(this.relu ? 'bn_bwd_apply_relu' : 'bn_bwd_apply', Math.ceil(rows / chunk),
+        [this.x, ...(this.relu ? [this.y] : []), dy, out.p, this.mean, k, k + 4 * C, k + 8 * C, rows, C, chunk], isSmall);
       dx = out.p;
     }
     a.endOp();
@@ -749,8 +757,10 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         needPlain();
         const a = n.args as BatchNormArgs;
         const C = a.channels;
+        // a relu after it rides in its passes
         ops.push(new BatchNorm(C, per, a.eps, 1 - (1 - a.momentum), b.param(`${n.path}.weight`), b.param(`${n.path}.bias`),
-          b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path)));
+          b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path), nextIsRelu));
+        if (nextIsRelu) i++;
         break;
       }
       case 'dropout':
