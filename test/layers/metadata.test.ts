@@ -96,8 +96,10 @@ describe('every layer declares what the rest of alexnetc needs', () => {
 describe('the ONNX a layer writes imports back to the same layers', () => {
   const dir = tempDir('layer-import');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // layers whose ONNX is several nodes, recognised as a whole by src/import/transformer.ts
+  const PATTERNS = new Set(['tokens', 'image', 'classtoken', 'posembed', 'token', 'avgtokens', 'attention', 'gelu']);
   const importable = (body: string): boolean =>
-    LAYERS.every((l) => !new RegExp(`\\b${l.name}\\b`).test(body) || !('none' in l.onnxImport));
+    LAYERS.every((l) => !new RegExp(`\\b${l.name}\\b`).test(body) || !('none' in l.onnxImport) || PATTERNS.has(l.name));
 
   /** cases the importer's structure (not a layer) cannot follow, and why */
   const STRUCTURE: Record<string, string> = {
@@ -106,6 +108,7 @@ describe('the ONNX a layer writes imports back to the same layers', () => {
     'gate of the same shape': 'the importer does not read a gate (Mul) yet',
     'gate on a vector': 'the importer does not read a gate (Mul) yet',
     'split three ways': 'the importer does not read a split (Split) yet',
+    'gelu approximate tanh on a vector': "the importer reads GELU's erf formula, not its tanh approximation",
   };
   for (const [name, input, body] of CASES.filter(([, , b]) => importable(b))) {
     if (STRUCTURE[name]) console.warn(`SKIPPED import of "${name}": ${STRUCTURE[name]}`);

@@ -17,6 +17,7 @@ import { lrnKernels } from './lrn.js';
 import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
 import { broadcastKernels } from './broadcast.js';
+import { geluKernels } from './gelu.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -47,6 +48,7 @@ export function allKernels(): KernelDef[] {
     ...depthwiseKernels(),
     ...maskKernels(),
     ...broadcastKernels(),
+    ...geluKernels(),
   ];
 }
 
