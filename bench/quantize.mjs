@@ -1,5 +1,6 @@
 // `npm run bench -- quantize`: int8 against float, for a trained LeNet-5
-// (specs/lenet5.net --set size=28) and the tutorial CNN (specs/cnn.net) on
+// (specs/lenet5.net --set size=28), the tutorial CNN (specs/cnn.net) and
+// MobileNetV2_28 (specs/mobilenet.net) on
 // the Fashion-MNIST test set: accuracy on all 10,000 test images, file size,
 // and onnxruntime latency at batch 1 and 64 (1 intra-op thread, interleaved
 // rounds, medians), for float, int8 (weights only) and int8-static (QDQ,
@@ -7,10 +8,12 @@
 // sizes of every shipped network, float against int8 (no weights needed: the
 // sizes are known before a weight is generated).
 //
-// The trained runs: QUANT_RUN_LENET5 / QUANT_RUN_CNN name existing run
-// directories; otherwise each network is trained here (cached under
-// $TMPDIR/alexnetc-bench-quantize/) with QUANT_EPOCHS epochs (default: LeNet-5
-// its recipe's 10, the CNN 3) on QUANT_LIMIT training images (default all).
+// The trained runs: QUANT_RUN_LENET5 / QUANT_RUN_CNN / QUANT_RUN_MOBILENET
+// name existing run directories; otherwise each network is trained here
+// (cached under $TMPDIR/alexnetc-bench-quantize/) with QUANT_EPOCHS epochs
+// (default: LeNet-5 its recipe's 10, the CNN 3, MobileNetV2_28 3 with the
+// torch engine on 20,000 images) on QUANT_LIMIT training images (default
+// all). QUANT_ONLY=MobileNetV2_28 (comma-separated names) runs only those.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -50,7 +53,9 @@ const cnnSpec = existsSync(path.join(root, 'specs/cnn.net')) ? path.join(root, '
 const NETS = [
   { name: 'LeNet5', file: path.join(root, 'specs/lenet5.net'), set: ['--set', 'size=28'], env: 'QUANT_RUN_LENET5', epochs: 10 },
   { name: 'CNN', file: cnnSpec, set: [], env: 'QUANT_RUN_CNN', epochs: 3 },
-];
+  // inverted residuals, depthwise convs, ReLU6 (Clip): trained with the torch engine, 3 epochs on 20,000 images
+  { name: 'MobileNetV2_28', file: path.join(root, 'specs/mobilenet.net'), set: ['--network', 'MobileNetV2_28'], env: 'QUANT_RUN_MOBILENET', epochs: 3, limit: '20000', train: ['--engine', 'torch', '--test-limit', '2000'] },
+].filter((n) => !process.env.QUANT_ONLY || process.env.QUANT_ONLY.split(',').includes(n.name));
 
 function cli(args, inherit = false) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', stdio: inherit ? 'inherit' : 'pipe', env: { ...process.env, NO_COLOR: '1' } });
@@ -61,12 +66,12 @@ function cli(args, inherit = false) {
 function trainedRun(n) {
   if (process.env[n.env]) return process.env[n.env];
   const epochs = Number(process.env.QUANT_EPOCHS ?? n.epochs);
-  const limit = process.env.QUANT_LIMIT;
+  const limit = process.env.QUANT_LIMIT ?? n.limit;
   const dir = path.join(cache, `${n.name}-e${epochs}${limit ? `-l${limit}` : ''}`);
   if (existsSync(path.join(dir, 'model', 'model.json'))) return dir;
   console.log(`\ntraining ${n.name} for ${epochs} epochs${limit ? ` on ${limit} images` : ''} into ${dir} (cached for later runs)`);
   if (existsSync(path.join(dir, 'checkpoint', 'state.json'))) cli(['train', '--resume', dir], true);
-  else cli(['train', n.file, ...n.set, '--data', DATA, '--epochs', String(epochs), ...(limit ? ['--limit', limit] : []), '--out', dir], true);
+  else cli(['train', n.file, ...n.set, ...(n.train ?? []), '--data', DATA, '--epochs', String(epochs), ...(limit ? ['--limit', limit] : []), '--out', dir], true);
   return dir;
 }
 

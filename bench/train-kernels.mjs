@@ -48,6 +48,12 @@ const NETWORKS = [
   { spec: 'vgg', name: 'VGG11', batch: 8, optimizer: 'momentum', goal: 1 },
   { spec: 'resnet', name: 'ResNet18', batch: 8, optimizer: 'momentum', goal: 1 },
   { spec: 'googlenet', name: 'GoogLeNet', batch: 8, optimizer: 'momentum', goal: 1 },
+  // today's networks (issues 19 and 20): goal half of PyTorch's speed
+  { spec: 'mobilenet', name: 'MobileNetV2', batch: 16, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'efficientnet', name: 'EfficientNetB0', batch: 8, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'convnext', name: 'ConvNeXtTiny', batch: 4, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'vit', name: 'ViT_B_32', batch: 4, optimizer: 'momentum', goal: 0.5 },
+  { spec: 'vit', name: 'ViT_Tiny28', batch: 64, optimizer: 'adam', goal: 0.5 },
 ].filter((n) => only.length === 0 || only.includes(n.name));
 
 /** A line-protocol server process: send(obj) → the next JSON line it prints. */

@@ -29,6 +29,12 @@ def cifar_cnn():
     return nn.Sequential(*cbr(3, 32), *cbr(32, 32), nn.MaxPool2d(2), *cbr(32, 64), *cbr(64, 64), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(4096, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10)), (3, 32, 32), 10
 
+def vit_tiny28():
+    # specs/vit.net's ViT_Tiny28: 4×4 patches of a 28² one-channel image, width 64, 4 layers of 4 heads, MLP 128
+    m = torchvision.models.VisionTransformer(image_size=28, patch_size=4, num_layers=4, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10)
+    m.conv_proj = nn.Conv2d(1, 64, kernel_size=4, stride=4)
+    return m, (1, 28, 28), 10
+
 def blas():
     """The BLAS and oneDNN libraries this process has loaded (after a step): OpenBLAS, MKL or Debian's reference libblas."""
     libs = set()
@@ -55,6 +61,11 @@ models = {
     'VGG11': lambda: (torchvision.models.vgg11(), (3, 224, 224), 1000),
     'ResNet18': lambda: (torchvision.models.resnet18(), (3, 224, 224), 1000),
     'GoogLeNet': lambda: (torchvision.models.googlenet(aux_logits=False, init_weights=False), (3, 224, 224), 1000),
+    'MobileNetV2': lambda: (torchvision.models.mobilenet_v2(), (3, 224, 224), 1000),
+    'EfficientNetB0': lambda: (torchvision.models.efficientnet_b0(), (3, 224, 224), 1000),
+    'ConvNeXtTiny': lambda: (torchvision.models.convnext_tiny(), (3, 224, 224), 1000),
+    'ViT_B_32': lambda: (torchvision.models.vit_b_32(), (3, 224, 224), 1000),
+    'ViT_Tiny28': vit_tiny28,
 }
 model, shape, classes = models[name]()
 model.train()

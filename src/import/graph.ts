@@ -451,8 +451,9 @@ export function stringAttr(n: OnnxNode, name: string, dflt: string): string {
 }
 
 /** `node '/layer1/layer1.0/Add' (Add, #12 of 70)` */
-export function where(n: OnnxNode, model: OnnxModelFile): string {
-  return `node '${n.name}' (${n.op}, #${n.index + 1} of ${model.nodes.length} in the graph)`;
+export function where(n: OnnxNode, model: OnnxModelFile & { nodeCount?: number }): string {
+  // nodeCount: the file's count when the importer has fused some of its nodes (transformer.ts)
+  return `node '${n.name}' (${n.op}, #${n.index + 1} of ${model.nodeCount ?? model.nodes.length} in the graph)`;
 }
 
 function inputShape(v: { name: string; elemType: number; dims: (number | string | undefined)[] | undefined }, file: string): number[] {

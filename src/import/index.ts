@@ -12,6 +12,7 @@ import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
 import { nestGrowingConcats } from './cnn.js';
 import { ImportError, ImportGraph } from './graph.js';
 import type { ImportLayer } from './ops.js';
+import { fuseLayerNorms } from './transformer.js';
 import { printProgram, type Stmt } from './print.js';
 import { type Item, StructureBuilder } from './structure.js';
 
@@ -79,11 +80,12 @@ function classesParam(body: Stmt[], output: number[]): { name: string; value: nu
 export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const model = readOnnxFile(file);
   nestGrowingConcats(model.nodes);
-  const g = new ImportGraph(model);
+  // layer norms written as their formula (opsets before 17) become LayerNormalization nodes first
+  const g = new ImportGraph(fuseLayerNorms(model));
   const items = new StructureBuilder(g).build();
   const name = opts.name ?? networkName(model.graphName, file);
   if (KEYWORDS.has(name) || LAYER_NAMES.has(name)) throw new ImportError(`the network cannot be named ${name}: that is a keyword or a layer of the language`);
-  const { blocks, body } = findBlocks(items, name);
+  const { blocks, body } = findBlocks(items, name, (v) => g.shapes.get(v));
   const output = g.shapes.get(g.output)!;
   const producer = [model.producer, model.metadata.producer_version].filter(Boolean).join(' ') || 'an unnamed producer';
   const header = [

@@ -9,7 +9,7 @@
 // that looks like a pattern but computes something else is refused, naming
 // the node where it departs.
 import { nonFinite } from '../weights/match.js';
-import type { OnnxNode } from '../weights/onnx-read.js';
+import type { OnnxAttrValue, OnnxModelFile, OnnxNode } from '../weights/onnx-read.js';
 import { floatAttr, type ImportGraph, intAttr, intsAttr } from './graph.js';
 import { type ImportLayer, type ImportWeight, layer, type OpResult } from './ops.js';
 
@@ -326,7 +326,7 @@ function attention(g: ImportGraph, entry: OnnxNode, inShape: number[]): OpResult
   if (only(g, kT.outputs[0]!) !== scores) g.fail(kT, `is read elsewhere than by q·kᵀ in ${what}`);
   const soft = step(scores, ['Softmax']);
   const axis = intAttr(soft, 'axis', g.model.opset >= 13 ? -1 : 1);
-  if (!(axis === -1 || axis === 2) || g.model.opset < 13) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis, at opset 13 or later`);
+  if (!(axis === -1 || axis === 2)) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis (before opset 13 Softmax flattens from its axis: the last is the keys alone)`);
   const mix = step(soft, ['MatMul']);
   if (mix.inputs[0] !== soft.outputs[0] || mix.inputs[1] !== v.outputs[0] || only(g, v.outputs[0]!) !== mix) g.fail(mix, `is not softmax(q·kᵀ)·v of ${what}`);
   const back = transpose(mix, [1, 0, 2]);
@@ -379,7 +379,68 @@ function attention(g: ImportGraph, entry: OnnxNode, inShape: number[]): OpResult
 /** A pattern that starts where the value `v` is read by several nodes (`readers`); undefined when none does. */
 export function matchFork(g: ImportGraph, v: string, readers: OnnxNode[]): OpResult | undefined {
   if (readers.length === 2) return gelu(g, v, readers);
+  if (readers.length === 4) return geluTanh(g, v, readers);
   return undefined;
+}
+
+/** The input of a two-input node other than `value` (undefined when it reads `value` twice or not at all). */
+function otherInput(n: OnnxNode, value: string): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  const i = n.inputs.indexOf(value);
+  if (i < 0 || n.inputs[1 - i] === value) return undefined;
+  return n.inputs[1 - i];
+}
+
+/** A Mul or Add of `value` by a scalar constant near `want`, read only by the next node. */
+function byConstant(g: ImportGraph, n: OnnxNode | undefined, op: string, value: string, want: number): boolean {
+  if (n?.op !== op) return false;
+  const other = otherInput(n, value);
+  if (other === undefined || g.isData(other)) return false;
+  const c = scalar(g, n, n.inputs.indexOf(other));
+  return c !== undefined && near(c, want);
+}
+
+/**
+ * GELU's tanh approximation, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as
+ * PyTorch writes nn.GELU(approximate="tanh") (x·x, ·x, ·0.044715, +x,
+ * ·√(2/π), Tanh, +1, ·x, ·½) and as alexnetc does (the ½ taken from x first).
+ */
+function geluTanh(g: ImportGraph, v: string, readers: OnnxNode[]): OpResult | undefined {
+  const inShape = g.shapes.get(v)!;
+  const sq = readers.find((r) => r.op === 'Mul' && r.inputs.length === 2 && r.inputs[0] === v && r.inputs[1] === v);
+  const cube = sq && only(g, sq.outputs[0]!);
+  if (!sq || !cube || cube.op !== 'Mul' || otherInput(cube, sq.outputs[0]!) !== v) return undefined;
+  const c = only(g, cube.outputs[0]!);
+  if (!byConstant(g, c, 'Mul', cube.outputs[0]!, 0.044715)) return undefined;
+  const a = only(g, c!.outputs[0]!);
+  if (a?.op !== 'Add' || otherInput(a, c!.outputs[0]!) !== v) return undefined;
+  const s = only(g, a.outputs[0]!);
+  if (!byConstant(g, s, 'Mul', a.outputs[0]!, Math.sqrt(2 / Math.PI))) return undefined;
+  const t = only(g, s!.outputs[0]!);
+  if (t?.op !== 'Tanh') return undefined;
+  const u = only(g, t.outputs[0]!);
+  if (!byConstant(g, u, 'Add', t.outputs[0]!, 1)) return undefined;
+  const last = only(g, u!.outputs[0]!);
+  if (last?.op !== 'Mul') return undefined;
+  const other = otherInput(last, u!.outputs[0]!);
+  let nodes: OnnxNode[];
+  let out: OnnxNode;
+  if (other === v) {
+    // PyTorch: (x · (1 + tanh(…))) · ½
+    const half = only(g, last.outputs[0]!);
+    if (!byConstant(g, half, 'Mul', last.outputs[0]!, 0.5)) return undefined;
+    nodes = [sq, cube, c!, a, s!, t, u!, last, half!];
+    out = half!;
+  } else {
+    // alexnetc: (x · ½) · (1 + tanh(…))
+    const half = other === undefined ? undefined : g.producer.get(other);
+    if (!half || !readers.includes(half) || !byConstant(g, half, 'Mul', v, 0.5) || only(g, half.outputs[0]!) !== last) return undefined;
+    nodes = [sq, cube, c!, a, s!, t, half, u!, last];
+    out = last;
+  }
+  if (!nodes.filter((n) => n.inputs.includes(v)).every((n) => readers.includes(n)) || new Set(readers).size !== 4) return undefined;
+  const l: ImportLayer = layer({ g, node: sq, inShape }, 'gelu', { approximate: 'tanh' }, [], nodes);
+  return { layers: [l], out: out.outputs[0]! };
 }
 
 /** x · ½(1 + erf(x/√2)) as PyTorch writes nn.GELU(): Div(x, √2) → Erf → Add 1 → Mul(x, ·) → Mul ½. */
@@ -472,7 +533,7 @@ function packedAttention(g: ImportGraph, mm: OnnxNode, inShape: number[]): OpRes
   if (scores.inputs[0] !== scale.outputs[0] || scores.inputs[1] !== kT.outputs[0] || only(g, kT.outputs[0]!) !== scores) g.fail(scores, `is not q·kᵀ of ${what}`);
   const soft = step(scores, ['Softmax']);
   const axis = intAttr(soft, 'axis', g.model.opset >= 13 ? -1 : 1);
-  if (!(axis === -1 || axis === 3) || g.model.opset < 13) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis, at opset 13 or later`);
+  if (!(axis === -1 || axis === 3)) g.fail(soft, `takes the softmax over axis ${axis} (opset ${g.model.opset}); ${what} needs it over the keys, the last axis (before opset 13 Softmax flattens from its axis: the last is the keys alone)`);
   const mix = step(soft, ['MatMul']);
   if (mix.inputs[0] !== soft.outputs[0] || mix.inputs[1] !== v.outputs[0] || only(g, v.outputs[0]!) !== mix) g.fail(mix, `is not softmax(q·kᵀ)·v of ${what}`);
   const back = transpose(mix, [0, 2, 1, 3]);
@@ -496,4 +557,103 @@ function packedAttention(g: ImportGraph, mm: OnnxNode, inShape: number[]): OpRes
   if ((bIn === undefined) !== (bOut === undefined)) g.fail(out, `${what} has a bias on ${bIn ? 'its input projection only' : 'its output projection only'}; alexnetc's attention has both or neither`);
   const weights = [transposed(wIn, 'in_proj_weight'), ...(bIn ? [bIn] : []), wOut, ...(bOut ? [bOut] : [])];
   return { layers: [layer({ g, node: mm, inShape }, 'attention', { heads: d / dh, bias: bIn !== undefined }, weights, nodes)], out: out.outputs[0]! };
+}
+
+// ---------------------------------------------------------------- layer norm before opset 17
+
+/**
+ * Before opset 17 ONNX has no LayerNormalization, and PyTorch writes
+ * nn.LayerNorm(D) as its formula: ReduceMean(x, -1) → Sub(x, ·) → Pow 2 →
+ * ReduceMean(-1) → Add eps → Sqrt → Div(x − mean, ·) → Mul(weight) →
+ * Add(bias). Each such chain, when nothing else reads its intermediate
+ * values, becomes one LayerNormalization node over the last axis (named
+ * after its module, numbered as its first node) before the import reads the
+ * graph; `nodeCount` keeps the file's count for messages. A chain that
+ * differs anywhere is left as it is (and refused where the import meets it).
+ */
+export function fuseLayerNorms(model: OnnxModelFile): OnnxModelFile & { nodeCount?: number } {
+  if (!model.nodes.some((n) => n.op === 'ReduceMean')) return model;
+  const readers = new Map<string, OnnxNode[]>();
+  const producer = new Map<string, OnnxNode>();
+  for (const n of model.nodes) {
+    for (const i of n.inputs) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), n]);
+    for (const o of n.outputs) producer.set(o, n);
+  }
+  const outputs = new Set(model.outputs.map((o) => o.name));
+  const single = (value: string): OnnxNode | undefined => {
+    const r = readers.get(value) ?? [];
+    return r.length === 1 && !outputs.has(value) ? r[0] : undefined;
+  };
+  const constant = (value: string): Float32Array | undefined => {
+    const init = model.initializers.get(value);
+    if (init) return init.dataType === 1 || init.dataType === 10 || init.dataType === 11 ? init.floats() : undefined;
+    const p = producer.get(value);
+    if (p?.op === 'Identity') return constant(p.inputs[0]!);
+    const a = p?.op === 'Constant' ? p.attrs.get('value') : undefined;
+    return a?.type === 'tensor' && (a.t.dataType === 1 || a.t.dataType === 10 || a.t.dataType === 11) ? a.t.floats() : undefined;
+  };
+  const scalarOf = (n: OnnxNode, other: string): number | undefined => {
+    const slot = n.inputs.indexOf(other);
+    const v = n.inputs.length === 2 && slot >= 0 ? constant(n.inputs[1 - slot]!) : undefined;
+    return v && v.length === 1 ? v[0] : undefined;
+  };
+  const intsOf = (value: string): number[] | undefined => {
+    const init = model.initializers.get(value);
+    const p = producer.get(value);
+    const a = p?.op === 'Constant' ? p.attrs.get('value') : undefined;
+    const t = init ?? (a?.type === 'tensor' ? a.t : undefined);
+    return t && (t.dataType === 6 || t.dataType === 7) ? t.ints() : undefined;
+  };
+  const meanLast = (n: OnnxNode | undefined, input: string): boolean => {
+    if (n?.op !== 'ReduceMean' || n.inputs[0] !== input || intAttr(n, 'keepdims', 1) !== 1) return false;
+    const axes = intsAttr(n, 'axes') ?? ((n.inputs[1] ?? '') !== '' ? intsOf(n.inputs[1]!) : undefined);
+    return axes?.length === 1 && axes[0] === -1;
+  };
+  const fused = new Map<OnnxNode, OnnxNode>();
+  const dropped = new Set<OnnxNode>();
+  for (const mean of model.nodes) {
+    const x = mean.inputs[0]!;
+    if (!meanLast(mean, x) || dropped.has(mean)) continue;
+    const sub = single(mean.outputs[0]!);
+    if (sub?.op !== 'Sub' || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) continue;
+    const d = sub.outputs[0]!;
+    const dReaders = readers.get(d) ?? [];
+    const pow = dReaders.find((r) => r.op === 'Pow');
+    const div = dReaders.find((r) => r.op === 'Div');
+    if (dReaders.length !== 2 || outputs.has(d) || !pow || !div || pow.inputs[0] !== d || scalarOf(pow, d) !== 2 || div.inputs[0] !== d) continue;
+    const mean2 = single(pow.outputs[0]!);
+    if (!meanLast(mean2, pow.outputs[0]!)) continue;
+    const addEps = single(mean2!.outputs[0]!);
+    const eps = addEps?.op === 'Add' ? scalarOf(addEps, mean2!.outputs[0]!) : undefined;
+    if (eps === undefined || !(eps > 0)) continue;
+    const sqrt = single(addEps!.outputs[0]!);
+    if (sqrt?.op !== 'Sqrt' || single(sqrt.outputs[0]!) !== div || div.inputs[1] !== sqrt.outputs[0]) continue;
+    const mul = single(div.outputs[0]!);
+    if (mul?.op !== 'Mul' || mul.inputs.length !== 2) continue;
+    const weight = mul.inputs[1 - mul.inputs.indexOf(div.outputs[0]!)]!;
+    const add = single(mul.outputs[0]!);
+    if (add?.op !== 'Add' || add.inputs.length !== 2) continue;
+    const bias = add.inputs[1 - add.inputs.indexOf(mul.outputs[0]!)]!;
+    if (constant(weight) === undefined || constant(bias) === undefined) continue;
+    const chain = [mean, sub, pow, mean2!, addEps!, sqrt, div, mul, add];
+    const scope = mean.name.split('/').slice(0, -1).join('/');
+    const ln: OnnxNode = {
+      name: `${scope}/LayerNormalization`,
+      op: 'LayerNormalization',
+      domain: '',
+      inputs: [x, weight, bias],
+      outputs: [add.outputs[0]!],
+      attrs: new Map<string, OnnxAttrValue>([
+        ['axis', { type: 'int', i: -1 }],
+        ['epsilon', { type: 'float', f: eps }],
+      ]),
+      index: mean.index,
+    };
+    // the chain's nodes leave the graph; the LayerNormalization stands where its last node stood
+    for (const n of chain) dropped.add(n);
+    fused.set(add, ln);
+  }
+  if (fused.size === 0) return model;
+  const nodes = model.nodes.filter((n) => !dropped.has(n) || fused.has(n)).map((n) => fused.get(n) ?? n);
+  return { ...model, nodes, nodeCount: model.nodes.length };
 }

@@ -7,12 +7,12 @@
 // The compositions they replace are about ten tfjs kernels forward and
 // twenty backward for one layer norm (moments, broadcasts, their sums), and
 // Erf, Exp, Square, Neg, Pow for GELU's gradient. Row statistics in doubles,
-// two passes (mean, then squared deviations). erf is Abramowitz and Stegun
-// 7.1.26 (|error| ≤ 1.5e-7), the formula of tfjs's own Erf kernel.
-// Plain loops over the heap's values: memory-bound passes of a few floats
-// per element, small beside the matrix products around them.
+// two passes (mean, then squared deviations), in plain loops over the
+// heap's values (a few floats per element, small beside the matrix products
+// around them). GELU on the wasm kernels of wasm/gelu.ts.
 import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { onHeap, size } from './backend.js';
+import { BLOCK } from './wasm/copy.js';
 
 export const LN = 'AlexnetcLayerNorm';
 export const LN_GRAD = 'AlexnetcLayerNormGrad';
@@ -82,42 +82,22 @@ const layerNormGrad: KernelFunc = (args) => {
   }) as TensorInfo[];
 };
 
-/** erf by Abramowitz and Stegun 7.1.26, as tfjs's Erf kernel. */
-function erf(v: number): number {
-  const s = Math.sign(v), x = Math.abs(v);
-  const t = 1 / (1 + 0.3275911 * x);
-  return s * (1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x));
+/** y = kernel(inputs…) element-wise on the wasm kernels (wasm/gelu.ts). */
+function map(kernel: string, names: string[]): KernelFunc {
+  return (args) => {
+    const a = args as unknown as KernelArgs;
+    const ins = names.map((n) => a.inputs[n]!);
+    return onHeap(a, undefined, (io) => {
+      const n = size(ins[0]!.shape);
+      const ps = ins.map((t) => io.input(t));
+      const y = io.output(n);
+      io.rt.parallel(kernel, Math.ceil(n / BLOCK), [...ps, y.p, n, 0], n < 4 * BLOCK);
+      return io.tensor(y.view, ins[0]!.shape);
+    }) as TensorInfo;
+  };
 }
-
-const gelu: KernelFunc = (args) => {
-  const a = args as unknown as KernelArgs;
-  const { x } = a.inputs as Record<string, TensorInfo>;
-  return onHeap(a, undefined, (io) => {
-    const n = size(x!.shape);
-    const px = io.input(x!);
-    const y = io.output(n);
-    const f = io.heap.f32, xv = view(f, px, n), yv = view(f, y.p, n);
-    for (let i = 0; i < n; i++) { const v = xv[i]!; yv[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2)); }
-    return io.tensor(y.view, x!.shape);
-  }) as TensorInfo;
-};
-
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-const geluGrad: KernelFunc = (args) => {
-  const a = args as unknown as KernelArgs;
-  const { x, dy } = a.inputs as Record<string, TensorInfo>;
-  return onHeap(a, undefined, (io) => {
-    const n = size(x!.shape);
-    const px = io.input(x!), pdy = io.input(dy!);
-    const d = io.output(n);
-    const f = io.heap.f32, xv = view(f, px, n), dyv = view(f, pdy, n), dv = view(f, d.p, n);
-    for (let i = 0; i < n; i++) {
-      const v = xv[i]!;
-      dv[i] = dyv[i]! * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
-    }
-    return io.tensor(d.view, x!.shape);
-  }) as TensorInfo;
-};
+const gelu = map('gelu', ['x']);
+const geluGrad = map('gelu_grad', ['x', 'dy']);
 
 export const layerNormKernels: Array<[string, KernelFunc]> = [[LN, layerNorm], [LN_GRAD, layerNormGrad], [GELU, gelu], [GELU_GRAD, geluGrad]];
 

@@ -60,14 +60,18 @@ export function withPermute(next: FastKernel): FastKernel {
     const perm = args.attrs.perm as number[];
     if (x.dtype !== 'float32' || size(x.shape) === 0) return next(args, fallback);
     const s = simplify(x.shape, perm);
-    // the identity after merging, or a batch of 2-D transposes: the next kernel's (a view or wasm)
-    if (s.perm.length <= 1 || (s.perm.length <= 3 && s.perm[0] === 0) || (s.perm.length === 2)) return next(args, fallback);
+    // a batch of 2-D transposes: the next kernel's (wasm)
+    if ((s.perm.length <= 3 && s.perm[0] === 0 && s.perm.length > 1) || s.perm.length === 2) return next(args, fallback);
     const shape = perm.map((p) => x.shape[p]!);
     return onHeap(args, fallback, (io) => {
       const n = size(x.shape);
       const p = io.input(x);
       const y = io.output(n);
-      permuteInto(io.heap.f32.subarray(p / 4, p / 4 + n), y.view.subarray(0, n), s.shape, s.perm);
+      const src = io.heap.f32.subarray(p / 4, p / 4 + n), dst = y.view.subarray(0, n);
+      // the identity once size-1 axes are dropped (tfjs-layers' Dense transposes its kernel by [0, 1]
+      // on every call: on the stock kernel, two thirds of a ConvNeXt step): a copy
+      if (s.perm.length <= 1) dst.set(src);
+      else permuteInto(src, dst, s.shape, s.perm);
       return io.tensor(y.view, shape);
     });
   };

@@ -1,9 +1,11 @@
 """Export a torchvision VisionTransformer (random weights, eval mode) to ONNX with
 torch.onnx.export at opset 17 and the exporter's defaults.
 
-usage: export_vit.py CONFIG OUT.onnx [--bad-scale]
+usage: export_vit.py CONFIG OUT.onnx [--opset N] [--bad-scale]
 CONFIG: `small`  VisionTransformer(image 32, patch 8, 2 layers, 4 heads, hidden 64, MLP 128, 10 classes)
         `vit_b_32`, `vit_b_16`  torchvision's (224², 1000 classes)
+--opset N: export at opset N (default 17; before 17 layer norm is written as its formula, before 13
+           Softmax takes the axis it flattens from)
 --bad-scale: then change the first attention's scale of the queries (√(D/heads)) to 2.5 in the file,
              a graph that looks like attention but is not nn.MultiheadAttention (the import must refuse it)
 Prints JSON: the parameter count torchvision reports, the output shape.
@@ -44,7 +46,8 @@ if __name__ == '__main__':
     model = build(config)
     size = model.image_size
     x = torch.randn(1, 3, size, size)
-    torch.onnx.export(model, x, out, opset_version=17, input_names=['input'], output_names=['output'],
+    opset = int(sys.argv[sys.argv.index('--opset') + 1]) if '--opset' in sys.argv else 17
+    torch.onnx.export(model, x, out, opset_version=opset, input_names=['input'], output_names=['output'],
                       dynamic_axes={'input': {0: 'N'}, 'output': {0: 'N'}})
     if '--bad-scale' in sys.argv:
         import numpy as np

@@ -4,8 +4,9 @@
 // class token as Expand and Concat, the position embeddings as an Add. The
 // import must give the spec's constructs with the encoder layer found once
 // and repeated, count torchvision's parameters, and compute what the file
-// computes in onnxruntime. A graph that looks like attention but scales the
-// queries otherwise is refused, naming the node.
+// computes in onnxruntime; at opset 12 too, where layer norm is written as
+// its formula. A graph that looks like attention but scales the queries
+// otherwise is refused, naming the node.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -22,19 +23,21 @@ function exportVit(config: string, file: string, ...extra: string[]): { params: 
   return Object.assign({}, ...out.trim().split('\n').map((l) => JSON.parse(l)));
 }
 
-const cases: [string, number, boolean][] = [
-  ['small', 2, true],
-  ['vit_b_32', 12, false],
-  ['vit_b_16', 12, false],
+/** config, encoder layers, in the default suite, opset (17: the default; 12: layer norm as ReduceMean/Sub/Pow/Sqrt/Div chains, Softmax before opset 13) */
+const cases: [string, number, boolean, number][] = [
+  ['small', 2, true, 17],
+  ['small', 2, true, 12],
+  ['vit_b_32', 12, false, 17],
+  ['vit_b_16', 12, false, 17],
 ];
 
 describe('import torchvision VisionTransformer exported by torch.onnx.export (opset 17, defaults)', () => {
-  for (const [config, layers, small] of cases) {
-    it.skipIf(!hasTorch || skipping(`torchvision ViT import ${config}`, !small && NEEDS_BIG))(`${config}: the encoder layer found once and repeated, exact in onnxruntime`, async () => {
+  for (const [config, layers, small, opset] of cases) {
+    it.skipIf(!hasTorch || skipping(`torchvision ViT import ${config}`, !small && NEEDS_BIG))(`${config} (opset ${opset}): the encoder layer found once and repeated, exact in onnxruntime`, async () => {
       const dir = tempDir(`import-vit-${config}`);
       try {
         const onnx = path.join(dir, `${config}.onnx`);
-        const ref = exportVit(config, onnx);
+        const ref = exportVit(config, onnx, '--opset', String(opset));
         const net = path.join(dir, `${config}.net`);
         const imp = alexnetc(['import', onnx, '-o', net, '--json']);
         expect(imp.stderr).toBe('');
@@ -60,7 +63,7 @@ describe('import torchvision VisionTransformer exported by torch.onnx.export (op
         expect(c.stderr).toContain('wrote');
         expect(c.code).toBe(0);
         const cmp = await compareModels(onnx, again, [2, 3, ref.image, ref.image]);
-        console.log(`ViT ${config}: ${report.params.toLocaleString('en-US')} parameters, ${report.blocks} blocks, max |Δ| = ${(cmp.rel * cmp.maxAbs).toExponential(2)}, max |Δ| / max |y| = ${cmp.rel.toExponential(2)}`);
+        console.log(`ViT ${config} (opset ${opset}): ${report.params.toLocaleString('en-US')} parameters, ${report.blocks} blocks, max |Δ| = ${(cmp.rel * cmp.maxAbs).toExponential(2)}, max |Δ| / max |y| = ${cmp.rel.toExponential(2)}`);
         expect(cmp.length).toBe(2 * ref.output_shape[1]!);
         expect(cmp.maxAbs).toBeGreaterThan(1e-3);
         expect(cmp.rel).toBeLessThanOrEqual(1e-4);
@@ -69,6 +72,32 @@ describe('import torchvision VisionTransformer exported by torch.onnx.export (op
       }
     }, 900_000);
   }
+
+  it.skipIf(!hasTorch)("nn.GELU() and nn.GELU(approximate='tanh') as PyTorch writes them (Div/Erf/Add/Mul; Mul/Mul/Mul/Add/Mul/Tanh/Add/Mul/Mul) → gelu, gelu(approximate tanh)", async () => {
+    const dir = tempDir('import-gelu');
+    try {
+      const onnx = path.join(dir, 'gelus.onnx');
+      execFileSync(PYTHON, ['-c', [
+        'import sys, torch',
+        'torch.manual_seed(0)',
+        "m = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.GELU(approximate='tanh'), torch.nn.Linear(8, 5), torch.nn.GELU(), torch.nn.Linear(5, 3)).eval()",
+        "torch.onnx.export(m, torch.randn(1, 6), sys.argv[1], opset_version=17, input_names=['input'], dynamic_axes={'input': {0: 'N'}})",
+      ].join('\n'), onnx], { timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const net = path.join(dir, 'gelus.net');
+      const imp = alexnetc(['import', onnx, '-o', net]);
+      expect(imp.code).toBe(0);
+      const body = fs.readFileSync(net, 'utf8');
+      expect(body).toContain('dense(8) | gelu(approximate tanh)\n');
+      expect(body).toContain('dense(5) | gelu\n');
+      const again = path.join(dir, 'again.onnx');
+      expect(alexnetc(['compile', net, '--weights', path.join(dir, 'gelus.weights.onnx'), '-o', again]).code).toBe(0);
+      const cmp = await compareModels(onnx, again, [4, 6]);
+      expect(cmp.maxAbs).toBeGreaterThan(1e-3);
+      expect(cmp.rel).toBeLessThanOrEqual(1e-5);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it.skipIf(!hasTorch)('attention with another scale of the queries is refused, naming the node, and nothing is written', () => {
     const dir = tempDir('import-vit-bad');

@@ -34,6 +34,8 @@ describe('Transpose', () => {
     [[5, 6, 7], [1, 0, 2]],
     [[3, 4], [1, 0]], // a 2-D transpose: the wasm kernel
     [[2, 3, 4], [0, 2, 1]],
+    [[37, 13], [0, 1]], // the identity (tfjs-layers' Dense on a kernel): a copy
+    [[3, 1, 5], [1, 0, 2]], // the identity once size-1 axes are dropped
   ];
   it.each(cases)('of %j by %j is bit-identical to stock', (shape, perm) => {
     const x = randT(shape);

@@ -154,7 +154,7 @@ const tanh = unary('tanh', (f) => {
  * polynomial for e^r, 2^k built in the exponent bits. ≤ 2 ulp on [−87, 88];
  * below, 0; above, +∞; NaN stays NaN.
  */
-function expf(f: Func): { setup: Code; op: (x: Code) => Code } {
+export function expf(f: Func): { setup: Code; op: (x: Code) => Code } {
   const c = (v: number) => vconst(f, v);
   const hi = c(88.3762626647949), lo = c(-87.3365447504019), log2e = c(1.44269504088896341), half = c(0.5);
   const c1 = c(0.693359375), c2 = c(-2.12194440e-4), one = c(1);

@@ -17,6 +17,8 @@ import { lrnKernels } from './lrn.js';
 import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
 import { broadcastKernels } from './broadcast.js';
+import { geluKernels } from './gelu.js';
+import { softmaxKernels } from './softmax.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -47,6 +49,8 @@ export function allKernels(): KernelDef[] {
     ...depthwiseKernels(),
     ...maskKernels(),
     ...broadcastKernels(),
+    ...geluKernels(),
+    ...softmaxKernels(),
   ];
 }
 
