@@ -18,6 +18,7 @@ import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
 import { broadcastKernels } from './broadcast.js';
 import { geluKernels } from './gelu.js';
+import { softmaxKernels } from './softmax.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -49,6 +50,7 @@ export function allKernels(): KernelDef[] {
     ...maskKernels(),
     ...broadcastKernels(),
     ...geluKernels(),
+    ...softmaxKernels(),
   ];
 }
 
