@@ -34,56 +34,131 @@ export function pieceStarts(text: string): number[] {
   return starts;
 }
 
+/** what a middle or last part of a long network's body is wrapped in to be parsed alone */
+const WRAP = 'block __part {\n';
+
+/**
+ * Where a long network's body may be cut: the starts of lines directly in its
+ * body (not inside a nested body, brackets or parentheses) that begin a stage
+ * (not `shortcut` or `else`, which belong to the line before), at least
+ * `every` lines apart. Empty where the body holds an `input` or `train` after
+ * its first part (a part parsed as a block would read those as misplaced).
+ */
+export function networkCuts(piece: string, every: number): number[] {
+  const cuts: number[] = [];
+  let depth = 0;
+  let nest = 0;
+  let lines = 0;
+  for (let i = 0; i < piece.length; i++) {
+    const c = piece.charCodeAt(i);
+    if (c === 35 /* # */) {
+      while (i < piece.length && piece.charCodeAt(i) !== 10 && piece.charCodeAt(i) !== 13) i++;
+      i--;
+    } else if (c === 34 /* " */) {
+      i++;
+      while (i < piece.length && piece.charCodeAt(i) !== 34 && piece.charCodeAt(i) !== 10) i++;
+    } else if (c === 123) depth++;
+    else if (c === 125) depth--;
+    else if (c === 40 || c === 91) nest++;
+    else if (c === 41 || c === 93) nest--;
+    else if (c === 10) {
+      lines++;
+      if (depth !== 1 || nest !== 0 || lines < every) continue;
+      const m = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)/.exec(piece.slice(i + 1, i + 80));
+      if (!m || m[1] === 'shortcut' || m[1] === 'else') continue;
+      cuts.push(i + 1);
+      lines = 0;
+    }
+  }
+  if (cuts.length && /(?<![A-Za-z0-9_])(?:input|train)(?![A-Za-z0-9_])/.test(piece.slice(cuts[0]))) return [];
+  return cuts;
+}
+
 export class IncrementalParser {
   /** pieces parsed (not reused), for tests and benches */
   pieceParses = 0;
   /** whole-file parses (a piece had a diagnostic), for tests */
   fullParses = 0;
   private pieces = new Map<string, Piece[]>();
+  private next = new Map<string, Piece[]>();
+
+  /**
+   * `every`: a network longer than twice this many lines is itself parsed in
+   * parts of about this many lines (its header with the first lines, then the
+   * rest of its body as blocks), so that an edit in it re-parses one part
+   */
+  constructor(private readonly every = 100) {}
+
+  /** the parse of `src` (kept, or parsed now), its spans moved so that `src` starts at `at` */
+  private unit(src: string, at: number): Piece {
+    // the same text twice in a file (two equal blocks) gets two pieces: each is used once per parse
+    let p = this.pieces.get(src)?.pop();
+    if (!p) {
+      this.pieceParses++;
+      const result = parse(src);
+      p = { text: src, at: 0, result, tree: unshare(result.program) };
+    }
+    const list = this.next.get(src);
+    if (list) list.push(p);
+    else this.next.set(src, [p]);
+    if (p.at !== at) {
+      shift(p.result.program, at - p.at, p.tree);
+      p.at = at;
+    }
+    return p;
+  }
 
   parse(text: string): Parsed {
     const starts = pieceStarts(text);
-    const next = new Map<string, Piece[]>();
-    const used: Piece[] = [];
+    this.next = new Map();
+    const program: Program = { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } };
     let clean = true;
     let tokens = 0;
-    for (let i = 0; i < starts.length; i++) {
-      const start = starts[i]!;
-      const piece = text.slice(start, starts[i + 1] ?? text.length);
-      // the same text twice in a file (two equal blocks) gets two pieces: each is used once per parse
-      const old = this.pieces.get(piece);
-      let p = old?.pop();
-      if (!p) {
-        this.pieceParses++;
-        const result = parse(piece);
-        p = { text: piece, at: 0, result, tree: unshare(result.program) };
-      }
-      const list = next.get(piece);
-      if (list) list.push(p);
-      else next.set(piece, [p]);
-      used.push(p);
+    const take = (p: Piece): Program => {
       tokens += p.result.tokens.length;
       if (p.result.diagnostics.length || p.result.limited) clean = false;
+      for (const x of p.result.program.comments) program.comments.push(x);
+      return p.result.program;
+    };
+    for (let i = 0; i < starts.length && clean; i++) {
+      const start = starts[i]!;
+      const piece = text.slice(start, starts[i + 1] ?? text.length);
+      const cuts = piece.startsWith('network') && piece.length > 2 * this.every * 8 ? networkCuts(piece, this.every) : [];
+      if (!cuts.length) {
+        const pr = take(this.unit(piece, start));
+        for (const x of pr.imports) program.imports.push(x);
+        for (const x of pr.decls) program.decls.push(x);
+        continue;
+      }
+      // a long network: its header and first lines (closed here), then the rest of its body in parts
+      const head = take(this.unit(piece.slice(0, cuts[0]) + '\n}', start));
+      const net = head.decls[0];
+      if (head.decls.length !== 1 || net?.kind !== 'network' || head.imports.length) {
+        clean = false;
+        break;
+      }
+      const body = [...net.body];
+      let end = net.span.end;
+      for (let k = 0; k < cuts.length && clean; k++) {
+        const from = cuts[k]!;
+        const last = k === cuts.length - 1;
+        const part = take(this.unit(WRAP + piece.slice(from, last ? piece.length : cuts[k + 1]) + (last ? '' : '\n}'), start + from - WRAP.length));
+        const b = part.decls[0];
+        if (part.decls.length !== 1 || b?.kind !== 'block' || part.imports.length) clean = false;
+        else {
+          for (const s of b.body) body.push(s);
+          end = b.span.end;
+        }
+      }
+      program.decls.push({ ...net, body, span: { start: net.span.start, end } });
     }
-    this.pieces = next;
+    this.pieces = this.next;
     if (!clean || tokens > MAX_TOKENS) {
       this.fullParses++;
       const { program, diagnostics, limited } = parse(text);
       return { program, diagnostics, limited };
     }
-    const program: Program = { imports: [], decls: [], comments: [], span: { start: 0, end: text.length } };
-    for (let i = 0; i < used.length; i++) {
-      const p = used[i]!;
-      const start = starts[i]!;
-      if (p.at !== start) {
-        shift(p.result.program, start - p.at, p.tree);
-        p.at = start;
-      }
-      const pr = p.result.program;
-      for (const x of pr.imports) program.imports.push(x);
-      for (const x of pr.decls) program.decls.push(x);
-      for (const x of pr.comments) program.comments.push(x);
-    }
+    program.comments.sort((a, b) => a.span.start - b.span.start);
     return { program, diagnostics: [], limited: false };
   }
 }

@@ -61,9 +61,11 @@ describe('incremental parse', () => {
   const specs = fs.readdirSync(path.join(ROOT, 'specs')).filter((f) => f.endsWith('.net')).sort();
   const files: [string, string][] = [...specs.map((f): [string, string] => [f, fs.readFileSync(path.join(ROOT, 'specs', f), 'utf8')]), ['generated', generated()]];
 
-  it.each(files)('%s: after 40 random edits, each parse equals a whole parse (pieces put together, or the whole text where it has an error)', (name, text) => {
-    const p = new IncrementalParser();
-    const r = rng(name.length * 7919);
+  // every: 2 cuts each network into parts of two or three lines, so that the parts' path is taken on every spec
+  const cases = files.flatMap(([name, text]) => [100, 2].map((every): [string, number, string] => [name, every, text]));
+  it.each(cases)('%s, networks in parts of %i lines: after 40 random edits, each parse equals a whole parse (pieces put together, or the whole text where it has an error)', (name, every, text) => {
+    const p = new IncrementalParser(every);
+    const r = rng(name.length * 7919 + every);
     let t = text;
     expect(p.parse(t), `${name} at first`).toEqual(whole(t));
     for (let i = 0; i < 40; i++) {
@@ -74,6 +76,22 @@ describe('incremental parse', () => {
     // both ways were taken: pieces put together, and whole parses of broken texts
     expect(p.fullParses).toBeGreaterThan(3);
     expect(41 - p.fullParses).toBeGreaterThan(8);
+  });
+
+  it('a long network is parsed in parts: an edit in its last line re-parses one part', () => {
+    const lines = ['network Long {', '  input [8, 16, 16]'];
+    for (let i = 0; i < 50; i++) lines.push(`  conv(8, 3, pad 1) | relu   : [8, 16, 16]   # line ${i}`);
+    lines.push('  flatten | dense(10)', '}', '');
+    const text = lines.join('\n');
+    const p = new IncrementalParser(10);
+    expect(p.parse(text)).toEqual(whole(text));
+    const parts = p.pieceParses;
+    expect(parts).toBeGreaterThanOrEqual(5);
+    const at = text.lastIndexOf('dense(10)') + 'dense('.length;
+    const edited = text.slice(0, at) + '2' + text.slice(at);
+    expect(p.parse(edited)).toEqual(whole(edited));
+    expect(p.pieceParses).toBe(parts + 1);
+    expect(p.fullParses).toBe(0);
   });
 
   it('re-parses only the item an edit changed, and moves the others', () => {
