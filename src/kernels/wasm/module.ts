@@ -19,6 +19,7 @@ import { maskKernels } from './masks.js';
 import { broadcastKernels } from './broadcast.js';
 import { geluKernels } from './gelu.js';
 import { softmaxKernels } from './softmax.js';
+import { bmmKernels } from './bmm.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -51,6 +52,7 @@ export function allKernels(): KernelDef[] {
     ...broadcastKernels(),
     ...geluKernels(),
     ...softmaxKernels(),
+    ...bmmKernels(),
   ];
 }
 
