@@ -342,7 +342,7 @@ export function findBlocks(items: Item[], networkName: string, shapeOf: (value: 
       const cond = conditional.has(c) ? residualCondition(c, shapeOf) : undefined;
       if (conditional.has(c) && !cond) throw new Error('internal: a merged cluster lost its residual condition');
       if (cond) kinds.unshift('cin');
-      const params = paramNames(kinds);
+      const params = seParams(c[0]!.group.body, kinds) ?? paramNames(kinds);
       const shift = cond ? 1 : 0;
       let i = 0;
       // a conditional residual's body is written from an instance that has the residual
@@ -410,6 +410,18 @@ function conditionalResiduals(clusters: Map<string, Instance[]>, shapeOf: (v: st
     merged.add(all);
   }
   return merged;
+}
+
+/**
+ * Squeeze-and-excitation's two widths by their roles, as the specs write them:
+ * a block that is one gate whose two convolutions' widths are its only
+ * parameters takes `squeeze` (the first) and `c` (the gated channels).
+ */
+function seParams(body: T[], kinds: string[]): string[] | undefined {
+  const gate = body[0];
+  if (body.length !== 1 || gate?.t !== 'gate' || kinds.length !== 2 || kinds.some((k) => k !== 'filters')) return undefined;
+  const convs = gate.body.filter((n) => n.t === 'layer' && n.l.layer === 'conv');
+  return convs.length === 2 ? ['squeeze', 'c'] : undefined;
 }
 
 /** Whether a body holds a depthwise convolution (groups = filters > 1). */
