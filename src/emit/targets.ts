@@ -103,14 +103,17 @@ export const TARGETS: Target[] = [
     help: 'a PyTorch module (Python source; its weights: --target safetensors)',
     takesWeights: false,
     async write(job) {
-      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }] = await Promise.all([
+      const [{ toTorchModule, torchClassName, TorchUnsupportedError }, { writeFileAtomic }, { LineIndex }, { torchvisionNames }] = await Promise.all([
         import('./torch/index.js'),
         import('../util/atomic.js'),
         import('../diagnostics/span.js'),
+        import('../weights/torchvision.js'),
       ]);
       let text;
       try {
-        text = toTorchModule(job.source.program, job.network, { source: path.basename(job.source.file), set: job.source.set });
+        // a network laid out as a torchvision model: its load_safetensors reads torchvision's keys too
+        const torchvision = torchvisionNames(job.network);
+        text = toTorchModule(job.source.program, job.network, { source: path.basename(job.source.file), set: job.source.set, torchvision });
       } catch (e) {
         if (!(e instanceof TorchUnsupportedError)) throw e;
         const at = new LineIndex(job.source.text).position(e.span.start);

@@ -227,20 +227,24 @@ function groupsByHeight(body: T[], out: Map<number, Group[]>): number {
 /**
  * Is a group worth a block of its own? When it holds a construct, or at
  * least three layers of its own (not counting what calls of other blocks
- * hold): `conv | batchnorm | relu` is, a Sequential of two blocks (PyTorch's
+ * hold), or layers of its own and calls, three or more together: `conv |
+ * batchnorm | relu` is, and so is MobileNet's unit of two conv–batchnorm–relu6
+ * calls and a conv with its batch norm; a Sequential of two blocks (PyTorch's
  * `layer2`) or a conv with its batch norm (`downsample`) is written inline.
  */
 function worthABlock(body: T[]): boolean {
   let own = 0;
+  let calls = 0;
   const count = (ts: T[]): boolean => {
     for (const n of ts) {
       if (n.t === 'residual' || n.t === 'merge' || n.t === 'gate') return true;
       if (n.t === 'layer') own++;
-      else if (!n.call && count(n.body)) return true;
+      else if (n.call) calls++;
+      else if (count(n.body)) return true;
     }
     return false;
   };
-  return count(body) || own >= 3;
+  return count(body) || own >= 3 || (own > 0 && own + calls >= 3);
 }
 
 const PARAM_NAMES: Record<string, string> = { filters: 'c', units: 'units', k: 'k', stride: 'stride', pad: 'pad', dilation: 'dilation', groups: 'groups', rate: 'rate' };
@@ -296,29 +300,30 @@ export interface Blocks {
 }
 
 /** Find the blocks of an imported network and write its body with calls to them. */
-export function findBlocks(items: Item[], networkName: string): Blocks {
+export function findBlocks(items: Item[], networkName: string, shapeOf: (value: string) => number[] | undefined = () => undefined): Blocks {
   const tree = segment(items, []);
   const heights = new Map<number, Group[]>();
   const maxH = groupsByHeight(tree, heights);
   const blocks: BlockDecl[] = [];
   const namer = new Namer(new Set([networkName]));
   for (let h = 1; h <= maxH; h++) {
-    const clusters = new Map<string, { group: Group; values: number[]; names: string[] }[]>();
+    const clusters = new Map<string, Instance[]>();
     for (const g of heights.get(h) ?? []) {
       if (!worthABlock(g.body)) continue;
       const s = slotsOf(g.body);
       const list = clusters.get(s.sig) ?? [];
-      list.push({ group: g, values: s.values, names: s.names });
+      list.push({ group: g, values: s.values, names: s.names, residual: false });
       clusters.set(s.sig, list);
     }
+    const conditional = conditionalResiduals(clusters, shapeOf);
     // a cluster of whole branches alone adds nothing to the construct that already holds them
     const repeated = [...clusters.values()].filter((c) => c.length >= 2 && c.some((x) => !x.group.whole));
     // its first instance names it: prefer one that is not a whole branch (`conv1`, not `branch1`)
     for (const c of repeated) c.sort((a, b) => Number(a.group.whole) - Number(b.group.whole));
     for (const c of repeated) {
       // anti-unification: a slot that differs between instances is a parameter; slots that vary together share one
-      const first = c[0]!;
-      const slotCount = first.values.length;
+      const slotCount = c[0]!.values.length;
+      const names = c[0]!.names;
       const paramOfSlot: (number | undefined)[] = [];
       const vectors: string[] = [];
       const kinds: string[] = [];
@@ -330,19 +335,32 @@ export function findBlocks(items: Item[], networkName: string): Blocks {
         if (p < 0) {
           p = vectors.length;
           vectors.push(key);
-          kinds.push(first.names[i]!);
+          kinds.push(names[i]!);
         }
         paramOfSlot[i] = p;
       }
-      const params = paramNames(kinds);
+      const cond = conditional.has(c) ? residualCondition(c, shapeOf) : undefined;
+      if (conditional.has(c) && !cond) throw new Error('internal: a merged cluster lost its residual condition');
+      if (cond) kinds.unshift('cin');
+      const params = seParams(c[0]!.group.body, kinds) ?? paramNames(kinds);
+      const shift = cond ? 1 : 0;
       let i = 0;
+      // a conditional residual's body is written from an instance that has the residual
+      if (cond) c.sort((a, b) => Number(b.residual) - Number(a.residual));
+      const first = c[0]!;
       const body = collapseRepeats(
         walk(first.group.body, (v) => {
           const p = paramOfSlot[i++];
-          return p === undefined ? v : { ref: params[p]! };
+          return p === undefined ? v : { ref: params[p + shift]! };
         }).stmts,
       );
-      const name = namer.name(stemOf(first.group.key), structuralName(first.group.body));
+      if (cond) {
+        const r = body[0]!;
+        if (r.kind !== 'residual') throw new Error('internal: a conditional residual block without its residual');
+        r.cond = cond.text(params, paramOfSlot);
+      }
+      // MobileNet's and EfficientNet's unit: an inverted residual (a depthwise convolution inside)
+      const name = namer.name(stemOf(first.group.key), cond && hasDepthwise(first.group.body) ? 'inverted' : structuralName(first.group.body));
       const where = (g: Group): string => (g.scope.length ? (isTorchStyle(g) ? '/' : '') + g.scope.join('/') : g.key);
       const block: BlockDecl = {
         name,
@@ -354,13 +372,125 @@ export function findBlocks(items: Item[], networkName: string): Blocks {
       };
       blocks.push(block);
       for (const x of c) {
-        const args = params.map((_, p) => x.values[paramOfSlot.indexOf(p)]!);
+        const args = params.slice(shift).map((_, p) => x.values[paramOfSlot.indexOf(p)]!);
+        if (cond) args.unshift(inChannels(x.group.body, shapeOf)!);
         x.group.call = { block, args };
       }
     }
   }
   const body = collapseRepeats(walk(tree, (v) => v).stmts);
   return inlineSingleUse(blocks, body);
+}
+
+interface Instance {
+  group: Group;
+  values: number[];
+  names: string[];
+  /** merged into a conditional residual block: this instance adds its input back */
+  residual: boolean;
+}
+
+/**
+ * Units that are the same but for an identity residual around them
+ * (MobileNet's inverted residual, EfficientNet's MBConv: the input is added
+ * back when the stride is 1 and the channels are kept) join one cluster, to
+ * become one block with `residual if …`, when a condition on the block's
+ * arguments tells them apart (see residualCondition). Returns the merged clusters.
+ */
+function conditionalResiduals(clusters: Map<string, Instance[]>, shapeOf: (v: string) => number[] | undefined): Set<Instance[]> {
+  const merged = new Set<Instance[]>();
+  for (const [sig, plain] of [...clusters]) {
+    const withResidual = clusters.get(`residual{${sig}}`);
+    if (!withResidual || plain.length === 0) continue;
+    const all = [...plain, ...withResidual.map((x) => ({ ...x, residual: true }))];
+    if (all.every((x) => x.group.whole) || all.some((x) => inChannels(x.group.body, shapeOf) === undefined)) continue;
+    if (!residualCondition(all, shapeOf)) continue;
+    clusters.delete(sig);
+    clusters.set(`residual{${sig}}`, all);
+    merged.add(all);
+  }
+  return merged;
+}
+
+/**
+ * Squeeze-and-excitation's two widths by their roles, as the specs write them:
+ * a block that is one gate whose two convolutions' widths are its only
+ * parameters takes `squeeze` (the first) and `c` (the gated channels).
+ */
+function seParams(body: T[], kinds: string[]): string[] | undefined {
+  const gate = body[0];
+  if (body.length !== 1 || gate?.t !== 'gate' || kinds.length !== 2 || kinds.some((k) => k !== 'filters')) return undefined;
+  const convs = gate.body.filter((n) => n.t === 'layer' && n.l.layer === 'conv');
+  return convs.length === 2 ? ['squeeze', 'c'] : undefined;
+}
+
+/** Whether a body holds a depthwise convolution (groups = filters > 1). */
+function hasDepthwise(body: T[]): boolean {
+  return body.some((n) => {
+    if (n.t === 'layer') return n.l.layer === 'conv' && typeof n.l.args.groups === 'number' && n.l.args.groups > 1 && n.l.args.groups === n.l.args.filters;
+    if (n.t === 'merge') return n.branches.some(hasDepthwise);
+    return hasDepthwise(n.body);
+  });
+}
+
+/** The first layer of a body. */
+function firstLayer(body: T[]): ImportLayer | undefined {
+  for (const n of body) {
+    if (n.t === 'layer') return n.l;
+    const inner = n.t === 'group' || n.t === 'residual' || n.t === 'gate' ? firstLayer(n.body) : firstLayer(n.branches.find((b) => b.length > 0) ?? []);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** The channels a body reads: its first layer's data input's. */
+function inChannels(body: T[], shapeOf: (v: string) => number[] | undefined): number | undefined {
+  const l = firstLayer(body);
+  for (const i of l?.nodes[0]?.inputs ?? []) {
+    const s = shapeOf(i);
+    if (s) return s.length === 3 ? s[0] : undefined;
+  }
+  return undefined;
+}
+
+/** The channels a body writes: its last layer's. */
+function outChannels(body: T[]): number | undefined {
+  const last = body[body.length - 1];
+  if (!last) return undefined;
+  if (last.t === 'layer') return last.l.shape.length === 3 ? last.l.shape[0] : undefined;
+  if (last.t === 'group' || last.t === 'residual') return outChannels(last.body);
+  return undefined;
+}
+
+/**
+ * The condition under which the instances of a merged cluster have their
+ * residual, in the papers' terms: `stride == 1 and cin == c` (a stride that
+ * differs between instances, the output channels, and `cin`, the input
+ * channels, added as the block's first parameter), or `cin == c` alone.
+ * Checked against every instance; undefined when neither holds exactly.
+ * `text` writes it with the block's parameters (`paramOfSlot`: each slot's
+ * parameter, after `cin`; a slot without one is written as its number).
+ */
+function residualCondition(c: Instance[], shapeOf: (v: string) => number[] | undefined): { text: (params: string[], paramOfSlot: (number | undefined)[]) => string } | undefined {
+  const names = c[0]!.names;
+  const cin = c.map((x) => inChannels(x.group.body, shapeOf));
+  const cout = c.map((x) => outChannels(x.group.body));
+  if (cin.some((x) => x === undefined) || cout.some((x) => x === undefined)) return undefined;
+  const varies = (i: number): boolean => c.some((x) => x.values[i] !== c[0]!.values[i]);
+  const strideSlot = names.findIndex((n, i) => n === 'stride' && varies(i));
+  const coutSlot = names.findIndex((n, i) => n === 'filters' && c.every((x, k) => x.values[i] === cout[k]));
+  if (coutSlot < 0) return undefined;
+  const holds = (f: (k: number) => boolean): boolean => c.every((x, k) => f(k) === x.residual);
+  const kept = (k: number): boolean => cin[k] === cout[k];
+  const slotText = (params: string[], paramOfSlot: (number | undefined)[], slot: number): string => {
+    const p = paramOfSlot[slot];
+    return p === undefined ? String(c[0]!.values[slot]) : params[p + 1]!;
+  };
+  if (strideSlot >= 0 && holds((k) => c[k]!.values[strideSlot] === 1 && kept(k))) {
+    return { text: (p, ps) => `${slotText(p, ps, strideSlot)} == 1 and cin == ${slotText(p, ps, coutSlot)}` };
+  }
+  if (holds(kept)) return { text: (p, ps) => `cin == ${slotText(p, ps, coutSlot)}` };
+  return undefined;
 }
 
 /**
@@ -384,7 +514,8 @@ function inlineSingleUse(blocks: BlockDecl[], body: Stmt[]): Blocks {
   count(body, 2); // a call from the network's body keeps its block
   for (const b of blocks) count(b.body, 1);
   const byName = new Map(blocks.map((b) => [b.name, b]));
-  const inline = new Set(blocks.filter((b) => sites.get(b.name) === 1).map((b) => b.name));
+  const conditional = (b: BlockDecl): boolean => b.body.some((s) => s.kind === 'residual' && s.cond !== undefined);
+  const inline = new Set(blocks.filter((b) => sites.get(b.name) === 1 && !conditional(b)).map((b) => b.name));
   if (inline.size === 0) return { blocks, body };
   const subst = (v: Value, env: Map<string, Value>): Value => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (env.get(v.ref) ?? v) : v);
   const expand = (stmts: Stmt[], env: Map<string, Value>): Stmt[] =>

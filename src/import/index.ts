@@ -85,7 +85,7 @@ export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const items = new StructureBuilder(g).build();
   const name = opts.name ?? networkName(model.graphName, file);
   if (KEYWORDS.has(name) || LAYER_NAMES.has(name)) throw new ImportError(`the network cannot be named ${name}: that is a keyword or a layer of the language`);
-  const { blocks, body } = findBlocks(items, name);
+  const { blocks, body } = findBlocks(items, name, (v) => g.shapes.get(v));
   const output = g.shapes.get(g.output)!;
   const producer = [model.producer, model.metadata.producer_version].filter(Boolean).join(' ') || 'an unnamed producer';
   const header = [

@@ -14,7 +14,7 @@ export type Stmt =
   | { kind: 'layer'; layer: string; args: Record<string, Value> }
   | { kind: 'call'; block: string; args: Value[] }
   | { kind: 'repeat'; count: number; body: Stmt[] }
-  | { kind: 'residual'; body: Stmt[]; shortcut: Stmt[] | null }
+  | { kind: 'residual'; body: Stmt[]; shortcut: Stmt[] | null; cond?: string }
   | { kind: 'concat' | 'add' | 'split'; branches: Stmt[][] }
   | { kind: 'gate'; body: Stmt[] };
 
@@ -132,7 +132,7 @@ function printBody(body: Stmt[], indent: string, out: string[]): void {
         break;
       case 'residual':
         flush();
-        out.push(`${indent}residual {`);
+        out.push(`${indent}residual ${s.cond ? `if ${s.cond} ` : ''}{`);
         printBody(s.body, indent + '  ', out);
         if (s.shortcut) {
           out.push(`${indent}} shortcut {`);

@@ -319,7 +319,8 @@ function lastSegment(name: string): string {
 
 function isShortcut(items: Item[]): boolean {
   const first = firstNode(items[0]!);
-  return first !== undefined && /(^|\/)shortcut\//.test(first.name);
+  // alexnetc's `…/shortcut/…`; torchvision's RegNet writes `self.proj(x) + self.f(x)`, the projection first
+  return first !== undefined && /(^|\/)(shortcut|proj)\//.test(first.name);
 }
 
 export function firstNode(item: Item): OnnxNode | undefined {

@@ -379,7 +379,68 @@ function attention(g: ImportGraph, entry: OnnxNode, inShape: number[]): OpResult
 /** A pattern that starts where the value `v` is read by several nodes (`readers`); undefined when none does. */
 export function matchFork(g: ImportGraph, v: string, readers: OnnxNode[]): OpResult | undefined {
   if (readers.length === 2) return gelu(g, v, readers);
+  if (readers.length === 4) return geluTanh(g, v, readers);
   return undefined;
+}
+
+/** The input of a two-input node other than `value` (undefined when it reads `value` twice or not at all). */
+function otherInput(n: OnnxNode, value: string): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  const i = n.inputs.indexOf(value);
+  if (i < 0 || n.inputs[1 - i] === value) return undefined;
+  return n.inputs[1 - i];
+}
+
+/** A Mul or Add of `value` by a scalar constant near `want`, read only by the next node. */
+function byConstant(g: ImportGraph, n: OnnxNode | undefined, op: string, value: string, want: number): boolean {
+  if (n?.op !== op) return false;
+  const other = otherInput(n, value);
+  if (other === undefined || g.isData(other)) return false;
+  const c = scalar(g, n, n.inputs.indexOf(other));
+  return c !== undefined && near(c, want);
+}
+
+/**
+ * GELU's tanh approximation, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as
+ * PyTorch writes nn.GELU(approximate="tanh") (x·x, ·x, ·0.044715, +x,
+ * ·√(2/π), Tanh, +1, ·x, ·½) and as alexnetc does (the ½ taken from x first).
+ */
+function geluTanh(g: ImportGraph, v: string, readers: OnnxNode[]): OpResult | undefined {
+  const inShape = g.shapes.get(v)!;
+  const sq = readers.find((r) => r.op === 'Mul' && r.inputs.length === 2 && r.inputs[0] === v && r.inputs[1] === v);
+  const cube = sq && only(g, sq.outputs[0]!);
+  if (!sq || !cube || cube.op !== 'Mul' || otherInput(cube, sq.outputs[0]!) !== v) return undefined;
+  const c = only(g, cube.outputs[0]!);
+  if (!byConstant(g, c, 'Mul', cube.outputs[0]!, 0.044715)) return undefined;
+  const a = only(g, c!.outputs[0]!);
+  if (a?.op !== 'Add' || otherInput(a, c!.outputs[0]!) !== v) return undefined;
+  const s = only(g, a.outputs[0]!);
+  if (!byConstant(g, s, 'Mul', a.outputs[0]!, Math.sqrt(2 / Math.PI))) return undefined;
+  const t = only(g, s!.outputs[0]!);
+  if (t?.op !== 'Tanh') return undefined;
+  const u = only(g, t.outputs[0]!);
+  if (!byConstant(g, u, 'Add', t.outputs[0]!, 1)) return undefined;
+  const last = only(g, u!.outputs[0]!);
+  if (last?.op !== 'Mul') return undefined;
+  const other = otherInput(last, u!.outputs[0]!);
+  let nodes: OnnxNode[];
+  let out: OnnxNode;
+  if (other === v) {
+    // PyTorch: (x · (1 + tanh(…))) · ½
+    const half = only(g, last.outputs[0]!);
+    if (!byConstant(g, half, 'Mul', last.outputs[0]!, 0.5)) return undefined;
+    nodes = [sq, cube, c!, a, s!, t, u!, last, half!];
+    out = half!;
+  } else {
+    // alexnetc: (x · ½) · (1 + tanh(…))
+    const half = other === undefined ? undefined : g.producer.get(other);
+    if (!half || !readers.includes(half) || !byConstant(g, half, 'Mul', v, 0.5) || only(g, half.outputs[0]!) !== last) return undefined;
+    nodes = [sq, cube, c!, a, s!, t, half, u!, last];
+    out = last;
+  }
+  if (!nodes.filter((n) => n.inputs.includes(v)).every((n) => readers.includes(n)) || new Set(readers).size !== 4) return undefined;
+  const l: ImportLayer = layer({ g, node: sq, inShape }, 'gelu', { approximate: 'tanh' }, [], nodes);
+  return { layers: [l], out: out.outputs[0]! };
 }
 
 /** x · ½(1 + erf(x/√2)) as PyTorch writes nn.GELU(): Div(x, √2) → Erf → Add 1 → Mul(x, ·) → Mul ½. */

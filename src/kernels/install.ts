@@ -19,6 +19,7 @@ import { MASK_GRAD, maskGrad, minMaxGradient } from './minmax.js';
 import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
 import { withPermute } from './permute.js';
 import { layerNormKernels, registerLayerNormGradients } from './layernorm.js';
+import { withSmallBatches } from './batched-matmul.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -42,7 +43,7 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['Multiply', withMiddleBroadcast(tf, 'mul', makeBinary(tf, 'mul'))],
     ['RealDiv', withMiddleBroadcast(tf, 'div', makeBinary(tf, 'div'))],
     ['AddN', fastAddN],
-    ['BatchMatMul', fastBatchMatMul],
+    ['BatchMatMul', withSmallBatches(fastBatchMatMul)],
     ['_FusedMatMul', fastFusedMatMul],
     ['Transpose', withPermute(fastTranspose)],
     ['Concat', makeConcat(tf)],

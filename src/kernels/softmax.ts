@@ -4,9 +4,12 @@
 // temporary. Attention's weights [N, heads, T, T] made those the largest part
 // of a small ViT's step. Each row here is read twice and written once,
 // computed in float32 order as the stock kernels do (exp(x − max), the sum
-// accumulated left to right), so results agree to the last ulp or so.
+// accumulated left to right), so results agree to the last ulp or so. Rows
+// of four or more take the wasm kernel of wasm/softmax.ts (four lanes: the
+// sum in another order, a few ulps).
 import type { FastKernel, KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
-import { allFloat, size } from './backend.js';
+import { allFloat, onHeap, size } from './backend.js';
+import { BLOCK } from './wasm/copy.js';
 
 function values(args: KernelArgs, t: TensorInfo): Float32Array {
   return args.backend.data.get(t.dataId).values as Float32Array;
@@ -18,8 +21,18 @@ export const fastSoftmax: FastKernel = (args, fallback) => {
   const dim = args.attrs.dim as number;
   const rank = logits.shape.length;
   if (!allFloat(logits) || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback(args as never) as TensorInfo;
-  const x = values(args, logits);
   const n = logits.shape[rank - 1]!;
+  if (n >= 4) {
+    // rows of four or more: the wasm kernel (wasm/softmax.ts), on the heap
+    return onHeap(args, fallback, (io) => {
+      const total = size(logits.shape), rows = total / n;
+      const y = io.output(total);
+      const rowsPer = Math.max(1, Math.floor(BLOCK / n));
+      io.rt.parallel('softmax_rows', Math.ceil(rows / rowsPer), [io.input(logits), y.p, rows, n, rowsPer], total < 4 * BLOCK);
+      return io.tensor(y.view, logits.shape);
+    }) as TensorInfo;
+  }
+  const x = values(args, logits);
   const y = new Float32Array(size(logits.shape));
   for (let r = 0; r < y.length; r += n) {
     let max = -Infinity;

@@ -12,7 +12,7 @@ export const gelu = documented(defineLayer<GeluArgs>({
   mixes: 'nothing',
   channels: () => ({ kind: 'each' }),
   onnxImport: {
-    none: 'opset 17 has no Gelu op: exporters write x·½(1 + erf(x/√2)) as Div, Erf, Add and two Muls, a pattern (a fork of x joined by a Mul) that the importer must recognise as a whole',
+    none: 'opset 17 has no Gelu op: exporters write x·½(1 + erf(x/√2)) as Div, Erf, Add and two Muls (the tanh approximation as Muls, Add, Tanh), a pattern (a fork of x joined by a Mul) that the importer recognises as a whole (src/import/transformer.ts)',
   },
   summary: 'Gaussian error linear unit (exact, or the tanh approximation).',
   aliases: ['gaussian_error_linear_unit'],

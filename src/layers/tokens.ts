@@ -22,7 +22,7 @@ export const tokens = documented(defineLayer<Record<string, never>>({
   kind: 'reshape',
   mixes: 'nothing',
   channels: () => ({ kind: 'mixes' }),
-  onnxImport: { none: 'PyTorch writes flatten(2).transpose(1, 2) as Reshape (or Flatten) and Transpose, a pattern the importer recognises as a whole' },
+  onnxImport: { none: 'PyTorch writes flatten(2).transpose(1, 2) as Reshape and Transpose, a pattern the importer recognises as a whole (src/import/transformer.ts)' },
   summary: 'An image [D, H, W] as a sequence of H·W tokens of D features (after a patch embedding conv).',
   aliases: ['patches', 'to_tokens', 'sequence'],
   doc:

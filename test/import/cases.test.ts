@@ -60,6 +60,9 @@ describe('import small PyTorch exports', () => {
     ['dynamic_hw', /dynamic height \('H'\)/],
     ['opset9', /opset 9 is not supported \(alexnetc imports ai\.onnx opsets 11–18/],
     ['nan_weights', /node '\/fc\/Gemm' \(Gemm.*its weight 'fc\.weight' is not finite: holds NaN at index 770/],
+    ['mul_branches', /node '\/Mul' \(Mul, #3 of 3 in the graph\): multiplies two computed branches; alexnetc's gate multiplies a value by a function of itself/],
+    ['uneven_split', /node '\/Slice' \(Slice, .*\): takes channels 0…0 of 4; alexnetc's split divides them into 2 equal parts in order/],
+    ['half_shuffle', /node '\/Reshape' \(Reshape, .*\): reshapes \[4, 16, 16\] to \[2, 2, 16, 16\] per example, but no Transpose \[0, 2, 1, 3, 4\] follows/],
   ];
   for (const [name, message] of bad) {
     it.skipIf(!hasTorch)(`refuses ${name}: exit 1, the reason, nothing written`, () => {

@@ -34,10 +34,12 @@ function exportModel(name: string, file: string, mode: Mode, size: number): { pa
 
 /** What the imported source of each family must say (the spec's constructs). */
 const READS: Record<string, RegExp[]> = {
-  mobilenet_v2: [/residual \{\n/, /relu6/, /groups/],
-  mobilenet_v3: [/block se\(\w+, \w+\) \{\n  gate \{[\s\S]*hardsigmoid\n  \}\n\}/, /hardswish/, /residual \{/],
-  efficientnet: [/block se\(\w+, \w+\) \{\n  gate \{[\s\S]*silu[\s\S]*sigmoid\n  \}\n\}/, /\| silu/, /residual \{/],
-  regnet_y: [/gate \{[\s\S]*relu[\s\S]*sigmoid/, /residual \{/],
+  // one block for the inverted residual, the input added back when the stride is 1 and the channels are kept
+  mobilenet_v2: [/block inverted\(cin, [\w, ]+\) \{\n  residual if stride == 1 and cin == \w+ \{\n/, /relu6/, /repeat \d \{ inverted\(/],
+  mobilenet_v3: [/block se\(squeeze, c\) \{\n  gate \{[\s\S]*hardsigmoid\n  \}\n\}/, /hardswish/, /residual if stride == 1 and cin == \w+ \{/],
+  efficientnet: [/block se\(squeeze, c\) \{\n  gate \{[\s\S]*silu[\s\S]*sigmoid\n  \}\n\}/, /\| silu/, /block inverted\(cin, [\w, ]+\) \{\n  residual if stride == 1 and cin == \w+ \{/],
+  // the transform is the body, the projection (written first by torchvision) the shortcut
+  regnet_y: [/gate \{[\s\S]*relu[\s\S]*sigmoid/, /residual \{\n    \w+\((\w+), 1[\s\S]*se\(\w+, \1\)\n[\s\S]*\} shortcut \{\n    conv\(\1, 1, stride 2(, bias false)?\)( \| batchnorm)?\n  \}/],
   shufflenet: [/block unit\(c\) \{\n  split \{\n    branch \{\}\n    branch \{[\s\S]*\}\n  \}\n  shuffle\(2\)\n\}/, /concat \{/, /repeat \d+ \{ unit\(\d+\) \}/],
   densenet: [/block denselayer\(\) \{\n  concat \{\n    branch \{\}\n    branch \{\n      batchnorm \| relu/, /repeat \d+ \{ denselayer \}/, /\| avgpool\(2\)\n/],
   convnext: [/residual \{\n\s+conv\((\w+), 7, pad 3, groups \1\) \| tokens \| layernorm\(eps [\d.e-]+\)\n\s+dense\(\w+\) \| gelu\n\s+dense\(\1\) \| image\(\w+, \w+\) \| scale\n/, /repeat \d+ \{/],

@@ -107,6 +107,41 @@ class Hardswish(nn.Module):
         return F.hardswish(self.conv(x))
 
 
+class MulBranches(nn.Module):
+    # two computed branches multiplied: not a gate (one factor must be the value itself)
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x) * self.b(x)
+
+
+class UnevenSplit(nn.Module):
+    # channels sliced 1 + 3: alexnetc's split divides them equally
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.other = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return torch.cat([y[:, :1], self.other(y[:, 1:])], 1)
+
+
+class HalfShuffle(nn.Module):
+    # a Reshape to channel groups and straight back, without the Transpose of a channel shuffle
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        n, c, h, w = y.shape
+        return torch.relu(y.view(n, 2, c // 2, h, w).view(n, c, h, w))
+
+
 class Dense(nn.Module):
     def __init__(self):
         super().__init__()
@@ -139,6 +174,9 @@ with torch.no_grad():
     export('hardswish', Hardswish())
     export('dynamic_hw', Dense(), dynamic={'input': {0: 'N', 2: 'H', 3: 'W'}, 'output': {0: 'N'}})
     export('opset9', Dense(), opset=9)
+    export('mul_branches', MulBranches())
+    export('uneven_split', UnevenSplit())
+    export('half_shuffle', HalfShuffle())
     nan = Dense()
     nan.fc.weight[1, 2] = float('nan')
     export('nan_weights', nan)

@@ -73,6 +73,32 @@ describe('import torchvision VisionTransformer exported by torch.onnx.export (op
     }, 900_000);
   }
 
+  it.skipIf(!hasTorch)("nn.GELU() and nn.GELU(approximate='tanh') as PyTorch writes them (Div/Erf/Add/Mul; Mul/Mul/Mul/Add/Mul/Tanh/Add/Mul/Mul) → gelu, gelu(approximate tanh)", async () => {
+    const dir = tempDir('import-gelu');
+    try {
+      const onnx = path.join(dir, 'gelus.onnx');
+      execFileSync(PYTHON, ['-c', [
+        'import sys, torch',
+        'torch.manual_seed(0)',
+        "m = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.GELU(approximate='tanh'), torch.nn.Linear(8, 5), torch.nn.GELU(), torch.nn.Linear(5, 3)).eval()",
+        "torch.onnx.export(m, torch.randn(1, 6), sys.argv[1], opset_version=17, input_names=['input'], dynamic_axes={'input': {0: 'N'}})",
+      ].join('\n'), onnx], { timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const net = path.join(dir, 'gelus.net');
+      const imp = alexnetc(['import', onnx, '-o', net]);
+      expect(imp.code).toBe(0);
+      const body = fs.readFileSync(net, 'utf8');
+      expect(body).toContain('dense(8) | gelu(approximate tanh)\n');
+      expect(body).toContain('dense(5) | gelu\n');
+      const again = path.join(dir, 'again.onnx');
+      expect(alexnetc(['compile', net, '--weights', path.join(dir, 'gelus.weights.onnx'), '-o', again]).code).toBe(0);
+      const cmp = await compareModels(onnx, again, [4, 6]);
+      expect(cmp.maxAbs).toBeGreaterThan(1e-3);
+      expect(cmp.rel).toBeLessThanOrEqual(1e-5);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it.skipIf(!hasTorch)('attention with another scale of the queries is refused, naming the node, and nothing is written', () => {
     const dir = tempDir('import-vit-bad');
     try {

@@ -32,7 +32,8 @@ describe.skipIf(skipping('softmax fast = stock', runtime() === null && 'the WebA
   });
   afterAll(() => uninstallFastKernels(tf as never));
 
-  for (const shape of [[2, 4, 50, 50], [3, 7], [5, 1], [2, 3, 129]]) {
+  // rows of 50 (attention), 7 and 5 (a partial last vector), 4 (one vector), 1 and 3 (the JS loop), 129
+  for (const shape of [[2, 4, 50, 50], [3, 7], [5, 1], [2, 3, 129], [6, 4], [4, 5], [2, 3]]) {
     it(`[${shape.join(', ')}]`, async () => {
       const x = tf.mul(randT(shape), 6);
       const dy = randT(shape);

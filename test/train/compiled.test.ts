@@ -67,6 +67,19 @@ network MobileStyle {
   globalavgpool | flatten | dense(10)
 }`;
 
+// ShuffleNet's unit: a split whose first half passes, a depthwise branch, a channel shuffle
+const SHUFFLE = `
+network ShuffleStyle {
+  input [3, 10, 9]
+  conv(8, 3, pad 1, bias false) | batchnorm | relu
+  split {
+    branch {}
+    branch { conv(4, 1, bias false) | batchnorm | relu | conv(4, 3, pad 1, groups 4, bias false) | batchnorm | conv(4, 1) | relu }
+  }
+  shuffle(2)
+  conv(12, 1) | relu | globalavgpool | flatten | dense(10)
+}`;
+
 const B = 6;
 const LABELS = Int32Array.from([0, 3, 5, 7, 9, 1]);
 const settings = (optimizer: CompiledSettings['optimizer']): CompiledSettings =>
@@ -156,7 +169,7 @@ describe('compiled training step', () => {
   afterAll(() => setKernelThreads(threads));
 
   for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION],
-    ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE]] as const) {
+    ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE], ['ShuffleNet-style (split, shuffle)', SHUFFLE]] as const) {
     it(`${name}: 5 momentum steps train to the tfjs path's losses and weights`, () => {
       expectSameTraining(trainCompiled(source, 5, 'momentum'), trainTfjs(source, 5, 'momentum'));
     });
@@ -166,7 +179,7 @@ describe('compiled training step', () => {
     expectSameTraining(trainCompiled(LENET, 5, 'adam'), trainTfjs(LENET, 5, 'adam'));
   });
 
-  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE]] as const) {
+  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE], ['ShuffleNet-style', SHUFFLE]] as const) {
     it(`${name}: gives the same bits on one thread and on two`, () => {
       const two = trainCompiled(source, 3, 'momentum');
       setKernelThreads(1);

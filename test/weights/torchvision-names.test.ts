@@ -3,8 +3,8 @@
 // under torchvision's keys) through `compile --weights` and `train --init`.
 // The small ViT of test/import/export_vit.py, its state_dict → the spec's
 // ONNX graph in onnxruntime and the generated PyTorch module (--target
-// torch, loaded with what `--target safetensors` converts) compute what
-// torchvision computes. A network of another layout has no torchvision names.
+// torch, loaded with what `--target safetensors` converts, or with
+// torchvision's file itself) compute what torchvision computes. A network of another layout has no torchvision names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -104,6 +104,14 @@ describe('torchvision checkpoint names', () => {
       console.log(`ViT small, torchvision's state_dict: PyTorch module max |Δ| = ${run.max_abs_diff.toExponential(2)}`);
       expect(run.max_abs).toBeGreaterThan(1e-2);
       expect(run.max_abs_diff).toBeLessThanOrEqual(1e-4 * run.max_abs);
+      // … and the module's own load_safetensors reads torchvision's file as it is (its `torchvision` table)
+      expect(fs.readFileSync(py, 'utf8')).toContain('"encoder1/residual1/attention1.in_proj_weight":\n            "encoder.layers.encoder_layer_0.self_attention.in_proj_weight",');
+      const direct = JSON.parse(execFileSync(PYTHON, [SCRIPT, 'run', dir, py, 'ViTSmall', tv], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!) as { max_abs_diff: number; max_abs: number };
+      expect(direct.max_abs_diff).toBeLessThanOrEqual(1e-4 * direct.max_abs);
+      // a network of another layout has no such table
+      const lenet = path.join(dir, 'lenet.py');
+      expect(alexnetc(['compile', path.join(ROOT, 'specs/lenet5.net'), '--target', 'torch', '-o', lenet]).code).toBe(0);
+      expect(fs.readFileSync(lenet, 'utf8')).not.toContain('torchvision = {');
 
       // a torchvision checkpoint of another size is refused, naming the layer and both shapes
       const other = SOURCE.replace('repeat 2 { encoder(64, 4, 128) }', 'repeat 2 { encoder(64, 4, 256) }');

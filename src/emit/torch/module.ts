@@ -33,6 +33,8 @@ export interface TorchModuleOptions {
   source?: string;
   /** the `--set` values the network was checked with: they become the constructor's defaults */
   set?: Record<string, string>;
+  /** torchvision's state_dict key of each weight, for a network laid out as a torchvision model (src/weights/torchvision.ts) */
+  torchvision?: ReadonlyMap<string, string>;
 }
 
 /** Module-level names of the runtime and Python builtins the generated code calls: no class or parameter may take them. */
@@ -202,12 +204,27 @@ class ModuleWriter {
       ...wrap(`"""network ${n.name}${from}: input [${n.input.join(', ')}], output [${n.output.join(', ')}] per example (for the default arguments)."""`, INDENT),
       '',
       `${INDENT}network = ${pyString(n.name)}`,
+      ...this.torchvisionLines(),
       '',
       ...callLines(INDENT, 'def __init__', ['self', ...sig], ':'),
       ...computed.map((l) => INDENT.repeat(2) + l),
       ...callLines(INDENT.repeat(2), 'super().__init__', [input.length === 1 ? `(${input[0]},)` : `(${input.join(', ')})`]),
       ...out,
     ].join('\n');
+  }
+
+  /** `torchvision = {alexnetc name: torchvision key}` for load_safetensors, when the network is laid out as a torchvision model. */
+  private torchvisionLines(): string[] {
+    const names = this.opts.torchvision;
+    if (!names || names.size === 0) return [];
+    const out = ['', `${INDENT}# torchvision's state_dict keys (load_safetensors reads them too)`, `${INDENT}torchvision = {`];
+    for (const [name, key] of names) {
+      const one = `${INDENT.repeat(2)}${pyString(name)}: ${pyString(key)},`;
+      if (one.length <= MAX_LINE) out.push(one);
+      else out.push(`${INDENT.repeat(2)}${pyString(name)}:`, `${INDENT.repeat(3)}${pyString(key)},`);
+    }
+    out.push(`${INDENT}}`);
+    return out;
   }
 
   private blockClass(b: BlockDecl): string {

@@ -327,13 +327,18 @@ export const NETWORK = py`
       def load_safetensors(self, path):
           """Load a safetensors file whose tensors carry alexnetc's weight names
           (stage2/conv1.weight) or the state_dict keys (stage2.conv1.weight),
-          as \`alexnetc compile FILE --target safetensors\` writes them. Every
-          weight must be there with its shape, and nothing else."""
+          as \`alexnetc compile FILE --target safetensors\` writes them (or,
+          for a network laid out as a torchvision model, torchvision's keys:
+          see its torchvision table). Every weight must be there with its
+          shape, and nothing else."""
           tensors, _ = read_safetensors(path)
           state = self.state_dict()
           used = set()
+          torchvision = getattr(self, "torchvision", {})
           for name, key in self.weight_names().items():
               found = name if name in tensors else key
+              if found not in tensors and torchvision.get(name) in tensors:
+                  found = torchvision[name]
               want = list(state[key].shape)
               if found not in tensors:
                   raise ValueError(f"{path}: no tensor {name} (shape {want})")

@@ -18,6 +18,8 @@ import { depthwiseKernels } from './depthwise.js';
 import { maskKernels } from './masks.js';
 import { broadcastKernels } from './broadcast.js';
 import { geluKernels } from './gelu.js';
+import { softmaxKernels } from './softmax.js';
+import { bmmKernels } from './bmm.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -49,6 +51,8 @@ export function allKernels(): KernelDef[] {
     ...maskKernels(),
     ...broadcastKernels(),
     ...geluKernels(),
+    ...softmaxKernels(),
+    ...bmmKernels(),
   ];
 }
 

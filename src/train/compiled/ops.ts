@@ -613,6 +613,80 @@ class Gate implements Op {
   }
 }
 
+/**
+ * `split { … }`: the channels divided equally among the branches in order
+ * (each branch its slice, copied out), their outputs concatenated. The
+ * slices are disjoint, so each branch's input gradient is copied back into
+ * its slice of dx.
+ */
+class Split implements Op {
+  constructor(private readonly branches: Op[][], private readonly part: number, private readonly widths: number[],
+    private readonly inPositions: number, private readonly outPositions: number) {}
+  forward(c: Ctx, x: number): number {
+    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions, outRows = c.N * this.outPositions;
+    const total = this.widths.reduce((p, q) => p + q, 0);
+    const outs = this.branches.map((b, i) => {
+      const slice = c.a.output(rows * this.part);
+      rowsCopy(c, x + i * this.part * 4, C, slice.p, this.part, this.part, rows);
+      c.a.endOp();
+      return forwardAll(b, c, slice.p);
+    });
+    const y = c.a.output(outRows * total);
+    let col = 0;
+    outs.forEach((o, i) => {
+      rowsCopy(c, o, this.widths[i]!, y.p + col * 4, total, this.widths[i]!, outRows);
+      col += this.widths[i]!;
+    });
+    c.a.endOp();
+    return y.p;
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions, outRows = c.N * this.outPositions;
+    const total = this.widths.reduce((p, q) => p + q, 0);
+    const dx = needDx ? c.a.output(rows * C) : null;
+    let col = 0;
+    this.branches.forEach((b, i) => {
+      const w = this.widths[i]!;
+      const part = c.a.output(outRows * w);
+      rowsCopy(c, dy + col * 4, total, part.p, w, w, outRows);
+      c.a.endOp();
+      col += w;
+      const d = b.length === 0 ? part.p : backwardAll(b, c, part.p, needDx);
+      if (dx) {
+        rowsCopy(c, d, this.part, dx.p + i * this.part * 4, C, this.part, rows);
+        c.a.endOp();
+      }
+    });
+    return dx ? dx.p : 0;
+  }
+}
+
+/** ShuffleNet's channel shuffle: output channel i·groups + g is input channel g·(C/groups) + i (a permutation each way). */
+class Shuffle implements Op {
+  constructor(private readonly C: number, private readonly groups: number, private readonly positions: number) {}
+  private permute(c: Ctx, src: number, back: boolean): number {
+    const C = this.C, G = this.groups, per = C / G, rows = c.N * this.positions;
+    const y = c.a.output(rows * C), f = c.a.heap.f32, s = src / 4, v = y.view;
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      for (let g = 0; g < G; g++) {
+        for (let i = 0; i < per; i++) {
+          if (back) v[o + g * per + i] = f[s + o + i * G + g]!;
+          else v[o + i * G + g] = f[s + o + g * per + i]!;
+        }
+      }
+    }
+    c.a.endOp();
+    return y.p;
+  }
+  forward(c: Ctx, x: number): number {
+    return this.permute(c, x, false);
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    return needDx ? this.permute(c, dy, true) : 0;
+  }
+}
+
 // ---------------------------------------------------------------- building
 
 /** What flows between ops at build time: the canonical shape, and whether a vector is an image flattened in H, W, C order. */
@@ -667,6 +741,16 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       const widths = built.map((x) => x.out.shape[0]!);
       ops.push(built.length === 1 ? new Sum([built[0]!.ops], size(node.inShape), size(node.outShape))
         : new Concat(built.map((x) => x.ops), widths, positions, size(node.inShape)));
+      v = { shape: node.outShape };
+      continue;
+    }
+    if (node.kind === 'split') {
+      if (v.hwc || node.inShape.length !== 3) throw new NotCompilable(node.path, 'a split of a vector');
+      const k = node.branches.length, [C, H, W] = node.inShape as [number, number, number];
+      const part = C / k;
+      const built = node.branches.map((br) => buildOps(br, { shape: [part, H, W] }, b, false));
+      if (built.some((x) => x.out.hwc)) throw new NotCompilable(node.path, 'a flatten inside a split');
+      ops.push(new Split(built.map((x) => x.ops), part, built.map((x) => x.out.shape[0]!), H * W, node.outShape[1]! * node.outShape[2]!));
       v = { shape: node.outShape };
       continue;
     }
@@ -761,6 +845,12 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         ops.push(new BatchNorm(C, per, a.eps, 1 - (1 - a.momentum), b.param(`${n.path}.weight`), b.param(`${n.path}.bias`),
           b.param(`${n.path}.running_mean`), b.param(`${n.path}.running_var`), b.frozenStats(n.path), nextIsRelu));
         if (nextIsRelu) i++;
+        break;
+      }
+      case 'shuffle': {
+        needPlain();
+        const [C, H, W] = n.inShape as [number, number, number];
+        ops.push(new Shuffle(C, (n.args as { groups: number }).groups, H * W));
         break;
       }
       case 'dropout':

@@ -33,6 +33,7 @@ export const gunzipSync = fn('zlib.gunzipSync');
 export const randomBytes = fn('crypto.randomBytes');
 export const spawn = fn('child_process.spawn');
 export const spawnSync = fn('child_process.spawnSync');
+export const createRequire = (_from: string | URL) => (id: string): never => missing(`require('${id}')`);
 export const availableParallelism = (): number => 1;
 export const fileURLToPath = (u: string | URL): string => decodeURIComponent(new URL(String(u)).pathname);
 export const pathToFileURL = (p: string): URL => new URL(`file://${encodeURI(p)}`);
@@ -50,6 +51,6 @@ export class Worker {
 const namespace = {
   readSync, fstatSync, lstatSync, readlinkSync, mkdtempSync, createServer, tmpdir, isAbsolute, relative,
   readFileSync, writeFileSync, existsSync, statSync, readdirSync, mkdirSync, openSync, writeSync, closeSync, fsyncSync, renameSync, rmSync, unlinkSync,
-  gunzipSync, randomBytes, spawn, spawnSync, availableParallelism, fileURLToPath, pathToFileURL, join, basename, dirname, extname, resolve, sep, Worker,
+  gunzipSync, randomBytes, createRequire, spawn, spawnSync, availableParallelism, fileURLToPath, pathToFileURL, join, basename, dirname, extname, resolve, sep, Worker,
 };
 export default namespace;
