@@ -43,6 +43,7 @@ export const GRAD_KERNELS: Array<[string, string, string[], ((a: Record<string, 
   ['AlexnetcLeakyReluGrad', 'leaky_relu_grad', ['x', 'dy'], (a) => a.alpha as number],
   ['AlexnetcSigmoidGrad', 'sigmoid_grad', ['y', 'dy']],
   ['AlexnetcTanhGrad', 'tanh_grad', ['y', 'dy']],
+  ['AlexnetcRelu6Grad', 'relu6_grad', ['x', 'dy']],
 ];
 
 export function gradKernel(kernel: string, names: string[], alphaOf?: (a: Record<string, unknown>) => number): KernelFunc {
@@ -95,6 +96,8 @@ export function activationGradients(tf: Tf): Array<[string, GradFunc]> {
     ['LeakyRelu', (dy, saved, attrs) => ({ x: () => run(tf, 'AlexnetcLeakyReluGrad', { x: saved[0], dy }, { alpha: (attrs as { alpha: number }).alpha }) })],
     ['Sigmoid', (dy, saved) => ({ x: () => run(tf, 'AlexnetcSigmoidGrad', { y: saved[0], dy }) })],
     ['Tanh', (dy, saved) => ({ x: () => run(tf, 'AlexnetcTanhGrad', { y: saved[0], dy }) })],
+    // hard sigmoid and hard swish are relu6(x + 3) / 6 (·x): the stock gradient's LessEqual(x, 6) indexes a broadcast scalar
+    ['Relu6', (dy, saved) => ({ x: () => run(tf, 'AlexnetcRelu6Grad', { x: saved[0], dy }) })],
   ];
 }
 

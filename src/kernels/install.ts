@@ -20,6 +20,7 @@ import { withMiddleBroadcast, withMiddleSum } from './broadcast.js';
 import { withPermute } from './permute.js';
 import { layerNormKernels, registerLayerNormGradients } from './layernorm.js';
 import { withSmallBatches } from './batched-matmul.js';
+import { fastPrelu, preluGradient, preluKernels } from './prelu.js';
 import { installOptimizers, uninstallOptimizers } from './optimizers.js';
 import { fastTranspose } from './transpose.js';
 
@@ -53,6 +54,7 @@ function replaced(tf: Tf): Array<[string, FastKernel]> {
     ['Softmax', fastSoftmax],
     ['Minimum', makeBinary(tf, 'min')],
     ['Maximum', makeBinary(tf, 'max')],
+    ['Prelu', fastPrelu],
   ];
 }
 
@@ -64,6 +66,7 @@ function own(): Array<[string, KernelFunc]> {
     ['AlexnetcSoftmaxGrad', softmaxGrad],
     [MASK_GRAD, maskGrad],
     ...layerNormKernels,
+    ...preluKernels,
   ];
 }
 
@@ -74,6 +77,8 @@ function gradients(tf: Tf): Array<[string, Parameters<typeof overrideGradient>[2
     const g = minMaxGradient(tf, k);
     return g === undefined ? [] : [[k, g]];
   });
+  const prelu = preluGradient(tf);
+  if (prelu !== undefined) minMax.push(['Prelu', prelu]);
   return [
     ...activationGradients(tf),
     ...minMax,

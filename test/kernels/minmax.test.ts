@@ -1,7 +1,8 @@
 // Minimum and Maximum (relu6 in tfjs-layers is minimum(6, relu(x))) and their
 // fused gradients, against the stock kernels and the stock gradient: every
 // result bit-identical (min and max pick an operand; the gradient is dy·1 or
-// dy·0), with ties, ±0, NaN (any NaN) and ragged sizes.
+// dy·0), with ties, ±0, NaN (any NaN) and ragged sizes; and the fused Relu6
+// gradient (hard sigmoid and hard swish go through tf.relu6).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
@@ -63,6 +64,23 @@ describe.each(['Minimum', 'Maximum'] as const)('%s', (kernel) => {
     const { kernelNames } = await tf.profile(() => tf.grad(f)(x));
     expect(kernelNames).toContain('AlexnetcMaskGrad');
     expect(kernelNames).not.toContain('Greater');
+    expect(kernelNames).not.toContain('LessEqual');
+    const fast = tf.grad(f)(x).dataSync();
+    uninstallFastKernels(tf);
+    const want = tf.grad(f)(x).dataSync();
+    installFastKernels(tf);
+    expect(bits(fast)).toEqual(bits(want));
+  });
+});
+
+describe('Relu6 gradient (hard sigmoid and hard swish)', () => {
+  it('is one fused kernel, bit-identical to the stock gradient at 0, 6, ±0 and beyond', async () => {
+    const v = values(1037).map((t) => (Number.isNaN(t) ? 6 : t * 5));
+    v[10] = 0; v[11] = 6; v[12] = -0; v[13] = 6.5; v[14] = -7; v[15] = 5.999999;
+    const x = tf.tensor(v), dy = T([1037]).mul(-2);
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.relu6(t), dy));
+    const { kernelNames } = await tf.profile(() => tf.grad(f)(x));
+    expect(kernelNames).toContain('AlexnetcRelu6Grad');
     expect(kernelNames).not.toContain('LessEqual');
     const fast = tf.grad(f)(x).dataSync();
     uninstallFastKernels(tf);

@@ -245,7 +245,8 @@ describe.each([
     const x = randomInput(old.input.reduce((a, b) => a * b, 1), 4);
     const before = await run(old, source(m), x, 1);
     const after = await run(ns.network, slicedWeights(old, ns.network, sel, source(m)), x, 1);
-    // 50-odd layers deep, float32 sums in another order at the new widths (about 3e-4 measured); a wrong cut is off by O(1)
+    // 50-odd layers deep, float32 sums in another order at the new widths (MobileNetV2: 3.3e-4 measured); one
+    // wrong channel kept in one expansion conv instead gives 0.11 (measured)
     expect(relative(before, after)).toBeLessThan(2e-3);
   }, 120_000);
 });

@@ -3,7 +3,8 @@
 // the tfjs engine on 960 images, the torch engine on 2,000, one epoch each,
 // far above chance on held-out test images — and the torch run, exported
 // with --quantize int8 and int8-static, classifies 2,000 test images in
-// onnxruntime within 0.5 points of the float export. The accuracies of
+// onnxruntime within 0.5 points of the float export; pruned with
+// --structured it is a narrower .net that checks and runs. The accuracies of
 // longer runs are in docs/training.md and docs/deploy.md.
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,7 @@ describe.skipIf(!hasData)('MobileNetV2_28 on Fashion-MNIST', () => {
     expect(m.loss).toBeLessThan(2.1);
   }, 300_000);
 
-  it.skipIf(!hasTorch)('learns with the torch engine (2,000 images, one epoch); int8 and int8-static stay within 0.5 points in onnxruntime', async () => {
+  it.skipIf(!hasTorch)('learns with the torch engine (2,000 images, one epoch); int8 and int8-static stay within 0.5 points in onnxruntime; pruned, a narrower .net that checks and runs', async () => {
     const d = tmp();
     const run = path.join(d, 'torch');
     const r = train([...ARGS, '--limit', '2000', '--test-limit', '500', '--engine', 'torch', '-o', run]);
@@ -70,5 +71,22 @@ describe.skipIf(!hasData)('MobileNetV2_28 on Fashion-MNIST', () => {
     expect(acc['float.onnx']).toBeGreaterThan(0.5);
     for (const f of ['int8.onnx', 'static.onnx']) expect(Math.abs(acc[f]! - acc['float.onnx']!), `${f}: ${JSON.stringify(acc)}`).toBeLessThanOrEqual(0.005);
     expect(fs.statSync(out('int8.onnx')).size / fs.statSync(out('float.onnx')).size).toBeLessThan(0.45);
+
+    // prune --structured of the trained run: every expansion halves, its depthwise conv with it; a narrower .net that checks and runs
+    const pruned = path.join(d, 'pruned');
+    const pr = cli(['prune', run, '--structured', '--sparsity', '0.5', '-o', pruned]);
+    expect(pr.code, pr.stderr).toBe(0);
+    const report = json(path.join(pruned, 'prune.json'));
+    expect(report.params).toEqual({ before: 134_250, after: 67_690 });
+    const narrow = path.join(pruned, 'mobilenet.net');
+    expect(fs.readFileSync(narrow, 'utf8')).toContain('conv(48, 1, bias false) | batchnorm | relu6\n  conv(48, 3, stride 2, pad 1, groups 48, bias false)');
+    expect(cli(['check', narrow]).code).toBe(0);
+    const c = cli(['compile', narrow, '--weights', pruned, '-o', out('pruned.onnx')]);
+    expect(c.code, c.stderr).toBe(0);
+    const m = await OnnxModel.open(out('pruned.onnx'));
+    const a = (await onnxAccuracy(m, test, norm, { flatten: false })).accuracy;
+    await m.release();
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(report.accuracy.pruned).toBeGreaterThanOrEqual(0);
   }, 600_000);
 });

@@ -42,6 +42,35 @@ function mask(cmp: MaskCmp): KernelDef {
   };
 }
 
+/**
+ * relu6_grad(x, dy, y, n, consts, thread, item): dy · (0 < x ≤ 6), the stock
+ * Relu6 gradient's mul(dy, cast(lessEqual(x, 6) · step(x))) in one pass (a NaN
+ * in x gives dy · 0 here, NaN there).
+ */
+const relu6Grad: KernelDef = {
+  name: 'relu6_grad',
+  params: ['x', 'dy', 'y', 'n', 'consts', 'thread', 'item'],
+  body(f) {
+    const { x, dy, y, n, item } = f.params as Record<string, Local>;
+    const t = f.local(), t0 = f.local(), end = f.local(), one = f.local('v128'), six = f.local('v128'), v = f.local('v128');
+    return [
+      ...f32x4.const(1), ...one.set, ...f32x4.const(6), ...six.set,
+      ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t0.set,
+      ...t0.get, ...i32.const(BLOCK * 4), ...i32.add, ...end.set,
+      ...end.get, ...n.get, ...i32.const(4), ...i32.mul, ...i32.gt_s, ...if_([[...n.get, ...i32.const(4), ...i32.mul, ...end.set]]),
+      ...forRange(t, t0.get, end.get, 16, [[
+        ...y.get, ...t.get, ...i32.add,
+        ...x.get, ...t.get, ...i32.add, ...v128.load(), ...v.set,
+        ...one.get, ...v128.zero,
+        ...v.get, ...v128.zero, ...f32x4.gt, ...v.get, ...six.get, ...f32x4.le, ...v128.and,
+        ...v128.bitselect,
+        ...dy.get, ...t.get, ...i32.add, ...v128.load(), ...f32x4.mul,
+        ...v128.store(),
+      ]]),
+    ];
+  },
+};
+
 export function maskKernels(): KernelDef[] {
-  return [mask('le'), mask('gt'), mask('ge'), mask('lt')];
+  return [mask('le'), mask('gt'), mask('ge'), mask('lt'), relu6Grad];
 }

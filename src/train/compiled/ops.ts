@@ -19,6 +19,7 @@ import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock
 import { FLAG_RELU, gemm, packB } from '../../kernels/ops/gemm.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
+import { MASK_MODE } from '../../kernels/wasm/masks.js';
 import type { Arena } from './arena.js';
 
 /** One trainable (or running-statistic) weight in the heap, in tfjs's layout. */
@@ -120,8 +121,8 @@ class Activation implements Op {
 }
 
 /**
- * The activations without a wasm kernel of their own (MobileNet's relu6 and
- * hard sigmoid / hard swish, EfficientNet's silu, the transformers' gelu):
+ * The activations without a wasm kernel of their own (MobileNetV3's
+ * hard sigmoid and hard swish, EfficientNet's silu, the transformers' gelu):
  * one loop over the heap each way. The forward pass rounds to float32 where
  * the tfjs path's ops do (the same formulas: tfjs-layers' swish is
  * sigmoid(x)·x, custom.ts's hard swish x · relu6(x + 3) / 6, gelu
@@ -129,7 +130,7 @@ class Activation implements Op {
  * double precision, rounded once (the tfjs path's chain of float32 ops
  * differs from it by reassociation-sized amounts).
  */
-type JsActKind = 'relu6' | 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'gelu_tanh';
+type JsActKind = 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'gelu_tanh';
 
 const fr32 = Math.fround;
 const SQRT2 = fr32(Math.SQRT2);
@@ -146,7 +147,6 @@ const sigmoid = (x: number): number => fr32(1 / (1 + Math.exp(-x)));
 
 function jsForward(kind: JsActKind, x: number): number {
   switch (kind) {
-    case 'relu6': return Math.min(6, Math.max(0, x));
     case 'hardsigmoid': return fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6);
     case 'hardswish': return fr32(x * fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6));
     case 'silu': return fr32(sigmoid(x) * x);
@@ -161,7 +161,6 @@ function jsForward(kind: JsActKind, x: number): number {
 /** dy · f′(x) */
 function jsBackward(kind: JsActKind, x: number, dy: number): number {
   switch (kind) {
-    case 'relu6': return x > 0 && x <= 6 ? dy : 0;
     case 'hardsigmoid': {
       const t = fr32(x + 3);
       return t > 0 && t <= 6 ? fr32(dy / 6) : 0;
@@ -202,6 +201,38 @@ class JsActivation implements Op {
     c.a.endOp();
     return dx.p;
   }
+}
+
+/**
+ * relu6 on the wasm kernels, as tfjs-layers computes it: minimum(6, relu(x))
+ * (relu, then binary_min with the scalar 6); backward the Minimum gradient's
+ * mask dy · (6 > r) (mask_gt), then relu's gradient.
+ */
+class Relu6 implements Op {
+  private x = 0;
+  private r = 0;
+  constructor(private readonly per: number, private readonly six: number) {}
+  forward(c: Ctx, x: number): number {
+    const n = c.N * this.per;
+    this.x = x;
+    this.r = unary(c, 'relu', x, n);
+    return elementwiseScalar(c, 'min', this.r, this.six, n);
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    const n = c.N * this.per, dr = c.a.output(n);
+    c.a.rt.parallel('mask_gt', Math.ceil(n / BLOCK), [this.six, this.r, dy, dr.p, n, MASK_MODE.scalarA], small(n));
+    c.a.endOp();
+    return binaryMap(c, 'relu_grad', this.x, dr.p, n);
+  }
+}
+
+/** y = a op s, s one float at `scalar`. */
+function elementwiseScalar(c: Ctx, op: 'min', a: number, scalar: number, n: number): number {
+  const y = c.a.output(n);
+  binaryInto(c.a.io, op, a, scalar, y.p, n, 1, false);
+  c.a.endOp();
+  return y.p;
 }
 
 // ---------------------------------------------------------------- convolution
@@ -806,6 +837,8 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         ops.push(new Activation(name, per, 0));
         break;
       case 'relu6':
+        ops.push(new Relu6(per, b.constants((dv) => dv.setFloat32(0, 6, true), 16)));
+        break;
       case 'hardsigmoid':
       case 'hardswish':
       case 'silu':
