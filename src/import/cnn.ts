@@ -183,3 +183,58 @@ export function nestGrowingConcats(nodes: OnnxNode[]): void {
     if (!made.has(own)) made.set(own, n.outputs[0]!);
   }
 }
+
+/**
+ * torch.onnx.export flattens `cat([cat([a, b], 1), c], 1)` into one Concat
+ * (Inception-v3's Mixed_7b: the 1×3 and 3×1 halves of a branch sit among the
+ * other branches' outputs). A run of consecutive inputs that descends from a
+ * value no other input descends from is the inner concat: it gets its own
+ * Concat node again, so the branches nest as the language writes them.
+ */
+export function nestFlattenedConcats(nodes: OnnxNode[], inputs: ReadonlySet<string>): OnnxNode[] {
+  const producer = new Map<string, OnnxNode>();
+  // values computed from the network's input: weights and constants say nothing about the branches
+  const data = new Set(inputs);
+  for (const n of nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    if (n.op !== 'Shape' && n.inputs.some((i) => data.has(i))) for (const o of n.outputs) data.add(o);
+  }
+  const memo = new Map<string, Set<string>>();
+  const ancestors = (v: string): Set<string> => {
+    const known = memo.get(v);
+    if (known) return known;
+    const out = new Set<string>([v]);
+    const p = producer.get(v);
+    if (p) for (const i of p.inputs) if (data.has(i)) for (const a of ancestors(i)) out.add(a);
+    memo.set(v, out);
+    return out;
+  };
+  const added = new Map<OnnxNode, OnnxNode[]>();
+  for (const n of nodes) {
+    if (n.op !== 'Concat' || n.inputs.length < 3 || intAttr(n, 'axis', 0) !== 1) continue;
+    const inputs = [...n.inputs];
+    const out: string[] = [];
+    const inner: OnnxNode[] = [];
+    for (let k = 0; k < inputs.length; ) {
+      let taken = 1;
+      for (let end = inputs.length - (k === 0 ? 1 : 0); end - k >= 2; end--) {
+        const run = inputs.slice(k, end);
+        const others = [...inputs.slice(0, k), ...inputs.slice(end)];
+        const common = [...ancestors(run[0]!)].filter((a) => run.every((r) => ancestors(r).has(a)) && !others.some((o) => ancestors(o).has(a)) && !run.includes(a));
+        if (common.length === 0) continue;
+        const syn = `${n.outputs[0]}#${k}`;
+        inner.push({ name: `${n.name}#${k}`, op: 'Concat', domain: n.domain, inputs: run, outputs: [syn], attrs: n.attrs, index: n.index });
+        out.push(syn);
+        taken = end - k;
+        break;
+      }
+      if (taken === 1) out.push(inputs[k]!);
+      k += taken;
+    }
+    if (inner.length) {
+      n.inputs = out;
+      added.set(n, inner);
+    }
+  }
+  return added.size ? nodes.flatMap((n) => [...(added.get(n) ?? []), n]) : nodes;
+}

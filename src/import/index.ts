@@ -9,7 +9,7 @@ import { compile } from '../compile.js';
 import { findLayer } from '../layers/registry.js';
 import { readOnnxFile } from '../weights/onnx-read.js';
 import { findBlocks, KEYWORDS, LAYER_NAMES } from './blocks.js';
-import { nestGrowingConcats } from './cnn.js';
+import { nestFlattenedConcats, nestGrowingConcats } from './cnn.js';
 import { ImportError, ImportGraph } from './graph.js';
 import type { ImportLayer } from './ops.js';
 import { fuseLayerNorms } from './transformer.js';
@@ -79,7 +79,9 @@ function classesParam(body: Stmt[], output: number[]): { name: string; value: nu
 /** Import an ONNX file. Throws OnnxReadError / ImportError (exit 1) for a file that cannot become a network. */
 export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const model = readOnnxFile(file);
+  const nodeCount = model.nodes.length; // the file's, before nested Concats are written out
   nestGrowingConcats(model.nodes);
+  model.nodes = nestFlattenedConcats(model.nodes, new Set(model.inputs.filter((i) => !model.initializers.has(i.name)).map((i) => i.name)));
   // layer norms written as their formula (opsets before 17) become LayerNormalization nodes first
   const g = new ImportGraph(fuseLayerNorms(model));
   const items = new StructureBuilder(g).build();
@@ -90,7 +92,7 @@ export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
   const producer = [model.producer, model.metadata.producer_version].filter(Boolean).join(' ') || 'an unnamed producer';
   const header = [
     `${name}: imported by \`alexnetc import\` from ${path.basename(file)} (${producer}, opset ${model.opset}).`,
-    `${model.nodes.length} ONNX nodes; the weights are in the file written beside this one.`,
+    `${nodeCount} ONNX nodes; the weights are in the file written beside this one.`,
   ];
   const source = printProgram(header, blocks, { name, params: classesParam(body, output), input: g.inputShape, body, output });
 
@@ -127,6 +129,6 @@ export function importOnnx(file: string, opts: ImportOptions = {}): Imported {
     source,
     network,
     weights,
-    stats: { nodes: model.nodes.length, layers: checked.length, blocks: blocks.length, opset: model.opset, producer },
+    stats: { nodes: nodeCount, layers: checked.length, blocks: blocks.length, opset: model.opset, producer },
   };
 }

@@ -41,6 +41,8 @@ const READS: Record<string, RegExp[]> = {
   // the transform is the body, the projection (written first by torchvision) the shortcut
   // fused MBConv (no depthwise conv) and MBConv with SE, each one block with its conditional residual
   efficientnet_v2: [/residual if stride == 1 and cin == \w+ \{/, /gate \{[\s\S]*sigmoid/, /\| silu/],
+  // the exporter's one Concat of Mixed_7b's branches and their halves comes back nested
+  inception: [/block \w+\([\w, ]*\) \{\n  concat \{[\s\S]*branch \{\n[^{}]+concat \{\n\s+branch/, /avgpool\(3, 1, pad 1, countpad true\)/],
   regnet_y: [/gate \{[\s\S]*relu[\s\S]*sigmoid/, /residual \{\n    \w+\((\w+), 1[\s\S]*se\(\w+, \1\)\n[\s\S]*\} shortcut \{\n    conv\(\1, 1, stride 2(, bias false)?\)( \| batchnorm)?\n  \}/],
   shufflenet: [/block unit\(c\) \{\n  split \{\n    branch \{\}\n    branch \{[\s\S]*\}\n  \}\n  shuffle\(2\)\n\}/, /concat \{/, /repeat \d+ \{ unit\(\d+\) \}/],
   densenet: [/block denselayer\(\) \{\n  concat \{\n    branch \{\}\n    branch \{\n      batchnorm \| relu/, /repeat \d+ \{ denselayer \}/, /\| avgpool\(2\)\n/],
@@ -65,6 +67,7 @@ const families: [string, string, number, boolean][] = [
   ['shufflenet_v2_x1_0', 'shufflenet', 224, big],
   ['densenet121', 'densenet', 224, big],
   ['convnext_tiny', 'convnext', 224, big],
+  ['inception_v3', 'inception', 299, big],
 ];
 
 describe('import of torchvision CNNs (issue 19)', () => {

@@ -31,6 +31,7 @@ makers = {
     'shufflenet_v2_x1_0': lambda: torchvision.models.shufflenet_v2_x1_0(),
     'densenet121': lambda: torchvision.models.densenet121(),
     'convnext_tiny': lambda: torchvision.models.convnext_tiny(),
+    'inception_v3': lambda: torchvision.models.inception_v3(aux_logits=False, init_weights=True),
     # the same classes, small: every kind of block of the family, a few channels
     'tiny_mobilenet_v2': lambda: torchvision.models.mobilenet_v2(width_mult=0.25, num_classes=10),
     'tiny_mobilenet_v3': lambda: mobilenetv3.MobileNetV3(
