@@ -39,6 +39,8 @@ const READS: Record<string, RegExp[]> = {
   mobilenet_v3: [/block se\(squeeze, c\) \{\n  gate \{[\s\S]*hardsigmoid\n  \}\n\}/, /hardswish/, /residual if stride == 1 and cin == \w+ \{/],
   efficientnet: [/block se\(squeeze, c\) \{\n  gate \{[\s\S]*silu[\s\S]*sigmoid\n  \}\n\}/, /\| silu/, /block inverted\(cin, [\w, ]+\) \{\n  residual if stride == 1 and cin == \w+ \{/],
   // the transform is the body, the projection (written first by torchvision) the shortcut
+  // fused MBConv (no depthwise conv) and MBConv with SE, each one block with its conditional residual
+  efficientnet_v2: [/residual if stride == 1 and cin == \w+ \{/, /gate \{[\s\S]*sigmoid/, /\| silu/],
   regnet_y: [/gate \{[\s\S]*relu[\s\S]*sigmoid/, /residual \{\n    \w+\((\w+), 1[\s\S]*se\(\w+, \1\)\n[\s\S]*\} shortcut \{\n    conv\(\1, 1, stride 2(, bias false)?\)( \| batchnorm)?\n  \}/],
   shufflenet: [/block unit\(c\) \{\n  split \{\n    branch \{\}\n    branch \{[\s\S]*\}\n  \}\n  shuffle\(2\)\n\}/, /concat \{/, /repeat \d+ \{ unit\(\d+\) \}/],
   densenet: [/block denselayer\(\) \{\n  concat \{\n    branch \{\}\n    branch \{\n      batchnorm \| relu/, /repeat \d+ \{ denselayer \}/, /\| avgpool\(2\)\n/],
@@ -57,6 +59,7 @@ const families: [string, string, number, boolean][] = [
   ['mobilenet_v3_small', 'mobilenet_v3', 224, big],
   ['mobilenet_v3_large', 'mobilenet_v3', 224, big],
   ['efficientnet_b0', 'efficientnet', 224, big],
+  ['efficientnet_v2_s', 'efficientnet_v2', 224, big],
   ['regnet_y_400mf', 'regnet_y', 224, big],
   ['shufflenet_v2_x0_5', 'shufflenet', 224, big],
   ['shufflenet_v2_x1_0', 'shufflenet', 224, big],

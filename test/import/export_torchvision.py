@@ -25,6 +25,7 @@ makers = {
     'mobilenet_v3_small': lambda: torchvision.models.mobilenet_v3_small(),
     'mobilenet_v3_large': lambda: torchvision.models.mobilenet_v3_large(),
     'efficientnet_b0': lambda: torchvision.models.efficientnet_b0(),
+    'efficientnet_v2_s': lambda: torchvision.models.efficientnet_v2_s(),
     'regnet_y_400mf': lambda: torchvision.models.regnet_y_400mf(),
     'shufflenet_v2_x0_5': lambda: torchvision.models.shufflenet_v2_x0_5(),
     'shufflenet_v2_x1_0': lambda: torchvision.models.shufflenet_v2_x1_0(),
