@@ -1,5 +1,6 @@
 // Importing today's CNNs (issue 19) from torchvision's own exports:
-// MobileNetV2/V3, EfficientNet, RegNetY, ShuffleNetV2, DenseNet and ConvNeXt,
+// MobileNetV2/V3, EfficientNet (B0; V2-S at 224² only), RegNetY, ShuffleNetV2,
+// DenseNet and ConvNeXt (and Inception-v3 at 299² only),
 // exported by torch.onnx.export at opset 17 both with the exporter's defaults
 // (eval mode: batch norm folded into the convolutions) and with
 // TrainingMode.PRESERVE (batch norm kept). The default suite runs each
