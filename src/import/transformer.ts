@@ -233,6 +233,22 @@ function meanTokens(g: ImportGraph, n: OnnxNode, inShape: number[]): OpResult | 
 
 // ---------------------------------------------------------------- attention
 
+/** q, k and v by index (0, 1, 2): the three Slices of the packed [·, ·, 3·d] projection along its last axis, each checked; fails naming a slice that is not one of them. */
+function qkvParts(g: ImportGraph, slices: OnnxNode[], d: number, what: string): Map<number, OnnxNode> {
+  const part = new Map<number, OnnxNode>();
+  for (const s of slices) {
+    const starts = g.ints(s.inputs[1]!, s);
+    const ends = g.ints(s.inputs[2]!, s);
+    const axes = (s.inputs[3] ?? '') !== '' ? g.ints(s.inputs[3]!, s) : [0];
+    const steps = (s.inputs[4] ?? '') !== '' ? g.ints(s.inputs[4]!, s) : [1];
+    const k = starts[0] === null ? -1 : starts[0]! / d;
+    const ok = starts.length === 1 && (axes[0] === 2 || axes[0] === -1) && steps[0] === 1 && Number.isInteger(k) && k >= 0 && k < 3 && ends[0] === (k + 1) * d && !part.has(k);
+    if (!ok) g.fail(s, `slices the packed projection [${starts.join(', ')}]–[${ends.join(', ')}] along axis ${axes[0]}; ${what} needs q, k and v as [0, ${d}), [${d}, ${2 * d}), [${2 * d}, ${3 * d}) of the last axis`);
+    part.set(k, s);
+  }
+  return part;
+}
+
 /**
  * nn.MultiheadAttention(D, heads, batch_first=True) called as self-attention
  * without masks, as torch.onnx.export (torch 1.13, opset 17) writes it:
@@ -279,16 +295,8 @@ function attention(g: ImportGraph, entry: OnnxNode, inShape: number[]): OpResult
   if (slices.length !== 3 || slices.some((s) => s.op !== 'Slice' || s.inputs[0] !== qkv.outputs[0])) {
     g.fail(qkv, `is the packed q, k, v projection of ${what}; PyTorch's pattern slices it three times (it is read by ${slices.map((s) => `${s.name} (${s.op})`).join(', ')})`);
   }
-  const part = new Map<number, OnnxNode>();
+  const part = qkvParts(g, slices, d, what);
   for (const s of slices) {
-    const starts = g.ints(s.inputs[1]!, s);
-    const ends = g.ints(s.inputs[2]!, s);
-    const axes = (s.inputs[3] ?? '') !== '' ? g.ints(s.inputs[3]!, s) : [0];
-    const steps = (s.inputs[4] ?? '') !== '' ? g.ints(s.inputs[4]!, s) : [1];
-    const k = starts[0] === null ? -1 : starts[0]! / d;
-    const ok = starts.length === 1 && (axes[0] === 2 || axes[0] === -1) && steps[0] === 1 && Number.isInteger(k) && k >= 0 && k < 3 && ends[0] === (k + 1) * d && !part.has(k);
-    if (!ok) g.fail(s, `slices the packed projection [${starts.join(', ')}]–[${ends.join(', ')}] along axis ${axes[0]}; ${what} needs q, k and v as [0, ${d}), [${d}, ${2 * d}), [${2 * d}, ${3 * d}) of the last axis`);
-    part.set(k, s);
     g.layouts.set(s.outputs[0]!, [t, null, d]);
     nodes.push(s);
   }
@@ -500,18 +508,8 @@ function packedAttention(g: ImportGraph, mm: OnnxNode, inShape: number[]): OpRes
     if (!samePerm(r, perm)) g.fail(r, `transposes by [${(intsAttr(r, 'perm') ?? []).join(', ')}]; ${what} needs [${perm.join(', ')}] here`);
     return r;
   };
-  const part = new Map<number, OnnxNode>();
-  for (const s of readers) {
-    const starts = g.ints(s.inputs[1]!, s);
-    const ends = g.ints(s.inputs[2]!, s);
-    const axes = (s.inputs[3] ?? '') !== '' ? g.ints(s.inputs[3]!, s) : [0];
-    const steps = (s.inputs[4] ?? '') !== '' ? g.ints(s.inputs[4]!, s) : [1];
-    const k = starts[0] === null ? -1 : starts[0]! / d;
-    const ok = starts.length === 1 && (axes[0] === 2 || axes[0] === -1) && steps[0] === 1 && Number.isInteger(k) && k >= 0 && k < 3 && ends[0] === (k + 1) * d && !part.has(k);
-    if (!ok) g.fail(s, `slices the packed projection [${starts.join(', ')}]–[${ends.join(', ')}] along axis ${axes[0]}; ${what} needs q, k and v as [0, ${d}), [${d}, ${2 * d}), [${2 * d}, ${3 * d}) of the last axis`);
-    part.set(k, s);
-    nodes.push(s);
-  }
+  const part = qkvParts(g, readers, d, what);
+  nodes.push(...readers);
   let dh = 0;
   const heads = (s: OnnxNode): OnnxNode => {
     const r = step(s, ['Reshape']);
