@@ -4,25 +4,11 @@
 // out with zeros between its taps): the same dx, and dW at the taps.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
+import { installFastKernels, uninstallFastKernels } from '../../src/kernels/index.js';
 import { randomStream } from './random.js';
+import { expectClose, stock } from './stock.js';
 
 const { randT } = randomStream(7);
-
-function expectClose(got: Float32Array, want: Float32Array): void {
-  expect(got.length).toBe(want.length);
-  let maxAbs = 0, maxErr = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
-    maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
-  }
-  expect(maxErr / Math.max(maxAbs, 1e-12)).toBeLessThanOrEqual(1e-5);
-}
-
-const stock = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array => {
-  const info = stockKernel(tf, name)!({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo;
-  return tf.backend().readSync(info.dataId) as Float32Array;
-};
 
 /** The filter [FH, FW, C, F] spread to [d(FH−1)+1, …] with zeros between taps. */
 function spread(w: Float32Array, [FH, FW, C, F]: number[], [DH, DW]: number[]): { values: Float32Array; shape: number[] } {

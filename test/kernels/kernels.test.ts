@@ -7,6 +7,7 @@ import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src
 import { runtime } from '../../src/kernels/runtime/index.js';
 import { packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
 import { randomStream } from './random.js';
+import { expectClose } from './stock.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -20,15 +21,6 @@ function runStock(name: string, inputs: Record<string, tf.Tensor>, attrs: Record
 function runFast(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap)
     .dataSync() as Float32Array;
-}
-
-function expectClose(got: Float32Array, want: Float32Array): void {
-  expect(got.length).toBe(want.length);
-  let maxAbs = 0, maxErr = 0;
-  for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
-  for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
-  // Relative to the largest magnitude: near-zero entries are sums that cancel.
-  expect(maxErr / Math.max(maxAbs, 1e-12)).toBeLessThanOrEqual(1e-5);
 }
 
 interface Case { x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pad: Pad; d?: [number, number] }
