@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NEEDS_BIG, skipping } from '../skip.js';
 import { PYTHON, requirePython, tempDir } from '../onnx/helpers.js';
-import { alexnetc, compareModels } from './helpers.js';
+import { alexnetc, compareModels, importChecked } from './helpers.js';
 
 const hasTorch = requirePython('onnx, torch, torchvision', 'torchvision CNN import tests');
 const big = process.env.ALEXNETC_BIG_TESTS === '1';
@@ -81,12 +81,7 @@ describe('import of torchvision CNNs (issue 19)', () => {
           const onnx = path.join(dir, `${name}.onnx`);
           const ref = exportModel(name, onnx, mode, size);
           const net = path.join(dir, `${name}.net`);
-          const imp = alexnetc(['import', onnx, '-o', net, '--json']);
-          expect(imp.stderr).toBe('');
-          expect(imp.code).toBe(0);
-          const report = JSON.parse(imp.stdout) as { weights: string; params: number; output_shape: number[]; blocks: number };
-          expect(report.output_shape).toEqual(ref.output_shape.slice(1));
-          expect(alexnetc(['check', net]).code).toBe(0);
+          const report = importChecked(onnx, net, ref.output_shape);
           // batch norm kept: torchvision's own count; folded: the weights the file's nodes use
           expect(report.params).toBe(mode === 'plain' ? ref.params : ref.onnx_params);
 

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { expect } from 'vitest';
 import { layers } from '../../src/check/ir.js';
 import { compile } from '../../src/compile.js';
 import { randomInput } from '../onnx/helpers.js';
@@ -14,6 +15,20 @@ const BIN = path.join(ROOT, 'bin/alexnetc.js');
 export function alexnetc(args: string[], cwd = ROOT): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What `alexnetc import --json` reports. */
+export interface ImportReport { weights: string; params: number; output_shape: number[]; blocks: number }
+
+/** `alexnetc import ONNX -o NET --json`: it succeeds quietly, its output has the exporter's shape (batch left out), and the source it wrote checks. */
+export function importChecked(onnx: string, net: string, outputShape: number[]): ImportReport {
+  const imp = alexnetc(['import', onnx, '-o', net, '--json']);
+  expect(imp.stderr).toBe('');
+  expect(imp.code).toBe(0);
+  const report = JSON.parse(imp.stdout) as ImportReport;
+  expect(report.output_shape).toEqual(outputShape.slice(1));
+  expect(alexnetc(['check', net]).code).toBe(0);
+  return report;
 }
 
 /** Run both models on the same seeded input; the largest difference relative to the largest output. */

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { NEEDS_BIG, skipping } from '../skip.js';
 import { PYTHON, requirePython, tempDir } from '../onnx/helpers.js';
 import { execFileSync } from 'node:child_process';
-import { alexnetc, compareModels } from './helpers.js';
+import { alexnetc, compareModels, importChecked } from './helpers.js';
 
 const hasTorch = requirePython('onnx, torch, torchvision', 'torchvision import tests');
 const big = process.env.ALEXNETC_BIG_TESTS === '1';
@@ -43,14 +43,8 @@ describe('import torchvision models exported by torch.onnx.export', () => {
         const onnx = path.join(dir, `${name}.onnx`);
         const ref = exportModel(name, onnx, mode);
         const net = path.join(dir, `${name}.net`);
-        const imp = alexnetc(['import', onnx, '-o', net, '--json']);
-        expect(imp.stderr).toBe('');
-        expect(imp.code).toBe(0);
-        const report = JSON.parse(imp.stdout) as { weights: string; params: number; output_shape: number[]; blocks: number };
-        expect(report.output_shape).toEqual(ref.output_shape.slice(1));
-
         // the source checks, and counts the parameters torchvision counts (or, BN folded, the file's)
-        expect(alexnetc(['check', net]).code).toBe(0);
+        const report = importChecked(onnx, net, ref.output_shape);
         expect(report.params).toBe(mode === 'plain' ? ref.params : ref.onnx_params);
 
         const again = path.join(dir, 'again.onnx');

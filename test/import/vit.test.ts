@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NEEDS_BIG, skipping } from '../skip.js';
 import { PYTHON, requirePython, tempDir } from '../onnx/helpers.js';
-import { alexnetc, compareModels, listing } from './helpers.js';
+import { alexnetc, compareModels, importChecked, listing } from './helpers.js';
 
 const hasTorch = requirePython('onnx, torch, torchvision', 'torchvision ViT import tests');
 const EXPORT = path.join(import.meta.dirname, 'export_vit.py');
@@ -39,12 +39,7 @@ describe('import torchvision VisionTransformer exported by torch.onnx.export (op
         const onnx = path.join(dir, `${config}.onnx`);
         const ref = exportVit(config, onnx, '--opset', String(opset));
         const net = path.join(dir, `${config}.net`);
-        const imp = alexnetc(['import', onnx, '-o', net, '--json']);
-        expect(imp.stderr).toBe('');
-        expect(imp.code).toBe(0);
-        const report = JSON.parse(imp.stdout) as { weights: string; params: number; output_shape: number[]; blocks: number };
-        expect(report.output_shape).toEqual(ref.output_shape.slice(1));
-        expect(alexnetc(['check', net]).code).toBe(0);
+        const report = importChecked(onnx, net, ref.output_shape);
         expect(report.params).toBe(ref.params);
 
         // reads like specs/vit.net: the sequence layers, and one encoder block called `layers` times
