@@ -14,7 +14,7 @@ import type { KernelDef } from './module.js';
  * A kernel over the block `item` of n floats: `body(at)` gets the byte
  * offset `at` (from the start of every operand) of one vector.
  */
-function blockLoop(f: Func, n: Local, item: Local, body: (at: Local) => Code): Code {
+export function blockLoop(f: Func, n: Local, item: Local, body: (at: Local) => Code): Code {
   const t = f.local(), end = f.local();
   return [
     ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t.set,

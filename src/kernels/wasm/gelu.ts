@@ -5,9 +5,8 @@
 // formula): erf(|z|) = 1 − t·P(t)·e^(−z²), t = 1/(1 + p·|z|), the sign put
 // back; the gradient reuses the same e^(−z²). e^x is expf of elementwise.ts.
 //   gelu(x, y, n, consts, thread, item), gelu_grad(x, dy, y, n, consts, thread, item)
-import { f32x4, forRange, i32, i32x4, if_, v128, type Code, type Func, type Local } from './assembler.js';
-import { BLOCK } from './copy.js';
-import { expf } from './elementwise.js';
+import { f32x4, i32, i32x4, v128, type Code, type Func, type Local } from './assembler.js';
+import { blockLoop, expf } from './elementwise.js';
 import type { KernelDef } from './module.js';
 
 const A = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592];
@@ -37,23 +36,13 @@ function erfParts(f: Func): { setup: Code; compute: (x: Code) => Code; half1: Lo
   return { setup, compute, half1, e };
 }
 
-function loop(f: Func, n: Local, item: Local, body: (at: Local) => Code): Code {
-  const t = f.local(), end = f.local();
-  return [
-    ...item.get, ...i32.const(BLOCK * 4), ...i32.mul, ...t.set,
-    ...t.get, ...i32.const(BLOCK * 4), ...i32.add, ...end.set,
-    ...end.get, ...n.get, ...i32.const(4), ...i32.mul, ...i32.gt_s, ...if_([[...n.get, ...i32.const(4), ...i32.mul, ...end.set]]),
-    ...forRange(t, t.get, end.get, 16, [body(t)]),
-  ];
-}
-
 const gelu: KernelDef = {
   name: 'gelu',
   params: ['x', 'y', 'n', 'consts', 'thread', 'item'],
   body(f) {
     const { x, y, n, item } = f.params as Record<string, Local>;
     const parts = erfParts(f), xv = f.local('v128');
-    return [...parts.setup, ...loop(f, n, item, (t) => [
+    return [...parts.setup, ...blockLoop(f, n, item, (t) => [
       ...x.get, ...t.get, ...i32.add, ...v128.load(), ...xv.set,
       ...parts.compute(xv.get),
       ...y.get, ...t.get, ...i32.add, ...xv.get, ...parts.half1.get, ...f32x4.mul, ...v128.store(),
@@ -67,7 +56,7 @@ const geluGrad: KernelDef = {
   body(f) {
     const { x, dy, y, n, item } = f.params as Record<string, Local>;
     const parts = erfParts(f), xv = f.local('v128'), k = f.local('v128');
-    return [...parts.setup, ...f32x4.const(1 / Math.sqrt(2 * Math.PI)), ...k.set, ...loop(f, n, item, (t) => [
+    return [...parts.setup, ...f32x4.const(1 / Math.sqrt(2 * Math.PI)), ...k.set, ...blockLoop(f, n, item, (t) => [
       ...x.get, ...t.get, ...i32.add, ...v128.load(), ...xv.set,
       ...parts.compute(xv.get),
       ...y.get, ...t.get, ...i32.add,
