@@ -13,18 +13,7 @@ import { analyze } from '../../src/lsp/analysis.js';
 import { diagnostics } from '../../src/lsp/features.js';
 import { SourceCache } from '../../src/lsp/files.js';
 import { LspClient, pos, ROOT } from './client.js';
-
-/** a small seeded generator (mulberry32): the same edits on every run */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../mulberry32.js';
 
 const SNIPPETS = [' ', '\n', '(', ')', '{', '}', '[', ']', ',', '|', ':', '#', '3', '0', 'relu', 'conv(8, 3)', 'x', 'pad 1', 'block', 'network N {', 'residual {', '  dense(10)\n'];
 

@@ -8,19 +8,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IncrementalParser, pieceStarts } from '../../src/syntax/incremental.js';
 import { parse } from '../../src/syntax/parse.js';
+import { rng } from '../mulberry32.js';
 
 const ROOT = path.resolve(__dirname, '../..');
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // snippets that break the text as well as ones that keep it parsing: both paths are compared
 const SNIPPETS = [' ', '\n', '(', ')', '{', '}', ',', '|', '#', '3', 'relu', 'conv(8, 3)', '\nblock', '\nnetwork N {\n', '\nblock b {\n  relu\n}\n', 'import "x.net"\n', '  dense(10)\n'];
