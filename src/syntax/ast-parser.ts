@@ -11,7 +11,7 @@
 // the time of a parse was the garbage collector copying them.
 // test/syntax/ast-parser.test.ts checks that both parsers record the same
 // grammar, and compares their results on the specs and on fuzzed texts.
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, tokenMatcher } from 'chevrotain';
+import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
@@ -20,7 +20,8 @@ import { MAX_EXPR_DEPTH } from './limits.js';
 import { FUNCTION_NAMES } from './parser.js';
 import * as T from './tokens.js';
 
-const EXPR_START = [T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket, T.Not];
+/** the tokens that can start an expression, as parser.ts's gate lists them (no token has categories: a type is its token's own) */
+const EXPR_START = new Set<TokenType>([T.NumberLit, T.Identifier, T.True, T.False, T.LParen, T.LBracket, T.Not]);
 
 /** A stage list entry before input/train are split off the network body (as in cst-to-ast.ts). */
 type Staged =
@@ -265,9 +266,9 @@ export class AstParser extends EmbeddedActionsParser {
         // `name value`: an identifier directly followed by the start of an expression
         // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
         GATE: () =>
-          tokenMatcher(this.LA(1), T.Identifier) &&
-          EXPR_START.some((t) => tokenMatcher(this.LA(2), t)) &&
-          !(FUNCTION_NAMES.has(this.LA(1).image) && tokenMatcher(this.LA(2), T.LParen)),
+          this.LA(1).tokenType === T.Identifier &&
+          EXPR_START.has(this.LA(2).tokenType) &&
+          !(this.LA(2).tokenType === T.LParen && FUNCTION_NAMES.has(this.LA(1).image)),
         ALT: (): A.Arg => {
           const id = this.CONSUME(T.Identifier, { LABEL: 'name' });
           const e = this.SUBRULE(this.expr);
@@ -277,7 +278,7 @@ export class AstParser extends EmbeddedActionsParser {
       },
       {
         // `name=value`, as Python writes it: built as `name value` and reported once, with a fix
-        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && tokenMatcher(this.LA(2), T.Equals),
+        GATE: () => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Equals,
         ALT: (): A.Arg => {
           const id = this.CONSUME2(T.Identifier, { LABEL: 'name' });
           const eq = this.CONSUME(T.Equals, { LABEL: 'equals' });
@@ -435,7 +436,7 @@ export class AstParser extends EmbeddedActionsParser {
     const keyTok = this.CONSUME(T.Identifier, { LABEL: 'key' });
     return this.OR([
       {
-        GATE: () => tokenMatcher(this.LA(1), T.Identifier) && tokenMatcher(this.LA(2), T.LParen),
+        GATE: () => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.LParen,
         ALT: (): A.TrainSetting => {
           const c = this.CONSUME2(T.Identifier, { LABEL: 'callee' });
           const args = this.SUBRULE(this.args);
