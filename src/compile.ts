@@ -2,7 +2,7 @@
 // text → AST → checked networks + diagnostics. It never throws: an internal
 // failure becomes an E900 diagnostic.
 import { hasErrors, type Diagnostic } from './diagnostics/index.js';
-import { Checker, type StageInfo } from './check/checker.js';
+import { Checker, type CheckCache, type StageInfo } from './check/checker.js';
 import type { Network } from './check/ir.js';
 import { loadModules, type ParseFile, type ReadFile } from './check/modules.js';
 import { suggest } from './util/suggest.js';
@@ -45,6 +45,13 @@ export interface CompileOptions {
    * items an edit changed; the result must be what `parse` gives.
    */
   parse?: (text: string) => Parsed;
+  /**
+   * what the last check of the same text's earlier version left (the
+   * language server keeps one per document, beside its IncrementalParser):
+   * networks, or their first stages, that no edit could change keep their
+   * checked result (see CheckCache); the result is what a check from scratch gives
+   */
+  checkCache?: CheckCache;
 }
 
 /** An imported file, as read (for rendering its diagnostics and for editors). */
@@ -161,7 +168,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
       fixes: [],
     });
   }
-  const checked = new Checker().check(loaded.modules, { overrides: opts.set, target });
+  const checked = new Checker({ cache: opts.checkCache }).check(loaded.modules, { overrides: opts.set, target });
   for (const d of checked.diagnostics) diagnostics.push(d);
   const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
   diagnostics.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));

@@ -8,7 +8,7 @@ import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { BlockDecl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
+import type { BlockDecl, Decl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
 import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
@@ -57,6 +57,151 @@ interface BlockMemo {
   blocks: Set<BlockDecl>;
 }
 
+/**
+ * What the language server keeps of a document's last check, for the next
+ * one (pass the same cache to every check of the document). For each network
+ * of the file: its stages (the very objects the document's parser handed
+ * over: an unchanged item or part of a long network is handed over again),
+ * the state of the check before each of them, and the names it resolved. The
+ * next check of that network takes what it can: nothing, where a name it
+ * resolved now means something else (a block it calls was edited, added or
+ * removed) or its header is new; else every stage up to the first one that is
+ * not the same object keeps its facts (nodes, stage facts, diagnostics) and
+ * the check goes on from there. A network no edit touched is not checked
+ * again; an edit near a long network's end re-checks only its end.
+ */
+export class CheckCache {
+  /** by network name */
+  entries = new Map<string, NetworkEntry>();
+  /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
+  checked = 0;
+  reused = 0;
+}
+
+/** the state of a network's check before one of its own stages (lengths of what is appended) */
+interface Checkpoint {
+  nodes: number;
+  infos: number;
+  items: number;
+  shape: Shape | undefined;
+  params: number;
+  macs: number;
+  stageCount: number;
+  expanded: number;
+  reports: number;
+  errorsRaised: number;
+  tooDeep: boolean;
+  counts: Map<string, number>;
+}
+
+/** a name the check read in a file's scope: what it meant (or, with `blocks`, the block names of that scope) */
+interface Resolution {
+  file: string | undefined;
+  name: string;
+  decl: Decl | undefined;
+  incomplete: boolean;
+  blocks?: string;
+}
+
+/** a span where it is now: an offset into a declaration of the compiled file (`net`: the network itself), or as it was (`null`) */
+interface Placed {
+  at: Decl | 'net' | null;
+  start: number;
+  end: number;
+}
+
+/** a diagnostic kept for the next check: its spans in the compiled file placed relative to their declarations */
+interface KeptDiagnostic {
+  d: Diagnostic;
+  span?: Placed;
+  notes: (Placed | undefined)[];
+  edits: (Placed | undefined)[][];
+}
+
+interface NetworkEntry {
+  decl: NetworkDecl;
+  body: readonly Stage[];
+  overrides: string;
+  scope: Scope;
+  input: Shape | undefined;
+  checkpoints: Checkpoint[];
+  nodes: Node[];
+  infos: StageInfo[];
+  items: KeptDiagnostic[];
+  resolved: Map<string, Resolution>;
+}
+
+interface NetworkCtx {
+  modules: readonly Module[];
+  overrides: string;
+  prev: NetworkEntry | undefined;
+  made?: NetworkEntry;
+}
+
+/** the compiled file's key among the modules */
+const ROOT_FILE = '\u0000root';
+
+function blockNames(m: Module): string[] {
+  return [...m.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
+}
+
+/** the kept result of a network stands for `d` now: same header, same overrides, every name it read means the same */
+function reusable(prev: NetworkEntry, d: NetworkDecl, ctx: NetworkCtx): boolean {
+  if (prev.overrides !== ctx.overrides) return false;
+  for (const k of Object.keys(d) as (keyof NetworkDecl)[]) if (k !== 'body' && k !== 'span' && d[k] !== prev.decl[k]) return false;
+  if (Object.keys(d).length !== Object.keys(prev.decl).length) return false;
+  const byFile = new Map<string | undefined, Module>(ctx.modules.map((m, i) => [i === 0 ? ROOT_FILE : m.file, m]));
+  for (const r of prev.resolved.values()) {
+    const m = byFile.get(r.file);
+    if (!m) return false;
+    if (r.blocks !== undefined) {
+      if (blockNames(m).join('\u0000') !== r.blocks) return false;
+    } else if (m.scope.get(r.name)?.decl !== r.decl || (r.decl === undefined && m.incomplete !== r.incomplete)) return false;
+  }
+  return true;
+}
+
+/** `x` with its spans in the compiled file placed relative to the declaration they are in (`d`: the network checked) */
+function kept(x: Diagnostic, d: NetworkDecl, decls: readonly Decl[]): KeptDiagnostic {
+  const place = (sp: Span): Placed => {
+    let lo = 0;
+    let hi = decls.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (decls[mid]!.span.start <= sp.start) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const at = found < 0 ? null : decls[found] === d ? 'net' : decls[found]!;
+    const base = at === null ? 0 : at === 'net' ? d.span.start : at.span.start;
+    return { at, start: sp.start - base, end: sp.end - base };
+  };
+  const here = x.file === undefined;
+  return {
+    d: x,
+    span: here ? place(x.span) : undefined,
+    notes: x.notes.map((n) => (n.span && n.file === undefined ? place(n.span) : undefined)),
+    edits: x.fixes.map((f) => f.edits.map((e) => (here ? place(e.span) : undefined))),
+  };
+}
+
+/** a kept diagnostic where its spans are now (`d`: the network, as parsed now) */
+function placed(k: KeptDiagnostic, d: NetworkDecl): Diagnostic {
+  const at = (p: Placed): Span => {
+    const base = p.at === null ? 0 : p.at === 'net' ? d.span.start : p.at.span.start;
+    return { start: base + p.start, end: base + p.end };
+  };
+  const x = k.d;
+  return {
+    ...x,
+    span: k.span ? at(k.span) : x.span,
+    notes: x.notes.map((n, i) => (k.notes[i] ? { ...n, span: at(k.notes[i]!) } : n)),
+    fixes: x.fixes.map((f, i) => ({ ...f, edits: f.edits.map((e, j) => (k.edits[i]![j] ? { ...e, span: at(k.edits[i]![j]!) } : e)) })),
+  };
+}
+
 /** What the checker learnt about one stage of source, for hovers and inlay hints. */
 export interface StageInfo {
   stage: Stage;
@@ -94,6 +239,13 @@ class CheckSink extends DiagnosticSink {
   errorsRaised = 0;
   /** every report, of any severity, repeats included */
   reports = 0;
+  /** a diagnostic another sink made (another network's, or a kept one): added unless one with its place and code is here already */
+  adopt(d: Diagnostic): void {
+    const key = `${d.file ?? ''}:${d.code}:${d.span.start}:${d.span.end}`;
+    if (this.seen.has(key)) return;
+    this.seen.set(key, d);
+    this.items.push(d);
+  }
   override report(code: Code, span: Span, message: string, extra: { notes?: Note[]; fixes?: Diagnostic['fixes'] } = {}): Diagnostic {
     this.reports++;
     if (CODES[code].severity === 'error') this.errorsRaised++;
@@ -126,6 +278,15 @@ class PathScope {
   child(segment: string): PathScope {
     return new PathScope(`${segment}/`);
   }
+  /** how often each name has been used so far (a copy) */
+  snapshot(): Map<string, number> {
+    return new Map(this.counts);
+  }
+  /** go on from a snapshot */
+  restore(counts: ReadonlyMap<string, number>): void {
+    this.counts.clear();
+    for (const [k, v] of counts) this.counts.set(k, v);
+  }
 }
 
 type Call = Extract<Stage, { kind: 'call' }>;
@@ -144,8 +305,9 @@ function poisoned(): Flow {
 }
 
 export class Checker {
-  readonly sink = new CheckSink();
-  private readonly ev = new Evaluator(this.sink);
+  /** where problems go: the file's sink, or the sink of the network being checked (merged into the file's after it) */
+  sink = new CheckSink();
+  private ev = new Evaluator(this.sink);
   /** the file whose names are in scope right now: the compiled one, or the one a called block comes from */
   private module!: Module;
   /** the blocks being expanded, innermost last (a block calling itself is E110) */
@@ -170,18 +332,34 @@ export class Checker {
   /** block calls answered from a kept body */
   memoHits = 0;
 
-  /** `memo: false` checks every block call afresh (the tests compare both ways) */
-  constructor(private readonly opts: { memo?: boolean } = {}) {}
+  private root: Module | undefined;
+  /** the names resolved while checking the current network (what its kept result depends on) */
+  private resolved = new Map<string, Resolution>();
+
+  /**
+   * `memo: false` checks every block call afresh (the tests compare both
+   * ways); `cache`: what the last check of the same document left (the
+   * language server's), used where it is sure to be the same, and refilled
+   */
+  constructor(private readonly opts: { memo?: boolean; cache?: CheckCache } = {}) {}
 
   /** Check the compiled file's networks (`modules[0]`), and `target` if it is imported. */
   check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
     const root = modules[0]!;
+    this.root = root;
     for (const m of modules) this.declarations(m, m === root);
     const nets = root.program.decls.filter((d): d is NetworkDecl => d.kind === 'network' && root.own.has(d));
     const single = nets.length === 1 ? nets[0]!.name.name : undefined;
     const chosen = opts.target !== undefined ? root.scope.get(opts.target) : undefined;
     if (chosen && chosen.module !== root && chosen.decl.kind === 'network') nets.push(chosen.decl);
     const networks: Network[] = [];
+    const cache = this.opts.cache;
+    const kept = cache?.entries ?? new Map<string, NetworkEntry>();
+    const next = new Map<string, NetworkEntry>();
+    if (cache) {
+      cache.checked = 0;
+      cache.reused = 0;
+    }
     for (const [i, d] of nets.entries()) {
       if (this.expanded > MAX_TOTAL_STAGES) {
         // many networks sharing a runaway block would each expand to the limit again: say so once
@@ -190,9 +368,27 @@ export class Checker {
         break;
       }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
-      const n = this.inModule(root.scope.get(d.name.name)?.module ?? root, () => this.checkNetwork(d, overrides));
+      const home = root.scope.get(d.name.name)?.module ?? root;
+      // each network is checked into a sink of its own, merged into the file's after it (what the
+      // file's sink would have kept): so that it can be kept for the next check of the document
+      const fileSink = this.sink;
+      this.sink = new CheckSink();
+      this.ev = new Evaluator(this.sink);
+      this.resolved = new Map();
+      let n: Network | undefined;
+      try {
+        const prev = cache && home === root ? kept.get(d.name.name) : undefined;
+        const ctx: NetworkCtx | undefined = cache && home === root ? { modules, overrides: JSON.stringify(overrides), prev } : undefined;
+        n = this.inModule(home, () => this.checkNetwork(d, overrides, ctx));
+        if (ctx?.made) next.set(d.name.name, ctx.made);
+      } finally {
+        for (const x of this.sink.items) fileSink.adopt(x);
+        this.sink = fileSink;
+        this.ev = new Evaluator(this.sink);
+      }
       if (n) networks.push(n);
     }
+    if (cache) cache.entries = next;
     return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
   }
 
@@ -241,12 +437,32 @@ export class Checker {
     });
   }
 
-  private checkNetwork(d: NetworkDecl, overrides: Record<string, string>): Network | undefined {
+  private checkNetwork(d: NetworkDecl, overrides: Record<string, string>, ctx?: NetworkCtx): Network | undefined {
     this.network = d.name.name;
     this.stageCount = 0;
     this.repeats = [];
     this.tooDeep = false;
     const before = this.sink.errorsRaised;
+    const prev = ctx?.prev && reusable(ctx.prev, d, ctx) ? ctx.prev : undefined;
+    const { scope, input } = prev ?? this.header(d, overrides);
+    const flow = this.body(d, input, scope, prev, ctx);
+    // freeze names are checked against the stages only when every stage is known
+    const train = this.trainConfig(d, scope, flow.shape && input ? flow.nodes : undefined);
+    // counted before deduplication: a problem already reported for another network still fails this one
+    if (this.sink.errorsRaised > before || !input || !flow.shape) return undefined;
+    const totalParams = flow.params;
+    const totalMacs = flow.macs;
+    if (totalParams > MAX_ELEMENTS) {
+      this.sink.report('E402', d.name.span, `network \`${d.name.name}\` has ${totalParams.toExponential(3)} parameters, more than can be allocated (${MAX_ELEMENTS})`);
+      return undefined;
+    }
+    const params: Record<string, ArgValue> = {};
+    for (const [k, v] of scope.values) params[k] = v;
+    return { name: d.name.name, params, input, output: flow.shape, body: flow.nodes, totalParams, totalMacs, train, span: d.span };
+  }
+
+  /** the network's parameters (with `--set` overrides) and its input shape */
+  private header(d: NetworkDecl, overrides: Record<string, string>): { scope: Scope; input: Shape | undefined } {
     const scope: Scope = { values: new Map(), poisoned: new Set() };
     for (const [k, v] of Object.entries(overrides)) {
       if (!d.params.some((p) => p.name.name === k)) {
@@ -282,20 +498,90 @@ export class Checker {
         } else input = this.sized(dims, d.input.span, 'the input');
       }
     }
-    const flow = this.stages(d.body, input, scope, new PathScope(''));
-    // freeze names are checked against the stages only when every stage is known
-    const train = this.trainConfig(d, scope, flow.shape && input ? flow.nodes : undefined);
-    // counted before deduplication: a problem already reported for another network still fails this one
-    if (this.sink.errorsRaised > before || !input || !flow.shape) return undefined;
-    const totalParams = flow.params;
-    const totalMacs = flow.macs;
-    if (totalParams > MAX_ELEMENTS) {
-      this.sink.report('E402', d.name.span, `network \`${d.name.name}\` has ${totalParams.toExponential(3)} parameters, more than can be allocated (${MAX_ELEMENTS})`);
-      return undefined;
+    return { scope, input };
+  }
+
+  /**
+   * The network's own stages, in order. With `ctx`, the state before each of
+   * them is noted (the kept result's checkpoints); with `prev`, the stages
+   * that are the very objects the last check saw (the document's parser hands
+   * back the same stage for unchanged text) keep their facts, and the check
+   * goes on from the first one that is not.
+   */
+  private body(d: NetworkDecl, input: Shape | undefined, scope: Scope, prev: NetworkEntry | undefined, ctx: NetworkCtx | undefined): Flow {
+    const stages = d.body;
+    const paths = new PathScope('');
+    const expandedAt = this.expanded;
+    const infosAt = this.stageInfo.length;
+    let nodes: Node[] = [];
+    let shape = input;
+    let params = 0;
+    let macs = 0;
+    let from = 0;
+    const cps: Checkpoint[] = [];
+    if (prev) {
+      const n = Math.min(stages.length, prev.body.length, prev.checkpoints.length - 1);
+      while (from < n && stages[from] === prev.body[from]) from++;
+      const cp = prev.checkpoints[from]!;
+      nodes = prev.nodes.slice(0, cp.nodes);
+      for (let k = 0; k < cp.infos; k++) this.stageInfo.push(prev.infos[k]!);
+      for (let k = 0; k < cp.items; k++) this.sink.adopt(placed(prev.items[k]!, d));
+      this.sink.reports = cp.reports;
+      this.sink.errorsRaised = cp.errorsRaised;
+      ({ shape, params, macs, tooDeep: this.tooDeep, stageCount: this.stageCount } = cp);
+      this.expanded = expandedAt + cp.expanded;
+      paths.restore(cp.counts);
+      for (let k = 0; k < from; k++) cps.push(prev.checkpoints[k]!);
+      this.resolved = new Map(prev.resolved);
     }
-    const params: Record<string, ArgValue> = {};
-    for (const [k, v] of scope.values) params[k] = v;
-    return { name: d.name.name, params, input, output: flow.shape, body: flow.nodes, totalParams, totalMacs, train, span: d.span };
+    if (ctx) {
+      this.opts.cache!.checked += stages.length - from;
+      this.opts.cache!.reused += from;
+    }
+    let stopped = false;
+    this.depth++;
+    try {
+      for (let k = from; k < stages.length; k++) {
+        const s = stages[k]!;
+        if (ctx) {
+          cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
+        }
+        this.expanded++;
+        if (++this.stageCount > MAX_STAGES) {
+          if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
+          shape = undefined;
+          stopped = true;
+          break;
+        }
+        const f = this.stage(s, shape, scope, paths);
+        append(nodes, f.nodes);
+        shape = f.shape;
+        params += f.params;
+        macs += f.macs;
+        if (s.assert) this.assertion(s, shape, scope);
+      }
+    } finally {
+      this.depth--;
+    }
+    if (ctx) {
+      if (!stopped) {
+        cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
+      }
+      const decls = ctx.modules[0]!.program.decls;
+      ctx.made = {
+        decl: d,
+        body: stages,
+        overrides: ctx.overrides,
+        scope,
+        input,
+        checkpoints: cps,
+        nodes,
+        infos: this.stageInfo.slice(infosAt),
+        items: this.sink.items.map((x) => kept(x, d, decls)),
+        resolved: this.resolved,
+      };
+    }
+    return { nodes, shape, params, macs };
   }
 
   /**
@@ -674,6 +960,7 @@ export class Checker {
     const layer = findLayer(name);
     if (layer) return this.layerCall(s, layer, input, scope, paths);
     const entry = this.module.scope.get(name);
+    this.depend(name, entry?.decl);
     if (entry?.decl.kind === 'block') return this.blockCall(s, entry.decl, entry.module, input, scope, paths);
     if (entry) {
       this.sink.report('E101', s.callee.span, `\`${name}\` is a network; only layers and blocks can be stages (make the shared part a block)`);
@@ -699,7 +986,8 @@ export class Checker {
     const key = `${this.sink.file ?? ''}\u0000${name}`;
     const hit = this.meantCache.get(key);
     if (hit) return hit;
-    const blocks = [...this.module.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
+    const blocks = blockNames(this.module);
+    this.depend('', undefined, blocks.join('\u0000'));
     const alias = LAYERS.find((l) => l.aliases?.includes(name.toLowerCase()));
     const near = suggest(name, [...LAYERS.map((l) => l.name), ...blocks]);
     // a suggestion is a spelling fix, never another function (`relu6` is not `relu`)
@@ -826,6 +1114,13 @@ export class Checker {
     }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
+  }
+
+  /** note that the current network's check read `name` in the current file's scope (or, `blocks`, the list of its blocks) */
+  private depend(name: string, decl: Decl | undefined, blocks?: string): void {
+    const file = this.module === this.root ? ROOT_FILE : this.module.file;
+    const key = `${file}\u0000${name}`;
+    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks });
   }
 
   /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */

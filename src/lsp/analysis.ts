@@ -1,7 +1,7 @@
 // One analysis per document version: the compile result the CLI would get,
 // plus the indexes the editor features read (stage → what the checker learnt
 // about it, name occurrences for definition / references / rename).
-import type { StageInfo } from '../check/checker.js';
+import type { CheckCache, StageInfo } from '../check/checker.js';
 import { compile, type CompileResult, type ParseFile, type ReadFile } from '../compile.js';
 import { LineIndex, type Span } from '../diagnostics/span.js';
 import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
@@ -52,10 +52,12 @@ export interface AnalyzeOptions {
   parseFile?: ParseFile;
   /** how to parse the document's own text (the server's IncrementalParser for it); default: parse it whole */
   parse?: (text: string) => Parsed;
+  /** what the last check of this document left (the server's, kept beside its parser) */
+  checkCache?: CheckCache;
 }
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
-  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse });
+  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse, checkCache: opts.checkCache });
   const program = result.program;
   // the stage index and the name occurrences are built when a feature first reads them, not
   // for every edit: publishing an edit's diagnostics needs neither

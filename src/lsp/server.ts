@@ -19,6 +19,7 @@ import { analyze, type Analysis } from './analysis.js';
 import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
 import { pathOf, SourceCache } from './files.js';
 import { IncrementalParser } from '../syntax/incremental.js';
+import { CheckCache } from '../check/checker.js';
 import * as F from './features.js';
 
 export const SERVER_NAME = 'alexnetc';
@@ -51,6 +52,8 @@ export function startServer(opts: ServerOptions = {}): Connection {
   const cost = new Map<string, number>();
   /** each open document's top-level items, parsed: an edit re-parses only the items it changed */
   const parsers = new Map<string, IncrementalParser>();
+  /** each open document's last check: networks (or their first stages) an edit did not touch keep their result */
+  const checks = new Map<string, CheckCache>();
 
   /** imported files: an open document's text wins over the disk's; unchanged files are neither read nor parsed again */
   const sources = new SourceCache(documents);
@@ -62,7 +65,9 @@ export function startServer(opts: ServerOptions = {}): Connection {
     const t0 = performance.now();
     let parser = parsers.get(doc.uri);
     if (!parser) parsers.set(doc.uri, (parser = new IncrementalParser()));
-    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile, parse: (t) => parser.parse(t) });
+    let checkCache = checks.get(doc.uri);
+    if (!checkCache) checks.set(doc.uri, (checkCache = new CheckCache()));
+    const a = analyze(doc.getText(), doc.version, { file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile, parse: (t) => parser.parse(t), checkCache });
     cost.set(doc.uri, performance.now() - t0);
     cache.set(doc.uri, a);
     return a;
@@ -130,6 +135,7 @@ export function startServer(opts: ServerOptions = {}): Connection {
     cache.delete(ev.document.uri);
     cost.delete(ev.document.uri);
     parsers.delete(ev.document.uri);
+    checks.delete(ev.document.uri);
     void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
     // its importers now read it from disk
     recheckDependents(pathOf(ev.document.uri));

@@ -1,8 +1,11 @@
 // What the language server keeps between checks (imported files, their
-// parses) must never change what it reports: after random edit sequences on
-// every shipped spec, a generated 5,000-line file and a file importing
-// another (changed on disk in between, with no watcher to say so), the
-// diagnostics it publishes equal those of a check from scratch.
+// parses, each network's checked result) must never change what it reports:
+// after random edit sequences on every shipped spec, a generated 5,000-line
+// file and a file importing another (changed on disk in between, with no
+// watcher to say so), the diagnostics it publishes, its inlay hints (every
+// stage's shapes) and a hover equal those of a check from scratch; in
+// process, the kept check's diagnostics, stage facts and IR equal a full
+// check's after each of a longer run of edits.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,8 +13,11 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/lsp/analysis.js';
-import { diagnostics } from '../../src/lsp/features.js';
+import { diagnostics, hover, inlayHints } from '../../src/lsp/features.js';
 import { SourceCache } from '../../src/lsp/files.js';
+import { CheckCache } from '../../src/check/checker.js';
+import type { Node } from '../../src/check/ir.js';
+import { IncrementalParser } from '../../src/syntax/incremental.js';
 import { LspClient, pos, ROOT } from './client.js';
 import { rng } from '../mulberry32.js';
 
@@ -58,6 +64,23 @@ function fresh(uri: string, text: string, version: number): unknown {
   return diagnostics(TextDocument.create(uri, 'alexnet', version, text), a);
 }
 
+/**
+ * the server's inlay hints (every stage's shapes) and a hover at a random
+ * place against those of a check from scratch (files read afresh from disk)
+ */
+async function sameFacts(uri: string, text: string, version: number, r: () => number, what: string, near: number): Promise<void> {
+  const file = path.normalize(new URL(uri).pathname);
+  const doc = TextDocument.create(uri, 'alexnet', version, text);
+  const a = analyze(text, version, { file, readFile: (p) => fs.readFileSync(p, 'utf8') });
+  // the whole document, or in a long one the 200 lines around the edit
+  const line = doc.positionAt(near).line;
+  const whole = doc.lineCount > 400 ? { start: { line: Math.max(0, line - 100), character: 0 }, end: { line: line + 100, character: 0 } } : { start: { line: 0, character: 0 }, end: doc.positionAt(text.length) };
+  const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x ?? null));
+  expect(await client.request('textDocument/inlayHint', { textDocument: { uri }, range: whole }), `${what}: inlay hints`).toEqual(plain(inlayHints(doc, a, whole)));
+  const at = Math.floor(r() * (text.length + 1));
+  expect(await client.request('textDocument/hover', { textDocument: { uri }, position: doc.positionAt(at) }), `${what}: hover at ${at}`).toEqual(plain(hover(doc, a, at)));
+}
+
 let dir: string;
 let client: LspClient;
 beforeAll(async () => {
@@ -88,6 +111,7 @@ async function editAndCompare(name: string, text: string, edits: number, seed: n
     const published = client.diagnosticsFor(uri, version, 60_000);
     client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: e.insert }] });
     expect((await published).params.diagnostics, `${name} after edit ${i + 1} (${JSON.stringify(e)})`).toEqual(fresh(uri, current, version));
+    await sameFacts(uri, current, version, r, `${name} after edit ${i + 1}`, e.start);
   }
   client.notify('textDocument/didClose', { textDocument: { uri } });
 }
@@ -136,6 +160,86 @@ describe('incremental re-checks equal a full check', () => {
       },
       gentleEdit,
     );
+  });
+});
+
+/** what a check found, as plain data: diagnostics, every stage fact and every network's IR (paths, shapes, spans, sizes) */
+function facts(a: ReturnType<typeof analyze>): unknown {
+  const node = (n: Node): unknown => {
+    const base = [n.kind, n.path, n.inShape.join(), n.outShape.join(), n.span.start, n.span.end];
+    switch (n.kind) {
+      case 'layer':
+        return [...base, n.layer.name, JSON.stringify(n.args), n.params, n.macs];
+      case 'residual':
+        return [...base, n.body.map(node), n.shortcut?.map(node) ?? null];
+      case 'gate':
+        return [...base, n.body.map(node)];
+      default:
+        return [...base, n.branches.map((b) => b.map(node))];
+    }
+  };
+  return {
+    diagnostics: a.result.diagnostics,
+    stages: a.result.stageInfo.map((i) => [i.stage.span.start, i.stage.span.end, i.network, i.path, i.inShape.join(), i.outShape.join(), i.params, i.macs, i.layer?.name, JSON.stringify(i.rawArgs)]),
+    networks: a.result.networks.map((n) => [n.name, n.input.join(), n.output.join(), n.totalParams, n.totalMacs, JSON.stringify(n.train), JSON.stringify(n.params), n.body.map(node)]),
+    network: a.result.network?.name,
+  };
+}
+
+/** apply `edits` edits, checking each version with the document's parser and kept check, and comparing with a check from scratch */
+function keptEqualsFresh(name: string, text: string, edits: number, seed: number, edit: typeof randomEdit): CheckCache {
+  const parser = new IncrementalParser();
+  const cache = new CheckCache();
+  const file = path.join(ROOT, 'specs', name);
+  const both = (t: string, v: number): void => {
+    const kept = analyze(t, v, { file, parse: (x) => parser.parse(x), checkCache: cache });
+    expect(facts(kept), `${name}, version ${v}`).toEqual(facts(analyze(t, v, { file })));
+  };
+  let current = text;
+  both(current, 1);
+  const r = rng(seed);
+  for (let i = 0; i < edits; i++) {
+    const e = edit(current, r);
+    current = current.slice(0, e.start) + e.insert + current.slice(e.end);
+    both(current, i + 2);
+  }
+  return cache;
+}
+
+describe("the checker's kept results equal a full check (in process: diagnostics, stage facts, IR)", () => {
+  const specs = fs.readdirSync(path.join(ROOT, 'specs')).filter((f) => f.endsWith('.net')).sort();
+  it.each(specs)('%s, after 25 random edits and 25 that keep it well formed', (f) => {
+    const text = fs.readFileSync(path.join(ROOT, 'specs', f), 'utf8');
+    keptEqualsFresh(f, text, 25, f.length * 31, randomEdit);
+    keptEqualsFresh(f, text, 25, f.length * 37, gentleEdit);
+  });
+
+  it('the generated 5,000-line file, after edits anywhere in it that keep it well formed, and random ones', () => {
+    keptEqualsFresh('generated.net', generated(5000), 3, 77, gentleEdit);
+    keptEqualsFresh('generated.net', generated(5000), 1, 78, randomEdit);
+  });
+
+  it('re-checks only the end of a long network after an edit near its end, and no network an edit did not touch', () => {
+    const parser = new IncrementalParser();
+    const cache = new CheckCache();
+    const text = generated(5000);
+    const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+    check(text);
+    // two stages on each of the network's lines, and its last three
+    const stages = cache.checked;
+    expect([stages, cache.reused]).toEqual([2 * (5000 - 9) + 3, 0]);
+    const at = text.lastIndexOf('dense(classes)');
+    const edited = text.slice(0, at) + 'dense(classes )' + text.slice(at + 'dense(classes)'.length);
+    expect(facts(check(edited))).toEqual(facts(analyze(edited, 1)));
+    // the last part of the network (about 100 lines) is checked again, the rest kept
+    expect(cache.checked).toBeLessThan(300);
+    expect(cache.checked + cache.reused).toBe(stages);
+    // a second network, edited: the first is kept whole
+    const two = `${text}\nnetwork Other {\n  input [4]\n  dense(3)\n}\n`;
+    check(two);
+    const changed = two.replace('dense(3)', 'dense(5)');
+    expect(facts(check(changed))).toEqual(facts(analyze(changed, 1)));
+    expect(cache.checked).toBe(1);
   });
 });
 

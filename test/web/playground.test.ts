@@ -170,6 +170,31 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     expect(line).toBe(4);
   });
 
+  it('keeps the problems and the summary in step with typing; a click on a summary row selects its line in the newest text', async () => {
+    await type(WRONG.replace('[6, 14, 14]', '[6, 12, 12]'));
+    await page.waitForFunction(() => document.querySelectorAll('#problem-list li').length === 0);
+    await page.click('#tabs button[data-tab=summary]');
+    await page.waitForSelector('#summary tr.row');
+    const shown = await page.evaluate(() => (window as any).alexnetcPlayground.shown.length);
+    // keystrokes: each one's latency to the frame that shows its diagnostics is recorded
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.type('x');
+    await page.waitForSelector('#problem-list li[data-line="1"]');
+    await page.keyboard.press('Backspace');
+    await page.waitForFunction(() => document.querySelectorAll('#problem-list li').length === 0);
+    await page.waitForFunction((n) => (window as any).alexnetcPlayground.shown.length >= n + 2, shown);
+    expect(await page.evaluate(() => (window as any).alexnetcPlayground.shown.every((ms: number) => ms >= 0 && ms < 10_000))).toBe(true);
+    // a comment above moves every stage down a line and changes no network: the table stays, its rows find the new lines
+    // (the worker answers the click after analysing every text posted before it)
+    await page.keyboard.type('# a note\n');
+    await page.locator('#summary tr.row', { hasText: 'maxpool1' }).click();
+    await page.waitForFunction(() => {
+      const view = (window as any).alexnetcPlayground.view;
+      return view.state.doc.lineAt(view.state.selection.main.from).number === 5;
+    });
+  });
+
   it('hovers with shapes and completes layer names', async () => {
     await type(WRONG.replace('[6, 14, 14]', '[6, 12, 12]'));
     await page.waitForFunction(() => document.querySelectorAll('#problem-list li').length === 0);

@@ -35,15 +35,13 @@ function networks(a: Analysis): NetworkOut[] {
       continue;
     }
     const s = summarize(net);
-    const where = new Map<string, number>();
-    for (const i of a.result.stageInfo) if (i.network === net.name && !where.has(i.path)) where.set(i.path, i.stage.span.start);
     out.push({
       name: net.name,
       params,
       summary: {
         input: s.input,
         output: s.output,
-        rows: s.rows.map((r) => ({ ...r, from: where.get(r.path) })),
+        rows: s.rows,
         totalParams: s.totalParams,
         trainableParams: s.trainableParams,
         nonTrainableParams: s.nonTrainableParams,
@@ -56,6 +54,14 @@ function networks(a: Analysis): NetworkOut[] {
 }
 
 const clock = (): number => performance.timeOrigin + performance.now();
+
+/** the networks last posted, as JSON: a keystroke that changes none of them (a comment, a name being typed) posts none */
+let postedNetworks = '';
+
+/** where a stage of a network is written, in the text analysed last */
+function locate(network: string, path: string): number | undefined {
+  return current?.result.stageInfo.find((i) => i.network === network && i.path === path)?.stage.span.start;
+}
 
 function onAnalyze(version: number, text: string, file: string): void {
   const received = clock();
@@ -72,7 +78,11 @@ function onAnalyze(version: number, text: string, file: string): void {
     line: d.range.start.line + 1,
     column: d.range.start.character + 1,
   }));
-  post({ type: 'analyzed', version, diagnostics: diags, networks: networks(a), defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0, received, sent: clock() });
+  const nets = networks(a);
+  const json = JSON.stringify(nets);
+  const changed = json !== postedNetworks;
+  postedNetworks = json;
+  post({ type: 'analyzed', version, diagnostics: diags, networks: changed ? nets : undefined, defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0, received, sent: clock() });
 }
 
 self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
@@ -82,8 +92,11 @@ self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
       case 'analyze':
         onAnalyze(m.version, m.text, m.file);
         break;
+      case 'locate':
+        post({ type: 'locate', id: m.id, from: locate(m.network, m.path) });
+        break;
       case 'echo':
-        post({ type: 'echoed', version: m.version });
+        post({ type: 'echoed', version: m.version, sent: clock() });
         break;
       case 'hover': {
         const h = doc && current && current.version === m.version ? hover(doc, current, m.offset) : null;

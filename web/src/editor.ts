@@ -5,15 +5,18 @@ import { autocompletion, type CompletionContext, type CompletionResult } from '@
 import { indentWithTab } from '@codemirror/commands';
 import { HighlightStyle, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
 import { lintGutter } from '@codemirror/lint';
-import { EditorState, type Extension } from '@codemirror/state';
+import { EditorState, type Extension, type Text, type Transaction } from '@codemirror/state';
 import { EditorView, hoverTooltip, keymap, type Tooltip } from '@codemirror/view';
 import { tags as t } from '@lezer/highlight';
 import { basicSetup } from 'codemirror';
 import { renderMarkdown } from './markdown.js';
 
 export interface EditorHooks {
-  /** the text changed (every keystroke) */
-  changed(view: EditorView): void;
+  /**
+   * the text changed (every keystroke): called with the new text before the
+   * editor updates its view, so the analysis starts while the editor draws
+   */
+  changed(doc: Text, transactions: readonly Transaction[]): void;
   hover(offset: number): Promise<{ markdown: string | null; from: number; to: number }>;
   complete(offset: number): Promise<{ from: number; items: { label: string; detail?: string; info?: string; apply: string; type: string; boost: number }[] }>;
   format(): void;
@@ -85,9 +88,13 @@ export function createEditor(parent: HTMLElement, doc: string, names: { keywords
     hover,
     autocompletion({ override: [complete], activateOnTyping: true }),
     keymap.of([indentWithTab, { key: 'Shift-Alt-f', run: () => (hooks.format(), true) }]),
-    EditorView.updateListener.of((u) => {
-      if (u.docChanged) hooks.changed(u.view);
-    }),
   ];
-  return new EditorView({ parent, state: EditorState.create({ doc, extensions }) });
+  return new EditorView({
+    parent,
+    state: EditorState.create({ doc, extensions }),
+    dispatchTransactions(trs, view) {
+      if (trs.some((tr) => tr.docChanged)) hooks.changed(trs[trs.length - 1]!.state.doc, trs);
+      view.update(trs);
+    },
+  });
 }

@@ -2,9 +2,13 @@
 // on the right (summary, diagram, export, train). The compiler runs in three
 // workers — analysis (every keystroke), export (diagram, ONNX, PyTorch) and
 // training (tfjs, loaded only when first asked for) — so the page's own
-// thread only draws.
-import { setDiagnostics, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
-import { EditorSelection } from '@codemirror/state';
+// thread only draws. On a keystroke the text goes to the analysis worker at
+// once, and its answer goes to the editor first (only when the diagnostics
+// differ from those it shows); the panels follow in idle time, rebuilt only
+// when what they show changed, so typing costs the page's thread no more than
+// the editor itself.
+import { forEachDiagnostic, setDiagnostics, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { EditorSelection, type EditorState, type Text, type Transaction } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { createEditor } from './editor.js';
 import type { AnalysisReply, AnalysisRequest, ExportReply, ExportRequest, NetworkOut, PageDiagnostic, Source } from './protocol.js';
@@ -16,7 +20,15 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 
 /** What tests and the benchmark read (window.alexnetcPlayground). */
 interface Probe {
-  /** per analysed version: ms from the keystroke to its diagnostics in the editor */
+  /**
+   * per keystroke: ms from the key's input event (its timeStamp) to the start
+   * of the frame that draws the editor with the diagnostics of that text (or
+   * of a later one): what the user sees
+   */
+  shown: number[];
+  /** the same for keystrokes answered by an echo (the benchmark's baseline) */
+  echoShown: number[];
+  /** per analysed version: ms from posting the text to the worker to its diagnostics in the editor's state */
   latencies: number[];
   /** per analysed version: ms the analysis itself took in its worker */
   analysisMs: number[];
@@ -37,7 +49,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { shown: [], echoShown: [], latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -59,6 +71,10 @@ function ask<R>(w: Worker, m: { id: number } & (AnalysisRequest | ExportRequest)
 let file = 'playground.net';
 let version = 0;
 const sentAt = new Map<number, number>();
+/** per version typed: the timeStamp of the key event that made it */
+const keyAt = new Map<number, number>();
+/** the last key event not yet matched to a version */
+let keyDown: number | undefined;
 let networks: NetworkOut[] = [];
 let chosen: string | undefined;
 let view: EditorView;
@@ -66,22 +82,59 @@ let view: EditorView;
 const text = (): string => view.state.doc.toString();
 const source = (): Source => ({ text: text(), file, network: chosen });
 
-function analyze(): void {
+function analyze(doc: Text = view.state.doc, typed = false): void {
   version++;
   sentAt.set(version, performance.now());
+  if (typed && keyDown !== undefined) keyAt.set(version, keyDown);
+  keyDown = undefined;
   if (probe.echo) return void analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
-  analysis.postMessage({ type: 'analyze', version, text: text(), file } satisfies AnalysisRequest);
+  analysis.postMessage({ type: 'analyze', version, text: doc.toString(), file } satisfies AnalysisRequest);
 }
+
+// a key's timeStamp, read before the editor handles it (capture, on the window)
+for (const type of ['keydown', 'beforeinput']) addEventListener(type, (e) => void (keyDown ??= e.timeStamp), { capture: true });
+addEventListener('keyup', () => void (keyDown = undefined), { capture: true });
 
 // ---------------------------------------------------------------- problems
 
 const toCm = (diags: PageDiagnostic[]): CmDiagnostic[] =>
   diags.map((d) => ({ from: d.from, to: Math.max(d.to, d.from), severity: d.severity, message: `${d.code} ${d.message}`, source: 'alexnetc' }));
 
+/** the diagnostics the editor shows: its own, mapped through the edits since they came */
+function inEditor(state: EditorState): CmDiagnostic[] {
+  const shown: CmDiagnostic[] = [];
+  forEachDiagnostic(state, (d, from, to) => void shown.push({ ...d, from, to }));
+  return shown;
+}
+
+/** whether the editor shows exactly these diagnostics already */
+function showsAlready(state: EditorState, diags: CmDiagnostic[]): boolean {
+  const shown = inEditor(state);
+  if (shown.length !== diags.length) return false;
+  const key = (d: CmDiagnostic): string => `${d.from} ${d.to} ${d.severity} ${d.message}`;
+  const a = shown.map(key).sort();
+  const b = diags.map(key).sort();
+  return a.every((k, i) => k === b[i]);
+}
+
+/** the diagnostics into the editor, unless it shows them already */
+function toEditor(cm: CmDiagnostic[]): void {
+  if (!showsAlready(view.state, cm)) view.dispatch(setDiagnostics(view.state, cm));
+}
+
+let problemsShown = '';
+/** the diagnostics the list shows, in its order (a click jumps to where the newest analysis puts them) */
+let listed: PageDiagnostic[] = [];
+
 function showProblems(diags: PageDiagnostic[]): void {
+  listed = diags;
+  // rebuilt only when what it shows changed (a keystroke above a diagnostic moves it, not its line)
+  const key = JSON.stringify(diags.map((d) => [d.severity, d.code, d.line, d.column, d.message]));
+  if (key === problemsShown) return;
+  problemsShown = key;
   const list = $('problem-list');
   list.replaceChildren(
-    ...diags.map((d) => {
+    ...diags.map((d, i) => {
       const li = document.createElement('li');
       li.className = `sev-${d.severity}`;
       li.dataset.line = String(d.line);
@@ -96,7 +149,10 @@ function showProblems(diags: PageDiagnostic[]): void {
       where.className = 'muted';
       where.textContent = `line ${d.line}:${d.column} `;
       li.append(sev, code, where, d.message);
-      li.onclick = () => jump(d.from, d.to);
+      li.onclick = () => {
+        const now = listed[i] ?? d;
+        jump(now.from, now.to);
+      };
       return li;
     }),
   );
@@ -118,6 +174,7 @@ const shape = (s: number[]): string => `[${s.join(', ')}]`;
 let summaryShown = '';
 
 function showSummary(): void {
+  if (tab !== 'summary') return; // built when its tab opens
   const host = $('summary');
   // the table is rebuilt only when what it shows changed (a keystroke in a comment changes nothing)
   const key = JSON.stringify([chosen, networks.find((n) => n.name === chosen) ?? networks.length]);
@@ -154,7 +211,10 @@ function showSummary(): void {
       td.textContent = c;
       if (i >= 3) td.className = 'n';
     });
-    if (r.from !== undefined) tr.onclick = () => jump(r.from!);
+    tr.onclick = async () => {
+      const at = await ask<AnalysisReply & { type: 'locate' }>(analysis, { type: 'locate', id: nextId++, network: net.name, path: r.path });
+      if (at.from !== undefined) jump(at.from);
+    };
   }
   const totals = document.createElement('p');
   totals.textContent =
@@ -297,21 +357,35 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('#tabs button')) {
     for (const x of document.querySelectorAll('#tabs button')) x.classList.toggle('active', x === b);
     for (const p of document.querySelectorAll('.panel')) p.classList.toggle('active', p.id === `panel-${tab}`);
     if (tab === 'diagram') scheduleDraw();
+    if (tab === 'summary') showSummary();
   };
 }
 
 // ---------------------------------------------------------------- saving
 
+// The text into local storage and the URL fragment: at most once a second
+// while typing, in idle time, and when the page is hidden or left.
 let saveTimer: number | undefined;
-function scheduleSave(): void {
+let unsaved = false;
+async function save(): Promise<void> {
   clearTimeout(saveTimer);
-  saveTimer = window.setTimeout(async () => {
-    const s: Saved = { file, text: text() };
-    saveLocal(s);
-    history.replaceState(null, '', await encodeFragment(s));
+  saveTimer = undefined;
+  if (!unsaved) return;
+  unsaved = false;
+  const s: Saved = { file, text: text() };
+  saveLocal(s);
+  const fragment = await encodeFragment(s);
+  if (s.text === text()) {
+    history.replaceState(null, '', fragment);
     probe.linkedText = s.text;
-  }, 200);
+  }
 }
+function scheduleSave(): void {
+  unsaved = true;
+  if (saveTimer === undefined) saveTimer = window.setTimeout(() => idle(() => void save()), 1000);
+}
+addEventListener('pagehide', () => void save());
+addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && void save());
 
 $('share').onclick = async () => {
   const s: Saved = { file, text: text() };
@@ -336,19 +410,62 @@ const names = await new Promise<{ keywords: string[]; layers: string[] }>((resol
   };
 });
 
+/** the keystrokes up to `upTo` show their diagnostics from the next frame on: their latencies, into `into` */
+function shownAt(upTo: number, into: number[]): void {
+  const keys: number[] = [];
+  for (const [v, t] of keyAt) {
+    if (v > upTo) continue;
+    keys.push(t);
+    keyAt.delete(v);
+  }
+  if (keys.length) requestAnimationFrame(() => {
+    const now = performance.now();
+    for (const t of keys) into.push(now - t);
+  });
+}
+
+// The panels (problems, networks, summary, diagram) of the newest answer, in idle time.
+let panelsDue = false;
+let panelDefault: string | undefined;
+const idle = (f: () => void): void => void (typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 150 }) : setTimeout(f, 0));
+let networksChanged = true;
+function schedulePanels(): void {
+  if (panelsDue) return;
+  panelsDue = true;
+  idle(() => {
+    panelsDue = false;
+    showProblems(probe.diagnostics);
+    if (!networksChanged) return;
+    networksChanged = false;
+    showNetworks(panelDefault);
+    showSummary();
+    if (tab === 'diagram') scheduleDraw();
+  });
+}
+
 analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
   const m = e.data;
   if (m.type === 'echoed') {
-    // the same work as for an analysis, on the diagnostics already shown
-    view.dispatch(setDiagnostics(view.state, toCm(probe.diagnostics)));
+    // the same path as an analysis's answer that finds the diagnostics unchanged (a keystroke in a comment)
     const t0 = sentAt.get(m.version);
     sentAt.delete(m.version);
+    toEditor(inEditor(view.state));
     if (t0 !== undefined) probe.echoLatencies.push(performance.now() - t0);
+    shownAt(m.version, probe.echoShown);
     return;
   }
   if (m.type === 'analyzed') {
+    // networks come only when they changed: kept even from an answer to an older text
+    if (m.networks) {
+      networks = m.networks;
+      networksChanged = true;
+    }
+    if (m.defaultNetwork !== panelDefault) {
+      panelDefault = m.defaultNetwork;
+      networksChanged = true;
+    }
     if (m.version !== version) return; // a newer text is on its way
-    view.dispatch(setDiagnostics(view.state, toCm(m.diagnostics)));
+    toEditor(toCm(m.diagnostics));
     // every keystroke up to this version now shows its diagnostics (the replies to older ones were dropped)
     const now = performance.now();
     const own = sentAt.get(m.version);
@@ -357,15 +474,12 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
       probe.latencies.push(now - t0);
       sentAt.delete(v);
     }
+    shownAt(m.version, probe.shown);
     probe.analysisMs.push(m.ms);
     if (own !== undefined) probe.transit.push([m.received - (performance.timeOrigin + own), performance.timeOrigin + now - m.sent]);
     probe.analyzedVersion = m.version;
     probe.diagnostics = m.diagnostics;
-    networks = m.networks;
-    showProblems(m.diagnostics);
-    showNetworks(m.defaultNetwork);
-    showSummary();
-    if (tab === 'diagram') scheduleDraw();
+    schedulePanels();
     return;
   }
   if ('id' in m) {
@@ -384,8 +498,8 @@ const initial: Saved = (await decodeFragment(location.hash)) ?? loadLocal() ?? {
 file = initial.file;
 
 view = createEditor($('editor'), initial.text, names, {
-  changed() {
-    analyze();
+  changed(doc: Text, trs: readonly Transaction[]) {
+    analyze(doc, trs.some((tr) => tr.isUserEvent('input') || tr.isUserEvent('delete')));
     scheduleSave();
   },
   hover: async (offset) => {
@@ -411,6 +525,7 @@ $('format').onclick = () => void format();
 function setText(t: string, f = file): void {
   file = f;
   chosen = undefined;
+  networksChanged = true;
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: t } });
 }
 probe.setText = setText;
@@ -425,6 +540,7 @@ specSelect.onchange = () => {
 $<HTMLSelectElement>('network').onchange = () => {
   chosen = $<HTMLSelectElement>('network').value;
   train.networkChanged(networks.find((n) => n.name === chosen));
+  summaryShown = '';
   showSummary();
   if (tab === 'diagram') scheduleDraw();
 };

@@ -21,8 +21,6 @@ export interface SummaryRowOut {
   params: number;
   macs: number;
   frozen?: true | 'partly';
-  /** where the stage is written (for a click in the table) */
-  from?: number;
 }
 
 export interface NetworkOut {
@@ -47,6 +45,8 @@ export type AnalysisRequest =
   | { type: 'hover'; id: number; version: number; offset: number }
   | { type: 'complete'; id: number; version: number; offset: number }
   | { type: 'format'; id: number; text: string }
+  /** where a stage is written (a click in the summary table) */
+  | { type: 'locate'; id: number; network: string; path: string }
   /** the benchmark's baseline: the same round trip with no analysis */
   | { type: 'echo'; version: number };
 
@@ -56,7 +56,8 @@ export type AnalysisReply =
       type: 'analyzed';
       version: number;
       diagnostics: PageDiagnostic[];
-      networks: NetworkOut[];
+      /** absent when they are the networks of the previous answer (the worker posts them only when they changed) */
+      networks?: NetworkOut[];
       defaultNetwork?: string;
       /** the analysis itself, in ms */
       ms: number;
@@ -67,7 +68,8 @@ export type AnalysisReply =
   | { type: 'hover'; id: number; markdown: string | null; from: number; to: number }
   | { type: 'complete'; id: number; from: number; items: { label: string; detail?: string; info?: string; apply: string; type: string; boost: number }[] }
   | { type: 'format'; id: number; text: string | null }
-  | { type: 'echoed'; version: number };
+  | { type: 'locate'; id: number; from: number | undefined }
+  | { type: 'echoed'; version: number; sent: number };
 
 export interface Source {
   text: string;
