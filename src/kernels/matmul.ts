@@ -1,13 +1,14 @@
 // BatchMatMul and _FusedMatMul (dense layers and their gradients) on the wasm
 // GEMM. The GEMM packs its right operand; when that operand is the large one
 // (a dense layer's forward pass: a small batch times a big weight matrix, or
-// dX = dY · Wᵀ), Cᵀ = Bᵀ · Aᵀ is computed instead, reading the big matrix in
-// place and packing the small one, and Cᵀ is transposed back. Equal batch
+// dX = dY · Wᵀ) and A is much smaller than it, Cᵀ = Bᵀ · Aᵀ is computed
+// instead, reading the big matrix in place and packing the small one, and Cᵀ
+// is transposed back. Equal batch
 // dims only: broadcasting a batch, int32 and prelu go to the stock kernels.
 import type { FastKernel, TensorInfo } from './backend.js';
 import { allFloat, onHeap, size } from './backend.js';
 import { applyActivation } from './conv2d.js';
-import { FLAG_RELU, gemm, packB } from './ops/gemm.js';
+import { FLAG_RELU, gemm, packB, swapPays } from './ops/gemm.js';
 import type { Io } from './runtime/tensors.js';
 
 const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu']);
@@ -31,7 +32,7 @@ function plan(a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean): Plan | nu
 function matmul(io: Io, pa: number, pb: number, p: Plan, ta: boolean, tb: boolean, bias: number, relu: boolean): { p: number; view: Float32Array } {
   const { batch, M, K, N } = p;
   const out = io.output(batch * M * N);
-  const swap = N > 4 * M && K * N > 1 << 16;
+  const swap = swapPays(M, K, N);
   const ct = swap ? io.temp(M * N) : 0;
   for (let t = 0; t < batch; t++) {
     const a = pa + t * M * K * 4, b = pb + t * K * N * 4, c = out.p + t * M * N * 4;

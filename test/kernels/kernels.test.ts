@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src/kernels/index.js';
 import { runtime } from '../../src/kernels/runtime/index.js';
-import { packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
+import { FLAG_ADD, FLAG_RELU, gemm, gemmSplit, packB, packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
+import { Io } from '../../src/kernels/runtime/tensors.js';
+import type { CpuBackend } from '../../src/kernels/backend.js';
 import { randomStream } from './random.js';
 import { expectClose } from './stock.js';
 
@@ -119,6 +121,33 @@ describe('AvgPoolGrad', () => {
   });
 });
 
+describe('MaxPool and MaxPoolGrad (the first maximum of each window)', () => {
+  it.each([
+    { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [3, 9, 7, 6], k: [3, 3], s: [1, 1], pad: 'same' }, // overlapping windows, C tail after a vector
+    { x: [2, 11, 10, 8], k: [3, 3], s: [2, 2], pad: 1 },
+    { x: [1, 9, 8, 5], k: [3, 2], s: [2, 3], pad: 'valid' },
+    { x: [2, 13, 12, 16], k: [3, 3], s: [2, 2], pad: [[0, 0], [0, 1], [1, 0], [0, 0]] }, // ceil-mode style pads
+  ])('x=$x k=$k s=$s pad=$pad', ({ x: xs, k, s, pad }) => {
+    // few distinct values: ties in most windows, so which maximum takes the gradient matters
+    const v = rand(xs.reduce((a, b) => a * b, 1)).map((t) => Math.round(t * 3));
+    v[1] = NaN; // the maximum ignores NaN
+    const x = tf.tensor4d(v, xs as [number, number, number, number]);
+    const attrs = { filterSize: k, strides: s, pad };
+    const y = runStock('MaxPool', { x }, attrs);
+    expect(Array.from(runFast('MaxPool', { x }, attrs))).toEqual(Array.from(y));
+    // the gradient on a NaN-free input (stock's positions treat NaN its own way)
+    const xf = tf.tensor4d(v.map((t) => (Number.isNaN(t) ? 0 : t)), xs as [number, number, number, number]);
+    const output = tf.engine().runKernel('MaxPool', { x: xf }, attrs as never) as tf.Tensor;
+    const dy = randT(output.shape);
+    const inputs = { dy, input: xf, output };
+    const got = runFast('MaxPoolGrad', inputs, attrs), want = runStock('MaxPoolGrad', inputs, attrs);
+    // overlapping windows sum into dx in another order than the stock gather
+    if (k[0]! <= s[0]! && k[1]! <= s[1]!) expect(Array.from(got)).toEqual(Array.from(want));
+    else expectClose(got, want);
+  });
+});
+
 describe('AvgPool and Tanh', () => {
   it.each([
     { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
@@ -218,6 +247,9 @@ describe('BatchMatMul and _FusedMatMul', () => {
     { a: [5, 300], b: [300, 3], ta: false, tb: false },
     { a: [2, 2, 3, 601], b: [2, 2, 601, 13], ta: false, tb: false },
     { a: [1, 4, 5], b: [2, 5, 3], ta: false, tb: false }, // broadcast batch: stock fallback
+    { a: [1, 301, 263], b: [1, 301, 333], ta: true, tb: false }, // Xᵀ·dY: A packed per item, two row items
+    { a: [1, 13, 301], b: [1, 37, 301], ta: false, tb: true }, // dY·Wᵀ: B packed from rows, K and N ragged
+    { a: [1, 9, 40], b: [1, 41, 40], ta: false, tb: true },
   ];
   it.each(mm)('BatchMatMul matches stock: a=$a b=$b ta=$ta tb=$tb', ({ a: as, b: bs, ta, tb }) => {
     const a = randT(as), b = randT(bs);
@@ -264,6 +296,56 @@ describe('wasm GEMM', () => {
       if (K === 0) expect(Array.from(got)).toEqual(Array.from(want));
       else expectClose(got, want);
     });
+});
+
+describe('gemm()', () => {
+  // the driver the dense layers, the compiled step and 1×1 convolutions call: its own split, A packed
+  // per item when column-major; against float64 sums of the same products
+  it.each([
+    [300, 77, 513, true, false], [263, 333, 301, true, true], [13, 40, 9, true, false], [70, 9, 260, false, true],
+    [5, 300, 1, true, false], [200, 96, 768, false, false],
+  ])('M=%i N=%i K=%i column-major A=%s transposed B=%s, with bias, then relu, then added', (M, N, K, colA, transB) => {
+    const rt = runtime()!;
+    const h = rt.heap;
+    const io = new Io(rt, tf.backend() as unknown as CpuBackend);
+    const A = rand(M * K), B = rand(K * N), bias = rand(N), C0 = rand(M * N);
+    const pa = io.temp(M * K), pb = io.temp(K * N), pc = io.temp(M * N), pbias = io.temp(N);
+    // colA: A[i, k] at k·M + i; transB: B[k, j] at j·K + k
+    for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) h.f32[pa / 4 + (colA ? k * M + i : i * K + k)] = A[i * K + k]!;
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) h.f32[pb / 4 + (transB ? j * K + k : k * N + j)] = B[k * N + j]!;
+    h.f32.set(bias, pbias / 4);
+    const bp = packB(io, pb, (transB ? K : N) * 4, transB, K, N);
+    const ab = new Float64Array(M * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let v = 0;
+      for (let k = 0; k < K; k++) v += A[i * K + k]! * B[k * N + j]!;
+      ab[i * N + j] = v;
+    }
+    const run = (flags: number, withBias: boolean): Float32Array => {
+      gemm(io, { M, N, K, a: pa, rs: colA ? 4 : K * 4, cs: colA ? M * 4 : 4, bp, c: pc, ldc: N * 4, bias: withBias ? pbias : 0, flags });
+      return h.f32.slice(pc / 4, pc / 4 + M * N);
+    };
+    h.f32.fill(NaN, pc / 4, pc / 4 + M * N);
+    expectClose(run(0, true), Float32Array.from(ab, (v, q) => v + bias[q % N]!));
+    expectClose(run(FLAG_RELU, true), Float32Array.from(ab, (v, q) => Math.max(0, v + bias[q % N]!)));
+    h.f32.set(C0, pc / 4);
+    expectClose(run(FLAG_ADD, false), Float32Array.from(ab, (v, q) => v + C0[q]!));
+    io.release();
+  });
+  it('splits C into whole row blocks of at most 256 rows, evenly among the threads', () => {
+    for (const [M, N, threads] of [[200, 2304, 1], [200, 768, 2], [768, 3072, 2], [3072, 768, 3], [5, 13, 2], [1, 1, 2]] as const) {
+      const s = gemmSplit(M, N, threads);
+      const panels = Math.ceil(N / 8);
+      expect(s.mb % 4).toBe(0);
+      expect(s.mb).toBeLessThanOrEqual(256);
+      expect(s.mb * Math.ceil(M / s.mb)).toBeGreaterThanOrEqual(M);
+      expect(s.nb * s.ncb).toBeGreaterThanOrEqual(panels);
+      expect(s.nb * (s.ncb - 1)).toBeLessThan(panels);
+      expect(s.items).toBe(Math.ceil(M / s.mb) * s.ncb);
+      if (threads > 1 && s.items < panels * Math.ceil(M / s.mb)) expect(s.items % threads).toBe(0);
+    }
+    expect(gemmSplit(200, 2304, 1).mb).toBe(200);
+  });
 });
 
 describe('Tanh gradient', () => {

@@ -47,6 +47,8 @@ function kernels(): Float32Array[] {
   out.push(...run('Sum', { x: randT([70, 33, 5]) }, { axis: [0, 1] }));
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
+  out.push(...run('BatchMatMul', { a: randT([1, 301, 263]), b: randT([1, 301, 333]) }, { transposeA: true }));
+  out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 37, 301]) }, { transposeB: true }));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
   // 3×3 and 5×5 stride-1 convolutions big enough for Winograd (16 × 15 outputs: F(4×4, 3×3), F(2×2, 5×5))
   const wx = randT([3, 16, 15, 16]), wf = randT([3, 3, 16, 20]);

@@ -3,7 +3,8 @@
 // layer after an image's flatten, relu fused into conv and dense epilogues,
 // batch norm, max pooling with padding and ceil mode, explicit pads, a strided
 // projection shortcut, global average pooling) and an Inception-style one
-// (concat, an identity branch) trained 5 steps of SGD with
+// (concat, an identity branch), MobileNet-, ShuffleNet- and ViT-style ones
+// (attention, layer norm, drop path and dropout with tfjs's masks) trained 5 steps of SGD with
 // momentum from the same seed, once through toTfjs and tfjs's autodiff the
 // way `alexnetc train` does, once as a compiled step: the same losses
 // (≤ 1e-5 relative) step by step, and the same weights after. The compiled
@@ -17,7 +18,7 @@ import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, kernelThreads, setKernelThreads } from '../../src/kernels/index.js';
 import { compiledTrainingSupport, createCompiledTraining, NotCompilable, type CompiledSettings } from '../../src/train/compiled/index.js';
-import { createRng } from '../../src/util/rng.js';
+import { createRng, deriveSeed, rng } from '../../src/util/rng.js';
 import { DEFAULTS } from '../../src/train/config.js';
 import { createTfjsEngine } from '../../src/train/engines/tfjs/engine.js';
 import { resnetStyle, vggStyle } from '../style-networks.js';
@@ -80,6 +81,35 @@ network ShuffleStyle {
   conv(12, 1) | relu | globalavgpool | flatten | dense(10)
 }`;
 
+// a Vision Transformer: patch embedding, class token, position embeddings, pre-norm encoder blocks
+// (layer norm, multi-head attention, dense on tokens, gelu), the class token to the head
+const VIT = `
+block enc(dim, heads, mlp) {
+  residual { layernorm(eps 1e-6) | attention(heads) }
+  residual { layernorm(eps 1e-6) | dense(mlp) | gelu | dense(dim) }
+}
+network ViTStyle {
+  input [3, 12, 12]
+  conv(16, 4, stride 4) | tokens
+  classtoken | posembed
+  repeat 2 { enc(16, 4, 32) }
+  layernorm(eps 1e-6) | token(0)
+  dense(10)
+}`;
+
+// the random parts (attention-weight dropout, drop path, dropout) drawn as the tfjs path draws them
+// (a mask from another stream fails this); layer scale and tokens back to an image, as ConvNeXt has
+// them; the tokens' mean; a layer norm over an image's channels
+const VIT_DROP = `
+network ViTDropStyle {
+  input [3, 12, 12]
+  conv(16, 4, stride 4) | layernorm | tokens | posembed
+  residual { layernorm | attention(4, dropout 0.2) | droppath(0.3) }
+  residual { layernorm | dense(32) | gelu | dropout(0.1) | dense(16) | image(3, 3) | scale(0.5) | droppath(0.3) | tokens }
+  image(3, 3) | conv(8, 1) | tokens
+  avgtokens | dense(10)
+}`;
+
 const B = 6;
 const LABELS = Int32Array.from([0, 3, 5, 7, 9, 1]);
 const settings = (optimizer: CompiledSettings['optimizer']): CompiledSettings =>
@@ -105,12 +135,16 @@ function trainTfjs(source: string, steps: number, optimizer: 'momentum' | 'adam'
   const x = tf.tensor4d(batch(net), [B, h, w, c]);
   const y = tf.oneHot(tf.tensor1d(LABELS, 'int32'), 10);
   const losses: number[] = [];
+  const realRandom = Math.random;
   for (let s = 0; s < steps; s++) {
+    // dropout draws from Math.random, as the tfjs engine seeds it for each step
+    Math.random = rng(deriveSeed(3, 'dropout', s));
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logits.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
       losses.push(value.dataSync()[0]!);
       opt.applyGradients(grads);
     });
+    Math.random = realRandom;
   }
   const weights = new Map(model.weights.map((v) => [v.originalName, v.read().dataSync() as Float32Array]));
   tf.dispose([x, y]);
@@ -133,7 +167,7 @@ function trainCompiled(source: string, steps: number, optimizer: 'momentum' | 'a
   const x = batch(net);
   const losses: number[] = [];
   try {
-    for (let s = 0; s < steps; s++) losses.push(step.step(x, LABELS, B).loss);
+    for (let s = 0; s < steps; s++) losses.push(step.step(x, LABELS, B, { random: rng(deriveSeed(3, 'dropout', s)) }).loss);
     return { losses, weights: step.weights() };
   } finally {
     step.dispose();
@@ -169,7 +203,9 @@ describe('compiled training step', () => {
   afterAll(() => setKernelThreads(threads));
 
   for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION],
-    ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE], ['ShuffleNet-style (split, shuffle)', SHUFFLE]] as const) {
+    ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE], ['ShuffleNet-style (split, shuffle)', SHUFFLE],
+    ['ViT-style (tokens, class token, position embeddings, layer norm, attention, dense on tokens)', VIT],
+    ['ViT-style with dropout (attention dropout, drop path, dropout, layer scale, image, avgtokens)', VIT_DROP]] as const) {
     it(`${name}: 5 momentum steps train to the tfjs path's losses and weights`, () => {
       expectSameTraining(trainCompiled(source, 5, 'momentum'), trainTfjs(source, 5, 'momentum'));
     });
@@ -179,7 +215,7 @@ describe('compiled training step', () => {
     expectSameTraining(trainCompiled(LENET, 5, 'adam'), trainTfjs(LENET, 5, 'adam'));
   });
 
-  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE], ['ShuffleNet-style', SHUFFLE]] as const) {
+  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE], ['ShuffleNet-style', SHUFFLE], ['ViT-style', VIT_DROP]] as const) {
     it(`${name}: gives the same bits on one thread and on two`, () => {
       const two = trainCompiled(source, 3, 'momentum');
       setKernelThreads(1);
@@ -200,6 +236,7 @@ describe('compiled training step', () => {
       .toThrow(NotCompilable);
     expect(compiledTrainingSupport(compile(LENET).network!)).toBeNull();
     expect(compiledTrainingSupport(compile(INCEPTION).network!)).toBeNull();
+    expect(compiledTrainingSupport(compile(VIT_DROP).network!)).toBeNull();
   });
 });
 

@@ -13,6 +13,8 @@ import type { DenseArgs } from '../../layers/dense.js';
 import type { PoolArgs } from '../../layers/pool.js';
 import type { BatchNormArgs } from '../../layers/batchnorm.js';
 import type { Shape } from '../../layers/types.js';
+import type { AttentionArgs } from '../../layers/attention.js';
+import type { LayerNormArgs } from '../../layers/layernorm.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
 import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
@@ -21,6 +23,8 @@ import { columnSums } from '../../kernels/sum.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
 import { MASK_MODE } from '../../kernels/wasm/masks.js';
 import type { Arena } from './arena.js';
+import { Attention, AvgTokens, ClassToken, DropPath, LayerNorm, PosEmbed, Scale, TokenSelect } from './tokens.js';
+import { dropoutMultipliers } from './random.js';
 
 /** One trainable (or running-statistic) weight in the heap, in tfjs's layout. */
 export interface Param {
@@ -72,7 +76,7 @@ const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const small = (n: number): boolean => n < 4 * BLOCK;
 
 /** y = kernel(x) element-wise; returns y. */
-function unary(c: Ctx, kernel: string, x: number, n: number, consts = 0): number {
+export function unary(c: Ctx, kernel: string, x: number, n: number, consts = 0): number {
   const y = c.a.output(n);
   c.a.rt.parallel(kernel, Math.ceil(n / BLOCK), [x, y.p, n, consts], small(n));
   c.a.endOp();
@@ -80,7 +84,7 @@ function unary(c: Ctx, kernel: string, x: number, n: number, consts = 0): number
 }
 
 /** y = kernel(a, b) element-wise (an activation's gradient); returns y. */
-function binaryMap(c: Ctx, kernel: string, a: number, b: number, n: number, consts = 0): number {
+export function binaryMap(c: Ctx, kernel: string, a: number, b: number, n: number, consts = 0): number {
   const y = c.a.output(n);
   c.a.rt.parallel(kernel, Math.ceil(n / BLOCK), [a, b, y.p, n, consts], small(n));
   c.a.endOp();
@@ -88,7 +92,7 @@ function binaryMap(c: Ctx, kernel: string, a: number, b: number, n: number, cons
 }
 
 /** y = a + b (or a · b), a new buffer. */
-function elementwise(c: Ctx, op: 'add' | 'mul', a: number, b: number, n: number): number {
+export function elementwise(c: Ctx, op: 'add' | 'mul', a: number, b: number, n: number): number {
   const y = c.a.output(n);
   binaryInto(c.a.io, op, a, b, y.p, n, n, false);
   c.a.endOp();
@@ -97,7 +101,7 @@ function elementwise(c: Ctx, op: 'add' | 'mul', a: number, b: number, n: number)
 
 // ---------------------------------------------------------------- activations
 
-type ActKind = 'relu' | 'tanh' | 'sigmoid' | 'leakyrelu';
+type ActKind = 'relu' | 'tanh' | 'sigmoid' | 'leakyrelu' | 'gelu';
 
 class Activation implements Op {
   private x = 0;
@@ -116,6 +120,7 @@ class Activation implements Op {
       case 'leakyrelu': return binaryMap(c, 'leaky_relu_grad', this.x, dy, n, this.consts);
       case 'tanh': return binaryMap(c, 'tanh_grad', this.y, dy, n);
       case 'sigmoid': return binaryMap(c, 'sigmoid_grad', this.y, dy, n);
+      case 'gelu': return binaryMap(c, 'gelu_grad', this.x, dy, n);
     }
   }
 }
@@ -279,55 +284,61 @@ class Conv implements Op {
 /** The GEMM packs its right operand: when that is the big one, Cᵀ = Bᵀ·Aᵀ is computed instead (as kernels/matmul.ts does). */
 const swapped = (M: number, K: number, N: number): boolean => N > 4 * M && K * N > 1 << 16;
 
-class Dense implements Op {
-  private x = 0;
-  private y = 0;
-  constructor(private readonly inF: number, private readonly outF: number, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {}
-
-  /** C[M, N] = A[M, K] · B where B[k, j] is at b + k·ldb + 4j (or b + j·ldb + 4k when tb); A row-major (or column-major when ta). */
-  private product(c: Ctx, M: number, K: number, N: number, a: number, ta: boolean, b: number, ldb: number, tb: boolean, bias: number, relu: boolean): number {
-    const io = c.a.io;
-    const out = c.a.output(M * N);
-    if (!swapped(M, K, N)) {
-      const bp = packB(io, b, ldb, tb, K, N);
-      gemm(io, { M, N, K, a, rs: ta ? 4 : K * 4, cs: ta ? M * 4 : 4, bp, c: out.p, ldc: N * 4, bias, flags: relu ? FLAG_RELU : 0 });
-      c.a.endOp();
-      return out.p;
-    }
-    // Cᵀ[N, M] = Bᵀ · Aᵀ: B read in place, A packed
-    const ct = io.temp(M * N);
-    const bp = packB(io, a, ta ? M * 4 : K * 4, !ta, K, M);
-    gemm(io, { M: N, N: M, K, a: b, rs: tb ? ldb : 4, cs: tb ? 4 : ldb, bp, c: ct, ldc: M * 4 });
-    const f = c.a.heap.f32, o = out.p / 4, s = ct / 4, bi = bias / 4;
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let v = f[s + j * M + i]!;
-        if (bias !== 0) v = Math.fround(v + f[bi + j]!);
-        f[o + i * N + j] = relu && v < 0 ? 0 : v;
-      }
-    }
+/**
+ * C[M, N] = A[M, K] · B where B[k, j] is at b + k·ldb + 4j (or b + j·ldb + 4k
+ * when tb); A row-major (or column-major when ta); a new output, plus bias
+ * (a row of N, or 0) and relu.
+ */
+export function product(c: Ctx, M: number, K: number, N: number, a: number, ta: boolean, b: number, ldb: number, tb: boolean, bias: number, relu: boolean): number {
+  const io = c.a.io;
+  const out = c.a.output(M * N);
+  if (!swapped(M, K, N)) {
+    const bp = packB(io, b, ldb, tb, K, N);
+    gemm(io, { M, N, K, a, rs: ta ? 4 : K * 4, cs: ta ? M * 4 : 4, bp, c: out.p, ldc: N * 4, bias, flags: relu ? FLAG_RELU : 0 });
     c.a.endOp();
     return out.p;
   }
+  // Cᵀ[N, M] = Bᵀ · Aᵀ: B read in place, A packed
+  const ct = io.temp(M * N);
+  const bp = packB(io, a, ta ? M * 4 : K * 4, !ta, K, M);
+  gemm(io, { M: N, N: M, K, a: b, rs: tb ? ldb : 4, cs: tb ? 4 : ldb, bp, c: ct, ldc: M * 4 });
+  const f = c.a.heap.f32, o = out.p / 4, s = ct / 4, bi = bias / 4;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let v = f[s + j * M + i]!;
+      if (bias !== 0) v = Math.fround(v + f[bi + j]!);
+      f[o + i * N + j] = relu && v < 0 ? 0 : v;
+    }
+  }
+  c.a.endOp();
+  return out.p;
+}
+
+/** A dense layer on a vector, or on each of `rows` tokens of an example (the last axis, as nn.Linear). */
+class Dense implements Op {
+  private x = 0;
+  private y = 0;
+  constructor(private readonly inF: number, private readonly outF: number, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean,
+    private readonly rows = 1) {}
 
   forward(c: Ctx, x: number): number {
     this.x = x;
-    this.y = this.product(c, c.N, this.inF, this.outF, x, false, this.w.p, this.outF * 4, false, this.b?.p ?? 0, this.relu);
+    this.y = product(c, c.N * this.rows, this.inF, this.outF, x, false, this.w.p, this.outF * 4, false, this.b?.p ?? 0, this.relu);
     return this.y;
   }
 
   backward(c: Ctx, dy: number, needDx: boolean): number {
-    const N = c.N, I = this.inF, O = this.outF;
+    const N = c.N * this.rows, I = this.inF, O = this.outF;
     if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, N * O);
     // dW[I, O] = xᵀ · dy
-    if (this.w.trainable) this.w.grad = this.product(c, I, N, O, this.x, true, dy, O * 4, false, 0, false);
+    if (this.w.trainable) this.w.grad = product(c, I, N, O, this.x, true, dy, O * 4, false, 0, false);
     if (this.b?.trainable) {
       this.b.grad = columnSums(c.a.io, dy, N, O).p;
       c.a.endOp();
     }
     if (!needDx) return 0;
     // dx[N, I] = dy · Wᵀ
-    return this.product(c, N, O, I, dy, false, this.w.p, O * 4, true, 0, false);
+    return product(c, N, O, I, dy, false, this.w.p, O * 4, true, 0, false);
   }
 }
 
@@ -501,7 +512,10 @@ class BatchNorm implements Op {
 
 // ---------------------------------------------------------------- dropout
 
-/** Inverted dropout: a mask of 0 and 1/(1 − rate) drawn from the step's stream; the identity at inference. */
+/**
+ * Inverted dropout: a mask of 0 and 1/(1 − rate) drawn as tf.dropout draws
+ * it (random.ts) from the step's stream; the identity at inference.
+ */
 class Dropout implements Op {
   private mask = 0;
   constructor(private readonly rate: number, private readonly per: number) {}
@@ -512,8 +526,7 @@ class Dropout implements Op {
     }
     const n = c.N * this.per;
     const m = c.a.output(n);
-    const keep = Math.fround(1 / (1 - this.rate)), v = m.view;
-    for (let i = 0; i < n; i++) v[i] = c.random() >= this.rate ? keep : 0;
+    dropoutMultipliers(c.random, this.rate, n, m.view);
     c.a.endOp();
     this.mask = m.p;
     return elementwise(c, 'mul', x, m.p, n);
@@ -561,7 +574,7 @@ class Sum implements Op {
 }
 
 /** Copy `rows` rows of `run` floats (strides in floats), in parallel blocks (as kernels/concat.ts). */
-function rowsCopy(c: Ctx, src: number, srcStride: number, dst: number, dstStride: number, run: number, rows: number): void {
+export function rowsCopy(c: Ctx, src: number, srcStride: number, dst: number, dstStride: number, run: number, rows: number): void {
   if (rows === 0 || run === 0) return;
   const rowsPer = Math.max(1, Math.ceil(16384 / run));
   c.a.rt.parallel('copy_rows', Math.ceil(rows / rowsPer), [src, srcStride * 4, dst, dstStride * 4, run, rows, rowsPer], rows * run < 1 << 16);
@@ -826,7 +839,8 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
           w.perm = perm;
         }
         const fuse = nextIsRelu;
-        ops.push(new Dense(per, a.units, w, a.bias ? b.param(`${n.path}.bias`) : null, fuse));
+        ops.push(a.tokens > 0 ? new Dense(a.inFeatures, a.units, w, a.bias ? b.param(`${n.path}.bias`) : null, fuse, a.tokens)
+          : new Dense(per, a.units, w, a.bias ? b.param(`${n.path}.bias`) : null, fuse));
         if (fuse) i++;
         v = { shape: n.outShape };
         continue;
@@ -845,7 +859,8 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         ops.push(new JsActivation(name, per));
         break;
       case 'gelu':
-        ops.push(new JsActivation((n.args as { approximate: string }).approximate === 'tanh' ? 'gelu_tanh' : 'gelu', per));
+        // exact gelu on the wasm kernels the tfjs path's AlexnetcGelu runs (wasm/gelu.ts)
+        ops.push((n.args as { approximate: string }).approximate === 'tanh' ? new JsActivation('gelu_tanh', per) : new Activation('gelu', per, 0));
         break;
       case 'leakyrelu': {
         const alpha = (n.args as { alpha: number }).alpha;
@@ -889,6 +904,53 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       case 'dropout':
         ops.push(new Dropout((n.args as { rate: number }).rate, per));
         break;
+      case 'droppath':
+        ops.push(new DropPath((n.args as { rate: number }).rate, per));
+        break;
+      case 'tokens':
+      case 'image':
+        // NHWC: an image's buffer is its tokens [H·W, D] and back
+        needPlain();
+        break;
+      case 'classtoken': {
+        const [T, D] = n.inShape as [number, number];
+        ops.push(new ClassToken(T, D, b.param(`${n.path}.class_token`)));
+        break;
+      }
+      case 'posembed':
+        ops.push(new PosEmbed(per, b.param(`${n.path}.pos_embedding`)));
+        break;
+      case 'token': {
+        const [T, D] = n.inShape as [number, number];
+        ops.push(new TokenSelect(T, D, (n.args as { index: number }).index));
+        break;
+      }
+      case 'avgtokens': {
+        const [T, D] = n.inShape as [number, number];
+        ops.push(new AvgTokens(T, D));
+        break;
+      }
+      case 'layernorm': {
+        needPlain();
+        const a = n.args as LayerNormArgs;
+        ops.push(new LayerNorm(a.features, per, a.eps, b.param(`${n.path}.weight`), b.param(`${n.path}.bias`)));
+        break;
+      }
+      case 'scale': {
+        needPlain();
+        const C = n.inShape.length === 3 ? n.inShape[0]! : n.inShape[n.inShape.length - 1]!;
+        ops.push(new Scale(C, per, b.param(`${n.path}.weight`)));
+        break;
+      }
+      case 'attention': {
+        const a = n.args as AttentionArgs;
+        const key = (w: string): string => `${n.path}.${w}`;
+        const dh = a.features / a.heads;
+        ops.push(new Attention(a.tokens, a.features, a.heads, a.dropout, b.param(key('in_proj_weight')), a.bias ? b.param(key('in_proj_bias')) : null,
+          b.param(key('out_proj.weight')), a.bias ? b.param(key('out_proj.bias')) : null,
+          b.constants((dv) => dv.setFloat32(0, 1 / Math.sqrt(dh), true), 16)));
+        break;
+      }
       case 'identity':
         break;
       case 'flatten':
