@@ -121,6 +121,33 @@ describe('AvgPoolGrad', () => {
   });
 });
 
+describe('MaxPool and MaxPoolGrad (the first maximum of each window)', () => {
+  it.each([
+    { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [3, 9, 7, 6], k: [3, 3], s: [1, 1], pad: 'same' }, // overlapping windows, C tail after a vector
+    { x: [2, 11, 10, 8], k: [3, 3], s: [2, 2], pad: 1 },
+    { x: [1, 9, 8, 5], k: [3, 2], s: [2, 3], pad: 'valid' },
+    { x: [2, 13, 12, 16], k: [3, 3], s: [2, 2], pad: [[0, 0], [0, 1], [1, 0], [0, 0]] }, // ceil-mode style pads
+  ])('x=$x k=$k s=$s pad=$pad', ({ x: xs, k, s, pad }) => {
+    // few distinct values: ties in most windows, so which maximum takes the gradient matters
+    const v = rand(xs.reduce((a, b) => a * b, 1)).map((t) => Math.round(t * 3));
+    v[1] = NaN; // the maximum ignores NaN
+    const x = tf.tensor4d(v, xs as [number, number, number, number]);
+    const attrs = { filterSize: k, strides: s, pad };
+    const y = runStock('MaxPool', { x }, attrs);
+    expect(Array.from(runFast('MaxPool', { x }, attrs))).toEqual(Array.from(y));
+    // the gradient on a NaN-free input (stock's positions treat NaN its own way)
+    const xf = tf.tensor4d(v.map((t) => (Number.isNaN(t) ? 0 : t)), xs as [number, number, number, number]);
+    const output = tf.engine().runKernel('MaxPool', { x: xf }, attrs as never) as tf.Tensor;
+    const dy = randT(output.shape);
+    const inputs = { dy, input: xf, output };
+    const got = runFast('MaxPoolGrad', inputs, attrs), want = runStock('MaxPoolGrad', inputs, attrs);
+    // overlapping windows sum into dx in another order than the stock gather
+    if (k[0]! <= s[0]! && k[1]! <= s[1]!) expect(Array.from(got)).toEqual(Array.from(want));
+    else expectClose(got, want);
+  });
+});
+
 describe('AvgPool and Tanh', () => {
   it.each([
     { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
