@@ -2,7 +2,7 @@
 // productions, so the reference in grammar/ cannot drift from the parser
 // (a test regenerates it and compares).
 import type { ISerializedGast } from 'chevrotain';
-import { parser } from './parser.js';
+import { cstParser } from './parser.js';
 import { ALL_TOKENS } from './tokens.js';
 
 type G = ISerializedGast & { definition?: G[]; name?: string; label?: string; terminalLabel?: string; pattern?: string; nonTerminalName?: string; separator?: G };
@@ -56,7 +56,7 @@ function expr(g: G): string {
 }
 
 export function grammarEbnf(): string {
-  const rules = parser.getSerializedGastProductions() as G[];
+  const rules = cstParser().getSerializedGastProductions() as G[];
   const lines = [
     '(* The .net architecture language: grammar generated from src/syntax/parser.ts.',
     '   Regenerate with `npm run grammar`; test/grammar checks it is current.',

@@ -5,8 +5,9 @@ import { EOF } from 'chevrotain';
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Expr, Program } from './ast.js';
-import { buildAst, buildExpr, tokenSpan } from './cst-to-ast.js';
-import { parser } from './parser.js';
+import { AstParser } from './ast-parser.js';
+import { buildAst, buildExpr, tokenSpan, type BuildReports } from './cst-to-ast.js';
+import { cstParser, type NetParser } from './parser.js';
 import { Block, Colon, Comma, Equals, False, Identifier, LBrace, LBracket, lexer, LParen, Minus, Network, NumberLit, Percent, Pipe, Plus, RBrace, RBracket, Repeat, RParen, Slash, SlashSlash, Star, True } from './tokens.js';
 import { suggest } from '../util/suggest.js';
 import { MAX_EXPR_DEPTH, MAX_NESTING, MAX_SYNTAX_ERRORS, MAX_TOKENS } from './limits.js';
@@ -78,7 +79,15 @@ const messages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: counted(({ actual, ruleName }) => `expected ${RULE_NAMES[ruleName] ?? ruleName} but found ${describe(actual[0]!)}`, (a) => a.actual[0]!),
 };
 
-(parser as unknown as { errorMessageProvider: IParserErrorMessageProvider }).errorMessageProvider = messages;
+/** the parser of texts without syntax errors (the AST as it parses) */
+const astParser = new AstParser();
+
+/** the recovering parser of texts with syntax errors, with this file's messages */
+function recovering(): NetParser {
+  const p = cstParser();
+  (p as unknown as { errorMessageProvider: IParserErrorMessageProvider }).errorMessageProvider = messages;
+  return p;
+}
 
 /** Where to put the caret for a parse error: the offending token, or just after the previous one. */
 function errorSpan(e: IRecognitionException, text: string): Span {
@@ -134,7 +143,11 @@ function tooDeep(tokens: readonly IToken[]): IToken | undefined {
  */
 const NOT_TEXT = /\u0000|\ufffd|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-export function parse(text: string): ParseResult {
+/**
+ * `recovering`: parse with the recovering CST parser even where the text has
+ * no syntax error (the tests compare both parsers' results; nothing else needs it).
+ */
+export function parse(text: string, options: { recovering?: boolean } = {}): ParseResult {
   const sink = new DiagnosticSink();
   const bad = NOT_TEXT.exec(text);
   if (bad) {
@@ -180,38 +193,8 @@ export function parse(text: string): ParseResult {
       notes: unclosed.closer ? [{ message: `this \`}\` is indented as the end of the enclosing body`, span: tokenSpan(unclosed.closer) }] : [],
     });
   }
-  parser.input = constructs.tokens;
-  raised = 0;
-  let cst: CstNode;
-  let abort: TooManyErrors | undefined;
-  try {
-    cst = parser.file();
-  } catch (e) {
-    if (!(e instanceof TooManyErrors)) throw e;
-    abort = e;
-  }
-  // one root cause, one diagnostic: recovery can report the same spot more than once
-  const seen = new Set<number>();
-  let lastLine = -1;
-  for (const e of parser.errors) {
-    if (sink.items.length >= MAX_SYNTAX_ERRORS) {
-      abort ??= new TooManyErrors(e.token);
-      break;
-    }
-    const sp = errorSpan(e, text);
-    const line = Number.isFinite(e.token.startLine) ? e.token.startLine! : -1;
-    if (seen.has(sp.start)) continue;
-    // what follows an unclosed brace is parsed against the wrong body: its errors are that one's
-    if (unclosed && sp.start > unclosed.open.startOffset) continue;
-    // follow-on errors on the same line as the previous one are noise from recovery
-    if (line !== -1 && line === lastLine) continue;
-    seen.add(sp.start);
-    lastLine = line;
-    sink.report('E002', sp, e.message);
-  }
-  if (abort) return tooMany(abort.token);
   let limited = false;
-  const program = buildAst(cst!, text, {
+  const reports: BuildReports = {
     missingSeparator: (at) => sink.report('E002', at, 'expected `|` or a line break between two stages'),
     duplicateTrain: (at, first) =>
       sink.report('E106', at, 'a network has one `train { … }` section; merge this one into the first', { notes: [{ message: 'the first one', span: first }] }),
@@ -223,11 +206,59 @@ export function parse(text: string): ParseResult {
       limited = true;
       sink.report('E403', at, `expression too deep: more than ${MAX_EXPR_DEPTH} operations nested (a long chain of + or * counts one per term); split it with parameters`);
     },
-  });
-  program.comments = ((lexed.groups.comments ?? []) as IToken[]).map((c) => ({ text: c.image, span: tokenSpan(c) }));
+  };
+  // without a syntax error, the AST straight from the parser; with one, the recovering parser reports it (and all the others)
+  let direct: ReturnType<AstParser['file']> | undefined;
+  if (!options.recovering) {
+    astParser.text = text;
+    astParser.input = constructs.tokens;
+    direct = astParser.file();
+    if (astParser.errors.length) direct = undefined;
+    astParser.input = [];
+  }
+  let built: Program;
+  if (direct) {
+    built = direct.program;
+    for (const r of direct.reports) r(reports);
+  } else {
+    const parser = recovering();
+    parser.input = constructs.tokens;
+    raised = 0;
+    let cst: CstNode | undefined;
+    let abort: TooManyErrors | undefined;
+    try {
+      cst = parser.file();
+    } catch (e) {
+      if (!(e instanceof TooManyErrors)) throw e;
+      abort = e;
+    }
+    // one root cause, one diagnostic: recovery can report the same spot more than once
+    const seen = new Set<number>();
+    let lastLine = -1;
+    for (const e of parser.errors) {
+      if (sink.items.length >= MAX_SYNTAX_ERRORS) {
+        abort ??= new TooManyErrors(e.token);
+        break;
+      }
+      const sp = errorSpan(e, text);
+      const line = Number.isFinite(e.token.startLine) ? e.token.startLine! : -1;
+      if (seen.has(sp.start)) continue;
+      // what follows an unclosed brace is parsed against the wrong body: its errors are that one's
+      if (unclosed && sp.start > unclosed.open.startOffset) continue;
+      // follow-on errors on the same line as the previous one are noise from recovery
+      if (line !== -1 && line === lastLine) continue;
+      seen.add(sp.start);
+      lastLine = line;
+      sink.report('E002', sp, e.message);
+    }
+    parser.input = [];
+    if (abort) return tooMany(abort.token);
+    built = buildAst(cst!, text, reports);
+  }
+  built.comments = ((lexed.groups.comments ?? []) as IToken[]).map((c) => ({ text: c.image, span: tokenSpan(c) }));
   // a structure that could not be read as written is not checked: its errors would all follow from it
   if (unclosed || constructs.found) limited = true;
-  return { program, diagnostics: sink.items, tokens: lexed.tokens, limited };
+  return { program: built, diagnostics: sink.items, tokens: lexed.tokens, limited };
 }
 
 /** Constructs with a body in braces; an unknown word before `{` is compared with these. */
@@ -319,7 +350,7 @@ function unclosedBrace(tokens: readonly IToken[], text: string): { open: IToken;
  * A lone expression, as a command line gives one (`--set classes=10`,
  * `--set k=[3, 5]`): the expression, or why the text is not one.
  */
-export function parseExpression(text: string): { expr: Expr } | { error: string } {
+export function parseExpression(text: string, options: { recovering?: boolean } = {}): { expr: Expr } | { error: string } {
   const lexed = lexer.tokenize(text);
   if (lexed.errors.length) {
     const e = lexed.errors[0]!;
@@ -327,12 +358,17 @@ export function parseExpression(text: string): { expr: Expr } | { error: string 
   }
   if (lexed.tokens.length === 0) return { error: 'it is empty' };
   if (tooDeep(lexed.tokens)) return { error: `it nests more than ${MAX_NESTING} levels deep` };
+  let deep = false;
+  const direct = options.recovering ? undefined : astParser.lone(lexed.tokens, text, () => (deep = true));
+  astParser.input = [];
+  if (direct) return deep ? { error: `it is more than ${MAX_EXPR_DEPTH} operations deep` } : { expr: direct };
+  const parser = recovering();
   parser.input = lexed.tokens;
   const cst = parser.expr();
   const e = parser.errors[0];
   if (e?.name === 'NotAllInputParsedException') return { error: `unexpected ${describe(e.token)} after the value` };
+  parser.input = [];
   if (e) return { error: e.message.replace(/ but found the end of the file$/, ', but it ends') };
-  let deep = false;
   const expr = buildExpr(cst, text, () => (deep = true));
   return deep ? { error: `it is more than ${MAX_EXPR_DEPTH} operations deep` } : { expr };
 }

@@ -1,5 +1,7 @@
 // The grammar, as a Chevrotain CstParser with error recovery. It stays pure:
-// cst-to-ast.ts turns the CST into the plain AST.
+// cst-to-ast.ts turns the CST into the plain AST. It parses the texts that
+// have syntax errors; ast-parser.ts, the same grammar building the AST as it
+// goes, parses those without (parse.ts tries it first).
 import { CstParser, type CstNode, type IToken, tokenMatcher } from 'chevrotain';
 import * as T from './tokens.js';
 
@@ -335,7 +337,15 @@ export class NetParser extends CstParser {
   });
 }
 
-/** one reused parser instance (Chevrotain's advice: construction is the expensive part) */
-export const parser = new NetParser();
+let shared: NetParser | undefined;
+
+/**
+ * One reused parser instance (Chevrotain's advice: construction is the
+ * expensive part), built when first needed: a text without syntax errors is
+ * parsed by ast-parser.ts alone, so a start that meets none never builds it.
+ */
+export function cstParser(): NetParser {
+  return (shared ??= new NetParser());
+}
 
 export type { CstNode, IToken };
