@@ -55,6 +55,8 @@ interface BlockMemo {
   depth: number;
   /** every block expanded inside it, itself included */
   blocks: Set<BlockDecl>;
+  /** the block calls made inside it */
+  calls: BlockCall[];
 }
 
 /**
@@ -73,6 +75,15 @@ interface BlockMemo {
 export class CheckCache {
   /** by network name */
   entries = new Map<string, NetworkEntry>();
+  /**
+   * the last check took a network's result over although blocks it calls were
+   * edited (their calls give the same as before): its diagnostics are right,
+   * its stage facts and IR are those of the blocks before the edit, for the
+   * caller to work out again when they are asked for (src/lsp/analysis.ts)
+   */
+  stale = false;
+  /** checks made with this cache */
+  generation = 0;
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
@@ -118,15 +129,41 @@ interface KeptDiagnostic {
   edits: (Placed | undefined)[][];
 }
 
+/** a block call's input shape and argument values, and what its body gave */
+interface Signature {
+  input: Shape;
+  values: Map<string, ArgValue>;
+  depth: number;
+  shape: Shape;
+  params: number;
+  macs: number;
+  stages: number;
+}
+
+/** a block call (sig null: its body reported something, or had no input shape) */
+interface BlockCall {
+  block: BlockDecl;
+  key: string;
+  sig: Signature | null;
+}
+
 interface NetworkEntry {
+  /** its stage facts and IR are not what the blocks it calls now give (see CheckCache.stale) */
+  stale?: boolean;
+  calls: Map<BlockDecl, Map<string, Signature> | null>;
   decl: NetworkDecl;
   body: readonly Stage[];
   overrides: string;
   scope: Scope;
   input: Shape | undefined;
+  /** the state before stages 0, CHECKPOINT_EVERY, 2 × CHECKPOINT_EVERY … */
   checkpoints: Checkpoint[];
+  /** after the last stage (undefined: the check stopped at the stage limit) */
+  end: Checkpoint | undefined;
   nodes: Node[];
+  /** its stage facts: infos[infosAt …] */
   infos: StageInfo[];
+  infosAt: number;
   items: KeptDiagnostic[];
   resolved: Map<string, Resolution>;
 }
@@ -138,6 +175,19 @@ interface NetworkCtx {
   made?: NetworkEntry;
 }
 
+/** how many of a network's own stages lie between two checkpoints of its kept check */
+const CHECKPOINT_EVERY = 16;
+
+/** where a network's check goes on from: its end, where no stage changed, else the last checkpoint before its first changed stage */
+function resumeAt(prev: NetworkEntry, stages: readonly Stage[]): { from: number; cp: Checkpoint } {
+  const n = Math.min(stages.length, prev.body.length);
+  let first = 0;
+  while (first < n && stages[first] === prev.body[first]) first++;
+  if (first === stages.length && first === prev.body.length && prev.end) return { from: first, cp: prev.end };
+  const i = Math.min(Math.floor(first / CHECKPOINT_EVERY), prev.checkpoints.length - 1);
+  return { from: i * CHECKPOINT_EVERY, cp: prev.checkpoints[i]! };
+}
+
 /** the compiled file's key among the modules */
 const ROOT_FILE = '\u0000root';
 
@@ -145,20 +195,44 @@ function blockNames(m: Module): string[] {
   return [...m.scope.values()].filter((e) => e.decl.kind === 'block').map((e) => e.decl.name.name);
 }
 
-/** the kept result of a network stands for `d` now: same header, same overrides, every name it read means the same */
-function reusable(prev: NetworkEntry, d: NetworkDecl, ctx: NetworkCtx): boolean {
+/**
+ * Whether the kept result of a network stands for `d` now: `same` (same
+ * header, same overrides, every name it read means the same), or the blocks
+ * that were edited (a name that meant a block now means another block of that
+ * name), or false
+ */
+function compare(prev: NetworkEntry, d: NetworkDecl, ctx: NetworkCtx): 'same' | Map<BlockDecl, { now: BlockDecl; home: Module }> | false {
   if (prev.overrides !== ctx.overrides) return false;
   for (const k of Object.keys(d) as (keyof NetworkDecl)[]) if (k !== 'body' && k !== 'span' && d[k] !== prev.decl[k]) return false;
   if (Object.keys(d).length !== Object.keys(prev.decl).length) return false;
   const byFile = new Map<string | undefined, Module>(ctx.modules.map((m, i) => [i === 0 ? ROOT_FILE : m.file, m]));
+  const swaps = new Map<BlockDecl, { now: BlockDecl; home: Module }>();
   for (const r of prev.resolved.values()) {
     const m = byFile.get(r.file);
     if (!m) return false;
     if (r.blocks !== undefined) {
       if (blockNames(m).join('\u0000') !== r.blocks) return false;
-    } else if (m.scope.get(r.name)?.decl !== r.decl || (r.decl === undefined && m.incomplete !== r.incomplete)) return false;
+      continue;
+    }
+    const e = m.scope.get(r.name);
+    if (e?.decl === r.decl) continue;
+    if (e?.decl.kind !== 'block' || r.decl?.kind !== 'block') return false;
+    swaps.set(r.decl, { now: e.decl, home: e.module });
   }
-  return true;
+  return swaps.size ? swaps : 'same';
+}
+
+const isSpan = (x: object): boolean => typeof (x as Span).start === 'number' && typeof (x as Span).end === 'number';
+
+/** two ASTs alike but for where they are */
+function sameIgnoringSpans(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return typeof a === 'number' && typeof b === 'number' && Object.is(a, b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (isSpan(a) && isSpan(b)) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => sameIgnoringSpans((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** `x` with its spans in the compiled file placed relative to the declaration they are in (`d`: the network checked) */
@@ -323,7 +397,7 @@ export class Checker {
   private tooDeep = false;
   private network = '';
   private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
-  readonly stageInfo: StageInfo[] = [];
+  stageInfo: StageInfo[] = [];
   /** checked block bodies by block and by input shape and argument values (see BlockMemo) */
   private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
   /** the blocks expanded inside each block body being recorded, innermost last */
@@ -333,6 +407,10 @@ export class Checker {
   memoHits = 0;
 
   private root: Module | undefined;
+  /** the current network's block calls: each block's call signatures and what they gave (null: some call cannot be summed up so) */
+  private calls = new Map<BlockDecl, Map<string, Signature> | null>();
+  /** the block calls made inside each block body being recorded, innermost last (kept with its memo) */
+  private readonly callRecording: BlockCall[][] = [];
   /** the names resolved while checking the current network (what its kept result depends on) */
   private resolved = new Map<string, Resolution>();
 
@@ -359,6 +437,7 @@ export class Checker {
     if (cache) {
       cache.checked = 0;
       cache.reused = 0;
+      cache.generation++;
     }
     for (const [i, d] of nets.entries()) {
       if (this.expanded > MAX_TOTAL_STAGES) {
@@ -375,6 +454,7 @@ export class Checker {
       this.sink = new CheckSink();
       this.ev = new Evaluator(this.sink);
       this.resolved = new Map();
+      this.calls = new Map();
       let n: Network | undefined;
       try {
         const prev = cache && home === root ? kept.get(d.name.name) : undefined;
@@ -388,7 +468,10 @@ export class Checker {
       }
       if (n) networks.push(n);
     }
-    if (cache) cache.entries = next;
+    if (cache) {
+      cache.entries = next;
+      cache.stale = [...next.values()].some((e) => e.stale);
+    }
     return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
   }
 
@@ -443,9 +526,30 @@ export class Checker {
     this.repeats = [];
     this.tooDeep = false;
     const before = this.sink.errorsRaised;
-    const prev = ctx?.prev && reusable(ctx.prev, d, ctx) ? ctx.prev : undefined;
+    let prev: NetworkEntry | undefined;
+    let stale = false;
+    let swaps: Map<BlockDecl, { now: BlockDecl; home: Module }> | undefined;
+    if (ctx?.prev) {
+      const p = ctx.prev;
+      const r = compare(p, d, ctx);
+      // stage facts worked out when asked (stale) can be taken over only whole, by a network none of whose stages changed
+      const whole = p.end !== undefined && d.body.length === p.body.length && d.body.every((s, i) => s === p.body[i]);
+      if (r === 'same' && (!p.stale || whole)) prev = p;
+      else if (r !== false && r !== 'same' && whole && this.sameInterfaces(p, d, r)) prev = p;
+      stale = prev !== undefined && (r !== 'same' || p.stale === true);
+      if (r !== false && r !== 'same') swaps = r;
+    }
     const { scope, input } = prev ?? this.header(d, overrides);
     const flow = this.body(d, input, scope, prev, ctx);
+    if (ctx?.made && stale) {
+      const made = ctx.made;
+      made.stale = true;
+      for (const [k, r] of made.resolved) {
+        const now = r.decl && swaps?.get(r.decl as BlockDecl)?.now;
+        if (now) made.resolved.set(k, { ...r, decl: now });
+      }
+      made.calls = new Map([...made.calls].map(([b, t]) => [swaps?.get(b)?.now ?? b, t]));
+    }
     // freeze names are checked against the stages only when every stage is known
     const train = this.trainConfig(d, scope, flow.shape && input ? flow.nodes : undefined);
     // counted before deduplication: a problem already reported for another network still fails this one
@@ -518,34 +622,37 @@ export class Checker {
     let params = 0;
     let macs = 0;
     let from = 0;
-    const cps: Checkpoint[] = [];
+    let cps: Checkpoint[] = [];
     if (prev) {
-      const n = Math.min(stages.length, prev.body.length, prev.checkpoints.length - 1);
-      while (from < n && stages[from] === prev.body[from]) from++;
-      const cp = prev.checkpoints[from]!;
+      const at = resumeAt(prev, stages);
+      const cp = at.cp;
+      from = at.from;
       nodes = prev.nodes.slice(0, cp.nodes);
-      for (let k = 0; k < cp.infos; k++) this.stageInfo.push(prev.infos[k]!);
+      const infos = prev.infos.slice(prev.infosAt, prev.infosAt + cp.infos);
+      this.stageInfo = this.stageInfo.length ? this.stageInfo.concat(infos) : infos;
       for (let k = 0; k < cp.items; k++) this.sink.adopt(placed(prev.items[k]!, d));
       this.sink.reports = cp.reports;
       this.sink.errorsRaised = cp.errorsRaised;
       ({ shape, params, macs, tooDeep: this.tooDeep, stageCount: this.stageCount } = cp);
       this.expanded = expandedAt + cp.expanded;
       paths.restore(cp.counts);
-      for (let k = 0; k < from; k++) cps.push(prev.checkpoints[k]!);
-      this.resolved = new Map(prev.resolved);
+      cps = prev.checkpoints.slice(0, Math.ceil(from / CHECKPOINT_EVERY));
+      for (const [k, r] of prev.resolved) if (!this.resolved.has(k)) this.resolved.set(k, r);
+      for (const [b, t] of prev.calls) if (!this.calls.has(b)) this.calls.set(b, t && new Map(t));
     }
     if (ctx) {
       this.opts.cache!.checked += stages.length - from;
       this.opts.cache!.reused += from;
     }
     let stopped = false;
+    const snapshot = (): Checkpoint => ({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
     this.depth++;
     try {
-      for (let k = from; k < stages.length; k++) {
+      for (let k = from; ; k++) {
+        // the state before every CHECKPOINT_EVERY-th stage (the first always)
+        if (ctx && k % CHECKPOINT_EVERY === 0) cps.push(snapshot());
+        if (k >= stages.length) break;
         const s = stages[k]!;
-        if (ctx) {
-          cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
-        }
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
           if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
@@ -564,9 +671,6 @@ export class Checker {
       this.depth--;
     }
     if (ctx) {
-      if (!stopped) {
-        cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
-      }
       const decls = ctx.modules[0]!.program.decls;
       ctx.made = {
         decl: d,
@@ -575,10 +679,14 @@ export class Checker {
         scope,
         input,
         checkpoints: cps,
+        end: stopped ? undefined : snapshot(),
         nodes,
-        infos: this.stageInfo.slice(infosAt),
+        // the check's own array (what later networks append is never read)
+        infos: this.stageInfo,
+        infosAt,
         items: this.sink.items.map((x) => kept(x, d, decls)),
         resolved: this.resolved,
+        calls: this.calls,
       };
     }
     return { nodes, shape, params, macs };
@@ -1093,10 +1201,14 @@ export class Checker {
       flow = this.replay(hit, path);
       this.memoHits++;
       for (const r of this.recording) for (const b of hit.blocks) r.add(b);
+      for (const c of hit.calls) this.called(c);
+      this.called({ block, key: key!, sig: { input: input!, values: inner.values, depth: this.depth, shape: flow.shape!, params: flow.params, macs: flow.macs, stages: hit.stages } });
     } else {
       for (const r of this.recording) r.add(block);
       const blocks = new Set<BlockDecl>([block]);
       this.recording.push(blocks);
+      const calls: BlockCall[] = [];
+      this.callRecording.push(calls);
       const [reports, stageCount, infos, depth] = [this.sink.reports, this.stageCount, this.stageInfo.length, this.depth];
       this.stack.push(block);
       this.sink.frames.push(frame);
@@ -1106,14 +1218,71 @@ export class Checker {
         this.sink.frames.pop();
         this.stack.pop();
         this.recording.pop();
+        this.callRecording.pop();
       }
       for (const r of this.recording) for (const b of blocks) r.add(b);
       if (key !== undefined && flow.shape && this.sink.reports === reports) {
-        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages: this.stageCount - stageCount, depth, blocks });
-      }
+        const stages = this.stageCount - stageCount;
+        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages, depth, blocks, calls });
+        this.called({ block, key, sig: { input: input!, values: inner.values, depth, shape: flow.shape, params: flow.params, macs: flow.macs, stages } });
+      } else this.called({ block, key: '', sig: null });
     }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
+  }
+
+  /** note a block call's signature and outcome, for the current network and every body being recorded */
+  private called(c: BlockCall): void {
+    for (const r of this.callRecording) r.push(c);
+    const t = this.calls.get(c.block);
+    if (t === null) return;
+    if (!c.sig) this.calls.set(c.block, null);
+    else if (t) t.set(`${c.sig.depth}|${c.key}`, c.sig);
+    else this.calls.set(c.block, new Map([[`${c.sig.depth}|${c.key}`, c.sig]]));
+  }
+
+  /**
+   * Blocks the network calls were edited (`swaps`: each old declaration and
+   * the new one): does every call the last check made give the same again
+   * (output shape, parameters, MACs, stage count, nothing reported)? Then
+   * the network's diagnostics are the same; only its stage facts and IR
+   * differ, and those are worked out when asked (CheckCache.stale). Not where
+   * a `train { freeze … }` names stages inside the blocks.
+   */
+  private sameInterfaces(prev: NetworkEntry, d: NetworkDecl, swaps: Map<BlockDecl, { now: BlockDecl; home: Module }>): boolean {
+    if (d.train?.settings.some((s) => s.key.name === 'freeze')) return false;
+    for (const [was, { now, home }] of swaps) {
+      if (!sameIgnoringSpans(was.params, now.params)) return false;
+      const table = prev.calls.get(was);
+      if (table === null) return false;
+      for (const sig of table?.values() ?? []) if (!this.sameCall(now, home, sig)) return false;
+    }
+    return true;
+  }
+
+  /** check `block`'s body alone for one recorded call, on the side: the same outcome? */
+  private sameCall(block: BlockDecl, home: Module, sig: Signature): boolean {
+    const saved = { sink: this.sink, ev: this.ev, stageCount: this.stageCount, depth: this.depth, infos: this.stageInfo.length, repeats: this.repeats, tooDeep: this.tooDeep, calls: this.calls, expanded: this.expanded };
+    const sink = new CheckSink();
+    this.sink = sink;
+    this.ev = new Evaluator(sink);
+    this.stageCount = 0;
+    this.depth = sig.depth;
+    this.repeats = [];
+    this.tooDeep = false;
+    this.calls = new Map();
+    this.stack.push(block);
+    let flow: Flow;
+    let stages: number;
+    try {
+      flow = this.inModule(home, () => this.stages(block.body, sig.input, { values: new Map(sig.values), poisoned: new Set() }, new PathScope('').child('side')));
+      stages = this.stageCount;
+    } finally {
+      this.stack.pop();
+      this.stageInfo.length = saved.infos;
+      ({ sink: this.sink, ev: this.ev, stageCount: this.stageCount, depth: this.depth, repeats: this.repeats, tooDeep: this.tooDeep, calls: this.calls, expanded: this.expanded } = saved);
+    }
+    return sink.reports === 0 && flow.shape !== undefined && sameShape(flow.shape, sig.shape) && flow.params === sig.params && flow.macs === sig.macs && stages === sig.stages;
   }
 
   /** note that the current network's check read `name` in the current file's scope (or, `blocks`, the list of its blocks) */
@@ -1295,10 +1464,42 @@ function names(d: NetworkDecl | BlockDecl): { refs: Set<string>; callees: Set<st
   let n = namesOf.get(d);
   if (!n) {
     n = { refs: new Set(), callees: new Set() };
-    for (const e of exprsOf(d)) for (const r of refs(e)) n.refs.add(r.name);
-    for (const s of allStages(d.body)) if (s.kind === 'call') n.callees.add(s.callee.name);
+    if (d.body.length < 64) {
+      for (const e of exprsOf(d)) for (const r of refs(e)) n.refs.add(r.name);
+      for (const s of allStages(d.body)) if (s.kind === 'call') n.callees.add(s.callee.name);
+    } else {
+      // a long body: the names of each run of NAME_CHUNK stages are kept with its first stage (a long
+      // network is a new declaration after every edit in it, made of the same stages but for the edited part)
+      for (const e of exprsOf({ ...d, body: [] })) for (const r of refs(e)) n.refs.add(r.name);
+      for (let i = 0; i < d.body.length; i += NAME_CHUNK) {
+        const own = chunkNames(d.body, i);
+        for (const r of own.refs) n.refs.add(r);
+        for (const c of own.callees) n.callees.add(c);
+      }
+    }
     namesOf.set(d, n);
   }
+  return n;
+}
+
+const NAME_CHUNK = 64;
+interface ChunkNames {
+  stages: readonly Stage[];
+  refs: Set<string>;
+  callees: Set<string>;
+}
+const chunkNamesOf = new WeakMap<Stage, ChunkNames>();
+
+/** the names used and called by stages i … i + NAME_CHUNK - 1 of a body (kept while they are the same stages) */
+function chunkNames(body: readonly Stage[], i: number): ChunkNames {
+  const end = Math.min(body.length, i + NAME_CHUNK);
+  const kept = chunkNamesOf.get(body[i]!);
+  if (kept && kept.stages.length === end - i && kept.stages.every((s, k) => s === body[i + k])) return kept;
+  const stages = body.slice(i, end);
+  const n: ChunkNames = { stages, refs: new Set(), callees: new Set() };
+  for (const e of exprsOf({ kind: 'block', params: [], body: stages } as unknown as BlockDecl)) for (const r of refs(e)) n.refs.add(r.name);
+  for (const x of allStages(stages)) if (x.kind === 'call') n.callees.add(x.callee.name);
+  chunkNamesOf.set(body[i]!, n);
   return n;
 }
 

@@ -1,11 +1,12 @@
 // One analysis per document version: the compile result the CLI would get,
 // plus the indexes the editor features read (stage → what the checker learnt
 // about it, name occurrences for definition / references / rename).
-import type { CheckCache, StageInfo } from '../check/checker.js';
+import { CheckCache, type StageInfo } from '../check/checker.js';
 import { compile, type CompileResult, type ParseFile, type ReadFile } from '../compile.js';
 import { LineIndex, type Span } from '../diagnostics/span.js';
 import type { Arg, BlockDecl, Decl, Program, Stage } from '../syntax/ast.js';
 import type { Parsed } from '../syntax/incremental.js';
+import { parse } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
 
 export interface Occurrence {
@@ -57,7 +58,24 @@ export interface AnalyzeOptions {
 }
 
 export function analyze(text: string, version: number, opts: AnalyzeOptions = {}): Analysis {
-  const result = compile(text, { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile, parse: opts.parse, checkCache: opts.checkCache });
+  let parsed: Parsed | undefined;
+  const parseText = opts.parse ?? parse;
+  const base = { all: true, file: opts.file, readFile: opts.readFile, parseFile: opts.parseFile } as const;
+  let result = compile(text, { ...base, parse: (t) => (parsed = parseText(t)), checkCache: opts.checkCache });
+  // the kept check took a network over whose blocks were edited without changing what their calls give
+  // (CheckCache.stale): its diagnostics are right, its stage facts and IR are worked out when a feature
+  // asks for them, by a check of the same parse from scratch
+  // (kept for the next edit, unless another check came in between)
+  const cache = opts.checkCache;
+  if (cache?.stale && parsed) {
+    const generation = cache.generation;
+    result = lazyFacts(result, () => {
+      const fresh = new CheckCache();
+      const full = compile(text, { ...base, parse: () => parsed!, checkCache: fresh });
+      if (cache.generation === generation) [cache.entries, cache.stale] = [fresh.entries, fresh.stale];
+      return full;
+    });
+  }
   const program = result.program;
   // the stage index and the name occurrences are built when a feature first reads them, not
   // for every edit: publishing an edit's diagnostics needs neither
@@ -87,6 +105,24 @@ export function analyze(text: string, version: number, opts: AnalyzeOptions = {}
     indexes: new Map(),
   };
   return a;
+}
+
+/** `result` with its networks and stage facts taken from `full()`, computed once, when first read */
+function lazyFacts(result: CompileResult, full: () => CompileResult): CompileResult {
+  let f: CompileResult | undefined;
+  const get = (): CompileResult => (f ??= full());
+  return {
+    ...result,
+    get networks() {
+      return get().networks;
+    },
+    get network() {
+      return get().network;
+    },
+    get stageInfo() {
+      return get().stageInfo;
+    },
+  };
 }
 
 /** the text of this document or of a file it imports */

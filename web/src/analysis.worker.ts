@@ -1,18 +1,30 @@
 // The editor's analysis, off the page's thread: the language server's own
 // analysis (src/lsp/analysis.ts) and features (hover, completion, formatting,
 // diagnostics) on each version of the text, so typing never waits for it.
+// As in the language server, an edit re-parses only the top-level items it
+// changed (IncrementalParser) and re-checks only the networks it touched
+// (CheckCache); the diagnostics go out (shared memory, shared.ts) before the
+// networks' summaries are made.
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { CheckCache } from '../../src/check/checker.js';
 import { analyze, type Analysis } from '../../src/lsp/analysis.js';
+import { IncrementalParser } from '../../src/syntax/incremental.js';
 import { completion, diagnostics, formatting, hover } from '../../src/lsp/features.js';
 import { LAYERS } from '../../src/layers/registry.js';
 import { KEYWORDS } from '../../src/syntax/tokens.js';
 import { summarize } from '../../src/summary.js';
 import { printExpr } from '../../src/syntax/print.js';
 import type { AnalysisReply, AnalysisRequest, NetworkOut, PageDiagnostic } from './protocol.js';
+import { SharedDiagnostics } from './shared.js';
 
 const post = (m: AnalysisReply): void => postMessage(m);
 
 let doc: TextDocument | undefined;
+/** what the last analysis of this file left (a new file starts afresh) */
+let kept: { file: string; parser: IncrementalParser; checks: CheckCache } | undefined;
+/** a network's summary, made once per checked network (an unchanged one is the same object from the CheckCache) */
+const summaries = new WeakMap<object, ReturnType<typeof summarize>>();
+let shared: SharedDiagnostics | undefined;
 let current: Analysis | undefined;
 
 const KINDS: Record<number, string> = { 3: 'function', 6: 'variable', 5: 'property', 14: 'keyword', 12: 'constant', 18: 'type', 10: 'property', 4: 'function', 7: 'class', 13: 'enum', 20: 'enum', 21: 'constant', 22: 'type' };
@@ -34,7 +46,8 @@ function networks(a: Analysis): NetworkOut[] {
       out.push({ name: d.name.name, params });
       continue;
     }
-    const s = summarize(net);
+    let s = summaries.get(net);
+    if (!s) summaries.set(net, (s = summarize(net)));
     out.push({
       name: net.name,
       params,
@@ -67,7 +80,9 @@ function onAnalyze(version: number, text: string, file: string): void {
   const received = clock();
   const t0 = performance.now();
   doc = TextDocument.create(`file:///playground/${file}`, 'alexnet', version, text);
-  const a = analyze(text, version, { file });
+  if (kept?.file !== file) kept = { file, parser: new IncrementalParser(), checks: new CheckCache() };
+  const parser = kept.parser;
+  const a = analyze(text, version, { file, parse: (t) => parser.parse(t), checkCache: kept.checks });
   current = a;
   const diags: PageDiagnostic[] = diagnostics(doc, a).map((d) => ({
     from: doc!.offsetAt(d.range.start),
@@ -78,6 +93,8 @@ function onAnalyze(version: number, text: string, file: string): void {
     line: d.range.start.line + 1,
     column: d.range.start.character + 1,
   }));
+  // for the page's next frame, before the message below reaches it
+  shared?.write(version, diags);
   const nets = networks(a);
   const json = JSON.stringify(nets);
   const changed = json !== postedNetworks;
@@ -95,7 +112,11 @@ self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
       case 'locate':
         post({ type: 'locate', id: m.id, from: locate(m.network, m.path) });
         break;
+      case 'share':
+        shared = new SharedDiagnostics(m.buffer);
+        break;
       case 'echo':
+        shared?.write(m.version, null);
         post({ type: 'echoed', version: m.version, sent: clock() });
         break;
       case 'hover': {

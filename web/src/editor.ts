@@ -82,6 +82,8 @@ export function createEditor(parent: HTMLElement, doc: string, names: { keywords
   };
   const extensions: Extension[] = [
     basicSetup,
+    // long lines wrap: typing at the end of one never scrolls the editor sideways (a scroll, then a measure, per keystroke)
+    EditorView.lineWrapping,
     lang,
     syntaxHighlighting(style),
     lintGutter(),

@@ -12,6 +12,7 @@ import { EditorSelection, type EditorState, type Text, type Transaction } from '
 import { EditorView } from '@codemirror/view';
 import { createEditor } from './editor.js';
 import type { AnalysisReply, AnalysisRequest, ExportReply, ExportRequest, NetworkOut, PageDiagnostic, Source } from './protocol.js';
+import { SharedDiagnostics } from './shared.js';
 import { decodeFragment, encodeFragment, loadLocal, saveLocal, type Saved } from './share.js';
 import { SPECS } from './specs.js';
 import { TrainPanel } from './train-panel.js';
@@ -56,6 +57,9 @@ const probe: Probe = { shown: [], echoShown: [], latencies: [], analysisMs: [], 
 
 const analysis = new Worker(new URL('./analysis.js', import.meta.url), { type: 'module', name: 'alexnetc analysis' });
 const exporter = new Worker(new URL('./export.js', import.meta.url), { type: 'module', name: 'alexnetc export' });
+// where the page is cross-origin isolated, the diagnostics also come through shared memory (shared.ts)
+const shared = typeof SharedArrayBuffer === 'function' && crossOriginIsolated ? new SharedDiagnostics() : undefined;
+if (shared) analysis.postMessage({ type: 'share', buffer: shared.buffer } satisfies AnalysisRequest);
 let nextId = 1;
 const pending = new Map<number, (m: never) => void>();
 
@@ -70,9 +74,12 @@ function ask<R>(w: Worker, m: { id: number } & (AnalysisRequest | ExportRequest)
 
 let file = 'playground.net';
 let version = 0;
-const sentAt = new Map<number, number>();
-/** per version typed: the timeStamp of the key event that made it */
-const keyAt = new Map<number, number>();
+/** the newest version whose diagnostics the editor shows */
+let appliedVersion = 0;
+/** per version posted and not yet answered in the editor: when, the timeStamp of the key event that made it, whether an echo answers it */
+const posted = new Map<number, { at: number; key?: number; echo: boolean }>();
+/** when each version was posted, until its worker's answer comes (the probe's transit times) */
+const postedAt = new Map<number, number>();
 /** the last key event not yet matched to a version */
 let keyDown: number | undefined;
 let networks: NetworkOut[] = [];
@@ -84,11 +91,60 @@ const source = (): Source => ({ text: text(), file, network: chosen });
 
 function analyze(doc: Text = view.state.doc, typed = false): void {
   version++;
-  sentAt.set(version, performance.now());
-  if (typed && keyDown !== undefined) keyAt.set(version, keyDown);
+  const at = performance.now();
+  posted.set(version, { at, key: typed ? keyDown : undefined, echo: probe.echo });
+  postedAt.set(version, at);
   keyDown = undefined;
-  if (probe.echo) return void analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
-  analysis.postMessage({ type: 'analyze', version, text: doc.toString(), file } satisfies AnalysisRequest);
+  if (probe.echo) analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
+  else analysis.postMessage({ type: 'analyze', version, text: doc.toString(), file } satisfies AnalysisRequest);
+  if (shared) {
+    peekTries = 0;
+    if (!peekScheduled) {
+      peekScheduled = true;
+      requestAnimationFrame(peek);
+    }
+  }
+}
+
+// In the frames after a keystroke, the diagnostics from shared memory, if the
+// worker has them before its message arrives (a few frames at most).
+let peekScheduled = false;
+let peekTries = 0;
+function peek(): void {
+  peekScheduled = false;
+  if (!shared || appliedVersion >= version) return;
+  const d = shared.read(version);
+  if (d !== undefined) {
+    toEditor(d === null ? inEditor(view.state) : toCm(d));
+    applied(version, true);
+  } else if (++peekTries < 8) {
+    peekScheduled = true;
+    requestAnimationFrame(peek);
+  }
+}
+
+/**
+ * The editor shows the diagnostics of version `upTo` (or found them
+ * unchanged): every keystroke up to it is answered. Their latencies: posted →
+ * applied now, and key → the frame that draws them (this one when called in
+ * an animation frame, else the next).
+ */
+function applied(upTo: number, inFrame: boolean): void {
+  appliedVersion = upTo;
+  const now = performance.now();
+  const keys: Array<[number, boolean]> = [];
+  for (const [v, p] of posted) {
+    if (v > upTo) continue;
+    posted.delete(v);
+    (p.echo ? probe.echoLatencies : probe.latencies).push(now - p.at);
+    if (p.key !== undefined) keys.push([p.key, p.echo]);
+  }
+  if (!keys.length) return;
+  const record = (t: number): void => {
+    for (const [key, echo] of keys) (echo ? probe.echoShown : probe.shown).push(t - key);
+  };
+  if (inFrame) record(now);
+  else requestAnimationFrame(() => record(performance.now()));
 }
 
 // a key's timeStamp, read before the editor handles it (capture, on the window)
@@ -410,20 +466,6 @@ const names = await new Promise<{ keywords: string[]; layers: string[] }>((resol
   };
 });
 
-/** the keystrokes up to `upTo` show their diagnostics from the next frame on: their latencies, into `into` */
-function shownAt(upTo: number, into: number[]): void {
-  const keys: number[] = [];
-  for (const [v, t] of keyAt) {
-    if (v > upTo) continue;
-    keys.push(t);
-    keyAt.delete(v);
-  }
-  if (keys.length) requestAnimationFrame(() => {
-    const now = performance.now();
-    for (const t of keys) into.push(now - t);
-  });
-}
-
 // The panels (problems, networks, summary, diagram) of the newest answer, in idle time.
 let panelsDue = false;
 let panelDefault: string | undefined;
@@ -447,11 +489,10 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
   const m = e.data;
   if (m.type === 'echoed') {
     // the same path as an analysis's answer that finds the diagnostics unchanged (a keystroke in a comment)
-    const t0 = sentAt.get(m.version);
-    sentAt.delete(m.version);
+    postedAt.delete(m.version);
+    if (m.version <= appliedVersion) return;
     toEditor(inEditor(view.state));
-    if (t0 !== undefined) probe.echoLatencies.push(performance.now() - t0);
-    shownAt(m.version, probe.echoShown);
+    applied(m.version, false);
     return;
   }
   if (m.type === 'analyzed') {
@@ -464,17 +505,16 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
       panelDefault = m.defaultNetwork;
       networksChanged = true;
     }
+    const own = postedAt.get(m.version);
+    for (const v of postedAt.keys()) if (v <= m.version) postedAt.delete(v);
     if (m.version !== version) return; // a newer text is on its way
-    toEditor(toCm(m.diagnostics));
-    // every keystroke up to this version now shows its diagnostics (the replies to older ones were dropped)
-    const now = performance.now();
-    const own = sentAt.get(m.version);
-    for (const [v, t0] of sentAt) {
-      if (v > m.version) continue;
-      probe.latencies.push(now - t0);
-      sentAt.delete(v);
+    // every keystroke up to this version now shows its diagnostics (the replies to older ones were dropped),
+    // unless shared memory brought them already
+    if (m.version > appliedVersion) {
+      toEditor(toCm(m.diagnostics));
+      applied(m.version, false);
     }
-    shownAt(m.version, probe.shown);
+    const now = performance.now();
     probe.analysisMs.push(m.ms);
     if (own !== undefined) probe.transit.push([m.received - (performance.timeOrigin + own), performance.timeOrigin + now - m.sent]);
     probe.analyzedVersion = m.version;

@@ -48,7 +48,9 @@ export type AnalysisRequest =
   /** where a stage is written (a click in the summary table) */
   | { type: 'locate'; id: number; network: string; path: string }
   /** the benchmark's baseline: the same round trip with no analysis */
-  | { type: 'echo'; version: number };
+  | { type: 'echo'; version: number }
+  /** where the worker also leaves each version's diagnostics (cross-origin isolated pages): see shared.ts */
+  | { type: 'share'; buffer: SharedArrayBuffer };
 
 export type AnalysisReply =
   | { type: 'ready'; keywords: string[]; layers: string[] }
