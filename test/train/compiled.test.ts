@@ -99,7 +99,7 @@ network ViTStyle {
 
 // the random parts (attention-weight dropout, drop path, dropout) drawn as the tfjs path draws them
 // (a mask from another stream fails this); layer scale and tokens back to an image, as ConvNeXt has
-// them; the tokens' mean; a layer norm over an image's channels
+// them; the tokens' mean; a layer norm over an image's channels and one over a vector of odd size
 const VIT_DROP = `
 network ViTDropStyle {
   input [3, 12, 12]
@@ -107,7 +107,7 @@ network ViTDropStyle {
   residual { layernorm | attention(4, dropout 0.2) | droppath(0.3) }
   residual { layernorm | dense(32) | gelu | dropout(0.1) | dense(16) | image(3, 3) | scale(0.5) | droppath(0.3) | tokens }
   image(3, 3) | conv(8, 1) | tokens
-  avgtokens | dense(10)
+  avgtokens | dense(9) | layernorm | dense(10)
 }`;
 
 const B = 6;

@@ -20,6 +20,7 @@ import { broadcastKernels } from './broadcast.js';
 import { geluKernels } from './gelu.js';
 import { softmaxKernels } from './softmax.js';
 import { bmmKernels } from './bmm.js';
+import { transformerKernels } from './transformer.js';
 
 export interface Linker {
   /** a call to another kernel of the module, by name */
@@ -53,6 +54,7 @@ export function allKernels(): KernelDef[] {
     ...geluKernels(),
     ...softmaxKernels(),
     ...bmmKernels(),
+    ...transformerKernels(),
   ];
 }
 

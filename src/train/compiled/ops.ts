@@ -933,7 +933,7 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       case 'layernorm': {
         needPlain();
         const a = n.args as LayerNormArgs;
-        ops.push(new LayerNorm(a.features, per, a.eps, b.param(`${n.path}.weight`), b.param(`${n.path}.bias`)));
+        ops.push(new LayerNorm(a.features, per, b.param(`${n.path}.weight`), b.param(`${n.path}.bias`), b.constants((dv) => dv.setFloat64(0, a.eps, true), 16)));
         break;
       }
       case 'scale': {

@@ -113,37 +113,28 @@ export class AvgTokens implements Op {
   }
 }
 
+/** Rows per layer-norm item: fixed by the row length, so that results never depend on the thread count. */
+const lnRows = (D: number): number => Math.max(1, Math.ceil(4096 / D));
+
 /**
  * Layer norm over the last axis (an image's channels at each position, a
  * token's features, a vector's features), the arithmetic of the fast
- * AlexnetcLayerNorm kernels (src/kernels/layernorm.ts): row statistics in
- * doubles, two passes; mean and 1/σ kept as float32 for the gradient.
+ * AlexnetcLayerNorm kernels (src/kernels/layernorm.ts) on the wasm kernels
+ * of wasm/transformer.ts: row statistics in doubles, two passes; mean and
+ * 1/σ kept as float32 for the gradient; γ's and β's gradients summed in
+ * doubles per item, the items in order.
  */
 export class LayerNorm implements Op {
   private x = 0;
   private mean = 0;
   private rstd = 0;
-  constructor(private readonly D: number, private readonly per: number, private readonly eps: number,
-    private readonly gamma: Param, private readonly beta: Param) {}
+  constructor(private readonly D: number, private readonly per: number, private readonly gamma: Param, private readonly beta: Param,
+    /** ε as a double in the heap */
+    private readonly eps: number) {}
   forward(c: Ctx, x: number): number {
-    const D = this.D, rows = (c.N * this.per) / D;
+    const D = this.D, rows = (c.N * this.per) / D, rowsPer = lnRows(D);
     const y = c.a.output(rows * D), mean = c.a.output(rows), rstd = c.a.output(rows);
-    const f = c.a.heap.f32, xa = x / 4, ya = y.p / 4, ga = this.gamma.p / 4, ba = this.beta.p / 4, mv = mean.view, rv = rstd.view;
-    for (let r = 0; r < rows; r++) {
-      const o = xa + r * D, q = ya + r * D;
-      let s = 0;
-      for (let j = 0; j < D; j++) s += f[o + j]!;
-      const m = s / D;
-      let v = 0;
-      for (let j = 0; j < D; j++) {
-        const d = f[o + j]! - m;
-        v += d * d;
-      }
-      const inv = 1 / Math.sqrt(v / D + this.eps);
-      mv[r] = m;
-      rv[r] = inv;
-      for (let j = 0; j < D; j++) f[q + j] = (f[o + j]! - m) * inv * f[ga + j]! + f[ba + j]!;
-    }
+    c.a.rt.parallel('ln_fwd_rows', Math.ceil(rows / rowsPer), [x, y.p, mean.p, rstd.p, this.gamma.p, this.beta.p, rows, D, this.eps, rowsPer], rows * D < 1 << 14);
     c.a.endOp();
     this.x = x;
     this.mean = mean.p;
@@ -151,28 +142,20 @@ export class LayerNorm implements Op {
     return y.p;
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
-    const D = this.D, rows = (c.N * this.per) / D;
+    const D = this.D, rows = (c.N * this.per) / D, rowsPer = lnRows(D), items = Math.ceil(rows / rowsPer);
     const dgamma = c.a.output(D), dbeta = c.a.output(D), dx = needDx ? c.a.output(rows * D) : null;
-    const f = c.a.heap.f32, xa = this.x / 4, da = dy / 4, ga = this.gamma.p / 4, ma = this.mean / 4, ra = this.rstd / 4;
-    const sg = new Float64Array(D), sb = new Float64Array(D);
-    for (let r = 0; r < rows; r++) {
-      const o = xa + r * D, od = da + r * D, m = f[ma + r]!, inv = f[ra + r]!;
-      // dx = inv · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)), ĝ = dy · gamma
-      let s1 = 0, s2 = 0;
-      for (let j = 0; j < D; j++) {
-        const xh = (f[o + j]! - m) * inv, d = f[od + j]!, gh = d * f[ga + j]!;
-        s1 += gh;
-        s2 += gh * xh;
-        sg[j] += d * xh;
-        sb[j] += d;
+    const partials = c.a.io.temp(items * 4 * D + 4);
+    c.a.rt.parallel('ln_grad_rows', items, [this.x, dy, this.gamma.p, this.mean, this.rstd, dx ? dx.p : 0, partials, rows, D, rowsPer], rows * D < 1 << 14);
+    const f64 = new Float64Array(c.a.heap.f32.buffer, partials, items * 2 * D), g = dgamma.view, b = dbeta.view;
+    for (let j = 0; j < D; j++) {
+      let sg = 0, sb = 0;
+      for (let k = 0; k < items; k++) {
+        sg += f64[k * 2 * D + j]!;
+        sb += f64[k * 2 * D + D + j]!;
       }
-      if (dx) {
-        const m1 = s1 / D, m2 = s2 / D, q = dx.p / 4 + r * D;
-        for (let j = 0; j < D; j++) f[q + j] = inv * (f[od + j]! * f[ga + j]! - m1 - (f[o + j]! - m) * inv * m2);
-      }
+      g[j] = sg;
+      b[j] = sb;
     }
-    dgamma.view.set(sg);
-    dbeta.view.set(sb);
     if (this.gamma.trainable) this.gamma.grad = dgamma.p;
     if (this.beta.trainable) this.beta.grad = dbeta.p;
     c.a.endOp();
@@ -363,16 +346,9 @@ export class Attention implements Op {
       a.endOp();
     }
     // dS = y · (dP − Σ dP·y) per row, as the tfjs path's softmax gradient
-    const dS = a.output(tt);
-    {
-      const f = a.heap.f32, ya = this.p / 4, ga = dP.p / 4, out = dS.view;
-      for (let r = 0; r < tt; r += T) {
-        let dot = 0;
-        for (let i = r; i < r + T; i++) dot = fr(dot + fr(f[ga + i]! * f[ya + i]!));
-        for (let i = r; i < r + T; i++) out[i] = fr(fr(f[ga + i]! * f[ya + i]!) - fr(dot * f[ya + i]!));
-      }
-      a.endOp();
-    }
+    const dS = a.output(tt), rows = NH * T, rowsPer = Math.max(1, Math.floor(BLOCK / T));
+    a.rt.parallel('softmax_grad_rows', Math.ceil(rows / rowsPer), [this.p, dP.p, dS.p, rows, T, rowsPer], tt < 4 * BLOCK);
+    a.endOp();
     // dq = dS · k · (1/√dh); dk = dSᵀ · q·(1/√dh)
     {
       const dq = a.io.temp(NT * D);
