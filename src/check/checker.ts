@@ -156,9 +156,14 @@ interface NetworkEntry {
   overrides: string;
   scope: Scope;
   input: Shape | undefined;
+  /** the state before stages 0, CHECKPOINT_EVERY, 2 × CHECKPOINT_EVERY … */
   checkpoints: Checkpoint[];
+  /** after the last stage (undefined: the check stopped at the stage limit) */
+  end: Checkpoint | undefined;
   nodes: Node[];
+  /** its stage facts: infos[infosAt …] */
   infos: StageInfo[];
+  infosAt: number;
   items: KeptDiagnostic[];
   resolved: Map<string, Resolution>;
 }
@@ -168,6 +173,19 @@ interface NetworkCtx {
   overrides: string;
   prev: NetworkEntry | undefined;
   made?: NetworkEntry;
+}
+
+/** how many of a network's own stages lie between two checkpoints of its kept check */
+const CHECKPOINT_EVERY = 16;
+
+/** where a network's check goes on from: its end, where no stage changed, else the last checkpoint before its first changed stage */
+function resumeAt(prev: NetworkEntry, stages: readonly Stage[]): { from: number; cp: Checkpoint } {
+  const n = Math.min(stages.length, prev.body.length);
+  let first = 0;
+  while (first < n && stages[first] === prev.body[first]) first++;
+  if (first === stages.length && first === prev.body.length && prev.end) return { from: first, cp: prev.end };
+  const i = Math.min(Math.floor(first / CHECKPOINT_EVERY), prev.checkpoints.length - 1);
+  return { from: i * CHECKPOINT_EVERY, cp: prev.checkpoints[i]! };
 }
 
 /** the compiled file's key among the modules */
@@ -379,7 +397,7 @@ export class Checker {
   private tooDeep = false;
   private network = '';
   private readonly meantCache = new Map<string, { sug: string | undefined; why: string }>();
-  readonly stageInfo: StageInfo[] = [];
+  stageInfo: StageInfo[] = [];
   /** checked block bodies by block and by input shape and argument values (see BlockMemo) */
   private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
   /** the blocks expanded inside each block body being recorded, innermost last */
@@ -515,7 +533,7 @@ export class Checker {
       const p = ctx.prev;
       const r = compare(p, d, ctx);
       // stage facts worked out when asked (stale) can be taken over only whole, by a network none of whose stages changed
-      const whole = p.checkpoints.length === d.body.length + 1 && d.body.every((s, i) => s === p.body[i]);
+      const whole = p.end !== undefined && d.body.length === p.body.length && d.body.every((s, i) => s === p.body[i]);
       if (r === 'same' && (!p.stale || whole)) prev = p;
       else if (r !== false && r !== 'same' && whole && this.sameInterfaces(p, d, r)) prev = p;
       stale = prev !== undefined && (r !== 'same' || p.stale === true);
@@ -604,20 +622,21 @@ export class Checker {
     let params = 0;
     let macs = 0;
     let from = 0;
-    const cps: Checkpoint[] = [];
+    let cps: Checkpoint[] = [];
     if (prev) {
-      const n = Math.min(stages.length, prev.body.length, prev.checkpoints.length - 1);
-      while (from < n && stages[from] === prev.body[from]) from++;
-      const cp = prev.checkpoints[from]!;
+      const at = resumeAt(prev, stages);
+      const cp = at.cp;
+      from = at.from;
       nodes = prev.nodes.slice(0, cp.nodes);
-      for (let k = 0; k < cp.infos; k++) this.stageInfo.push(prev.infos[k]!);
+      const infos = prev.infos.slice(prev.infosAt, prev.infosAt + cp.infos);
+      this.stageInfo = this.stageInfo.length ? this.stageInfo.concat(infos) : infos;
       for (let k = 0; k < cp.items; k++) this.sink.adopt(placed(prev.items[k]!, d));
       this.sink.reports = cp.reports;
       this.sink.errorsRaised = cp.errorsRaised;
       ({ shape, params, macs, tooDeep: this.tooDeep, stageCount: this.stageCount } = cp);
       this.expanded = expandedAt + cp.expanded;
       paths.restore(cp.counts);
-      for (let k = 0; k < from; k++) cps.push(prev.checkpoints[k]!);
+      cps = prev.checkpoints.slice(0, Math.ceil(from / CHECKPOINT_EVERY));
       for (const [k, r] of prev.resolved) if (!this.resolved.has(k)) this.resolved.set(k, r);
       for (const [b, t] of prev.calls) if (!this.calls.has(b)) this.calls.set(b, t && new Map(t));
     }
@@ -626,13 +645,14 @@ export class Checker {
       this.opts.cache!.reused += from;
     }
     let stopped = false;
+    const snapshot = (): Checkpoint => ({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
     this.depth++;
     try {
-      for (let k = from; k < stages.length; k++) {
+      for (let k = from; ; k++) {
+        // the state before every CHECKPOINT_EVERY-th stage (the first always)
+        if (ctx && k % CHECKPOINT_EVERY === 0) cps.push(snapshot());
+        if (k >= stages.length) break;
         const s = stages[k]!;
-        if (ctx) {
-          cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
-        }
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
           if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
@@ -651,9 +671,6 @@ export class Checker {
       this.depth--;
     }
     if (ctx) {
-      if (!stopped) {
-        cps.push({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
-      }
       const decls = ctx.modules[0]!.program.decls;
       ctx.made = {
         decl: d,
@@ -662,8 +679,11 @@ export class Checker {
         scope,
         input,
         checkpoints: cps,
+        end: stopped ? undefined : snapshot(),
         nodes,
-        infos: this.stageInfo.slice(infosAt),
+        // the check's own array (what later networks append is never read)
+        infos: this.stageInfo,
+        infosAt,
         items: this.sink.items.map((x) => kept(x, d, decls)),
         resolved: this.resolved,
         calls: this.calls,
@@ -1444,10 +1464,42 @@ function names(d: NetworkDecl | BlockDecl): { refs: Set<string>; callees: Set<st
   let n = namesOf.get(d);
   if (!n) {
     n = { refs: new Set(), callees: new Set() };
-    for (const e of exprsOf(d)) for (const r of refs(e)) n.refs.add(r.name);
-    for (const s of allStages(d.body)) if (s.kind === 'call') n.callees.add(s.callee.name);
+    if (d.body.length < 64) {
+      for (const e of exprsOf(d)) for (const r of refs(e)) n.refs.add(r.name);
+      for (const s of allStages(d.body)) if (s.kind === 'call') n.callees.add(s.callee.name);
+    } else {
+      // a long body: the names of each run of NAME_CHUNK stages are kept with its first stage (a long
+      // network is a new declaration after every edit in it, made of the same stages but for the edited part)
+      for (const e of exprsOf({ ...d, body: [] })) for (const r of refs(e)) n.refs.add(r.name);
+      for (let i = 0; i < d.body.length; i += NAME_CHUNK) {
+        const own = chunkNames(d.body, i);
+        for (const r of own.refs) n.refs.add(r);
+        for (const c of own.callees) n.callees.add(c);
+      }
+    }
     namesOf.set(d, n);
   }
+  return n;
+}
+
+const NAME_CHUNK = 64;
+interface ChunkNames {
+  stages: readonly Stage[];
+  refs: Set<string>;
+  callees: Set<string>;
+}
+const chunkNamesOf = new WeakMap<Stage, ChunkNames>();
+
+/** the names used and called by stages i … i + NAME_CHUNK - 1 of a body (kept while they are the same stages) */
+function chunkNames(body: readonly Stage[], i: number): ChunkNames {
+  const end = Math.min(body.length, i + NAME_CHUNK);
+  const kept = chunkNamesOf.get(body[i]!);
+  if (kept && kept.stages.length === end - i && kept.stages.every((s, k) => s === body[i + k])) return kept;
+  const stages = body.slice(i, end);
+  const n: ChunkNames = { stages, refs: new Set(), callees: new Set() };
+  for (const e of exprsOf({ kind: 'block', params: [], body: stages } as unknown as BlockDecl)) for (const r of refs(e)) n.refs.add(r.name);
+  for (const x of allStages(stages)) if (x.kind === 'call') n.callees.add(x.callee.name);
+  chunkNamesOf.set(body[i]!, n);
   return n;
 }
 

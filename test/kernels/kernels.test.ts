@@ -35,6 +35,10 @@ const cases: Case[] = [
   { x: [4, 7, 7, 5], f: [1, 1, 5, 9], s: [1, 1], pad: 'valid' },
   { x: [2, 6, 5, 16], f: [6, 5, 16, 17], s: [1, 1], pad: 'valid' },
   { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: [1, 1], pad: 'valid' },
+  // filter rows of 2 to 8 floats (one or two channels): im2col's short-run copies inside, the general walk at the border
+  { x: [3, 10, 9, 1], f: [3, 3, 1, 4], s: [1, 1], pad: 1 },
+  { x: [2, 9, 8, 2], f: [2, 4, 2, 3], s: [2, 1], pad: 'same' },
+  { x: [2, 7, 9, 1], f: [4, 2, 1, 3], s: [1, 2], pad: 'valid' },
 ];
 const dilated: Case[] = [
   { x: [2, 12, 11, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'valid', d: [2, 2] },

@@ -40,12 +40,24 @@ export function loadGeom(f: Func, geom: Local): { g: Geom; code: Code } {
 function patchWalk(
   f: Func, g: Geom, x: Local, grp: Local, m0: Local, m1: Local, col: Local, ld: Local,
   inside: (xAddr: Code, colAddr: Code, n: Code, last: Local) => Code, outside: (colAddr: Code, n: Code, last: Local) => Code,
+  short?: (xAddr: Local, colAddr: Local, rowRun: Local, rowB: Local) => Code,
 ): Code {
   const last = f.local();
   const m = f.local(), n = f.local(), rem = f.local(), oh = f.local(), ow = f.local(), d = f.local();
   const xn = f.local(), xr = f.local(), ih0 = f.local(), iw0 = f.local(), ih = f.local(), iw = f.local();
   const r = f.local(), s = f.local(), ohw = f.local(), c0 = f.local(), rowRun = f.local(), tapRun = f.local();
-  const img = f.local(), rowB = f.local(), whole = f.local(), rowStart = f.local();
+  const img = f.local(), rowB = f.local(), whole = f.local(), rowStart = f.local(), fast = f.local(), xs = f.local();
+  // the whole patch inside the image in runs of 2 to 8 floats (a filter row of one or a few channels):
+  // `short` copies it without the per-run bookkeeping
+  const walk = (rows: Code[]): Code[] => (short === undefined ? rows : [[
+    ...fast.get, ...ih0.get, ...i32.const(0), ...i32.ge_s, ...i32.and,
+    ...ih0.get, ...g.FH.get, ...i32.const(1), ...i32.sub, ...g.DH.get, ...i32.mul, ...i32.add, ...g.H.get, ...i32.lt_s, ...i32.and,
+    ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...g.FW.get, ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and,
+    ...if_([[
+      ...xn.get, ...ih0.get, ...rowB.get, ...i32.mul, ...i32.add, ...iw0.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...xs.set,
+      ...short(xs, d, rowRun, rowB),
+    ]], rows),
+  ]]);
   return [
     ...g.OH.get, ...g.OW.get, ...i32.mul, ...ohw.set,
     ...grp.get, ...g.cg.get, ...i32.mul, ...c0.set,
@@ -55,6 +67,9 @@ function patchWalk(
     ...g.W.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...rowB.set,
     // whole filter rows are contiguous in x only with dilation 1 and every channel
     ...g.DW.get, ...i32.const(1), ...i32.eq, ...g.cg.get, ...g.C.get, ...i32.eq, ...i32.and, ...whole.set,
+    // short runs, and image rows of at least 4 floats (a run's vector loads stay inside x)
+    ...whole.get, ...rowRun.get, ...i32.const(2), ...i32.ge_s, ...i32.and, ...rowRun.get, ...i32.const(8), ...i32.le_s, ...i32.and,
+    ...rowB.get, ...g.DH.get, ...i32.mul, ...i32.const(16), ...i32.ge_s, ...i32.and, ...fast.set,
     // the first row's position; later rows step it (divisions cost more than the copies of a small row)
     ...m0.get, ...ohw.get, ...i32.div_u, ...n.set,
     ...m0.get, ...ohw.get, ...i32.rem_u, ...rem.set,
@@ -66,7 +81,7 @@ function patchWalk(
     ...col.get, ...d.set,
     ...forRange(m, m0.get, m1.get, 1, [
       [...d.get, ...rowStart.set],
-      forRange(r, i32.const(0), g.FH.get, 1, [
+      ...walk([forRange(r, i32.const(0), g.FH.get, 1, [
         [...ih0.get, ...r.get, ...g.DH.get, ...i32.mul, ...i32.add, ...ih.set],
         [...r.get, ...g.FH.get, ...i32.const(1), ...i32.sub, ...i32.eq, ...last.set],
         [...ih.get, ...i32.const(0), ...i32.lt_s, ...ih.get, ...g.H.get, ...i32.ge_s, ...i32.or],
@@ -95,7 +110,7 @@ function patchWalk(
           ]),
         ]),
         [...d.get, ...rowRun.get, ...i32.const(4), ...i32.mul, ...i32.add, ...d.set],
-      ]),
+      ])]),
       // the next row: ld bytes on in the patch matrix, one output column on in the image
       [...rowStart.get, ...ld.get, ...i32.add, ...d.set],
       [...ow.get, ...i32.const(1), ...i32.add, ...ow.tee, ...g.OW.get, ...i32.eq],
@@ -152,6 +167,25 @@ function im2colRows(): KernelDef {
             return [...ca, ...d.set, ...runLoop(f, n, last,
               (t) => [...d.get, ...t.get, ...i32.add, ...v128.zero, ...v128.store()],
               (t) => [...d.get, ...t.get, ...i32.add, ...f32.const(0), ...f32.store()])];
+          },
+          (xs, col, rowRun, rowB) => {
+            // FH − 1 runs of one or two whole vectors (the ≤ 3 floats past a run are the next run's,
+            // rewritten by it; the loads stay within the next image row), then the last run exactly
+            const r = f.local(), s = f.local(), d = f.local(), two = f.local(), step = f.local(), t = f.local(), end = f.local();
+            return [
+              ...xs.get, ...s.set, ...col.get, ...d.set,
+              ...rowRun.get, ...i32.const(4), ...i32.gt_s, ...two.set,
+              ...rowB.get, ...g.DH.get, ...i32.mul, ...step.set,
+              ...forRange(r, i32.const(1), g.FH.get, 1, [
+                [...d.get, ...s.get, ...v128.load(), ...v128.store()],
+                [...two.get, ...if_([[...d.get, ...s.get, ...v128.load(16), ...v128.store(16)]])],
+                [...s.get, ...step.get, ...i32.add, ...s.set],
+                [...d.get, ...rowRun.get, ...i32.const(4), ...i32.mul, ...i32.add, ...d.set],
+              ]),
+              ...rowRun.get, ...i32.const(4), ...i32.mul, ...end.set,
+              ...forRange(t, i32.const(0), [...end.get, ...i32.const(15), ...i32.sub], 16, [[...d.get, ...t.get, ...i32.add, ...s.get, ...t.get, ...i32.add, ...v128.load(), ...v128.store()]]),
+              ...forRange(t, t.get, end.get, 4, [[...d.get, ...t.get, ...i32.add, ...s.get, ...t.get, ...i32.add, ...f32.load(), ...f32.store()]]),
+            ];
           }),
       ];
     },
