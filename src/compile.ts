@@ -109,11 +109,11 @@ export function compile(text: string, opts: CompileOptions = {}): CompileResult 
 }
 
 function run(text: string, opts: CompileOptions): CompileResult {
-  const parsed = opts.parse ? opts.parse(text) : parse(text);
-  const program = parsed.program;
+  // the parse's tokens are not kept: alive through the check, the garbage collector would copy them
+  const { program, diagnostics: syntax, limited } = opts.parse ? opts.parse(text) : parse(text);
   // past a nesting limit the program is partial: the limit error is the one message
-  if (parsed.limited) return { program, networks: [], diagnostics: parsed.diagnostics, stageInfo: [], files: [], dependencies: [] };
-  const diagnostics = [...parsed.diagnostics];
+  if (limited) return { program, networks: [], diagnostics: syntax, stageInfo: [], files: [], dependencies: [] };
+  const diagnostics = [...syntax];
   const loaded = loadModules(text, opts.file, program, opts.readFile, opts.parseFile);
   for (const d of loaded.diagnostics) diagnostics.push(d);
   const root = loaded.modules[0]!;

@@ -1,31 +1,35 @@
-// Walks over the AST shared by the checker and the language server.
+// Walks over the AST shared by the checker and the language server. Each
+// gives an array, filled in one pass (generators nested per stage and per
+// expression were a good part of checking a long network).
 import type { Decl, Expr, Stage } from './ast.js';
 
+type Ref = Extract<Expr, { kind: 'ref' }>;
+
 /** every stage of a body, nested ones included, outermost first */
-export function* allStages(stages: readonly Stage[]): Generator<Stage> {
+export function allStages(stages: readonly Stage[], out: Stage[] = []): Stage[] {
   for (const s of stages) {
-    yield s;
+    out.push(s);
     switch (s.kind) {
       case 'call':
         break;
       case 'repeat':
-        yield* allStages(s.body);
+        allStages(s.body, out);
         break;
       case 'residual':
-        yield* allStages(s.body);
-        if (s.shortcut) yield* allStages(s.shortcut);
+        allStages(s.body, out);
+        if (s.shortcut) allStages(s.shortcut, out);
         break;
       case 'concat':
       case 'add':
       case 'split':
-        for (const b of s.branches) yield* allStages(b.body);
+        for (const b of s.branches) allStages(b.body, out);
         break;
       case 'gate':
-        yield* allStages(s.body);
+        allStages(s.body, out);
         break;
       case 'if':
-        yield* allStages(s.then);
-        if (s.else) yield* allStages(s.else);
+        allStages(s.then, out);
+        if (s.else) allStages(s.else, out);
         break;
       default: {
         const never: never = s;
@@ -33,52 +37,56 @@ export function* allStages(stages: readonly Stage[]): Generator<Stage> {
       }
     }
   }
+  return out;
 }
 
 /** every `ref` in an expression */
-export function* refs(e: Expr | undefined): Generator<Extract<Expr, { kind: 'ref' }>> {
-  if (!e) return;
+export function refs(e: Expr | undefined, out: Ref[] = []): Ref[] {
+  if (!e) return out;
   switch (e.kind) {
     case 'ref':
-      yield e;
+      out.push(e);
       break;
     case 'list':
-      for (const i of e.items) yield* refs(i);
+      for (const i of e.items) refs(i, out);
       break;
     case 'unary':
-      yield* refs(e.operand);
+      refs(e.operand, out);
       break;
     case 'binary':
-      yield* refs(e.left);
-      yield* refs(e.right);
+      refs(e.left, out);
+      refs(e.right, out);
       break;
     case 'paren':
-      yield* refs(e.inner);
+      refs(e.inner, out);
       break;
     case 'call':
-      for (const a of e.args) yield* refs(a);
+      for (const a of e.args) refs(a, out);
       break;
     case 'num':
     case 'bool':
       break;
   }
+  return out;
 }
 
 /** every expression of a declaration: parameter defaults, input dims, train settings, arguments, counts, assertions */
-export function* exprsOf(d: Decl): Generator<Expr> {
-  for (const p of d.params) if (p.default) yield p.default;
+export function exprsOf(d: Decl): Expr[] {
+  const out: Expr[] = [];
+  for (const p of d.params) if (p.default) out.push(p.default);
   if (d.kind === 'network') {
-    yield* d.input?.dims ?? [];
+    for (const e of d.input?.dims ?? []) out.push(e);
     for (const s of d.train?.settings ?? []) {
-      yield s.value;
-      for (const a of s.args ?? []) yield a.value;
+      out.push(s.value);
+      for (const a of s.args ?? []) out.push(a.value);
     }
   }
   for (const s of allStages(d.body)) {
-    yield* s.assert?.dims ?? [];
-    if (s.kind === 'call') for (const a of s.args) yield a.value;
-    else if (s.kind === 'repeat') yield s.count;
-    else if (s.kind === 'if') yield s.cond;
-    else if (s.kind === 'residual' && s.cond) yield s.cond;
+    if (s.assert) for (const e of s.assert.dims) out.push(e);
+    if (s.kind === 'call') for (const a of s.args) out.push(a.value);
+    else if (s.kind === 'repeat') out.push(s.count);
+    else if (s.kind === 'if') out.push(s.cond);
+    else if (s.kind === 'residual' && s.cond) out.push(s.cond);
   }
+  return out;
 }
