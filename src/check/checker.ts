@@ -1202,7 +1202,7 @@ export class Checker {
       this.memoHits++;
       for (const r of this.recording) for (const b of hit.blocks) r.add(b);
       for (const c of hit.calls) this.called(c);
-      this.called({ block, key: key!, sig: { input: input!, values: inner.values, depth: this.depth, shape: flow.shape!, params: flow.params, macs: flow.macs, stages: hit.stages } });
+      if (this.opts.cache) this.called({ block, key: key!, sig: { input: input!, values: inner.values, depth: this.depth, shape: flow.shape!, params: flow.params, macs: flow.macs, stages: hit.stages } });
     } else {
       for (const r of this.recording) r.add(block);
       const blocks = new Set<BlockDecl>([block]);
@@ -1224,8 +1224,8 @@ export class Checker {
       if (key !== undefined && flow.shape && this.sink.reports === reports) {
         const stages = this.stageCount - stageCount;
         memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages, depth, blocks, calls });
-        this.called({ block, key, sig: { input: input!, values: inner.values, depth, shape: flow.shape, params: flow.params, macs: flow.macs, stages } });
-      } else this.called({ block, key: '', sig: null });
+        if (this.opts.cache) this.called({ block, key, sig: { input: input!, values: inner.values, depth, shape: flow.shape, params: flow.params, macs: flow.macs, stages } });
+      } else if (this.opts.cache) this.called({ block, key: '', sig: null });
     }
     if (input && flow.shape) this.info(s, path, input, flow.shape, flow.params, flow.macs);
     return flow;
@@ -1233,6 +1233,7 @@ export class Checker {
 
   /** note a block call's signature and outcome, for the current network and every body being recorded */
   private called(c: BlockCall): void {
+    if (!this.opts.cache) return;
     for (const r of this.callRecording) r.push(c);
     const t = this.calls.get(c.block);
     if (t === null) return;
@@ -1287,6 +1288,8 @@ export class Checker {
 
   /** note that the current network's check read `name` in the current file's scope (or, `blocks`, the list of its blocks) */
   private depend(name: string, decl: Decl | undefined, blocks?: string): void {
+    // only a kept check needs to know (the command line's checks keep nothing)
+    if (!this.opts.cache) return;
     const file = this.module === this.root ? ROOT_FILE : this.module.file;
     const key = `${file}\u0000${name}`;
     if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks });

@@ -6,10 +6,12 @@
 //   AlexnetcGeluGrad      {x, dy} → dy·(½·(1 + erf(x/√2)) + x·φ(x))
 // The compositions they replace are about ten tfjs kernels forward and
 // twenty backward for one layer norm (moments, broadcasts, their sums), and
-// Erf, Exp, Square, Neg, Pow for GELU's gradient. Row statistics in doubles,
-// two passes (mean, then squared deviations), in plain loops over the
-// heap's values (a few floats per element, small beside the matrix products
-// around them). GELU on the wasm kernels of wasm/gelu.ts.
+// Erf, Exp, Square, Neg, Pow for GELU's gradient. Layer norm on the wasm
+// kernels the compiled step uses too (ln_fwd_rows, ln_grad_rows of
+// wasm/transformer.ts: row statistics in doubles, two passes; blocks of rows
+// over the threads; gamma's and beta's gradients as per-block sums in
+// doubles, added in block order), so both paths compute the same numbers.
+// GELU on the wasm kernels of wasm/gelu.ts.
 import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { onHeap, size } from './backend.js';
 import { BLOCK } from './wasm/copy.js';
@@ -19,30 +21,20 @@ export const LN_GRAD = 'AlexnetcLayerNormGrad';
 export const GELU = 'AlexnetcGelu';
 export const GELU_GRAD = 'AlexnetcGeluGrad';
 
-const view = (f32: Float32Array, p: number, n: number): Float32Array => f32.subarray(p / 4, p / 4 + n);
+/** Rows per layer-norm item: fixed by the row length, so that results never depend on the thread count. */
+export const lnRows = (D: number): number => Math.max(1, Math.ceil(4096 / D));
 
 const layerNorm: KernelFunc = (args) => {
   const a = args as unknown as KernelArgs;
   const { x, gamma, beta } = a.inputs as Record<string, TensorInfo>;
   const eps = a.attrs.epsilon as number;
   return onHeap(a, undefined, (io) => {
-    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D;
+    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D, rowsPer = lnRows(D);
     const px = io.input(x!), pg = io.input(gamma!), pb = io.input(beta!);
     const y = io.output(rows * D), mean = io.output(rows), rstd = io.output(rows);
-    const f = io.heap.f32; // after the last allocation
-    const xv = view(f, px, rows * D), g = view(f, pg, D), b = view(f, pb, D), yv = view(f, y.p, rows * D);
-    const mv = view(f, mean.p, rows), rv = view(f, rstd.p, rows);
-    for (let r = 0, o = 0; r < rows; r++, o += D) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += xv[o + j]!;
-      const m = s / D;
-      let q = 0;
-      for (let j = 0; j < D; j++) { const d = xv[o + j]! - m; q += d * d; }
-      const inv = 1 / Math.sqrt(q / D + eps);
-      mv[r] = m;
-      rv[r] = inv;
-      for (let j = 0; j < D; j++) yv[o + j] = (xv[o + j]! - m) * inv * g[j]! + b[j]!;
-    }
+    const consts = io.temp(4);
+    new Float64Array(io.heap.f32.buffer, (consts + 7) & ~7, 1)[0] = eps;
+    io.rt.parallel('ln_fwd_rows', Math.ceil(rows / rowsPer), [px, y.p, mean.p, rstd.p, pg, pb, rows, D, (consts + 7) & ~7, rowsPer], rows * D < 1 << 14);
     const stats = x!.shape.slice(0, -1);
     return [io.tensor(y.view, x!.shape), io.tensor(mean.view, stats), io.tensor(rstd.view, stats)];
   }) as TensorInfo[];
@@ -52,32 +44,22 @@ const layerNormGrad: KernelFunc = (args) => {
   const a = args as unknown as KernelArgs;
   const { x, dy, gamma, mean, rstd } = a.inputs as Record<string, TensorInfo>;
   return onHeap(a, undefined, (io) => {
-    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D;
+    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D, rowsPer = lnRows(D), items = Math.ceil(rows / rowsPer);
     const px = io.input(x!), pdy = io.input(dy!), pg = io.input(gamma!), pm = io.input(mean!), pr = io.input(rstd!);
     const dx = io.output(rows * D), dgamma = io.output(D), dbeta = io.output(D);
-    const f = io.heap.f32;
-    const xv = view(f, px, rows * D), dyv = view(f, pdy, rows * D), g = view(f, pg, D), mv = view(f, pm, rows), rv = view(f, pr, rows);
-    const dxv = view(f, dx.p, rows * D);
-    const sg = new Float64Array(D), sb = new Float64Array(D);
-    for (let r = 0, o = 0; r < rows; r++, o += D) {
-      const m = mv[r]!, inv = rv[r]!;
-      // dx = inv · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)), ĝ = dy · gamma
-      let s1 = 0, s2 = 0;
-      for (let j = 0; j < D; j++) {
-        const xh = (xv[o + j]! - m) * inv, d = dyv[o + j]!, gh = d * g[j]!;
-        s1 += gh;
-        s2 += gh * xh;
-        sg[j] += d * xh;
-        sb[j] += d;
+    const partials = (io.temp(items * 4 * D + 4) + 7) & ~7;
+    io.rt.parallel('ln_grad_rows', items, [px, pdy, pg, pm, pr, dx.p, partials, rows, D, rowsPer], rows * D < 1 << 14);
+    // the items' Σ dy·x̂ and Σ dy per column (doubles), added in item order
+    const f64 = new Float64Array(io.heap.f32.buffer, partials, items * 2 * D), g = dgamma.view, b = dbeta.view;
+    for (let j = 0; j < D; j++) {
+      let sg = 0, sb = 0;
+      for (let k = 0; k < items; k++) {
+        sg += f64[k * 2 * D + j]!;
+        sb += f64[k * 2 * D + D + j]!;
       }
-      const m1 = s1 / D, m2 = s2 / D;
-      for (let j = 0; j < D; j++) {
-        const xh = (xv[o + j]! - m) * inv;
-        dxv[o + j] = inv * (dyv[o + j]! * g[j]! - m1 - xh * m2);
-      }
+      g[j] = sg;
+      b[j] = sb;
     }
-    dgamma.view.set(sg);
-    dbeta.view.set(sb);
     return [io.tensor(dx.view, x!.shape), io.tensor(dgamma.view, [D]), io.tensor(dbeta.view, [D])];
   }) as TensorInfo[];
 };

@@ -48,6 +48,11 @@ function kernels(): Float32Array[] {
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 301, 37]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 5, 301]), b: randT([1, 301, 999]) }, {}));
   out.push(...run('BatchMatMul', { a: randT([1, 301, 263]), b: randT([1, 301, 333]) }, { transposeA: true }));
+  // layer norm: 150 rows of 131 in blocks of rows, gamma's and beta's gradients summed by block
+  const lx = randT([3, 50, 131]), lg = randT([131]), lb = randT([131]);
+  const ln = tf.engine().runKernel('AlexnetcLayerNorm', { x: lx, gamma: lg, beta: lb } as never, { epsilon: 1e-5 } as never) as tf.Tensor[];
+  out.push(...ln.map((t) => t.dataSync() as Float32Array));
+  out.push(...run('AlexnetcLayerNormGrad', { x: lx, dy: randT([3, 50, 131]), gamma: lg, mean: ln[1]!, rstd: ln[2]! }));
   out.push(...run('BatchMatMul', { a: randT([1, 13, 301]), b: randT([1, 37, 301]) }, { transposeB: true }));
   out.push(...run('Transpose', { x: randT([3, 5, 7, 9]) }, { perm: [0, 3, 1, 2] }));
   // 3×3 and 5×5 stride-1 convolutions big enough for Winograd (16 × 15 outputs: F(4×4, 3×3), F(2×2, 5×5))

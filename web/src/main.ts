@@ -29,6 +29,14 @@ interface Probe {
   shown: number[];
   /** the same for keystrokes answered by an echo (the benchmark's baseline) */
   echoShown: number[];
+  /**
+   * per keystroke (analysed or echoed): ms from its key event to the start of
+   * the first frame after it, which draws the keystroke itself: the floor that
+   * the browser's frame clock sets under `shown`
+   */
+  keyFrame: number[];
+  /** analysed keystrokes whose diagnostics were drawn in that very frame */
+  sameFrame: number;
   /** per analysed version: ms from posting the text to the worker to its diagnostics in the editor's state */
   latencies: number[];
   /** per analysed version: ms the analysis itself took in its worker */
@@ -50,7 +58,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { shown: [], echoShown: [], latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { shown: [], echoShown: [], keyFrame: [], sameFrame: 0, latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -77,7 +85,7 @@ let version = 0;
 /** the newest version whose diagnostics the editor shows */
 let appliedVersion = 0;
 /** per version posted and not yet answered in the editor: when, the timeStamp of the key event that made it, whether an echo answers it */
-const posted = new Map<number, { at: number; key?: number; echo: boolean }>();
+const posted = new Map<number, { at: number; key?: number; echo: boolean; frame?: number }>();
 /** when each version was posted, until its worker's answer comes (the probe's transit times) */
 const postedAt = new Map<number, number>();
 /** the last key event not yet matched to a version */
@@ -92,8 +100,16 @@ const source = (): Source => ({ text: text(), file, network: chosen });
 function analyze(doc: Text = view.state.doc, typed = false): void {
   version++;
   const at = performance.now();
-  posted.set(version, { at, key: typed ? keyDown : undefined, echo: probe.echo });
+  const p: { at: number; key?: number; echo: boolean; frame?: number } = { at, key: typed ? keyDown : undefined, echo: probe.echo };
+  posted.set(version, p);
   postedAt.set(version, at);
+  if (p.key !== undefined) {
+    const key = p.key;
+    requestAnimationFrame((frame) => {
+      p.frame = frame;
+      probe.keyFrame.push(performance.now() - key);
+    });
+  }
   keyDown = undefined;
   if (probe.echo) analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
   else analysis.postMessage({ type: 'analyze', version, text: doc.toString(), file } satisfies AnalysisRequest);
@@ -110,13 +126,13 @@ function analyze(doc: Text = view.state.doc, typed = false): void {
 // worker has them before its message arrives (a few frames at most).
 let peekScheduled = false;
 let peekTries = 0;
-function peek(): void {
+function peek(frame: number): void {
   peekScheduled = false;
   if (!shared || appliedVersion >= version) return;
   const d = shared.read(version);
   if (d !== undefined) {
     toEditor(d === null ? inEditor(view.state) : toCm(d));
-    applied(version, true);
+    applied(version, frame);
   } else if (++peekTries < 8) {
     peekScheduled = true;
     requestAnimationFrame(peek);
@@ -126,24 +142,29 @@ function peek(): void {
 /**
  * The editor shows the diagnostics of version `upTo` (or found them
  * unchanged): every keystroke up to it is answered. Their latencies: posted →
- * applied now, and key → the frame that draws them (this one when called in
- * an animation frame, else the next).
+ * applied now, and key → the frame that draws them (`frame`, the time of this
+ * one, when called in an animation frame; else the next). The key's own frame
+ * is asked for before the peek (analyze), so in one frame its callback runs first.
  */
-function applied(upTo: number, inFrame: boolean): void {
+function applied(upTo: number, frame?: number): void {
   appliedVersion = upTo;
   const now = performance.now();
-  const keys: Array<[number, boolean]> = [];
+  const keys: Array<{ key: number; echo: boolean; frame?: number }> = [];
   for (const [v, p] of posted) {
     if (v > upTo) continue;
     posted.delete(v);
     (p.echo ? probe.echoLatencies : probe.latencies).push(now - p.at);
-    if (p.key !== undefined) keys.push([p.key, p.echo]);
+    if (p.key !== undefined) keys.push({ key: p.key, echo: p.echo, frame: p.frame });
   }
   if (!keys.length) return;
   const record = (t: number): void => {
-    for (const [key, echo] of keys) (echo ? probe.echoShown : probe.shown).push(t - key);
+    for (const k of keys) {
+      (k.echo ? probe.echoShown : probe.shown).push(t - k.key);
+      // drawn in the keystroke's own frame
+      if (!k.echo && frame !== undefined && k.frame === frame) probe.sameFrame++;
+    }
   };
-  if (inFrame) record(now);
+  if (frame !== undefined) record(now);
   else requestAnimationFrame(() => record(performance.now()));
 }
 
@@ -492,7 +513,7 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
     postedAt.delete(m.version);
     if (m.version <= appliedVersion) return;
     toEditor(inEditor(view.state));
-    applied(m.version, false);
+    applied(m.version);
     return;
   }
   if (m.type === 'analyzed') {
@@ -512,7 +533,7 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
     // unless shared memory brought them already
     if (m.version > appliedVersion) {
       toEditor(toCm(m.diagnostics));
-      applied(m.version, false);
+      applied(m.version);
     }
     const now = performance.now();
     probe.analysisMs.push(m.ms);

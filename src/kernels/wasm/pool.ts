@@ -75,6 +75,11 @@ function band(f: Func, g: Geom, phase: Local, bh: Local, nbands: Local, item: Lo
   ];
 }
 
+/** tailVec: at least 4 channels and not a multiple of 4 (the remainder runs as one vector ending at C, not as floats). */
+const tailTo = (g: Geom, tailVec: Local): Code => [
+  ...g.C.get, ...i32.const(3), ...i32.and, ...i32.const(0), ...i32.ne, ...g.C.get, ...i32.const(4), ...i32.ge_s, ...i32.and, ...tailVec.set,
+];
+
 const imageBytes = (g: Geom): Code => [...g.H.get, ...g.W.get, ...i32.mul, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul];
 const outCellAddr = (base: Local, g: Geom, n: Local, oh: Local, ow: Local): Code => [
   ...base.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
@@ -89,11 +94,18 @@ function maxForward(): KernelDef {
     body(f) {
       const { geom, x, y, rowsPer, item } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
-      const yc = f.local(), xc = f.local(), cell = f.local(), c = f.local(), end4 = f.local(), end = f.local();
+      const yc = f.local(), xc = f.local(), cell = f.local(), c = f.local(), end4 = f.local(), end = f.local(), tailVec = f.local();
+      const vmax: Code = [
+        ...yc.get, ...c.get, ...i32.add,
+        ...yc.get, ...c.get, ...i32.add, ...v128.load(),
+        ...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(),
+        ...f32x4.pmax, ...v128.store(),
+      ];
       return [
         ...code,
         ...g.C.get, ...i32.const(-4), ...i32.and, ...i32.const(4), ...i32.mul, ...end4.set,
         ...g.C.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...tailTo(g, tailVec),
         ...outputRows(f, g, rowsPer, item, (n, oh, ow) => {
           const { win, code: wcode } = windowOf(f, g, oh, ow);
           return [
@@ -102,12 +114,10 @@ function maxForward(): KernelDef {
             ...forRange(c, i32.const(0), end.get, 4, [[...yc.get, ...c.get, ...i32.add, ...f32.const(-Infinity), ...f32.store()]]),
             ...x.get, ...n.get, ...imageBytes(g), ...i32.mul, ...i32.add, ...xc.set,
             ...eachCell(win, g, cell, [
-              forRange(c, i32.const(0), end4.get, 16, [[
-                ...yc.get, ...c.get, ...i32.add,
-                ...yc.get, ...c.get, ...i32.add, ...v128.load(),
-                ...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(),
-                ...f32x4.pmax, ...v128.store(),
-              ]]),
+              forRange(c, i32.const(0), end4.get, 16, [vmax]),
+              // the last channels of a count that is not a multiple of 4: one vector ending at C (pmax again over
+              // channels already done leaves them as they are), or floats when C < 4
+              [...tailVec.get, ...if_([[...end.get, ...i32.const(16), ...i32.sub, ...c.set, ...vmax, ...end.get, ...c.set]])],
               forRange(c, c.get, end.get, 4, [[
                 ...yc.get, ...c.get, ...i32.add,
                 ...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...f32.load(),
@@ -141,10 +151,21 @@ function maxGrad(): KernelDef {
       const end4 = f.local(), end = f.local(), a = f.local(), found = f.local(), fa = f.local();
       const eq = f.local('v128'), fv = f.local('v128'), e1 = f.local();
       const xa = (): Code => [...xc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add];
+      const tailVec = f.local();
+      const vgrad: Code = [
+        ...found.get, ...c.get, ...i32.add, ...fa.tee, ...v128.load(), ...fv.set,
+        ...xa(), ...v128.load(), ...yc.get, ...c.get, ...i32.add, ...v128.load(), ...f32x4.eq,
+        ...fv.get, ...v128.andnot, ...eq.set,
+        ...fa.get, ...fv.get, ...eq.get, ...v128.or, ...v128.store(),
+        ...dxc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...a.tee,
+        ...a.get, ...v128.load(), ...dyc.get, ...c.get, ...i32.add, ...v128.load(), ...v128.zero, ...eq.get, ...v128.bitselect,
+        ...f32x4.add, ...v128.store(),
+      ];
       return [
         ...code,
         ...g.C.get, ...i32.const(-4), ...i32.and, ...i32.const(4), ...i32.mul, ...end4.set,
         ...g.C.get, ...i32.const(4), ...i32.mul, ...end.set,
+        ...tailTo(g, tailVec),
         ...scratch.get, ...thread.get, ...end.get, ...i32.mul, ...i32.add, ...found.set,
         ...band(f, g, phase, bh, nbands, item, (n, oh, ow) => {
           const { win, code: wcode } = windowOf(f, g, oh, ow);
@@ -156,15 +177,10 @@ function maxGrad(): KernelDef {
             ...dx.get, ...n.get, ...imageBytes(g), ...i32.mul, ...i32.add, ...dxc.set,
             ...forRange(c, i32.const(0), end.get, 4, [[...found.get, ...c.get, ...i32.add, ...i32.const(0), ...i32.store()]]),
             ...eachCell(win, g, cell, [
-              forRange(c, i32.const(0), end4.get, 16, [[
-                ...found.get, ...c.get, ...i32.add, ...fa.tee, ...v128.load(), ...fv.set,
-                ...xa(), ...v128.load(), ...yc.get, ...c.get, ...i32.add, ...v128.load(), ...f32x4.eq,
-                ...fv.get, ...v128.andnot, ...eq.set,
-                ...fa.get, ...fv.get, ...eq.get, ...v128.or, ...v128.store(),
-                ...dxc.get, ...cell.get, ...i32.add, ...c.get, ...i32.add, ...a.tee,
-                ...a.get, ...v128.load(), ...dyc.get, ...c.get, ...i32.add, ...v128.load(), ...v128.zero, ...eq.get, ...v128.bitselect,
-                ...f32x4.add, ...v128.store(),
-              ]]),
+              forRange(c, i32.const(0), end4.get, 16, [vgrad]),
+              // the last channels of a count that is not a multiple of 4: one vector ending at C, whose lanes
+              // already done find their "found" set and add 0 (dx, a sum from +0, is never −0); floats when C < 4
+              [...tailVec.get, ...if_([[...end.get, ...i32.const(16), ...i32.sub, ...c.set, ...vgrad, ...end.get, ...c.set]])],
               forRange(c, c.get, end.get, 4, [[
                 ...xa(), ...f32.load(), ...yc.get, ...c.get, ...i32.add, ...f32.load(), ...f32.eq,
                 ...found.get, ...c.get, ...i32.add, ...i32.load(), ...i32.eqz, ...i32.and, ...e1.set,
