@@ -14,7 +14,7 @@
 //      (60 Hz) sets: from the key event to the first frame after it, which
 //      draws the keystroke itself ("own frame"), and how many keystrokes have
 //      their diagnostics drawn in that frame. For comparison with the figures before
-//      2026-12-07 17:00 UTC, also the span those measured: from posting the
+//      2026-12-07 17:50 UTC, also the span those measured: from posting the
 //      text (in the editor's update) to the answer applied to the editor's
 //      state, before the frame ("posted → applied").
 //   2. bundle sizes, gzipped (level 9), from what the page actually fetched:

@@ -241,9 +241,13 @@ function transposeBatch(c: Ctx, src: number, dst: number, batch: number, rows: n
   c.a.rt.parallel('transpose_2d', batch * blocks, [src, dst, rows, cols, blocks], batch * rows * cols < 1 << 16);
 }
 
-/** C[b] = A[b] · B[b] for a batch of small row-major products (wasm/bmm.ts: k in order, as the tfjs path's BatchMatMul). */
-function bmm(c: Ctx, a: number, b: number, out: number, batch: number, M: number, N: number, K: number): void {
-  c.a.rt.parallel('bmm_nn', batch, [a, b, out, M, N, K], batch * M * N * K < 1 << 15);
+/**
+ * C[b] = A[b] · B[b] (or A[b]ᵀ · B[b], A stored [K, M], when ta) for a batch
+ * of small row-major products (wasm/bmm.ts, wasm/transformer.ts: k in order,
+ * as the tfjs path's BatchMatMul).
+ */
+function bmm(c: Ctx, a: number, b: number, out: number, batch: number, M: number, N: number, K: number, ta = false): void {
+  c.a.rt.parallel(ta ? 'bmm_tn' : 'bmm_nn', batch, [a, b, out, M, N, K], batch * M * N * K < 1 << 15);
 }
 
 /**
@@ -326,14 +330,13 @@ export class Attention implements Op {
     }
     const dom = product(c, NT, D, D, dy, false, this.wOut.p, D * 4, true, 0, false);
     const dqkv = a.output(NT * 3 * D);
-    // dO per head; dV = Pdᵀ · dO; dPd = dO · Vᵀ
+    // dO per head; dV = Pdᵀ · dO (bmm_tn: no transpose of Pd); dPd = dO · Vᵀ
     const dO = a.output(NT * D);
     this.heads(c, dom, D, 0, dO.p, true);
     a.endOp();
     {
-      const t = a.io.temp(tt), dv = a.io.temp(NT * D);
-      transposeBatch(c, this.pd, t, NH, T, T);
-      bmm(c, t, dO.p, dv, NH, T, dh, T);
+      const dv = a.io.temp(NT * D);
+      bmm(c, this.pd, dO.p, dv, NH, T, dh, T, true);
       this.heads(c, dqkv.p, 3 * D, 2 * D, dv, false);
       a.endOp();
     }
@@ -358,9 +361,8 @@ export class Attention implements Op {
       a.endOp();
     }
     {
-      const t = a.io.temp(tt), dk = a.io.temp(NT * D);
-      transposeBatch(c, dS.p, t, NH, T, T);
-      bmm(c, t, this.q, dk, NH, T, dh, T);
+      const dk = a.io.temp(NT * D);
+      bmm(c, dS.p, this.q, dk, NH, T, dh, T, true);
       this.heads(c, dqkv.p, 3 * D, D, dk, false);
       a.endOp();
     }
