@@ -18,7 +18,7 @@ import type { LayerNormArgs } from '../../layers/layernorm.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
 import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
-import { FLAG_RELU, gemm, packB } from '../../kernels/ops/gemm.js';
+import { FLAG_RELU, gemm, packB, swapPays } from '../../kernels/ops/gemm.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
 import { MASK_MODE } from '../../kernels/wasm/masks.js';
@@ -281,8 +281,8 @@ class Conv implements Op {
 
 // ---------------------------------------------------------------- dense
 
-/** The GEMM packs its right operand: when that is the big one, Cᵀ = Bᵀ·Aᵀ is computed instead (as kernels/matmul.ts does). */
-const swapped = (M: number, K: number, N: number): boolean => N > 4 * M && K * N > 1 << 16;
+/** The GEMM packs its right operand: when that is the big one (and K too), Cᵀ = Bᵀ·Aᵀ is computed instead — the rule kernels/matmul.ts follows (swapPays). */
+const swapped = swapPays;
 
 /**
  * C[M, N] = A[M, K] · B where B[k, j] is at b + k·ldb + 4j (or b + j·ldb + 4k

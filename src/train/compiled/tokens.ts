@@ -6,6 +6,7 @@
 // the fast kernels behind them) in the same float32 order where it is cheap
 // to, so both paths train to the same losses.
 import { binaryInto } from '../../kernels/binary.js';
+import { lnRows } from '../../kernels/layernorm.js';
 import { zeroFill } from '../../kernels/ops/conv.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK, TR } from '../../kernels/wasm/copy.js';
@@ -112,9 +113,6 @@ export class AvgTokens implements Op {
     return dx.p;
   }
 }
-
-/** Rows per layer-norm item: fixed by the row length, so that results never depend on the thread count. */
-const lnRows = (D: number): number => Math.max(1, Math.ceil(4096 / D));
 
 /**
  * Layer norm over the last axis (an image's channels at each position, a
