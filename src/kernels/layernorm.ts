@@ -7,34 +7,30 @@
 // The compositions they replace are about ten tfjs kernels forward and
 // twenty backward for one layer norm (moments, broadcasts, their sums), and
 // Erf, Exp, Square, Neg, Pow for GELU's gradient. Layer norm on the wasm
-// kernels the compiled step uses too (ln_fwd_rows, ln_grad_rows of
-// wasm/transformer.ts: row statistics in doubles, two passes; blocks of rows
-// over the threads; gamma's and beta's gradients as per-block sums in
-// doubles, added in block order), so both paths compute the same numbers.
+// kernels the compiled step uses too, driven the same way (kernels/ops/layernorm.ts:
+// row statistics in doubles, two passes), so both paths compute the same numbers.
 // GELU on the wasm kernels of wasm/gelu.ts.
 import type { KernelArgs, KernelFunc, TensorInfo, Tf } from './backend.js';
 import { onHeap, size } from './backend.js';
 import { BLOCK } from './wasm/copy.js';
+import { layerNormGradRows, layerNormRows } from './ops/layernorm.js';
 
 export const LN = 'AlexnetcLayerNorm';
 export const LN_GRAD = 'AlexnetcLayerNormGrad';
 export const GELU = 'AlexnetcGelu';
 export const GELU_GRAD = 'AlexnetcGeluGrad';
 
-/** Rows per layer-norm item: fixed by the row length, so that results never depend on the thread count. */
-export const lnRows = (D: number): number => Math.max(1, Math.ceil(4096 / D));
-
 const layerNorm: KernelFunc = (args) => {
   const a = args as unknown as KernelArgs;
   const { x, gamma, beta } = a.inputs as Record<string, TensorInfo>;
   const eps = a.attrs.epsilon as number;
   return onHeap(a, undefined, (io) => {
-    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D, rowsPer = lnRows(D);
+    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D;
     const px = io.input(x!), pg = io.input(gamma!), pb = io.input(beta!);
     const y = io.output(rows * D), mean = io.output(rows), rstd = io.output(rows);
-    const consts = io.temp(4);
-    new Float64Array(io.heap.f32.buffer, (consts + 7) & ~7, 1)[0] = eps;
-    io.rt.parallel('ln_fwd_rows', Math.ceil(rows / rowsPer), [px, y.p, mean.p, rstd.p, pg, pb, rows, D, (consts + 7) & ~7, rowsPer], rows * D < 1 << 14);
+    const consts = (io.temp(4) + 7) & ~7;
+    new Float64Array(io.heap.f32.buffer, consts, 1)[0] = eps;
+    layerNormRows(io, px, y.p, mean.p, rstd.p, pg, pb, rows, D, consts);
     const stats = x!.shape.slice(0, -1);
     return [io.tensor(y.view, x!.shape), io.tensor(mean.view, stats), io.tensor(rstd.view, stats)];
   }) as TensorInfo[];
@@ -44,22 +40,10 @@ const layerNormGrad: KernelFunc = (args) => {
   const a = args as unknown as KernelArgs;
   const { x, dy, gamma, mean, rstd } = a.inputs as Record<string, TensorInfo>;
   return onHeap(a, undefined, (io) => {
-    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D, rowsPer = lnRows(D), items = Math.ceil(rows / rowsPer);
+    const D = x!.shape[x!.shape.length - 1]!, rows = size(x!.shape) / D;
     const px = io.input(x!), pdy = io.input(dy!), pg = io.input(gamma!), pm = io.input(mean!), pr = io.input(rstd!);
     const dx = io.output(rows * D), dgamma = io.output(D), dbeta = io.output(D);
-    const partials = (io.temp(items * 4 * D + 4) + 7) & ~7;
-    io.rt.parallel('ln_grad_rows', items, [px, pdy, pg, pm, pr, dx.p, partials, rows, D, rowsPer], rows * D < 1 << 14);
-    // the items' Σ dy·x̂ and Σ dy per column (doubles), added in item order
-    const f64 = new Float64Array(io.heap.f32.buffer, partials, items * 2 * D), g = dgamma.view, b = dbeta.view;
-    for (let j = 0; j < D; j++) {
-      let sg = 0, sb = 0;
-      for (let k = 0; k < items; k++) {
-        sg += f64[k * 2 * D + j]!;
-        sb += f64[k * 2 * D + D + j]!;
-      }
-      g[j] = sg;
-      b[j] = sb;
-    }
+    layerNormGradRows(io, px, pdy, pg, pm, pr, dx.p, rows, D, dgamma.view, dbeta.view);
     return [io.tensor(dx.view, x!.shape), io.tensor(dgamma.view, [D]), io.tensor(dbeta.view, [D])];
   }) as TensorInfo[];
 };

@@ -6,7 +6,7 @@
 // the fast kernels behind them) in the same float32 order where it is cheap
 // to, so both paths train to the same losses.
 import { binaryInto } from '../../kernels/binary.js';
-import { lnRows } from '../../kernels/layernorm.js';
+import { layerNormGradRows, layerNormRows } from '../../kernels/ops/layernorm.js';
 import { zeroFill } from '../../kernels/ops/conv.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK, TR } from '../../kernels/wasm/copy.js';
@@ -130,9 +130,9 @@ export class LayerNorm implements Op {
     /** ε as a double in the heap */
     private readonly eps: number) {}
   forward(c: Ctx, x: number): number {
-    const D = this.D, rows = (c.N * this.per) / D, rowsPer = lnRows(D);
+    const D = this.D, rows = (c.N * this.per) / D;
     const y = c.a.output(rows * D), mean = c.a.output(rows), rstd = c.a.output(rows);
-    c.a.rt.parallel('ln_fwd_rows', Math.ceil(rows / rowsPer), [x, y.p, mean.p, rstd.p, this.gamma.p, this.beta.p, rows, D, this.eps, rowsPer], rows * D < 1 << 14);
+    layerNormRows(c.a.io, x, y.p, mean.p, rstd.p, this.gamma.p, this.beta.p, rows, D, this.eps);
     c.a.endOp();
     this.x = x;
     this.mean = mean.p;
@@ -140,20 +140,9 @@ export class LayerNorm implements Op {
     return y.p;
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
-    const D = this.D, rows = (c.N * this.per) / D, rowsPer = lnRows(D), items = Math.ceil(rows / rowsPer);
+    const D = this.D, rows = (c.N * this.per) / D;
     const dgamma = c.a.output(D), dbeta = c.a.output(D), dx = needDx ? c.a.output(rows * D) : null;
-    const partials = c.a.io.temp(items * 4 * D + 4);
-    c.a.rt.parallel('ln_grad_rows', items, [this.x, dy, this.gamma.p, this.mean, this.rstd, dx ? dx.p : 0, partials, rows, D, rowsPer], rows * D < 1 << 14);
-    const f64 = new Float64Array(c.a.heap.f32.buffer, partials, items * 2 * D), g = dgamma.view, b = dbeta.view;
-    for (let j = 0; j < D; j++) {
-      let sg = 0, sb = 0;
-      for (let k = 0; k < items; k++) {
-        sg += f64[k * 2 * D + j]!;
-        sb += f64[k * 2 * D + D + j]!;
-      }
-      g[j] = sg;
-      b[j] = sb;
-    }
+    layerNormGradRows(c.a.io, this.x, dy, this.gamma.p, this.mean, this.rstd, dx ? dx.p : 0, rows, D, dgamma.view, dbeta.view);
     if (this.gamma.trainable) this.gamma.grad = dgamma.p;
     if (this.beta.trainable) this.beta.grad = dbeta.p;
     c.a.endOp();
