@@ -127,35 +127,21 @@ class Activation implements Op {
 
 /**
  * The activations without a wasm kernel of their own (MobileNetV3's
- * hard sigmoid and hard swish, EfficientNet's silu, the transformers' gelu):
- * one loop over the heap each way. The forward pass rounds to float32 where
- * the tfjs path's ops do (the same formulas: tfjs-layers' swish is
- * sigmoid(x)·x, custom.ts's hard swish x · relu6(x + 3) / 6, gelu
- * ½x · (1 + erf(x/√2)) with tfjs's erf); the gradient is the derivative in
- * double precision, rounded once (the tfjs path's chain of float32 ops
- * differs from it by reassociation-sized amounts).
+ * hard sigmoid and hard swish, gelu's tanh form): one loop over the heap
+ * each way. The forward pass rounds to float32 where the tfjs path's ops do
+ * (the same formulas: custom.ts's hard swish x · relu6(x + 3) / 6); the
+ * gradient is the derivative in double precision, rounded once (the tfjs
+ * path's chain of float32 ops differs from it by reassociation-sized amounts).
  */
-type JsActKind = 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'gelu_tanh';
+type JsActKind = 'hardsigmoid' | 'hardswish' | 'gelu_tanh';
 
 const fr32 = Math.fround;
-const SQRT2 = fr32(Math.SQRT2);
-const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const GELU_C = fr32(Math.sqrt(2 / Math.PI));
-
-/** tfjs's erf (Abramowitz & Stegun 7.1.26, as its cpu kernel computes it). */
-function erf(x: number): number {
-  const sign = Math.sign(x), v = Math.abs(x), t = 1 / (1 + 0.3275911 * v);
-  return sign * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
-}
-
-const sigmoid = (x: number): number => fr32(1 / (1 + Math.exp(-x)));
 
 function jsForward(kind: JsActKind, x: number): number {
   switch (kind) {
     case 'hardsigmoid': return fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6);
     case 'hardswish': return fr32(x * fr32(Math.min(6, Math.max(0, fr32(x + 3))) / 6));
-    case 'silu': return fr32(sigmoid(x) * x);
-    case 'gelu': return fr32(fr32(x * 0.5) * fr32(fr32(erf(fr32(x / SQRT2))) + 1));
     case 'gelu_tanh': {
       const inner = fr32(fr32(x + fr32(fr32(fr32(x * x) * x) * 0.044715)) * GELU_C);
       return fr32(fr32(x * 0.5) * fr32(fr32(Math.tanh(inner)) + 1));
@@ -173,14 +159,6 @@ function jsBackward(kind: JsActKind, x: number, dy: number): number {
     case 'hardswish': {
       const t = fr32(x + 3), h = Math.min(6, Math.max(0, t)) / 6;
       return fr32(dy * (h + (t > 0 && t <= 6 ? x / 6 : 0)));
-    }
-    case 'silu': {
-      const sg = sigmoid(x);
-      return fr32(dy * (sg + x * sg * (1 - sg)));
-    }
-    case 'gelu': {
-      const u = x / Math.SQRT2;
-      return fr32(dy * (0.5 * (1 + erf(u)) + (0.5 * x * TWO_OVER_SQRT_PI * Math.exp(-u * u)) / Math.SQRT2));
     }
     case 'gelu_tanh': {
       const k = Math.sqrt(2 / Math.PI), th = Math.tanh(k * (x + 0.044715 * x * x * x));
@@ -205,6 +183,29 @@ class JsActivation implements Op {
     for (let i = 0; i < n; i++) v[i] = jsBackward(k, f[xa + i]!, f[da + i]!);
     c.a.endOp();
     return dx.p;
+  }
+}
+
+/**
+ * silu on the wasm kernels, as tfjs-layers computes swish: sigmoid(x) · x
+ * (the sigmoid kernel, then a multiply); backward what autodiff does with
+ * that product: sigmoid's gradient of dy · x, plus dy · sigmoid(x).
+ */
+class Silu implements Op {
+  private x = 0;
+  private s = 0;
+  constructor(private readonly per: number) {}
+  forward(c: Ctx, x: number): number {
+    const n = c.N * this.per;
+    this.x = x;
+    this.s = unary(c, 'sigmoid', x, n);
+    return elementwise(c, 'mul', this.s, x, n);
+  }
+  backward(c: Ctx, dy: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    const n = c.N * this.per;
+    const throughSigmoid = binaryMap(c, 'sigmoid_grad', this.s, elementwise(c, 'mul', dy, this.x, n), n);
+    return elementwise(c, 'add', throughSigmoid, elementwise(c, 'mul', dy, this.s, n), n);
   }
 }
 
@@ -855,8 +856,10 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         break;
       case 'hardsigmoid':
       case 'hardswish':
-      case 'silu':
         ops.push(new JsActivation(name, per));
+        break;
+      case 'silu':
+        ops.push(new Silu(per));
         break;
       case 'gelu':
         // exact gelu on the wasm kernels the tfjs path's AlexnetcGelu runs (wasm/gelu.ts)
