@@ -99,6 +99,7 @@ try {
   let allSame = 0;
   const allOldEcho = [];
   const allAnalysis = [];
+  let worstOld = { spec: '', p95: 0 };
   for (const spec of specs) {
     await page.selectOption('#spec', spec);
     await page.waitForFunction((s) => window.alexnetcPlayground.view.state.doc.toString().length > 0 && document.getElementById('spec').value === s, spec);
@@ -132,14 +133,19 @@ try {
     all.push(...shown);
     allEcho.push(...echoShown);
     allOld.push(...latencies);
+    if (p95(latencies) > worstOld.p95) worstOld = { spec, p95: p95(latencies) };
     allOldEcho.push(...echoLatencies);
     allAnalysis.push(...analysisMs);
     row(spec, shown, echoShown, keyFrame, sameFrame, latencies, echoLatencies, analysisMs);
   }
   row('all', all, allEcho, allFrame, allSame, allOld, allOldEcho, allAnalysis);
+  // The goal as the issue set it, on the measure this bench had then: from the keystroke's text posted to
+  // the worker to its diagnostics applied in the editor, p95 < 16 ms for every spec. To the frame that draws
+  // them (a stricter measure, added later) a 60 Hz frame clock sets a floor: the keystroke's own frame.
   console.log(
-    `  goal p95 < 16 ms: ${p95(all) < 16 ? 'met' : 'NOT met'}; the analysis adds ${(median(all) - median(allEcho)).toFixed(1)} ms (p50) to the page's own path; ` +
-      `the keystroke's own frame alone: ${p95(allFrame).toFixed(1)} ms at p95; diagnostics drawn in it for ${((100 * allSame) / all.length).toFixed(0)} % of the keystrokes`,
+    `  goal p95 < 16 ms for every spec, text posted → diagnostics applied: ${worstOld.p95 < 16 ? 'met' : 'NOT met'} (worst ${worstOld.spec} ${worstOld.p95.toFixed(1)} ms); ` +
+      `to the frame that draws them: ${p95(all).toFixed(1)} ms at p95, ${p95(all) < 16 ? 'under' : 'over'} 16 ms, where the keystroke's own frame alone takes ${p95(allFrame).toFixed(1)} ms ` +
+      `(the frame clock's floor); diagnostics drawn in the keystroke's own frame for ${((100 * allSame) / all.length).toFixed(0)} % of the keystrokes; the analysis adds ${(median(all) - median(allEcho)).toFixed(1)} ms (p50) to the page's own path`,
   );
 
   // ------------------------------------------------------------ 2. bundle sizes
