@@ -13,10 +13,7 @@
 //   softmax_grad_rows(y, dy, dx, rows, n, rowsPer, thread, item)
 //     dx = dy·y − (Σ dy·y)·y per row, the dot in float32 left to right as
 //     the tfjs path's AlexnetcSoftmaxGrad (src/kernels/softmax.ts) sums it.
-//   bmm_tn(a, b, c, M, N, K, thread, item)
-//     C = Aᵀ·B for a batch of small products with A stored [K, M] (the
-//     gradients dV = Pᵀ·dO and dK = dSᵀ·Q): bmm.ts's bmm_nn with A read down
-//     its columns instead of a transpose first; the same sums in the same order.
+// (attention's products, bmm_nn and bmm_tn, are in bmm.ts)
 import { f32, f32x4, f64, f64x2, forRange, i32, if_, v128, type Code, type Local } from './assembler.js';
 import type { KernelDef } from './module.js';
 
@@ -198,63 +195,6 @@ const softmaxGrad: KernelDef = {
   },
 };
 
-const bmmTn: KernelDef = {
-  name: 'bmm_tn',
-  params: ['a', 'b', 'c', 'M', 'N', 'K', 'thread', 'item'],
-  body(f) {
-    const { a, b, c, M, N, K, item } = f.params as Record<string, Local>;
-    const ab = f.local(), bb = f.local(), cb = f.local(), i = f.local(), k = f.local(), j = f.local();
-    const nb = f.local(), nv = f.local(), crow = f.local(), brow = f.local(), acol = f.local(), mb = f.local();
-    const s = f.local('v128'), sf = f.local('f32'), n16 = f.local(), j0 = f.local();
-    const acc = f.locals_(4, 'v128');
-    /** A[i, k] = stored[k, i] */
-    const aAt: Code = [...acol.get, ...k.get, ...mb.get, ...i32.mul, ...i32.add];
-    return [
-      ...N.get, ...i32.const(4), ...i32.mul, ...nb.set,
-      ...M.get, ...i32.const(4), ...i32.mul, ...mb.set,
-      ...N.get, ...i32.const(-4), ...i32.and, ...i32.const(4), ...i32.mul, ...nv.set,
-      ...a.get, ...item.get, ...M.get, ...i32.mul, ...K.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...ab.set,
-      ...b.get, ...item.get, ...K.get, ...i32.mul, ...N.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...bb.set,
-      ...c.get, ...item.get, ...M.get, ...i32.mul, ...N.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...cb.set,
-      ...N.get, ...i32.const(-16), ...i32.and, ...i32.const(4), ...i32.mul, ...n16.set,
-      ...forRange(i, i32.const(0), M.get, 1, [[
-        ...cb.get, ...i.get, ...nb.get, ...i32.mul, ...i32.add, ...crow.set,
-        ...ab.get, ...i.get, ...i32.const(4), ...i32.mul, ...i32.add, ...acol.set,
-        // blocks of 16 columns: four vectors of C in registers over the whole k loop
-        ...forRange(j0, i32.const(0), n16.get, 64, [[
-          ...acc.flatMap((v) => [...v128.zero, ...v.set]),
-          ...bb.get, ...j0.get, ...i32.add, ...brow.set,
-          ...forRange(k, i32.const(0), K.get, 1, [[
-            ...aAt, ...v128.load32_splat(), ...s.set,
-            ...acc.flatMap((v, q) => [...v.get, ...s.get, ...brow.get, ...v128.load(16 * q), ...f32x4.mul, ...f32x4.add, ...v.set]),
-            ...brow.get, ...nb.get, ...i32.add, ...brow.set,
-          ]]),
-          ...acc.flatMap((v, q) => [...crow.get, ...j0.get, ...i32.add, ...v.get, ...v128.store(16 * q)]),
-        ]]),
-        // the rest of the row: C in memory
-        ...forRange(j, n16.get, nv.get, 16, [[...crow.get, ...j.get, ...i32.add, ...v128.zero, ...v128.store()]]),
-        ...forRange(j, j.get, nb.get, 4, [[...crow.get, ...j.get, ...i32.add, ...f32.const(0), ...f32.store()]]),
-        ...n16.get, ...nb.get, ...i32.ne, ...if_([forRange(k, i32.const(0), K.get, 1, [[
-          ...aAt, ...f32.load(), ...sf.tee, ...f32x4.splat, ...s.set,
-          ...bb.get, ...k.get, ...nb.get, ...i32.mul, ...i32.add, ...brow.set,
-          ...forRange(j, n16.get, nv.get, 16, [[
-            ...crow.get, ...j.get, ...i32.add,
-            ...crow.get, ...j.get, ...i32.add, ...v128.load(),
-            ...s.get, ...brow.get, ...j.get, ...i32.add, ...v128.load(), ...f32x4.mul, ...f32x4.add,
-            ...v128.store(),
-          ]]),
-          ...forRange(j, j.get, nb.get, 4, [[
-            ...crow.get, ...j.get, ...i32.add,
-            ...crow.get, ...j.get, ...i32.add, ...f32.load(),
-            ...sf.get, ...brow.get, ...j.get, ...i32.add, ...f32.load(), ...f32.mul, ...f32.add,
-            ...f32.store(),
-          ]]),
-        ]])]),
-      ]]),
-    ];
-  },
-};
-
 export function transformerKernels(): KernelDef[] {
-  return [lnForward, lnGrad, softmaxGrad, bmmTn];
+  return [lnForward, lnGrad, softmaxGrad];
 }
