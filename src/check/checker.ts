@@ -70,7 +70,9 @@ interface BlockMemo {
  * removed) or its header is new; else every stage up to the first one that is
  * not the same object keeps its facts (nodes, stage facts, diagnostics) and
  * the check goes on from there. A network no edit touched is not checked
- * again; an edit near a long network's end re-checks only its end.
+ * again; an edit near a long network's end re-checks only its end. An edit
+ * in a block that changes what its calls give re-checks each network that
+ * calls it from the checkpoint before its first stage that read the block.
  */
 export class CheckCache {
   /** by network name */
@@ -84,6 +86,12 @@ export class CheckCache {
   stale = false;
   /** checks made with this cache */
   generation = 0;
+  /**
+   * where a network calls an edited block whose calls now give something
+   * else, its check goes on from the checkpoint before its first stage that
+   * called the block (false: from its start, as a test's control)
+   */
+  fromFirstCall = true;
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
@@ -112,6 +120,8 @@ interface Resolution {
   decl: Decl | undefined;
   incomplete: boolean;
   blocks?: string;
+  /** the network's own stage whose check first read it (-1: its header; its body's length: its train settings) */
+  stage: number;
 }
 
 /** a span where it is now: an offset into a declaration of the compiled file (`net`: the network itself), or as it was (`null`) */
@@ -178,9 +188,13 @@ interface NetworkCtx {
 /** how many of a network's own stages lie between two checkpoints of its kept check */
 const CHECKPOINT_EVERY = 16;
 
-/** where a network's check goes on from: its end, where no stage changed, else the last checkpoint before its first changed stage */
-function resumeAt(prev: NetworkEntry, stages: readonly Stage[]): { from: number; cp: Checkpoint } {
-  const n = Math.min(stages.length, prev.body.length);
+/**
+ * where a network's check goes on from: its end, where no stage changed, else
+ * the last checkpoint before its first changed stage (or before `limit`, the
+ * first stage that called an edited block)
+ */
+function resumeAt(prev: NetworkEntry, stages: readonly Stage[], limit = Infinity): { from: number; cp: Checkpoint } {
+  const n = Math.min(stages.length, prev.body.length, limit);
   let first = 0;
   while (first < n && stages[first] === prev.body[first]) first++;
   if (first === stages.length && first === prev.body.length && prev.end) return { from: first, cp: prev.end };
@@ -413,6 +427,8 @@ export class Checker {
   private readonly callRecording: BlockCall[][] = [];
   /** the names resolved while checking the current network (what its kept result depends on) */
   private resolved = new Map<string, Resolution>();
+  /** the current network's own stage being checked (-1: its header) */
+  private topStage = -1;
 
   /**
    * `memo: false` checks every block call afresh (the tests compare both
@@ -529,6 +545,9 @@ export class Checker {
     let prev: NetworkEntry | undefined;
     let stale = false;
     let swaps: Map<BlockDecl, { now: BlockDecl; home: Module }> | undefined;
+    /** the first of its own stages that read an edited block (its check goes on from the checkpoint before it) */
+    let limit = Infinity;
+    this.topStage = -1;
     if (ctx?.prev) {
       const p = ctx.prev;
       const r = compare(p, d, ctx);
@@ -538,9 +557,16 @@ export class Checker {
       else if (r !== false && r !== 'same' && whole && this.sameInterfaces(p, d, r)) prev = p;
       stale = prev !== undefined && (r !== 'same' || p.stale === true);
       if (r !== false && r !== 'same') swaps = r;
+      if (!prev && swaps && !p.stale && this.opts.cache!.fromFirstCall) {
+        // the edited blocks' calls give something else now: the stages before the first that read one keep their facts
+        for (const res of p.resolved.values()) if (res.decl?.kind === 'block' && swaps.has(res.decl)) limit = Math.min(limit, res.stage);
+        if (limit >= 0 && limit < Infinity && !d.train?.settings.some((t) => t.key.name === 'freeze')) prev = p;
+        else limit = Infinity;
+      }
     }
     const { scope, input } = prev ?? this.header(d, overrides);
-    const flow = this.body(d, input, scope, prev, ctx);
+    const flow = this.body(d, input, scope, prev, ctx, limit < Infinity ? { limit, edited: swaps! } : undefined);
+    this.topStage = d.body.length;
     if (ctx?.made && stale) {
       const made = ctx.made;
       made.stale = true;
@@ -610,9 +636,10 @@ export class Checker {
    * them is noted (the kept result's checkpoints); with `prev`, the stages
    * that are the very objects the last check saw (the document's parser hands
    * back the same stage for unchanged text) keep their facts, and the check
-   * goes on from the first one that is not.
+   * goes on from the first one that is not, or (`from1st`) from the first
+   * one that read a block edited since (`edited`, old declarations).
    */
-  private body(d: NetworkDecl, input: Shape | undefined, scope: Scope, prev: NetworkEntry | undefined, ctx: NetworkCtx | undefined): Flow {
+  private body(d: NetworkDecl, input: Shape | undefined, scope: Scope, prev: NetworkEntry | undefined, ctx: NetworkCtx | undefined, from1st?: { limit: number; edited: ReadonlyMap<BlockDecl, unknown> }): Flow {
     const stages = d.body;
     const paths = new PathScope('');
     const expandedAt = this.expanded;
@@ -624,7 +651,7 @@ export class Checker {
     let from = 0;
     let cps: Checkpoint[] = [];
     if (prev) {
-      const at = resumeAt(prev, stages);
+      const at = resumeAt(prev, stages, from1st?.limit);
       const cp = at.cp;
       from = at.from;
       nodes = prev.nodes.slice(0, cp.nodes);
@@ -637,8 +664,9 @@ export class Checker {
       this.expanded = expandedAt + cp.expanded;
       paths.restore(cp.counts);
       cps = prev.checkpoints.slice(0, Math.ceil(from / CHECKPOINT_EVERY));
-      for (const [k, r] of prev.resolved) if (!this.resolved.has(k)) this.resolved.set(k, r);
-      for (const [b, t] of prev.calls) if (!this.calls.has(b)) this.calls.set(b, t && new Map(t));
+      // what the stages before `from` read (the rest is read again); an edited block's calls are all made again
+      for (const [k, r] of prev.resolved) if (r.stage < from && !this.resolved.has(k)) this.resolved.set(k, r);
+      for (const [b, t] of prev.calls) if (!this.calls.has(b) && !from1st?.edited.has(b)) this.calls.set(b, t && new Map(t));
     }
     if (ctx) {
       this.opts.cache!.checked += stages.length - from;
@@ -653,6 +681,7 @@ export class Checker {
         if (ctx && k % CHECKPOINT_EVERY === 0) cps.push(snapshot());
         if (k >= stages.length) break;
         const s = stages[k]!;
+        this.topStage = k;
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
           if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
@@ -1285,7 +1314,7 @@ export class Checker {
     if (!this.opts.cache) return;
     const file = this.module === this.root ? ROOT_FILE : this.module.file;
     const key = `${file}\u0000${name}`;
-    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks });
+    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks, stage: this.topStage });
   }
 
   /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */

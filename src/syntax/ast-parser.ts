@@ -11,12 +11,14 @@
 // the time of a parse was the garbage collector copying them.
 // test/syntax/ast-parser.test.ts checks that both parsers record the same
 // grammar, and compares their results on the specs and on fuzzed texts.
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
 import { exprDepth, tokenSpan, type BuildReports } from './cst-to-ast.js';
 import { MAX_EXPR_DEPTH } from './limits.js';
+import { Precomputed, type LookaheadTable } from './lookahead.js';
+import { LOOKAHEAD_TABLE } from './lookahead-table.js';
 import { FUNCTION_NAMES } from './parser.js';
 import * as T from './tokens.js';
 
@@ -73,8 +75,14 @@ export class AstParser extends EmbeddedActionsParser {
   /** the reports of the item being built, in cst-to-ast.ts's order */
   private reports: Report[] = [];
 
-  constructor(validate = false) {
-    super(T.ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3, skipValidations: !validate, errorMessageProvider: QUIET });
+  /** how the lookahead was made: from the build's table (lookahead.ts), or computed here */
+  readonly lookahead: Precomputed;
+
+  /** `table`: the lookahead computed at build time, where the bundle has it; null: compute it */
+  constructor(validate = false, table: LookaheadTable | null = LOOKAHEAD_TABLE ?? null) {
+    const lookahead = new Precomputed(table ?? undefined, [...T.ALL_TOKENS, EOF], 3);
+    super(T.ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3, skipValidations: !validate, errorMessageProvider: QUIET, lookaheadStrategy: lookahead });
+    this.lookahead = lookahead;
     this.performSelfAnalysis();
   }
 
