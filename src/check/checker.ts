@@ -419,6 +419,8 @@ export class Checker {
 
   /** block calls answered from a kept body */
   memoHits = 0;
+  /** what layers' shape rules report through (one, reset for each call: a shape rule does not keep it) */
+  private readonly layerReports = new LayerReports();
 
   private root: Module | undefined;
   /** the current network's block calls: each block's call signatures and what they gave (null: some call cannot be summed up so) */
@@ -1155,16 +1157,16 @@ export class Checker {
       else raw[spec.name] = checked;
     }
     if (!ok || !input) return poisoned();
-    const ctx = new LayerReports(this.sink, s, specs, bound);
+    const ctx = this.layerReports.reset(this.sink, s, specs, bound);
     const res = layer.infer(raw, input, ctx);
     if (!res || ctx.failed) return poisoned();
-    const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
+    const shape = this.sized(res.shape, s.span, layer);
     if (!shape) return poisoned();
     const weights = layer.weights(res.args, input);
     let params = 0;
-    for (const w of weights) {
-      let n = 1;
-      for (const d of w.shape) n *= d;
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i]!;
+      const n = product(w.shape);
       if (n > MAX_ELEMENTS) {
         this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
         return poisoned();
@@ -1436,10 +1438,11 @@ export class Checker {
   }
 
   /** refuse shapes that could never be allocated, before anything is */
-  private sized(shape: Shape, span: Span, what: string): Shape | undefined {
-    const n = shape.reduce((a, b) => a * b, 1);
+  private sized(shape: Shape, span: Span, what: string | AnyLayer): Shape | undefined {
+    const n = product(shape);
     if (n > MAX_ELEMENTS || !Number.isSafeInteger(n)) {
-      this.sink.report('E401', span, `${what} ${formatShape(shape)} has ${n.toExponential(3)} elements per example, more than can be allocated (${MAX_ELEMENTS})`);
+      const named = typeof what === 'string' ? what : `the output of \`${what.name}\``;
+      this.sink.report('E401', span, `${named} ${formatShape(shape)} has ${n.toExponential(3)} elements per example, more than can be allocated (${MAX_ELEMENTS})`);
       return undefined;
     }
     return shape;
@@ -1491,12 +1494,19 @@ function blockSlotsOf(block: BlockDecl): ParamSlot[] {
 /** what a layer's shape rule reports through: the caret under the argument at fault, else the whole call */
 class LayerReports implements LayerContext {
   failed = false;
-  constructor(
-    private readonly sink: DiagnosticSink,
-    private readonly call: Call,
-    private readonly specs: readonly ArgSpec[],
-    private readonly bound: readonly (Arg | undefined)[],
-  ) {}
+  private sink!: DiagnosticSink;
+  private call!: Call;
+  private specs: readonly ArgSpec[] = [];
+  private bound: readonly (Arg | undefined)[] = [];
+  /** ready for the shape rule of `call` */
+  reset(sink: DiagnosticSink, call: Call, specs: readonly ArgSpec[], bound: readonly (Arg | undefined)[]): this {
+    this.failed = false;
+    this.sink = sink;
+    this.call = call;
+    this.specs = specs;
+    this.bound = bound;
+    return this;
+  }
   private at(arg: string | undefined): Span {
     if (!arg) return this.call.span;
     for (let i = 0; i < this.specs.length; i++) if (this.specs[i]!.name === arg) return this.bound[i]?.span || this.call.span;
@@ -1519,6 +1529,12 @@ const LAYER_WORDS = new Set(['same', ...LAYERS.flatMap((l) => l.args.flatMap((a)
 /** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */
 function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
+}
+
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
 }
 
 function kindOf(v: ArgValue): string {

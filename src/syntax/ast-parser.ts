@@ -292,52 +292,59 @@ export class AstParser extends EmbeddedActionsParser {
   });
 
   // each alternative starts where the `arg` does: its first token is LA(1) when it starts
-  private readonly argAlts = [
-    {
-      // `name value`: an identifier directly followed by the start of an expression
-      // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
-      GATE: (): boolean =>
-        this.LA(1).tokenType === T.Identifier &&
-        EXPR_START.has(this.LA(2).tokenType) &&
-        !(this.LA(2).tokenType === T.LParen && FUNCTION_NAMES.has(this.LA(1).image)),
-      ALT: (): A.Arg => {
-        const first = this.LA(1);
-        const id = this.CONSUME(T.Identifier, { LABEL: 'name' });
-        const e = this.SUBRULE(this.expr);
-        if (this.RECORDING_PHASE) return undefined as never;
-        return { name: ident(id), value: this.limit(e), span: this.from(first) };
-      },
+  private readonly argNamed = {
+    // `name value`: an identifier directly followed by the start of an expression
+    // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
+    GATE: (): boolean =>
+      this.LA(1).tokenType === T.Identifier &&
+      EXPR_START.has(this.LA(2).tokenType) &&
+      !(this.LA(2).tokenType === T.LParen && FUNCTION_NAMES.has(this.LA(1).image)),
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const id = this.CONSUME(T.Identifier, { LABEL: 'name' });
+      const e = this.SUBRULE(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      return { name: ident(id), value: this.limit(e), span: this.from(first) };
     },
-    {
-      // `name=value`, as Python writes it: built as `name value` and reported once, with a fix
-      GATE: (): boolean => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Equals,
-      ALT: (): A.Arg => {
-        const first = this.LA(1);
-        const id = this.CONSUME2(T.Identifier, { LABEL: 'name' });
-        const eq = this.CONSUME(T.Equals, { LABEL: 'equals' });
-        const valueFirst = this.LA(1);
-        const e = this.SUBRULE3(this.expr);
-        if (this.RECORDING_PHASE) return undefined as never;
-        const name = ident(id);
-        const value = this.from(valueFirst);
-        const written = this.text.slice(value.start, value.end);
-        const shown = written.length > 30 ? '…' : written;
-        const fix: Fix = { title: `write \`${name.name} ${shown}\``, edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }] };
-        this.reports.push((r) => r.equalsInArgument(tokenSpan(eq), fix, `${name.name} ${shown}`));
-        return { name, value: this.limit(e), span: this.from(first) };
-      },
-    },
-    {
-      ALT: (): A.Arg => {
-        const first = this.LA(1);
-        const e = this.SUBRULE2(this.expr);
-        if (this.RECORDING_PHASE) return undefined as never;
-        return { name: undefined, value: this.limit(e), span: this.from(first) };
-      },
-    },
-  ];
+  };
 
-  arg = this.RULE('arg', (): A.Arg => this.OR(this.argAlts));
+  private readonly argEquals = {
+    // `name=value`, as Python writes it: built as `name value` and reported once, with a fix
+    GATE: (): boolean => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Equals,
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const id = this.CONSUME2(T.Identifier, { LABEL: 'name' });
+      const eq = this.CONSUME(T.Equals, { LABEL: 'equals' });
+      const valueFirst = this.LA(1);
+      const e = this.SUBRULE3(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      const name = ident(id);
+      const value = this.from(valueFirst);
+      const written = this.text.slice(value.start, value.end);
+      const shown = written.length > 30 ? '…' : written;
+      const fix: Fix = { title: `write \`${name.name} ${shown}\``, edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }] };
+      this.reports.push((r) => r.equalsInArgument(tokenSpan(eq), fix, `${name.name} ${shown}`));
+      return { name, value: this.limit(e), span: this.from(first) };
+    },
+  };
+
+  private readonly argPositional = {
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const e = this.SUBRULE2(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      return { name: undefined, value: this.limit(e), span: this.from(first) };
+    },
+  };
+
+  private readonly argAlts = [this.argNamed, this.argEquals, this.argPositional];
+
+  arg = this.RULE('arg', (): A.Arg => {
+    if (this.RECORDING_PHASE) return this.OR(this.argAlts);
+    // the alternative OR would take: the first whose gate holds (where one holds, its tokens can
+    // only go on as that alternative); else the last, whose expression fails where OR would
+    return (this.argNamed.GATE() ? this.argNamed : this.argEquals.GATE() ? this.argEquals : this.argPositional).ALT();
+  });
 
   repeat = this.RULE('repeat', (): A.Stage => {
     const kw = this.CONSUME(T.Repeat);
@@ -613,18 +620,24 @@ export class AstParser extends EmbeddedActionsParser {
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.NumberLit);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'num', value: Number(t.image), text: t.image, span: tokenSpan(t) };
         },
       },
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.True);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'bool', value: true, span: tokenSpan(t) };
         },
       },
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.False);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'bool', value: false, span: tokenSpan(t) };
         },
       },
@@ -648,6 +661,8 @@ export class AstParser extends EmbeddedActionsParser {
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.Shortcut);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'ref', name: t.image, span: tokenSpan(t) };
         },
       },

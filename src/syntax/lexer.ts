@@ -9,7 +9,10 @@
 // A token is an object literal of Chevrotain's own fields (so that V8, which
 // tracks where literals are made, allocates the tokens of a long file where
 // they live instead of copying each one out of the young generation: tokens
-// of a class were twice as slow to make).
+// of a class were twice as slow to make), the token type first: a literal
+// with the keys in the order of Chevrotain's would share the shape of the
+// tokens the parser makes with NaN offsets, and V8 would box each offset,
+// line and column of every token in a heap number of its own.
 import type { ILexingError, ILexingResult, IToken, TokenType } from 'chevrotain';
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
@@ -87,12 +90,25 @@ export interface TokenKinds {
 
 /** a lexer of these token types: `tokenize` as Chevrotain's Lexer has it */
 export function scanner(kinds: TokenKinds): { tokenize(text: string): ILexingResult } {
-  const keywords = new Map<string, TokenType>(kinds.keywords.map((k) => [(k.PATTERN as RegExp).source.replace(/\\b$/, ''), k]));
-  const single = new Map<number, TokenType>(kinds.single.map((t) => [(t.PATTERN as string).charCodeAt(0), t]));
-  return { tokenize: (text) => tokenize(text, kinds, keywords, single) };
+  const words = kinds.keywords.map((k) => [(k.PATTERN as RegExp).source.replace(/\\b$/, ''), k] as const);
+  const operators = [...kinds.single, kinds.eqEq, kinds.notEq, kinds.ltEq, kinds.gtEq, kinds.slashSlash];
+  const tables: Tables = {
+    keywords: new Map(words),
+    single: new Map(kinds.single.map((t) => [(t.PATTERN as string).charCodeAt(0), t])),
+    images: new Map([...words.map(([w, k]) => [k, w] as const), ...operators.map((t) => [t, t.PATTERN as string] as const)]),
+  };
+  return { tokenize: (text) => tokenize(text, kinds, tables) };
 }
 
-function tokenize(text: string, kinds: TokenKinds, keywords: ReadonlyMap<string, TokenType>, single: ReadonlyMap<number, TokenType>): ILexingResult {
+interface Tables {
+  keywords: ReadonlyMap<string, TokenType>;
+  /** the tokens of one character, by its code */
+  single: ReadonlyMap<number, TokenType>;
+  /** the text of the tokens that are always the same text: a keyword's or an operator's (one string for all of them) */
+  images: ReadonlyMap<TokenType, string>;
+}
+
+function tokenize(text: string, kinds: TokenKinds, { keywords, single, images }: Tables): ILexingResult {
   const tokens: IToken[] = [];
   const comments: IToken[] = [];
   const errors: ILexingError[] = [];
@@ -100,9 +116,10 @@ function tokenize(text: string, kinds: TokenKinds, keywords: ReadonlyMap<string,
   /** the line being lexed, and the offset it starts at (a line starts after every `\n`; a lone `\r` is a stray character, not a line break) */
   let line = 1;
   let lineStart = 0;
-  const push = (to: IToken[], type: TokenType, start: number, end: number): void => {
+  /** `image`: the token's text, where it is always the same text (an operator's) */
+  const push = (to: IToken[], type: TokenType, start: number, end: number, image = text.substring(start, end)): void => {
     const column = start - lineStart + 1;
-    to.push({ image: text.substring(start, end), startOffset: start, endOffset: end - 1, startLine: line, endLine: line, startColumn: column, endColumn: column + end - start - 1, tokenTypeIdx: type.tokenTypeIdx!, tokenType: type });
+    to.push({ tokenType: type, tokenTypeIdx: type.tokenTypeIdx!, image, startOffset: start, endOffset: end - 1, startLine: line, endLine: line, startColumn: column, endColumn: column + end - start - 1 });
   };
   let i = 0;
   while (i < n) {
@@ -121,10 +138,12 @@ function tokenize(text: string, kinds: TokenKinds, keywords: ReadonlyMap<string,
     if (isIdentStart(c)) {
       let j = i + 1;
       while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      const image = text.substring(i, j);
-      const type = keywords.get(image) ?? kinds.identifier;
+      const word = text.substring(i, j);
+      const keyword = keywords.get(word);
+      const image = keyword ? images.get(keyword)! : word;
+      const type = keyword ?? kinds.identifier;
       const column = i - lineStart + 1;
-      tokens.push({ image, startOffset: i, endOffset: j - 1, startLine: line, endLine: line, startColumn: column, endColumn: column + j - i - 1, tokenTypeIdx: type.tokenTypeIdx!, tokenType: type });
+      tokens.push({ tokenType: type, tokenTypeIdx: type.tokenTypeIdx!, image, startOffset: i, endOffset: j - 1, startLine: line, endLine: line, startColumn: column, endColumn: column + j - i - 1 });
       i = j;
       continue;
     }
@@ -134,12 +153,10 @@ function tokenize(text: string, kinds: TokenKinds, keywords: ReadonlyMap<string,
     if (isDigit(c) || (c === 46 && isDigit(next))) {
       type = kinds.number;
       len = numberLength(text, i);
-    } else if (c === 61 && next === 61) [type, len] = [kinds.eqEq, 2];
-    else if (c === 33 && next === 61) [type, len] = [kinds.notEq, 2];
-    else if (c === 60 && next === 61) [type, len] = [kinds.ltEq, 2];
-    else if (c === 62 && next === 61) [type, len] = [kinds.gtEq, 2];
-    else if (c === 47 && next === 47) [type, len] = [kinds.slashSlash, 2];
-    else if (c === 35) {
+    } else if ((next === 61 && (c === 61 || c === 33 || c === 60 || c === 62)) || (c === 47 && next === 47)) {
+      type = c === 61 ? kinds.eqEq : c === 33 ? kinds.notEq : c === 60 ? kinds.ltEq : c === 62 ? kinds.gtEq : kinds.slashSlash;
+      len = 2;
+    } else if (c === 35) {
       let j = i + 1;
       while (j < n && text.charCodeAt(j) !== 10 && text.charCodeAt(j) !== 13) j++;
       push(comments, kinds.comment, i, j);
@@ -150,7 +167,8 @@ function tokenize(text: string, kinds: TokenKinds, keywords: ReadonlyMap<string,
       if (len) type = kinds.string;
     } else type = single.get(c);
     if (type) {
-      push(tokens, type, i, i + len);
+      if (type === kinds.number || type === kinds.string) push(tokens, type, i, i + len);
+      else push(tokens, type, i, i + len, images.get(type)!);
       i += len;
       continue;
     }
