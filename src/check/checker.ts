@@ -8,11 +8,11 @@ import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { BlockDecl, Decl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
+import type { Arg, BlockDecl, Decl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
 import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
-import { bindArgs } from './bind.js';
+import { bindArgs, slotIndex, type ParamSlot } from './bind.js';
 import type { Module } from './modules.js';
 import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from '../util/suggest.js';
@@ -1209,12 +1209,15 @@ export class Checker {
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const path = paths.next(layer.name);
-    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), `\`${layer.name}\``, this.sink);
+    const sig = signatureOf(layer);
+    const bound = bindArgs(s, sig.slots, sig.what, this.sink);
     if (!bound) return poisoned();
     const raw: Record<string, ArgValue> = {};
     let ok = true;
-    for (const spec of layer.args) {
-      const a = bound.get(spec.name);
+    const specs = layer.args;
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const a = bound[i];
       if (!a) {
         if (spec.default !== undefined && spec.default !== null) raw[spec.name] = spec.default;
         continue;
@@ -1225,27 +1228,16 @@ export class Checker {
       else raw[spec.name] = checked;
     }
     if (!ok || !input) return poisoned();
-    const at = (arg?: string): Span => (arg && bound.get(arg)?.span) || s.span;
-    let failed = false;
-    const ctx: LayerContext = {
-      error: (code, message, arg) => {
-        failed = true;
-        const fixes =
-          code === 'E303'
-            ? [{ title: 'insert `flatten` before it', edits: [{ span: { start: s.span.start, end: s.span.start }, newText: 'flatten | ' }] }]
-            : [];
-        this.sink.report(code, at(arg), message, { fixes });
-      },
-      warn: (code, message, arg) => this.sink.report(code, at(arg), message),
-    };
+    const ctx = new LayerReports(this.sink, s, specs, bound);
     const res = layer.infer(raw, input, ctx);
-    if (!res || failed) return poisoned();
+    if (!res || ctx.failed) return poisoned();
     const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
     if (!shape) return poisoned();
     const weights = layer.weights(res.args, input);
     let params = 0;
     for (const w of weights) {
-      const n = w.shape.reduce((a, b) => a * b, 1);
+      let n = 1;
+      for (const d of w.shape) n *= d;
       if (n > MAX_ELEMENTS) {
         this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
         return poisoned();
@@ -1265,13 +1257,14 @@ export class Checker {
       this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
       return poisoned();
     }
-    const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
+    const slots = blockSlotsOf(block);
+    const bound = bindArgs(s, slots, `block \`${name}\``, this.sink);
     if (!bound) return poisoned();
     const inner: Scope = { values: new Map(), poisoned: new Set() };
     const frame = { name, span: s.span, file: this.sink.file };
     let ok = true;
     for (const p of block.params) {
-      const a = bound.get(p.name.name);
+      const a = bound[slotIndex(slots, p.name.name)];
       let v: Evaluated | undefined;
       if (a) {
         v = this.ev.eval(a.value, scope);
@@ -1421,17 +1414,37 @@ export class Checker {
   }
 
   private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
-    const what = `\`${layer}\` argument \`${spec.name}\``;
     if (v instanceof Word) {
       if (spec.type === 'pad' && v.name === 'same') return 'same';
       if (spec.type === 'word' && spec.words?.includes(v.name)) return v.name;
       const words = spec.type === 'pad' ? ['same'] : spec.type === 'word' ? [...(spec.words ?? [])] : [];
       const s = suggest(v.name, [...scope.values.keys(), ...words]);
-      this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${what}${s ? `; did you mean \`${s}\`?` : ''}`, {
+      this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${argWhat(layer, spec)}${s ? `; did you mean \`${s}\`?` : ''}`, {
         fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: v.span, newText: s }] }] : [],
       });
       return undefined;
     }
+    switch (spec.type) {
+      case 'word':
+        return typeof v === 'string' && spec.words?.includes(v) ? v : this.wrongArg(layer, spec, v, e);
+      case 'bool':
+        return typeof v === 'boolean' ? v : this.wrongArg(layer, spec, v, e);
+      case 'number':
+        return this.numArg(layer, spec, v, v, e, false) ? v : undefined;
+      case 'int':
+        return this.numArg(layer, spec, v, v, e, true) ? v : undefined;
+      case 'int2':
+      case 'pad': {
+        if (!Array.isArray(v)) return this.numArg(layer, spec, v, v, e, true) ? v : undefined;
+        if (!(v.length === 2 || (spec.type === 'pad' && v.length === 4))) return this.wrongArg(layer, spec, v, e);
+        for (const x of v) if (!this.numArg(layer, spec, v, x, e, true)) return undefined;
+        return v;
+      }
+    }
+  }
+
+  /** E201: an argument of the wrong kind (`v`: the whole value) */
+  private wrongArg(layer: string, spec: ArgSpec, v: ArgValue, e: Expr): undefined {
     const expected = {
       int: 'a whole number',
       number: 'a number',
@@ -1440,62 +1453,45 @@ export class Checker {
       pad: 'a whole number, [h, w], [top, left, bottom, right] or `same`',
       word: (spec.words ?? []).map((w) => `\`${w}\``).join(' or '),
     }[spec.type];
-    const wrong = (): undefined => {
-      this.sink.report('E201', e.span, `${what} expects ${expected}, got ${fmtValue(v)}`);
-      return undefined;
-    };
-    const num = (x: ArgValue, isInt: boolean): boolean => {
-      if (typeof x !== 'number') {
-        wrong();
-        return false;
-      }
-      if (isInt && !Number.isInteger(x)) {
-        this.ev.notWhole(e, x, what);
-        return false;
-      }
-      // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
-      const f = isInt ? x : Math.fround(x);
-      if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
-        const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
-        this.sink.report('E202', e.span, `${what} ${why}, got ${fmtValue(x)}`);
-        return false;
-      }
-      const bad =
-        spec.min !== undefined && f < spec.min
-          ? `at least ${spec.min}`
-          : spec.max !== undefined && f > spec.max
-            ? `at most ${spec.max}`
-            : spec.above !== undefined && f <= spec.above
-              ? `greater than ${spec.above}`
-              : spec.below !== undefined && f >= spec.below
-                ? `less than ${spec.below}`
-                : isInt && x > MAX_INT
-                  ? `at most ${MAX_INT}`
-                  : undefined;
-      if (bad) {
-        const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
-        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}${rounded}`);
-        return false;
-      }
-      return true;
-    };
-    switch (spec.type) {
-      case 'word':
-        return typeof v === 'string' && spec.words?.includes(v) ? v : wrong();
-      case 'bool':
-        return typeof v === 'boolean' ? v : wrong();
-      case 'number':
-        return num(v, false) ? v : undefined;
-      case 'int':
-        return num(v, true) ? v : undefined;
-      case 'int2':
-      case 'pad': {
-        if (!Array.isArray(v)) return num(v, true) ? v : undefined;
-        const lens = spec.type === 'pad' ? [2, 4] : [2];
-        if (!lens.includes(v.length)) return wrong();
-        return v.every((x) => num(x, true)) ? v : undefined;
-      }
+    this.sink.report('E201', e.span, `${argWhat(layer, spec)} expects ${expected}, got ${fmtValue(v)}`);
+    return undefined;
+  }
+
+  /** whether `x` (`v` or an item of it) is a number the argument takes; if not, reported */
+  private numArg(layer: string, spec: ArgSpec, v: ArgValue, x: ArgValue, e: Expr, isInt: boolean): boolean {
+    if (typeof x !== 'number') {
+      this.wrongArg(layer, spec, v, e);
+      return false;
     }
+    if (isInt && !Number.isInteger(x)) {
+      this.ev.notWhole(e, x, argWhat(layer, spec));
+      return false;
+    }
+    // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
+    const f = isInt ? x : Math.fround(x);
+    if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
+      const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
+      this.sink.report('E202', e.span, `${argWhat(layer, spec)} ${why}, got ${fmtValue(x)}`);
+      return false;
+    }
+    const bad =
+      spec.min !== undefined && f < spec.min
+        ? `at least ${spec.min}`
+        : spec.max !== undefined && f > spec.max
+          ? `at most ${spec.max}`
+          : spec.above !== undefined && f <= spec.above
+            ? `greater than ${spec.above}`
+            : spec.below !== undefined && f >= spec.below
+              ? `less than ${spec.below}`
+              : isInt && x > MAX_INT
+                ? `at most ${MAX_INT}`
+                : undefined;
+    if (bad) {
+      const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
+      this.sink.report('E202', e.span, `${argWhat(layer, spec)} must be ${bad}, got ${fmtValue(x)}${rounded}`);
+      return false;
+    }
+    return true;
   }
 
   private assertion(s: Stage, shape: Shape | undefined, scope: Scope): void {
@@ -1534,6 +1530,60 @@ function memoKey(input: Shape, values: ReadonlyMap<string, ArgValue>): string {
   let k = input.join(',');
   for (const [name, x] of values) k += `;${name}=${v(x)}`;
   return k;
+}
+
+/** how messages name a layer's argument */
+function argWhat(layer: string, spec: ArgSpec): string {
+  return `\`${layer}\` argument \`${spec.name}\``;
+}
+
+/** a layer's argument slots and how messages name it, made once per layer (not per call) */
+const signatures = new WeakMap<AnyLayer, { slots: ParamSlot[]; what: string }>();
+
+function signatureOf(layer: AnyLayer): { slots: ParamSlot[]; what: string } {
+  let sig = signatures.get(layer);
+  if (!sig) {
+    sig = { slots: layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), what: `\`${layer.name}\`` };
+    signatures.set(layer, sig);
+  }
+  return sig;
+}
+
+/** a block's parameters as argument slots (kept while the declaration is the same object) */
+const blockSlots = new WeakMap<BlockDecl, ParamSlot[]>();
+
+function blockSlotsOf(block: BlockDecl): ParamSlot[] {
+  let slots = blockSlots.get(block);
+  if (!slots) {
+    slots = block.params.map((p) => ({ name: p.name.name, required: !p.default }));
+    blockSlots.set(block, slots);
+  }
+  return slots;
+}
+
+/** what a layer's shape rule reports through: the caret under the argument at fault, else the whole call */
+class LayerReports implements LayerContext {
+  failed = false;
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly call: Call,
+    private readonly specs: readonly ArgSpec[],
+    private readonly bound: readonly (Arg | undefined)[],
+  ) {}
+  private at(arg: string | undefined): Span {
+    if (!arg) return this.call.span;
+    for (let i = 0; i < this.specs.length; i++) if (this.specs[i]!.name === arg) return this.bound[i]?.span || this.call.span;
+    return this.call.span;
+  }
+  error(code: Code, message: string, arg?: string): void {
+    this.failed = true;
+    const s = this.call.span;
+    const fixes = code === 'E303' ? [{ title: 'insert `flatten` before it', edits: [{ span: { start: s.start, end: s.start }, newText: 'flatten | ' }] }] : [];
+    this.sink.report(code, this.at(arg), message, { fixes });
+  }
+  warn(code: Code, message: string, arg?: string): void {
+    this.sink.report(code, this.at(arg), message);
+  }
 }
 
 /** the bare words some layer argument takes: they may be passed to blocks as values */
