@@ -57,6 +57,18 @@ function generated(lineCount: number): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * a long network that calls its blocks only near its end (`late`), and a
+ * short one that calls them first thing: an edit in a block re-checks the
+ * long one from its first call
+ */
+function lateCalls(lineCount: number): string {
+  const out = ['block unit(c) {', '  conv(c, 3, pad 1, bias false) | batchnorm | relu', '}', '', 'block pair(c) {', '  unit(c) | unit(c)', '}', '', 'network Late(classes = 10) {', '  input [16, 32, 32]'];
+  while (out.length < lineCount - 8) out.push(`  conv(16, 3, pad 1) | relu   # line ${out.length + 1}`);
+  out.push('  unit(16) | maxpool(2)', '  pair(16)', '  unit(16)', '  globalavgpool | flatten', '  dense(classes)', '}', '', 'network Early {\n  input [16, 8, 8]\n  pair(16) | flatten | dense(2)\n}');
+  return out.join('\n') + '\n';
+}
+
 /** what a check from scratch reports for the text (files read afresh from disk) */
 function fresh(uri: string, text: string, version: number): unknown {
   const file = path.normalize(new URL(uri).pathname);
@@ -122,6 +134,17 @@ describe('incremental re-checks equal a full check', () => {
     const text = fs.readFileSync(path.join(ROOT, 'specs', f), 'utf8');
     await editAndCompare(f, text, 25, f.length * 7919);
     await editAndCompare(f, text, 25, f.length * 104729, undefined, gentleEdit);
+  });
+
+  it('a long network calling its blocks only near its end, after edits in its blocks and random ones', async () => {
+    // digits and spaces of the blocks only
+    const inBlocks = (text: string, r: () => number): { start: number; end: number; insert: string } => {
+      const head = text.indexOf('network');
+      const e = gentleEdit(text.slice(0, head), r);
+      return e.end >= head ? { ...e, end: e.start } : e;
+    };
+    await editAndCompare('late.net', lateCalls(300), 8, 601, undefined, inBlocks);
+    await editAndCompare('late.net', lateCalls(300), 4, 602);
   });
 
   it('a generated 5,000-line file, after a random edit and one that keeps it well formed', async () => {
@@ -217,6 +240,78 @@ describe("the checker's kept results equal a full check (in process: diagnostics
   it('the generated 5,000-line file, after edits anywhere in it that keep it well formed, and random ones', () => {
     keptEqualsFresh('generated.net', generated(5000), 3, 77, gentleEdit);
     keptEqualsFresh('generated.net', generated(5000), 1, 78, randomEdit);
+  });
+
+  it('a long network calling its blocks only near its end, after edits in its blocks that keep it well formed, and random ones', () => {
+    const inBlocks = (text: string, r: () => number): { start: number; end: number; insert: string } => {
+      const head = text.indexOf('network');
+      const e = gentleEdit(text.slice(0, head), r);
+      return e.end >= head ? { ...e, end: e.start } : e;
+    };
+    keptEqualsFresh('late.net', lateCalls(300), 25, 603, inBlocks);
+    keptEqualsFresh('late.net', lateCalls(300), 15, 604, gentleEdit);
+    keptEqualsFresh('late.net', lateCalls(300), 15, 605, randomEdit);
+  });
+
+  it("re-checks a network that calls an edited block from the checkpoint before its first call of it, where the block's calls give something else", () => {
+    for (const fromFirstCall of [true, false]) {
+      const parser = new IncrementalParser();
+      const cache = new CheckCache();
+      cache.fromFirstCall = fromFirstCall;
+      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+      let text = lateCalls(600);
+      check(text);
+      const stages = cache.checked;
+      // a kernel of 5 in `unit` (called by `pair` too): other shapes and parameters from the first call on
+      text = text.replace('conv(c, 3', 'conv(c, 5');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      // `Late` from the checkpoint before its first call (its last 9 stages and at most 16 before them), `Early` whole (3)
+      if (fromFirstCall) expect(cache.checked).toBeLessThanOrEqual(9 + 16 + 3);
+      else expect(cache.checked).toBe(stages);
+      expect(cache.checked + cache.reused).toBe(stages);
+      // and a mistake in the block, then its fix: reported and withdrawn as a full check does
+      text = text.replace('conv(c, 5', 'conv(c, 0');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      text = text.replace('conv(c, 0', 'conv(c, 3');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (fromFirstCall) expect(cache.checked).toBeLessThanOrEqual(9 + 16 + 3);
+    }
+  });
+
+  it("re-checks a long network's edited part only, after an edit near its start that leaves the state after that part as it was", () => {
+    for (const stopEarly of [true, false]) {
+      const parser = new IncrementalParser();
+      const cache = new CheckCache();
+      cache.stopEarly = stopEarly;
+      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+      let text = generated(1000);
+      check(text);
+      const stages = cache.checked;
+      // a space in the 10th line: its part (about 100 lines) is parsed again, and checked from its checkpoint on
+      const at = text.indexOf('# line 10') - 1;
+      text = text.slice(0, at) + ' ' + text.slice(at);
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      else expect(cache.checked).toBe(stages);
+      // a mistake there (the assertion after it fails; the shapes meet again after it): reported, so the rest is checked
+      text = text.replace('unit(16) | relu   : [16, 32, 32]   # line 12', 'unit(8) | relu   : [16, 32, 32]   # line 12');
+      const wrong = check(text);
+      expect(facts(wrong)).toEqual(facts(analyze(text, 1)));
+      expect(wrong.result.diagnostics.length).toBeGreaterThan(0);
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // and back: the last check reported on the way, so the rest is checked again too
+      text = text.replace('unit(8) | relu', 'unit(16) | relu');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // a space again: the part only
+      text = text.replace('# line 11', ' # line 11');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      // then an edit near the end: the kept rest's checkpoints (moved) are right
+      text = text.replace('dense(classes)', 'dense(classes )');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeLessThan(300);
+    }
   });
 
   it('re-checks only the end of a long network after an edit near its end, and no network an edit did not touch', () => {
