@@ -278,6 +278,42 @@ describe("the checker's kept results equal a full check (in process: diagnostics
     }
   });
 
+  it("re-checks a long network's edited part only, after an edit near its start that leaves the state after that part as it was", () => {
+    for (const stopEarly of [true, false]) {
+      const parser = new IncrementalParser();
+      const cache = new CheckCache();
+      cache.stopEarly = stopEarly;
+      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+      let text = generated(1000);
+      check(text);
+      const stages = cache.checked;
+      // a space in the 10th line: its part (about 100 lines) is parsed again, and checked from its checkpoint on
+      const at = text.indexOf('# line 10') - 1;
+      text = text.slice(0, at) + ' ' + text.slice(at);
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      else expect(cache.checked).toBe(stages);
+      // a mistake there (the assertion after it fails; the shapes meet again after it): reported, so the rest is checked
+      text = text.replace('unit(16) | relu   : [16, 32, 32]   # line 12', 'unit(8) | relu   : [16, 32, 32]   # line 12');
+      const wrong = check(text);
+      expect(facts(wrong)).toEqual(facts(analyze(text, 1)));
+      expect(wrong.result.diagnostics.length).toBeGreaterThan(0);
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // and back: the last check reported on the way, so the rest is checked again too
+      text = text.replace('unit(8) | relu', 'unit(16) | relu');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // a space again: the part only
+      text = text.replace('# line 11', ' # line 11');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      // then an edit near the end: the kept rest's checkpoints (moved) are right
+      text = text.replace('dense(classes)', 'dense(classes )');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeLessThan(300);
+    }
+  });
+
   it('re-checks only the end of a long network after an edit near its end, and no network an edit did not touch', () => {
     const parser = new IncrementalParser();
     const cache = new CheckCache();
