@@ -98,6 +98,26 @@ export class CheckCache {
    * rest of it is taken over (false: checked to its end, as a test's control)
    */
   stopEarly = true;
+  /**
+   * check only the network of this name, keeping the others' last results
+   * for the next check (the language server checks an edited block's first
+   * caller so, to publish the block's diagnostics before the rest)
+   */
+  only: string | undefined;
+
+  /** the networks whose last check read `name` in the compiled file (called a block of that name), in order */
+  callers(name: string): string[] {
+    const out: string[] = [];
+    for (const [net, e] of this.entries) {
+      for (const r of e.resolved.values()) {
+        if (r.file === ROOT_FILE && r.name === name && r.blocks === undefined) {
+          out.push(net);
+          break;
+        }
+      }
+    }
+    return out;
+  }
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
@@ -478,6 +498,11 @@ export class Checker {
         const rest = nets.length - i;
         this.sink.report('E401', d.name.span, `not checked${rest > 1 ? `, nor the ${rest - 1} network${rest > 2 ? 's' : ''} after it` : ''}: the networks before it expand to more than ${MAX_TOTAL_STAGES.toLocaleString('en-US')} stages in all`);
         break;
+      }
+      if (cache?.only !== undefined && d.name.name !== cache.only) {
+        const e = kept.get(d.name.name);
+        if (e) next.set(d.name.name, e);
+        continue;
       }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
       const home = root.scope.get(d.name.name)?.module ?? root;
