@@ -42,6 +42,10 @@ export const CHECK_BUNDLE = 'check.cjs';
 const plugin = (cjs, table) => ({
   name: 'alexnetc-cli',
   setup(b) {
+    // commander needs child_process only to run a command that is a program of its own (none here): loading
+    // it is several milliseconds of every start, so commander gets it on first use
+    b.onResolve({ filter: /^node:child_process$/ }, (a) => (/[\\/]node_modules[\\/]commander[\\/]/.test(a.importer) ? { path: 'child_process', namespace: 'on-first-use' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, () => ({ contents: `module.exports = new Proxy({}, { get: (_, k) => require("node:child_process")[k] });`, loader: 'js' }));
     b.onLoad({ filter: /[\\/]dist[\\/]syntax[\\/]lookahead-table\.js$/ }, () => ({ contents: `export const LOOKAHEAD_TABLE = ${JSON.stringify(table)};`, loader: 'js' }));
     if (cjs) {
       b.onResolve({ filter: /^\./ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy' } : undefined));

@@ -92,6 +92,32 @@ export class CheckCache {
    * called the block (false: from its start, as a test's control)
    */
   fromFirstCall = true;
+  /**
+   * where a re-checked long network's state at a checkpoint after the edited
+   * stages is what it was (shape, paths, nothing reported on the way), the
+   * rest of it is taken over (false: checked to its end, as a test's control)
+   */
+  stopEarly = true;
+  /**
+   * check only the network of this name, keeping the others' last results
+   * for the next check (the language server checks an edited block's first
+   * caller so, to publish the block's diagnostics before the rest)
+   */
+  only: string | undefined;
+
+  /** the networks whose last check read `name` in the compiled file (called a block of that name), in order */
+  callers(name: string): string[] {
+    const out: string[] = [];
+    for (const [net, e] of this.entries) {
+      for (const r of e.resolved.values()) {
+        if (r.file === ROOT_FILE && r.name === name && r.blocks === undefined) {
+          out.push(net);
+          break;
+        }
+      }
+    }
+    return out;
+  }
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
@@ -217,7 +243,12 @@ function blockNames(m: Module): string[] {
  */
 function compare(prev: NetworkEntry, d: NetworkDecl, ctx: NetworkCtx): 'same' | Map<BlockDecl, { now: BlockDecl; home: Module }> | false {
   if (prev.overrides !== ctx.overrides) return false;
-  for (const k of Object.keys(d) as (keyof NetworkDecl)[]) if (k !== 'body' && k !== 'span' && d[k] !== prev.decl[k]) return false;
+  // a header parsed again (an edit in a long network's first part) is the same where only its spans moved,
+  // and nothing was reported of it (its diagnostics would be placed where it was)
+  for (const k of Object.keys(d) as (keyof NetworkDecl)[]) {
+    if (k === 'body' || k === 'span' || d[k] === prev.decl[k]) continue;
+    if (!sameIgnoringSpans(d[k], prev.decl[k]) || prev.checkpoints[0]!.items > 0) return false;
+  }
   if (Object.keys(d).length !== Object.keys(prev.decl).length) return false;
   const byFile = new Map<string | undefined, Module>(ctx.modules.map((m, i) => [i === 0 ? ROOT_FILE : m.file, m]));
   const swaps = new Map<BlockDecl, { now: BlockDecl; home: Module }>();
@@ -370,6 +401,12 @@ class PathScope {
   snapshot(): Map<string, number> {
     return new Map(this.counts);
   }
+  /** whether the names have been used as often as in a snapshot */
+  same(counts: ReadonlyMap<string, number>): boolean {
+    if (counts.size !== this.counts.size) return false;
+    for (const [k, v] of counts) if (this.counts.get(k) !== v) return false;
+    return true;
+  }
   /** go on from a snapshot */
   restore(counts: ReadonlyMap<string, number>): void {
     this.counts.clear();
@@ -463,6 +500,11 @@ export class Checker {
         const rest = nets.length - i;
         this.sink.report('E401', d.name.span, `not checked${rest > 1 ? `, nor the ${rest - 1} network${rest > 2 ? 's' : ''} after it` : ''}: the networks before it expand to more than ${MAX_TOTAL_STAGES.toLocaleString('en-US')} stages in all`);
         break;
+      }
+      if (cache?.only !== undefined && d.name.name !== cache.only) {
+        const e = kept.get(d.name.name);
+        if (e) next.set(d.name.name, e);
+        continue;
       }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
       const home = root.scope.get(d.name.name)?.module ?? root;
@@ -674,6 +716,13 @@ export class Checker {
       this.opts.cache!.checked += stages.length - from;
       this.opts.cache!.reused += from;
     }
+    // where the stages from `tail` on are the last check's, the state at a checkpoint among them may be as it was
+    let tail = Infinity;
+    if (prev && ctx && !from1st && this.opts.cache!.stopEarly && prev.end && stages.length === prev.body.length) {
+      tail = stages.length;
+      while (tail > from && stages[tail - 1] === prev.body[tail - 1]) tail--;
+    }
+    const reportsAt = this.sink.reports;
     let stopped = false;
     const snapshot = (): Checkpoint => ({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
     this.depth++;
@@ -682,6 +731,55 @@ export class Checker {
         // the state before every CHECKPOINT_EVERY-th stage (the first always)
         if (ctx && k % CHECKPOINT_EVERY === 0) cps.push(snapshot());
         if (k >= stages.length) break;
+        if (k > from && k >= tail && k % CHECKPOINT_EVERY === 0) {
+          const old = prev!.checkpoints[k / CHECKPOINT_EVERY];
+          const end = prev!.end!;
+          // the same state as before (nothing reported since the kept part either, so that later reports dedupe alike)
+          if (
+            old &&
+            this.sink.reports === reportsAt &&
+            old.reports === reportsAt &&
+            old.tooDeep === this.tooDeep &&
+            (shape === undefined ? old.shape === undefined : old.shape !== undefined && sameShape(shape, old.shape)) &&
+            paths.same(old.counts) &&
+            this.stageCount + end.stageCount - old.stageCount <= MAX_STAGES
+          ) {
+            const now = snapshot();
+            append(nodes, prev!.nodes.slice(old.nodes, end.nodes));
+            append(this.stageInfo, prev!.infos.slice(prev!.infosAt + old.infos, prev!.infosAt + end.infos));
+            for (let x = old.items; x < end.items; x++) this.sink.adopt(placed(prev!.items[x]!, d));
+            const moved = (c: Checkpoint): Checkpoint => ({
+              ...c,
+              nodes: c.nodes + now.nodes - old.nodes,
+              infos: c.infos + now.infos - old.infos,
+              items: c.items + now.items - old.items,
+              params: c.params + now.params - old.params,
+              macs: c.macs + now.macs - old.macs,
+              stageCount: c.stageCount + now.stageCount - old.stageCount,
+              expanded: c.expanded + now.expanded - old.expanded,
+              reports: c.reports + now.reports - old.reports,
+              errorsRaised: c.errorsRaised + now.errorsRaised - old.errorsRaised,
+            });
+            for (let c = k / CHECKPOINT_EVERY + 1; c < prev!.checkpoints.length; c++) cps.push(moved(prev!.checkpoints[c]!));
+            const e = moved(end);
+            ({ shape, params, macs, tooDeep: this.tooDeep, stageCount: this.stageCount, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised } = e);
+            this.expanded = expandedAt + e.expanded;
+            paths.restore(e.counts);
+            // what the rest read and called (a name the re-checked stages read before it and no longer do: from here on)
+            for (const [key, r] of prev!.resolved) if (!this.resolved.has(key)) this.resolved.set(key, r.stage >= k ? r : { ...r, stage: k });
+            for (const [b, t] of prev!.calls) {
+              const mine = this.calls.get(b);
+              if (mine === undefined) this.calls.set(b, t && new Map(t));
+              else if (mine !== null) {
+                if (t === null) this.calls.set(b, null);
+                else for (const [key, sig] of t) mine.set(key, sig);
+              }
+            }
+            this.opts.cache!.checked -= stages.length - k;
+            this.opts.cache!.reused += stages.length - k;
+            break;
+          }
+        }
         const s = stages[k]!;
         this.topStage = k;
         this.expanded++;

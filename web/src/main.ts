@@ -50,6 +50,8 @@ interface Probe {
   /** per analysed version: [keystroke → worker has the text, worker answered → page has the answer] in ms */
   transit: Array<[number, number]>;
   analyzedVersion: number;
+  /** the newest version of the text posted to the analysis worker */
+  postedVersion: number;
   diagnostics: PageDiagnostic[];
   drawnVersion: number;
   /** the text the URL fragment holds now */
@@ -58,7 +60,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { shown: [], echoShown: [], keyFrame: [], sameFrame: 0, latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { shown: [], echoShown: [], keyFrame: [], sameFrame: 0, latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, postedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -101,7 +103,7 @@ const text = (): string => view.state.doc.toString();
 const source = (): Source => ({ text: text(), file, network: chosen });
 
 function analyze(doc: Text = view.state.doc, typed = false): void {
-  version++;
+  probe.postedVersion = ++version;
   const at = performance.now();
   const p: { at: number; key?: number; echo: boolean; frame?: number } = { at, key: typed ? keyDown : undefined, echo: probe.echo };
   posted.set(version, p);
