@@ -103,7 +103,12 @@ try {
   for (const spec of specs) {
     await page.selectOption('#spec', spec);
     await page.waitForFunction((s) => window.alexnetcPlayground.view.state.doc.toString().length > 0 && document.getElementById('spec').value === s, spec);
+    // the new text analysed and its panels built (a fresh file is parsed and checked whole, its tables made, its
+    // highlighting done in idle time): on a busy machine 300 ms may not be enough, and the first keystrokes
+    // would wait on the switch of spec rather than measure a keystroke
     await page.waitForTimeout(300);
+    await page.waitForFunction(() => window.alexnetcPlayground.analyzedVersion === window.alexnetcPlayground.postedVersion);
+    await page.evaluate(() => new Promise((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 })));
     await page.evaluate(() => {
       const v = window.alexnetcPlayground.view;
       v.focus();

@@ -20,11 +20,16 @@ type Call = Extract<Stage, { kind: 'call' }>;
 
 const shown = (a: Arg): string => (a.name ? `${a.name.name} ${printExpr(a.value)}` : printExpr(a.value));
 
-/** name → the argument bound to it; undefined if binding failed (already reported) */
-export function bindArgs(call: Call, slots: readonly ParamSlot[], what: string, sink: DiagnosticSink): Map<string, Arg> | undefined {
-  const bound = new Map<string, Arg>();
-  /** how each slot was bound, for the messages */
-  const byName = new Set<string>();
+/**
+ * The argument bound to each slot, in the slots' order (undefined: not
+ * given); undefined if binding failed (already reported). Slots of the same
+ * name (a block declaring a parameter twice, E112) are one slot, the first:
+ * look a name up with slotIndex.
+ */
+export function bindArgs(call: Call, slots: readonly ParamSlot[], what: string, sink: DiagnosticSink): (Arg | undefined)[] | undefined {
+  const bound: (Arg | undefined)[] = new Array(slots.length).fill(undefined);
+  /** the slots bound by name (made at the first one: most calls name nothing) */
+  let byName: boolean[] | undefined;
   let ok = true;
   let pos = 0;
   let firstNamed: Arg | undefined;
@@ -37,48 +42,56 @@ export function bindArgs(call: Call, slots: readonly ParamSlot[], what: string, 
         ok = false;
         continue;
       }
-      const slot = slots[pos++];
-      if (!slot) {
+      if (pos >= slots.length) {
         const sig = slots.map((s) => s.name).join(', ');
         sink.report('E108', a.span, `${what} takes at most ${slots.length} positional argument${slots.length === 1 ? '' : 's'} (${sig || 'none'}), got ${call.args.filter((x) => !x.name).length}`);
         ok = false;
         break;
       }
-      bound.set(slot.name, a);
+      bound[slotIndex(slots, slots[pos++]!.name)] = a;
       continue;
     }
     firstNamed ??= a;
     const name = a.name.name;
-    if (!slots.some((s) => s.name === name)) {
+    const i = slotIndex(slots, name);
+    if (i < 0) {
       unknownName(a, slots, what, sink);
       ok = false;
       continue;
     }
-    const prev = bound.get(name);
+    const prev = bound[i];
     if (prev) {
-      const how = byName.has(name) ? 'by name' : 'positionally';
+      const how = byName?.[i] ? 'by name' : 'positionally';
       sink.report('E107', a.span, `${what}: argument \`${name}\` is given twice: \`${shown(prev)}\` ${how} and \`${shown(a)}\` by name`, {
-        notes: [{ message: `first given here${how === 'positionally' ? `, as positional argument ${slots.findIndex((x) => x.name === name) + 1}` : ''}`, span: prev.span }],
+        notes: [{ message: `first given here${how === 'positionally' ? `, as positional argument ${i + 1}` : ''}`, span: prev.span }],
       });
       ok = false;
       continue;
     }
-    bound.set(name, a);
-    byName.add(name);
+    bound[i] = a;
+    (byName ??= [])[i] = true;
   }
   if (!ok) return undefined;
-  const missing = slots.filter((s) => s.required && !bound.has(s.name));
-  if (missing.length) {
+  let anyMissing = false;
+  for (let i = 0; i < slots.length; i++) if (slots[i]!.required && !bound[i] && !bound[slotIndex(slots, slots[i]!.name)]) anyMissing = true;
+  if (anyMissing) {
+    const missing = slots.filter((s) => s.required && !bound[slotIndex(slots, s.name)]);
     sink.report('E109', call.span, `${what} is missing required argument${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m.name}\``).join(', ')}`);
     return undefined;
   }
   return bound;
 }
 
+/** the index of the slot called `name`, or -1 */
+export function slotIndex(slots: readonly ParamSlot[], name: string): number {
+  for (let i = 0; i < slots.length; i++) if (slots[i]!.name === name) return i;
+  return -1;
+}
+
 /** `conv(filters 64, 2)`: say which two arguments collide and offer to name the positional one */
-function positionalAfterNamed(call: Call, a: Arg, named: Arg, slots: readonly ParamSlot[], bound: Map<string, Arg>, what: string, sink: DiagnosticSink): void {
+function positionalAfterNamed(call: Call, a: Arg, named: Arg, slots: readonly ParamSlot[], bound: readonly (Arg | undefined)[], what: string, sink: DiagnosticSink): void {
   // the slot the author most likely meant: the first one neither argument list has filled
-  const taken = new Set([...bound.keys(), ...call.args.filter((x) => x.name).map((x) => x.name!.name)]);
+  const taken = new Set([...slots.filter((s) => bound[slotIndex(slots, s.name)]).map((s) => s.name), ...call.args.filter((x) => x.name).map((x) => x.name!.name)]);
   const next = slots.find((s) => !taken.has(s.name));
   const fixes: Fix[] = next ? [{ title: `name it: \`${next.name} ${printExpr(a.value)}\``, edits: [{ span: { start: a.span.start, end: a.span.start }, newText: `${next.name} ` }] }] : [];
   sink.report(

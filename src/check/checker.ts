@@ -8,11 +8,11 @@ import type { Span } from '../diagnostics/span.js';
 import { findLayer, LAYERS } from '../layers/registry.js';
 import { differentFunction, foreignLayer } from '../layers/foreign.js';
 import type { AnyLayer, ArgSpec, ArgValue, LayerContext, Shape } from '../layers/types.js';
-import type { BlockDecl, Decl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
+import type { Arg, BlockDecl, Decl, Expr, NetworkDecl, Stage } from '../syntax/ast.js';
 import { MAX_NESTING } from '../syntax/limits.js';
 import { parseExpression } from '../syntax/parse.js';
 import { allStages, exprsOf, refs } from '../syntax/walk.js';
-import { bindArgs } from './bind.js';
+import { bindArgs, slotIndex, type ParamSlot } from './bind.js';
 import type { Module } from './modules.js';
 import { type LayerNode, type Network, type Node, type TrainConfig } from './ir.js';
 import { suggest } from '../util/suggest.js';
@@ -70,7 +70,9 @@ interface BlockMemo {
  * removed) or its header is new; else every stage up to the first one that is
  * not the same object keeps its facts (nodes, stage facts, diagnostics) and
  * the check goes on from there. A network no edit touched is not checked
- * again; an edit near a long network's end re-checks only its end.
+ * again; an edit near a long network's end re-checks only its end. An edit
+ * in a block that changes what its calls give re-checks each network that
+ * calls it from the checkpoint before its first stage that read the block.
  */
 export class CheckCache {
   /** by network name */
@@ -84,6 +86,38 @@ export class CheckCache {
   stale = false;
   /** checks made with this cache */
   generation = 0;
+  /**
+   * where a network calls an edited block whose calls now give something
+   * else, its check goes on from the checkpoint before its first stage that
+   * called the block (false: from its start, as a test's control)
+   */
+  fromFirstCall = true;
+  /**
+   * where a re-checked long network's state at a checkpoint after the edited
+   * stages is what it was (shape, paths, nothing reported on the way), the
+   * rest of it is taken over (false: checked to its end, as a test's control)
+   */
+  stopEarly = true;
+  /**
+   * check only the network of this name, keeping the others' last results
+   * for the next check (the language server checks an edited block's first
+   * caller so, to publish the block's diagnostics before the rest)
+   */
+  only: string | undefined;
+
+  /** the networks whose last check read `name` in the compiled file (called a block of that name), in order */
+  callers(name: string): string[] {
+    const out: string[] = [];
+    for (const [net, e] of this.entries) {
+      for (const r of e.resolved.values()) {
+        if (r.file === ROOT_FILE && r.name === name && r.blocks === undefined) {
+          out.push(net);
+          break;
+        }
+      }
+    }
+    return out;
+  }
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
@@ -112,6 +146,8 @@ interface Resolution {
   decl: Decl | undefined;
   incomplete: boolean;
   blocks?: string;
+  /** the network's own stage whose check first read it (-1: its header; its body's length: its train settings) */
+  stage: number;
 }
 
 /** a span where it is now: an offset into a declaration of the compiled file (`net`: the network itself), or as it was (`null`) */
@@ -178,9 +214,13 @@ interface NetworkCtx {
 /** how many of a network's own stages lie between two checkpoints of its kept check */
 const CHECKPOINT_EVERY = 16;
 
-/** where a network's check goes on from: its end, where no stage changed, else the last checkpoint before its first changed stage */
-function resumeAt(prev: NetworkEntry, stages: readonly Stage[]): { from: number; cp: Checkpoint } {
-  const n = Math.min(stages.length, prev.body.length);
+/**
+ * where a network's check goes on from: its end, where no stage changed, else
+ * the last checkpoint before its first changed stage (or before `limit`, the
+ * first stage that called an edited block)
+ */
+function resumeAt(prev: NetworkEntry, stages: readonly Stage[], limit = Infinity): { from: number; cp: Checkpoint } {
+  const n = Math.min(stages.length, prev.body.length, limit);
   let first = 0;
   while (first < n && stages[first] === prev.body[first]) first++;
   if (first === stages.length && first === prev.body.length && prev.end) return { from: first, cp: prev.end };
@@ -203,7 +243,12 @@ function blockNames(m: Module): string[] {
  */
 function compare(prev: NetworkEntry, d: NetworkDecl, ctx: NetworkCtx): 'same' | Map<BlockDecl, { now: BlockDecl; home: Module }> | false {
   if (prev.overrides !== ctx.overrides) return false;
-  for (const k of Object.keys(d) as (keyof NetworkDecl)[]) if (k !== 'body' && k !== 'span' && d[k] !== prev.decl[k]) return false;
+  // a header parsed again (an edit in a long network's first part) is the same where only its spans moved,
+  // and nothing was reported of it (its diagnostics would be placed where it was)
+  for (const k of Object.keys(d) as (keyof NetworkDecl)[]) {
+    if (k === 'body' || k === 'span' || d[k] === prev.decl[k]) continue;
+    if (!sameIgnoringSpans(d[k], prev.decl[k]) || prev.checkpoints[0]!.items > 0) return false;
+  }
   if (Object.keys(d).length !== Object.keys(prev.decl).length) return false;
   const byFile = new Map<string | undefined, Module>(ctx.modules.map((m, i) => [i === 0 ? ROOT_FILE : m.file, m]));
   const swaps = new Map<BlockDecl, { now: BlockDecl; home: Module }>();
@@ -356,6 +401,12 @@ class PathScope {
   snapshot(): Map<string, number> {
     return new Map(this.counts);
   }
+  /** whether the names have been used as often as in a snapshot */
+  same(counts: ReadonlyMap<string, number>): boolean {
+    if (counts.size !== this.counts.size) return false;
+    for (const [k, v] of counts) if (this.counts.get(k) !== v) return false;
+    return true;
+  }
   /** go on from a snapshot */
   restore(counts: ReadonlyMap<string, number>): void {
     this.counts.clear();
@@ -405,6 +456,8 @@ export class Checker {
 
   /** block calls answered from a kept body */
   memoHits = 0;
+  /** what layers' shape rules report through (one, reset for each call: a shape rule does not keep it) */
+  private readonly layerReports = new LayerReports();
 
   private root: Module | undefined;
   /** the current network's block calls: each block's call signatures and what they gave (null: some call cannot be summed up so) */
@@ -413,6 +466,8 @@ export class Checker {
   private readonly callRecording: BlockCall[][] = [];
   /** the names resolved while checking the current network (what its kept result depends on) */
   private resolved = new Map<string, Resolution>();
+  /** the current network's own stage being checked (-1: its header) */
+  private topStage = -1;
 
   /**
    * `memo: false` checks every block call afresh (the tests compare both
@@ -445,6 +500,11 @@ export class Checker {
         const rest = nets.length - i;
         this.sink.report('E401', d.name.span, `not checked${rest > 1 ? `, nor the ${rest - 1} network${rest > 2 ? 's' : ''} after it` : ''}: the networks before it expand to more than ${MAX_TOTAL_STAGES.toLocaleString('en-US')} stages in all`);
         break;
+      }
+      if (cache?.only !== undefined && d.name.name !== cache.only) {
+        const e = kept.get(d.name.name);
+        if (e) next.set(d.name.name, e);
+        continue;
       }
       const overrides = d.name.name === (opts.target ?? single) ? opts.overrides ?? {} : {};
       const home = root.scope.get(d.name.name)?.module ?? root;
@@ -529,6 +589,9 @@ export class Checker {
     let prev: NetworkEntry | undefined;
     let stale = false;
     let swaps: Map<BlockDecl, { now: BlockDecl; home: Module }> | undefined;
+    /** the first of its own stages that read an edited block (its check goes on from the checkpoint before it) */
+    let limit = Infinity;
+    this.topStage = -1;
     if (ctx?.prev) {
       const p = ctx.prev;
       const r = compare(p, d, ctx);
@@ -538,9 +601,16 @@ export class Checker {
       else if (r !== false && r !== 'same' && whole && this.sameInterfaces(p, d, r)) prev = p;
       stale = prev !== undefined && (r !== 'same' || p.stale === true);
       if (r !== false && r !== 'same') swaps = r;
+      if (!prev && swaps && !p.stale && this.opts.cache!.fromFirstCall) {
+        // the edited blocks' calls give something else now: the stages before the first that read one keep their facts
+        for (const res of p.resolved.values()) if (res.decl?.kind === 'block' && swaps.has(res.decl)) limit = Math.min(limit, res.stage);
+        if (limit >= 0 && limit < Infinity && !d.train?.settings.some((t) => t.key.name === 'freeze')) prev = p;
+        else limit = Infinity;
+      }
     }
     const { scope, input } = prev ?? this.header(d, overrides);
-    const flow = this.body(d, input, scope, prev, ctx);
+    const flow = this.body(d, input, scope, prev, ctx, limit < Infinity ? { limit, edited: swaps! } : undefined);
+    this.topStage = d.body.length;
     if (ctx?.made && stale) {
       const made = ctx.made;
       made.stale = true;
@@ -610,9 +680,10 @@ export class Checker {
    * them is noted (the kept result's checkpoints); with `prev`, the stages
    * that are the very objects the last check saw (the document's parser hands
    * back the same stage for unchanged text) keep their facts, and the check
-   * goes on from the first one that is not.
+   * goes on from the first one that is not, or (`from1st`) from the first
+   * one that read a block edited since (`edited`, old declarations).
    */
-  private body(d: NetworkDecl, input: Shape | undefined, scope: Scope, prev: NetworkEntry | undefined, ctx: NetworkCtx | undefined): Flow {
+  private body(d: NetworkDecl, input: Shape | undefined, scope: Scope, prev: NetworkEntry | undefined, ctx: NetworkCtx | undefined, from1st?: { limit: number; edited: ReadonlyMap<BlockDecl, unknown> }): Flow {
     const stages = d.body;
     const paths = new PathScope('');
     const expandedAt = this.expanded;
@@ -624,7 +695,7 @@ export class Checker {
     let from = 0;
     let cps: Checkpoint[] = [];
     if (prev) {
-      const at = resumeAt(prev, stages);
+      const at = resumeAt(prev, stages, from1st?.limit);
       const cp = at.cp;
       from = at.from;
       nodes = prev.nodes.slice(0, cp.nodes);
@@ -637,13 +708,21 @@ export class Checker {
       this.expanded = expandedAt + cp.expanded;
       paths.restore(cp.counts);
       cps = prev.checkpoints.slice(0, Math.ceil(from / CHECKPOINT_EVERY));
-      for (const [k, r] of prev.resolved) if (!this.resolved.has(k)) this.resolved.set(k, r);
-      for (const [b, t] of prev.calls) if (!this.calls.has(b)) this.calls.set(b, t && new Map(t));
+      // what the stages before `from` read (the rest is read again); an edited block's calls are all made again
+      for (const [k, r] of prev.resolved) if (r.stage < from && !this.resolved.has(k)) this.resolved.set(k, r);
+      for (const [b, t] of prev.calls) if (!this.calls.has(b) && !from1st?.edited.has(b)) this.calls.set(b, t && new Map(t));
     }
     if (ctx) {
       this.opts.cache!.checked += stages.length - from;
       this.opts.cache!.reused += from;
     }
+    // where the stages from `tail` on are the last check's, the state at a checkpoint among them may be as it was
+    let tail = Infinity;
+    if (prev && ctx && !from1st && this.opts.cache!.stopEarly && prev.end && stages.length === prev.body.length) {
+      tail = stages.length;
+      while (tail > from && stages[tail - 1] === prev.body[tail - 1]) tail--;
+    }
+    const reportsAt = this.sink.reports;
     let stopped = false;
     const snapshot = (): Checkpoint => ({ nodes: nodes.length, infos: this.stageInfo.length - infosAt, items: this.sink.items.length, shape, params, macs, stageCount: this.stageCount, expanded: this.expanded - expandedAt, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised, tooDeep: this.tooDeep, counts: paths.snapshot() });
     this.depth++;
@@ -652,7 +731,57 @@ export class Checker {
         // the state before every CHECKPOINT_EVERY-th stage (the first always)
         if (ctx && k % CHECKPOINT_EVERY === 0) cps.push(snapshot());
         if (k >= stages.length) break;
+        if (k > from && k >= tail && k % CHECKPOINT_EVERY === 0) {
+          const old = prev!.checkpoints[k / CHECKPOINT_EVERY];
+          const end = prev!.end!;
+          // the same state as before (nothing reported since the kept part either, so that later reports dedupe alike)
+          if (
+            old &&
+            this.sink.reports === reportsAt &&
+            old.reports === reportsAt &&
+            old.tooDeep === this.tooDeep &&
+            (shape === undefined ? old.shape === undefined : old.shape !== undefined && sameShape(shape, old.shape)) &&
+            paths.same(old.counts) &&
+            this.stageCount + end.stageCount - old.stageCount <= MAX_STAGES
+          ) {
+            const now = snapshot();
+            append(nodes, prev!.nodes.slice(old.nodes, end.nodes));
+            append(this.stageInfo, prev!.infos.slice(prev!.infosAt + old.infos, prev!.infosAt + end.infos));
+            for (let x = old.items; x < end.items; x++) this.sink.adopt(placed(prev!.items[x]!, d));
+            const moved = (c: Checkpoint): Checkpoint => ({
+              ...c,
+              nodes: c.nodes + now.nodes - old.nodes,
+              infos: c.infos + now.infos - old.infos,
+              items: c.items + now.items - old.items,
+              params: c.params + now.params - old.params,
+              macs: c.macs + now.macs - old.macs,
+              stageCount: c.stageCount + now.stageCount - old.stageCount,
+              expanded: c.expanded + now.expanded - old.expanded,
+              reports: c.reports + now.reports - old.reports,
+              errorsRaised: c.errorsRaised + now.errorsRaised - old.errorsRaised,
+            });
+            for (let c = k / CHECKPOINT_EVERY + 1; c < prev!.checkpoints.length; c++) cps.push(moved(prev!.checkpoints[c]!));
+            const e = moved(end);
+            ({ shape, params, macs, tooDeep: this.tooDeep, stageCount: this.stageCount, reports: this.sink.reports, errorsRaised: this.sink.errorsRaised } = e);
+            this.expanded = expandedAt + e.expanded;
+            paths.restore(e.counts);
+            // what the rest read and called (a name the re-checked stages read before it and no longer do: from here on)
+            for (const [key, r] of prev!.resolved) if (!this.resolved.has(key)) this.resolved.set(key, r.stage >= k ? r : { ...r, stage: k });
+            for (const [b, t] of prev!.calls) {
+              const mine = this.calls.get(b);
+              if (mine === undefined) this.calls.set(b, t && new Map(t));
+              else if (mine !== null) {
+                if (t === null) this.calls.set(b, null);
+                else for (const [key, sig] of t) mine.set(key, sig);
+              }
+            }
+            this.opts.cache!.checked -= stages.length - k;
+            this.opts.cache!.reused += stages.length - k;
+            break;
+          }
+        }
         const s = stages[k]!;
+        this.topStage = k;
         this.expanded++;
         if (++this.stageCount > MAX_STAGES) {
           if (this.stageCount === MAX_STAGES + 1) this.sink.report('E401', s.span, `network \`${this.network}\` expands to more than ${MAX_STAGES.toLocaleString('en-US')} stages`);
@@ -1107,12 +1236,15 @@ export class Checker {
 
   private layerCall(s: Call, layer: AnyLayer, input: Shape | undefined, scope: Scope, paths: PathScope): Flow {
     const path = paths.next(layer.name);
-    const bound = bindArgs(s, layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), `\`${layer.name}\``, this.sink);
+    const sig = signatureOf(layer);
+    const bound = bindArgs(s, sig.slots, sig.what, this.sink);
     if (!bound) return poisoned();
     const raw: Record<string, ArgValue> = {};
     let ok = true;
-    for (const spec of layer.args) {
-      const a = bound.get(spec.name);
+    const specs = layer.args;
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const a = bound[i];
       if (!a) {
         if (spec.default !== undefined && spec.default !== null) raw[spec.name] = spec.default;
         continue;
@@ -1123,27 +1255,16 @@ export class Checker {
       else raw[spec.name] = checked;
     }
     if (!ok || !input) return poisoned();
-    const at = (arg?: string): Span => (arg && bound.get(arg)?.span) || s.span;
-    let failed = false;
-    const ctx: LayerContext = {
-      error: (code, message, arg) => {
-        failed = true;
-        const fixes =
-          code === 'E303'
-            ? [{ title: 'insert `flatten` before it', edits: [{ span: { start: s.span.start, end: s.span.start }, newText: 'flatten | ' }] }]
-            : [];
-        this.sink.report(code, at(arg), message, { fixes });
-      },
-      warn: (code, message, arg) => this.sink.report(code, at(arg), message),
-    };
+    const ctx = this.layerReports.reset(this.sink, s, specs, bound);
     const res = layer.infer(raw, input, ctx);
-    if (!res || failed) return poisoned();
-    const shape = this.sized(res.shape, s.span, `the output of \`${layer.name}\``);
+    if (!res || ctx.failed) return poisoned();
+    const shape = this.sized(res.shape, s.span, layer);
     if (!shape) return poisoned();
     const weights = layer.weights(res.args, input);
     let params = 0;
-    for (const w of weights) {
-      const n = w.shape.reduce((a, b) => a * b, 1);
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i]!;
+      const n = product(w.shape);
       if (n > MAX_ELEMENTS) {
         this.sink.report('E402', s.span, `\`${layer.name}\` ${w.name} ${formatShape(w.shape)} has ${n.toExponential(3)} elements, more than can be allocated (${MAX_ELEMENTS})`);
         return poisoned();
@@ -1163,13 +1284,14 @@ export class Checker {
       this.sink.report('E110', s.callee.span, `block \`${name}\` calls itself (${cycle}); recursion is not allowed`);
       return poisoned();
     }
-    const bound = bindArgs(s, block.params.map((p) => ({ name: p.name.name, required: !p.default })), `block \`${name}\``, this.sink);
+    const slots = blockSlotsOf(block);
+    const bound = bindArgs(s, slots, `block \`${name}\``, this.sink);
     if (!bound) return poisoned();
     const inner: Scope = { values: new Map(), poisoned: new Set() };
     const frame = { name, span: s.span, file: this.sink.file };
     let ok = true;
     for (const p of block.params) {
-      const a = bound.get(p.name.name);
+      const a = bound[slotIndex(slots, p.name.name)];
       let v: Evaluated | undefined;
       if (a) {
         v = this.ev.eval(a.value, scope);
@@ -1292,7 +1414,7 @@ export class Checker {
     if (!this.opts.cache) return;
     const file = this.module === this.root ? ROOT_FILE : this.module.file;
     const key = `${file}\u0000${name}`;
-    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks });
+    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks, stage: this.topStage });
   }
 
   /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
@@ -1319,17 +1441,37 @@ export class Checker {
   }
 
   private argValue(layer: string, spec: ArgSpec, v: Evaluated, e: Expr, scope: Scope): ArgValue | undefined {
-    const what = `\`${layer}\` argument \`${spec.name}\``;
     if (v instanceof Word) {
       if (spec.type === 'pad' && v.name === 'same') return 'same';
       if (spec.type === 'word' && spec.words?.includes(v.name)) return v.name;
       const words = spec.type === 'pad' ? ['same'] : spec.type === 'word' ? [...(spec.words ?? [])] : [];
       const s = suggest(v.name, [...scope.values.keys(), ...words]);
-      this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${what}${s ? `; did you mean \`${s}\`?` : ''}`, {
+      this.sink.report('E102', v.span, `unknown name \`${v.name}\` in ${argWhat(layer, spec)}${s ? `; did you mean \`${s}\`?` : ''}`, {
         fixes: s ? [{ title: `replace with \`${s}\``, edits: [{ span: v.span, newText: s }] }] : [],
       });
       return undefined;
     }
+    switch (spec.type) {
+      case 'word':
+        return typeof v === 'string' && spec.words?.includes(v) ? v : this.wrongArg(layer, spec, v, e);
+      case 'bool':
+        return typeof v === 'boolean' ? v : this.wrongArg(layer, spec, v, e);
+      case 'number':
+        return this.numArg(layer, spec, v, v, e, false) ? v : undefined;
+      case 'int':
+        return this.numArg(layer, spec, v, v, e, true) ? v : undefined;
+      case 'int2':
+      case 'pad': {
+        if (!Array.isArray(v)) return this.numArg(layer, spec, v, v, e, true) ? v : undefined;
+        if (!(v.length === 2 || (spec.type === 'pad' && v.length === 4))) return this.wrongArg(layer, spec, v, e);
+        for (const x of v) if (!this.numArg(layer, spec, v, x, e, true)) return undefined;
+        return v;
+      }
+    }
+  }
+
+  /** E201: an argument of the wrong kind (`v`: the whole value) */
+  private wrongArg(layer: string, spec: ArgSpec, v: ArgValue, e: Expr): undefined {
     const expected = {
       int: 'a whole number',
       number: 'a number',
@@ -1338,62 +1480,45 @@ export class Checker {
       pad: 'a whole number, [h, w], [top, left, bottom, right] or `same`',
       word: (spec.words ?? []).map((w) => `\`${w}\``).join(' or '),
     }[spec.type];
-    const wrong = (): undefined => {
-      this.sink.report('E201', e.span, `${what} expects ${expected}, got ${fmtValue(v)}`);
-      return undefined;
-    };
-    const num = (x: ArgValue, isInt: boolean): boolean => {
-      if (typeof x !== 'number') {
-        wrong();
-        return false;
-      }
-      if (isInt && !Number.isInteger(x)) {
-        this.ev.notWhole(e, x, what);
-        return false;
-      }
-      // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
-      const f = isInt ? x : Math.fround(x);
-      if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
-        const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
-        this.sink.report('E202', e.span, `${what} ${why}, got ${fmtValue(x)}`);
-        return false;
-      }
-      const bad =
-        spec.min !== undefined && f < spec.min
-          ? `at least ${spec.min}`
-          : spec.max !== undefined && f > spec.max
-            ? `at most ${spec.max}`
-            : spec.above !== undefined && f <= spec.above
-              ? `greater than ${spec.above}`
-              : spec.below !== undefined && f >= spec.below
-                ? `less than ${spec.below}`
-                : isInt && x > MAX_INT
-                  ? `at most ${MAX_INT}`
-                  : undefined;
-      if (bad) {
-        const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
-        this.sink.report('E202', e.span, `${what} must be ${bad}, got ${fmtValue(x)}${rounded}`);
-        return false;
-      }
-      return true;
-    };
-    switch (spec.type) {
-      case 'word':
-        return typeof v === 'string' && spec.words?.includes(v) ? v : wrong();
-      case 'bool':
-        return typeof v === 'boolean' ? v : wrong();
-      case 'number':
-        return num(v, false) ? v : undefined;
-      case 'int':
-        return num(v, true) ? v : undefined;
-      case 'int2':
-      case 'pad': {
-        if (!Array.isArray(v)) return num(v, true) ? v : undefined;
-        const lens = spec.type === 'pad' ? [2, 4] : [2];
-        if (!lens.includes(v.length)) return wrong();
-        return v.every((x) => num(x, true)) ? v : undefined;
-      }
+    this.sink.report('E201', e.span, `${argWhat(layer, spec)} expects ${expected}, got ${fmtValue(v)}`);
+    return undefined;
+  }
+
+  /** whether `x` (`v` or an item of it) is a number the argument takes; if not, reported */
+  private numArg(layer: string, spec: ArgSpec, v: ArgValue, x: ArgValue, e: Expr, isInt: boolean): boolean {
+    if (typeof x !== 'number') {
+      this.wrongArg(layer, spec, v, e);
+      return false;
     }
+    if (isInt && !Number.isInteger(x)) {
+      this.ev.notWhole(e, x, argWhat(layer, spec));
+      return false;
+    }
+    // every number argument ends up a float32 (an ONNX attribute, a tfjs weight): judge the value it becomes
+    const f = isInt ? x : Math.fround(x);
+    if (!isInt && (Math.abs(x) > FLOAT32_MAX || (x !== 0 && Math.abs(x) < FLOAT32_MIN_NORMAL))) {
+      const why = Math.abs(x) > FLOAT32_MAX ? 'is too large for a 32-bit float (at most 3.4e38)' : 'is too small for a 32-bit float (it would be 0 or lose its precision below 1.2e-38)';
+      this.sink.report('E202', e.span, `${argWhat(layer, spec)} ${why}, got ${fmtValue(x)}`);
+      return false;
+    }
+    const bad =
+      spec.min !== undefined && f < spec.min
+        ? `at least ${spec.min}`
+        : spec.max !== undefined && f > spec.max
+          ? `at most ${spec.max}`
+          : spec.above !== undefined && f <= spec.above
+            ? `greater than ${spec.above}`
+            : spec.below !== undefined && f >= spec.below
+              ? `less than ${spec.below}`
+              : isInt && x > MAX_INT
+                ? `at most ${MAX_INT}`
+                : undefined;
+    if (bad) {
+      const rounded = f !== x ? ` (${fmtValue(f)} as a 32-bit float)` : '';
+      this.sink.report('E202', e.span, `${argWhat(layer, spec)} must be ${bad}, got ${fmtValue(x)}${rounded}`);
+      return false;
+    }
+    return true;
   }
 
   private assertion(s: Stage, shape: Shape | undefined, scope: Scope): void {
@@ -1411,10 +1536,11 @@ export class Checker {
   }
 
   /** refuse shapes that could never be allocated, before anything is */
-  private sized(shape: Shape, span: Span, what: string): Shape | undefined {
-    const n = shape.reduce((a, b) => a * b, 1);
+  private sized(shape: Shape, span: Span, what: string | AnyLayer): Shape | undefined {
+    const n = product(shape);
     if (n > MAX_ELEMENTS || !Number.isSafeInteger(n)) {
-      this.sink.report('E401', span, `${what} ${formatShape(shape)} has ${n.toExponential(3)} elements per example, more than can be allocated (${MAX_ELEMENTS})`);
+      const named = typeof what === 'string' ? what : `the output of \`${what.name}\``;
+      this.sink.report('E401', span, `${named} ${formatShape(shape)} has ${n.toExponential(3)} elements per example, more than can be allocated (${MAX_ELEMENTS})`);
       return undefined;
     }
     return shape;
@@ -1434,12 +1560,79 @@ function memoKey(input: Shape, values: ReadonlyMap<string, ArgValue>): string {
   return k;
 }
 
+/** how messages name a layer's argument */
+function argWhat(layer: string, spec: ArgSpec): string {
+  return `\`${layer}\` argument \`${spec.name}\``;
+}
+
+/** a layer's argument slots and how messages name it, made once per layer (not per call) */
+const signatures = new WeakMap<AnyLayer, { slots: ParamSlot[]; what: string }>();
+
+function signatureOf(layer: AnyLayer): { slots: ParamSlot[]; what: string } {
+  let sig = signatures.get(layer);
+  if (!sig) {
+    sig = { slots: layer.args.map((a) => ({ name: a.name, required: a.default === undefined, aliases: a.aliases })), what: `\`${layer.name}\`` };
+    signatures.set(layer, sig);
+  }
+  return sig;
+}
+
+/** a block's parameters as argument slots (kept while the declaration is the same object) */
+const blockSlots = new WeakMap<BlockDecl, ParamSlot[]>();
+
+function blockSlotsOf(block: BlockDecl): ParamSlot[] {
+  let slots = blockSlots.get(block);
+  if (!slots) {
+    slots = block.params.map((p) => ({ name: p.name.name, required: !p.default }));
+    blockSlots.set(block, slots);
+  }
+  return slots;
+}
+
+/** what a layer's shape rule reports through: the caret under the argument at fault, else the whole call */
+class LayerReports implements LayerContext {
+  failed = false;
+  private sink!: DiagnosticSink;
+  private call!: Call;
+  private specs: readonly ArgSpec[] = [];
+  private bound: readonly (Arg | undefined)[] = [];
+  /** ready for the shape rule of `call` */
+  reset(sink: DiagnosticSink, call: Call, specs: readonly ArgSpec[], bound: readonly (Arg | undefined)[]): this {
+    this.failed = false;
+    this.sink = sink;
+    this.call = call;
+    this.specs = specs;
+    this.bound = bound;
+    return this;
+  }
+  private at(arg: string | undefined): Span {
+    if (!arg) return this.call.span;
+    for (let i = 0; i < this.specs.length; i++) if (this.specs[i]!.name === arg) return this.bound[i]?.span || this.call.span;
+    return this.call.span;
+  }
+  error(code: Code, message: string, arg?: string): void {
+    this.failed = true;
+    const s = this.call.span;
+    const fixes = code === 'E303' ? [{ title: 'insert `flatten` before it', edits: [{ span: { start: s.start, end: s.start }, newText: 'flatten | ' }] }] : [];
+    this.sink.report(code, this.at(arg), message, { fixes });
+  }
+  warn(code: Code, message: string, arg?: string): void {
+    this.sink.report(code, this.at(arg), message);
+  }
+}
+
 /** the bare words some layer argument takes: they may be passed to blocks as values */
 const LAYER_WORDS = new Set(['same', ...LAYERS.flatMap((l) => l.args.flatMap((a) => a.words ?? []))]);
 
 /** push without spreading: a repeat can expand to a million nodes, more than a call's arguments may be */
 function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
+}
+
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
 }
 
 function kindOf(v: ArgValue): string {

@@ -62,7 +62,7 @@ export const conv = documented(defineLayer<ConvArgs>({
       ctx.error('E304', `conv filters ${filters} are not divisible by groups ${groups}`, 'groups');
       ok = false;
     }
-    if (raw.pad !== 'same' && p.some((x, i) => x >= k[i % 2]!)) {
+    if (raw.pad !== 'same' && (p[0] >= k[0] || p[1] >= k[1] || p[2] >= k[0] || p[3] >= k[1])) {
       ctx.warn('W503', `conv padding ${JSON.stringify(raw.pad)} is at least the kernel size ${k[0]}×${k[1]}: the outermost outputs see only zeros`, 'pad');
     }
     const hw = windowOutput({ k, stride, pads: p, dilation, ceil: false }, input, ctx, 'conv');

@@ -44,24 +44,28 @@ export interface WindowArgs {
  * padding is dropped.
  */
 export function windowOutput(w: WindowArgs, input: Shape, ctx: LayerContext, what: string): Pair | undefined {
-  const hw: Pair = [input[1]!, input[2]!];
-  const out: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const size = hw[i]!;
-    const padded = size + w.pads[i]! + w.pads[i + 2]!;
-    const span = windowSpan(w.k[i]!, w.dilation[i]!);
-    if (span > padded) {
-      const dim = i === 0 ? 'height' : 'width';
-      ctx.error(
-        'E301',
-        `${what} kernel ${w.k[0]}×${w.k[1]}${w.dilation[i]! > 1 ? ` (dilated to ${span})` : ''} is larger than the padded input ${dim} ${padded} (input ${formatShape(input)}, pad ${w.pads[i]}+${w.pads[i + 2]})`,
-        'k',
-      );
-      return undefined;
-    }
-    out.push(windowOut(size, w.pads[i]!, w.pads[i + 2]!, w.k[i]!, w.stride[i]!, w.dilation[i]!, w.ceil));
+  const h = windowSide(w, input, 0, ctx, what);
+  if (h === undefined) return undefined;
+  const wd = windowSide(w, input, 1, ctx, what);
+  if (wd === undefined) return undefined;
+  return [h, wd];
+}
+
+/** the output size along one side (0: height, 1: width), or undefined after reporting */
+function windowSide(w: WindowArgs, input: Shape, i: 0 | 1, ctx: LayerContext, what: string): number | undefined {
+  const size = input[i + 1]!;
+  const padded = size + w.pads[i]! + w.pads[i + 2]!;
+  const span = windowSpan(w.k[i]!, w.dilation[i]!);
+  if (span > padded) {
+    const dim = i === 0 ? 'height' : 'width';
+    ctx.error(
+      'E301',
+      `${what} kernel ${w.k[0]}×${w.k[1]}${w.dilation[i]! > 1 ? ` (dilated to ${span})` : ''} is larger than the padded input ${dim} ${padded} (input ${formatShape(input)}, pad ${w.pads[i]}+${w.pads[i + 2]})`,
+      'k',
+    );
+    return undefined;
   }
-  return [out[0]!, out[1]!];
+  return windowOut(size, w.pads[i]!, w.pads[i + 2]!, w.k[i]!, w.stride[i]!, w.dilation[i]!, w.ceil);
 }
 
 /**

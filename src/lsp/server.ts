@@ -15,10 +15,13 @@ import {
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
-import { analyze, type Analysis } from './analysis.js';
+import { analyze, declAt, type Analysis } from './analysis.js';
+import { compile } from '../compile.js';
+import type { Diagnostic } from '../diagnostics/index.js';
+import type { Span } from '../diagnostics/span.js';
 import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
 import { pathOf, SourceCache } from './files.js';
-import { IncrementalParser } from '../syntax/incremental.js';
+import { commonPrefix, commonSuffix, IncrementalParser } from '../syntax/incremental.js';
 import { CheckCache } from '../check/checker.js';
 import * as F from './features.js';
 
@@ -26,6 +29,12 @@ export const SERVER_NAME = 'alexnetc';
 /** a document whose check takes longer than this is debounced */
 const SLOW_MS = 40;
 const DEBOUNCE_MAX_MS = 100;
+/**
+ * a document whose last check took at least this long gets an edited
+ * block's diagnostics first, before its other callers are checked again
+ * (ALEXNETC_LSP_PREVIEW_MS sets it; the tests use 0)
+ */
+const PREVIEW_MS = Number(process.env.ALEXNETC_LSP_PREVIEW_MS ?? 8);
 
 export interface ServerOptions {
   /** defaults to stdin/stdout */
@@ -85,12 +94,69 @@ export function startServer(opts: ServerOptions = {}): Connection {
       }
     };
 
-  const publish = (uri: string, version: number): void => {
+  /**
+   * An edit inside a block that several networks call: the block's
+   * diagnostics, from a check of its first caller alone, with the last
+   * published ones elsewhere (moved by the edit). Published without a
+   * version before the whole check, which publishes the version's own.
+   */
+  const preview = (doc: TextDocument): ReturnType<typeof F.diagnostics> | undefined => {
+    const before = cache.get(doc.uri);
+    const parser = parsers.get(doc.uri);
+    const checkCache = checks.get(doc.uri);
+    if (!before || !parser || !checkCache || (cost.get(doc.uri) ?? 0) < PREVIEW_MS) return undefined;
+    const text = doc.getText();
+    const old = before.text;
+    const max = Math.min(old.length, text.length);
+    const P = commonPrefix(old, text, max);
+    const E = text.length - commonSuffix(old, text, max - P);
+    const delta = text.length - old.length;
+    const parsed = parser.parse(text);
+    const d = declAt(parsed.program, P);
+    if (parsed.diagnostics.length || d?.kind !== 'block' || d.span.end < E) return undefined;
+    const was = before.program?.decls.find((x) => x.kind === 'block' && x.name.name === d.name.name && x.span.start === d.span.start);
+    const callers = checkCache.callers(d.name.name);
+    if (!was || callers.length < 2) return undefined;
+    checkCache.only = callers[0];
+    let r: ReturnType<typeof compile>;
+    try {
+      r = compile(text, { all: true, file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile, parse: () => parsed, checkCache });
+    } finally {
+      checkCache.only = undefined;
+    }
+    const inside = (x: Diagnostic, s: Span): boolean => x.file === undefined && x.span.start >= s.start && x.span.end <= s.end;
+    const oldEnd = E - delta;
+    const move = (sp: Span): Span => (sp.start >= oldEnd ? { start: sp.start + delta, end: sp.end + delta } : sp);
+    const kept = before.result.diagnostics
+      .filter((x) => !inside(x, was.span))
+      .map((x): Diagnostic => {
+        if (x.file !== undefined) return x;
+        const notes = x.notes.map((n) => (n.span && n.file === undefined ? { ...n, span: move(n.span) } : n));
+        return { ...x, span: move(x.span), notes, fixes: x.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ ...e, span: move(e.span) })) })) };
+      });
+    const fresh = r.diagnostics.filter((x) => inside(x, d.span));
+    const a: Analysis = { version: doc.version, text, file: before.file, result: { ...r, diagnostics: [...kept, ...fresh] }, program: parsed.program, info: new Map(), occurrences: [], deps: before.deps, indexes: new Map() };
+    return F.diagnostics(doc, a);
+  };
+
+  const publish = (uri: string, version: number, previewed = false): void => {
     pending.delete(uri);
     try {
       const doc = documents.get(uri);
       // a newer version arrived (or the document closed): its own run publishes
       if (!doc || doc.version !== version) return;
+      let first: ReturnType<typeof F.diagnostics> | undefined;
+      try {
+        first = previewed ? undefined : preview(doc);
+      } catch (e) {
+        connection.console.error(`alexnetc lsp: checking ${uri}'s edited block first failed: ${(e as Error)?.stack ?? e}`);
+      }
+      if (first) {
+        void connection.sendDiagnostics({ uri, diagnostics: first });
+        const h = setImmediate(() => publish(uri, version, true));
+        pending.set(uri, { cancel: () => clearImmediate(h) });
+        return;
+      }
       const a = analysisOf(doc);
       if (documents.get(uri)?.version !== version) return;
       void connection.sendDiagnostics({ uri, version, diagnostics: F.diagnostics(doc, a) });

@@ -11,12 +11,14 @@
 // the time of a parse was the garbage collector copying them.
 // test/syntax/ast-parser.test.ts checks that both parsers record the same
 // grammar, and compares their results on the specs and on fuzzed texts.
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
 import { exprDepth, tokenSpan, type BuildReports } from './cst-to-ast.js';
 import { MAX_EXPR_DEPTH } from './limits.js';
+import { Precomputed, type LookaheadTable } from './lookahead.js';
+import { LOOKAHEAD_TABLE } from './lookahead-table.js';
 import { FUNCTION_NAMES } from './parser.js';
 import * as T from './tokens.js';
 
@@ -73,8 +75,14 @@ export class AstParser extends EmbeddedActionsParser {
   /** the reports of the item being built, in cst-to-ast.ts's order */
   private reports: Report[] = [];
 
-  constructor(validate = false) {
-    super(T.ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3, skipValidations: !validate, errorMessageProvider: QUIET });
+  /** how the lookahead was made: from the build's table (lookahead.ts), or computed here */
+  readonly lookahead: Precomputed;
+
+  /** `table`: the lookahead computed at build time, where the bundle has it; null: compute it */
+  constructor(validate = false, table: LookaheadTable | null = LOOKAHEAD_TABLE ?? null) {
+    const lookahead = new Precomputed(table ?? undefined, [...T.ALL_TOKENS, EOF], 3);
+    super(T.ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3, skipValidations: !validate, errorMessageProvider: QUIET, lookaheadStrategy: lookahead });
+    this.lookahead = lookahead;
     this.performSelfAnalysis();
   }
 
@@ -205,36 +213,49 @@ export class AstParser extends EmbeddedActionsParser {
     return { stages, span: this.from(open) };
   });
 
+  // The rules that run once per stage or argument take their alternatives and
+  // bodies from these fields, made once, rather than as new arrays and
+  // closures on every call (Chevrotain's advice: half a long network's
+  // garbage was these). Such a closure reads no local of the rule: what it
+  // gathers goes into a field, saved and restored around the rule.
+
+  /** the stages of the chain being parsed */
+  private chained: Staged[] = [];
+  private readonly chainMore = (): void => {
+    this.CONSUME(T.Pipe);
+    this.chained.push(this.SUBRULE2(this.stage));
+  };
+
   /** stages joined by `|`; consecutive chains must be on separate lines */
   chain = this.RULE('chain', (): Staged[] => {
-    const out: Staged[] = [this.SUBRULE(this.stage)];
-    this.MANY(() => {
-      this.CONSUME(T.Pipe);
-      out.push(this.SUBRULE2(this.stage));
-    });
+    const saved = this.chained;
+    const out: Staged[] = (this.chained = [this.SUBRULE(this.stage)]);
+    this.MANY(this.chainMore);
+    this.chained = saved;
     return out;
   });
 
+  private readonly stageAlts = [
+    { ALT: (): Staged => this.SUBRULE(this.call) },
+    { ALT: (): Staged => this.SUBRULE(this.repeat) },
+    { ALT: (): Staged => this.SUBRULE(this.residual) },
+    { ALT: (): Staged => this.SUBRULE(this.merge) },
+    { ALT: (): Staged => this.SUBRULE(this.gate) },
+    { ALT: (): Staged => this.SUBRULE(this.ifStage) },
+    { ALT: (): Staged => this.SUBRULE(this.inputDecl) },
+    { ALT: (): Staged => this.SUBRULE(this.train) },
+    { ALT: (): Staged => this.SUBRULE(this.shortcut) },
+  ];
+  private readonly stageAssertion = (): A.Expr[] => this.SUBRULE(this.assertion);
+
   stage = this.RULE('stage', (): Staged => {
-    const s: Staged = this.OR([
-      { ALT: () => this.SUBRULE(this.call) },
-      { ALT: () => this.SUBRULE(this.repeat) },
-      { ALT: () => this.SUBRULE(this.residual) },
-      { ALT: () => this.SUBRULE(this.merge) },
-      { ALT: () => this.SUBRULE(this.gate) },
-      { ALT: () => this.SUBRULE(this.ifStage) },
-      { ALT: () => this.SUBRULE(this.inputDecl) },
-      { ALT: () => this.SUBRULE(this.train) },
-      { ALT: () => this.SUBRULE(this.shortcut) },
-    ]);
-    this.OPTION(() => {
-      const colon = this.LA(1);
-      // an assertion after input, train or shortcut is parsed and dropped, as cst-to-ast.ts does
-      const dims = this.SUBRULE(this.assertion);
-      if (this.RECORDING_PHASE || s.kind === 'input' || s.kind === 'train' || s.kind === 'shortcut') return;
-      s.assert = { dims: dims.map((d) => this.limit(d)), span: this.from(colon) };
-      s.span = { start: s.span.start, end: Math.max(s.span.end, s.assert.span.end) };
-    });
+    const s: Staged = this.OR(this.stageAlts);
+    const colon = this.LA(1);
+    const dims = this.OPTION(this.stageAssertion);
+    // an assertion after input, train or shortcut is parsed and dropped, as cst-to-ast.ts does
+    if (dims === undefined || this.RECORDING_PHASE || s.kind === 'input' || s.kind === 'train' || s.kind === 'shortcut') return s;
+    s.assert = { dims: dims.map((d) => this.limit(d)), span: this.from(colon) };
+    s.span = { start: s.span.start, end: Math.max(s.span.end, s.assert.span.end) };
     return s;
   });
 
@@ -247,64 +268,82 @@ export class AstParser extends EmbeddedActionsParser {
     return { kind: 'shortcut', body: stagesOnly(b.stages), keyword, span: sp, misplaced: () => misplacedStage('shortcut', keyword) };
   });
 
+  private readonly callArgs = (): A.Arg[] => this.SUBRULE(this.args);
+
   call = this.RULE('call', (): A.Stage => {
     const id = this.CONSUME(T.Identifier);
-    const args = this.OPTION(() => this.SUBRULE(this.args));
+    const args = this.OPTION(this.callArgs);
     if (this.RECORDING_PHASE) return undefined as never;
     return { kind: 'call', callee: ident(id), args: args ?? [], hasParens: !!args, span: this.from(id) };
   });
 
+  /** the arguments of the list being parsed */
+  private argList: A.Arg[] = [];
+  private readonly argsSep = { SEP: T.Comma, DEF: (): void => void this.argList.push(this.SUBRULE(this.arg)) };
+
   args = this.RULE('args', (): A.Arg[] => {
-    const out: A.Arg[] = [];
+    const saved = this.argList;
+    const out: A.Arg[] = (this.argList = []);
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => out.push(this.SUBRULE(this.arg)) });
+    this.MANY_SEP(this.argsSep);
     this.CONSUME(T.RParen);
+    this.argList = saved;
     return out;
   });
 
+  // each alternative starts where the `arg` does: its first token is LA(1) when it starts
+  private readonly argNamed = {
+    // `name value`: an identifier directly followed by the start of an expression
+    // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
+    GATE: (): boolean =>
+      this.LA(1).tokenType === T.Identifier &&
+      EXPR_START.has(this.LA(2).tokenType) &&
+      !(this.LA(2).tokenType === T.LParen && FUNCTION_NAMES.has(this.LA(1).image)),
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const id = this.CONSUME(T.Identifier, { LABEL: 'name' });
+      const e = this.SUBRULE(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      return { name: ident(id), value: this.limit(e), span: this.from(first) };
+    },
+  };
+
+  private readonly argEquals = {
+    // `name=value`, as Python writes it: built as `name value` and reported once, with a fix
+    GATE: (): boolean => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Equals,
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const id = this.CONSUME2(T.Identifier, { LABEL: 'name' });
+      const eq = this.CONSUME(T.Equals, { LABEL: 'equals' });
+      const valueFirst = this.LA(1);
+      const e = this.SUBRULE3(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      const name = ident(id);
+      const value = this.from(valueFirst);
+      const written = this.text.slice(value.start, value.end);
+      const shown = written.length > 30 ? '…' : written;
+      const fix: Fix = { title: `write \`${name.name} ${shown}\``, edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }] };
+      this.reports.push((r) => r.equalsInArgument(tokenSpan(eq), fix, `${name.name} ${shown}`));
+      return { name, value: this.limit(e), span: this.from(first) };
+    },
+  };
+
+  private readonly argPositional = {
+    ALT: (): A.Arg => {
+      const first = this.LA(1);
+      const e = this.SUBRULE2(this.expr);
+      if (this.RECORDING_PHASE) return undefined as never;
+      return { name: undefined, value: this.limit(e), span: this.from(first) };
+    },
+  };
+
+  private readonly argAlts = [this.argNamed, this.argEquals, this.argPositional];
+
   arg = this.RULE('arg', (): A.Arg => {
-    const first = this.LA(1);
-    return this.OR([
-      {
-        // `name value`: an identifier directly followed by the start of an expression
-        // (a function call `round(x)` is an expression, not the argument `round` with the value `(x)`)
-        GATE: () =>
-          this.LA(1).tokenType === T.Identifier &&
-          EXPR_START.has(this.LA(2).tokenType) &&
-          !(this.LA(2).tokenType === T.LParen && FUNCTION_NAMES.has(this.LA(1).image)),
-        ALT: (): A.Arg => {
-          const id = this.CONSUME(T.Identifier, { LABEL: 'name' });
-          const e = this.SUBRULE(this.expr);
-          if (this.RECORDING_PHASE) return undefined as never;
-          return { name: ident(id), value: this.limit(e), span: this.from(first) };
-        },
-      },
-      {
-        // `name=value`, as Python writes it: built as `name value` and reported once, with a fix
-        GATE: () => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Equals,
-        ALT: (): A.Arg => {
-          const id = this.CONSUME2(T.Identifier, { LABEL: 'name' });
-          const eq = this.CONSUME(T.Equals, { LABEL: 'equals' });
-          const valueFirst = this.LA(1);
-          const e = this.SUBRULE3(this.expr);
-          if (this.RECORDING_PHASE) return undefined as never;
-          const name = ident(id);
-          const value = this.from(valueFirst);
-          const written = this.text.slice(value.start, value.end);
-          const shown = written.length > 30 ? '…' : written;
-          const fix: Fix = { title: `write \`${name.name} ${shown}\``, edits: [{ span: { start: name.span.end, end: value.start }, newText: ' ' }] };
-          this.reports.push((r) => r.equalsInArgument(tokenSpan(eq), fix, `${name.name} ${shown}`));
-          return { name, value: this.limit(e), span: this.from(first) };
-        },
-      },
-      {
-        ALT: (): A.Arg => {
-          const e = this.SUBRULE2(this.expr);
-          if (this.RECORDING_PHASE) return undefined as never;
-          return { name: undefined, value: this.limit(e), span: this.from(first) };
-        },
-      },
-    ]);
+    if (this.RECORDING_PHASE) return this.OR(this.argAlts);
+    // the alternative OR would take: the first whose gate holds (where one holds, its tokens can
+    // only go on as that alternative); else the last, whose expression fails where OR would
+    return (this.argNamed.GATE() ? this.argNamed : this.argEquals.GATE() ? this.argEquals : this.argPositional).ALT();
   });
 
   repeat = this.RULE('repeat', (): A.Stage => {
@@ -581,18 +620,24 @@ export class AstParser extends EmbeddedActionsParser {
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.NumberLit);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'num', value: Number(t.image), text: t.image, span: tokenSpan(t) };
         },
       },
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.True);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'bool', value: true, span: tokenSpan(t) };
         },
       },
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.False);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'bool', value: false, span: tokenSpan(t) };
         },
       },
@@ -616,6 +661,8 @@ export class AstParser extends EmbeddedActionsParser {
       {
         ALT: (): A.Expr => {
           const t = this.CONSUME(T.Shortcut);
+          // recording the grammar, a token's offsets are NaN: a span of them would make V8 box every span's numbers
+          if (this.RECORDING_PHASE) return undefined as never;
           return { kind: 'ref', name: t.image, span: tokenSpan(t) };
         },
       },

@@ -53,6 +53,20 @@ describe('the bundled command line (dist/cli/bundle, what bin/alexnetc.js runs)'
     expect(files.filter((f) => HEAVY.test(f))).toEqual([]);
   });
 
+  it('check from its own bundle (check.cjs, run from the code cache) loads none of them', () => {
+    const files = loadedBy(`const { main } = createRequire(import.meta.url)('./dist/cli/bundle/check.cjs'); process.exitCode = await main(['check', 'specs/resnet.net']);`);
+    expect(files.some((f) => f.endsWith('/dist/cli/bundle/check.cjs'))).toBe(true);
+    expect(files.filter((f) => HEAVY.test(f))).toEqual([]);
+  });
+
+  it('check from its own bundle does not load node:child_process (commander gets it on first use)', () => {
+    const r = spawnSync(process.execPath, ['bin/alexnetc.js', 'check', 'specs/lenet5.net'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(path.join(root, 'test/cli/fixtures-loaded-builtins.cjs'))}` } });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = JSON.parse(/BUILTINS (.*)/.exec(r.stderr)![1]!) as string[];
+    expect(loaded).toContain('NativeModule fs');
+    expect(loaded.filter((m) => m.includes('child_process'))).toEqual([]);
+  });
+
   it('prints what dist/cli/main.js prints, for commands that read the package, the fonts and the parser', () => {
     const run = (entry: string, args: string[]) => {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { main } from '${entry}'; process.exitCode = await main(${JSON.stringify(args)});`], { cwd: root, encoding: 'utf8', timeout: 60_000 });

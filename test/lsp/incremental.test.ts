@@ -57,6 +57,18 @@ function generated(lineCount: number): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * a long network that calls its blocks only near its end (`late`), and a
+ * short one that calls them first thing: an edit in a block re-checks the
+ * long one from its first call
+ */
+function lateCalls(lineCount: number): string {
+  const out = ['block unit(c) {', '  conv(c, 3, pad 1, bias false) | batchnorm | relu', '}', '', 'block pair(c) {', '  unit(c) | unit(c)', '}', '', 'network Late(classes = 10) {', '  input [16, 32, 32]'];
+  while (out.length < lineCount - 8) out.push(`  conv(16, 3, pad 1) | relu   # line ${out.length + 1}`);
+  out.push('  unit(16) | maxpool(2)', '  pair(16)', '  unit(16)', '  globalavgpool | flatten', '  dense(classes)', '}', '', 'network Early {\n  input [16, 8, 8]\n  pair(16) | flatten | dense(2)\n}');
+  return out.join('\n') + '\n';
+}
+
 /** what a check from scratch reports for the text (files read afresh from disk) */
 function fresh(uri: string, text: string, version: number): unknown {
   const file = path.normalize(new URL(uri).pathname);
@@ -85,7 +97,11 @@ let dir: string;
 let client: LspClient;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnetc-incremental-'));
+  // every edit inside a block that several networks call publishes the block's diagnostics first (no
+  // version), then the version's own: the comparisons below read the versioned ones
+  process.env.ALEXNETC_LSP_PREVIEW_MS = '0';
   client = new LspClient();
+  delete process.env.ALEXNETC_LSP_PREVIEW_MS;
   await client.initialize();
 });
 afterAll(async () => {
@@ -124,6 +140,17 @@ describe('incremental re-checks equal a full check', () => {
     await editAndCompare(f, text, 25, f.length * 104729, undefined, gentleEdit);
   });
 
+  it('a long network calling its blocks only near its end, after edits in its blocks and random ones', async () => {
+    // digits and spaces of the blocks only
+    const inBlocks = (text: string, r: () => number): { start: number; end: number; insert: string } => {
+      const head = text.indexOf('network');
+      const e = gentleEdit(text.slice(0, head), r);
+      return e.end >= head ? { ...e, end: e.start } : e;
+    };
+    await editAndCompare('late.net', lateCalls(300), 8, 601, undefined, inBlocks);
+    await editAndCompare('late.net', lateCalls(300), 4, 602);
+  });
+
   it('a generated 5,000-line file, after a random edit and one that keeps it well formed', async () => {
     await editAndCompare('generated.net', generated(5000), 1, 5000);
     await editAndCompare('generated.net', generated(5000), 1, 5001, undefined, gentleEdit);
@@ -136,6 +163,38 @@ describe('incremental re-checks equal a full check', () => {
       return e.end >= text.indexOf('}') ? { ...e, end: e.start } : e;
     };
     await editAndCompare('generated-block.net', generated(5000), 4, 5003, undefined, inBlock);
+  });
+
+  it("an edit in a block that two networks call: the block's diagnostics first (from its first caller alone), then the whole check's", async () => {
+    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  unit(4) | unit(8) | flatten | dense(2)\n}\n';
+    const uri = pathToFileURL(path.join(dir, 'preview.net')).href;
+    const opened = client.diagnosticsFor(uri, 1, 60_000);
+    client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'alexnet', version: 1, text } });
+    expect((await opened).params.diagnostics).toEqual([]);
+    const edits: [string, string][] = [
+      ['conv(c, 3', 'conv(c, 0'],
+      ['conv(c, 0', 'conv(c, 3'],
+    ];
+    let current = text;
+    let version = 1;
+    for (const [from, to] of edits) {
+      const at = current.indexOf(from);
+      const range = { start: pos(current, at), end: pos(current, at + from.length) };
+      current = current.replace(from, to);
+      version++;
+      const order: string[] = [];
+      const first = client.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === undefined, 60_000).then((m) => (order.push('block'), m));
+      const whole = client.diagnosticsFor(uri, version, 60_000).then((m) => (order.push('whole'), m));
+      client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: to }] });
+      const [b, w] = await Promise.all([first, whole]);
+      expect(order).toEqual(['block', 'whole']);
+      expect(w.params.diagnostics, `after ${to}`).toEqual(fresh(uri, current, version));
+      // the block's own: the kernel's mistake in its line, and nothing elsewhere the last check did not report
+      const inBlock = (d: { range: { start: { line: number } } }): boolean => d.range.start.line <= 2;
+      expect(b.params.diagnostics.filter(inBlock)).toEqual(w.params.diagnostics.filter(inBlock));
+      if (to === 'conv(c, 0') expect(b.params.diagnostics.filter(inBlock).length).toBeGreaterThan(0);
+    }
+    client.notify('textDocument/didClose', { textDocument: { uri } });
   });
 
   it('a file importing another, which changes on disk between edits without a watcher telling the server', async () => {
@@ -217,6 +276,78 @@ describe("the checker's kept results equal a full check (in process: diagnostics
   it('the generated 5,000-line file, after edits anywhere in it that keep it well formed, and random ones', () => {
     keptEqualsFresh('generated.net', generated(5000), 3, 77, gentleEdit);
     keptEqualsFresh('generated.net', generated(5000), 1, 78, randomEdit);
+  });
+
+  it('a long network calling its blocks only near its end, after edits in its blocks that keep it well formed, and random ones', () => {
+    const inBlocks = (text: string, r: () => number): { start: number; end: number; insert: string } => {
+      const head = text.indexOf('network');
+      const e = gentleEdit(text.slice(0, head), r);
+      return e.end >= head ? { ...e, end: e.start } : e;
+    };
+    keptEqualsFresh('late.net', lateCalls(300), 25, 603, inBlocks);
+    keptEqualsFresh('late.net', lateCalls(300), 15, 604, gentleEdit);
+    keptEqualsFresh('late.net', lateCalls(300), 15, 605, randomEdit);
+  });
+
+  it("re-checks a network that calls an edited block from the checkpoint before its first call of it, where the block's calls give something else", () => {
+    for (const fromFirstCall of [true, false]) {
+      const parser = new IncrementalParser();
+      const cache = new CheckCache();
+      cache.fromFirstCall = fromFirstCall;
+      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+      let text = lateCalls(600);
+      check(text);
+      const stages = cache.checked;
+      // a kernel of 5 in `unit` (called by `pair` too): other shapes and parameters from the first call on
+      text = text.replace('conv(c, 3', 'conv(c, 5');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      // `Late` from the checkpoint before its first call (its last 9 stages and at most 16 before them), `Early` whole (3)
+      if (fromFirstCall) expect(cache.checked).toBeLessThanOrEqual(9 + 16 + 3);
+      else expect(cache.checked).toBe(stages);
+      expect(cache.checked + cache.reused).toBe(stages);
+      // and a mistake in the block, then its fix: reported and withdrawn as a full check does
+      text = text.replace('conv(c, 5', 'conv(c, 0');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      text = text.replace('conv(c, 0', 'conv(c, 3');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (fromFirstCall) expect(cache.checked).toBeLessThanOrEqual(9 + 16 + 3);
+    }
+  });
+
+  it("re-checks a long network's edited part only, after an edit near its start that leaves the state after that part as it was", () => {
+    for (const stopEarly of [true, false]) {
+      const parser = new IncrementalParser();
+      const cache = new CheckCache();
+      cache.stopEarly = stopEarly;
+      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+      let text = generated(1000);
+      check(text);
+      const stages = cache.checked;
+      // a space in the 10th line: its part (about 100 lines) is parsed again, and checked from its checkpoint on
+      const at = text.indexOf('# line 10') - 1;
+      text = text.slice(0, at) + ' ' + text.slice(at);
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      else expect(cache.checked).toBe(stages);
+      // a mistake there (the assertion after it fails; the shapes meet again after it): reported, so the rest is checked
+      text = text.replace('unit(16) | relu   : [16, 32, 32]   # line 12', 'unit(8) | relu   : [16, 32, 32]   # line 12');
+      const wrong = check(text);
+      expect(facts(wrong)).toEqual(facts(analyze(text, 1)));
+      expect(wrong.result.diagnostics.length).toBeGreaterThan(0);
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // and back: the last check reported on the way, so the rest is checked again too
+      text = text.replace('unit(8) | relu', 'unit(16) | relu');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeGreaterThan(stages - 300);
+      // a space again: the part only
+      text = text.replace('# line 11', ' # line 11');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      if (stopEarly) expect(cache.checked).toBeLessThan(300);
+      // then an edit near the end: the kept rest's checkpoints (moved) are right
+      text = text.replace('dense(classes)', 'dense(classes )');
+      expect(facts(check(text))).toEqual(facts(analyze(text, 1)));
+      expect(cache.checked).toBeLessThan(300);
+    }
   });
 
   it('re-checks only the end of a long network after an edit near its end, and no network an edit did not touch', () => {

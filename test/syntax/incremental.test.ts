@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IncrementalParser, pieceStarts } from '../../src/syntax/incremental.js';
+import { commonPrefix, commonSuffix, IncrementalParser, movedStarts, pieceStarts } from '../../src/syntax/incremental.js';
 import { parse } from '../../src/syntax/parse.js';
 import { rng } from '../mulberry32.js';
 
@@ -111,6 +111,29 @@ describe('incremental parse', () => {
     expect(p.parse(broken)).toEqual(whole(broken));
     expect(p.fullParses).toBe(1);
     expect(whole(broken)).toMatchObject({ diagnostics: [expect.objectContaining({ code: 'E002' })] });
+  });
+
+  it('finds what two texts share at their start and end, and the item starts of the new one from the old ones and the lines around the change', () => {
+    const naive = (a: string, b: string, fromEnd: boolean): number => {
+      let n = 0;
+      const max = Math.min(a.length, b.length);
+      while (n < max && (fromEnd ? a[a.length - 1 - n] === b[b.length - 1 - n] : a[n] === b[n])) n++;
+      return n;
+    };
+    for (const [name, text] of files) {
+      const r = rng(name.length * 31);
+      let t = text;
+      for (let i = 0; i < 60; i++) {
+        const next = edit(t, r);
+        const max = Math.min(t.length, next.length);
+        const P = commonPrefix(t, next, max);
+        expect(P, `${name}: shared start after edit ${i + 1}`).toBe(naive(t, next, false));
+        const S = commonSuffix(t, next, max - P);
+        expect(S, `${name}: shared end after edit ${i + 1}`).toBe(Math.min(naive(t, next, true), max - P));
+        expect(movedStarts(pieceStarts(t), next, P, next.length - S, next.length - t.length), `${name}: item starts after edit ${i + 1}`).toEqual(pieceStarts(next));
+        t = next;
+      }
+    }
   });
 
   it('two equal blocks (a duplicate name) get a program each', () => {

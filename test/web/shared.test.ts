@@ -36,4 +36,28 @@ describe('diagnostics in shared memory', () => {
     worker.write(7, many.slice(0, 10));
     expect(page.read(7)).toEqual(many.slice(0, 10));
   });
+
+  it('calls the page back as soon as a version is complete, not for one half written', async () => {
+    const worker = new SharedDiagnostics();
+    const page = new SharedDiagnostics(worker.buffer);
+    const seen: unknown[] = [];
+    let woke: () => void = () => {};
+    expect(page.watch(() => (seen.push(page.read(8)), woke()))).toBe(true);
+    // half written: no call
+    Atomics.store(new Int32Array(worker.buffer, 0, 2), 0, 2 * 8 + 1);
+    Atomics.notify(new Int32Array(worker.buffer, 0, 2), 0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([]);
+    await new Promise<void>((r) => {
+      woke = r;
+      worker.write(8, [d('E306', 4)]);
+    });
+    expect(seen).toEqual([[d('E306', 4)]]);
+    // and again for the next version (the watch re-arms itself)
+    await new Promise<void>((r) => {
+      woke = r;
+      worker.write(9, null);
+    });
+    expect(seen).toEqual([[d('E306', 4)], undefined]);
+  });
 });

@@ -14,6 +14,8 @@ import { LAYERS } from '../../src/layers/registry.js';
 import { KEYWORDS } from '../../src/syntax/tokens.js';
 import { summarize } from '../../src/summary.js';
 import { printExpr } from '../../src/syntax/print.js';
+import { declaredFreeze } from '../../src/check/freeze.js';
+import type { Network } from '../../src/check/ir.js';
 import type { AnalysisReply, AnalysisRequest, NetworkOut, PageDiagnostic } from './protocol.js';
 import { SharedDiagnostics } from './shared.js';
 
@@ -22,8 +24,13 @@ const post = (m: AnalysisReply): void => postMessage(m);
 let doc: TextDocument | undefined;
 /** what the last analysis of this file left (a new file starts afresh) */
 let kept: { file: string; parser: IncrementalParser; checks: CheckCache } | undefined;
-/** a network's summary, made once per checked network (an unchanged one is the same object from the CheckCache) */
-const summaries = new WeakMap<object, ReturnType<typeof summarize>>();
+/**
+ * each network's summary, by name, with what it was made from: a keystroke
+ * that leaves a network's nodes (the CheckCache hands back the very objects of
+ * an unchanged network) and totals as they were reuses it, so neither the
+ * table nor the comparison below is made again
+ */
+const summaries = new Map<string, { body: readonly object[]; key: string; summary: ReturnType<typeof summarize> }>();
 let shared: SharedDiagnostics | undefined;
 let current: Analysis | undefined;
 
@@ -36,21 +43,36 @@ function defaultNetwork(a: Analysis, file: string): string | undefined {
   return own.find((n) => n.toLowerCase() === base) ?? own[0];
 }
 
-function networks(a: Analysis): NetworkOut[] {
-  const out: NetworkOut[] = [];
+function summaryOf(net: Network): ReturnType<typeof summarize> {
+  const key = JSON.stringify([net.input, net.output, net.totalParams, net.totalMacs, declaredFreeze(net)]);
+  const kept = summaries.get(net.name);
+  if (kept && kept.key === key && kept.body.length === net.body.length && kept.body.every((n, i) => n === net.body[i])) return kept.summary;
+  const summary = summarize(net);
+  summaries.set(net.name, { body: net.body, key, summary });
+  return summary;
+}
+
+/** per network written: its name, parameters and summary (undefined: it does not check) */
+type NetworkKey = [string, string, ReturnType<typeof summarize> | undefined];
+
+function networkKeys(a: Analysis): NetworkKey[] {
+  const keys: NetworkKey[] = [];
   for (const d of a.program?.decls ?? []) {
     if (d.kind !== 'network') continue;
     const net = a.result.networks.find((n) => n.name === d.name.name);
     const params = d.params.map((p) => (p.default ? `${p.name.name} = ${printExpr(p.default)}` : p.name.name));
-    if (!net) {
-      out.push({ name: d.name.name, params });
-      continue;
-    }
-    let s = summaries.get(net);
-    if (!s) summaries.set(net, (s = summarize(net)));
-    out.push({
-      name: net.name,
-      params,
+    keys.push([d.name.name, params.join('\n'), net ? summaryOf(net) : undefined]);
+  }
+  return keys;
+}
+
+function networks(keys: NetworkKey[]): NetworkOut[] {
+  return keys.map(([name, params, s]) => {
+    const p = params ? params.split('\n') : [];
+    if (!s) return { name, params: p };
+    return {
+      name,
+      params: p,
       summary: {
         input: s.input,
         output: s.output,
@@ -61,15 +83,18 @@ function networks(a: Analysis): NetworkOut[] {
         totalMacs: s.totalMacs,
         weightBytes: s.weightBytes,
       },
-    });
-  }
-  return out;
+    };
+  });
 }
 
 const clock = (): number => performance.timeOrigin + performance.now();
 
-/** the networks last posted, as JSON: a keystroke that changes none of them (a comment, a name being typed) posts none */
+/** the networks last posted: a keystroke that changes none of them (a comment, a name being typed) posts none */
+let postedKeys: NetworkKey[] = [];
 let postedNetworks = '';
+let postedDefault: string | undefined;
+
+const sameKeys = (a: NetworkKey[], b: NetworkKey[]): boolean => a.length === b.length && a.every((k, i) => k[0] === b[i]![0] && k[1] === b[i]![1] && k[2] === b[i]![2]);
 
 /** where a stage of a network is written, in the text analysed last */
 function locate(network: string, path: string): number | undefined {
@@ -95,11 +120,27 @@ function onAnalyze(version: number, text: string, file: string): void {
   }));
   // for the page's next frame, before the message below reaches it
   shared?.write(version, diags);
-  const nets = networks(a);
-  const json = JSON.stringify(nets);
-  const changed = json !== postedNetworks;
-  postedNetworks = json;
-  post({ type: 'analyzed', version, diagnostics: diags, networks: changed ? nets : undefined, defaultNetwork: defaultNetwork(a, file), ms: performance.now() - t0, received, sent: clock() });
+  post({ type: 'analyzed', version, diagnostics: diags, ms: performance.now() - t0, received, sent: clock() });
+  // the panels' networks in a task of their own, after the answer: a keystroke typed meanwhile is analysed first
+  setTimeout(() => current === a && postNetworks(a, file), 0);
+}
+
+/** the networks of the analysis, to the page, when they changed */
+function postNetworks(a: Analysis, file: string): void {
+  const keys = networkKeys(a);
+  const dflt = defaultNetwork(a, file);
+  let nets: NetworkOut[] | undefined;
+  if (!sameKeys(keys, postedKeys)) {
+    postedKeys = keys;
+    // a network checked again (an edit in its body) often gives the same table
+    nets = networks(keys);
+    const json = JSON.stringify(nets);
+    if (json === postedNetworks) nets = undefined;
+    postedNetworks = json;
+  }
+  if (!nets && dflt === postedDefault) return;
+  postedDefault = dflt;
+  post({ type: 'networks', version: a.version, networks: nets, defaultNetwork: dflt });
 }
 
 self.onmessage = (e: MessageEvent<AnalysisRequest>) => {

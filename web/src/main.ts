@@ -50,6 +50,8 @@ interface Probe {
   /** per analysed version: [keystroke → worker has the text, worker answered → page has the answer] in ms */
   transit: Array<[number, number]>;
   analyzedVersion: number;
+  /** the newest version of the text posted to the analysis worker */
+  postedVersion: number;
   diagnostics: PageDiagnostic[];
   drawnVersion: number;
   /** the text the URL fragment holds now */
@@ -58,7 +60,7 @@ interface Probe {
   view?: EditorView;
   setText(text: string, file?: string): void;
 }
-const probe: Probe = { shown: [], echoShown: [], keyFrame: [], sameFrame: 0, latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
+const probe: Probe = { shown: [], echoShown: [], keyFrame: [], sameFrame: 0, latencies: [], analysisMs: [], transit: [], echo: false, echoLatencies: [], analyzedVersion: -1, postedVersion: -1, diagnostics: [], drawnVersion: -1, ready: false, setText: () => {} };
 (window as unknown as { alexnetcPlayground: Probe }).alexnetcPlayground = probe;
 
 // ---------------------------------------------------------------- workers
@@ -67,7 +69,10 @@ const analysis = new Worker(new URL('./analysis.js', import.meta.url), { type: '
 const exporter = new Worker(new URL('./export.js', import.meta.url), { type: 'module', name: 'alexnetc export' });
 // where the page is cross-origin isolated, the diagnostics also come through shared memory (shared.ts)
 const shared = typeof SharedArrayBuffer === 'function' && crossOriginIsolated ? new SharedDiagnostics() : undefined;
-if (shared) analysis.postMessage({ type: 'share', buffer: shared.buffer } satisfies AnalysisRequest);
+if (shared) {
+  analysis.postMessage({ type: 'share', buffer: shared.buffer } satisfies AnalysisRequest);
+  shared.watch(() => void take());
+}
 let nextId = 1;
 const pending = new Map<number, (m: never) => void>();
 
@@ -98,7 +103,7 @@ const text = (): string => view.state.doc.toString();
 const source = (): Source => ({ text: text(), file, network: chosen });
 
 function analyze(doc: Text = view.state.doc, typed = false): void {
-  version++;
+  probe.postedVersion = ++version;
   const at = performance.now();
   const p: { at: number; key?: number; echo: boolean; frame?: number } = { at, key: typed ? keyDown : undefined, echo: probe.echo };
   posted.set(version, p);
@@ -114,6 +119,9 @@ function analyze(doc: Text = view.state.doc, typed = false): void {
   if (probe.echo) analysis.postMessage({ type: 'echo', version } satisfies AnalysisRequest);
   else analysis.postMessage({ type: 'analyze', version, text: doc.toString(), file } satisfies AnalysisRequest);
   if (shared) {
+    // the analysis runs while the editor updates: taken right after that if done by then, else as soon as the
+    // worker has written it (take, watched), else in the frames after the keystroke (peek)
+    queueMicrotask(take);
     peekTries = 0;
     if (!peekScheduled) {
       peekScheduled = true;
@@ -122,18 +130,23 @@ function analyze(doc: Text = view.state.doc, typed = false): void {
   }
 }
 
+/** the newest version's diagnostics from shared memory into the editor, if the worker has written them */
+function take(frame?: number): boolean {
+  if (!shared || appliedVersion >= version) return true;
+  const d = shared.read(version);
+  if (d === undefined) return false;
+  toEditor(d === null ? inEditor(view.state) : toCm(d));
+  applied(version, frame);
+  return true;
+}
+
 // In the frames after a keystroke, the diagnostics from shared memory, if the
 // worker has them before its message arrives (a few frames at most).
 let peekScheduled = false;
 let peekTries = 0;
 function peek(frame: number): void {
   peekScheduled = false;
-  if (!shared || appliedVersion >= version) return;
-  const d = shared.read(version);
-  if (d !== undefined) {
-    toEditor(d === null ? inEditor(view.state) : toCm(d));
-    applied(version, frame);
-  } else if (++peekTries < 8) {
+  if (!take(frame) && ++peekTries < 8) {
     peekScheduled = true;
     requestAnimationFrame(peek);
   }
@@ -149,23 +162,24 @@ function peek(frame: number): void {
 function applied(upTo: number, frame?: number): void {
   appliedVersion = upTo;
   const now = performance.now();
-  const keys: Array<{ key: number; echo: boolean; frame?: number }> = [];
+  // (their own frame is read when drawn: applied before it, they have none yet)
+  const keys: Array<{ key?: number; echo: boolean; frame?: number }> = [];
   for (const [v, p] of posted) {
     if (v > upTo) continue;
     posted.delete(v);
     (p.echo ? probe.echoLatencies : probe.latencies).push(now - p.at);
-    if (p.key !== undefined) keys.push({ key: p.key, echo: p.echo, frame: p.frame });
+    if (p.key !== undefined) keys.push(p);
   }
   if (!keys.length) return;
-  const record = (t: number): void => {
+  const record = (t: number, drawn: number): void => {
     for (const k of keys) {
-      (k.echo ? probe.echoShown : probe.shown).push(t - k.key);
+      (k.echo ? probe.echoShown : probe.shown).push(t - k.key!);
       // drawn in the keystroke's own frame
-      if (!k.echo && frame !== undefined && k.frame === frame) probe.sameFrame++;
+      if (!k.echo && k.frame === drawn) probe.sameFrame++;
     }
   };
-  if (frame !== undefined) record(now);
-  else requestAnimationFrame(() => record(performance.now()));
+  if (frame !== undefined) record(now, frame);
+  else requestAnimationFrame((f) => record(performance.now(), f));
 }
 
 // a key's timeStamp, read before the editor handles it (capture, on the window)
@@ -516,16 +530,15 @@ analysis.onmessage = (e: MessageEvent<AnalysisReply>) => {
     applied(m.version);
     return;
   }
+  if (m.type === 'networks') {
+    // they come only when they changed, after the answer: kept even from an older text
+    if (m.networks) networks = m.networks;
+    panelDefault = m.defaultNetwork;
+    networksChanged = true;
+    schedulePanels();
+    return;
+  }
   if (m.type === 'analyzed') {
-    // networks come only when they changed: kept even from an answer to an older text
-    if (m.networks) {
-      networks = m.networks;
-      networksChanged = true;
-    }
-    if (m.defaultNetwork !== panelDefault) {
-      panelDefault = m.defaultNetwork;
-      networksChanged = true;
-    }
     const own = postedAt.get(m.version);
     for (const v of postedAt.keys()) if (v <= m.version) postedAt.delete(v);
     if (m.version !== version) return; // a newer text is on its way

@@ -58,15 +58,18 @@ export type AnalysisReply =
       type: 'analyzed';
       version: number;
       diagnostics: PageDiagnostic[];
-      /** absent when they are the networks of the previous answer (the worker posts them only when they changed) */
-      networks?: NetworkOut[];
-      defaultNetwork?: string;
       /** the analysis itself, in ms */
       ms: number;
       /** when the worker got the text and when it answered (performance.timeOrigin + now(), comparable across threads) */
       received: number;
       sent: number;
     }
+  /**
+   * after an answer, in a task of its own, and only when they changed: the
+   * networks of the text (absent: those of the previous message) and the one
+   * chosen by default
+   */
+  | { type: 'networks'; version: number; networks?: NetworkOut[]; defaultNetwork?: string }
   | { type: 'hover'; id: number; markdown: string | null; from: number; to: number }
   | { type: 'complete'; id: number; from: number; items: { label: string; detail?: string; info?: string; apply: string; type: string; boost: number }[] }
   | { type: 'format'; id: number; text: string | null }

@@ -1,10 +1,12 @@
 // Diagnostics through shared memory, beside the messages: the analysis worker
 // writes each version's diagnostics into a SharedArrayBuffer as soon as it
-// has them, and the page reads them in its next animation frame. A worker's
-// message waits in the page's task queue behind the frame that draws the
-// keystroke (the browser runs rendering first after input), so the
-// diagnostics would show a frame later; read in that frame, they show with
-// the keystroke. Only where the page is cross-origin isolated
+// has them and wakes the page (Atomics.notify), which takes them at once
+// (Atomics.waitAsync), or right after the editor's own update when the
+// analysis finished during it, or at the latest in its next animation frame.
+// A worker's message waits in the page's task queue behind the frame that
+// draws the keystroke (the browser runs rendering first after input), so by
+// message the diagnostics would reach the editor only after that frame, and
+// show a frame later. Only where the page is cross-origin isolated
 // (SharedArrayBuffer exists); elsewhere, and whenever the buffer is not read
 // in time, the message brings them.
 //
@@ -14,6 +16,8 @@
 import type { PageDiagnostic } from './protocol.js';
 
 const BYTES = 1 << 16;
+
+type WaitAsync = (a: Int32Array, index: number, value: number) => { async: false; value: string } | { async: true; value: Promise<string> };
 
 export class SharedDiagnostics {
   private readonly seq: Int32Array;
@@ -35,6 +39,32 @@ export class SharedDiagnostics {
       Atomics.store(this.seq, 1, data.length);
     }
     Atomics.store(this.seq, 0, 2 * version + 2);
+    Atomics.notify(this.seq, 0);
+  }
+
+  /**
+   * (the page) `then` after each version the worker completes, as soon as it
+   * is written (Atomics.waitAsync: no thread blocks, and no frame is waited
+   * for); false where the browser lacks waitAsync
+   */
+  watch(then: () => void): boolean {
+    const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+    if (typeof waitAsync !== 'function') return false;
+    const arm = (): void => {
+      for (;;) {
+        const seen = Atomics.load(this.seq, 0);
+        const r = waitAsync(this.seq, 0, seen);
+        if (r.async) {
+          void r.value.then(() => {
+            if (Atomics.load(this.seq, 0) % 2 === 0) then();
+            arm();
+          });
+          return;
+        }
+      }
+    };
+    arm();
+    return true;
   }
 
   /** (the page) version's diagnostics if complete: the list, null for "unchanged", undefined if not there (yet) */
