@@ -58,6 +58,25 @@ function storeLanes(addr: Code, val: Local, lanes: Local): Code {
 }
 
 /**
+ * The micro-kernels' epilogue (plain and packed-A alike): rows i … i + R − 1
+ * of the tile in acc (two vectors a row) to C at c + row·ldc + col, plus C
+ * when adding, then relu, keeping the valid lanes of a narrow last panel.
+ */
+function storeTile(R: number, l: Record<'c' | 'i' | 'ldc' | 'col' | 'ci' | 'add' | 'relu' | 'lanes0' | 'lanes1', Local>, acc: Local[]): Code {
+  const code: Code = [];
+  for (let r = 0; r < R; r++) {
+    code.push(...l.c.get, ...l.i.get, ...i32.const(r), ...i32.add, ...l.ldc.get, ...i32.mul, ...i32.add, ...l.col.get, ...i32.add, ...l.ci.set);
+    for (let v = 0; v < 2; v++) {
+      const x = acc[2 * r + v]!;
+      code.push(...l.add.get, ...if_([[...x.get, ...l.ci.get, ...v128.load(16 * v), ...f32x4.add, ...x.set]]));
+      code.push(...l.relu.get, ...if_([[...x.get, ...v128.zero, ...f32x4.pmax, ...x.set]]));
+      code.push(...storeLanes([...l.ci.get, ...(v === 0 ? [] : [...i32.const(16), ...i32.add])], x, v === 0 ? l.lanes0 : l.lanes1));
+    }
+  }
+  return code;
+}
+
+/**
  * gemm_tiles_<variant>(a, rs, cs, bp, kp, c, ldc, bias, i0, i1, p0, p1, k0, kc, n, flags):
  * rows [i0, i1) × panels [p0, p1) of C, for the K range [k0, k0 + kc).
  * bp: packed B, kp its panel height (K); bias: 0 or a row of n floats (used
@@ -111,16 +130,7 @@ function tilesKernel(variant: Variant): KernelDef {
           addTo(pb, 32),
           kk.get, i32.const(1), i32.sub, kk.tee, br_if(0),
         ));
-        // store: (+ C) (relu), keeping the valid lanes of a narrow last panel
-        for (let r = 0; r < R; r++) {
-          code.push(...c.get, ...i.get, ...i32.const(r), ...i32.add, ...ldc.get, ...i32.mul, ...i32.add, ...col.get, ...i32.add, ...ci.set);
-          for (let v = 0; v < 2; v++) {
-            const x = acc[2 * r + v]!;
-            code.push(...add.get, ...if_([[...x.get, ...ci.get, ...v128.load(16 * v), ...f32x4.add, ...x.set]]));
-            code.push(...relu.get, ...if_([[...x.get, ...v128.zero, ...f32x4.pmax, ...x.set]]));
-            code.push(...storeLanes([...ci.get, ...(v === 0 ? [] : [...i32.const(16), ...i32.add])], x, v === 0 ? lanes0 : lanes1));
-          }
-        }
+        code.push(...storeTile(R, { c, i, ldc, col, ci, add, relu, lanes0, lanes1 }, acc));
         return code;
       };
 
@@ -425,20 +435,7 @@ function packedTilesKernel(): KernelDef {
           step.push(...x.get, ...av.get, ...(v === 0 ? b0 : b1).get, ...f32x4.mul, ...f32x4.add, ...x.set);
         }
       }
-      /** rows i … i + R − 1 of the tile: (+ C) (relu), the valid lanes */
-      const store = (R: number): Code => {
-        const code: Code = [];
-        for (let r = 0; r < R; r++) {
-          code.push(...c.get, ...i.get, ...i32.const(r), ...i32.add, ...ldc.get, ...i32.mul, ...i32.add, ...col.get, ...i32.add, ...ci.set);
-          for (let v = 0; v < 2; v++) {
-            const x = acc[2 * r + v]!;
-            code.push(...add.get, ...if_([[...x.get, ...ci.get, ...v128.load(16 * v), ...f32x4.add, ...x.set]]));
-            code.push(...relu.get, ...if_([[...x.get, ...v128.zero, ...f32x4.pmax, ...x.set]]));
-            code.push(...storeLanes([...ci.get, ...(v === 0 ? [] : [...i32.const(16), ...i32.add])], x, v === 0 ? lanes0 : lanes1));
-          }
-        }
-        return code;
-      };
+      const store = (R: number): Code => storeTile(R, { c, i, ldc, col, ci, add, relu, lanes0, lanes1 }, acc);
       return [
         ...flags.get, ...i32.const(FLAG_ADD), ...i32.and, ...add.set,
         ...flags.get, ...i32.const(FLAG_RELU), ...i32.and, ...relu.set,
