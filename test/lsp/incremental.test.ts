@@ -245,6 +245,13 @@ function facts(a: ReturnType<typeof analyze>): unknown {
   };
 }
 
+/** a document's incremental parser and kept check, as the server holds them, and a check of a text through both */
+function keptCheck(): { cache: CheckCache; check: (t: string) => ReturnType<typeof analyze> } {
+  const parser = new IncrementalParser();
+  const cache = new CheckCache();
+  return { cache, check: (t) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache }) };
+}
+
 /** apply `edits` edits, checking each version with the document's parser and kept check, and comparing with a check from scratch */
 function keptEqualsFresh(name: string, text: string, edits: number, seed: number, edit: typeof randomEdit): CheckCache {
   const parser = new IncrementalParser();
@@ -291,10 +298,8 @@ describe("the checker's kept results equal a full check (in process: diagnostics
 
   it("re-checks a network that calls an edited block from the checkpoint before its first call of it, where the block's calls give something else", () => {
     for (const fromFirstCall of [true, false]) {
-      const parser = new IncrementalParser();
-      const cache = new CheckCache();
+      const { cache, check } = keptCheck();
       cache.fromFirstCall = fromFirstCall;
-      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
       let text = lateCalls(600);
       check(text);
       const stages = cache.checked;
@@ -316,10 +321,8 @@ describe("the checker's kept results equal a full check (in process: diagnostics
 
   it("re-checks a long network's edited part only, after an edit near its start that leaves the state after that part as it was", () => {
     for (const stopEarly of [true, false]) {
-      const parser = new IncrementalParser();
-      const cache = new CheckCache();
+      const { cache, check } = keptCheck();
       cache.stopEarly = stopEarly;
-      const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
       let text = generated(1000);
       check(text);
       const stages = cache.checked;
@@ -351,10 +354,8 @@ describe("the checker's kept results equal a full check (in process: diagnostics
   });
 
   it('re-checks only the end of a long network after an edit near its end, and no network an edit did not touch', () => {
-    const parser = new IncrementalParser();
-    const cache = new CheckCache();
+    const { cache, check } = keptCheck();
     const text = generated(1000);
-    const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
     check(text);
     // two stages on each of the network's lines, and its last three
     const stages = cache.checked;
@@ -374,9 +375,7 @@ describe("the checker's kept results equal a full check (in process: diagnostics
   });
 
   it("re-checks no stage of a network after an edit in a block that leaves what the block's calls give as it was, and works the stage facts out when asked", () => {
-    const parser = new IncrementalParser();
-    const cache = new CheckCache();
-    const check = (t: string) => analyze(t, 1, { parse: (x) => parser.parse(x), checkCache: cache });
+    const { cache, check } = keptCheck();
     const same = (t: string) => expect(facts(check(t)), t.slice(0, 80)).toEqual(facts(analyze(t, 1)));
     let text = generated(1000);
     check(text);
