@@ -17,8 +17,9 @@ import type { AttentionArgs } from '../../layers/attention.js';
 import type { LayerNormArgs } from '../../layers/layernorm.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
-import { bandRows, convBackpropFilter, convBackpropInput, convForward, geomBlock, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
+import { convBackpropFilter, convBackpropInput, convForward, winogradSpec, type ConvGeom } from '../../kernels/ops/conv.js';
 import { FLAG_RELU, gemm, packB, swapPays } from '../../kernels/ops/gemm.js';
+import { poolBackward, poolForward } from '../../kernels/ops/pool.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
 import { MASK_MODE } from '../../kernels/wasm/masks.js';
@@ -350,12 +351,7 @@ class Pool implements Op {
   private y = 0;
   constructor(private readonly kind: 'max' | 'avg', private readonly geo: Geo) {}
   forward(c: Ctx, x: number): number {
-    const g: ConvGeom = { ...this.geo, N: c.N };
-    const rows = g.N * g.OH;
-    const y = c.a.output(rows * g.OW * g.C);
-    const rowsPer = Math.max(1, Math.ceil(rows / (8 * c.a.rt.threads)));
-    c.a.rt.parallel(`${this.kind}pool_fwd`, Math.ceil(rows / rowsPer), [geomBlock(c.a.io, g), x, y.p, rowsPer],
-      rows * g.OW * g.C * g.FH * g.FW < 1 << 16);
+    const y = poolForward(c.a.io, this.kind, { ...this.geo, N: c.N }, x);
     c.a.endOp();
     this.x = x;
     this.y = y.p;
@@ -363,20 +359,7 @@ class Pool implements Op {
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
     if (!needDx) return 0;
-    const g: ConvGeom = { ...this.geo, N: c.N };
-    const io = c.a.io;
-    const n = g.N * g.H * g.W * g.C;
-    const dx = c.a.output(n);
-    zeroFill(io, dx.p, n);
-    const { bh, nbands } = bandRows(g, 1 << 14);
-    const geom = geomBlock(io, g);
-    const inputs = this.kind === 'max' ? [this.x, this.y, dy] : [dy];
-    const extra = this.kind === 'max' ? [io.temp(c.a.rt.threads * g.C + 4)] : [];
-    for (const phase of [0, 1]) {
-      const per = (nbands - phase + 1) >> 1;
-      c.a.rt.parallel(`${this.kind}pool_grad`, g.N * per, [geom, ...inputs, dx.p, phase, bh, nbands, ...extra],
-        g.N * g.OH * g.OW * g.C * g.FH * g.FW < 1 << 16);
-    }
+    const dx = poolBackward(c.a.io, this.kind, { ...this.geo, N: c.N }, this.x, this.y, dy);
     c.a.endOp();
     return dx.p;
   }
