@@ -589,32 +589,48 @@ export function rowsCopy(c: Ctx, src: number, srcStride: number, dst: number, ds
   c.a.rt.parallel('copy_rows', Math.ceil(rows / rowsPer), [src, srcStride * 4, dst, dstStride * 4, run, rows, rowsPer], rows * run < 1 << 16);
 }
 
+/** The branches' outputs (`rows` rows of `widths[i]` floats each) side by side in one new buffer, in order: concat's and split's forward. */
+function joinColumns(c: Ctx, outs: readonly number[], widths: readonly number[], rows: number): number {
+  const total = widths.reduce((p, q) => p + q, 0);
+  const y = c.a.output(rows * total);
+  let col = 0;
+  outs.forEach((o, i) => {
+    rowsCopy(c, o, widths[i]!, y.p + col * 4, total, widths[i]!, rows);
+    col += widths[i]!;
+  });
+  c.a.endOp();
+  return y.p;
+}
+
+/**
+ * joinColumns backwards: branch i's columns of dy, copied into a buffer of
+ * their own and handed to `each` before the next branch's are copied.
+ */
+function eachColumns(c: Ctx, dy: number, widths: readonly number[], rows: number, each: (part: number, i: number) => void): void {
+  const total = widths.reduce((p, q) => p + q, 0);
+  let col = 0;
+  widths.forEach((w, i) => {
+    const part = c.a.output(rows * w);
+    rowsCopy(c, dy + col * 4, total, part.p, w, w, rows);
+    c.a.endOp();
+    col += w;
+    each(part.p, i);
+  });
+}
+
 /** Branches fed by the same input whose outputs are concatenated along the channels (the last axis inside). */
 class Concat implements Op {
   constructor(private readonly branches: Op[][], private readonly widths: number[], private readonly positions: number,
     private readonly inPer: number) {}
   forward(c: Ctx, x: number): number {
-    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions;
-    const outs = this.branches.map((b) => forwardAll(b, c, x));
-    const y = c.a.output(rows * total);
-    let col = 0;
-    outs.forEach((o, i) => {
-      rowsCopy(c, o, this.widths[i]!, y.p + col * 4, total, this.widths[i]!, rows);
-      col += this.widths[i]!;
-    });
-    c.a.endOp();
-    return y.p;
+    return joinColumns(c, this.branches.map((b) => forwardAll(b, c, x)), this.widths, c.N * this.positions);
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
-    const total = this.widths.reduce((p, q) => p + q, 0), rows = c.N * this.positions, n = c.N * this.inPer;
-    let dx = 0, col = 0;
-    this.branches.forEach((b, i) => {
-      const w = this.widths[i]!;
-      const part = c.a.output(rows * w);
-      rowsCopy(c, dy + col * 4, total, part.p, w, w, rows);
-      c.a.endOp();
-      col += w;
-      const d = b.length === 0 ? (needDx ? part.p : 0) : backwardAll(b, c, part.p, needDx);
+    const n = c.N * this.inPer;
+    let dx = 0;
+    eachColumns(c, dy, this.widths, c.N * this.positions, (part, i) => {
+      const b = this.branches[i]!;
+      const d = b.length === 0 ? (needDx ? part : 0) : backwardAll(b, c, part, needDx);
       if (needDx) dx = dx === 0 ? d : elementwise(c, 'add', dx, d, n);
     });
     return dx;
@@ -676,35 +692,21 @@ class Split implements Op {
   constructor(private readonly branches: Op[][], private readonly part: number, private readonly widths: number[],
     private readonly inPositions: number, private readonly outPositions: number) {}
   forward(c: Ctx, x: number): number {
-    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions, outRows = c.N * this.outPositions;
-    const total = this.widths.reduce((p, q) => p + q, 0);
+    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions;
     const outs = this.branches.map((b, i) => {
       const slice = c.a.output(rows * this.part);
       rowsCopy(c, x + i * this.part * 4, C, slice.p, this.part, this.part, rows);
       c.a.endOp();
       return forwardAll(b, c, slice.p);
     });
-    const y = c.a.output(outRows * total);
-    let col = 0;
-    outs.forEach((o, i) => {
-      rowsCopy(c, o, this.widths[i]!, y.p + col * 4, total, this.widths[i]!, outRows);
-      col += this.widths[i]!;
-    });
-    c.a.endOp();
-    return y.p;
+    return joinColumns(c, outs, this.widths, c.N * this.outPositions);
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
-    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions, outRows = c.N * this.outPositions;
-    const total = this.widths.reduce((p, q) => p + q, 0);
+    const k = this.branches.length, C = this.part * k, rows = c.N * this.inPositions;
     const dx = needDx ? c.a.output(rows * C) : null;
-    let col = 0;
-    this.branches.forEach((b, i) => {
-      const w = this.widths[i]!;
-      const part = c.a.output(outRows * w);
-      rowsCopy(c, dy + col * 4, total, part.p, w, w, outRows);
-      c.a.endOp();
-      col += w;
-      const d = b.length === 0 ? part.p : backwardAll(b, c, part.p, needDx);
+    eachColumns(c, dy, this.widths, c.N * this.outPositions, (part, i) => {
+      const b = this.branches[i]!;
+      const d = b.length === 0 ? part : backwardAll(b, c, part, needDx);
       if (dx) {
         rowsCopy(c, d, this.part, dx.p + i * this.part * 4, C, this.part, rows);
         c.a.endOp();
