@@ -1,9 +1,11 @@
 // Parse + check time per shipped spec and for generated networks of growing
 // size (time per stage should stay flat: linear growth), `alexnetc check`'s
-// whole process beside a bare `node -e 0` (the cold start), and ONNX export
+// whole process beside a bare `node -e 0` (the cold start), `alexnetc lsp`'s
+// time from spawn to its first diagnostics beside the same, and ONNX export
 // time of AlexNet and VGG-16 beside torch.onnx.export of the same models, same run.
 //   node --expose-gc bench/compiler.mjs [--quick]   (--quick: no ONNX export)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,20 +85,49 @@ const rows = [
   ['alexnetc check specs/lenet5.net', [bin, 'check', lenet]],
   ['the same from dist/, unbundled', ['--input-type=module', '-e', `import { main } from './dist/cli/main.js'; process.exitCode = await main(['check', ${JSON.stringify(lenet)}]);`]],
 ].map(([name, args]) => ({ name, args, wall: [], cpu: [] }));
+/** wall ms from spawning `alexnetc lsp` to its first publishDiagnostics for lenet5.net; then shut down and exit, as an editor does */
+async function lspFirstDiagnostics() {
+  const text = readFileSync(lenet, 'utf8');
+  const t = process.hrtime.bigint();
+  const p = spawn(process.execPath, [bin, 'lsp', '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
+  const send = (m) => {
+    const b = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...m }));
+    p.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`, 'ascii'), b]));
+  };
+  send({ id: 1, method: 'initialize', params: { processId: process.pid, rootUri: null, capabilities: {} } });
+  send({ method: 'initialized', params: {} });
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: `file://${lenet}`, languageId: 'alexnet', version: 1, text } } });
+  let seen = '';
+  const exited = once(p, 'exit');
+  const ms = await new Promise((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      seen += d;
+      if (seen.includes('"textDocument/publishDiagnostics"')) resolve(Number(process.hrtime.bigint() - t) / 1e6);
+    });
+    exited.then(([code]) => reject(new Error(`alexnetc lsp exited (${code}) before publishing diagnostics`)));
+  });
+  send({ id: 2, method: 'shutdown' });
+  send({ method: 'exit' });
+  await exited;
+  return ms;
+}
+const lsp = { name: 'alexnetc lsp, spawn → first diagnostics', wall: [], cpu: [] };
 for (let i = 0; i < 15; i++) {
   for (const r of rows) {
     const x = run(r.args);
     r.wall.push(x.wall);
     r.cpu.push(x.cpu);
   }
+  lsp.wall.push(await lspFirstDiagnostics());
+  lsp.cpu.push(NaN);
 }
 console.log(`\ncold start, whole process (medians of 15, alternated; ${process.version}, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
-console.log(`  ${''.padEnd(34)} ${'wall'.padStart(8)} ${'over node -e 0'.padStart(15)} ${gnuTime ? `${'CPU'.padStart(8)} ${'over node -e 0'.padStart(15)}` : ''}`);
+console.log(`  ${''.padEnd(40)} ${'wall'.padStart(8)} ${'over node -e 0'.padStart(15)} ${gnuTime ? `${'CPU'.padStart(8)} ${'over node -e 0'.padStart(15)}` : ''}`);
 const [w0, c0] = [median(rows[0].wall), median(rows[0].cpu)];
-for (const r of rows) {
+for (const r of [...rows, lsp]) {
   const [w, c] = [median(r.wall), median(r.cpu)];
-  const over = (x, y) => (r === rows[0] ? '' : `+${(x - y).toFixed(0)} ms`).padStart(15);
-  console.log(`  ${r.name.padEnd(34)} ${w.toFixed(0).padStart(5)} ms ${over(w, w0)} ${gnuTime ? `${c.toFixed(0).padStart(5)} ms ${over(c, c0)}` : ''}`);
+  const over = (x, y) => (r === rows[0] || Number.isNaN(x) ? '' : `+${(x - y).toFixed(0)} ms`).padStart(15);
+  console.log(`  ${r.name.padEnd(40)} ${w.toFixed(0).padStart(5)} ms ${over(w, w0)} ${gnuTime && !Number.isNaN(c) ? `${c.toFixed(0).padStart(5)} ms ${over(c, c0)}` : ''}`);
 }
 
 if (process.argv.includes('--quick')) process.exit(0);

@@ -12,12 +12,14 @@
 // PyTorch worker, stay right): each use is rewritten to that file's URL
 // relative to the chunk's folder.
 //
-// `alexnetc check` has a bundle of its own besides (dist/cli/bundle/check.cjs):
-// one CommonJS file of everything main.js imports statically, which
-// bin/alexnetc.js compiles with a V8 code cache (see bin/alexnetc.js). A
-// command that imports its machinery lazily is not in it: such an import there
-// is an internal error, and bin/alexnetc.js runs only `check` from it. Its first
-// line names a hash of the rest, which keys the code cache.
+// `alexnetc check` and `alexnetc lsp` have a bundle of their own besides
+// (dist/cli/bundle/check.cjs, lsp.cjs): one CommonJS file of everything
+// main.js imports statically, and for lsp.cjs the language server it imports
+// lazily (and whatever the server imports lazily), which bin/alexnetc.js compiles
+// with a V8 code cache (see bin/alexnetc.js). Another command's lazily imported
+// machinery is not in them: such an import there is an internal error, and
+// bin/alexnetc.js runs only its own command from each. The first line names the
+// command and a hash of the rest, which keys the code cache.
 //
 // Both have the AST parser's table (src/syntax/lookahead.ts) in place of
 // dist/syntax/lookahead-table.js's `undefined`: the grammar the built parser
@@ -37,10 +39,19 @@ const outdir = path.join(root, 'dist', 'cli', 'bundle');
 /** the packages bundled in: pure JavaScript of many small modules, on the path of every command */
 const BUNDLED = new Set(['chevrotain', '@chevrotain/cst-dts-gen', '@chevrotain/gast', '@chevrotain/regexp-to-ast', '@chevrotain/utils', 'lodash-es', 'commander', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'vscode-languageserver-protocol', 'vscode-languageserver-types', 'vscode-jsonrpc']);
 
-/** the bundle of `alexnetc check` (CommonJS, for a V8 code cache), in outdir */
-export const CHECK_BUNDLE = 'check.cjs';
+/**
+ * The commands with a bundle of their own (CommonJS, for a V8 code cache):
+ * `<command>.cjs` in outdir. `lazy`: the built files and folders whose lazy
+ * imports of the house's modules are bundled in (the command's machinery);
+ * `elsewhere`: what another lazy import of the house's is there: an error
+ * (`check`: none is on its path), or an import of the built module itself.
+ */
+export const OWN_BUNDLES = {
+  check: { lazy: [], elsewhere: 'error' },
+  lsp: { lazy: ['dist/cli/commands/lsp.js', 'dist/lsp/', 'dist/inspect/draw/'], elsewhere: 'dist' },
+};
 
-/** `cjs`: the check bundle, where a module's own URL is built from __dirname and a lazy import of the house's code is an error */
+/** `cjs`: the command of a bundle of its own, where a module's own URL is built from __dirname and a lazy import of the house's code is an error unless its importer is one of the command's */
 const plugin = (cjs, table) => ({
   name: 'alexnetc-cli',
   setup(b) {
@@ -50,8 +61,16 @@ const plugin = (cjs, table) => ({
     b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, () => ({ contents: `module.exports = new Proxy({}, { get: (_, k) => require("node:child_process")[k] });`, loader: 'js' }));
     b.onLoad({ filter: /[\\/]dist[\\/]syntax[\\/]lookahead-table\.js$/ }, () => ({ contents: `export const LOOKAHEAD_TABLE = ${JSON.stringify(table)};`, loader: 'js' }));
     if (cjs) {
-      b.onResolve({ filter: /^\./ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy' } : undefined));
-      b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/cli/bundle/${CHECK_BUNDLE} (only \`check\` runs from it)`)});`, loader: 'js' }));
+      const { lazy, elsewhere } = OWN_BUNDLES[cjs];
+      const bundledIn = (importer) => lazy.some((p) => (p.endsWith('/') ? importer.startsWith(path.join(root, p) + path.sep) : importer === path.join(root, p)));
+      b.onResolve({ filter: /^\./ }, (a) => {
+        if (a.kind !== 'dynamic-import' || bundledIn(a.importer)) return undefined;
+        if (elsewhere === 'error') return { path: a.path, namespace: 'lazy' };
+        // import() of the built module, relative to the bundle (esbuild keeps an external import() as it is)
+        const rel = path.relative(outdir, path.resolve(a.resolveDir, a.path)).split(path.sep).join('/');
+        return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/cli/bundle/${cjs}.cjs (only \`${cjs}\` runs from it)`)});`, loader: 'js' }));
     }
     b.onResolve({ filter: /^[^./]/ }, (a) => {
       if (a.path.startsWith('node:')) return { external: true };
@@ -68,12 +87,13 @@ const plugin = (cjs, table) => ({
   },
 });
 
-/** the check bundle, written with its first line `// alexnetc check bundle <hash of the rest>` */
-async function bundleCheck(table) {
+/** a command's own bundle, written with its first line `// alexnetc <command> bundle <hash of the rest>` */
+async function bundleOwn(command, table) {
+  const file = `${command}.cjs`;
   const r = await build({
     absWorkingDir: root,
     entryPoints: ['dist/cli/main.js'],
-    outfile: path.join(outdir, CHECK_BUNDLE),
+    outfile: path.join(outdir, file),
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -84,14 +104,15 @@ async function bundleCheck(table) {
     minifyWhitespace: true,
     logLevel: 'warning',
     write: false,
-    plugins: [plugin(true, table)],
+    plugins: [plugin(command, table)],
   });
   const text = r.outputFiles[0].text;
-  if (!/^[\x00-\x7f]*$/.test(text)) throw new Error(`${CHECK_BUNDLE}: not ASCII`);
+  const wide = /[^\x00-\x7f]/.exec(text);
+  if (wide) throw new Error(`${file}: not ASCII: ${JSON.stringify(text.slice(Math.max(0, wide.index - 80), wide.index + 20))}`);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 20);
   mkdirSync(outdir, { recursive: true });
-  writeFileSync(path.join(outdir, CHECK_BUNDLE), `// alexnetc check bundle ${hash}\n${text}`);
-  return Buffer.byteLength(text);
+  writeFileSync(path.join(outdir, file), `// alexnetc ${command} bundle ${hash}\n${text}`);
+  return `${file} ${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB`;
 }
 
 /** the AST parser's table: the grammar the built parser records, and its lookahead paths */
@@ -106,7 +127,7 @@ export async function bundleCli({ quiet = false } = {}) {
   const t0 = Date.now();
   rmSync(outdir, { recursive: true, force: true });
   const table = await lookahead();
-  const [r, checkBytes] = await Promise.all([build({
+  const [r, ...own] = await Promise.all([build({
     absWorkingDir: root,
     entryPoints: { main: 'dist/cli/main.js' },
     outdir,
@@ -123,12 +144,12 @@ export async function bundleCli({ quiet = false } = {}) {
     logOverride: { 'unsupported-dynamic-import': 'silent' },
     metafile: true,
     plugins: [plugin(false, table)],
-  }), bundleCheck(table)]);
+  }), ...Object.keys(OWN_BUNDLES).map((c) => bundleOwn(c, table))]);
   writeFileSync(path.join(outdir, 'lookahead.json'), JSON.stringify(table));
   if (!quiet) {
     const outs = Object.entries(r.metafile.outputs).filter(([f]) => f.endsWith('.js'));
     const kib = outs.reduce((s, [, o]) => s + o.bytes, 0) / 1024;
-    console.log(`dist/cli/bundle: ${outs.length} files, ${kib.toFixed(0)} KiB, and ${CHECK_BUNDLE} ${(checkBytes / 1024).toFixed(0)} KiB, in ${Date.now() - t0} ms`);
+    console.log(`dist/cli/bundle: ${outs.length} files, ${kib.toFixed(0)} KiB, and ${own.join(', ')}, in ${Date.now() - t0} ms`);
   }
 }
 

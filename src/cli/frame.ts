@@ -11,6 +11,7 @@ import { readFromDisk } from '../read-file.js';
 import { hasErrors, LineIndex } from '../diagnostics/index.js';
 import { diagnosticToJson, renderDiagnostic } from '../diagnostics/render.js';
 import { UserError } from '../util/errors.js';
+import { writeStderr } from './stdio.js';
 
 export const EXIT = { ok: 0, input: 1, usage: 2, internal: 70 } as const;
 
@@ -160,9 +161,15 @@ export function compileAndReport(file: string, opts: CompileOptions, json: boole
   return { result, ok: !hasErrors(result.diagnostics), text };
 }
 
+/** Write to stderr (stdio.ts: without making process.stderr where it is not made yet); a reader gone away ends the run, exit 0. */
+export function writeErr(text: string): void {
+  writeStderr(text, () => process.exit(EXIT.ok));
+}
+
 export function printDiagnostics(file: string, text: string, result: Pick<CompileResult, 'diagnostics'> & { files?: CompileResult['files'] }): void {
   const index = new LineIndex(text);
-  const color = useColor();
+  // asked only where there is something to show: it looks at process.stderr, which makes it
+  let color: boolean | undefined;
   let shownErrors = 0;
   let hidden = 0;
   for (const d of result.diagnostics) {
@@ -171,12 +178,13 @@ export function printDiagnostics(file: string, text: string, result: Pick<Compil
       continue;
     }
     if (d.severity === 'error') shownErrors++;
-    process.stderr.write(renderDiagnostic(d, file, text, { color, sources: result.files }, index) + '\n\n');
+    color ??= useColor();
+    writeErr(renderDiagnostic(d, file, text, { color, sources: result.files }, index) + '\n\n');
   }
-  if (hidden) process.stderr.write(`… and ${hidden} more error${hidden === 1 ? '' : 's'} (--json lists them all)\n`);
+  if (hidden) writeErr(`… and ${hidden} more error${hidden === 1 ? '' : 's'} (--json lists them all)\n`);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning').length;
-  if (errors) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+  if (errors) writeErr(`${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
 }
 
 /** The diagnostics of one file as JSON values (1-based lines and columns). */

@@ -12,6 +12,7 @@ import { StdoutClosedError } from '../util/atomic.js';
 import { installSignalHandlers } from '../util/signals.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, setColor, UsageError, type CommandSpec } from './frame.js';
+import { whenMade } from './stdio.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8')) as { version: string };
@@ -85,8 +86,9 @@ function program(done: (code: number) => void): Command {
 /** Run the command line; returns the exit code (never throws, never prints a stack). */
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
-  // `alexnetc … | head`: a reader that goes away ends the output, not with a stack trace
-  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && process.exit(EXIT.ok));
+  // `alexnetc … | head`: a reader that goes away ends the output, not with a stack trace (on each
+  // stream when it is made: making them costs a start that writes with writeErr alone)
+  whenMade((s) => s.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && process.exit(EXIT.ok)));
   let code: number = EXIT.ok;
   const p = program((c) => (code = c));
   if (argv.length === 0) {

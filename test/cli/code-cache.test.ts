@@ -1,10 +1,11 @@
 // `alexnetc check` runs dist/cli/bundle/check.cjs from V8's code cache
 // (bin/alexnetc.js): the cache is made after a first run, used as it is by the
 // next, made anew where it is spoiled, kept in the user's cache folder where
-// the bundle's folder cannot take it, and a run never depends on it. Run on a
-// copy of the bundle in a folder of the test's own, so that other tests'
+// the bundle's folder cannot take it, and a run never depends on it; `alexnetc
+// lsp` likewise from lsp.cjs, its cache made when the server exits. Run on a
+// copy of the bundles in a folder of the test's own, so that other tests'
 // runs do not touch the cache looked at here.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,9 @@ beforeAll(() => {
   mkdirSync(path.join(dir, 'bin'));
   mkdirSync(path.join(dir, 'dist/cli/bundle'), { recursive: true });
   copyFileSync(path.join(root, 'bin/alexnetc.js'), path.join(dir, 'bin/alexnetc.js'));
+  copyFileSync(path.join(root, 'bin/package.json'), path.join(dir, 'bin/package.json'));
   copyFileSync(path.join(root, 'dist/cli/bundle/check.cjs'), path.join(dir, 'dist/cli/bundle/check.cjs'));
+  copyFileSync(path.join(root, 'dist/cli/bundle/lsp.cjs'), path.join(dir, 'dist/cli/bundle/lsp.cjs'));
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
 });
 
@@ -71,6 +74,7 @@ describe('the code cache of `alexnetc check`', () => {
     mkdirSync(path.join(other, 'bin'));
     mkdirSync(path.join(other, 'dist/cli/bundle'), { recursive: true });
     copyFileSync(path.join(root, 'bin/alexnetc.js'), path.join(other, 'bin/alexnetc.js'));
+    copyFileSync(path.join(root, 'bin/package.json'), path.join(other, 'bin/package.json'));
     copyFileSync(path.join(root, 'dist/cli/bundle/check.cjs'), path.join(other, 'dist/cli/bundle/check.cjs'));
     copyFileSync(path.join(root, 'package.json'), path.join(other, 'package.json'));
     // a file where the cache folder would be: no folder can be made there (as the root user, permissions would not stop it)
@@ -87,3 +91,46 @@ describe('the code cache of `alexnetc check`', () => {
     }
   });
 });
+
+/** `alexnetc lsp` from `bin` (in `cwd`'s copy): initialize, open lenet5.net, wait for its diagnostics, shut down and exit; what it published, and how it ended */
+async function lspSession(bin: string, env: Record<string, string> = {}): Promise<{ diagnostics: unknown; code: number | null }> {
+  const text = readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8');
+  const p = spawn(process.execPath, [bin, 'lsp', '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'user-cache'), ...env } });
+  const send = (m: object) => {
+    const b = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...m }));
+    p.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`, 'ascii'), b]));
+  };
+  const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  send({ id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  send({ method: 'initialized', params: {} });
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: 'file:///x/lenet5.net', languageId: 'alexnet', version: 1, text } } });
+  let seen = '';
+  const diagnostics = await new Promise<unknown>((resolve, reject) => {
+    p.stdout.on('data', (d: Buffer) => {
+      seen += d.toString('utf8');
+      const m = /Content-Length: (\d+)\r\n\r\n(\{"jsonrpc":"2.0","method":"textDocument\/publishDiagnostics".*)/s.exec(seen);
+      if (m && Buffer.byteLength(m[2]!) >= Number(m[1])) resolve(JSON.parse(Buffer.from(m[2]!).subarray(0, Number(m[1])).toString('utf8')));
+    });
+    void exited.then((c) => reject(new Error(`alexnetc lsp exited (${c}) before publishing diagnostics`)));
+  });
+  send({ id: 2, method: 'shutdown' });
+  send({ method: 'exit' });
+  return { diagnostics, code: await exited };
+}
+
+describe('the code cache of `alexnetc lsp`', () => {
+  it('is made when a first server exits, used unchanged by the next; the server publishes what it does without it', async () => {
+    const want = await lspSession(path.join(root, 'bin/alexnetc.js'), { ALEXNETC_NO_CODE_CACHE: '1' });
+    expect(want.code).toBe(0);
+    expect(caches(beside()).filter((f) => f.startsWith('lsp-'))).toEqual([]);
+    expect(await lspSession(path.join(dir, 'bin/alexnetc.js'))).toEqual(want);
+    const [name] = caches(beside()).filter((f) => f.startsWith('lsp-'));
+    const hash = /^\/\/ alexnetc lsp bundle (\w+)\n/.exec(readFileSync(path.join(dir, 'dist/cli/bundle/lsp.cjs'), 'latin1'))![1]!;
+    expect(name).toMatch(new RegExp(`^lsp-${hash}-${process.version}-${process.arch}-[0-9a-f]{8}\\.v8cache$`));
+    const first = statSync(path.join(beside(), name!));
+    expect(first.size).toBeGreaterThan(10_000);
+    expect(await lspSession(path.join(dir, 'bin/alexnetc.js'))).toEqual(want);
+    expect(statSync(path.join(beside(), name!)).mtimeMs).toBe(first.mtimeMs);
+  });
+});
+

@@ -62,7 +62,7 @@ describe('the bundled command line (dist/cli/bundle, what bin/alexnetc.js runs)'
   it('check from its own bundle does not load node:child_process (commander gets it on first use)', () => {
     const r = spawnSync(process.execPath, ['bin/alexnetc.js', 'check', 'specs/lenet5.net'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(path.join(root, 'test/cli/fixtures-loaded-builtins.cjs'))}` } });
     expect(r.status, r.stderr).toBe(0);
-    const loaded = JSON.parse(/BUILTINS (.*)/.exec(r.stderr)![1]!) as string[];
+    const loaded = JSON.parse(/BUILTINS (.*)/.exec(r.stdout)![1]!) as string[];
     expect(loaded).toContain('NativeModule fs');
     expect(loaded.filter((m) => m.includes('child_process'))).toEqual([]);
   });

@@ -15,6 +15,25 @@ describe('grouped', () => {
 });
 
 describe('alexnetc check', () => {
+  it('loads none of Node\'s ES module loader, streams, terminal or network modules (bin/alexnetc.js is CommonJS; check writes with writeSync)', () => {
+    const loaded = (args: string[], stderr: 'pipe' | 'ignore') => {
+      const r = spawnSync(process.execPath, args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', stderr],
+        env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(path.join(root, 'test/cli/fixtures-loaded-builtins.cjs'))}` },
+      });
+      expect(r.status).toBe(0);
+      return JSON.parse(/BUILTINS (.*)/.exec(r.stdout)![1]!) as string[];
+    };
+    for (const stderr of ['pipe', 'ignore'] as const) {
+      const bare = new Set(loaded(['-e', '0'], stderr));
+      const more = loaded(['bin/alexnetc.js', 'check', 'specs/lenet5.net'], stderr).filter((m) => !bare.has(m));
+      expect(more).toContain('NativeModule vm');
+      expect(more.filter((m) => /esm\/|stream|tty|\bnet\b|readline|fs\/promises/.test(m)), stderr).toEqual([]);
+    }
+  });
+
   it('sets up no locale machinery (ICU: a third of its start, once)', () => {
     const r = spawnSync(process.execPath, ['bin/alexnetc.js', 'check', 'specs/lenet5.net'], {
       cwd: root,
