@@ -41,15 +41,22 @@ const BUNDLED = new Set(['chevrotain', '@chevrotain/cst-dts-gen', '@chevrotain/g
 
 /**
  * The commands with a bundle of their own (CommonJS, for a V8 code cache):
- * `<command>.cjs` in outdir. `lazy`: the built files and folders whose lazy
- * imports of the house's modules are bundled in (the command's machinery);
- * `elsewhere`: what another lazy import of the house's is there: an error
- * (`check`: none is on its path), or an import of the built module itself.
+ * `<command>.cjs` in outdir, and the built files and folders whose lazy
+ * imports of the house's modules are bundled in (the command's machinery:
+ * the language server, the diagrams it draws). Another lazy import of the
+ * house's is an error there (it is another command's). A lazy import of a
+ * package or of Node's own modules is a require() there: Node 20 loses a
+ * vm.Script's importModuleDynamically for code that comes from a code cache
+ * ("A dynamic import callback was not specified"), and the packages loaded so
+ * (elkjs, resvg) are CommonJS.
  */
 export const OWN_BUNDLES = {
-  check: { lazy: [], elsewhere: 'error' },
-  lsp: { lazy: ['dist/cli/commands/lsp.js', 'dist/lsp/', 'dist/inspect/draw/'], elsewhere: 'dist' },
+  check: [],
+  lsp: ['dist/cli/commands/lsp.js', 'dist/lsp/', 'dist/inspect/draw/'],
 };
+
+/** `@scope/name` or `name` of a bare import */
+const packageName = (p) => (p.startsWith('@') ? p.split('/').slice(0, 2).join('/') : p.split('/')[0]);
 
 /** `cjs`: the command of a bundle of its own, where a module's own URL is built from __dirname and a lazy import of the house's code is an error unless its importer is one of the command's */
 const plugin = (cjs, table) => ({
@@ -61,21 +68,15 @@ const plugin = (cjs, table) => ({
     b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, () => ({ contents: `module.exports = new Proxy({}, { get: (_, k) => require("node:child_process")[k] });`, loader: 'js' }));
     b.onLoad({ filter: /[\\/]dist[\\/]syntax[\\/]lookahead-table\.js$/ }, () => ({ contents: `export const LOOKAHEAD_TABLE = ${JSON.stringify(table)};`, loader: 'js' }));
     if (cjs) {
-      const { lazy, elsewhere } = OWN_BUNDLES[cjs];
-      const bundledIn = (importer) => lazy.some((p) => (p.endsWith('/') ? importer.startsWith(path.join(root, p) + path.sep) : importer === path.join(root, p)));
-      b.onResolve({ filter: /^\./ }, (a) => {
-        if (a.kind !== 'dynamic-import' || bundledIn(a.importer)) return undefined;
-        if (elsewhere === 'error') return { path: a.path, namespace: 'lazy' };
-        // import() of the built module, relative to the bundle (esbuild keeps an external import() as it is)
-        const rel = path.relative(outdir, path.resolve(a.resolveDir, a.path)).split(path.sep).join('/');
-        return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
-      });
+      const bundledIn = (importer) => OWN_BUNDLES[cjs].some((p) => (p.endsWith('/') ? importer.startsWith(path.join(root, p)) : importer === path.join(root, p)));
+      b.onResolve({ filter: /^\./ }, (a) => (a.kind === 'dynamic-import' && !bundledIn(a.importer) ? { path: a.path, namespace: 'lazy' } : undefined));
+      b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' && !BUNDLED.has(packageName(a.path)) ? { path: a.path, namespace: 'required' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'required' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
       b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/cli/bundle/${cjs}.cjs (only \`${cjs}\` runs from it)`)});`, loader: 'js' }));
     }
     b.onResolve({ filter: /^[^./]/ }, (a) => {
       if (a.path.startsWith('node:')) return { external: true };
-      const name = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0];
-      return BUNDLED.has(name) ? undefined : { external: true };
+      return BUNDLED.has(packageName(a.path)) ? undefined : { external: true };
     });
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (a) => {
       const text = readFileSync(a.path, 'utf8');

@@ -6,7 +6,7 @@
 // copy of the bundles in a folder of the test's own, so that other tests'
 // runs do not touch the cache looked at here.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,8 @@ beforeAll(() => {
   copyFileSync(path.join(root, 'dist/cli/bundle/check.cjs'), path.join(dir, 'dist/cli/bundle/check.cjs'));
   copyFileSync(path.join(root, 'dist/cli/bundle/lsp.cjs'), path.join(dir, 'dist/cli/bundle/lsp.cjs'));
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  // the packages the bundles leave outside (elkjs, which the server's diagrams load lazily)
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
 });
 
 describe('the code cache of `alexnetc check`', () => {
@@ -92,8 +94,12 @@ describe('the code cache of `alexnetc check`', () => {
   });
 });
 
-/** `alexnetc lsp` from `bin` (in `cwd`'s copy): initialize, open lenet5.net, wait for its diagnostics, shut down and exit; what it published, and how it ended */
-async function lspSession(bin: string, env: Record<string, string> = {}): Promise<{ diagnostics: unknown; code: number | null }> {
+/**
+ * `alexnetc lsp` from `bin`: initialize, open lenet5.net, wait for its
+ * diagnostics, ask for its diagram (the server's lazy imports: the drawing
+ * code, elkjs), shut down and exit; what it answered, and how it ended.
+ */
+async function lspSession(bin: string, env: Record<string, string> = {}): Promise<{ diagnostics: unknown; diagram: unknown; code: number | null }> {
   const text = readFileSync(path.join(root, 'specs/lenet5.net'), 'utf8');
   const p = spawn(process.execPath, [bin, 'lsp', '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'user-cache'), ...env } });
   const send = (m: object) => {
@@ -101,27 +107,45 @@ async function lspSession(bin: string, env: Record<string, string> = {}): Promis
     p.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`, 'ascii'), b]));
   };
   const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  const messages: Array<{ id?: number; method?: string; params?: unknown; result?: unknown; error?: unknown }> = [];
+  let buf = Buffer.alloc(0);
+  const waiting: Array<[(m: (typeof messages)[number]) => boolean, (m: (typeof messages)[number]) => void]> = [];
+  p.stdout.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const sep = buf.indexOf('\r\n\r\n');
+      if (sep < 0) return;
+      const len = Number(/Content-Length: *(\d+)/i.exec(buf.subarray(0, sep).toString('ascii'))![1]);
+      if (buf.length < sep + 4 + len) return;
+      const m = JSON.parse(buf.subarray(sep + 4, sep + 4 + len).toString('utf8')) as (typeof messages)[number];
+      buf = buf.subarray(sep + 4 + len);
+      messages.push(m);
+      for (const [test, done] of waiting) if (test(m)) done(m);
+    }
+  });
+  const next = (test: (m: (typeof messages)[number]) => boolean) =>
+    new Promise<(typeof messages)[number]>((resolve, reject) => {
+      waiting.push([test, resolve]);
+      void exited.then((c) => reject(new Error(`alexnetc lsp exited (${c}) while a message was awaited`)));
+    });
   send({ id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
   send({ method: 'initialized', params: {} });
   send({ method: 'textDocument/didOpen', params: { textDocument: { uri: 'file:///x/lenet5.net', languageId: 'alexnet', version: 1, text } } });
-  let seen = '';
-  const diagnostics = await new Promise<unknown>((resolve, reject) => {
-    p.stdout.on('data', (d: Buffer) => {
-      seen += d.toString('utf8');
-      const m = /Content-Length: (\d+)\r\n\r\n(\{"jsonrpc":"2.0","method":"textDocument\/publishDiagnostics".*)/s.exec(seen);
-      if (m && Buffer.byteLength(m[2]!) >= Number(m[1])) resolve(JSON.parse(Buffer.from(m[2]!).subarray(0, Number(m[1])).toString('utf8')));
-    });
-    void exited.then((c) => reject(new Error(`alexnetc lsp exited (${c}) before publishing diagnostics`)));
-  });
+  const diagnostics = (await next((m) => m.method === 'textDocument/publishDiagnostics')).params;
+  send({ id: 3, method: 'workspace/executeCommand', params: { command: 'alexnetc.showDiagram', arguments: [{ uri: 'file:///x/lenet5.net' }] } });
+  const answer = await next((m) => m.id === 3);
+  const r = answer.result as { network?: string; svg?: string } | undefined;
+  const diagram = r ? { network: r.network, svg: r.svg?.slice(0, 40) } : answer.error;
   send({ id: 2, method: 'shutdown' });
   send({ method: 'exit' });
-  return { diagnostics, code: await exited };
+  return { diagnostics, diagram, code: await exited };
 }
 
 describe('the code cache of `alexnetc lsp`', () => {
-  it('is made when a first server exits, used unchanged by the next; the server publishes what it does without it', async () => {
+  it('is made when a first server exits, used unchanged by the next; the server publishes and draws what it does without it', async () => {
     const want = await lspSession(path.join(root, 'bin/alexnetc.js'), { ALEXNETC_NO_CODE_CACHE: '1' });
     expect(want.code).toBe(0);
+    expect(want.diagram).toEqual({ network: 'LeNet5', svg: expect.stringMatching(/^<svg xmlns=/) });
     expect(caches(beside()).filter((f) => f.startsWith('lsp-'))).toEqual([]);
     expect(await lspSession(path.join(dir, 'bin/alexnetc.js'))).toEqual(want);
     const [name] = caches(beside()).filter((f) => f.startsWith('lsp-'));
