@@ -15,6 +15,7 @@ import type { BatchNormArgs } from '../../layers/batchnorm.js';
 import type { Shape } from '../../layers/types.js';
 import type { AttentionArgs } from '../../layers/attention.js';
 import type { LayerNormArgs } from '../../layers/layernorm.js';
+import { chunkRows, combine } from '../../kernels/batchnorm.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
 import { convBackpropFilter, convBackpropInput, convForward, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
@@ -391,22 +392,6 @@ class Pool implements Op {
 }
 
 // ---------------------------------------------------------------- batch norm
-
-/** Rows per statistics chunk and per apply item, for C channels (as kernels/batchnorm.ts). */
-const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
-
-/** Sum the per-chunk partials (2 × C doubles each) in chunk order. */
-function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
-  const s = new Float64Array(C), q = new Float64Array(C);
-  for (let k = 0; k < chunks; k++) {
-    const base = at + k * 2 * C;
-    for (let ch = 0; ch < C; ch++) {
-      s[ch] += f64[base + ch]!;
-      q[ch] += f64[base + C + ch]!;
-    }
-  }
-  return [s, q];
-}
 
 /**
  * Batch norm over the channels (the last axis), as alexnetc's tfjs layer
