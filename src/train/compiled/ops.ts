@@ -6,7 +6,10 @@
 // backward pass needs. Fusions the plan makes free: relu in the GEMM's
 // epilogue after a dense layer, and after a convolution that is not a Winograd
 // one (whose epilogue has no relu); the relu's gradient then reads the output.
-// A relu after a batch norm rides in the batch norm's passes both ways.
+// A relu after a batch norm rides in the batch norm's passes both ways; the
+// gradient of a convolution's fused relu rides in the gradient of a max pool
+// right after it whose windows tile the image; the network's input is padded
+// once when its first layer is a padded im2col convolution.
 import type { LayerNode, Node } from '../../check/ir.js';
 import type { ConvArgs } from '../../layers/conv.js';
 import type { DenseArgs } from '../../layers/dense.js';
