@@ -57,6 +57,12 @@ interface BlockMemo {
   blocks: Set<BlockDecl>;
   /** the block calls made inside it */
   calls: BlockCall[];
+  /**
+   * the names it read, with what they meant (kept only with a CheckCache): a
+   * later check replays it only where each still means the same, and notes
+   * them for the network that replays it, as a check of the body would
+   */
+  reads: Resolution[];
 }
 
 /**
@@ -104,6 +110,13 @@ export class CheckCache {
    * caller so, to publish the block's diagnostics before the rest)
    */
   only: string | undefined;
+  /**
+   * the block bodies the last check checked or replayed (see BlockMemo), for
+   * the next: a block checks the same wherever it is called, so an unchanged
+   * block called on the same shape with the same arguments is replayed, not
+   * checked again, where every name its body read means the same
+   */
+  memos = new Map<BlockDecl, Map<string, BlockMemo>>();
 
   /** the networks whose last check read `name` in the compiled file (called a block of that name), in order */
   callers(name: string): string[] {
@@ -121,6 +134,8 @@ export class CheckCache {
   /** top-level network stages checked in the last check, and taken from the cache (tests, benches) */
   checked = 0;
   reused = 0;
+  /** block calls the last check answered from a memo (of its own or of the check before) */
+  replayed = 0;
 }
 
 /** the state of a network's check before one of its own stages (lengths of what is appended) */
@@ -453,6 +468,10 @@ export class Checker {
   private readonly blockMemo = new Map<BlockDecl, Map<string, BlockMemo>>();
   /** the blocks expanded inside each block body being recorded, innermost last */
   private readonly recording: Set<BlockDecl>[] = [];
+  /** the names read inside each block body being recorded, innermost last (with a CheckCache only) */
+  private readonly readRecording: Map<string, Resolution>[] = [];
+  /** the memos this check made or replayed: what it leaves in its CheckCache */
+  private readonly usedMemos = new Map<BlockDecl, Map<string, BlockMemo>>();
 
   /** block calls answered from a kept body */
   memoHits = 0;
@@ -480,6 +499,7 @@ export class Checker {
   check(modules: readonly Module[], opts: CheckOptions = {}): CheckResult {
     const root = modules[0]!;
     this.root = root;
+    if (this.opts.cache && this.opts.memo !== false) this.keptMemos(modules, this.opts.cache);
     for (const m of modules) this.declarations(m, m === root);
     const nets = root.program.decls.filter((d): d is NetworkDecl => d.kind === 'network' && root.own.has(d));
     const single = nets.length === 1 ? nets[0]!.name.name : undefined;
@@ -531,8 +551,45 @@ export class Checker {
     if (cache) {
       cache.entries = next;
       cache.stale = [...next.values()].some((e) => e.stale);
+      // a check of one network (CheckCache.only) keeps the others' memos as well; a whole check, only those it used
+      cache.memos = cache.only !== undefined ? this.blockMemo : this.usedMemos;
+      cache.replayed = this.memoHits;
     }
     return { networks, stageInfo: this.stageInfo, diagnostics: this.sink.items };
+  }
+
+  /** the last check's block memos that still hold: their block is still declared, and every name they read means the same */
+  private keptMemos(modules: readonly Module[], cache: CheckCache): void {
+    const byFile = new Map<string | undefined, Module>(modules.map((m, i) => [i === 0 ? ROOT_FILE : m.file, m]));
+    const declared = new Set<Decl>();
+    for (const m of modules) for (const e of m.scope.values()) declared.add(e.decl);
+    const holds = new Map<Resolution, boolean>();
+    const still = (r: Resolution): boolean => {
+      let ok = holds.get(r);
+      if (ok === undefined) {
+        const m = byFile.get(r.file);
+        ok = m !== undefined && m.incomplete === r.incomplete && (r.blocks !== undefined ? blockNames(m).join('\u0000') === r.blocks : m.scope.get(r.name)?.decl === r.decl);
+        holds.set(r, ok);
+      }
+      return ok;
+    };
+    for (const [block, table] of cache.memos) {
+      if (!declared.has(block)) continue;
+      let kept: Map<string, BlockMemo> | undefined;
+      for (const [key, m] of table) {
+        if (!m.reads.every(still) || ![...m.blocks].every((b) => declared.has(b))) continue;
+        (kept ??= new Map()).set(key, m);
+      }
+      if (kept) this.blockMemo.set(block, kept);
+    }
+  }
+
+  /** note that a memo was made or replayed in this check (kept for the next, with a CheckCache) */
+  private useMemo(block: BlockDecl, key: string, m: BlockMemo): void {
+    if (!this.opts.cache) return;
+    const t = this.usedMemos.get(block);
+    if (t) t.set(key, m);
+    else this.usedMemos.set(block, new Map([[key, m]]));
   }
 
   /** run `f` with `m`'s names in scope and its problems reported in its file */
@@ -1324,6 +1381,10 @@ export class Checker {
       this.memoHits++;
       for (const r of this.recording) for (const b of hit.blocks) r.add(b);
       for (const c of hit.calls) this.called(c);
+      if (this.opts.cache) {
+        for (const r of hit.reads) this.reread(r);
+        this.useMemo(block, key!, hit);
+      }
       if (this.opts.cache) this.called({ block, key: key!, sig: { input: input!, values: inner.values, depth: this.depth, shape: flow.shape!, params: flow.params, macs: flow.macs, stages: hit.stages } });
     } else {
       for (const r of this.recording) r.add(block);
@@ -1331,6 +1392,8 @@ export class Checker {
       this.recording.push(blocks);
       const calls: BlockCall[] = [];
       this.callRecording.push(calls);
+      const reads = new Map<string, Resolution>();
+      if (this.opts.cache) this.readRecording.push(reads);
       const [reports, stageCount, infos, depth] = [this.sink.reports, this.stageCount, this.stageInfo.length, this.depth];
       this.stack.push(block);
       this.sink.frames.push(frame);
@@ -1341,11 +1404,14 @@ export class Checker {
         this.stack.pop();
         this.recording.pop();
         this.callRecording.pop();
+        if (this.opts.cache) this.readRecording.pop();
       }
       for (const r of this.recording) for (const b of blocks) r.add(b);
       if (key !== undefined && flow.shape && this.sink.reports === reports) {
         const stages = this.stageCount - stageCount;
-        memos!.set(key, { path, flow, infos: this.stageInfo.slice(infos), stages, depth, blocks, calls });
+        const m: BlockMemo = { path, flow, infos: this.stageInfo.slice(infos), stages, depth, blocks, calls, reads: [...reads.values()] };
+        memos!.set(key, m);
+        this.useMemo(block, key, m);
         if (this.opts.cache) this.called({ block, key, sig: { input: input!, values: inner.values, depth, shape: flow.shape, params: flow.params, macs: flow.macs, stages } });
       } else if (this.opts.cache) this.called({ block, key: '', sig: null });
     }
@@ -1414,7 +1480,16 @@ export class Checker {
     if (!this.opts.cache) return;
     const file = this.module === this.root ? ROOT_FILE : this.module.file;
     const key = `${file}\u0000${name}`;
-    if (!this.resolved.has(key)) this.resolved.set(key, { file, name, decl, incomplete: this.module.incomplete, blocks, stage: this.topStage });
+    let r = this.resolved.get(key);
+    if (!r) this.resolved.set(key, (r = { file, name, decl, incomplete: this.module.incomplete, blocks, stage: this.topStage }));
+    for (const rec of this.readRecording) if (!rec.has(key)) rec.set(key, r);
+  }
+
+  /** a name a replayed body read: noted for the current network and the bodies being recorded, as `depend` would */
+  private reread(r: Resolution): void {
+    const key = `${r.file}\u0000${r.name}`;
+    if (!this.resolved.has(key)) this.resolved.set(key, { ...r, stage: this.topStage });
+    for (const rec of this.readRecording) if (!rec.has(key)) rec.set(key, r);
   }
 
   /** a kept block body for a call at `path`: its nodes and stage facts with the path swapped, its stages counted */
@@ -1434,9 +1509,15 @@ export class Checker {
           return { ...n, path: swap(n.path), branches: n.branches.map((b) => b.map(copy)) };
       }
     };
-    for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
     this.stageCount += m.stages;
     this.expanded += m.stages;
+    if (m.path === path) {
+      // the same call as the one that made it (the next check of a document, at the same place): nodes and
+      // stage facts are not changed after they are made, so the very objects serve
+      for (const i of m.infos) this.stageInfo.push(i.network === this.network ? i : { ...i, network: this.network });
+      return { nodes: m.flow.nodes.slice(), shape: m.flow.shape, params: m.flow.params, macs: m.flow.macs };
+    }
+    for (const i of m.infos) this.stageInfo.push({ ...i, network: this.network, path: swap(i.path) });
     return { nodes: m.flow.nodes.map(copy), shape: m.flow.shape, params: m.flow.params, macs: m.flow.macs };
   }
 

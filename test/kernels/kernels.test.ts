@@ -7,6 +7,7 @@ import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src
 import { runtime } from '../../src/kernels/runtime/index.js';
 import { FLAG_ADD, FLAG_RELU, gemm, gemmSplit, packB, packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
 import { Io } from '../../src/kernels/runtime/tensors.js';
+import { poolBackward, poolForward } from '../../src/kernels/ops/pool.js';
 import type { CpuBackend } from '../../src/kernels/backend.js';
 import { randomStream } from './random.js';
 import { expectClose } from './stock.js';
@@ -132,6 +133,13 @@ describe('MaxPool and MaxPoolGrad (the first maximum of each window)', () => {
     { x: [2, 11, 10, 8], k: [3, 3], s: [2, 2], pad: 1 },
     { x: [1, 9, 8, 5], k: [3, 2], s: [2, 3], pad: 'valid' },
     { x: [2, 13, 12, 16], k: [3, 3], s: [2, 2], pad: [[0, 0], [0, 1], [1, 0], [0, 0]] }, // ceil-mode style pads
+    // windows that tile the image (maxpool_tile_*): covering it, or leaving rows, columns or gaps out; C < 4, a tail, vectors
+    { x: [3, 8, 6, 6], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 9, 7, 6], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 10, 10, 16], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 9, 9, 5], k: [3, 3], s: [3, 3], pad: 'valid' },
+    { x: [2, 11, 9, 2], k: [2, 3], s: [3, 4], pad: 'valid' },
+    { x: [2, 7, 8, 4], k: [1, 2], s: [2, 2], pad: 'valid' },
   ])('x=$x k=$k s=$s pad=$pad', ({ x: xs, k, s, pad }) => {
     // few distinct values: ties in most windows, so which maximum takes the gradient matters
     const v = rand(xs.reduce((a, b) => a * b, 1)).map((t) => Math.round(t * 3));
@@ -146,6 +154,25 @@ describe('MaxPool and MaxPoolGrad (the first maximum of each window)', () => {
     const dy = randT(output.shape);
     const inputs = { dy, input: xf, output };
     const got = runFast('MaxPoolGrad', inputs, attrs), want = runStock('MaxPoolGrad', inputs, attrs);
+    // the driver the compiled step calls, into a dx full of garbage (an arena's reused block): every cell written or zeroed
+    const rt = runtime()!;
+    const io = new Io(rt, tf.backend() as unknown as CpuBackend);
+    const output_ = io.output.bind(io);
+    io.output = (n: number) => {
+      const o = output_(n);
+      o.view.fill(NaN);
+      return o;
+    };
+    const [N, H, W, C] = xs as [number, number, number, number], [, OH, OW] = output.shape as number[];
+    const pads = attrs.pad === 'valid' ? [0, 0] : pad === 1 ? [1, 1] : typeof pad === 'object' ? [pad[1]![0], pad[2]![0]] : null;
+    if (pads !== null) {
+      const g = { N, H, W, C, OH: OH!, OW: OW!, F: C, FH: k[0]!, FW: k[1]!, SH: s[0]!, SW: s[1]!, DH: 1, DW: 1, top: pads[0]!, left: pads[1]!, groups: 1 };
+      const dx = poolBackward(io, 'max', g, io.input(xf), io.input(output), io.input(dy));
+      if (k[0]! <= s[0]! && k[1]! <= s[1]!) expect(Array.from(dx.view)).toEqual(Array.from(want));
+      else expectClose(dx.view, want);
+      expect(Array.from(poolForward(io, 'max', g, io.input(xf)).view)).toEqual(Array.from(output.dataSync()));
+    }
+    io.release();
     // overlapping windows sum into dx in another order than the stock gather
     if (k[0]! <= s[0]! && k[1]! <= s[1]!) expect(Array.from(got)).toEqual(Array.from(want));
     else expectClose(got, want);

@@ -27,6 +27,24 @@ beforeAll(async () => {
 });
 afterAll(() => uninstallFastKernels(tf));
 
+/** What `run` gives on the fast kernels, and then on the stock ones. */
+function fastAndStock<R>(run: () => R): [R, R] {
+  const fast = run();
+  uninstallFastKernels(tf);
+  const stock = run();
+  installFastKernels(tf);
+  return [fast, stock];
+}
+
+/** tf.grad(f) at x runs the fused kernel and none of `absent`, and gives the stock gradient's bits. */
+async function expectFusedGradient(f: (t: tf.Tensor) => tf.Tensor, x: tf.Tensor, fused: string, absent: string[]): Promise<void> {
+  const { kernelNames } = await tf.profile(() => tf.grad(f)(x));
+  expect(kernelNames).toContain(fused);
+  for (const k of absent) expect(kernelNames).not.toContain(k);
+  const [fast, want] = fastAndStock(() => tf.grad(f)(x).dataSync());
+  expect(bits(fast)).toEqual(bits(want));
+}
+
 const shapes: Array<[number[], number[]]> = [
   [[3, 5, 7], [3, 5, 7]],
   [[3, 5, 7], []],
@@ -51,25 +69,14 @@ describe.each(['Minimum', 'Maximum'] as const)('%s', (kernel) => {
     const outShape = tf.broadcastTo(a, tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)).shape;
     const dy = T(outShape).mul(-3);
     const grads = () => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(op(x, y), dy)))([a, b]).map((g) => g.dataSync());
-    const fast = grads();
-    uninstallFastKernels(tf);
-    const want = grads();
-    installFastKernels(tf);
+    const [fast, want] = fastAndStock(grads);
     expect(bits(fast[0]!)).toEqual(bits(want[0]!));
     expect(bits(fast[1]!)).toEqual(bits(want[1]!));
   });
   it('a scalar operand: one fused kernel for the other input\'s gradient', async () => {
     const x = T([5, 13]), dy = T([5, 13]);
     const f = (t: tf.Tensor) => tf.sum(tf.mul(op(tf.scalar(6), tf.relu(t)), dy));
-    const { kernelNames } = await tf.profile(() => tf.grad(f)(x));
-    expect(kernelNames).toContain('AlexnetcMaskGrad');
-    expect(kernelNames).not.toContain('Greater');
-    expect(kernelNames).not.toContain('LessEqual');
-    const fast = tf.grad(f)(x).dataSync();
-    uninstallFastKernels(tf);
-    const want = tf.grad(f)(x).dataSync();
-    installFastKernels(tf);
-    expect(bits(fast)).toEqual(bits(want));
+    await expectFusedGradient(f, x, 'AlexnetcMaskGrad', ['Greater', 'LessEqual']);
   });
 });
 
@@ -79,13 +86,6 @@ describe('Relu6 gradient (hard sigmoid and hard swish)', () => {
     v[10] = 0; v[11] = 6; v[12] = -0; v[13] = 6.5; v[14] = -7; v[15] = 5.999999;
     const x = tf.tensor(v), dy = T([1037]).mul(-2);
     const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.relu6(t), dy));
-    const { kernelNames } = await tf.profile(() => tf.grad(f)(x));
-    expect(kernelNames).toContain('AlexnetcRelu6Grad');
-    expect(kernelNames).not.toContain('LessEqual');
-    const fast = tf.grad(f)(x).dataSync();
-    uninstallFastKernels(tf);
-    const want = tf.grad(f)(x).dataSync();
-    installFastKernels(tf);
-    expect(bits(fast)).toEqual(bits(want));
+    await expectFusedGradient(f, x, 'AlexnetcRelu6Grad', ['LessEqual']);
   });
 });

@@ -407,6 +407,49 @@ describe("the checker's kept results equal a full check (in process: diagnostics
   });
 });
 
+describe('block bodies kept from the last check', () => {
+  const text = 'block inner(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nblock outer(c) {\n  inner(c) | inner(c)\n}\n\nnetwork N {\n  input [3, 16, 16]\n  outer(8) | outer(8)\n  flatten | dense(2)\n}\n';
+
+  it('are replayed where every name they read means the same, and checked again where one does not', () => {
+    const { cache, check } = keptCheck();
+    const same = (t: string) => expect(facts(check(t)), t).toEqual(facts(analyze(t, 1)));
+    let t = text;
+    same(t);
+    // `inner(8)` on [8, 16, 16] three times (once in the first `outer`, twice in the second): two replays
+    expect(cache.replayed).toBe(2);
+    // an edit in the network's last line: both calls of `outer` replayed whole from the last check
+    t = t.replace('dense(2)', 'dense(3)');
+    same(t);
+    expect(cache.replayed).toBe(2);
+    // `inner` edited (other shapes): `outer`'s kept body read the old `inner`, so it is checked again; and the
+    // network, whose last check replayed `outer`, knows that it read `inner` (it is checked again too)
+    t = t.replace('pad 1', 'pad 0');
+    same(t);
+    expect(cache.checked).toBeGreaterThan(0);
+    t = t.replace('dense(3)', 'dense(4)');
+    same(t);
+    expect(cache.replayed).toBe(2);
+    // a block declared with the name of one `outer` calls: its kept body no longer holds
+    t = t.replace('block outer(c) {\n  inner(c) | inner(c)', 'block outer(c) {\n  inner2(c) | inner(c)').replace('network N', 'block inner2(c) {\n  relu\n}\n\nnetwork N');
+    same(t);
+    t = t.replace('block inner2(c) {\n  relu', 'block inner2(c) {\n  conv(c, 5) | relu');
+    same(t);
+    t = t.replace('dense(4)', 'dense(5)');
+    same(t);
+  });
+
+  it('of a block with a mistake are not kept, nor replayed', () => {
+    const { cache, check } = keptCheck();
+    const same = (t: string) => expect(facts(check(t)), t).toEqual(facts(analyze(t, 1)));
+    let t = text.replace('conv(c, 3, pad 1)', 'conv(c, 3, pad 1, nosuch 2)');
+    same(t);
+    t = t.replace('dense(2)', 'dense(3)');
+    same(t);
+    expect(cache.replayed).toBe(0);
+    expect(check(t).result.diagnostics.length).toBeGreaterThan(0);
+  });
+});
+
 describe('SourceCache', () => {
   it('reads and parses an unchanged imported file once, and again once it changes on disk', () => {
     const lib = path.join(dir, 'cached.net');

@@ -171,42 +171,6 @@ async function run(n: Network, weights: WeightSource, x: Float32Array, batch = 4
   return out;
 }
 
-describe.each([
-  ['Flat', FLAT, 'edited'],
-  ['Blocks', BLOCKS, 'expanded'],
-  ['Mobile', MOBILE, 'expanded'],
-] as const)('%s', (name, text, how) => {
-  it(`removes exactly the inert filters; the narrower network (${how}) computes the same`, async () => {
-    const old = net(text, name);
-    const m = materialise(old, 11);
-    const zeroed = inert(old, m, 0.5);
-    const sel = selectFilters(old, source(m), 0.5);
-    // the selection removed exactly the inert outputs
-    sel.flow.producers.forEach((p, id) => {
-      const removed = new Set(Array.from({ length: p.width }, (_, i) => i).filter((i) => !sel.kept.get(id)!.includes(i)));
-      expect([...removed].sort(), p.node.path).toEqual([...(zeroed.get(p.node.path) ?? [])].sort());
-    });
-    const ns = narrowedSource(text, `${name}.net`, old, {}, newWidths(sel), ['pruned for a test']);
-    expect(ns.how).toBe(how);
-    const again = compile(ns.text, { network: name, set: ns.set });
-    expect(again.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(again.network!.totalParams).toBeLessThan(old.totalParams);
-    expect(ns.network.totalParams).toBe(again.network!.totalParams);
-
-    const x = randomInput(4 * old.input.reduce((a, b) => a * b, 1), 3);
-    const before = await run(old, source(m), x);
-    const after = await run(ns.network, slicedWeights(old, ns.network, sel, source(m)), x);
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < before.length; i++) {
-      worst = Math.max(worst, Math.abs(before[i]! - after[i]!));
-      scale = Math.max(scale, Math.abs(before[i]!));
-    }
-    expect(scale).toBeGreaterThan(0);
-    expect(worst / scale).toBeLessThan(1e-5);
-  });
-});
-
 /** The largest difference relative to the largest output. */
 function relative(before: Float32Array, after: Float32Array): number {
   let worst = 0;
@@ -218,6 +182,39 @@ function relative(before: Float32Array, after: Float32Array): number {
   expect(scale).toBeGreaterThan(0);
   return worst / scale;
 }
+
+/** The selection removed exactly the inert outputs of every layer. */
+function expectRemovedInert(sel: ReturnType<typeof selectFilters>, zeroed: Map<string, Set<number>>): void {
+  sel.flow.producers.forEach((p, id) => {
+    const removed = Array.from({ length: p.width }, (_, i) => i).filter((i) => !sel.kept.get(id)!.includes(i));
+    expect(removed, p.node.path).toEqual([...(zeroed.get(p.node.path) ?? [])].sort((a, b) => a - b));
+  });
+}
+
+describe.each([
+  ['Flat', FLAT, 'edited'],
+  ['Blocks', BLOCKS, 'expanded'],
+  ['Mobile', MOBILE, 'expanded'],
+] as const)('%s', (name, text, how) => {
+  it(`removes exactly the inert filters; the narrower network (${how}) computes the same`, async () => {
+    const old = net(text, name);
+    const m = materialise(old, 11);
+    const zeroed = inert(old, m, 0.5);
+    const sel = selectFilters(old, source(m), 0.5);
+    expectRemovedInert(sel, zeroed);
+    const ns = narrowedSource(text, `${name}.net`, old, {}, newWidths(sel), ['pruned for a test']);
+    expect(ns.how).toBe(how);
+    const again = compile(ns.text, { network: name, set: ns.set });
+    expect(again.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(again.network!.totalParams).toBeLessThan(old.totalParams);
+    expect(ns.network.totalParams).toBe(again.network!.totalParams);
+
+    const x = randomInput(4 * old.input.reduce((a, b) => a * b, 1), 3);
+    const before = await run(old, source(m), x);
+    const after = await run(ns.network, slicedWeights(old, ns.network, sel, source(m)), x);
+    expect(relative(before, after)).toBeLessThan(1e-5);
+  });
+});
 
 // the shipped networks at ImageNet size, one image: MobileNetV2 always (about 2 s), the others with ALEXNETC_BIG_TESTS
 describe.each([
@@ -233,10 +230,7 @@ describe.each([
     const m = materialise(old, 3);
     const zeroed = inert(old, m, 0.5);
     const sel = selectFilters(old, source(m), 0.5);
-    sel.flow.producers.forEach((p, id) => {
-      const removed = Array.from({ length: p.width }, (_, i) => i).filter((i) => !sel.kept.get(id)!.includes(i));
-      expect(removed, p.node.path).toEqual([...(zeroed.get(p.node.path) ?? [])].sort((a, b) => a - b));
-    });
+    expectRemovedInert(sel, zeroed);
     const ns = narrowedSource(text, file, old, { classes: '10' }, newWidths(sel), ['pruned for a test']);
     const again = compile(ns.text, { network: name });
     expect(again.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);

@@ -31,6 +31,15 @@ network LeNetStyle {
   flatten | dense(32) | tanh | dense(10) | softmax
 }`;
 
+// the seed tutorial's Keras LeNet: relu, 2×2 max pooling (windows that tile: maxpool_tile_*), a padded first conv (its input padded once)
+const KERAS_LENET = `
+network KerasLeNetStyle {
+  input [1, 16, 16]
+  conv(6, 5, pad 2) | relu | maxpool(2)
+  conv(16, 5) | relu | maxpool(2)
+  flatten | dense(24) | relu | dense(12) | relu | dense(10) | softmax
+}`;
+
 const VGG = vggStyle();
 
 const RESNET = resnetStyle();
@@ -202,7 +211,7 @@ describe('compiled training step', () => {
   });
   afterAll(() => setKernelThreads(threads));
 
-  for (const [name, source] of [['LeNet-style', LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION],
+  for (const [name, source] of [['LeNet-style', LENET], ['Keras-LeNet-style (relu, max pooling)', KERAS_LENET], ['VGG-style', VGG], ['ResNet-style', RESNET], ['Inception-style (concat)', INCEPTION],
     ['MobileNet-style (depthwise, relu6, hard swish, gate, silu, gelu)', MOBILE], ['ShuffleNet-style (split, shuffle)', SHUFFLE],
     ['ViT-style (tokens, class token, position embeddings, layer norm, attention, dense on tokens)', VIT],
     ['ViT-style with dropout (attention dropout, drop path, dropout, layer scale, image, avgtokens)', VIT_DROP]] as const) {
@@ -215,7 +224,7 @@ describe('compiled training step', () => {
     expectSameTraining(trainCompiled(LENET, 5, 'adam'), trainTfjs(LENET, 5, 'adam'));
   });
 
-  for (const [name, source] of [['ResNet-style', RESNET], ['MobileNet-style', MOBILE], ['ShuffleNet-style', SHUFFLE], ['ViT-style', VIT_DROP]] as const) {
+  for (const [name, source] of [['Keras-LeNet-style', KERAS_LENET], ['ResNet-style', RESNET], ['MobileNet-style', MOBILE], ['ShuffleNet-style', SHUFFLE], ['ViT-style', VIT_DROP]] as const) {
     it(`${name}: gives the same bits on one thread and on two`, () => {
       const two = trainCompiled(source, 3, 'momentum');
       setKernelThreads(1);

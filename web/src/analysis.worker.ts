@@ -12,11 +12,8 @@ import { IncrementalParser } from '../../src/syntax/incremental.js';
 import { completion, diagnostics, formatting, hover } from '../../src/lsp/features.js';
 import { LAYERS } from '../../src/layers/registry.js';
 import { KEYWORDS } from '../../src/syntax/tokens.js';
-import { summarize } from '../../src/summary.js';
-import { printExpr } from '../../src/syntax/print.js';
-import { declaredFreeze } from '../../src/check/freeze.js';
-import type { Network } from '../../src/check/ir.js';
-import type { AnalysisReply, AnalysisRequest, NetworkOut, PageDiagnostic } from './protocol.js';
+import type { AnalysisReply, AnalysisRequest, PageDiagnostic } from './protocol.js';
+import { NetworkList } from './network-list.js';
 import { SharedDiagnostics } from './shared.js';
 
 const post = (m: AnalysisReply): void => postMessage(m);
@@ -24,13 +21,6 @@ const post = (m: AnalysisReply): void => postMessage(m);
 let doc: TextDocument | undefined;
 /** what the last analysis of this file left (a new file starts afresh) */
 let kept: { file: string; parser: IncrementalParser; checks: CheckCache } | undefined;
-/**
- * each network's summary, by name, with what it was made from: a keystroke
- * that leaves a network's nodes (the CheckCache hands back the very objects of
- * an unchanged network) and totals as they were reuses it, so neither the
- * table nor the comparison below is made again
- */
-const summaries = new Map<string, { body: readonly object[]; key: string; summary: ReturnType<typeof summarize> }>();
 let shared: SharedDiagnostics | undefined;
 let current: Analysis | undefined;
 
@@ -43,58 +33,11 @@ function defaultNetwork(a: Analysis, file: string): string | undefined {
   return own.find((n) => n.toLowerCase() === base) ?? own[0];
 }
 
-function summaryOf(net: Network): ReturnType<typeof summarize> {
-  const key = JSON.stringify([net.input, net.output, net.totalParams, net.totalMacs, declaredFreeze(net)]);
-  const kept = summaries.get(net.name);
-  if (kept && kept.key === key && kept.body.length === net.body.length && kept.body.every((n, i) => n === net.body[i])) return kept.summary;
-  const summary = summarize(net);
-  summaries.set(net.name, { body: net.body, key, summary });
-  return summary;
-}
-
-/** per network written: its name, parameters and summary (undefined: it does not check) */
-type NetworkKey = [string, string, ReturnType<typeof summarize> | undefined];
-
-function networkKeys(a: Analysis): NetworkKey[] {
-  const keys: NetworkKey[] = [];
-  for (const d of a.program?.decls ?? []) {
-    if (d.kind !== 'network') continue;
-    const net = a.result.networks.find((n) => n.name === d.name.name);
-    const params = d.params.map((p) => (p.default ? `${p.name.name} = ${printExpr(p.default)}` : p.name.name));
-    keys.push([d.name.name, params.join('\n'), net ? summaryOf(net) : undefined]);
-  }
-  return keys;
-}
-
-function networks(keys: NetworkKey[]): NetworkOut[] {
-  return keys.map(([name, params, s]) => {
-    const p = params ? params.split('\n') : [];
-    if (!s) return { name, params: p };
-    return {
-      name,
-      params: p,
-      summary: {
-        input: s.input,
-        output: s.output,
-        rows: s.rows,
-        totalParams: s.totalParams,
-        trainableParams: s.trainableParams,
-        nonTrainableParams: s.nonTrainableParams,
-        totalMacs: s.totalMacs,
-        weightBytes: s.weightBytes,
-      },
-    };
-  });
-}
-
 const clock = (): number => performance.timeOrigin + performance.now();
 
-/** the networks last posted: a keystroke that changes none of them (a comment, a name being typed) posts none */
-let postedKeys: NetworkKey[] = [];
-let postedNetworks = '';
+/** the networks last posted: a keystroke that changes none of them posts none */
+const networkList = new NetworkList();
 let postedDefault: string | undefined;
-
-const sameKeys = (a: NetworkKey[], b: NetworkKey[]): boolean => a.length === b.length && a.every((k, i) => k[0] === b[i]![0] && k[1] === b[i]![1] && k[2] === b[i]![2]);
 
 /** where a stage of a network is written, in the text analysed last */
 function locate(network: string, path: string): number | undefined {
@@ -127,17 +70,8 @@ function onAnalyze(version: number, text: string, file: string): void {
 
 /** the networks of the analysis, to the page, when they changed */
 function postNetworks(a: Analysis, file: string): void {
-  const keys = networkKeys(a);
+  const nets = networkList.update(a);
   const dflt = defaultNetwork(a, file);
-  let nets: NetworkOut[] | undefined;
-  if (!sameKeys(keys, postedKeys)) {
-    postedKeys = keys;
-    // a network checked again (an edit in its body) often gives the same table
-    nets = networks(keys);
-    const json = JSON.stringify(nets);
-    if (json === postedNetworks) nets = undefined;
-    postedNetworks = json;
-  }
   if (!nets && dflt === postedDefault) return;
   postedDefault = dflt;
   post({ type: 'networks', version: a.version, networks: nets, defaultNetwork: dflt });

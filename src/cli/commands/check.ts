@@ -1,5 +1,5 @@
 // `alexnetc check FILE`: check every network in the file, print the problems.
-import { compileAndReport, defineCommand, diagnosticsJson, OPT, parseSets, printJson, UsageError } from '../frame.js';
+import { compileAndReport, defineCommand, diagnosticsJson, grouped, OPT, parseSets, printJson, UsageError } from '../frame.js';
 import { formatShape } from '../../diagnostics/index.js';
 
 export default defineCommand({
@@ -23,7 +23,7 @@ export default defineCommand({
     }
     if (json) printJson({ diagnostics: diagnosticsJson(file!, text, result), networks: result.networks.map((n) => ({ name: n.name, input: n.input, output: n.output, params: n.totalParams, macs: n.totalMacs })) });
     else if (ok) {
-      for (const n of result.networks) process.stderr.write(`${n.name}: ok, output ${formatShape(n.output)}, ${n.totalParams.toLocaleString('en-US')} parameters\n`);
+      for (const n of result.networks) process.stderr.write(`${n.name}: ok, output ${formatShape(n.output)}, ${grouped(n.totalParams)} parameters\n`);
     }
     return ok ? 0 : 1;
   },

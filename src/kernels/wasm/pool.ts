@@ -282,7 +282,153 @@ function avgGrad(): KernelDef {
   };
 }
 
+/**
+ * Whether a pool's windows tile the image: no padding, stride at least the
+ * window each way (windows never overlap) and every window inside the image.
+ * Then the _tile kernels apply, which walk each window with running
+ * addresses, and whose gradient writes each input cell once (covering: no
+ * zero fill first) instead of adding into a zeroed dx band by band.
+ */
+export interface TileGeom { H: number; W: number; OH: number; OW: number; FH: number; FW: number; SH: number; SW: number; top: number; left: number }
+export function poolTiles(g: TileGeom): boolean {
+  return g.top === 0 && g.left === 0 && g.SH >= g.FH && g.SW >= g.FW && (g.OH - 1) * g.SH + g.FH <= g.H && (g.OW - 1) * g.SW + g.FW <= g.W;
+}
+
+/** …and whether they also cover it (every input cell in a window): the tile gradient needs no zeroed dx. */
+export function poolCovers(g: TileGeom): boolean {
+  return poolTiles(g) && g.SH === g.FH && g.SW === g.FW && g.OH * g.SH === g.H && g.OW * g.SW === g.W;
+}
+
+/**
+ * The walk of the tile kernels: output rows [item·rowsPer, …) counted as
+ * n·OH + oh; per output cell `cell(xo, yo)` with xo the byte offset of its
+ * window's first input cell (in x or dx) and yo its own (in y or dy), then
+ * per vector of channels `vec(xo, yo, c)` (c the channel's byte offset;
+ * a count of channels that is not a multiple of 4 ends with one vector
+ * ending at C, which redoes a few lanes the same way) or per float `one`
+ * when C < 4.
+ */
+function tileWalk(f: Func, g: Geom, rowsPer: Local, item: Local, vec: (xo: Local, c: Local) => Code, one: (xo: Local, c: Local) => Code,
+  yo: Local, rowB: Local, cellB: Local): Code {
+  const q = f.local(), q1 = f.local(), n = f.local(), oh = f.local(), ow = f.local(), xo = f.local(), c = f.local();
+  const end4 = f.local(), stepW = f.local(), tailVec = f.local();
+  return [
+    ...g.W.get, ...g.C.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...rowB.set,
+    ...g.C.get, ...i32.const(4), ...i32.mul, ...cellB.set,
+    ...g.SW.get, ...cellB.get, ...i32.mul, ...stepW.set,
+    ...g.C.get, ...i32.const(-4), ...i32.and, ...i32.const(4), ...i32.mul, ...end4.set,
+    ...tailTo(g, tailVec),
+    ...item.get, ...rowsPer.get, ...i32.mul, ...q.set,
+    ...q.get, ...rowsPer.get, ...i32.add, ...q1.set,
+    ...q1.get, ...g.N.get, ...g.OH.get, ...i32.mul, ...i32.gt_s, ...if_([[...g.N.get, ...g.OH.get, ...i32.mul, ...q1.set]]),
+    ...forRange(q, q.get, q1.get, 1, [
+      [...q.get, ...g.OH.get, ...i32.div_u, ...n.set, ...q.get, ...g.OH.get, ...i32.rem_u, ...oh.set],
+      [...n.get, ...g.H.get, ...i32.mul, ...oh.get, ...g.SH.get, ...i32.mul, ...i32.add, ...rowB.get, ...i32.mul, ...xo.set],
+      [...q.get, ...g.OW.get, ...i32.mul, ...cellB.get, ...i32.mul, ...yo.set],
+      forRange(ow, i32.const(0), g.OW.get, 1, [
+        forRange(c, i32.const(0), end4.get, 16, [vec(xo, c)]),
+        [...tailVec.get, ...if_([[...cellB.get, ...i32.const(16), ...i32.sub, ...c.set, ...vec(xo, c), ...cellB.get, ...c.set]])],
+        forRange(c, c.get, cellB.get, 4, [one(xo, c)]),
+        [...xo.get, ...stepW.get, ...i32.add, ...xo.set, ...yo.get, ...cellB.get, ...i32.add, ...yo.set],
+      ]),
+    ]),
+  ];
+}
+
+/** for fh < FH, fw < FW: body(p), p the window cell's address (start at `at`, rows rowB apart, cells cellB) */
+function eachTileCell(f: Func, g: Geom, at: Code, rowB: Local, cellB: Local, body: (p: Local) => Code): Code {
+  const fh = f.local(), fw = f.local(), r = f.local(), p = f.local();
+  return [
+    ...at, ...r.set,
+    ...forRange(fh, i32.const(0), g.FH.get, 1, [
+      [...r.get, ...p.set],
+      forRange(fw, i32.const(0), g.FW.get, 1, [body(p), [...p.get, ...cellB.get, ...i32.add, ...p.set]]),
+      [...r.get, ...rowB.get, ...i32.add, ...r.set],
+    ]),
+  ];
+}
+
+/** maxpool_tile_fwd(geom, x, y, rowsPer, thread, item): maxpool_fwd where the windows tile the image (poolTiles), the same maxima */
+function maxTileForward(): KernelDef {
+  return {
+    name: 'maxpool_tile_fwd',
+    params: ['geom', 'x', 'y', 'rowsPer', 'thread', 'item'],
+    body(f) {
+      const { geom, x, y, rowsPer, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const yo = f.local(), rowB = f.local(), cellB = f.local(), v = f.local('v128'), s = f.local('f32'), t = f.local('f32');
+      return [
+        ...code,
+        ...tileWalk(f, g, rowsPer, item,
+          (xo, c) => [
+            ...f32.const(-Infinity), ...f32x4.splat, ...v.set,
+            ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [...v.get, ...p.get, ...v128.load(), ...f32x4.pmax, ...v.set]),
+            ...y.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...v.get, ...v128.store(),
+          ],
+          (xo, c) => [
+            ...f32.const(-Infinity), ...s.set,
+            // s = x > s ? x : s, as maxpool_fwd's floats
+            ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [
+              ...p.get, ...f32.load(), ...t.tee, ...s.get, ...t.get, ...s.get, ...f32.gt, ...select, ...s.set]),
+            ...y.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...s.get, ...f32.store(),
+          ],
+          yo, rowB, cellB),
+      ];
+    },
+  };
+}
+
+/**
+ * maxpool_tile_grad(geom, x, y, dy, dx, rowsPer, thread, item): maxpool_grad
+ * where the windows tile the image: each window cell's dx written once, dy at
+ * the window's first maximum and 0 elsewhere (as +0 + that, the value
+ * maxpool_grad's sum into a zeroed dx leaves). Cells outside every window are
+ * left alone (zero them first unless poolCovers).
+ */
+function maxTileGrad(): KernelDef {
+  return {
+    name: 'maxpool_tile_grad',
+    params: ['geom', 'x', 'y', 'dy', 'dx', 'rowsPer', 'thread', 'item'],
+    body(f) {
+      const { geom, x, y, dy, dx, rowsPer, item } = f.params as Record<string, Local>;
+      const { g, code } = loadGeom(f, geom);
+      const yo = f.local(), rowB = f.local(), cellB = f.local(), d = f.local();
+      const yv = f.local('v128'), dyv = f.local('v128'), found = f.local('v128'), eq = f.local('v128');
+      const ys = f.local('f32'), dys = f.local('f32'), foundS = f.local(), e = f.local();
+      return [
+        ...code,
+        ...tileWalk(f, g, rowsPer, item,
+          (xo, c) => [
+            ...y.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(), ...yv.set,
+            ...dy.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(), ...dyv.set,
+            ...v128.zero, ...found.set,
+            ...dx.get, ...x.get, ...i32.sub, ...d.set,
+            ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [
+              ...p.get, ...v128.load(), ...yv.get, ...f32x4.eq, ...found.get, ...v128.andnot, ...eq.tee,
+              ...found.get, ...v128.or, ...found.set,
+              ...p.get, ...d.get, ...i32.add,
+              ...v128.zero, ...dyv.get, ...v128.zero, ...eq.get, ...v128.bitselect, ...f32x4.add, ...v128.store(),
+            ]),
+          ],
+          (xo, c) => [
+            ...y.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...f32.load(), ...ys.set,
+            ...dy.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...f32.load(), ...dys.set,
+            ...i32.const(0), ...foundS.set,
+            ...dx.get, ...x.get, ...i32.sub, ...d.set,
+            ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [
+              ...p.get, ...f32.load(), ...ys.get, ...f32.eq, ...foundS.get, ...i32.eqz, ...i32.and, ...e.tee,
+              ...foundS.get, ...i32.or, ...foundS.set,
+              ...p.get, ...d.get, ...i32.add,
+              ...f32.const(0), ...dys.get, ...f32.const(0), ...e.get, ...select, ...f32.add, ...f32.store(),
+            ]),
+          ],
+          yo, rowB, cellB),
+      ];
+    },
+  };
+}
+
 export function poolKernels(): KernelDef[] {
-  return [maxForward(), maxGrad(), avgForward(), avgGrad()];
+  return [maxForward(), maxGrad(), avgForward(), avgGrad(), maxTileForward(), maxTileGrad()];
 }
 
