@@ -19,10 +19,12 @@
 // is an internal error, and bin/alexnetc.js runs only `check` from it. Its first
 // line names a hash of the rest, which keys the code cache.
 //
-// Both have the AST parser's lookahead table (src/syntax/lookahead.ts) in place
-// of dist/syntax/lookahead-table.js's `undefined`: computed here, by Chevrotain,
-// from the grammar the built parser records, and written beside them as
-// lookahead.json (test/syntax/lookahead.test.ts compares it with the sources').
+// Both have the AST parser's table (src/syntax/lookahead.ts) in place of
+// dist/syntax/lookahead-table.js's `undefined`: the grammar the built parser
+// records and its lookahead paths, computed here by Chevrotain, so that the
+// bundled parser neither records nor computes them at start; written beside
+// them as lookahead.json (test/syntax/lookahead.test.ts compares it with the
+// sources').
 //   node scripts/bundle-cli.mjs [--quiet]
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -92,12 +94,12 @@ async function bundleCheck(table) {
   return Buffer.byteLength(text);
 }
 
-/** the AST parser's lookahead table, from the built parser's grammar */
+/** the AST parser's table: the grammar the built parser records, and its lookahead paths */
 async function lookahead() {
-  const { AstParser } = await import(pathToFileURL(path.join(root, 'dist/syntax/ast-parser.js')).href);
+  const { AstParser, VOCABULARY } = await import(pathToFileURL(path.join(root, 'dist/syntax/ast-parser.js')).href);
   const { lookaheadTable } = await import(pathToFileURL(path.join(root, 'dist/syntax/lookahead.js')).href);
   const parser = new AstParser(false, null);
-  return lookaheadTable(Object.values(parser.getGAstProductions()), parser.maxLookahead);
+  return lookaheadTable(Object.values(parser.getGAstProductions()), parser.maxLookahead, VOCABULARY);
 }
 
 export async function bundleCli({ quiet = false } = {}) {

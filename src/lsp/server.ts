@@ -24,6 +24,7 @@ import { pathOf, SourceCache } from './files.js';
 import { commonPrefix, commonSuffix, IncrementalParser } from '../syntax/incremental.js';
 import { CheckCache } from '../check/checker.js';
 import * as F from './features.js';
+import { FramedWriter } from './writer.js';
 
 export const SERVER_NAME = 'alexnetc';
 /** a document whose check takes longer than this is debounced */
@@ -43,7 +44,9 @@ export interface ServerOptions {
 }
 
 export function startServer(opts: ServerOptions = {}): Connection {
-  const connection = createConnection(ProposedFeatures.all, opts.input ?? process.stdin, opts.output ?? process.stdout);
+  // the input stays a stream (its end or close ends the server); the output is written a message at a time (writer.ts)
+  const writer = new FramedWriter(opts.output ?? process.stdout) as unknown as NodeJS.WritableStream;
+  const connection = createConnection(ProposedFeatures.all, opts.input ?? process.stdin, writer);
   // stdout carries the protocol: anything printed by accident must not corrupt it
   console.log = (...a: unknown[]) => connection.console.log(a.map(String).join(' '));
   console.info = console.log;

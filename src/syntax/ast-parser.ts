@@ -11,7 +11,7 @@
 // the time of a parse was the garbage collector copying them.
 // test/syntax/ast-parser.test.ts checks that both parsers record the same
 // grammar, and compares their results on the specs and on fuzzed texts.
-import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type Rule, type TokenType } from 'chevrotain';
 import type { Fix } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type * as A from './ast.js';
@@ -31,6 +31,20 @@ type Staged =
   | { kind: 'input'; dims: A.Expr[]; span: Span; misplaced: () => A.Stage; assert?: undefined }
   | { kind: 'train'; section: A.TrainSection; span: Span; misplaced: () => A.Stage; assert?: undefined }
   | { kind: 'shortcut'; body: A.Stage[]; keyword: Span; span: Span; misplaced: () => A.Stage; assert?: undefined };
+
+/** the token types the lookahead table names (lookahead.ts) */
+export const VOCABULARY: readonly TokenType[] = [...T.ALL_TOKENS, EOF];
+
+/** Chevrotain's grammar recording, which performSelfAnalysis runs and a parser given the table does without */
+interface Recorder {
+  definedRulesNames: string[];
+  enableRecording(): void;
+  disableRecording(): void;
+  topLevelRuleRecord(name: string, def: () => unknown): Rule;
+}
+const RECORDER = EmbeddedActionsParser.prototype as unknown as Recorder;
+/** where this Chevrotain's recording is not made of those methods, the table's grammar is never used */
+const RECORDING_KNOWN = (['enableRecording', 'disableRecording', 'topLevelRuleRecord', 'preComputeLookaheadFunctions'] as const).every((m) => typeof (RECORDER as unknown as Record<string, unknown>)[m] === 'function');
 
 /** the tokens that carry an expression on after an operand (the operators of expr's levels) */
 const CONTINUES = new Set<TokenType>([T.Or, T.And, T.EqEq, T.NotEq, T.LtEq, T.GtEq, T.Lt, T.Gt, T.Plus, T.Minus, T.Star, T.SlashSlash, T.Slash, T.Percent]);
@@ -75,15 +89,40 @@ export class AstParser extends EmbeddedActionsParser {
   /** the reports of the item being built, in cst-to-ast.ts's order */
   private reports: Report[] = [];
 
-  /** how the lookahead was made: from the build's table (lookahead.ts), or computed here */
+  /** how the grammar and lookahead were made: from the build's table (lookahead.ts), or recorded and computed here */
   readonly lookahead: Precomputed;
 
-  /** `table`: the lookahead computed at build time, where the bundle has it; null: compute it */
+  /** while performSelfAnalysis runs: the rules rebuilt from the table, which it takes instead of recording them */
+  private prerecorded: Map<string, Rule> | undefined = undefined;
+
+  /**
+   * `table`: the grammar and lookahead made at build time, where the bundle
+   * has them; null: record and compute them. A validating parser (`validate`)
+   * always records: its checks are of the grammar as written.
+   */
   constructor(validate = false, table: LookaheadTable | null = LOOKAHEAD_TABLE ?? null) {
-    const lookahead = new Precomputed(table ?? undefined, [...T.ALL_TOKENS, EOF], 3);
+    const lookahead = new Precomputed(validate ? undefined : (table ?? undefined), VOCABULARY, 3);
     super(T.ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3, skipValidations: !validate, errorMessageProvider: QUIET, lookaheadStrategy: lookahead });
     this.lookahead = lookahead;
+    const rules = RECORDING_KNOWN ? lookahead.grammar((this as unknown as Recorder).definedRulesNames) : undefined;
+    if (rules) this.prerecorded = new Map(rules.map((r) => [r.name, r]));
     this.performSelfAnalysis();
+    this.prerecorded = undefined;
+  }
+
+  // Chevrotain's recording, as performSelfAnalysis calls it: where the rules are at hand, each rule
+  // is taken from them, and the recording versions of CONSUME, OR, … are neither put on this
+  // parser nor deleted again (deleting some ninety fields was a third of the recording's time)
+  enableRecording(): void {
+    if (!this.prerecorded) RECORDER.enableRecording.call(this);
+  }
+
+  disableRecording(): void {
+    if (!this.prerecorded) RECORDER.disableRecording.call(this);
+  }
+
+  topLevelRuleRecord(name: string, def: () => unknown): Rule {
+    return this.prerecorded?.get(name) ?? RECORDER.topLevelRuleRecord.call(this, name, def);
   }
 
   /** from `first` to the last token consumed */

@@ -1,26 +1,37 @@
-// The AST parser's lookahead, computed when the command line is bundled
-// instead of on every start. Chevrotain's self-analysis records the grammar
-// and then, for each OR, OPTION, MANY, … of it, computes the token paths
-// that choose the way (getLookaheadPaths) and makes a function of them; the
-// paths are most of that time (some 17 ms of a 100 ms start). The paths do
-// not change unless the grammar does: scripts/bundle-cli.mjs computes them
-// from the built parser with Chevrotain's own getLookaheadPaths and puts the
-// table in the bundles (lookahead-table.ts), and Precomputed gives Chevrotain
-// the functions made from it. The table carries a fingerprint of the
-// recorded grammar it was computed from; where the grammar a parser records
-// differs (a rule edited since), the parser computes its lookahead as usual.
-// test/syntax/lookahead.test.ts compares the table with what Chevrotain
-// computes, and the parses made with it with those made without.
+// The AST parser's self-analysis, done when the command line is bundled
+// instead of on every start. Chevrotain's performSelfAnalysis records the
+// grammar (it runs every rule with recording versions of CONSUME, OR, …
+// swapped onto the instance, then deletes them again) and then, for each OR,
+// OPTION, MANY, … of it, computes the token paths that choose the way
+// (getLookaheadPaths) and makes a function of them. Neither changes unless the
+// grammar does: scripts/bundle-cli.mjs records the built parser's grammar
+// and computes the paths with Chevrotain's own code, and puts both in the
+// bundles (lookahead-table.ts). A parser given the table rebuilds the
+// recorded grammar from it (Chevrotain's own classes, field for field)
+// instead of recording it, and Precomputed gives Chevrotain the lookahead
+// functions made from its paths.
+//
+// The table goes into each bundle in the same run, from the same built files,
+// as the parser it was recorded from. It is used only where it is this
+// parser's: the same rules in the same order, the same tokens, the same
+// maxLookahead, and the Chevrotain methods it stands in for; else the parser
+// records and computes as usual (dist/ itself, the tests, the library have no
+// table). test/syntax/lookahead.test.ts fails on drift: the table must be what
+// the sources' parser records and computes, the grammar rebuilt from it must
+// equal the recorded one, and parses with it must equal those without.
 import {
   Alternation,
+  Alternative,
   getLookaheadPaths,
   LLkLookaheadStrategy,
+  NonTerminal,
   Option,
   Repetition,
   RepetitionMandatory,
   RepetitionMandatoryWithSeparator,
   RepetitionWithSeparator,
-  serializeGrammar,
+  Rule,
+  Terminal,
   type ILookaheadStrategy,
   type ILookaheadValidationError,
   type IOrAlt,
@@ -28,16 +39,78 @@ import {
   type IToken,
   type LookaheadProductionType,
   type OptionalProductionType,
-  type Rule,
   type TokenType,
 } from 'chevrotain';
 
-/** the paths of one production, by token name: for an OR, one list of paths per alternative; for the others, the paths into it */
+/** a recorded production: its class and its own fields, with productions, token types and rules by name */
+export interface RecordedNode {
+  class: string;
+  fields: Array<[string, RecordedValue]>;
+}
+type RecordedValue = string | number | boolean | null | { token: string } | { rule: string } | RecordedNode[];
+
+/** what a parser's self-analysis makes, made at build time */
 export interface LookaheadTable {
-  /** the recorded grammar it was computed from, and the parser's maxLookahead (grammarFingerprint) */
-  grammar: string;
-  /** `rule/kind/occurrence` → [k, paths per alternative] */
+  /** the parser's maxLookahead */
+  maxLookahead: number;
+  /** the token vocabulary's names, in order */
+  tokens: string[];
+  /** the recorded grammar, rule by rule in the order they are defined */
+  rules: RecordedNode[];
+  /** `rule/kind/occurrence` → [k, paths per alternative] (for an OR, one list of paths per alternative; for the others, the paths into it) */
   productions: Record<string, [number, string[][][]]>;
+}
+
+/** the classes a recorded grammar is made of (Chevrotain's own: its analyses test them with instanceof) */
+const CLASSES: Record<string, { prototype: object }> = { Rule, NonTerminal, Terminal, Alternative, Alternation, Option, Repetition, RepetitionMandatory, RepetitionMandatoryWithSeparator, RepetitionWithSeparator };
+
+/** a recorded rule or production as data: every own field, so that rebuilding it gives the same object */
+function recordNode(node: object, tokens: readonly TokenType[]): RecordedNode {
+  const name = Object.keys(CLASSES).find((n) => Object.getPrototypeOf(node) === CLASSES[n]!.prototype);
+  if (name === undefined) throw new Error(`lookahead table: a recorded production of an unknown class (${node.constructor.name})`);
+  const fields: RecordedNode['fields'] = [];
+  for (const [k, v] of Object.entries(node)) {
+    if (Array.isArray(v)) fields.push([k, v.map((x: object) => recordNode(x, tokens))]);
+    else if (v instanceof Rule) fields.push([k, { rule: v.name }]);
+    else if (tokens.includes(v as TokenType)) fields.push([k, { token: (v as TokenType).name }]);
+    else if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields.push([k, v as string | number | boolean | null]);
+    else throw new Error(`lookahead table: field ${k} of a recorded ${name} holds what the table cannot (${typeof v})`);
+  }
+  return { class: name, fields };
+}
+
+/**
+ * The rules of a recorded grammar rebuilt from the table, or undefined where
+ * one of its tokens or classes is not this parser's. Rules are referred to by
+ * name, and linked to the rebuilt rules.
+ */
+function rebuild(recorded: RecordedNode[], tokens: Map<string, TokenType>): Rule[] | undefined {
+  const rules = new Map<string, Rule>();
+  const links: Array<[Record<string, unknown>, string, string]> = [];
+  let ok = true;
+  const make = (r: RecordedNode): object => {
+    const proto = CLASSES[r.class]?.prototype;
+    if (!proto) ok = false;
+    const o = Object.create(proto ?? Object.prototype) as Record<string, unknown>;
+    for (const [k, v] of r.fields) {
+      if (Array.isArray(v)) o[k] = v.map(make);
+      else if (v !== null && typeof v === 'object' && 'token' in v) {
+        o[k] = tokens.get(v.token);
+        if (o[k] === undefined) ok = false;
+      } else if (v !== null && typeof v === 'object' && 'rule' in v) {
+        o[k] = undefined;
+        links.push([o, k, v.rule]);
+      } else o[k] = v;
+    }
+    if (r.class === 'Rule') rules.set(o.name as string, o as unknown as Rule);
+    return o;
+  };
+  const out = recorded.map(make) as Rule[];
+  for (const [o, k, name] of links) {
+    o[k] = rules.get(name);
+    if (o[k] === undefined) ok = false;
+  }
+  return ok ? out : undefined;
 }
 
 const KINDS: Array<[new (...a: never[]) => IProduction, LookaheadProductionType]> = [
@@ -65,16 +138,11 @@ function productions(rule: Rule): Array<[LookaheadProductionType, number, number
   return out;
 }
 
-/** the recorded grammar (serializeGrammar) and the parser's maxLookahead, as one string: compared whole (a hash of it would cost more than the comparison) */
-export function grammarFingerprint(rules: Rule[], maxLookahead: number): string {
-  return `${maxLookahead}|${JSON.stringify(serializeGrammar(rules))}`;
-}
-
 const key = (rule: string, kind: LookaheadProductionType, occurrence: number): string => `${rule}/${kind}/${occurrence}`;
 
-/** The table of a recorded grammar, as Chevrotain computes the paths (getLookaheadPaths). */
-export function lookaheadTable(rules: Rule[], maxLookahead: number): LookaheadTable {
-  const table: LookaheadTable = { grammar: grammarFingerprint(rules, maxLookahead), productions: {} };
+/** The table of a recorded grammar (a parser's getGAstProductions, in order), its paths as Chevrotain computes them (getLookaheadPaths). */
+export function lookaheadTable(rules: Rule[], maxLookahead: number, tokens: readonly TokenType[]): LookaheadTable {
+  const table: LookaheadTable = { maxLookahead, tokens: tokens.map((t) => t.name), rules: rules.map((r) => recordNode(r, tokens)), productions: {} };
   for (const rule of rules) {
     for (const [kind, occurrence, own] of productions(rule)) {
       const k = own || maxLookahead;
@@ -136,15 +204,17 @@ function optionalFunction(paths: TokenType[][]): (this: Looking) => boolean {
 }
 
 /**
- * Chevrotain's LL(k) lookahead, its paths taken from a table where the table
- * was computed from the grammar this parser recorded; computed as usual where
+ * Chevrotain's LL(k) lookahead, its paths taken from the table where the
+ * parser's grammar was rebuilt from it (grammar()); computed as usual where
  * not (or where a production is missing from it).
  */
 export class Precomputed implements ILookaheadStrategy {
   private readonly llk: ILookaheadStrategy;
   private readonly types: Map<string, TokenType>;
   private current = false;
-  /** whether the table was used (the recorded grammar was the table's) */
+  /** the rules rebuilt from the table (grammar()) */
+  private rebuilt: Rule[] | undefined;
+  /** whether the table was used (the parser's grammar was rebuilt from it) */
   used = false;
 
   constructor(
@@ -160,8 +230,27 @@ export class Precomputed implements ILookaheadStrategy {
     return this.llk.validate(options);
   }
 
+  /**
+   * The grammar the parser would record, rebuilt from the table, where the
+   * table is this parser's: its rules (by name, in the order the parser
+   * defines them), its tokens and maxLookahead. Undefined where not.
+   */
+  grammar(ruleNames: readonly string[]): Rule[] | undefined {
+    const t = this.table;
+    if (t === undefined || t.maxLookahead !== this.maxLookahead || t.rules.length !== ruleNames.length || t.tokens.length !== this.types.size) return undefined;
+    let i = 0;
+    for (const name of this.types.keys()) if (t.tokens[i++] !== name) return undefined;
+    for (let r = 0; r < ruleNames.length; r++) {
+      const name = t.rules[r]!.fields.find(([k]) => k === 'name')?.[1];
+      if (name !== ruleNames[r]) return undefined;
+    }
+    this.rebuilt = rebuild(t.rules, this.types);
+    return this.rebuilt;
+  }
+
   initialize(options: { rules: Rule[] }): void {
-    this.current = this.table !== undefined && this.table.grammar === grammarFingerprint(options.rules, this.maxLookahead);
+    const rebuilt = this.rebuilt;
+    this.current = rebuilt !== undefined && options.rules.length === rebuilt.length && options.rules.every((r, i) => r === rebuilt[i]);
     this.used = this.current;
   }
 

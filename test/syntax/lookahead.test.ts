@@ -1,12 +1,15 @@
-// The AST parser's lookahead table (src/syntax/lookahead.ts), computed when the
-// command line is bundled: it must be what Chevrotain computes from the grammar
-// of these sources (a grammar edited since the build fails here), and a parser
-// given it must parse every text as one that computed its own.
+// The AST parser's table (src/syntax/lookahead.ts), made when the command line
+// is bundled: it must be the grammar the parser of these sources records and
+// the lookahead Chevrotain computes from it (a grammar edited since the build,
+// or a Chevrotain that records more than the table keeps, fails here); the
+// grammar a parser rebuilds from it must equal the recorded one, field for
+// field; and a parser given it must parse every text as one that recorded and
+// computed its own.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EOF, getLookaheadPaths, type Rule, type TokenType } from 'chevrotain';
 import { describe, expect, it } from 'vitest';
-import { AstParser } from '../../src/syntax/ast-parser.js';
+import { AstParser, VOCABULARY } from '../../src/syntax/ast-parser.js';
 import { lookaheadTable, type LookaheadTable } from '../../src/syntax/lookahead.js';
 import { ALL_TOKENS, lexer } from '../../src/syntax/tokens.js';
 import { generate } from '../fuzz/generate.js';
@@ -36,10 +39,10 @@ function parsed(p: AstParser, text: string): unknown {
 }
 
 describe('the lookahead table made at build time', () => {
-  it('is what Chevrotain computes from the grammar of these sources', () => {
+  it('is what Chevrotain records and computes from the grammar of these sources', () => {
     const own = new AstParser(false, null);
     expect(own.lookahead.used).toBe(false);
-    expect(built).toEqual(lookaheadTable(rules(own), 3));
+    expect(built).toEqual(lookaheadTable(rules(own), 3, VOCABULARY));
     // and each entry is getLookaheadPaths' answer for that production (an OR's alternatives; the paths into an OPTION, MANY, …)
     const byName = new Map(rules(own).map((r) => [r.name, r]));
     const kinds = new Set<string>();
@@ -50,6 +53,27 @@ describe('the lookahead table made at build time', () => {
       expect(paths, k).toEqual((kind === 'Alternation' ? want : want.slice(0, 1)).map((a) => a.map((p) => p.map((t) => t.name))));
     }
     expect([...kinds].sort()).toEqual(['Alternation', 'Option', 'Repetition', 'RepetitionWithSeparator']);
+  });
+
+  it('gives a parser the grammar it would record: the same rules, of the same classes, field for field', () => {
+    const table = new AstParser(false, built);
+    const own = new AstParser(false, null);
+    expect(table.lookahead.used).toBe(true);
+    expect(rules(table)).toStrictEqual(rules(own));
+    // new objects, not the recorded ones
+    const byName = new Map(rules(table).map((r) => [r.name, r]));
+    for (const r of rules(own)) expect(byName.get(r.name)).not.toBe(r);
+    // a rebuilt rule's references are to the rebuilt rules
+    const refs: unknown[] = [];
+    const walk = (defs: Array<{ referencedRule?: unknown; definition?: unknown[] }>): void => {
+      for (const d of defs) {
+        if (d.referencedRule) refs.push(d.referencedRule);
+        else if (d.definition) walk(d.definition as typeof defs);
+      }
+    };
+    for (const r of rules(table)) walk(r.definition as never);
+    expect(refs.length).toBeGreaterThan(30);
+    for (const x of refs) expect([...byName.values()]).toContain(x);
   });
 
   it('is used by a parser given it, and that parser parses as one that computed its own', () => {
@@ -109,13 +133,31 @@ describe('the lookahead table made at build time', () => {
     expect(chosen).toBeGreaterThan(1000);
   });
 
-  it('is not used where the grammar differs from the one it was computed from', () => {
-    const stale: LookaheadTable = { ...built, grammar: built.grammar.replace('"Network"', '"Block"') };
-    expect(stale.grammar).not.toBe(built.grammar);
-    const p = new AstParser(false, stale);
-    expect(p.lookahead.used).toBe(false);
+  it('is not used where it is not this parser\'s (other rules, tokens or maxLookahead), nor by a validating parser', () => {
     const text = fs.readFileSync(path.join(ROOT, 'specs/resnet.net'), 'utf8');
-    expect(parsed(p, text)).toEqual(parsed(new AstParser(false, null), text));
+    const want = parsed(new AstParser(false, null), text);
+    const copy = (): LookaheadTable => JSON.parse(JSON.stringify(built)) as LookaheadTable;
+    const renamed = copy();
+    const name = renamed.rules[3]!.fields.find(([k]) => k === 'name')!;
+    name[1] = `${String(name[1])}X`;
+    const tokens = copy();
+    tokens.tokens[5] = 'NotAToken';
+    const deeper = copy();
+    deeper.maxLookahead = 4;
+    const fewer = copy();
+    fewer.rules.pop();
+    const unknownToken = copy();
+    JSON.stringify(unknownToken.rules, (_, v: { token?: string }) => (v && typeof v === 'object' && v.token === 'Identifier' ? ((v.token = 'Nope'), v) : v));
+    expect(JSON.stringify(unknownToken)).toContain('"Nope"');
+    const unknownClass = copy();
+    unknownClass.rules[0]!.fields.find(([k]) => k === '_definition')![1] = [{ class: 'Mystery', fields: [] }];
+    for (const [what, stale] of Object.entries({ renamed, tokens, deeper, fewer, unknownToken, unknownClass })) {
+      const p = new AstParser(false, stale);
+      expect(p.lookahead.used, what).toBe(false);
+      expect(rules(p).map((r) => r.name), what).toEqual(rules(new AstParser(false, null)).map((r) => r.name));
+      expect(parsed(p, text), what).toEqual(want);
+    }
+    expect(new AstParser(true, built).lookahead.used).toBe(false);
   });
 
   it('is in both bundles', () => {
