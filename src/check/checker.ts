@@ -117,6 +117,13 @@ export class CheckCache {
    * checked again, where every name its body read means the same
    */
   memos = new Map<BlockDecl, Map<string, BlockMemo>>();
+  /**
+   * called after each network of a check, with the file's diagnostics so far
+   * (declarations' and those of the networks checked) and how many networks
+   * remain: the language server publishes an edited region's diagnostics
+   * from it, while the check goes on with the rest
+   */
+  onNetwork: ((name: string, diagnostics: readonly Diagnostic[], remaining: number) => void) | undefined;
 
   /** the networks whose last check read `name` in the compiled file (called a block of that name), in order */
   callers(name: string): string[] {
@@ -547,6 +554,7 @@ export class Checker {
         this.ev = new Evaluator(this.sink);
       }
       if (n) networks.push(n);
+      cache?.onNetwork?.(d.name.name, this.sink.items, nets.length - i - 1);
     }
     if (cache) {
       cache.entries = next;

@@ -55,6 +55,10 @@ export function onHeap(
 
 export const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
+/** The sizes of `shape`'s axes before k, from k to m, and from m on: a tensor as [outer, mid, inner]. */
+export const aroundAxes = (shape: readonly number[], k: number, m: number): [number, number, number] =>
+  [size(shape.slice(0, k)), size(shape.slice(k, m)), size(shape.slice(m))];
+
 /** float32 inputs (the only dtype these kernels compute) */
 export const allFloat = (...ts: Array<TensorInfo | undefined>): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
 

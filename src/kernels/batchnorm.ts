@@ -13,8 +13,8 @@ import type { Io } from './runtime/tensors.js';
 export const BN_TRAIN = 'AlexnetcBatchNormTrain';
 export const BN_GRAD = 'AlexnetcBatchNormGrad';
 
-/** Rows per statistics chunk and per apply item, for C channels. */
-const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
+/** Rows per statistics chunk and per apply item, for C channels (the compiled step's batch norm too). */
+export const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
 
 /** A copy of a small tensor's values. */
 function floats(io: Io, t: TensorInfo, n: number): Float32Array {
@@ -23,7 +23,7 @@ function floats(io: Io, t: TensorInfo, n: number): Float32Array {
 }
 
 /** Sum the per-chunk partials (2 × C doubles each) in chunk order. */
-function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
+export function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
   const s = new Float64Array(C), q = new Float64Array(C);
   for (let k = 0; k < chunks; k++) {
     const base = at + k * 2 * C;

@@ -5,7 +5,7 @@
 // on the stock kernels; layer norm's [N, T, 1] statistics are the same
 // shape. Everything else goes on to the kernel wrapped (binary.ts, sum.ts).
 import type { FastKernel, TensorInfo, Tf } from './backend.js';
-import { allFloat, onHeap, size } from './backend.js';
+import { allFloat, aroundAxes, onHeap, size } from './backend.js';
 import { BLOCK } from './wasm/copy.js';
 import type { BcastOp } from './wasm/broadcast.js';
 
@@ -18,8 +18,8 @@ export function middleBroadcast(small: readonly number[], full: readonly number[
   let m = k;
   while (m < full.length && s[m] === 1) m++;
   for (let j = m; j < full.length; j++) if (s[j] !== full[j]) return null;
-  const outer = size(full.slice(0, k)), mid = size(full.slice(k, m)), inner = size(full.slice(m));
-  return mid > 1 ? [outer, mid, inner] : null;
+  const geo = aroundAxes(full, k, m);
+  return geo[1] > 1 ? geo : null;
 }
 
 /** The binary kernel `next`, with middle broadcasts (outer > 1) done here. */
@@ -53,7 +53,7 @@ export function withMiddleSum(next: FastKernel): FastKernel {
     const contiguous = axes.length > 0 && axes.every((a, i) => a === axes[0]! + i);
     if (!contiguous || axes[0] === 0 || !allFloat(x)) return next(args, fallback);
     const k = axes[0]!, m = axes[axes.length - 1]! + 1;
-    const outer = size(x.shape.slice(0, k)), mid = size(x.shape.slice(k, m)), inner = size(x.shape.slice(m));
+    const [outer, mid, inner] = aroundAxes(x.shape, k, m);
     if ((inner !== 1 && inner % 2 !== 0) || outer * inner === 0) return next(args, fallback);
     const shape = args.attrs.keepDims === true ? x.shape.map((d, i) => (i >= k && i < m ? 1 : d)) : x.shape.filter((_, i) => i < k || i >= m);
     return onHeap(args, fallback, (io) => {

@@ -3,7 +3,7 @@
 // NCHW ([0, 3, 1, 2] and back, what a flatten in C, H, W order needs). The
 // stock kernel computes a 4-D index per element. Other permutations go to it.
 import type { FastKernel, TensorInfo } from './backend.js';
-import { onHeap, size } from './backend.js';
+import { aroundAxes, onHeap } from './backend.js';
 import { TR } from './wasm/copy.js';
 
 /** [batch, rows, cols] when perm = [0 … k−1, m … r−1, k … m−1], else null. */
@@ -15,7 +15,7 @@ export function asBatched2D(shape: readonly number[], perm: readonly number[]): 
   const m = perm[k]!;
   for (let i = 0; i < r - m; i++) if (perm[k + i] !== m + i) return null;
   for (let i = 0; i < m - k; i++) if (perm[k + (r - m) + i] !== k + i) return null;
-  return [size(shape.slice(0, k)), size(shape.slice(k, m)), size(shape.slice(m))];
+  return aroundAxes(shape, k, m);
 }
 
 export const fastTranspose: FastKernel = (args, fallback) => {

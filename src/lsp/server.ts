@@ -16,14 +16,15 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { analyze, declAt, type Analysis } from './analysis.js';
-import { compile } from '../compile.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
+import type { Program } from '../syntax/ast.js';
 import { DiagramError, parseDiagramArgs, SHOW_DIAGRAM, showDiagram } from './diagram.js';
 import { pathOf, SourceCache } from './files.js';
 import { commonPrefix, commonSuffix, IncrementalParser } from '../syntax/incremental.js';
 import { CheckCache } from '../check/checker.js';
 import * as F from './features.js';
+import { FramedWriter } from './writer.js';
 
 export const SERVER_NAME = 'alexnetc';
 /** a document whose check takes longer than this is debounced */
@@ -31,10 +32,23 @@ const SLOW_MS = 40;
 const DEBOUNCE_MAX_MS = 100;
 /**
  * a document whose last check took at least this long gets an edited
- * block's diagnostics first, before its other callers are checked again
+ * region's diagnostics first, as soon as the network that reports them is
+ * checked, before the check goes on with the file's other networks
  * (ALEXNETC_LSP_PREVIEW_MS sets it; the tests use 0)
  */
 const PREVIEW_MS = Number(process.env.ALEXNETC_LSP_PREVIEW_MS ?? 8);
+
+/** an edit's region: the declaration it lies in (now and in the last check), and the network whose check reports on it */
+interface Region {
+  reporter: string;
+  span: Span;
+  was: Span;
+  /** where the edit ends in the last check's text, and how much longer the text is now */
+  oldEnd: number;
+  delta: number;
+  before: Analysis;
+  program: Program;
+}
 
 export interface ServerOptions {
   /** defaults to stdin/stdout */
@@ -43,7 +57,9 @@ export interface ServerOptions {
 }
 
 export function startServer(opts: ServerOptions = {}): Connection {
-  const connection = createConnection(ProposedFeatures.all, opts.input ?? process.stdin, opts.output ?? process.stdout);
+  // the input stays a stream (its end or close ends the server); the output is written a message at a time (writer.ts)
+  const writer = new FramedWriter(opts.output ?? process.stdout) as unknown as NodeJS.WritableStream;
+  const connection = createConnection(ProposedFeatures.all, opts.input ?? process.stdin, writer);
   // stdout carries the protocol: anything printed by accident must not corrupt it
   console.log = (...a: unknown[]) => connection.console.log(a.map(String).join(' '));
   console.info = console.log;
@@ -95,69 +111,95 @@ export function startServer(opts: ServerOptions = {}): Connection {
     };
 
   /**
-   * An edit inside a block that several networks call: the block's
-   * diagnostics, from a check of its first caller alone, with the last
-   * published ones elsewhere (moved by the edit). Published without a
-   * version before the whole check, which publishes the version's own.
+   * Where a document's last check took PREVIEW_MS or more, an edit within one
+   * declaration of a file with several networks: the network whose check
+   * reports on the edited region (the edited network itself, or an edited
+   * block's first caller: a block's problems are reported at its first call).
    */
-  const preview = (doc: TextDocument): ReturnType<typeof F.diagnostics> | undefined => {
+  const editedRegion = (doc: TextDocument): Region | undefined => {
     const before = cache.get(doc.uri);
     const parser = parsers.get(doc.uri);
     const checkCache = checks.get(doc.uri);
     if (!before || !parser || !checkCache || (cost.get(doc.uri) ?? 0) < PREVIEW_MS) return undefined;
+    // a file of one network: its check is the whole check
+    if ((before.program?.decls.filter((x) => x.kind === 'network').length ?? 0) < 2) return undefined;
     const text = doc.getText();
     const old = before.text;
-    const max = Math.min(old.length, text.length);
-    const P = commonPrefix(old, text, max);
-    const E = text.length - commonSuffix(old, text, max - P);
-    const delta = text.length - old.length;
+    // parsed here, once: the check that follows takes the same parse (the parser's last text is this one)
     const parsed = parser.parse(text);
-    const d = declAt(parsed.program, P);
-    if (parsed.diagnostics.length || d?.kind !== 'block' || d.span.end < E) return undefined;
-    const was = before.program?.decls.find((x) => x.kind === 'block' && x.name.name === d.name.name && x.span.start === d.span.start);
-    const callers = checkCache.callers(d.name.name);
-    if (!was || callers.length < 2) return undefined;
-    checkCache.only = callers[0];
-    let r: ReturnType<typeof compile>;
-    try {
-      r = compile(text, { all: true, file: pathOf(doc.uri), readFile: sources.readFile, parseFile: sources.parseFile, parse: () => parsed, checkCache });
-    } finally {
-      checkCache.only = undefined;
+    // where the text changed since the last check: as the parser found it, where its last text was that check's
+    let P: number;
+    let E: number;
+    const c = parser.changed;
+    if (c && c.was === old) [P, E] = [c.start, c.end];
+    else {
+      const max = Math.min(old.length, text.length);
+      P = commonPrefix(old, text, max);
+      E = text.length - commonSuffix(old, text, max - P);
     }
+    const d = declAt(parsed.program, P);
+    if (parsed.diagnostics.length || !d || d.span.end < E) return undefined;
+    // something must remain after it for the check to do: another network
+    if (parsed.program.decls.filter((x) => x.kind === 'network').length < 2) return undefined;
+    const was = before.program?.decls.find((x) => x.kind === d.kind && x.name.name === d.name.name && x.span.start === d.span.start);
+    const reporter = d.kind === 'block' ? checkCache.callers(d.name.name)[0] : checkCache.entries.has(d.name.name) ? d.name.name : undefined;
+    if (!was || reporter === undefined) return undefined;
+    const delta = text.length - old.length;
+    return { reporter, span: { start: d.span.start, end: d.span.end }, was: { start: was.span.start, end: was.span.end }, oldEnd: E - delta, delta, before, program: parsed.program };
+  };
+
+  /** the edited region's diagnostics as the check has found them so far, with the last published ones elsewhere (moved by the edit) */
+  const partial = (doc: TextDocument, r: Region, sofar: readonly Diagnostic[]): ReturnType<typeof F.diagnostics> => {
     const inside = (x: Diagnostic, s: Span): boolean => x.file === undefined && x.span.start >= s.start && x.span.end <= s.end;
-    const oldEnd = E - delta;
-    const move = (sp: Span): Span => (sp.start >= oldEnd ? { start: sp.start + delta, end: sp.end + delta } : sp);
-    const kept = before.result.diagnostics
-      .filter((x) => !inside(x, was.span))
+    const move = (sp: Span): Span => (sp.start >= r.oldEnd ? { start: sp.start + r.delta, end: sp.end + r.delta } : sp);
+    const kept = r.before.result.diagnostics
+      .filter((x) => !inside(x, r.was))
       .map((x): Diagnostic => {
         if (x.file !== undefined) return x;
         const notes = x.notes.map((n) => (n.span && n.file === undefined ? { ...n, span: move(n.span) } : n));
         return { ...x, span: move(x.span), notes, fixes: x.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ ...e, span: move(e.span) })) })) };
       });
-    const fresh = r.diagnostics.filter((x) => inside(x, d.span));
-    const a: Analysis = { version: doc.version, text, file: before.file, result: { ...r, diagnostics: [...kept, ...fresh] }, program: parsed.program, info: new Map(), occurrences: [], deps: before.deps, indexes: new Map() };
+    const files = r.before.result.files;
+    const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
+    const all = [...kept, ...sofar.filter((x) => inside(x, r.span))];
+    // in the order a whole check gives them (compile's)
+    all.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));
+    const a: Analysis = { version: doc.version, text: doc.getText(), file: r.before.file, result: { ...r.before.result, diagnostics: all }, program: r.program, info: new Map(), occurrences: [], deps: r.before.deps, indexes: new Map() };
     return F.diagnostics(doc, a);
   };
 
-  const publish = (uri: string, version: number, previewed = false): void => {
+  const publish = (uri: string, version: number): void => {
     pending.delete(uri);
     try {
       const doc = documents.get(uri);
       // a newer version arrived (or the document closed): its own run publishes
       if (!doc || doc.version !== version) return;
-      let first: ReturnType<typeof F.diagnostics> | undefined;
+      let region: Region | undefined;
       try {
-        first = previewed ? undefined : preview(doc);
+        region = editedRegion(doc);
       } catch (e) {
-        connection.console.error(`alexnetc lsp: checking ${uri}'s edited block first failed: ${(e as Error)?.stack ?? e}`);
+        connection.console.error(`alexnetc lsp: finding ${uri}'s edited region failed: ${(e as Error)?.stack ?? e}`);
       }
-      if (first) {
-        void connection.sendDiagnostics({ uri, diagnostics: first });
-        const h = setImmediate(() => publish(uri, version, true));
-        pending.set(uri, { cancel: () => clearImmediate(h) });
-        return;
+      const checkCache = checks.get(uri);
+      if (region && checkCache) {
+        const r = region;
+        // the edited region's diagnostics, published (without a version) as soon as the check has checked
+        // the network that reports them, where networks remain; the pipe's write is synchronous
+        checkCache.onNetwork = (name, sofar, remaining) => {
+          if (name !== r.reporter || remaining === 0) return;
+          try {
+            void connection.sendDiagnostics({ uri, diagnostics: partial(doc, r, sofar) });
+          } catch (e) {
+            connection.console.error(`alexnetc lsp: publishing ${uri}'s edited region first failed: ${(e as Error)?.stack ?? e}`);
+          }
+        };
       }
-      const a = analysisOf(doc);
+      let a: Analysis;
+      try {
+        a = analysisOf(doc);
+      } finally {
+        if (checkCache) checkCache.onNetwork = undefined;
+      }
       if (documents.get(uri)?.version !== version) return;
       void connection.sendDiagnostics({ uri, version, diagnostics: F.diagnostics(doc, a) });
     } catch (e) {

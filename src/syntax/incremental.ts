@@ -103,6 +103,12 @@ export class IncrementalParser {
   fullParses = 0;
   /** the last text parsed, its item starts and items (by start), and its units (by start) */
   private last: { text: string; starts: number[]; items: Map<number, Item>; units: Map<number, Unit> } | undefined;
+  /**
+   * what the last parse found changed since the text before it (`was`):
+   * `start` to `end` in the new text replaced `start` to `end - delta` in
+   * `was` (the language server places its last diagnostics by it)
+   */
+  changed: { was: string; start: number; end: number; delta: number } | undefined;
 
   /**
    * `every`: a network longer than twice this many lines is itself parsed in
@@ -125,7 +131,11 @@ export class IncrementalParser {
       E = text.length - commonSuffix(old.text, text, max - P);
       delta = text.length - old.text.length;
       starts = movedStarts(old.starts, text, P, E, delta);
-    } else starts = pieceStarts(text);
+      this.changed = { was: old.text, start: P, end: E, delta };
+    } else {
+      starts = pieceStarts(text);
+      this.changed = undefined;
+    }
     /** an old unit or item whose text is the same, at the same place before the change or moved after it */
     const same = <T extends { end: number }>(map: Map<number, T> | undefined, a: number, b: number): T | undefined => {
       if (!map) return undefined;

@@ -119,3 +119,23 @@ describe.each([
     expectClose(fast('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }), stock('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }));
   }, 600_000); // the stock reference of AlexNet's conv2 took 159 s on a loaded 2-core machine (the suite's default is 120 s)
 });
+
+// The Winograd forward's output transform adds the bias to whole tiles and, at
+// the image's edges, to the outputs a partial tile has (F(4×4): 1, 2 and 3 of 4;
+// F(2×2): 1 of 2): FusedConv2D with a bias (linear: relu takes im2col) against
+// stock Conv2D plus the bias.
+describe.each([
+  { x: [2, 7, 7, 32], f: [3, 3, 32, 24] },
+  { x: [1, 17, 18, 16], f: [3, 3, 16, 20] },
+  { x: [2, 9, 10, 16], f: [3, 3, 16, 20] },
+  { x: [1, 13, 12, 16], f: [5, 5, 16, 20] },
+])('Winograd conv with a bias x=$x f=$f', (c) => {
+  it('matches stock conv + bias', () => {
+    const x = randT(c.x), w = randT(c.f), bias = randT([c.f[3]!]);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+    const y = tf.engine().runKernel('FusedConv2D', { x, filter: w, bias } as never, { ...attrs, activation: 'linear' } as never) as tf.Tensor;
+    expect(y.shape[1]! * y.shape[2]!).toBeGreaterThanOrEqual(36); // large enough for the Winograd path
+    const conv = stock('Conv2D', { x, filter: w }, attrs), b = bias.dataSync() as Float32Array, F = c.f[3]!;
+    expectClose(y.dataSync() as Float32Array, conv.map((v, i) => v + b[i % F]!));
+  });
+});

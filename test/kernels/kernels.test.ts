@@ -7,7 +7,7 @@ import { installFastKernels, stockKernel, uninstallFastKernels } from '../../src
 import { runtime } from '../../src/kernels/runtime/index.js';
 import { FLAG_ADD, FLAG_RELU, gemm, gemmSplit, packB, packedBytes, splitGemm } from '../../src/kernels/ops/gemm.js';
 import { Io } from '../../src/kernels/runtime/tensors.js';
-import { poolBackward, poolForward } from '../../src/kernels/ops/pool.js';
+import { poolBackward, poolForward, poolFusesRelu } from '../../src/kernels/ops/pool.js';
 import type { CpuBackend } from '../../src/kernels/backend.js';
 import { randomStream } from './random.js';
 import { expectClose } from './stock.js';
@@ -171,6 +171,12 @@ describe('MaxPool and MaxPoolGrad (the first maximum of each window)', () => {
       if (k[0]! <= s[0]! && k[1]! <= s[1]!) expect(Array.from(dx.view)).toEqual(Array.from(want));
       else expectClose(dx.view, want);
       expect(Array.from(poolForward(io, 'max', g, io.input(xf)).view)).toEqual(Array.from(output.dataSync()));
+      if (poolFusesRelu('max', g)) {
+        // a relu's gradient taken along: relu_grad's step(x) · dx (x > 0: 1, else 0)
+        const xv = xf.dataSync();
+        const fused = poolBackward(io, 'max', g, io.input(xf), io.input(output), io.input(dy), true);
+        expect(Array.from(fused.view)).toEqual(Array.from(dx.view, (d, i) => Math.fround((xv[i]! > 0 ? 1 : 0) * d)));
+      }
     }
     io.release();
     // overlapping windows sum into dx in another order than the stock gather

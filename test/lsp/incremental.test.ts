@@ -17,7 +17,9 @@ import { diagnostics, hover, inlayHints } from '../../src/lsp/features.js';
 import { SourceCache } from '../../src/lsp/files.js';
 import { CheckCache } from '../../src/check/checker.js';
 import type { Node } from '../../src/check/ir.js';
-import { IncrementalParser } from '../../src/syntax/incremental.js';
+import { commonPrefix, commonSuffix, IncrementalParser } from '../../src/syntax/incremental.js';
+import { parse } from '../../src/syntax/parse.js';
+import { declAt } from '../../src/lsp/analysis.js';
 import { LspClient, pos, ROOT } from './client.js';
 import { rng } from '../mulberry32.js';
 
@@ -109,8 +111,35 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** open `text` as `name`, apply `edits` random edits one by one, comparing each published result with a fresh check */
-async function editAndCompare(name: string, text: string, edits: number, seed: number, between?: (i: number) => void, edit = randomEdit): Promise<void> {
+type LspDiag = { range: { start: { line: number; character: number }; end: { line: number; character: number } } };
+
+/**
+ * the diagnostics the server published first (without a version) for an edit from `was` to `now`: inside
+ * the edited declaration, those of the edited network equal the whole check's there, and those of an
+ * edited block are among them (its first caller's; a later caller may find more); returns how many came
+ */
+function compareFirsts(uri: string, was: string, now: string, version: number, firsts: { params: { diagnostics: LspDiag[] } }[], final: LspDiag[], what: string): number {
+  if (!firsts.length) return 0;
+  const max = Math.min(was.length, now.length);
+  const P = commonPrefix(was, now, max);
+  const d = declAt(parse(now).program, P)!;
+  const doc = TextDocument.create(uri, 'alexnet', version, now);
+  const [a, b] = [doc.positionAt(d.span.start), doc.positionAt(d.span.end)];
+  const before = (p: { line: number; character: number }, q: { line: number; character: number }): boolean => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  const within = (x: LspDiag): boolean => before(a, x.range.start) && before(x.range.end, b);
+  for (const f of firsts) {
+    const mine = f.params.diagnostics.filter(within);
+    if (d.kind === 'network') expect(mine, `${what}: the edited network's diagnostics first`).toEqual(final.filter(within));
+    else for (const x of mine) expect(final, `${what}: the edited block's diagnostics first`).toContainEqual(x);
+  }
+  return firsts.length;
+}
+
+/**
+ * open `text` as `name`, apply `edits` random edits one by one, comparing each published result with a
+ * fresh check (the edited region's, published first, too); returns how many edits had their region's first
+ */
+async function editAndCompare(name: string, text: string, edits: number, seed: number, between?: (i: number) => void, edit = randomEdit): Promise<number> {
   const uri = pathToFileURL(path.join(dir, name)).href;
   let version = 1;
   let current = text;
@@ -118,26 +147,36 @@ async function editAndCompare(name: string, text: string, edits: number, seed: n
   client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'alexnet', version, text } });
   expect((await opened).params.diagnostics, `${name} on opening`).toEqual(fresh(uri, current, version));
   const r = rng(seed);
+  let firsts = 0;
   for (let i = 0; i < edits; i++) {
     between?.(i);
     const e = edit(current, r);
     const range = { start: pos(current, e.start), end: pos(current, e.end) };
+    const was = current;
     current = current.slice(0, e.start) + e.insert + current.slice(e.end);
     version++;
+    const from = client.notifications.length;
     const published = client.diagnosticsFor(uri, version, 60_000);
     client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: e.insert }] });
-    expect((await published).params.diagnostics, `${name} after edit ${i + 1} (${JSON.stringify(e)})`).toEqual(fresh(uri, current, version));
+    const final = (await published).params.diagnostics;
+    const what = `${name} after edit ${i + 1} (${JSON.stringify(e)})`;
+    expect(final, what).toEqual(fresh(uri, current, version));
+    const early = client.notifications.slice(from).filter((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === undefined);
+    firsts += compareFirsts(uri, was, current, version, early, final, what) ? 1 : 0;
     await sameFacts(uri, current, version, r, `${name} after edit ${i + 1}`, e.start);
   }
   client.notify('textDocument/didClose', { textDocument: { uri } });
+  return firsts;
 }
 
 describe('incremental re-checks equal a full check', () => {
   const specs = fs.readdirSync(path.join(ROOT, 'specs')).filter((f) => f.endsWith('.net')).sort();
   it.each(specs)('%s, after 25 random edits, and after 25 that keep it well formed', async (f) => {
     const text = fs.readFileSync(path.join(ROOT, 'specs', f), 'utf8');
-    await editAndCompare(f, text, 25, f.length * 7919);
-    await editAndCompare(f, text, 25, f.length * 104729, undefined, gentleEdit);
+    const firsts = (await editAndCompare(f, text, 25, f.length * 7919)) + (await editAndCompare(f, text, 25, f.length * 104729, undefined, gentleEdit));
+    // a file of several networks gets the edited region's diagnostics first (the server's threshold is 0 here)
+    if ((text.match(/^network /gm) ?? []).length > 1) expect(firsts, f).toBeGreaterThan(0);
+    else expect(firsts, f).toBe(0);
   });
 
   it('a long network calling its blocks only near its end, after edits in its blocks and random ones', async () => {
@@ -165,7 +204,7 @@ describe('incremental re-checks equal a full check', () => {
     await editAndCompare('generated-block.net', generated(5000), 4, 5003, undefined, inBlock);
   });
 
-  it("an edit in a block that two networks call: the block's diagnostics first (from its first caller alone), then the whole check's", async () => {
+  it("an edit in a block that two networks call: the block's diagnostics first (as soon as its first caller is checked), then the whole check's", async () => {
     const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  unit(4) | unit(8) | flatten | dense(2)\n}\n';
     const uri = pathToFileURL(path.join(dir, 'preview.net')).href;
     const opened = client.diagnosticsFor(uri, 1, 60_000);
@@ -193,6 +232,43 @@ describe('incremental re-checks equal a full check', () => {
       const inBlock = (d: { range: { start: { line: number } } }): boolean => d.range.start.line <= 2;
       expect(b.params.diagnostics.filter(inBlock)).toEqual(w.params.diagnostics.filter(inBlock));
       if (to === 'conv(c, 0') expect(b.params.diagnostics.filter(inBlock).length).toBeGreaterThan(0);
+    }
+    client.notify('textDocument/didClose', { textDocument: { uri } });
+  });
+
+  it("an edit in a network of a file with several, or in a block one network calls: the region's diagnostics first, then the whole check's", async () => {
+    // `B` is checked last: an edit in it leaves nothing after it, and gets the whole check's only
+    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  relu | flatten | dense(2)\n}\n';
+    const uri = pathToFileURL(path.join(dir, 'regions.net')).href;
+    const opened = client.diagnosticsFor(uri, 1, 60_000);
+    client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'alexnet', version: 1, text } });
+    expect((await opened).params.diagnostics).toEqual([]);
+    // [from, to, the region's lines, whether a first publish comes, whether it holds a mistake]
+    const edits: [string, string, [number, number], boolean, boolean][] = [
+      ['flatten | dense(2)', 'flatten | dense(0)', [4, 7], true, true],
+      ['flatten | dense(0)', 'flatten | dense(2)', [4, 7], true, false],
+      ['conv(c, 3', 'conv(c, 0', [0, 2], true, true],
+      ['conv(c, 0', 'conv(c, 3', [0, 2], true, false],
+      ['relu | flatten | dense(2)', 'relu | flatten | dense(0)', [9, 12], false, true],
+    ];
+    let current = text;
+    let version = 1;
+    for (const [from, to, [lo, hi], first, mistake] of edits) {
+      const at = current.indexOf(from);
+      const range = { start: pos(current, at), end: pos(current, at + from.length) };
+      current = current.slice(0, at) + to + current.slice(at + from.length);
+      version++;
+      const since = client.notifications.length;
+      const whole = client.diagnosticsFor(uri, version, 60_000);
+      client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: to }] });
+      const w = await whole;
+      expect(w.params.diagnostics, `after ${to}`).toEqual(fresh(uri, current, version));
+      const mine = client.notifications.slice(since).filter((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri);
+      // in order: the region's (no version), then the whole check's
+      expect(mine.map((m) => m.params.version ?? 'first'), `after ${to}`).toEqual(first ? ['first', version] : [version]);
+      const inRegion = (d: { range: { start: { line: number } } }): boolean => d.range.start.line >= lo && d.range.start.line <= hi;
+      if (first) expect(mine[0]!.params.diagnostics.filter(inRegion), `after ${to}`).toEqual(w.params.diagnostics.filter(inRegion));
+      expect(w.params.diagnostics.filter(inRegion).length > 0, `after ${to}`).toBe(mistake);
     }
     client.notify('textDocument/didClose', { textDocument: { uri } });
   });

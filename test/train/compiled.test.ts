@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile.js';
 import { toTfjs } from '../../src/emit/tfjs/index.js';
 import { installFastKernels, kernelThreads, setKernelThreads } from '../../src/kernels/index.js';
+import { runtime } from '../../src/kernels/runtime/index.js';
+import { GEOM, GEOM_FIELDS } from '../../src/kernels/wasm/im2col.js';
 import { compiledTrainingSupport, createCompiledTraining, NotCompilable, type CompiledSettings } from '../../src/train/compiled/index.js';
 import { createRng, deriveSeed, rng } from '../../src/util/rng.js';
 import { DEFAULTS } from '../../src/train/config.js';
@@ -219,6 +221,24 @@ describe('compiled training step', () => {
       expectSameTraining(trainCompiled(source, 5, 'momentum'), trainTfjs(source, 5, 'momentum'));
     });
   }
+
+  it('Keras-LeNet-style: the first convolution (its input padded first) computes no input gradient', () => {
+    const rt = runtime()!;
+    const parallel = rt.parallel;
+    const channels: number[] = [];
+    rt.parallel = (name, items, args, serial) => {
+      // the geometry block's C: the convolution's input channels (1 for the first, 6 for the second)
+      if (name === 'conv_bwd_input' && items > 0) channels.push(new Int32Array(rt.heap.f32.buffer, args[0]!, GEOM_FIELDS)[GEOM.C]!);
+      parallel(name, items, args, serial);
+    };
+    try {
+      trainCompiled(KERAS_LENET, 1, 'momentum');
+    } finally {
+      rt.parallel = parallel;
+    }
+    expect(channels.length).toBeGreaterThan(0);
+    expect(channels.every((ch) => ch === 6)).toBe(true);
+  });
 
   it('LeNet-style: Adam too', () => {
     expectSameTraining(trainCompiled(LENET, 5, 'adam'), trainTfjs(LENET, 5, 'adam'));

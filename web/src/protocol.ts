@@ -1,6 +1,7 @@
 // The messages between the page (main.ts) and its workers. Every request
 // carries an id its answer repeats; the analysis worker also answers
 // `analyze` by document version, so the page drops answers to stale text.
+import type { SummaryRow } from '../../src/summary.js';
 
 export interface PageDiagnostic {
   from: number;
@@ -13,15 +14,8 @@ export interface PageDiagnostic {
   column: number;
 }
 
-export interface SummaryRowOut {
-  path: string;
-  layer: string;
-  depth: number;
-  outShape: number[];
-  params: number;
-  macs: number;
-  frozen?: true | 'partly';
-}
+/** a row of the summary table, as `alexnetc summary` makes it */
+export type SummaryRowOut = SummaryRow;
 
 export interface NetworkOut {
   name: string;

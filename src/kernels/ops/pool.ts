@@ -20,11 +20,19 @@ export function poolForward(io: Io, kind: 'max' | 'avg', g: ConvGeom, x: number)
   return y;
 }
 
+/** Whether poolBackward can take the gradient of a relu before the pool along (max pooling whose windows tile). */
+export function poolFusesRelu(kind: 'max' | 'avg', g: Omit<ConvGeom, 'N'>): boolean {
+  return kind === 'max' && poolTiles(g);
+}
+
 /**
  * dx of a pool from dy (max pooling: the first maximum of each window, from
  * x and y; average: dy spread over the window's cells inside the image).
+ * `relu` (only where poolFusesRelu): x is a relu's output, and dx is the
+ * gradient at the relu's input, as relu_grad of the pool's dx would give.
  */
-export function poolBackward(io: Io, kind: 'max' | 'avg', g: ConvGeom, x: number, y: number, dy: number): { p: number; view: Float32Array } {
+export function poolBackward(io: Io, kind: 'max' | 'avg', g: ConvGeom, x: number, y: number, dy: number, relu = false): { p: number; view: Float32Array } {
+  if (relu && !poolFusesRelu(kind, g)) throw new Error('internal: poolBackward fuses a relu only into max pooling whose windows tile');
   const n = g.N * g.H * g.W * g.C;
   const dx = io.output(n);
   const geom = geomBlock(io, g);
@@ -33,7 +41,7 @@ export function poolBackward(io: Io, kind: 'max' | 'avg', g: ConvGeom, x: number
     if (!poolCovers(g)) zeroFill(io, dx.p, n);
     const rows = g.N * g.OH;
     const rowsPer = Math.max(1, Math.ceil(rows / (8 * io.rt.threads)));
-    io.rt.parallel('maxpool_tile_grad', Math.ceil(rows / rowsPer), [geom, x, y, dy, dx.p, rowsPer], small(g));
+    io.rt.parallel('maxpool_tile_grad', Math.ceil(rows / rowsPer), [geom, x, y, dy, dx.p, rowsPer, relu ? 1 : 0], small(g));
     return dx;
   }
   zeroFill(io, dx.p, n);

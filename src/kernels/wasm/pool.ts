@@ -14,7 +14,7 @@
 // goes to the first cell of the window, in scan order, that equals it.
 // Average pooling sums in doubles in the stock order and counts only the
 // cells inside the image (ONNX count_include_pad = 0).
-import { f32, f32x4, f64, f64x2, forRange, i32, if_, select, v128, type Code, type Func, type Local } from './assembler.js';
+import { f32, f32x4, f64, f64x2, forRange, i32, if_, ifValue, select, v128, type Code, type Func, type Local } from './assembler.js';
 import { loadGeom, type Geom } from './im2col.js';
 import type { KernelDef } from './module.js';
 
@@ -379,24 +379,29 @@ function maxTileForward(): KernelDef {
 }
 
 /**
- * maxpool_tile_grad(geom, x, y, dy, dx, rowsPer, thread, item): maxpool_grad
+ * maxpool_tile_grad(geom, x, y, dy, dx, rowsPer, relu, thread, item): maxpool_grad
  * where the windows tile the image: each window cell's dx written once, dy at
  * the window's first maximum and 0 elsewhere (as +0 + that, the value
  * maxpool_grad's sum into a zeroed dx leaves). Cells outside every window are
- * left alone (zero them first unless poolCovers).
+ * left alone (zero them first unless poolCovers). `relu` nonzero: x is a
+ * relu's output, whose gradient follows as relu_grad computes it
+ * (wasm/elementwise.ts: step(x) · that, step 1 where x > 0, x where x is NaN, else 0).
  */
 function maxTileGrad(): KernelDef {
   return {
     name: 'maxpool_tile_grad',
-    params: ['geom', 'x', 'y', 'dy', 'dx', 'rowsPer', 'thread', 'item'],
+    params: ['geom', 'x', 'y', 'dy', 'dx', 'rowsPer', 'relu', 'thread', 'item'],
     body(f) {
-      const { geom, x, y, dy, dx, rowsPer, item } = f.params as Record<string, Local>;
+      const { geom, x, y, dy, dx, rowsPer, relu, item } = f.params as Record<string, Local>;
       const { g, code } = loadGeom(f, geom);
       const yo = f.local(), rowB = f.local(), cellB = f.local(), d = f.local();
       const yv = f.local('v128'), dyv = f.local('v128'), found = f.local('v128'), eq = f.local('v128');
       const ys = f.local('f32'), dys = f.local('f32'), foundS = f.local(), e = f.local();
+      const xv = f.local('v128'), val = f.local('v128'), st = f.local('v128'), one = f.local('v128');
+      const xs = f.local('f32'), valS = f.local('f32'), stS = f.local('f32');
       return [
         ...code,
+        ...f32.const(1), ...f32x4.splat, ...one.set,
         ...tileWalk(f, g, rowsPer, item,
           (xo, c) => [
             ...y.get, ...yo.get, ...i32.add, ...c.get, ...i32.add, ...v128.load(), ...yv.set,
@@ -404,10 +409,16 @@ function maxTileGrad(): KernelDef {
             ...v128.zero, ...found.set,
             ...dx.get, ...x.get, ...i32.sub, ...d.set,
             ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [
-              ...p.get, ...v128.load(), ...yv.get, ...f32x4.eq, ...found.get, ...v128.andnot, ...eq.tee,
+              ...p.get, ...v128.load(), ...xv.tee, ...yv.get, ...f32x4.eq, ...found.get, ...v128.andnot, ...eq.tee,
               ...found.get, ...v128.or, ...found.set,
               ...p.get, ...d.get, ...i32.add,
-              ...v128.zero, ...dyv.get, ...v128.zero, ...eq.get, ...v128.bitselect, ...f32x4.add, ...v128.store(),
+              ...v128.zero, ...dyv.get, ...v128.zero, ...eq.get, ...v128.bitselect, ...f32x4.add, ...val.set,
+              ...relu.get, ...ifValue('v128', [[
+                ...one.get, ...v128.zero, ...xv.get, ...v128.zero, ...f32x4.gt, ...v128.bitselect, ...st.set,
+                ...xv.get, ...st.get, ...xv.get, ...xv.get, ...f32x4.ne, ...v128.bitselect,
+                ...val.get, ...f32x4.mul,
+              ]], [val.get]),
+              ...v128.store(),
             ]),
           ],
           (xo, c) => [
@@ -416,10 +427,16 @@ function maxTileGrad(): KernelDef {
             ...i32.const(0), ...foundS.set,
             ...dx.get, ...x.get, ...i32.sub, ...d.set,
             ...eachTileCell(f, g, [...x.get, ...xo.get, ...i32.add, ...c.get, ...i32.add], rowB, cellB, (p) => [
-              ...p.get, ...f32.load(), ...ys.get, ...f32.eq, ...foundS.get, ...i32.eqz, ...i32.and, ...e.tee,
+              ...p.get, ...f32.load(), ...xs.tee, ...ys.get, ...f32.eq, ...foundS.get, ...i32.eqz, ...i32.and, ...e.tee,
               ...foundS.get, ...i32.or, ...foundS.set,
               ...p.get, ...d.get, ...i32.add,
-              ...f32.const(0), ...dys.get, ...f32.const(0), ...e.get, ...select, ...f32.add, ...f32.store(),
+              ...f32.const(0), ...dys.get, ...f32.const(0), ...e.get, ...select, ...f32.add, ...valS.set,
+              ...relu.get, ...ifValue('f32', [[
+                ...f32.const(1), ...f32.const(0), ...xs.get, ...f32.const(0), ...f32.gt, ...select, ...stS.set,
+                ...xs.get, ...stS.get, ...xs.get, ...xs.get, ...f32.ne, ...select,
+                ...valS.get, ...f32.mul,
+              ]], [valS.get]),
+              ...f32.store(),
             ]),
           ],
           yo, rowB, cellB),

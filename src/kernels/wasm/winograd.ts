@@ -149,24 +149,39 @@ function inputKernel(spec: WinoSpec): KernelDef {
       const { g, code } = loadGeom(f, geom);
       const th = f.local(), tw = f.local(), t = f.local(), n = f.local(), ti = f.local(), tj = f.local();
       const ih0 = f.local(), iw0 = f.local(), c = f.local(), rowB = f.local(), img = f.local(), dst = f.local();
-      const base = f.local(), inside = f.local(), px = f.local(), ok = f.local(), pixB = f.local();
+      const base = f.local(), inside = f.local(), px = f.local(), pixB = f.local(), row = f.local();
       const k = new Consts(f);
       const d = f.locals_(X, 'v128'), tmp = f.locals_(X, 'v128'), out = f.locals_(X, 'v128');
-      // a tile wholly inside the image: α² loads at base + a·rowB + b·pixB; else each cell checked (the padding reads 0)
+      // per call: a row's and a column's byte offsets within the tile; per tile: which rows and columns
+      // lie in the image (the c loop then only adds offsets and tests flags)
+      const rowOff = f.locals_(A), colOff = f.locals_(A), rowOk = f.locals_(A), colOk = f.locals_(A);
+      // a tile wholly inside the image: α² loads at base + rowOff[a] + colOff[b]; else each cell checked (the padding reads 0)
       const fast: Code = [], checked: Code = [];
       for (let a = 0; a < A; a++) {
+        fast.push(...base.get, ...rowOff[a]!.get, ...i32.add, ...row.set);
+        checked.push(...base.get, ...rowOff[a]!.get, ...i32.add, ...row.set);
         for (let b = 0; b < A; b++) {
-          const addr = [...base.get, ...rowB.get, ...i32.const(a), ...i32.mul, ...i32.add, ...pixB.get, ...i32.const(b), ...i32.mul, ...i32.add];
+          const addr = [...row.get, ...(b === 0 ? [] : [...colOff[b]!.get, ...i32.add])];
           fast.push(...addr, ...v128.load(), ...d[A * a + b]!.set);
           checked.push(
-            ...ih0.get, ...i32.const(a), ...i32.add, ...g.H.get, ...i32.lt_u, ...iw0.get, ...i32.const(b), ...i32.add, ...g.W.get, ...i32.lt_u, ...i32.and, ...ok.set,
-            ...ok.get, ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[A * a + b]!.set,
+            ...rowOk[a]!.get, ...colOk[b]!.get, ...i32.and,
+            ...ifValue('v128', [[...addr, ...v128.load()]], [v128.zero]), ...d[A * a + b]!.set,
           );
         }
       }
+      const flags: Code = [];
+      for (let a = 0; a < A; a++) {
+        flags.push(...ih0.get, ...i32.const(a), ...i32.add, ...g.H.get, ...i32.lt_u, ...rowOk[a]!.set);
+        flags.push(...iw0.get, ...i32.const(a), ...i32.add, ...g.W.get, ...i32.lt_u, ...colOk[a]!.set);
+      }
+      const offsets: Code = [];
+      for (let a = 0; a < A; a++) offsets.push(...rowB.get, ...i32.const(a), ...i32.mul, ...rowOff[a]!.set, ...pixB.get, ...i32.const(a), ...i32.mul, ...colOff[a]!.set);
       // ξ by ξ, xiStride apart
       const store: Code = [];
-      for (let q = 0; q < X; q++) store.push(...px.get, ...out[q]!.get, ...v128.store(), ...px.get, ...xiStride.get, ...i32.add, ...px.set);
+      for (let q = 0; q < X; q++) {
+        store.push(...px.get, ...out[q]!.get, ...v128.store());
+        if (q < X - 1) store.push(...px.get, ...xiStride.get, ...i32.add, ...px.set);
+      }
       const xform = sandwich(spec.BT, d, spec.BT, tmp, out, k);
       return [
         ...code,
@@ -175,6 +190,7 @@ function inputKernel(spec: WinoSpec): KernelDef {
         ...g.C.get, ...i32.const(4), ...i32.mul, ...pixB.set,
         ...g.W.get, ...pixB.get, ...i32.mul, ...rowB.set,
         ...g.H.get, ...rowB.get, ...i32.mul, ...img.set,
+        ...offsets,
         ...v.get, ...dst.set,
         ...forRange(t, t0.get, t1.get, 1, [
           tileOf(t, th, tw, n, ti, tj),
@@ -182,6 +198,7 @@ function inputKernel(spec: WinoSpec): KernelDef {
           [...tj.get, ...i32.const(spec.m), ...i32.mul, ...g.left.get, ...i32.sub, ...iw0.set],
           [...ih0.get, ...i32.const(0), ...i32.ge_s, ...ih0.get, ...i32.const(A), ...i32.add, ...g.H.get, ...i32.le_s, ...i32.and,
             ...iw0.get, ...i32.const(0), ...i32.ge_s, ...i32.and, ...iw0.get, ...i32.const(A), ...i32.add, ...g.W.get, ...i32.le_s, ...i32.and, ...inside.set],
+          flags,
           // the tile's corner (possibly outside the image: only read when its cells are)
           [...x.get, ...n.get, ...img.get, ...i32.mul, ...i32.add, ...ih0.get, ...rowB.get, ...i32.mul, ...i32.add, ...iw0.get, ...pixB.get, ...i32.mul, ...i32.add, ...base.set],
           forRange(c, i32.const(0), g.C.get, 4, [
@@ -214,52 +231,71 @@ function filterKernel(spec: WinoSpec): KernelDef {
     body(f) {
       const { w, C, F, flip, dst, item } = f.params as Record<string, Local>;
       const c = f.local(), n0 = f.local(), panels = f.local(), base = f.local();
+      // addresses walked, not recomputed: src the tap-0 vector of row c (or, flipped, lane 0's
+      // float of the last tap), tapB a tap's distance, laneB a flipped lane's, xiB a ξ-block's
+      const src = f.local(), a = f.local(), tapB = f.local(), laneB = f.local(), xiB = f.local(), out = f.local(), full = f.local();
       const k = new Consts(f);
       const g = f.locals_(2 * taps, 'v128'), t = f.locals_(2 * A * R, 'v128'), u = f.locals_(2 * X, 'v128');
-      /** g's 4 lanes for output channels n0 + 4h … at tap `tap`. */
-      const loadTap = (tap: number, h: number): Code => [
+      /** g's 4 lanes for output channels n0 + 4h … at every tap, into g[taps·h …]: a walks the taps. */
+      const loadTaps = (h: number): Code => [
         ...flip.get,
-        ...ifValue('v128', [[
-          // lane by lane: splat the first, replace the others (the vector waits on the stack under each address)
-          ...[0, 1, 2, 3].flatMap((l) => [
-            ...w.get, ...i32.const(taps - 1 - tap), ...F.get, ...i32.mul, ...C.get, ...i32.mul,
-            ...n0.get, ...i32.const(4 * h + l), ...i32.add, ...C.get, ...i32.mul, ...i32.add, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
-            ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
-          ]),
+        ...if_([[
+          // lane by lane: splat the first, replace the others; w[r−1−p, r−1−q, n0 + 4h + l, c], taps walked backwards
+          ...src.get, ...laneB.get, ...i32.const(4 * h), ...i32.mul, ...i32.add, ...a.set,
+          ...Array.from({ length: taps }, (_, tap) => [
+            ...[0, 1, 2, 3].flatMap((l) => [
+              ...a.get, ...(l === 0 ? [] : [...laneB.get, ...i32.const(l), ...i32.mul, ...i32.add]),
+              ...f32.load(), ...(l === 0 ? f32x4.splat : f32x4.replace_lane(l)),
+            ]),
+            ...g[taps * h + tap]!.set,
+            ...a.get, ...tapB.get, ...i32.sub, ...a.set,
+          ]).flat(),
         ]], [[
-          ...w.get, ...i32.const(tap), ...C.get, ...i32.mul, ...F.get, ...i32.mul, ...c.get, ...F.get, ...i32.mul, ...i32.add,
-          ...n0.get, ...i32.const(4 * h), ...i32.add, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(),
+          ...src.get, ...(h === 0 ? [] : [...i32.const(16), ...i32.add]), ...a.set,
+          ...Array.from({ length: taps }, (_, tap) => [...a.get, ...v128.load(), ...g[taps * h + tap]!.set, ...a.get, ...tapB.get, ...i32.add, ...a.set]).flat(),
         ]]),
       ];
       const perC: Code = [];
       for (let h = 0; h < 2; h++) {
-        for (let tap = 0; tap < taps; tap++) {
-          if (h === 1) {
-            // the second four channels exist only when the panel is full
-            perC.push(...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s,
-              ...ifValue('v128', [loadTap(tap, 1)], [v128.zero]), ...g[taps + tap]!.set);
-          } else {
-            perC.push(...loadTap(tap, 0), ...g[tap]!.set);
-          }
+        if (h === 1) {
+          // the second four channels exist only when the panel is full
+          perC.push(...full.get, ...if_([loadTaps(1)], [g.slice(taps).flatMap((l) => [...v128.zero, ...l.set])]));
+        } else {
+          perC.push(...loadTaps(0));
         }
         // t = G g (α × r), U = t Gᵀ (α × α)
         const gg = g.slice(taps * h, taps * (h + 1)), tt = t.slice(A * R * h, A * R * (h + 1)), uu = u.slice(X * h, X * (h + 1));
-        for (let a = 0; a < A; a++) for (let q = 0; q < R; q++) perC.push(...combine(spec.G[a]!, Array.from({ length: R }, (_, p) => gg[R * p + q]!.get), k), ...tt[R * a + q]!.set);
-        for (let a = 0; a < A; a++) for (let b = 0; b < A; b++) perC.push(...combine(spec.G[b]!, Array.from({ length: R }, (_, p) => tt[R * a + p]!.get), k), ...uu[A * a + b]!.set);
+        for (let a2 = 0; a2 < A; a2++) for (let q = 0; q < R; q++) perC.push(...combine(spec.G[a2]!, Array.from({ length: R }, (_, p) => gg[R * p + q]!.get), k), ...tt[R * a2 + q]!.set);
+        for (let a2 = 0; a2 < A; a2++) for (let b = 0; b < A; b++) perC.push(...combine(spec.G[b]!, Array.from({ length: R }, (_, p) => tt[R * a2 + p]!.get), k), ...uu[A * a2 + b]!.set);
       }
       // the packed operands: ξ-th at dst + ξ·panels·C·32, panel item, row c, 8 lanes
+      perC.push(...base.get, ...out.set);
       for (let xi = 0; xi < X; xi++) {
-        for (let h = 0; h < 2; h++) {
-          perC.push(...base.get, ...i32.const(xi), ...panels.get, ...i32.mul, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-            ...c.get, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...u[X * h + xi]!.get, ...v128.store(16 * h));
-        }
+        for (let h = 0; h < 2; h++) perC.push(...out.get, ...u[X * h + xi]!.get, ...v128.store(16 * h));
+        if (xi < X - 1) perC.push(...addTo(out, xiB.get));
       }
       return [
         ...k.setup,
         ...F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
         ...item.get, ...i32.const(NR), ...i32.mul, ...n0.set,
+        ...n0.get, ...i32.const(8), ...i32.add, ...F.get, ...i32.le_s, ...full.set,
         ...dst.get, ...item.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add, ...base.set,
-        ...forRange(c, i32.const(0), C.get, 1, [perC]),
+        ...panels.get, ...C.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...xiB.set,
+        ...C.get, ...F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...tapB.set,
+        ...C.get, ...i32.const(4), ...i32.mul, ...laneB.set,
+        ...flip.get,
+        ...if_([[
+          // w[taps − 1, ·, n0, 0]
+          ...w.get, ...i32.const(taps - 1), ...tapB.get, ...i32.mul, ...i32.add, ...n0.get, ...laneB.get, ...i32.mul, ...i32.add, ...src.set,
+        ]], [[
+          // w[0, 0, 0, n0]
+          ...w.get, ...n0.get, ...i32.const(4), ...i32.mul, ...i32.add, ...src.set,
+        ]]),
+        ...forRange(c, i32.const(0), C.get, 1, [
+          perC,
+          addTo(base, NR * 4),
+          [...flip.get, ...if_([addTo(src, 4)], [addTo(src, [...F.get, ...i32.const(4), ...i32.mul])])],
+        ]),
       ];
     },
   };
@@ -291,33 +327,49 @@ function convKernel(spec: WinoSpec): KernelDef {
       const blk = f.local(), part = f.local(), p0 = f.local(), p1 = f.local(), c0 = f.local(), c1 = f.local();
       const k = new Consts(f);
       const d = f.locals_(X, 'v128'), tmp = f.locals_(mo * A, 'v128'), out = f.locals_(mo * mo, 'v128');
-      const load: Code = [];
+      // addresses walked, not recomputed: per call M's ξ-block stride and y's row and column
+      // offsets; per tile M's row, whether the tile is whole, and which rows and columns are in y
+      const xiB = f.local(), mrow = f.local(), pa = f.local(), yc = f.local(), yr = f.local(), whole = f.local();
+      const bv = f.local('v128');
+      const rowOff = f.locals_(mo), colOff = f.locals_(mo), rowOk = f.locals_(mo), colOk = f.locals_(mo);
+      const load: Code = [...mrow.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...pa.set];
       for (let e = 0; e < X; e++) {
-        load.push(
-          ...m.get, ...i32.const(e), ...tb.get, ...i32.mul, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add,
-          ...q.get, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load(), ...d[e]!.set,
-        );
+        load.push(...pa.get, ...v128.load(), ...d[e]!.set);
+        if (e < X - 1) load.push(...addTo(pa, xiB.get));
       }
-      const store: Code = [];
-      for (let a = 0; a < mo; a++) {
-        for (let b = 0; b < mo; b++) {
-          store.push(
-            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
-            ...if_([[
-              ...yb.get, ...i32.const(a), ...g.OW.get, ...i32.mul, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add,
-              ...i32.const(4), ...i32.mul, ...i32.add,
-              ...out[mo * a + b]!.get,
-              ...bias.get, ...ifValue('v128', [[...bias.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load()]], [v128.zero]), ...f32x4.add,
-              ...v128.store(),
-            ]]),
-          );
+      // the bias (or zero) once per channel vector, added to every output as before
+      const biasV: Code = [...bias.get, ...ifValue('v128', [[...bias.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...v128.load()]], [v128.zero]), ...bv.set];
+      const storeOf = (checked: boolean): Code => {
+        const code: Code = [...yb.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...yc.set];
+        for (let a = 0; a < mo; a++) {
+          code.push(...yc.get, ...(a === 0 ? [] : [...rowOff[a]!.get, ...i32.add]), ...yr.set);
+          for (let b = 0; b < mo; b++) {
+            const st = [...yr.get, ...(b === 0 ? [] : [...colOff[b]!.get, ...i32.add]), ...out[mo * a + b]!.get, ...bv.get, ...f32x4.add, ...v128.store()];
+            code.push(...(checked ? [...rowOk[a]!.get, ...colOk[b]!.get, ...i32.and, ...if_([st])] : st));
+          }
         }
+        return code;
+      };
+      const store: Code = [...biasV, ...whole.get, ...if_([storeOf(false)], [storeOf(true)])];
+      const perTile: Code = [
+        ...m.get, ...q.get, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...mrow.set,
+        ...oh.get, ...i32.const(mo), ...i32.add, ...g.OH.get, ...i32.le_s, ...ow.get, ...i32.const(mo), ...i32.add, ...g.OW.get, ...i32.le_s, ...i32.and, ...whole.set,
+      ];
+      for (let a = 0; a < mo; a++) {
+        perTile.push(...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...rowOk[a]!.set);
+        perTile.push(...ow.get, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.lt_s, ...colOk[a]!.set);
+      }
+      const perCall: Code = [...tb.get, ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...xiB.set];
+      for (let a = 0; a < mo; a++) {
+        perCall.push(...g.OW.get, ...g.F.get, ...i32.mul, ...i32.const(4 * a), ...i32.mul, ...rowOff[a]!.set);
+        perCall.push(...g.F.get, ...i32.const(4 * a), ...i32.mul, ...colOff[a]!.set);
       }
       const xform = sandwich(spec.AT, d, spec.AT, tmp, out, k);
       return [
         ...code,
         ...k.setup,
         ...tilesOf(g, th, tw, spec.m),
+        ...perCall,
         ...g.N.get, ...th.get, ...i32.mul, ...tw.get, ...i32.mul, ...T.set,
         ...item.get, ...parts.get, ...i32.div_u, ...blk.set,
         ...item.get, ...parts.get, ...i32.rem_u, ...part.set,
@@ -354,6 +406,7 @@ function convKernel(spec: WinoSpec): KernelDef {
           [...ti.get, ...i32.const(spec.m), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(spec.m), ...i32.mul, ...ow.set],
           [...y.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add,
             ...g.F.get, ...i32.mul, ...i32.const(4), ...i32.mul, ...i32.add, ...yb.set],
+          perTile,
           forRange(c, c0.get, c1.get, 4, [load, xform, store]),
         ]),
       ];
@@ -381,18 +434,35 @@ function wgradPrepKernel(spec: WinoSpec): KernelDef {
       const oh = f.local(), ow = f.local(), c = f.local(), c1 = f.local(), depth = f.local(), panels = f.local(), dst = f.local();
       const k = new Consts(f);
       const d = f.locals_(m * m, 'v128'), tmp = f.locals_(m * A, 'v128'), out = f.locals_(X, 'v128');
-      const load: Code = [];
-      for (let a = 0; a < m; a++) {
-        for (let b = 0; b < m; b++) {
-          load.push(
-            ...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...ow.get, ...i32.const(b), ...i32.add, ...g.OW.get, ...i32.lt_s, ...i32.and,
-            ...if_([[
-              ...dy.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.mul,
-              ...ow.get, ...i32.add, ...i32.const(b), ...i32.add, ...g.F.get, ...i32.mul, ...c.get, ...i32.add, ...i32.const(4), ...i32.mul, ...i32.add,
-              ...v128.load(), ...d[m * a + b]!.set,
-            ]], [[...v128.zero, ...d[m * a + b]!.set]]),
-          );
+      // addresses walked, not recomputed: per call dY's row and column offsets and E's ξ-block
+      // stride; per tile its corner in dY, whether it is whole, which rows and columns are in dY
+      const tile = f.local(), pa = f.local(), pr = f.local(), whole = f.local(), xiB = f.local();
+      const rowOff = f.locals_(m), colOff = f.locals_(m), rowOk = f.locals_(m), colOk = f.locals_(m);
+      const loadOf = (checked: boolean): Code => {
+        const code: Code = [...tile.get, ...c.get, ...i32.const(4), ...i32.mul, ...i32.add, ...pa.set];
+        for (let a = 0; a < m; a++) {
+          code.push(...pa.get, ...(a === 0 ? [] : [...rowOff[a]!.get, ...i32.add]), ...pr.set);
+          for (let b = 0; b < m; b++) {
+            const ld = [...pr.get, ...(b === 0 ? [] : [...colOff[b]!.get, ...i32.add]), ...v128.load()];
+            code.push(...(checked ? [...rowOk[a]!.get, ...colOk[b]!.get, ...i32.and, ...ifValue('v128', [ld], [v128.zero])] : ld), ...d[m * a + b]!.set);
+          }
         }
+        return code;
+      };
+      const load: Code = [...whole.get, ...if_([loadOf(false)], [loadOf(true)])];
+      const perTile: Code = [
+        ...dy.get, ...n.get, ...g.OH.get, ...i32.mul, ...oh.get, ...i32.add, ...g.OW.get, ...i32.mul, ...ow.get, ...i32.add, ...g.F.get, ...i32.mul,
+        ...i32.const(4), ...i32.mul, ...i32.add, ...tile.set,
+        ...oh.get, ...i32.const(m), ...i32.add, ...g.OH.get, ...i32.le_s, ...ow.get, ...i32.const(m), ...i32.add, ...g.OW.get, ...i32.le_s, ...i32.and, ...whole.set,
+      ];
+      for (let a = 0; a < m; a++) {
+        perTile.push(...oh.get, ...i32.const(a), ...i32.add, ...g.OH.get, ...i32.lt_s, ...rowOk[a]!.set);
+        perTile.push(...ow.get, ...i32.const(a), ...i32.add, ...g.OW.get, ...i32.lt_s, ...colOk[a]!.set);
+      }
+      const perCall: Code = [...panels.get, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...xiB.set];
+      for (let a = 0; a < m; a++) {
+        perCall.push(...g.OW.get, ...g.F.get, ...i32.mul, ...i32.const(4 * a), ...i32.mul, ...rowOff[a]!.set);
+        perCall.push(...g.F.get, ...i32.const(4 * a), ...i32.mul, ...colOff[a]!.set);
       }
       // A e Aᵀ: tmp = A e (α × m), out = tmp Aᵀ (α × α)
       const xform: Code = [], qs = Array.from({ length: m }, (_, q) => q);
@@ -400,10 +470,8 @@ function wgradPrepKernel(spec: WinoSpec): KernelDef {
       for (let r = 0; r < A; r++) for (let s2 = 0; s2 < A; s2++) xform.push(...combine(Amat[s2]!, qs.map((q) => tmp[m * r + q]!.get), k), ...out[A * r + s2]!.set);
       const store: Code = [];
       for (let q = 0; q < X; q++) {
-        store.push(
-          ...dst.get, ...i32.const(q), ...panels.get, ...i32.mul, ...depth.get, ...i32.mul, ...i32.const(NR * 4), ...i32.mul, ...i32.add,
-          ...out[q]!.get, ...v128.store(),
-        );
+        store.push(...dst.get, ...out[q]!.get, ...v128.store());
+        if (q < X - 1) store.push(...addTo(dst, xiB.get));
       }
       return [
         ...code,
@@ -423,9 +491,11 @@ function wgradPrepKernel(spec: WinoSpec): KernelDef {
           ...t1.get, ...t0.get, ...i32.sub, ...depth.set,
           ...g.F.get, ...i32.const(NR - 1), ...i32.add, ...i32.const(NR), ...i32.div_u, ...panels.set,
           ...item.get, ...nv.get, ...i32.sub, ...i32.const(NR), ...i32.mul, ...c1.set,
+          ...perCall,
           ...forRange(t, t0.get, t1.get, 1, [
             tileOf(t, th, tw, n, ti, tj),
             [...ti.get, ...i32.const(spec.m), ...i32.mul, ...oh.set, ...tj.get, ...i32.const(spec.m), ...i32.mul, ...ow.set],
+            perTile,
             forRange(c, c1.get, [...c1.get, ...i32.const(NR), ...i32.add], 4, [
               [...c.get, ...g.F.get, ...i32.lt_s],
               if_([[

@@ -6,7 +6,10 @@
 // backward pass needs. Fusions the plan makes free: relu in the GEMM's
 // epilogue after a dense layer, and after a convolution that is not a Winograd
 // one (whose epilogue has no relu); the relu's gradient then reads the output.
-// A relu after a batch norm rides in the batch norm's passes both ways.
+// A relu after a batch norm rides in the batch norm's passes both ways; the
+// gradient of a convolution's fused relu rides in the gradient of a max pool
+// right after it whose windows tile the image; the network's input is padded
+// once when its first layer is a padded im2col convolution.
 import type { LayerNode, Node } from '../../check/ir.js';
 import type { ConvArgs } from '../../layers/conv.js';
 import type { DenseArgs } from '../../layers/dense.js';
@@ -15,11 +18,12 @@ import type { BatchNormArgs } from '../../layers/batchnorm.js';
 import type { Shape } from '../../layers/types.js';
 import type { AttentionArgs } from '../../layers/attention.js';
 import type { LayerNormArgs } from '../../layers/layernorm.js';
+import { chunkRows, combine } from '../../kernels/batchnorm.js';
 import { binaryInto } from '../../kernels/binary.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseForward, isDepthwise } from '../../kernels/depthwise.js';
 import { convBackpropFilter, convBackpropInput, convForward, winogradSpec, zeroFill, type ConvGeom } from '../../kernels/ops/conv.js';
 import { FLAG_RELU, gemm, packB, swapPays } from '../../kernels/ops/gemm.js';
-import { poolBackward, poolForward } from '../../kernels/ops/pool.js';
+import { poolBackward, poolForward, poolFusesRelu } from '../../kernels/ops/pool.js';
 import { columnSums } from '../../kernels/sum.js';
 import { BLOCK } from '../../kernels/wasm/copy.js';
 import { MASK_MODE } from '../../kernels/wasm/masks.js';
@@ -251,11 +255,20 @@ class Conv implements Op {
   private y = 0;
   /** one filter per channel: the direct depthwise kernels (never with a fused relu) */
   private readonly depthwise: boolean;
-  constructor(private readonly geo: Geo, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean) {
+  /** the max pool after it takes the fused relu's gradient along (set at build time) */
+  reluGradInPool = false;
+  /**
+   * `pad`: the input is padded first (its zero borders written here) and geo
+   * is the unpadded convolution of the padded input; as the network's first
+   * op its input needs no gradient, so the padding's backward (a crop) never runs there.
+   */
+  constructor(private readonly geo: Geo, private readonly w: Param, private readonly b: Param | null, readonly relu: boolean,
+    private readonly pad: PadImage | null = null) {
     this.depthwise = isDepthwise({ ...geo, N: 1 });
     if (this.depthwise && relu) throw new Error('internal: a depthwise convolution has no relu epilogue');
   }
   forward(c: Ctx, x: number): number {
+    if (this.pad) x = this.pad.forward(c, x);
     this.x = x;
     const g: ConvGeom = { ...this.geo, N: c.N };
     this.y = (this.depthwise ? depthwiseForward(c.a.io, g, x, this.w.p, this.b?.p ?? 0) : convForward(c.a.io, g, x, this.w.p, this.b?.p ?? 0, this.relu)).p;
@@ -265,7 +278,7 @@ class Conv implements Op {
   backward(c: Ctx, dy: number, needDx: boolean): number {
     const g: ConvGeom = { ...this.geo, N: c.N };
     const rows = c.N * g.OH * g.OW;
-    if (this.relu) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * g.F);
+    if (this.relu && !this.reluGradInPool) dy = binaryMap(c, 'relu_grad', this.y, dy, rows * g.F);
     if (this.w.trainable) {
       this.w.grad = (this.depthwise ? depthwiseBackpropFilter(c.a.io, g, this.x, dy) : convBackpropFilter(c.a.io, g, this.x, dy)).p;
       c.a.endOp();
@@ -277,7 +290,7 @@ class Conv implements Op {
     if (!needDx) return 0;
     const dx = (this.depthwise ? depthwiseBackpropInput(c.a.io, g, dy, this.w.p) : convBackpropInput(c.a.io, g, dy, this.w.p)).p;
     c.a.endOp();
-    return dx;
+    return this.pad ? this.pad.backward(c, dx, true) : dx;
   }
 }
 
@@ -374,7 +387,8 @@ class Dense implements Op {
 class Pool implements Op {
   private x = 0;
   private y = 0;
-  constructor(private readonly kind: 'max' | 'avg', private readonly geo: Geo) {}
+  /** `relu`: its input is a relu's output (a convolution's fused relu), whose gradient the pool's takes along (poolFusesRelu) */
+  constructor(private readonly kind: 'max' | 'avg', private readonly geo: Geo, private readonly relu = false) {}
   forward(c: Ctx, x: number): number {
     const y = poolForward(c.a.io, this.kind, { ...this.geo, N: c.N }, x);
     c.a.endOp();
@@ -384,29 +398,13 @@ class Pool implements Op {
   }
   backward(c: Ctx, dy: number, needDx: boolean): number {
     if (!needDx) return 0;
-    const dx = poolBackward(c.a.io, this.kind, { ...this.geo, N: c.N }, this.x, this.y, dy);
+    const dx = poolBackward(c.a.io, this.kind, { ...this.geo, N: c.N }, this.x, this.y, dy, this.relu);
     c.a.endOp();
     return dx.p;
   }
 }
 
 // ---------------------------------------------------------------- batch norm
-
-/** Rows per statistics chunk and per apply item, for C channels (as kernels/batchnorm.ts). */
-const chunkRows = (C: number): number => Math.max(1, Math.ceil((1 << 16) / C));
-
-/** Sum the per-chunk partials (2 × C doubles each) in chunk order. */
-function combine(f64: Float64Array, at: number, chunks: number, C: number): [Float64Array, Float64Array] {
-  const s = new Float64Array(C), q = new Float64Array(C);
-  for (let k = 0; k < chunks; k++) {
-    const base = at + k * 2 * C;
-    for (let ch = 0; ch < C; ch++) {
-      s[ch] += f64[base + ch]!;
-      q[ch] += f64[base + C + ch]!;
-    }
-  }
-  return [s, q];
-}
 
 /**
  * Batch norm over the channels (the last axis), as alexnetc's tfjs layer
@@ -836,17 +834,18 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
         // relu rides in the im2col GEMM's epilogue; a Winograd convolution's has none (and is worth more)
         const direct = winogradSpec({ ...geo, N: 1 }) === null && !isDepthwise({ ...geo, N: 1 });
         const fuse = nextIsRelu && direct;
-        let cg = geo;
+        let cg = geo, pad: PadImage | null = null;
         if (isTop && ops.length === 0 && direct && (geo.top > 0 || geo.left > 0)) {
           // the network's input: padded once, so that im2col finds every patch inside the image (its border
           // patches take a slower walk: LeNet's 28² × 1, 5×5 pad 2 forward and filter gradient 30 % faster);
           // the same patch matrix, the same results
           const Hp = Math.max(geo.top + geo.H, (geo.OH - 1) * geo.SH + (geo.FH - 1) * geo.DH + 1);
           const Wp = Math.max(geo.left + geo.W, (geo.OW - 1) * geo.SW + (geo.FW - 1) * geo.DW + 1);
-          ops.push(new PadImage(geo.H, geo.W, geo.C, geo.top, geo.left, Hp, Wp));
+          pad = new PadImage(geo.H, geo.W, geo.C, geo.top, geo.left, Hp, Wp);
           cg = { ...geo, H: Hp, W: Wp, top: 0, left: 0 };
         }
-        ops.push(new Conv(cg, b.param(`${n.path}.weight`), a.bias ? b.param(`${n.path}.bias`) : null, fuse));
+        // (one op with its padding: the first op's input gradient is never asked for)
+        ops.push(new Conv(cg, b.param(`${n.path}.weight`), a.bias ? b.param(`${n.path}.bias`) : null, fuse, pad));
         if (fuse) i++;
         break;
       }
@@ -900,7 +899,12 @@ export function buildOps(nodes: readonly Node[], input: Val, b: BuildContext, is
       case 'avgpool': {
         needPlain();
         const a = n.args as PoolArgs;
-        ops.push(new Pool(name === 'maxpool' ? 'max' : 'avg', geoOf(n, a.k, a.stride, a.pads, [1, 1], 1, n.inShape[0]!)));
+        const kind = name === 'maxpool' ? 'max' : 'avg', geo = geoOf(n, a.k, a.stride, a.pads, [1, 1], 1, n.inShape[0]!);
+        // right after a convolution with a fused relu: the relu's gradient rides in the pool's (one pass fewer)
+        const prev = ops[ops.length - 1];
+        const fused = prev instanceof Conv && prev.relu && poolFusesRelu(kind, geo);
+        if (fused) prev.reluGradInPool = true;
+        ops.push(new Pool(kind, geo, fused));
         break;
       }
       case 'globalavgpool': {
