@@ -170,8 +170,7 @@ function run(text: string, opts: CompileOptions): CompileResult {
   }
   const checked = new Checker({ cache: opts.checkCache }).check(loaded.modules, { overrides: opts.set, target });
   for (const d of checked.diagnostics) diagnostics.push(d);
-  const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
-  diagnostics.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));
+  sortDiagnostics(diagnostics, files);
   // a network is handed out only from a file that checked cleanly: exporting it from broken source would
   // build something other than what is written
   const network = target !== undefined && !hasErrors(diagnostics) ? checked.networks.find((n) => n.name === target) : undefined;
@@ -183,6 +182,17 @@ function namedLikeFile(names: string[], file: string | undefined): string | unde
   if (!file) return undefined;
   const base = file.replace(/^.*[\\/]/, '').replace(/\.net$/i, '').toLowerCase();
   return names.find((n) => n.toLowerCase() === base);
+}
+
+/**
+ * Put diagnostics in the order a whole check gives them: the compiled file's
+ * first, then each imported file's in `files`' order; within a file by where
+ * they start, then by code. The language server orders a partial result the
+ * same way.
+ */
+export function sortDiagnostics(diagnostics: Diagnostic[], files: readonly SourceFile[]): void {
+  const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
+  diagnostics.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));
 }
 
 /** Check every network in a file (what editors and `alexnetc check` do). */

@@ -16,6 +16,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { analyze, declAt, type Analysis } from './analysis.js';
+import { sortDiagnostics } from '../compile.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Program } from '../syntax/ast.js';
@@ -159,11 +160,8 @@ export function startServer(opts: ServerOptions = {}): Connection {
         const notes = x.notes.map((n) => (n.span && n.file === undefined ? { ...n, span: move(n.span) } : n));
         return { ...x, span: move(x.span), notes, fixes: x.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ ...e, span: move(e.span) })) })) };
       });
-    const files = r.before.result.files;
-    const order = new Map<string | undefined, number>([[undefined, 0], ...files.map((f, i) => [f.file, i + 1] as const)]);
     const all = [...kept, ...sofar.filter((x) => inside(x, r.span))];
-    // in the order a whole check gives them (compile's)
-    all.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.span.start - b.span.start || a.code.localeCompare(b.code));
+    sortDiagnostics(all, r.before.result.files);
     const a: Analysis = { version: doc.version, text: doc.getText(), file: r.before.file, result: { ...r.before.result, diagnostics: all }, program: r.program, info: new Map(), occurrences: [], deps: r.before.deps, indexes: new Map() };
     return F.diagnostics(doc, a);
   };

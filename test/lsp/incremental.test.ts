@@ -204,53 +204,17 @@ describe('incremental re-checks equal a full check', () => {
     await editAndCompare('generated-block.net', generated(5000), 4, 5003, undefined, inBlock);
   });
 
-  it("an edit in a block that two networks call: the block's diagnostics first (as soon as its first caller is checked), then the whole check's", async () => {
-    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  unit(4) | unit(8) | flatten | dense(2)\n}\n';
-    const uri = pathToFileURL(path.join(dir, 'preview.net')).href;
+  /**
+   * Opens `text` and makes each edit [from, to, the region's lines, whether a first publish
+   * comes, whether the region holds a mistake after it]: the publishes in order (the region's,
+   * without a version, then the whole check's), the whole check's equal to a fresh one, and
+   * the region's diagnostics in the first publish equal to the whole check's there.
+   */
+  async function regionsFirst(name: string, text: string, edits: [string, string, [number, number], boolean, boolean][]): Promise<void> {
+    const uri = pathToFileURL(path.join(dir, name)).href;
     const opened = client.diagnosticsFor(uri, 1, 60_000);
     client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'alexnet', version: 1, text } });
     expect((await opened).params.diagnostics).toEqual([]);
-    const edits: [string, string][] = [
-      ['conv(c, 3', 'conv(c, 0'],
-      ['conv(c, 0', 'conv(c, 3'],
-    ];
-    let current = text;
-    let version = 1;
-    for (const [from, to] of edits) {
-      const at = current.indexOf(from);
-      const range = { start: pos(current, at), end: pos(current, at + from.length) };
-      current = current.replace(from, to);
-      version++;
-      const order: string[] = [];
-      const first = client.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === undefined, 60_000).then((m) => (order.push('block'), m));
-      const whole = client.diagnosticsFor(uri, version, 60_000).then((m) => (order.push('whole'), m));
-      client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: to }] });
-      const [b, w] = await Promise.all([first, whole]);
-      expect(order).toEqual(['block', 'whole']);
-      expect(w.params.diagnostics, `after ${to}`).toEqual(fresh(uri, current, version));
-      // the block's own: the kernel's mistake in its line, and nothing elsewhere the last check did not report
-      const inBlock = (d: { range: { start: { line: number } } }): boolean => d.range.start.line <= 2;
-      expect(b.params.diagnostics.filter(inBlock)).toEqual(w.params.diagnostics.filter(inBlock));
-      if (to === 'conv(c, 0') expect(b.params.diagnostics.filter(inBlock).length).toBeGreaterThan(0);
-    }
-    client.notify('textDocument/didClose', { textDocument: { uri } });
-  });
-
-  it("an edit in a network of a file with several, or in a block one network calls: the region's diagnostics first, then the whole check's", async () => {
-    // `B` is checked last: an edit in it leaves nothing after it, and gets the whole check's only
-    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  relu | flatten | dense(2)\n}\n';
-    const uri = pathToFileURL(path.join(dir, 'regions.net')).href;
-    const opened = client.diagnosticsFor(uri, 1, 60_000);
-    client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'alexnet', version: 1, text } });
-    expect((await opened).params.diagnostics).toEqual([]);
-    // [from, to, the region's lines, whether a first publish comes, whether it holds a mistake]
-    const edits: [string, string, [number, number], boolean, boolean][] = [
-      ['flatten | dense(2)', 'flatten | dense(0)', [4, 7], true, true],
-      ['flatten | dense(0)', 'flatten | dense(2)', [4, 7], true, false],
-      ['conv(c, 3', 'conv(c, 0', [0, 2], true, true],
-      ['conv(c, 0', 'conv(c, 3', [0, 2], true, false],
-      ['relu | flatten | dense(2)', 'relu | flatten | dense(0)', [9, 12], false, true],
-    ];
     let current = text;
     let version = 1;
     for (const [from, to, [lo, hi], first, mistake] of edits) {
@@ -271,6 +235,27 @@ describe('incremental re-checks equal a full check', () => {
       expect(w.params.diagnostics.filter(inRegion).length > 0, `after ${to}`).toBe(mistake);
     }
     client.notify('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  it("an edit in a block that two networks call: the block's diagnostics first (as soon as its first caller is checked), then the whole check's", async () => {
+    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  unit(4) | unit(8) | flatten | dense(2)\n}\n';
+    // the block's own: the kernel's mistake in its line, and nothing elsewhere the last check did not report
+    await regionsFirst('preview.net', text, [
+      ['conv(c, 3', 'conv(c, 0', [0, 2], true, true],
+      ['conv(c, 0', 'conv(c, 3', [0, 2], true, false],
+    ]);
+  });
+
+  it("an edit in a network of a file with several, or in a block one network calls: the region's diagnostics first, then the whole check's", async () => {
+    // `B` is checked last: an edit in it leaves nothing after it, and gets the whole check's only
+    const text = 'block unit(c) {\n  conv(c, 3, pad 1) | relu\n}\n\nnetwork A {\n  input [3, 16, 16]\n  unit(8) | flatten | dense(2)\n}\n\nnetwork B {\n  input [3, 16, 16]\n  relu | flatten | dense(2)\n}\n';
+    await regionsFirst('regions.net', text, [
+      ['flatten | dense(2)', 'flatten | dense(0)', [4, 7], true, true],
+      ['flatten | dense(0)', 'flatten | dense(2)', [4, 7], true, false],
+      ['conv(c, 3', 'conv(c, 0', [0, 2], true, true],
+      ['conv(c, 0', 'conv(c, 3', [0, 2], true, false],
+      ['relu | flatten | dense(2)', 'relu | flatten | dense(0)', [9, 12], false, true],
+    ]);
   });
 
   it('a file importing another, which changes on disk between edits without a watcher telling the server', async () => {
